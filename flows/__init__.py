@@ -1,0 +1,1 @@
+"""Prefect flows of shnor: thin sequences of tasks over the steps in `shnor.run`."""

@@ -1,0 +1,57 @@
+"""Where shnor reads and writes, from arguments or the environment; no I/O at import."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Prefect settings for offline, quiet runs (DEPENDENCIES.md): no telemetry, reused home.
+PREFECT_OFFLINE_ENV = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    "PREFECT_UI_ENABLED": "false",
+}
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The folders of one data directory (DATA_CONTRACT.md §7)."""
+
+    data_dir: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def marts(self) -> Path:
+        return self.data_dir / "marts"
+
+    @property
+    def reports(self) -> Path:
+        return self.marts / "reports"
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(os.environ.get("SHNOR_DB") or self.data_dir / "shnor.duckdb")
+
+    @property
+    def reference(self) -> Path:
+        """Region-specific additions to the packaged alias tables (optional)."""
+        return self.data_dir / "reference"
+
+
+def data_dir_from(value: str | Path | None = None) -> Path:
+    """The data directory: the argument, else $SHNOR_DATA_DIR, else ./data."""
+    return Path(value or os.environ.get("SHNOR_DATA_DIR") or "data").resolve()
+
+
+def use_offline_prefect(project_home: Path | None = None) -> None:
+    """Set Prefect's offline settings unless the caller set them; call before importing prefect."""
+    for key, value in PREFECT_OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    home = project_home or Path.cwd()
+    os.environ.setdefault("PREFECT_HOME", str(home / ".prefect"))

@@ -1,0 +1,332 @@
+"""The flags of METHODOLOGY §4 for every school and year, with machine-readable reasons and a
+Russian sentence per flagged school. Pure functions over school-grain frames.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from shnor.labels import percent, procedure_label
+from shnor.methods.intervals import two_proportion_z_test
+from shnor.methods.ranking import best_share_mask, worst_share_mask
+from shnor.methods.school_effect import stable_low_probability
+from shnor.presets import Preset
+
+PROCEDURE_KEY = ["exam", "grade", "subject"]
+FLAG_COLUMNS = (
+    "school_id",
+    "exam_year",
+    "pool",
+    "is_rated",
+    "not_rated_reason",
+    "counted_participant_count",
+    "composite_score",
+    "composite_lower",
+    "composite_upper",
+    "composite_percentile",
+    "low_probability",
+    "stable_low_probability",
+    "is_low_result",
+    "is_stable_low",
+    "is_stable_low_confirmed",
+    "is_recurrent_low",
+    "is_stable_high",
+    "is_absolute_risk",
+    "is_risk_group",
+    "is_shnsu",
+    "is_resilient",
+    "has_objectivity_concern",
+    "context_index",
+    "reasons",
+    "reason_text",
+    "preset",
+)
+
+
+def pool_ranks(scores: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+    """Low/high result and above/below-median marks within each year × pool of rated schools."""
+    ranked = scores.copy()
+    rated_score = ranked["composite_score"].where(ranked["is_rated"])
+    groups = rated_score.groupby([ranked["exam_year"], ranked["pool"]])
+    ranked["is_low_result"] = groups.transform(
+        lambda s: worst_share_mask(s, preset["flags.low_share"])
+    ).astype(bool)
+    ranked["is_high_result"] = groups.transform(
+        lambda s: best_share_mask(s, preset["flags.high_share"])
+    ).astype(bool)
+    median = groups.transform("median")
+    ranked["is_better_than_median"] = (rated_score < median).fillna(False).astype(bool)
+    ranked["is_worse_than_median"] = (rated_score > median).fillna(False).astype(bool)
+    return ranked
+
+
+def _previous(frame: pd.DataFrame, columns: list[str], years_back: int = 1) -> pd.DataFrame:
+    """The same school's values `years_back` years earlier, aligned to frame's rows."""
+    earlier = frame[["school_id", "exam_year", *columns]].copy()
+    earlier["exam_year"] = earlier["exam_year"] + years_back
+    merged = frame[["school_id", "exam_year"]].merge(earlier, on=["school_id", "exam_year"], how="left")
+    return merged[columns].set_axis(frame.index)
+
+
+def procedure_evidence(results: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+    """Procedure-level risk evidence per school × year: high failing now, in both years, and
+    significant deterioration; one row per school × year × procedure with a result."""
+    rows = results[results["participant_count"] > 0].copy()
+    rows["fail_share"] = rows["fail_count"] / rows["participant_count"]
+    previous = rows[["school_id", "exam_year", *PROCEDURE_KEY, "participant_count", "fail_count"]]
+    previous = previous.assign(exam_year=previous["exam_year"] + 1).rename(
+        columns={"participant_count": "previous_participant_count", "fail_count": "previous_fail_count"}
+    )
+    rows = rows.merge(previous, on=["school_id", "exam_year", *PROCEDURE_KEY], how="left")
+    rows["previous_fail_share"] = rows["previous_fail_count"] / rows["previous_participant_count"]
+
+    absolute = preset["flags.absolute_risk"]
+    rows["is_high_failing"] = (rows["participant_count"] >= absolute["min_participants"]) & (
+        rows["fail_share"] >= absolute["fail_share"]
+    )
+    risk = preset["flags.risk_group"]
+    enough = (rows["participant_count"] >= risk["persistent_min_participants"]) & (
+        rows["previous_participant_count"] >= risk["persistent_min_participants"]
+    )
+    rows["is_persistent_failing"] = (
+        enough
+        & (rows["fail_share"] >= risk["persistent_fail_share"])
+        & (rows["previous_fail_share"] >= risk["persistent_fail_share"])
+    )
+    rows["change_p_value"] = two_proportion_z_test(
+        rows["previous_fail_count"].fillna(0).to_numpy(),
+        rows["previous_participant_count"].fillna(0).to_numpy(),
+        rows["fail_count"].to_numpy(),
+        rows["participant_count"].to_numpy(),
+    )
+    rows["is_deteriorating"] = (
+        (rows["fail_share"] - rows["previous_fail_share"] >= risk["deterioration_points"])
+        & (rows["change_p_value"] < risk["deterioration_alpha"])
+    ).fillna(False)
+    return rows
+
+
+def school_flags(
+    scores: pd.DataFrame,
+    results: pd.DataFrame,
+    context: pd.DataFrame,
+    objectivity: pd.DataFrame,
+    preset: Preset,
+) -> pd.DataFrame:
+    """fct_school_flags: one row per school × year of `scores`, every flag of §4 with reasons.
+
+    `context`: school_id, exam_year, context_index, is_shnsu. `objectivity`: school_id,
+    exam_year, has_objectivity_concern (schools absent there have no concern found).
+    """
+    flags = pool_ranks(scores, preset)
+    flags = flags.merge(context, on=["school_id", "exam_year"], how="left")
+    flags = flags.merge(objectivity, on=["school_id", "exam_year"], how="left")
+    flags["is_shnsu"] = flags["is_shnsu"].astype("boolean").fillna(False).astype(bool)
+    flags["has_objectivity_concern"] = (
+        flags["has_objectivity_concern"].astype("boolean").fillna(False).astype(bool)
+    )
+
+    previous = _previous(
+        flags, ["is_low_result", "is_high_result", "is_better_than_median", "low_probability"]
+    )
+    was_low = previous["is_low_result"].astype("boolean").fillna(False).astype(bool)
+    flags["stable_low_probability"] = stable_low_probability(
+        previous["low_probability"].to_numpy(dtype=float),
+        flags["low_probability"].to_numpy(dtype=float),
+    )
+    flags["is_stable_low"] = flags["is_low_result"] & was_low
+    flags["is_stable_low_confirmed"] = flags["is_stable_low"] & (
+        flags["stable_low_probability"] >= preset["flags.confirmed_stable_low_probability"]
+    )
+    window = preset["flags.recurrent_window_years"]
+    low_years = flags["is_low_result"].astype(int) + was_low.astype(int)
+    for back in range(2, window):
+        low_years += (
+            _previous(flags, ["is_low_result"], back)["is_low_result"]
+            .astype("boolean")
+            .fillna(False)
+            .astype(int)
+        )
+    flags["is_recurrent_low"] = low_years >= preset["flags.recurrent_low_years"]
+    no_concern = ~flags["has_objectivity_concern"]
+    flags["is_stable_high"] = (
+        flags["is_high_result"]
+        & previous["is_high_result"].astype("boolean").fillna(False).astype(bool)
+        & no_concern
+    )
+    flags["is_resilient"] = (
+        flags["is_shnsu"]
+        & flags["is_better_than_median"]
+        & previous["is_better_than_median"].astype("boolean").fillna(False).astype(bool)
+        & no_concern
+    )
+
+    evidence = procedure_evidence(results, preset)
+    flags = flags.merge(_procedure_reasons(evidence, preset), on=["school_id", "exam_year"], how="left")
+    absolute = preset["flags.absolute_risk"]
+    flags["is_absolute_risk"] = (
+        flags["high_failing"].map(len, na_action="ignore").fillna(0) >= absolute["procedure_count"]
+    ) & flags["is_rated"]
+
+    reasons = [_reasons_of(row, preset) for row in flags.itertuples(index=False)]
+    flags["reasons"] = [json.dumps(r, ensure_ascii=False) for r in reasons]
+    flags["is_risk_group"] = [
+        any(reason["rule"] in RISK_RULES for reason in r) for r in reasons
+    ] & ~flags["is_stable_low"]
+    flags["reason_text"] = [_sentence(r) for r in reasons]
+    flags["preset"] = preset.label
+    return flags[list(FLAG_COLUMNS)].sort_values(["exam_year", "school_id"], ignore_index=True)
+
+
+RISK_RULES = (
+    "absolute_risk",
+    "persistent_failing_procedure",
+    "first_time_low",
+    "significant_deterioration",
+    "shnsu_below_median",
+)
+
+
+def _procedure_reasons(evidence: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+    """Per school × year: lists of procedures behind the procedure-level rules."""
+
+    def listed(rows: pd.DataFrame) -> list[dict[str, Any]]:
+        return [
+            {
+                "exam": r.exam,
+                "grade": int(r.grade),
+                "subject": r.subject,
+                "participant_count": int(r.participant_count),
+                "fail_share": round(float(r.fail_share), 4),
+                "previous_fail_share": None
+                if pd.isna(r.previous_fail_share)
+                else round(float(r.previous_fail_share), 4),
+            }
+            for r in rows.itertuples(index=False)
+        ]
+
+    keys = ["school_id", "exam_year"]
+    grouped = evidence.groupby(keys, sort=False)
+    return pd.DataFrame(
+        {
+            "high_failing": grouped.apply(lambda g: listed(g[g["is_high_failing"]])),
+            "persistent_failing": grouped.apply(lambda g: listed(g[g["is_persistent_failing"]])),
+            "deteriorating": grouped.apply(lambda g: listed(g[g["is_deteriorating"]])),
+        }
+    ).reset_index()
+
+
+def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
+    """Machine-readable reasons: which rule fired, on which values."""
+    if not row.is_rated:
+        return [{"rule": "not_rated", "reason": row.not_rated_reason}]
+    year = int(row.exam_year)
+    composite = {
+        "composite_score": round(float(row.composite_score), 4),
+        "composite_percentile": round(float(row.composite_percentile), 1),
+        "low_probability": round(float(row.low_probability), 4),
+    }
+    reasons: list[dict[str, Any]] = []
+    if row.is_stable_low:
+        reasons.append(
+            {
+                "rule": "stable_low",
+                "years": [year - 1, year],
+                "stable_low_probability": round(float(row.stable_low_probability), 4),
+                "is_confirmed": bool(row.is_stable_low_confirmed),
+                **composite,
+            }
+        )
+    elif row.is_low_result:
+        reasons.append({"rule": "first_time_low", "year": year, **composite})
+    absolute = preset["flags.absolute_risk"]
+    if isinstance(row.high_failing, list) and len(row.high_failing) >= absolute["procedure_count"]:
+        reasons.append({"rule": "absolute_risk", "procedures": row.high_failing})
+    if isinstance(row.persistent_failing, list) and row.persistent_failing:
+        reasons.append({"rule": "persistent_failing_procedure", "procedures": row.persistent_failing})
+    if isinstance(row.deteriorating, list) and row.deteriorating:
+        reasons.append({"rule": "significant_deterioration", "procedures": row.deteriorating})
+    if row.is_shnsu and row.is_worse_than_median:
+        reasons.append(
+            {"rule": "shnsu_below_median", "context_index": round(float(row.context_index), 3)}
+        )
+    if row.is_stable_high:
+        reasons.append({"rule": "stable_high", "years": [year - 1, year], **composite})
+    if row.is_resilient:
+        reasons.append({"rule": "resilient", "years": [year - 1, year], **composite})
+    if row.has_objectivity_concern:
+        reasons.append({"rule": "objectivity_concern"})
+    return reasons
+
+
+def _procedures_text(procedures: list[dict[str, Any]], with_previous: bool = False) -> str:
+    parts = []
+    for p in procedures[:5]:
+        label = procedure_label(p["exam"], p["grade"], p["subject"])
+        share = percent(p["fail_share"])
+        if with_previous and p.get("previous_fail_share") is not None:
+            share = f"{percent(p['previous_fail_share'])} → {share}"
+        parts.append(f"{label} — {share}")
+    more = f" и ещё {len(procedures) - 5}" if len(procedures) > 5 else ""
+    return "; ".join(parts) + more
+
+
+def _sentence(reasons: list[dict[str, Any]]) -> str:
+    """One Russian sentence per school, listing every reason with its evidence."""
+    texts = []
+    for r in reasons:
+        rule = r["rule"]
+        if rule == "not_rated":
+            texts.append(f"Не оценивается: {r['reason']}")
+        elif rule == "stable_low":
+            confirmed = ", статистически подтверждено" if r["is_confirmed"] else ""
+            texts.append(
+                f"Низкие результаты второй год подряд ({r['years'][0]} и {r['years'][1]}): "
+                f"в {r['composite_percentile']:.0f}-м процентиле худших по школьному эффекту, "
+                f"вероятность устойчиво низких результатов "
+                f"{r['stable_low_probability']:.2f}{confirmed}"
+            )
+        elif rule == "first_time_low":
+            texts.append(
+                f"Впервые в числе школ с низкими результатами ({r['year']}), "
+                f"вероятность попадания в 10% худших {r['low_probability']:.2f}"
+            )
+        elif rule == "absolute_risk":
+            texts.append("Высокая доля не преодолевших порог: " + _procedures_text(r["procedures"]))
+        elif rule == "persistent_failing_procedure":
+            texts.append(
+                "Высокая доля неудовлетворительных результатов два года подряд: "
+                + _procedures_text(r["procedures"], with_previous=True)
+            )
+        elif rule == "significant_deterioration":
+            texts.append(
+                "Значимое ухудшение: " + _procedures_text(r["procedures"], with_previous=True)
+            )
+        elif rule == "shnsu_below_median":
+            texts.append("ШНСУ с результатами хуже медианы")
+        elif rule == "stable_high":
+            texts.append("Стабильно высокие результаты два года подряд")
+        elif rule == "resilient":
+            texts.append("Резильентная школа: сложные условия, результаты лучше медианы два года")
+        elif rule == "objectivity_concern":
+            texts.append("Результаты ВПР требуют дополнительного анализа объективности")
+    return ". ".join(texts) + ("." if texts else "")
+
+
+def naive_stable_low(results: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+    """Baseline for evaluation: worst share by pooled raw fail share in Y−1 and Y (rated only)."""
+    pooled = results.groupby(["school_id", "exam_year"], as_index=False)[
+        ["participant_count", "fail_count"]
+    ].sum()
+    pooled = pooled[pooled["participant_count"] >= preset["small_samples.min_rated_participants"]]
+    pooled["pooled_fail_share"] = pooled["fail_count"] / pooled["participant_count"]
+    pooled["is_low"] = pooled.groupby("exam_year")["pooled_fail_share"].transform(
+        lambda s: worst_share_mask(s, preset["flags.low_share"])
+    )
+    previous = _previous(pooled, ["is_low"])["is_low"].astype("boolean").fillna(False)
+    pooled["is_stable_low"] = pooled["is_low"].astype(bool) & previous.astype(bool).to_numpy()
+    columns = ["school_id", "exam_year", "pooled_fail_share", "is_low", "is_stable_low"]
+    return pooled[columns].reset_index(drop=True)

@@ -1,0 +1,128 @@
+"""The input layouts of DATA_CONTRACT.md, recognised by the canonical columns their headers map to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+CONTEXT_COMPONENTS = (
+    "parents_higher_education_share",
+    "single_parent_share",
+    "low_income_share",
+    "unemployed_parents_share",
+    "on_register_share",
+    "non_native_russian_share",
+    "disability_share",
+    "vacancy_share",
+    "top_category_teacher_share",
+    "unconfirmed_competence_share",
+)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One input layout: where it may appear, what identifies it, where its rows land."""
+
+    name: str
+    label_ru: str
+    raw_table: str
+    folders: tuple[str, ...]
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    any_of: tuple[str, ...] = ()  # at least one of these must be present too
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every canonical column the raw table keeps, in order."""
+        seen = dict.fromkeys(self.required + self.any_of + self.optional)
+        return tuple(seen)
+
+    def matches(self, columns: set[str]) -> bool:
+        """True when the headers carry everything this layout needs."""
+        has_any = not self.any_of or bool(columns & set(self.any_of))
+        return set(self.required) <= columns and has_any
+
+    def match_score(self, columns: set[str]) -> int:
+        """How many of this layout's columns the headers carry (ties go to the earlier layout)."""
+        return len(columns & set(self.columns))
+
+
+LAYOUTS: tuple[Layout, ...] = (
+    Layout(
+        name="vpr_participants",
+        label_ru="ВПР: результаты участников",
+        raw_table="vpr_participants",
+        folders=("vpr",),
+        required=("school_code", "class_label", "subject", "mark"),
+        optional=(
+            "municipality_name",
+            "municipality_code",
+            "school_name",
+            "participant_id",
+            "variant",
+            "primary_score",
+            "journal_mark",
+        ),
+    ),
+    Layout(
+        name="exam_participants",
+        label_ru="ОГЭ/ЕГЭ: результаты участников",
+        raw_table="exam_participants",
+        folders=("oge", "ege", "mock"),
+        required=("school_code", "subject"),
+        any_of=("test_score", "mark"),
+        optional=(
+            "municipality_code",
+            "municipality_name",
+            "school_name",
+            "class_label",
+            "participant_id",
+            "primary_score",
+            "stage",
+            "exam_date",
+        ),
+    ),
+    Layout(
+        name="context",
+        label_ru="Социальный паспорт",
+        raw_table="context",
+        folders=("context",),
+        required=("school_code",),
+        any_of=CONTEXT_COMPONENTS,
+        optional=("context_year", "settlement_type", "student_count", "school_name"),
+    ),
+    Layout(
+        name="registry",
+        label_ru="Реестр школ",
+        raw_table="schools",
+        folders=("schools",),
+        required=("school_code", "school_name", "municipality_name"),
+        optional=(
+            "municipality_code",
+            "settlement_type",
+            "school_level",
+            "student_count",
+            "latitude",
+            "longitude",
+        ),
+    ),
+)
+
+RAW_FOLDERS = ("schools", "context", "vpr", "oge", "ege", "mock")
+YEARLY_FOLDERS = ("context", "vpr", "oge", "ege", "mock")
+
+
+def best_layout(columns: Iterable[str | None], folder: str | None = None) -> Layout | None:
+    """The layout these canonical columns fit best (the folder's own layouts first), or None."""
+    present = {c for c in columns if c}
+    fitting = [layout for layout in LAYOUTS if layout.matches(present)]
+    in_folder = [layout for layout in fitting if folder in layout.folders]
+    candidates = in_folder or fitting
+    if not candidates:
+        return None
+    return max(candidates, key=lambda layout: layout.match_score(present))
+
+
+def layout_named(name: str) -> Layout:
+    """The layout with this name."""
+    return next(layout for layout in LAYOUTS if layout.name == name)

@@ -1,0 +1,341 @@
+"""Load every file under raw/ into raw.* as read, tracked by checksum, with provenance on each row.
+
+A file is read again only when it is new or its content changed (a correction replaces the rows
+of the same path); a removed file takes its rows with it. A file that cannot be used is
+quarantined: not loaded, left in place, and its problem recorded for the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from shnor.ingest.layouts import LAYOUTS, RAW_FOLDERS, YEARLY_FOLDERS
+from shnor.ingest.readers import SheetRead, SheetSkipped, UnreadableFile, read_file
+
+PROVENANCE = ("_source_file", "_sheet", "_row", "_file_checksum", "_loaded_at")
+_IGNORED_NAMES = (".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing an analyst should see: where it is, what rule it broke, what to do."""
+
+    source_file: str
+    rule: str
+    severity: str  # "blocking" (file quarantined) or "warning" (loaded, reported)
+    message: str  # Russian
+    action: str  # Russian: what to do
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest pass did, file by file."""
+
+    loaded: list[str] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+    rows_loaded: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.loaded or self.corrected or self.removed)
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create raw.* (one table per layout, all text) and the file registry, adding new columns."""
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS raw._files (
+            source_file VARCHAR PRIMARY KEY, checksum VARCHAR, size_bytes BIGINT,
+            folder VARCHAR, folder_year INTEGER, status VARCHAR, layouts VARCHAR,
+            row_count BIGINT, encoding VARCHAR, loaded_at TIMESTAMP)"""
+    )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS raw._problems (
+            source_file VARCHAR, sheet VARCHAR, "row" BIGINT, "column" VARCHAR, "value" VARCHAR,
+            rule VARCHAR, severity VARCHAR, message VARCHAR, action VARCHAR)"""
+    )
+    for layout in LAYOUTS:
+        columns = [*layout.columns, *PROVENANCE]
+        types = {"_row": "BIGINT", "_loaded_at": "TIMESTAMP"}
+        ddl = ", ".join(f"{c} {types.get(c, 'VARCHAR')}" for c in columns)
+        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{layout.raw_table} ({ddl})")
+        existing = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = 'raw' AND table_name = ?",
+                [layout.raw_table],
+            ).fetchall()
+        }
+        for column in columns:
+            if column not in existing:
+                kind = types.get(column, "VARCHAR")
+                con.execute(f"ALTER TABLE raw.{layout.raw_table} ADD COLUMN {column} {kind}")
+
+
+def file_checksum(path: Path) -> str:
+    """SHA-256 of the file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def raw_files(raw_dir: Path) -> list[Path]:
+    """Input files under raw/, skipping hidden files, Excel lock files and placeholders."""
+    found = []
+    for path in sorted(raw_dir.rglob("*")):
+        relative = path.relative_to(raw_dir)
+        hidden = any(part.startswith((".", "~$")) for part in relative.parts)
+        if path.is_file() and not hidden and path.name not in _IGNORED_NAMES:
+            found.append(path)
+    return found
+
+
+def ingest_raw(
+    con: duckdb.DuckDBPyConnection,
+    raw_dir: Path,
+    reference_dir: Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> IngestSummary:
+    """Bring raw.* in line with the files under raw_dir; returns what changed."""
+    ensure_raw_tables(con)
+    summary = IngestSummary()
+    known = dict(con.execute("SELECT source_file, checksum FROM raw._files").fetchall())
+    files = raw_files(raw_dir)
+    on_disk = {path.relative_to(raw_dir).as_posix(): path for path in files}
+    for source in sorted(known.keys() - on_disk.keys()):
+        _forget(con, source)
+        summary.removed.append(source)
+    for number, (source, path) in enumerate(sorted(on_disk.items()), start=1):
+        if progress:
+            progress(source, number, len(on_disk))
+        checksum = file_checksum(path)
+        if known.get(source) == checksum:
+            summary.unchanged.append(source)
+            continue
+        if source in known:
+            _forget(con, source)
+        status, rows = _load_file(con, path, source, checksum, reference_dir)
+        summary.rows_loaded += rows
+        if status == "quarantined":
+            summary.quarantined.append(source)
+        elif source in known:
+            summary.corrected.append(source)
+        else:
+            summary.loaded.append(source)
+    return summary
+
+
+def _forget(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Remove a file's rows, problems and registry entry (before a reload or after removal)."""
+    con.execute("BEGIN TRANSACTION")
+    for layout in LAYOUTS:
+        con.execute(f"DELETE FROM raw.{layout.raw_table} WHERE _source_file = ?", [source])
+    con.execute("DELETE FROM raw._problems WHERE source_file = ?", [source])
+    con.execute("DELETE FROM raw._files WHERE source_file = ?", [source])
+    con.execute("COMMIT")
+
+
+def _folder_of(source: str) -> tuple[str | None, int | None, Problem | None]:
+    """(folder, year) from the file's place under raw/, or the problem with that place."""
+    parts = source.split("/")
+    folder = parts[0] if len(parts) > 1 else None
+    if folder not in RAW_FOLDERS:
+        return None, None, Problem(
+            source,
+            "unknown_folder",
+            "blocking",
+            "файл лежит вне известных папок raw/ (schools, context, vpr, oge, ege, mock)",
+            "переложите файл в папку своего вида данных, например raw/vpr/2025/",
+        )
+    if folder not in YEARLY_FOLDERS:
+        return folder, None, None
+    year = parts[1] if len(parts) > 2 else ""
+    if not (year.isdigit() and len(year) == 4):
+        return folder, None, Problem(
+            source,
+            "missing_year_folder",
+            "blocking",
+            f"в папке {folder}/ файл должен лежать в папке года, например {folder}/2025/",
+            f"переложите файл в raw/{folder}/<год>/",
+        )
+    return folder, int(year), None
+
+
+def _load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source: str,
+    checksum: str,
+    reference_dir: Path | None,
+) -> tuple[str, int]:
+    """Read one file and insert its recognised sheets; returns (status, rows loaded)."""
+    folder, year, problem = _folder_of(source)
+    problems: list[Problem] = [problem] if problem else []
+    sheets: list[SheetRead | SheetSkipped] = []
+    if not problems:
+        try:
+            sheets = read_file(path, folder, reference_dir)
+        except UnreadableFile as error:
+            problems.append(
+                Problem(
+                    source,
+                    "unreadable_file",
+                    "blocking",
+                    f"файл не читается: {error}",
+                    "сохраните файл заново как XLSX или CSV (UTF-8 или Windows-1251)",
+                )
+            )
+    read = [s for s in sheets if isinstance(s, SheetRead)]
+    problems += [p for s in sheets for p in _sheet_problems(source, s)]
+    if sheets and not read:
+        problems.append(
+            Problem(
+                source,
+                "no_known_layout",
+                "blocking",
+                "ни один лист не похож на известный формат (см. DATA_CONTRACT.md)",
+                "проверьте заголовки столбцов; недостающие названия добавьте в "
+                "reference/header_aliases.csv",
+            )
+        )
+    for sheet in read:
+        if folder not in sheet.layout.folders:
+            problems.append(
+                Problem(
+                    source,
+                    "folder_content_mismatch",
+                    "blocking",
+                    f"содержимое («{sheet.layout.label_ru}») не соответствует папке {folder}/",
+                    f"переложите файл в папку {sheet.layout.folders[0]}/",
+                    sheet=sheet.sheet,
+                )
+            )
+    blocked = any(p.severity == "blocking" for p in problems)
+    loaded_at = dt.datetime.now()
+    con.execute("BEGIN TRANSACTION")
+    rows = 0
+    if not blocked:
+        for sheet in read:
+            rows += _insert_sheet(con, sheet, source, checksum, loaded_at)
+    _record_problems(con, problems)
+    con.execute(
+        "INSERT INTO raw._files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            source,
+            checksum,
+            path.stat().st_size,
+            folder,
+            year,
+            "quarantined" if blocked else "loaded",
+            ",".join(sorted({s.layout.name for s in read})),
+            rows,
+            next((s.encoding for s in read if s.encoding), None),
+            loaded_at,
+        ],
+    )
+    con.execute("COMMIT")
+    return ("quarantined" if blocked else "loaded"), rows
+
+
+def _insert_sheet(
+    con: duckdb.DuckDBPyConnection,
+    sheet: SheetRead,
+    source: str,
+    checksum: str,
+    loaded_at: dt.datetime,
+) -> int:
+    n = sheet.table.num_rows
+    table = (
+        sheet.table.append_column("_source_file", pa.array([source] * n, pa.string()))
+        .append_column("_sheet", pa.array([sheet.sheet] * n, pa.string()))
+        .append_column("_file_checksum", pa.array([checksum] * n, pa.string()))
+        .append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us")))
+    )
+    con.register("_incoming_sheet", table)
+    try:
+        con.execute(f"INSERT INTO raw.{sheet.layout.raw_table} BY NAME SELECT * FROM _incoming_sheet")
+    finally:
+        con.unregister("_incoming_sheet")
+    return n
+
+
+def _sheet_problems(source: str, sheet: SheetRead | SheetSkipped) -> list[Problem]:
+    """Warnings about one sheet: skipped sheets, unknown or duplicate columns, malformed rows."""
+    if isinstance(sheet, SheetSkipped):
+        return [
+            Problem(
+                source,
+                "sheet_skipped",
+                "warning",
+                f"лист пропущен: {sheet.reason}; первые ячейки: {', '.join(sheet.headers_seen)}",
+                "если на листе нужные данные, проверьте заголовки столбцов",
+                sheet=sheet.sheet,
+            )
+        ]
+    problems = [
+        Problem(
+            source,
+            "unknown_column",
+            "warning",
+            f"столбец «{header}» не распознан и не загружен",
+            "если он нужен, добавьте его название в reference/header_aliases.csv",
+            sheet=sheet.sheet,
+            row=sheet.header_row,
+            column=header,
+        )
+        for header in sheet.unknown_headers
+    ]
+    problems += [
+        Problem(
+            source,
+            "duplicate_column",
+            "warning",
+            f"столбец «{header}» повторяет уже найденный; взят первый",
+            "удалите лишний столбец или переименуйте его",
+            sheet=sheet.sheet,
+            row=sheet.header_row,
+            column=header,
+        )
+        for header in sheet.duplicate_headers
+    ]
+    problems += [
+        Problem(
+            source,
+            "malformed_row",
+            "warning",
+            f"строка не загружена: {problem}",
+            "исправьте строку в файле и запустите расчёт снова",
+            sheet=sheet.sheet,
+            row=line,
+        )
+        for line, problem in sheet.rejected_rows
+    ]
+    return problems
+
+
+def _record_problems(con: duckdb.DuckDBPyConnection, problems: list[Problem]) -> None:
+    if problems:
+        con.executemany(
+            "INSERT INTO raw._problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [p.source_file, p.sheet, p.row, p.column, p.value, p.rule, p.severity, p.message,
+                 p.action]
+                for p in problems
+            ],
+        )  # fmt: skip

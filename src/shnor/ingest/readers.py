@@ -1,0 +1,319 @@
+"""Read CSV and XLSX files as received into string tables, finding the header row by its names.
+
+Values stay text here (raw is "as read"); staging casts them. CSV goes through pyarrow
+(fast, streaming, no pandas); XLSX through calamine (DEPENDENCIES.md: ~7× faster than openpyxl).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from shnor.ingest.headers import canonical_column, is_task_column
+from shnor.ingest.layouts import Layout, best_layout
+
+HEADER_SEARCH_ROWS = 30
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+XLSX_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+_PREVIEW_BYTES = 256 * 1024
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as a spreadsheet at all (the message says why, in Russian)."""
+
+
+@dataclass
+class SheetRead:
+    """One recognised table: its layout, its canonical columns as strings, and what was left out."""
+
+    sheet: str | None
+    layout: Layout
+    header_row: int  # 1-based row of the header in the file or sheet
+    table: pa.Table  # canonical columns (strings) + `_row` (1-based source row)
+    unknown_headers: list[str] = field(default_factory=list)
+    task_headers: list[str] = field(default_factory=list)
+    duplicate_headers: list[str] = field(default_factory=list)
+    rejected_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, problem)
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+@dataclass
+class SheetSkipped:
+    """A sheet with no recognisable layout (reported, not loaded)."""
+
+    sheet: str | None
+    reason: str
+    headers_seen: list[str] = field(default_factory=list)
+
+
+def read_file(
+    path: Path, folder: str | None, reference_dir: Path | None = None
+) -> list[SheetRead | SheetSkipped]:
+    """Every sheet of a file, recognised or skipped; raises UnreadableFile for non-spreadsheets."""
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise UnreadableFile("файл пустой (0 байт)")
+    if suffix in CSV_SUFFIXES:
+        return [_read_csv(path, folder, reference_dir)]
+    if suffix in XLSX_SUFFIXES:
+        return list(_read_workbook(path, folder, reference_dir))
+    raise UnreadableFile(
+        f"формат «{suffix or 'без расширения'}» не поддерживается: нужен CSV или XLSX"
+    )
+
+
+def _header_match(
+    rows: list[list[object]], folder: str | None, reference_dir: Path | None
+) -> tuple[int, Layout, list[str | None]] | None:
+    """(row index, layout, canonical columns) of the first row that reads as a header."""
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        columns = [canonical_column(cell, reference_dir) for cell in row]
+        layout = best_layout(columns, folder)
+        if layout is not None:
+            return index, layout, columns
+    return None
+
+
+def _selection(
+    headers: list[str], columns: list[str | None], layout: Layout
+) -> tuple[dict[int, str], list[str], list[str], list[str]]:
+    """Positions to keep → canonical name; unknown, task and duplicate headers."""
+    keep: dict[int, str] = {}
+    unknown, tasks, duplicates = [], [], []
+    for position, (header, column) in enumerate(zip(headers, columns, strict=True)):
+        text = str(header or "").strip()
+        if column in layout.columns and column not in keep.values():
+            keep[position] = column
+        elif column in layout.columns:
+            duplicates.append(text)
+        elif is_task_column(text):
+            tasks.append(text)
+        elif text:
+            unknown.append(text)
+    return keep, unknown, tasks, duplicates
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def _detect_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "cp1251"
+
+
+def _detect_delimiter(lines: list[str]) -> str:
+    sample = "\n".join(lines[:HEADER_SEARCH_ROWS])
+    counts = {d: sample.count(d) for d in (";", ",", "\t")}
+    return max(counts, key=lambda d: counts[d])
+
+
+def _read_csv(
+    path: Path, folder: str | None, reference_dir: Path | None
+) -> SheetRead | SheetSkipped:
+    with open(path, "rb") as handle:
+        head = handle.read(_PREVIEW_BYTES)
+    if b"\x00" in head[:4096]:
+        raise UnreadableFile("файл не является текстовым CSV (двоичные данные)")
+    encoding = _detect_encoding(head)
+    text = head.decode(encoding, errors="ignore")
+    lines = text.splitlines()[: HEADER_SEARCH_ROWS + 1]
+    delimiter = _detect_delimiter(lines)
+    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+    found = _header_match(rows, folder, reference_dir)
+    if found is None:
+        return SheetSkipped(None, "не найдена строка заголовков известного формата", _first(rows))
+    index, layout, columns = found
+    headers = [str(h) for h in rows[index]]
+    keep, unknown, tasks, duplicates = _selection(headers, columns, layout)
+    first_data_line = index + 2  # 1-based line of the first data row
+    try:
+        table, rejected = _arrow_csv(path, index, encoding, delimiter, len(headers), keep, True)
+        if rejected and any(line is None for line, _ in rejected):
+            # Only the single-threaded reader knows the line numbers of malformed rows.
+            table, rejected = _arrow_csv(
+                path, index, encoding, delimiter, len(headers), keep, False
+            )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise UnreadableFile(f"CSV не читается ({encoding}, «{delimiter}»): {error}") from error
+    table = table.rename_columns([keep[int(n[1:])] for n in table.column_names])
+    table = _with_row_numbers(table, first_data_line, [line for line, *_ in rejected])
+    table, problems = _recover_short_rows(table, rejected, delimiter, len(headers), keep)
+    return SheetRead(
+        sheet=None,
+        layout=layout,
+        header_row=index + 1,
+        table=table,
+        unknown_headers=unknown,
+        task_headers=tasks,
+        duplicate_headers=duplicates,
+        rejected_rows=problems,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def _arrow_csv(
+    path: Path,
+    header_index: int,
+    encoding: str,
+    delimiter: str,
+    width: int,
+    keep: dict[int, str],
+    use_threads: bool,
+) -> tuple[pa.Table, list[tuple[int | None, str]]]:
+    """The kept columns as strings, and the malformed rows skipped as (line, text)."""
+    rejected: list[tuple[int | None, str]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        rejected.append((row.number, row.text))
+        return "skip"
+
+    names = [f"c{i}" for i in range(width)]
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(
+            encoding=encoding,
+            skip_rows=header_index + 1,
+            column_names=names,
+            block_size=8 << 20,
+            use_threads=use_threads,
+        ),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            include_columns=[names[i] for i in keep],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return table, rejected
+
+
+def _with_row_numbers(table: pa.Table, first_line: int, skipped_lines: list[int]) -> pa.Table:
+    """Attach the 1-based source line of every row (accounting for skipped lines)."""
+    numbers = np.arange(
+        first_line, first_line + table.num_rows + len(skipped_lines), dtype=np.int64
+    )
+    if skipped_lines:
+        numbers = np.setdiff1d(numbers, np.array(skipped_lines, dtype=np.int64))
+    return table.append_column("_row", pa.array(numbers[: table.num_rows]))
+
+
+def _recover_short_rows(
+    table: pa.Table,
+    rejected: list[tuple[int, str]],
+    delimiter: str,
+    width: int,
+    keep: dict[int, str],
+) -> tuple[pa.Table, list[tuple[int, str]]]:
+    """Rows with missing trailing cells (or extra empty ones) padded back in; others reported."""
+    recovered: dict[str, list] = {column: [] for column in keep.values()} | {"_row": []}
+    problems: list[tuple[int, str]] = []
+    for line, text in rejected:
+        fields = next(csv.reader([text], delimiter=delimiter), [])
+        if len(fields) > width and any(f.strip() for f in fields[width:]):
+            problems.append((line, f"в строке {len(fields)} полей, в заголовке {width}"))
+            continue
+        fields = (fields + [""] * width)[:width]
+        for position, column in keep.items():
+            recovered[column].append(fields[position])
+        recovered["_row"].append(line)
+    if not recovered["_row"]:
+        return table, problems
+    extra = pa.table(recovered, schema=table.schema)
+    return pa.concat_tables([table, extra]).sort_by("_row"), problems
+
+
+# --- XLSX --------------------------------------------------------------------------------
+
+
+def _read_workbook(
+    path: Path, folder: str | None, reference_dir: Path | None
+) -> Iterator[SheetRead | SheetSkipped]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as error:  # calamine raises its own error types for broken files
+        raise UnreadableFile(f"книга Excel не открывается: {error}") from error
+    for name in workbook.sheet_names:
+        try:
+            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as error:
+            yield SheetSkipped(name, f"лист не читается: {error}")
+            continue
+        yield _sheet_table(name, rows, folder, reference_dir)
+
+
+def _sheet_table(
+    name: str, rows: list[list[object]], folder: str | None, reference_dir: Path | None
+) -> SheetRead | SheetSkipped:
+    found = _header_match(rows, folder, reference_dir)
+    if found is None:
+        reason = (
+            "лист пуст"
+            if not any(any(_text(c) for c in r) for r in rows[:50])
+            else ("не найдена строка заголовков известного формата")
+        )
+        return SheetSkipped(name, reason, _first(rows))
+    index, layout, columns = found
+    headers = [_text(h) or "" for h in rows[index]]
+    keep, unknown, tasks, duplicates = _selection(headers, columns, layout)
+    body = rows[index + 1 :]
+    row_numbers = []
+    data: dict[str, list[str | None]] = {column: [] for column in keep.values()}
+    for offset, row in enumerate(body):
+        cells = [_text(row[p]) if p < len(row) else None for p in keep]
+        if not any(cells) and not any(_text(c) for c in row):
+            continue  # an empty row carries nothing
+        row_numbers.append(index + 2 + offset)
+        for column, value in zip(keep.values(), cells, strict=True):
+            data[column].append(value)
+    table = pa.table({column: pa.array(values, pa.string()) for column, values in data.items()})
+    table = table.append_column("_row", pa.array(row_numbers, pa.int64()))
+    return SheetRead(
+        sheet=name,
+        layout=layout,
+        header_row=index + 1,
+        table=table,
+        unknown_headers=unknown,
+        task_headers=tasks,
+        duplicate_headers=duplicates,
+    )
+
+
+def _text(value: object) -> str | None:
+    """A cell as the text an analyst sees: 4.0 → '4', dates as ISO, empty → None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _first(rows: list[list[object]]) -> list[str]:
+    return [t for t in (_text(c) for c in (rows[0] if rows else [])) if t][:20]

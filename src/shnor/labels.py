@@ -1,0 +1,36 @@
+"""Russian labels for readers: exams, subjects, procedures (used by flags' sentences and reports)."""
+
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from importlib import resources
+
+EXAM_LABELS = {"vpr": "ВПР", "oge": "ОГЭ", "ege": "ЕГЭ", "mock": "Репетиционный экзамен"}
+SETTLEMENT_LABELS = {"urban": "город", "rural": "село"}
+LEVEL_LABELS = {"primary": "НОШ", "basic": "ООШ", "secondary": "СОШ"}
+
+
+@lru_cache(maxsize=1)
+def subject_names() -> dict[str, str]:
+    """Canonical subject code → Russian name."""
+    text = resources.files("shnor.reference").joinpath("subjects.csv").read_text("utf-8")
+    return {row["subject"]: row["subject_name_ru"] for row in csv.DictReader(text.splitlines())}
+
+
+def subject_label(subject: str) -> str:
+    """Russian subject name; an unknown code is shown as it is."""
+    return subject_names().get(subject, subject)
+
+
+def procedure_label(exam: str, grade: int | None, subject: str) -> str:
+    """«ВПР, Математика, 5 кл.» / «ЕГЭ, Русский язык»."""
+    exam_label = EXAM_LABELS.get(exam, exam)
+    if exam == "vpr" and grade is not None:
+        return f"{exam_label}, {subject_label(subject)}, {int(grade)} кл."
+    return f"{exam_label}, {subject_label(subject)}"
+
+
+def percent(share: float) -> str:
+    """0.3456 → «34.6%»."""
+    return f"{100 * share:.1f}%"

@@ -1,0 +1,80 @@
+"""The social-context index of METHODOLOGY §5: higher = harder conditions.
+
+Each component is z-scored across the year's schools and signed so that higher is harder;
+the index is their mean (or the first principal component, oriented the same way). Missing
+components are imputed with the year's mean (z = 0) and the imputation is counted per school.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+
+# +1: a higher share means harder conditions; −1: a higher share means easier conditions.
+COMPONENT_SIGNS = {
+    "parents_higher_education_share": -1,
+    "single_parent_share": 1,
+    "low_income_share": 1,
+    "unemployed_parents_share": 1,
+    "on_register_share": 1,
+    "non_native_russian_share": 1,
+    "disability_share": 1,
+    "vacancy_share": 1,
+    "top_category_teacher_share": -1,
+    "unconfirmed_competence_share": 1,
+}
+
+
+def context_index(components: pd.DataFrame, method: str = "zscore_mean") -> pd.DataFrame:
+    """Per school × year: context_index, component and imputed counts, from long components.
+
+    `components`: school_id, exam_year, component, share (one row each; duplicates averaged).
+    """
+    wide = components.pivot_table(
+        index=["school_id", "exam_year"], columns="component", values="share", aggfunc="mean"
+    )
+    wide = wide[[c for c in COMPONENT_SIGNS if c in wide.columns]]
+    if wide.empty:
+        return pd.DataFrame(
+            columns=["school_id", "exam_year", "context_index", "component_count",
+                     "imputed_component_count", "is_context_imputed"]
+        )  # fmt: skip
+    years = wide.index.get_level_values("exam_year")
+    mean = wide.groupby(years).transform("mean")
+    sd = wide.groupby(years).transform("std").replace(0, np.nan)
+    signs = pd.Series(COMPONENT_SIGNS)[wide.columns]
+    signed_z = ((wide - mean) / sd) * signs
+    present = wide.notna() & sd.notna()
+    filled = signed_z.where(present, 0.0)
+    if method == "pca":
+        index = pd.Series(np.nan, index=wide.index)
+        for year in np.unique(years):
+            rows = years == year
+            block = filled[rows]
+            if len(block) >= 2 and block.shape[1] >= 1:
+                score = PCA(n_components=1).fit_transform(block.to_numpy())[:, 0]
+                reference = block.mean(axis=1).to_numpy()
+                if np.corrcoef(score, reference)[0, 1] < 0:
+                    score = -score
+                index[rows] = score
+    elif method == "zscore_mean":
+        index = filled.sum(axis=1) / signs.size
+    else:
+        raise ValueError(f"unknown context index method {method!r}")
+    result = pd.DataFrame(
+        {
+            "context_index": index,
+            "component_count": present.sum(axis=1),
+            "imputed_component_count": (~present).sum(axis=1),
+        }
+    )
+    result["is_context_imputed"] = result["imputed_component_count"] > 0
+    return result.reset_index()
+
+
+def shnsu_mask(index: pd.Series, share: float) -> pd.Series:
+    """ШНСУ: context index in the worst `share` of the year's schools (higher = harder)."""
+    from shnor.methods.ranking import worst_share_mask
+
+    return worst_share_mask(index, share)

@@ -1,0 +1,167 @@
+"""The stages of an annual run, each a plain function over a warehouse connection.
+
+Flows only sequence these; tests call them directly. Order: ingest → build → flag → publish.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from scipy.stats import norm
+
+from shnor import warehouse
+from shnor.flags import school_flags
+from shnor.ingest.headers import subject_code
+from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw
+from shnor.methods.context_index import context_index, shnsu_mask
+from shnor.presets import Preset
+from shnor.scoring import school_year_scores
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class StageTimer:
+    """Seconds per stage, for the run manifest and the benchmarks."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def record(self, stage: str, started: float) -> None:
+        self.seconds[stage] = round(time.perf_counter() - started, 3)
+
+
+def sql_parameters(preset: Preset) -> dict[str, Any]:
+    """Values the SQL models bind, from the preset."""
+    confidence = preset["indicators.interval_confidence"]
+    return {
+        "z": float(norm.ppf(0.5 + confidence / 2)),
+        "high_marks": list(preset["indicators.high_marks"]),
+        "ege_high_score": preset["indicators.ege_high_score"],
+        "small_sample_size": preset["small_samples.small_sample_size"],
+        "limited_sample_size": preset["small_samples.limited_sample_size"],
+    }
+
+
+def prepare_connection(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> None:
+    """Macros and reference tables every model relies on."""
+    con.execute(resources.files("shnor.sql").joinpath("macros.sql").read_text("utf-8"))
+    warehouse.load_reference_tables(con, reference_dir)
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    raw_dir: Path,
+    reference_dir: Path | None = None,
+    on_file: Callable[[str, int, int], None] | None = None,
+) -> IngestSummary:
+    """Load new and changed files into raw.*, then map the subjects they name."""
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(
+            f"Папка с исходными данными не найдена: {raw_dir}. "
+            "Положите файлы в raw/ (см. DATA_CONTRACT.md) или создайте демо-регион: shnor demo"
+        )
+    summary = ingest_raw(con, raw_dir, reference_dir, on_file)
+    map_subjects(con, reference_dir)
+    return summary
+
+
+def map_subjects(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> pd.DataFrame:
+    """ref.subject_map: every subject name in raw.* → canonical code; unknown ones reported."""
+    names = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT subject FROM raw.vpr_participants WHERE subject IS NOT NULL "
+            "UNION SELECT DISTINCT subject FROM raw.exam_participants WHERE subject IS NOT NULL"
+        ).fetchall()
+    ]
+    mapped = [(name, *subject_code(name, reference_dir)) for name in names]
+    frame = pd.DataFrame(mapped, columns=["raw_subject", "subject", "is_known"])
+    warehouse.replace_table(con, "ref.subject_map", frame)
+    con.execute("DELETE FROM raw._problems WHERE rule = 'unknown_subject'")
+    for name, code, known in mapped:
+        if not known:
+            _record(
+                con,
+                Problem(
+                    "(все файлы)",
+                    "unknown_subject",
+                    "warning",
+                    f"предмет «{name}» не найден в справочнике; используется код «{code}»",
+                    "добавьте название в reference/subject_aliases.csv, если это известный предмет",
+                    column="Предмет",
+                    value=name,
+                ),
+            )
+    return frame
+
+
+def _record(con: duckdb.DuckDBPyConnection, p: Problem) -> None:
+    con.execute(
+        "INSERT INTO raw._problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [p.source_file, p.sheet, p.row, p.column, p.value, p.rule, p.severity, p.message, p.action],
+    )
+
+
+def build(
+    con: duckdb.DuckDBPyConnection, preset: Preset, on_model: Callable[[Any], None] | None = None
+) -> dict[str, int]:
+    """Staging, intermediate and SQL marts from raw.*; returns row counts by table."""
+    return warehouse.run_models(
+        con, sql_parameters(preset), ("staging", "intermediate", "marts"), on_model
+    )
+
+
+def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
+    """School scores, context index and flags (school grain, in pandas); then report tables."""
+    results = con.execute("SELECT * FROM marts.fct_school_procedure_results").df()
+    schools = con.execute("SELECT * FROM marts.dim_schools").df()
+    components = con.execute(
+        "SELECT school_id, exam_year, component, share FROM staging.stg_context__components"
+    ).df()
+    scores = school_year_scores(results, schools, preset)
+    context = context_for_years(components, scores, preset)
+    objectivity = pd.DataFrame(
+        {"school_id": pd.Series(dtype=str), "exam_year": pd.Series(dtype="int64"),
+         "has_objectivity_concern": pd.Series(dtype=bool)}
+    )  # fmt: skip
+    flags = school_flags(scores, results, context, objectivity, preset)
+    counts = {
+        "intermediate.int_school_year_scores": warehouse.replace_table(
+            con, "intermediate.int_school_year_scores", scores
+        ),
+        "intermediate.int_school_context": warehouse.replace_table(
+            con, "intermediate.int_school_context", context
+        ),
+        "marts.fct_school_flags": warehouse.replace_table(con, "marts.fct_school_flags", flags),
+    }
+    counts |= warehouse.run_models(con, sql_parameters(preset), ("reports",))
+    return counts
+
+
+def context_for_years(
+    components: pd.DataFrame, scores: pd.DataFrame, preset: Preset
+) -> pd.DataFrame:
+    """Context index and ШНСУ per school × year of the scores; a year without a passport uses
+    the school's nearest one, earlier first (recorded in context_year)."""
+    index = context_index(components, preset["context.index_method"])
+    index["is_shnsu"] = index.groupby("exam_year")["context_index"].transform(
+        lambda s: shnsu_mask(s, preset["context.shnsu_share"])
+    )
+    index = index.rename(columns={"exam_year": "context_year"}).sort_values("context_year")
+    wanted = scores[["school_id", "exam_year"]].sort_values("exam_year")
+    matched = pd.merge_asof(
+        wanted,
+        index,
+        left_on="exam_year",
+        right_on="context_year",
+        by="school_id",
+        direction="nearest",
+    )
+    return matched.sort_values(["exam_year", "school_id"], ignore_index=True)

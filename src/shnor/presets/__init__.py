@@ -1,0 +1,147 @@
+"""Methodology presets: reviewed TOML files holding every threshold of METHODOLOGY.md.
+
+A preset names only what it changes; everything else comes from `reference.toml`, which is also
+the schema: a key it lacks, or a value of another type, is an error naming the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+REFERENCE = "reference"
+_POOLS = ("region", "settlement_type", "school_level")
+_INDEX_METHODS = ("zscore_mean", "pca")
+
+
+class PresetError(ValueError):
+    """A preset that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A resolved methodology preset: reference values overlaid with the preset's own."""
+
+    name: str
+    version: str
+    source: str
+    values: dict[str, Any] = field(repr=False)
+
+    def __getitem__(self, dotted_key: str) -> Any:
+        return _get(self.values, dotted_key)
+
+    @property
+    def label(self) -> str:
+        """`name@version`, recorded in every output."""
+        return f"{self.name}@{self.version}"
+
+    def parameters(self) -> list[tuple[str, Any]]:
+        """Flat (dotted key, value) pairs, for the parameters sheet and the manifest."""
+        return list(_flatten(self.values))
+
+
+def available_presets() -> list[str]:
+    """Names of the presets shipped in the package."""
+    folder = resources.files("shnor.presets")
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_preset(name_or_path: str | Path = REFERENCE) -> Preset:
+    """The preset shipped under this name, or the TOML file at this path."""
+    reference = _read_toml(_packaged(REFERENCE), REFERENCE)
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        if not candidate.is_file():
+            raise PresetError(f"Файл методики не найден: {candidate}")
+        own, source = _read_toml(candidate.read_bytes(), str(candidate)), str(candidate)
+    elif str(name_or_path) in available_presets():
+        own, source = _read_toml(_packaged(str(name_or_path)), str(name_or_path)), str(name_or_path)
+    else:
+        raise PresetError(
+            f"Unknown preset {name_or_path!r} / неизвестная методика. "
+            f"Shipped presets: {', '.join(available_presets())}; or give a path to a .toml file."
+        )
+    values = _overlay(reference, own, source, prefix="")
+    _check_values(values, source)
+    meta = values["preset"]
+    return Preset(name=meta["name"], version=str(meta["version"]), source=source, values=values)
+
+
+def _packaged(name: str) -> bytes:
+    return resources.files("shnor.presets").joinpath(f"{name}.toml").read_bytes()
+
+
+def _read_toml(data: bytes, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise PresetError(f"{source}: not a valid TOML file / файл методики не читается: {error}")
+
+
+def _overlay(base: dict, own: dict, source: str, prefix: str) -> dict:
+    merged = dict(base)
+    for key, value in own.items():
+        dotted = f"{prefix}{key}"
+        if key not in base:
+            raise PresetError(
+                f"{source}: unknown key {dotted!r} / неизвестный параметр {dotted!r}. "
+                "Check its spelling against presets/reference.toml."
+            )
+        if isinstance(base[key], dict):
+            if not isinstance(value, dict):
+                raise PresetError(f"{source}: {dotted!r} must be a table [{dotted}]")
+            merged[key] = _overlay(base[key], value, source, prefix=f"{dotted}.")
+        else:
+            merged[key] = _checked_type(base[key], value, source, dotted)
+    return merged
+
+
+def _checked_type(reference_value: Any, value: Any, source: str, dotted: str) -> Any:
+    expected = type(reference_value)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if type(value) is not expected:
+        raise PresetError(
+            f"{source}: {dotted!r} must be {expected.__name__}, got {value!r} / "
+            f"параметр {dotted!r} имеет неверный тип"
+        )
+    return value
+
+
+def _check_values(values: dict, source: str) -> None:
+    shares = [
+        "flags.low_share",
+        "flags.high_share",
+        "context.shnsu_share",
+        "school_effect.confidence",
+        "indicators.interval_confidence",
+    ]
+    for dotted in shares:
+        value = _get(values, dotted)
+        if not 0 < value < 1:
+            raise PresetError(f"{source}: {dotted!r} must be between 0 and 1, got {value}")
+    if _get(values, "school_effect.pool_by") not in _POOLS:
+        raise PresetError(f"{source}: 'school_effect.pool_by' must be one of {_POOLS}")
+    if _get(values, "context.index_method") not in _INDEX_METHODS:
+        raise PresetError(f"{source}: 'context.index_method' must be one of {_INDEX_METHODS}")
+    for key, weight in values["school_effect"]["weights"].items():
+        if weight <= 0:
+            raise PresetError(f"{source}: 'school_effect.weights.{key}' must be positive")
+
+
+def _get(values: dict, dotted: str) -> Any:
+    node: Any = values
+    for part in dotted.split("."):
+        node = node[part]
+    return node
+
+
+def _flatten(values: dict, prefix: str = ""):
+    for key, value in values.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value

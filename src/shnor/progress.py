@@ -1,0 +1,31 @@
+"""A progress channel from long steps to whoever shows it (the CLI's rich bars, or nothing).
+
+Steps call `report(...)`; the CLI installs a reporter. Flows log through Prefect as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
+
+Reporter = Callable[[str, str, int | None, int | None], None]
+_reporter: ContextVar[Reporter | None] = ContextVar("shnor_progress", default=None)
+
+
+def report(stage: str, message: str, done: int | None = None, total: int | None = None) -> None:
+    """Tell the installed reporter (if any) how a stage is going."""
+    reporter = _reporter.get()
+    if reporter is not None:
+        reporter(stage, message, done, total)
+
+
+@contextmanager
+def reporting_to(reporter: Reporter) -> Iterator[None]:
+    """Send progress to `reporter` inside the block."""
+    token = _reporter.set(reporter)
+    try:
+        yield
+    finally:
+        _reporter.reset(token)

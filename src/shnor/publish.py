@@ -1,0 +1,87 @@
+"""Publish marts as Parquet and reports as XLSX: written beside the targets, then renamed in.
+
+Readers (notebooks, other tools) only ever see complete files: every file is written under a
+temporary folder inside marts/ and moved into place with an atomic rename.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from shnor.config import Paths
+from shnor.presets import Preset
+from shnor.reports.school_list import write_school_list
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a publish step put in place."""
+
+    marts: list[Path]
+    reports: list[Path]
+    manifest: Path
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Tables of the marts schema (each becomes `<name>.parquet`)."""
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' "
+        "ORDER BY table_name"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def list_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Years with a rated school whose previous year exists too (a list can be made)."""
+    rows = con.execute(
+        "SELECT DISTINCT exam_year FROM marts.fct_school_flags WHERE is_rated "
+        "AND exam_year - 1 IN (SELECT exam_year FROM marts.fct_school_flags WHERE is_rated) "
+        "ORDER BY exam_year"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection, paths: Paths, preset: Preset, manifest: dict[str, Any]
+) -> Published:
+    """Write every mart, the annual lists and the run manifest; move them into place."""
+    paths.marts.mkdir(parents=True, exist_ok=True)
+    scratch = paths.marts / f".publishing-{uuid.uuid4().hex[:8]}"
+    (scratch / "reports").mkdir(parents=True)
+    try:
+        written_marts = []
+        for table in mart_tables(con):
+            target = scratch / f"{table}.parquet"
+            con.table(f"marts.{table}").write_parquet(str(target), compression="zstd")
+            written_marts.append(target)
+        rows = con.execute("SELECT * FROM reports.rpt_school_list").df()
+        facts = [(key, value) for key, value in manifest.items() if not isinstance(value, dict | list)]
+        written_reports = [
+            write_school_list(
+                rows, year, preset, facts, scratch / "reports" / f"school_list_{year}.xlsx"
+            )
+            for year in list_years(con)
+        ]
+        manifest_path = scratch / "run_manifest.json"
+        manifest_path.write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+        )
+        paths.reports.mkdir(parents=True, exist_ok=True)
+        marts = [_move(f, paths.marts / f.name) for f in written_marts]
+        reports = [_move(f, paths.reports / f.name) for f in written_reports]
+        return Published(marts, reports, _move(manifest_path, paths.marts / manifest_path.name))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _move(source: Path, target: Path) -> Path:
+    os.replace(source, target)
+    return target

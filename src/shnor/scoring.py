@@ -1,0 +1,124 @@
+"""School-year composites: the school effect of METHODOLOGY §3 fitted per year and rating pool.
+
+Works at school grain (procedure results, thousands of rows), never on participant rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shnor.methods.ranking import percentile_rank
+from shnor.methods.school_effect import school_effects
+from shnor.presets import Preset
+
+SCORE_COLUMNS = (
+    "school_id",
+    "exam_year",
+    "pool",
+    "counted_participant_count",
+    "procedure_count",
+    "is_rated",
+    "not_rated_reason",
+    "theta_mle",
+    "theta_se",
+    "composite_score",
+    "composite_sd",
+    "composite_lower",
+    "composite_upper",
+    "composite_percentile",
+    "low_probability",
+    "prior_mean",
+    "prior_sd",
+)
+
+
+def school_pools(schools: pd.DataFrame, preset: Preset) -> pd.Series:
+    """The rating pool of every school (index school_id): the region, or a registry attribute."""
+    pool_by = preset["school_effect.pool_by"]
+    if pool_by == "region":
+        return pd.Series("region", index=schools["school_id"], name="pool")
+    return schools.set_index("school_id")[pool_by].fillna("unknown").rename("pool")
+
+
+def procedure_weights(results: pd.DataFrame, preset: Preset) -> pd.Series:
+    """Policy weight per result row: family weight × core/secondary weight (default all 1)."""
+    weights = preset["school_effect.weights"]
+    family = results["exam"].map(weights).astype(float)
+    core = results["subject"].isin(preset["indicators.core_subjects"])
+    return family * np.where(core, weights["core"], weights["secondary"])
+
+
+def school_year_scores(
+    results: pd.DataFrame, schools: pd.DataFrame, preset: Preset, evidence_mask: pd.Series | None = None
+) -> pd.DataFrame:
+    """One row per school × year with a result: rated or not (and why), composite and intervals.
+
+    `results` is fct_school_procedure_results; `evidence_mask` (same index) marks rows allowed
+    as evidence (False for ВПР set aside for an objectivity concern).
+    """
+    usable = results[results["participant_count"] > 0].copy()
+    if evidence_mask is not None:
+        usable = usable[evidence_mask.reindex(usable.index, fill_value=True)]
+    usable["procedure"] = list(zip(usable["exam"], usable["grade"], usable["subject"], strict=True))
+    usable["weight"] = procedure_weights(usable, preset)
+    usable["pool"] = usable["school_id"].map(school_pools(schools, preset)).fillna("unknown")
+
+    totals = (
+        results.groupby(["school_id", "exam_year"], as_index=False)
+        .agg(
+            counted_participant_count=("participant_count", "sum"),
+            procedure_count=("participant_count", lambda n: int((n > 0).sum())),
+        )
+        .astype({"counted_participant_count": "int64", "procedure_count": "int64"})
+    )
+    minimum = preset["small_samples.min_rated_participants"]
+    totals["is_rated"] = totals["counted_participant_count"] >= minimum
+    totals["not_rated_reason"] = np.where(
+        totals["is_rated"],
+        None,
+        "менее " + str(minimum) + " учтённых результатов участников",
+    )
+    totals["pool"] = totals["school_id"].map(school_pools(schools, preset)).fillna("unknown")
+
+    rated = totals.loc[totals["is_rated"], ["school_id", "exam_year"]]
+    usable = usable.merge(rated, on=["school_id", "exam_year"])
+    fitted = [
+        _pool_effects(group, preset).assign(exam_year=year, pool=pool)
+        for (year, pool), group in usable.groupby(["exam_year", "pool"], sort=True)
+    ]
+    effects = pd.concat(fitted, ignore_index=True) if fitted else _empty_effects()
+    scores = totals.merge(
+        effects.drop(columns=["pool"]), on=["school_id", "exam_year"], how="left"
+    )
+    scores["composite_percentile"] = scores.groupby(["exam_year", "pool"])[
+        "composite_score"
+    ].transform(percentile_rank)
+    return scores[list(SCORE_COLUMNS)].sort_values(["exam_year", "school_id"], ignore_index=True)
+
+
+def _pool_effects(group: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+    effects, prior = school_effects(
+        group[["school_id", "procedure", "participant_count", "fail_count", "weight"]],
+        low_share=preset["flags.low_share"],
+        confidence=preset["school_effect.confidence"],
+        shrinkage=preset["school_effect.shrinkage"],
+    )
+    columns = [
+        "school_id",
+        "theta_mle",
+        "theta_se",
+        "composite_score",
+        "composite_sd",
+        "composite_lower",
+        "composite_upper",
+        "low_probability",
+    ]
+    return effects[columns].assign(prior_mean=prior.mean, prior_sd=prior.sd)
+
+
+def _empty_effects() -> pd.DataFrame:
+    columns = [c for c in SCORE_COLUMNS if c not in ("counted_participant_count", "procedure_count",
+                                                     "is_rated", "not_rated_reason",
+                                                     "composite_percentile")]  # fmt: skip
+    return pd.DataFrame(columns=columns)

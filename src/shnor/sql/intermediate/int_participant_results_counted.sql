@@ -1,0 +1,77 @@
+-- Every ВПР/ОГЭ/ЕГЭ participant result with the decision whether it counts for the flags
+-- (METHODOLOGY §1): present, a usable result, main period (early, main or reserve days), and
+-- the participant's first attempt at that subject that year. Fail and high per exam rules.
+-- Grain: one row per staged participant result (mock exams excluded: they never feed ШНОР).
+WITH vpr AS (
+    SELECT
+        school_id, exam_year, 'vpr' AS exam, grade, subject, class_label, participant_id,
+        _source_file, _row,
+        NOT is_absent AND mark IS NOT NULL AS is_counted,
+        is_absent,
+        mark AS score,
+        mark = 2 AS is_fail,
+        list_contains($high_marks, mark) AS is_high,
+        CASE WHEN is_absent THEN 'absent' WHEN mark IS NULL THEN 'invalid_mark' END
+            AS not_counted_reason
+    FROM staging.stg_vpr__participants
+),
+
+exams AS (
+    SELECT
+        e.*,
+        CASE WHEN e.exam = 'oge' THEN 9 WHEN e.exam = 'ege' THEN 11 END AS grade,
+        e.stage IN ('early', 'main', 'reserve') AS is_main_period,
+        minimums.min_test_score
+    FROM staging.stg_exam__participants AS e
+    LEFT JOIN ref.ege_min_scores AS minimums
+        ON e.exam = 'ege' AND minimums.exam_year = e.exam_year AND minimums.subject = e.subject
+    WHERE e.exam IN ('oge', 'ege')
+),
+
+exams_ranked AS (
+    SELECT
+        *,
+        -- uses the mark for ОГЭ and ЕГЭ base maths, the test score for other ЕГЭ subjects
+        exam = 'oge' OR subject = 'math_base' AS is_mark_scale,
+        CASE WHEN participant_id IS NULL OR NOT is_main_period THEN 1 ELSE row_number() OVER (
+            PARTITION BY exam, exam_year, subject, participant_id, is_main_period
+            ORDER BY exam_date NULLS LAST, stage = 'reserve', _source_file, _row
+        ) END AS attempt_number
+    FROM exams
+),
+
+exams_scored AS (
+    SELECT
+        school_id, exam_year, exam, grade, subject, NULL AS class_label, participant_id,
+        _source_file, _row,
+        CASE WHEN is_mark_scale THEN mark ELSE test_score END AS score,
+        CASE
+            WHEN is_mark_scale THEN mark = 2
+            ELSE test_score < min_test_score
+        END AS is_fail,
+        CASE
+            WHEN is_mark_scale THEN list_contains($high_marks, mark)
+            ELSE test_score >= $ege_high_score
+        END AS is_high,
+        CASE
+            WHEN NOT is_main_period THEN 'not_main_period'
+            WHEN attempt_number > 1 THEN 'repeat_attempt'
+            WHEN is_mark_scale AND mark IS NULL THEN 'invalid_mark'
+            WHEN NOT is_mark_scale AND (test_score IS NULL OR test_score NOT BETWEEN 0 AND 100)
+                THEN 'invalid_score'
+            WHEN NOT is_mark_scale AND min_test_score IS NULL THEN 'unknown_minimum'
+        END AS not_counted_reason
+    FROM exams_ranked
+)
+
+SELECT
+    school_id, exam_year, exam, grade, subject, class_label, participant_id, _source_file, _row,
+    is_counted, is_absent, score, coalesce(is_fail, false) AS is_fail,
+    coalesce(is_high, false) AS is_high, not_counted_reason
+FROM vpr
+UNION ALL BY NAME
+SELECT
+    school_id, exam_year, exam, grade, subject, class_label, participant_id, _source_file, _row,
+    not_counted_reason IS NULL AS is_counted, false AS is_absent, score,
+    coalesce(is_fail, false) AS is_fail, coalesce(is_high, false) AS is_high, not_counted_reason
+FROM exams_scored

@@ -1,0 +1,30 @@
+-- Scalar helpers shared by the models; created on every connection before models run.
+
+-- A number as written in Russian exports: spaces as thousands separators, decimal comma.
+CREATE OR REPLACE MACRO parse_number(value) AS
+    try_cast(replace(replace(replace(trim(value), chr(160), ''), ' ', ''), ',', '.') AS DOUBLE);
+
+-- The integer in a cell such as '4', '4.0', ' 4 '; NULL when it is not a whole number.
+CREATE OR REPLACE MACRO parse_integer(value) AS
+    CASE WHEN parse_number(value) = floor(parse_number(value))
+         THEN CAST(parse_number(value) AS INTEGER) END;
+
+-- Empty text is missing text.
+CREATE OR REPLACE MACRO clean_text(value) AS nullif(trim(regexp_replace(value, '\s+', ' ', 'g')), '');
+
+-- The assessment year from the file's place under raw/ (vpr/2025/file.csv → 2025).
+CREATE OR REPLACE MACRO folder_year(source_file) AS
+    try_cast(regexp_extract(source_file, '^[^/]+/(\d{4})/', 1) AS INTEGER);
+
+-- The kind of data from the file's place under raw/ (vpr/2025/file.csv → 'vpr').
+CREATE OR REPLACE MACRO folder_name(source_file) AS regexp_extract(source_file, '^([^/]+)/', 1);
+
+-- Wilson score interval bounds for k successes in n trials at normal quantile z.
+CREATE OR REPLACE MACRO wilson_lower(k, n, z) AS
+    CASE WHEN n > 0 THEN
+        (k / n + z * z / (2 * n) - z * sqrt(k / n * (1 - k / n) / n + z * z / (4 * n * n)))
+        / (1 + z * z / n) END;
+CREATE OR REPLACE MACRO wilson_upper(k, n, z) AS
+    CASE WHEN n > 0 THEN
+        (k / n + z * z / (2 * n) + z * sqrt(k / n * (1 - k / n) / n + z * z / (4 * n * n)))
+        / (1 + z * z / n) END;

@@ -1,0 +1,32 @@
+-- Schools: the registry, plus schools that appear only in result files (is_in_registry =
+-- false; their name and municipality as the result files give them, the most frequent spelling).
+-- Grain: one row per school_id.
+WITH seen_in_results AS (
+    SELECT school_id, school_name, municipality_name FROM staging.stg_vpr__participants
+    UNION ALL
+    SELECT school_id, school_name, municipality_name FROM staging.stg_exam__participants
+),
+
+named_in_results AS (
+    SELECT
+        school_id,
+        mode(school_name) AS school_name,
+        mode(municipality_name) AS municipality_name
+    FROM seen_in_results
+    WHERE school_id IS NOT NULL
+    GROUP BY school_id
+)
+
+SELECT
+    coalesce(r.school_id, n.school_id) AS school_id,
+    coalesce(r.school_name, n.school_name) AS school_name,
+    coalesce(r.municipality_name, n.municipality_name) AS municipality_name,
+    r.settlement_type,
+    r.school_level,
+    r.student_count,
+    r.latitude,
+    r.longitude,
+    r.school_id IS NOT NULL AS is_in_registry
+FROM staging.stg_schools AS r
+FULL OUTER JOIN named_in_results AS n ON n.school_id = r.school_id
+ORDER BY school_id

@@ -1,0 +1,50 @@
+-- The annual list for readers: every rated-or-not school × year with its status in Russian,
+-- municipality and the evidence. Grain: school_id × exam_year. Column names stay English;
+-- the workbook renderer gives them Russian headers.
+SELECT
+    f.exam_year,
+    d.municipality_name,
+    f.school_id,
+    d.school_name,
+    CASE d.settlement_type WHEN 'urban' THEN 'город' WHEN 'rural' THEN 'село' END AS settlement_type,
+    CASE d.school_level WHEN 'primary' THEN 'НОШ' WHEN 'basic' THEN 'ООШ' WHEN 'secondary' THEN 'СОШ'
+    END AS school_level,
+    CASE
+        WHEN NOT f.is_rated THEN 'не оценивается'
+        WHEN f.is_stable_low AND f.is_stable_low_confirmed THEN 'ШНОР (статистически подтверждено)'
+        WHEN f.is_stable_low THEN 'ШНОР'
+        WHEN f.is_risk_group THEN 'группа риска'
+        WHEN f.is_stable_high THEN 'стабильно высокие результаты'
+        ELSE 'без особых отметок'
+    END AS status,
+    f.is_stable_low,
+    f.is_stable_low_confirmed,
+    f.is_risk_group,
+    f.is_low_result,
+    f.is_recurrent_low,
+    f.is_absolute_risk,
+    f.is_shnsu,
+    f.is_resilient,
+    f.is_stable_high,
+    f.has_objectivity_concern,
+    CASE
+        WHEN NOT f.is_rated THEN NULL
+        WHEN f.is_low_result AND f.is_shnsu THEN 'низкие результаты в сложных условиях'
+        WHEN f.is_low_result THEN 'низкие результаты в обычных условиях'
+        WHEN f.is_shnsu THEN 'сложные условия, результаты не низкие'
+        ELSE 'обычные условия'
+    END AS quadrant,
+    f.counted_participant_count,
+    f.composite_score,
+    f.composite_lower,
+    f.composite_upper,
+    f.composite_percentile,
+    f.low_probability,
+    f.stable_low_probability,
+    f.context_index,
+    f.reason_text,
+    f.reasons,
+    f.preset
+FROM marts.fct_school_flags AS f
+LEFT JOIN marts.dim_schools AS d USING (school_id)
+ORDER BY f.exam_year, d.municipality_name, d.school_name, f.school_id

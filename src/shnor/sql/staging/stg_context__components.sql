@@ -1,0 +1,36 @@
+-- Social-passport components in long form, as fractions. Grain: one row per raw context row ×
+-- component with a value. Each file's column is read as percent when any of its values
+-- exceeds 1, else as a fraction (DATA_CONTRACT §5); `scale` says which was detected.
+WITH long AS (
+    UNPIVOT raw.context
+    ON parents_higher_education_share, single_parent_share, low_income_share,
+        unemployed_parents_share, on_register_share, non_native_russian_share, disability_share,
+        vacancy_share, top_category_teacher_share, unconfirmed_competence_share
+    INTO NAME component VALUE raw_value
+),
+
+parsed AS (
+    SELECT
+        clean_text(school_code) AS school_id,
+        folder_year(_source_file) AS exam_year,
+        component,
+        parse_number(replace(raw_value, '%', '')) AS value,
+        raw_value,
+        _source_file,
+        _row
+    FROM long
+    WHERE clean_text(raw_value) IS NOT NULL
+)
+
+SELECT
+    school_id,
+    exam_year,
+    component,
+    CASE WHEN max(value) OVER file_column > 1 THEN value / 100 ELSE value END AS share,
+    CASE WHEN max(value) OVER file_column > 1 THEN 'percent' ELSE 'fraction' END AS scale,
+    raw_value,
+    _source_file,
+    _row
+FROM parsed
+WHERE school_id IS NOT NULL
+WINDOW file_column AS (PARTITION BY _source_file, component)

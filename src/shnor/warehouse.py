@@ -1,0 +1,127 @@
+"""The DuckDB warehouse: one file, one schema per layer, SQL models run from sql/<layer>/*.sql.
+
+Models are ordered by the tables they read (found in their SQL), so adding a model is adding a
+file. Parameters are bound (`$low_share`), never formatted into SQL.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+LAYERS = ("staging", "intermediate", "marts", "reports")
+SCHEMAS = ("raw", "ref", *LAYERS)
+_REFERENCE = re.compile(r"\b(raw|ref|staging|intermediate|marts|reports)\.([a-z_][a-z0-9_]*)\b")
+_PARAMETER = re.compile(r"(?<![\w$])\$([a-z_][a-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL model: `<layer>.<name>` built from `sql/<layer>/<name>.sql`."""
+
+    layer: str
+    name: str
+    sql: str
+
+    @property
+    def table(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+    @property
+    def reads(self) -> set[str]:
+        """Tables this model selects from."""
+        return {f"{s}.{t}" for s, t in _REFERENCE.findall(_without_comments(self.sql))}
+
+    @property
+    def parameters(self) -> set[str]:
+        """Named parameters the SQL binds."""
+        return set(_PARAMETER.findall(_without_comments(self.sql)))
+
+
+def _without_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+@contextmanager
+def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection with every layer's schema present; closed on exit."""
+    if not read_only and str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            for schema in SCHEMAS:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        yield con
+    finally:
+        con.close()
+
+
+def models(layers: tuple[str, ...] = LAYERS) -> list[Model]:
+    """Every SQL model of these layers, in an order where each runs after what it reads."""
+    found: dict[str, Model] = {}
+    root = resources.files("shnor.sql")
+    for layer in layers:
+        folder = root.joinpath(layer)
+        if not folder.is_dir():
+            continue
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".sql"):
+                model = Model(layer, entry.name.removesuffix(".sql"), entry.read_text("utf-8"))
+                found[model.table] = model
+    graph = {table: model.reads & found.keys() - {table} for table, model in found.items()}
+    return [found[table] for table in TopologicalSorter(graph).static_order()]
+
+
+def run_models(
+    con: duckdb.DuckDBPyConnection,
+    parameters: Mapping[str, Any],
+    layers: tuple[str, ...] = LAYERS,
+    on_model: Callable[[Model], None] | None = None,
+) -> dict[str, int]:
+    """Build every model of these layers as a table; returns row counts by table."""
+    counts: dict[str, int] = {}
+    for model in models(layers):
+        if on_model:
+            on_model(model)
+        missing = model.parameters - parameters.keys()
+        if missing:
+            raise KeyError(f"{model.table} needs parameters {sorted(missing)}")
+        bound = {name: parameters[name] for name in model.parameters}
+        con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}", bound)
+        counts[model.table] = con.execute(f"SELECT count(*) FROM {model.table}").fetchall()[0][0]
+    return counts
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> int:
+    """Replace a table with a pandas DataFrame or Arrow table (school-grain results of methods)."""
+    con.register("_incoming", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def load_reference_tables(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> None:
+    """ref.* seeds from the package's CSV files, plus a region's own rows where it has them."""
+    root = resources.files("shnor.reference")
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".csv"):
+            continue
+        tables = [pacsv.read_csv(io.BytesIO(entry.read_bytes()))]
+        local = reference_dir / entry.name if reference_dir else None
+        if local and local.is_file():
+            tables.append(pacsv.read_csv(local).cast(tables[0].schema))
+        replace_table(con, f"ref.{entry.name.removesuffix('.csv')}", pa.concat_tables(tables))
