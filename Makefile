@@ -38,7 +38,7 @@ demo: setup
 
 ## test: set up and run the whole test suite (two workers)
 test: setup
-	$(VENV)/bin/python -m pytest -n 2 --durations=10
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --durations=10
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

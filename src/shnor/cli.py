@@ -22,7 +22,9 @@ console = Console()
 
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Папка данных: raw/ внутри, marts/ создаётся (по умолчанию ./data)."),
+    typer.Option(
+        "--data-dir", help="Папка данных: raw/ внутри, marts/ создаётся (по умолчанию ./data)."
+    ),
 ]
 PresetOption = Annotated[
     str, typer.Option("--preset", help="Методика: имя (reference, urban_rural) или путь к .toml.")
@@ -55,7 +57,9 @@ def _reporter(progress: Progress):
 @app.command()
 def demo(
     data_dir: DataDirOption = None,
-    seed: Annotated[int, typer.Option(help="Зерно генератора: тот же регион при том же зерне.")] = 20241,
+    seed: Annotated[
+        int, typer.Option(help="Зерно генератора: тот же регион при том же зерне.")
+    ] = 20241,
     schools: Annotated[int, typer.Option(help="Число школ демо-региона.")] = 600,
     last_year: Annotated[int, typer.Option(help="Последний год оценки.")] = 2026,
     years: Annotated[int, typer.Option(help="Число лет.")] = 3,
@@ -145,7 +149,9 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
         console.print(f"Список: [bold]{path}[/bold]")
     console.print(f"Витрины: {Path(result['manifest']).parent}  ({seconds:.1f} с)")
     if ingest["quarantined"]:
-        console.print("[yellow]В карантине (не загружены):[/yellow] " + ", ".join(ingest["quarantined"]))
+        console.print(
+            "[yellow]В карантине (не загружены):[/yellow] " + ", ".join(ingest["quarantined"])
+        )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from shnor.labels import percent, procedure_label
-from shnor.methods.intervals import two_proportion_z_test
+from shnor.methods.intervals import holm_adjusted, two_proportion_z_test
 from shnor.methods.ranking import best_share_mask, worst_share_mask
 from shnor.methods.school_effect import stable_low_probability
 from shnor.presets import Preset
@@ -67,7 +67,9 @@ def _previous(frame: pd.DataFrame, columns: list[str], years_back: int = 1) -> p
     """The same school's values `years_back` years earlier, aligned to frame's rows."""
     earlier = frame[["school_id", "exam_year", *columns]].copy()
     earlier["exam_year"] = earlier["exam_year"] + years_back
-    merged = frame[["school_id", "exam_year"]].merge(earlier, on=["school_id", "exam_year"], how="left")
+    merged = frame[["school_id", "exam_year"]].merge(
+        earlier, on=["school_id", "exam_year"], how="left"
+    )
     return merged[columns].set_axis(frame.index)
 
 
@@ -78,7 +80,10 @@ def procedure_evidence(results: pd.DataFrame, preset: Preset) -> pd.DataFrame:
     rows["fail_share"] = rows["fail_count"] / rows["participant_count"]
     previous = rows[["school_id", "exam_year", *PROCEDURE_KEY, "participant_count", "fail_count"]]
     previous = previous.assign(exam_year=previous["exam_year"] + 1).rename(
-        columns={"participant_count": "previous_participant_count", "fail_count": "previous_fail_count"}
+        columns={
+            "participant_count": "previous_participant_count",
+            "fail_count": "previous_fail_count",
+        }
     )
     rows = rows.merge(previous, on=["school_id", "exam_year", *PROCEDURE_KEY], how="left")
     rows["previous_fail_share"] = rows["previous_fail_count"] / rows["previous_participant_count"]
@@ -102,6 +107,10 @@ def procedure_evidence(results: pd.DataFrame, preset: Preset) -> pd.DataFrame:
         rows["fail_count"].to_numpy(),
         rows["participant_count"].to_numpy(),
     )
+    if risk["deterioration_multiple_testing"] == "holm":
+        rows["change_p_value"] = holm_adjusted(
+            rows["change_p_value"], [rows["school_id"], rows["exam_year"]]
+        )
     rows["is_deteriorating"] = (
         (rows["fail_share"] - rows["previous_fail_share"] >= risk["deterioration_points"])
         & (rows["change_p_value"] < risk["deterioration_alpha"])
@@ -165,7 +174,9 @@ def school_flags(
     )
 
     evidence = procedure_evidence(results, preset)
-    flags = flags.merge(_procedure_reasons(evidence, preset), on=["school_id", "exam_year"], how="left")
+    flags = flags.merge(
+        _procedure_reasons(evidence, preset), on=["school_id", "exam_year"], how="left"
+    )
     absolute = preset["flags.absolute_risk"]
     flags["is_absolute_risk"] = (
         flags["high_failing"].map(len, na_action="ignore").fillna(0) >= absolute["procedure_count"]
@@ -173,9 +184,10 @@ def school_flags(
 
     reasons = [_reasons_of(row, preset) for row in flags.itertuples(index=False)]
     flags["reasons"] = [json.dumps(r, ensure_ascii=False) for r in reasons]
-    flags["is_risk_group"] = [
-        any(reason["rule"] in RISK_RULES for reason in r) for r in reasons
-    ] & ~flags["is_stable_low"]
+    has_risk_reason = pd.Series(
+        [any(reason["rule"] in RISK_RULES for reason in r) for r in reasons], index=flags.index
+    )
+    flags["is_risk_group"] = has_risk_reason & ~flags["is_stable_low"]
     flags["reason_text"] = [_sentence(r) for r in reasons]
     flags["preset"] = preset.label
     return flags[list(FLAG_COLUMNS)].sort_values(["exam_year", "school_id"], ignore_index=True)
@@ -246,7 +258,9 @@ def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
     if isinstance(row.high_failing, list) and len(row.high_failing) >= absolute["procedure_count"]:
         reasons.append({"rule": "absolute_risk", "procedures": row.high_failing})
     if isinstance(row.persistent_failing, list) and row.persistent_failing:
-        reasons.append({"rule": "persistent_failing_procedure", "procedures": row.persistent_failing})
+        reasons.append(
+            {"rule": "persistent_failing_procedure", "procedures": row.persistent_failing}
+        )
     if isinstance(row.deteriorating, list) and row.deteriorating:
         reasons.append({"rule": "significant_deterioration", "procedures": row.deteriorating})
     if row.is_shnsu and row.is_worse_than_median:

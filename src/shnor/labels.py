@@ -1,4 +1,4 @@
-"""Russian labels for readers: exams, subjects, procedures (used by flags' sentences and reports)."""
+"""Russian labels for readers: exams, subjects, procedures (for flag sentences and reports)."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from scipy.stats import norm
 from shnor import warehouse
 from shnor.flags import school_flags
 from shnor.ingest.headers import subject_code
-from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw
+from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw, record_problems
 from shnor.methods.context_index import context_index, shnsu_mask
 from shnor.presets import Preset
 from shnor.scoring import school_year_scores
@@ -85,28 +85,23 @@ def map_subjects(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> 
     frame = pd.DataFrame(mapped, columns=["raw_subject", "subject", "is_known"])
     warehouse.replace_table(con, "ref.subject_map", frame)
     con.execute("DELETE FROM raw._problems WHERE rule = 'unknown_subject'")
-    for name, code, known in mapped:
-        if not known:
-            _record(
-                con,
-                Problem(
-                    "(все файлы)",
-                    "unknown_subject",
-                    "warning",
-                    f"предмет «{name}» не найден в справочнике; используется код «{code}»",
-                    "добавьте название в reference/subject_aliases.csv, если это известный предмет",
-                    column="Предмет",
-                    value=name,
-                ),
+    record_problems(
+        con,
+        [
+            Problem(
+                "(все файлы)",
+                "unknown_subject",
+                "warning",
+                f"предмет «{name}» не найден в справочнике; используется код «{code}»",
+                "добавьте название в reference/subject_aliases.csv, если это известный предмет",
+                column="Предмет",
+                value=name,
             )
-    return frame
-
-
-def _record(con: duckdb.DuckDBPyConnection, p: Problem) -> None:
-    con.execute(
-        "INSERT INTO raw._problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [p.source_file, p.sheet, p.row, p.column, p.value, p.rule, p.severity, p.message, p.action],
+            for name, code, known in mapped
+            if not known
+        ],
     )
+    return frame
 
 
 def build(

@@ -5,10 +5,9 @@ Steps call `report(...)`; the CLI installs a reporter. Flows log through Prefect
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator
 
 Reporter = Callable[[str, str, int | None, int | None], None]
 _reporter: ContextVar[Reporter | None] = ContextVar("shnor_progress", default=None)

@@ -63,7 +63,9 @@ def publish(
             con.table(f"marts.{table}").write_parquet(str(target), compression="zstd")
             written_marts.append(target)
         rows = con.execute("SELECT * FROM reports.rpt_school_list").df()
-        facts = [(key, value) for key, value in manifest.items() if not isinstance(value, dict | list)]
+        facts = [
+            (key, value) for key, value in manifest.items() if not isinstance(value, dict | list)
+        ]
         written_reports = [
             write_school_list(
                 rows, year, preset, facts, scratch / "reports" / f"school_list_{year}.xlsx"

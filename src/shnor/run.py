@@ -60,9 +60,7 @@ def flag_step(data_dir: str | Path | None, preset: str) -> dict[str, Any]:
     return {"row_counts": counts, "seconds": round(time.perf_counter() - started, 3)}
 
 
-def publish_step(
-    data_dir: str | Path | None, preset: str, facts: dict[str, Any]
-) -> dict[str, Any]:
+def publish_step(data_dir: str | Path | None, preset: str, facts: dict[str, Any]) -> dict[str, Any]:
     """Publish marts, lists and the run manifest; returns what was published and a summary."""
     paths, chosen = _paths(data_dir), load_preset(preset)
     started = time.perf_counter()
@@ -74,13 +72,12 @@ def publish_step(
             "preset_version": chosen.version,
             "preset_source": chosen.source,
             "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
-            "inputs": [
-                dict(zip(("source_file", "checksum", "status", "layouts", "row_count"), row))
-                for row in con.execute(
-                    "SELECT source_file, checksum, status, layouts, row_count FROM raw._files "
-                    "ORDER BY source_file"
-                ).fetchall()
-            ],
+            "inputs": con.execute(
+                "SELECT source_file, checksum, status, layouts, row_count FROM raw._files "
+                "ORDER BY source_file"
+            )
+            .df()
+            .to_dict("records"),
         }
         published = publish(con, paths, chosen, manifest)
         summary = run_summary(con)

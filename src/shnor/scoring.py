@@ -50,7 +50,10 @@ def procedure_weights(results: pd.DataFrame, preset: Preset) -> pd.Series:
 
 
 def school_year_scores(
-    results: pd.DataFrame, schools: pd.DataFrame, preset: Preset, evidence_mask: pd.Series | None = None
+    results: pd.DataFrame,
+    schools: pd.DataFrame,
+    preset: Preset,
+    evidence_mask: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One row per school × year with a result: rated or not (and why), composite and intervals.
 
@@ -88,9 +91,7 @@ def school_year_scores(
         for (year, pool), group in usable.groupby(["exam_year", "pool"], sort=True)
     ]
     effects = pd.concat(fitted, ignore_index=True) if fitted else _empty_effects()
-    scores = totals.merge(
-        effects.drop(columns=["pool"]), on=["school_id", "exam_year"], how="left"
-    )
+    scores = totals.merge(effects.drop(columns=["pool"]), on=["school_id", "exam_year"], how="left")
     scores["composite_percentile"] = scores.groupby(["exam_year", "pool"])[
         "composite_score"
     ].transform(percentile_rank)

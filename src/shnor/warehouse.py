@@ -20,6 +20,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from shnor.ingest.text import read_small_csv
+
 LAYERS = ("staging", "intermediate", "marts", "reports")
 SCHEMAS = ("raw", "ref", *LAYERS)
 _REFERENCE = re.compile(r"\b(raw|ref|staging|intermediate|marts|reports)\.([a-z_][a-z0-9_]*)\b")
@@ -123,5 +125,7 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, reference_dir: Path | 
         tables = [pacsv.read_csv(io.BytesIO(entry.read_bytes()))]
         local = reference_dir / entry.name if reference_dir else None
         if local and local.is_file():
-            tables.append(pacsv.read_csv(local).cast(tables[0].schema))
+            rows = read_small_csv(local, tuple(tables[0].column_names))
+            columns = {name: [row[name] for row in rows] for name in tables[0].column_names}
+            tables.append(pa.table(columns).cast(tables[0].schema))
         replace_table(con, f"ref.{entry.name.removesuffix('.csv')}", pa.concat_tables(tables))

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from shnor.ingest.text import read_small_csv
+
 _NON_WORD = re.compile(r"[^0-9a-zа-я]+")
 # Latin letters that look like Cyrillic ones, as they appear in hand-typed headers.
-_LOOKALIKES = str.maketrans("aceopxyk", "асеорхук")
+_LOOKALIKES = str.maketrans("aceopxykABCEHKMOPTXY", "асеорхукАВСЕНКМОРТХУ")
+_LOOKALIKE_WORD = re.compile(r"[0-9а-яёА-ЯЁaceopxykABCEHKMOPTXY]+")
+_TOKEN = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+")
 _TRANSLIT = str.maketrans(
     {
         "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z",
@@ -28,13 +33,17 @@ def normalized(text: object) -> str:
 
 
 def normalized_cyrillic(text: object) -> str:
-    """`normalized`, with Latin look-alike letters inside Cyrillic words made Cyrillic."""
-    value = normalized(text)
-    if not re.search("[а-я]", value):
-        return value
-    words = value.split()
-    fixed = [w.translate(_LOOKALIKES) if re.fullmatch("[а-яaceopxyk0-9]+", w) else w for w in words]
-    return " ".join(fixed)
+    """`normalized`, with Latin look-alike letters (either case) made Cyrillic in Russian text:
+    in words that mix them with Cyrillic or consist of look-alikes only («Код MO» → «код мо»)."""
+    value = str(text or "")
+    if not re.search("[а-яёА-ЯЁ]", value):
+        return normalized(value)
+
+    def fixed(match: re.Match[str]) -> str:
+        word = match.group(0)
+        return word.translate(_LOOKALIKES) if _LOOKALIKE_WORD.fullmatch(word) else word
+
+    return normalized(_TOKEN.sub(fixed, value))
 
 
 def transliterated_code(text: object) -> str:
@@ -51,27 +60,54 @@ def _packaged_rows(file_name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines()))
 
 
-def _local_rows(reference_dir: Path | None, file_name: str) -> list[dict[str, str]]:
-    if reference_dir is None or not (reference_dir / file_name).is_file():
+def _local_version(reference_dir: Path | None, file_name: str) -> tuple[int, int] | None:
+    """The region file's (mtime, size), None when absent: part of the cache key, so an edited
+    alias file is read again by a long-running process."""
+    path = reference_dir / file_name if reference_dir else None
+    if not (path and path.is_file()):
+        return None
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _local_rows(reference_dir: Path | None, file_name: str, key: str) -> list[dict[str, str]]:
+    if _local_version(reference_dir, file_name) is None:
         return []
-    with open(reference_dir / file_name, encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return read_small_csv(reference_dir / file_name, (key, "alias"))
+
+
+def header_aliases(reference_dir: Path | None = None) -> dict[str, str]:
+    """Normalised header → canonical column; a region's own file extends the packaged one."""
+    return _header_aliases(reference_dir, _local_version(reference_dir, "header_aliases.csv"))
 
 
 @lru_cache(maxsize=8)
-def header_aliases(reference_dir: Path | None = None) -> dict[str, str]:
-    """Normalised header → canonical column; a region's own file extends the packaged one."""
-    rows = _packaged_rows("header_aliases.csv") + _local_rows(reference_dir, "header_aliases.csv")
+def _header_aliases(reference_dir: Path | None, version: tuple[int, int] | None) -> dict[str, str]:
+    rows = _packaged_rows("header_aliases.csv")
+    rows += _local_rows(reference_dir, "header_aliases.csv", "column")
     aliases = _read_aliases(rows, "column")
     aliases.update({normalized_cyrillic(row["column"]): row["column"] for row in rows})
     return aliases
 
 
-@lru_cache(maxsize=8)
 def subject_aliases(reference_dir: Path | None = None) -> dict[str, str]:
     """Normalised subject name → canonical subject code."""
-    rows = _packaged_rows("subject_aliases.csv") + _local_rows(reference_dir, "subject_aliases.csv")
+    return _subject_aliases(reference_dir, _local_version(reference_dir, "subject_aliases.csv"))
+
+
+@lru_cache(maxsize=8)
+def _subject_aliases(reference_dir: Path | None, version: tuple[int, int] | None) -> dict[str, str]:
+    rows = _packaged_rows("subject_aliases.csv")
+    rows += _local_rows(reference_dir, "subject_aliases.csv", "subject")
     return _read_aliases(rows, "subject")
+
+
+def aliases_fingerprint(reference_dir: Path | None = None) -> str:
+    """A digest of every header alias in force: files read under other aliases are read again."""
+    digest = hashlib.sha256()
+    for header, column in sorted(header_aliases(reference_dir).items()):
+        digest.update(f"{header}\t{column}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def canonical_column(header: object, reference_dir: Path | None = None) -> str | None:

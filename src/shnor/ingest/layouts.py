@@ -1,4 +1,4 @@
-"""The input layouts of DATA_CONTRACT.md, recognised by the canonical columns their headers map to."""
+"""The input layouts of DATA_CONTRACT.md, recognised by the canonical columns of their headers."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class Layout:
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
     any_of: tuple[str, ...] = ()  # at least one of these must be present too
+    distinctive: tuple[str, ...] = ()  # columns only this kind of table has
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -54,6 +55,7 @@ LAYOUTS: tuple[Layout, ...] = (
         raw_table="vpr_participants",
         folders=("vpr",),
         required=("school_code", "class_label", "subject", "mark"),
+        distinctive=("journal_mark",),
         optional=(
             "municipality_name",
             "municipality_code",
@@ -71,12 +73,14 @@ LAYOUTS: tuple[Layout, ...] = (
         folders=("oge", "ege", "mock"),
         required=("school_code", "subject"),
         any_of=("test_score", "mark"),
+        distinctive=("stage", "test_score"),
         optional=(
             "municipality_code",
             "municipality_name",
             "school_name",
             "class_label",
             "participant_id",
+            "variant",
             "primary_score",
             "stage",
             "exam_date",
@@ -116,11 +120,18 @@ def best_layout(columns: Iterable[str | None], folder: str | None = None) -> Lay
     """The layout these canonical columns fit best (the folder's own layouts first), or None."""
     present = {c for c in columns if c}
     fitting = [layout for layout in LAYOUTS if layout.matches(present)]
-    in_folder = [layout for layout in fitting if folder in layout.folders]
-    candidates = in_folder or fitting
-    if not candidates:
+    if not fitting:
         return None
-    return max(candidates, key=lambda layout: layout.match_score(present))
+    in_folder = [layout for layout in fitting if folder in layout.folders]
+    if in_folder:
+        own = max(in_folder, key=lambda layout: layout.match_score(present))
+        # A table carrying another layout's distinctive columns (a ВПР journal mark in an
+        # ОГЭ folder) is that other kind: returned so that the loader reports the mismatch.
+        for other in fitting:
+            if other is not own and present & (set(other.distinctive) - set(own.columns)):
+                return other
+        return own
+    return max(fitting, key=lambda layout: layout.match_score(present))
 
 
 def layout_named(name: str) -> Layout:

@@ -16,10 +16,28 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from shnor.ingest.headers import aliases_fingerprint
 from shnor.ingest.layouts import LAYOUTS, RAW_FOLDERS, YEARLY_FOLDERS
 from shnor.ingest.readers import SheetRead, SheetSkipped, UnreadableFile, read_file
 
 PROVENANCE = ("_source_file", "_sheet", "_row", "_file_checksum", "_loaded_at")
+FILE_COLUMNS = {
+    "source_file": "VARCHAR",
+    "checksum": "VARCHAR",
+    "size_bytes": "BIGINT",
+    "folder": "VARCHAR",
+    "folder_year": "INTEGER",
+    "status": "VARCHAR",
+    "layouts": "VARCHAR",
+    "row_count": "BIGINT",
+    "encoding": "VARCHAR",
+    "loaded_at": "TIMESTAMP",
+    "aliases_fingerprint": "VARCHAR",
+}
+PROBLEM_COLUMNS = dict.fromkeys(
+    ("source_file", "sheet", "row", "column", "value", "rule", "severity", "message", "action"),
+    "VARCHAR",
+) | {"row": "BIGINT"}
 _IGNORED_NAMES = (".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini")
 
 
@@ -56,34 +74,25 @@ class IngestSummary:
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create raw.* (one table per layout, all text) and the file registry, adding new columns."""
-    con.execute(
-        """CREATE TABLE IF NOT EXISTS raw._files (
-            source_file VARCHAR PRIMARY KEY, checksum VARCHAR, size_bytes BIGINT,
-            folder VARCHAR, folder_year INTEGER, status VARCHAR, layouts VARCHAR,
-            row_count BIGINT, encoding VARCHAR, loaded_at TIMESTAMP)"""
-    )
-    con.execute(
-        """CREATE TABLE IF NOT EXISTS raw._problems (
-            source_file VARCHAR, sheet VARCHAR, "row" BIGINT, "column" VARCHAR, "value" VARCHAR,
-            rule VARCHAR, severity VARCHAR, message VARCHAR, action VARCHAR)"""
-    )
+    tables = {"_files": FILE_COLUMNS, "_problems": PROBLEM_COLUMNS}
     for layout in LAYOUTS:
-        columns = [*layout.columns, *PROVENANCE]
         types = {"_row": "BIGINT", "_loaded_at": "TIMESTAMP"}
-        ddl = ", ".join(f"{c} {types.get(c, 'VARCHAR')}" for c in columns)
-        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{layout.raw_table} ({ddl})")
+        columns = [*layout.columns, *PROVENANCE]
+        tables[layout.raw_table] = {c: types.get(c, "VARCHAR") for c in columns}
+    for table, columns in tables.items():
+        ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
+        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({ddl})")
         existing = {
             row[0]
             for row in con.execute(
                 "SELECT column_name FROM information_schema.columns "
                 "WHERE table_schema = 'raw' AND table_name = ?",
-                [layout.raw_table],
+                [table],
             ).fetchall()
         }
-        for column in columns:
-            if column not in existing:
-                kind = types.get(column, "VARCHAR")
-                con.execute(f"ALTER TABLE raw.{layout.raw_table} ADD COLUMN {column} {kind}")
+        for name, kind in columns.items():
+            if name not in existing:  # a warehouse made by an earlier version gains the column
+                con.execute(f'ALTER TABLE raw.{table} ADD COLUMN "{name}" {kind}')
 
 
 def file_checksum(path: Path) -> str:
@@ -115,7 +124,13 @@ def ingest_raw(
     """Bring raw.* in line with the files under raw_dir; returns what changed."""
     ensure_raw_tables(con)
     summary = IngestSummary()
-    known = dict(con.execute("SELECT source_file, checksum FROM raw._files").fetchall())
+    fingerprint = aliases_fingerprint(reference_dir)
+    known = {
+        source: (checksum, status, aliases)
+        for source, checksum, status, aliases in con.execute(
+            "SELECT source_file, checksum, status, aliases_fingerprint FROM raw._files"
+        ).fetchall()
+    }
     files = raw_files(raw_dir)
     on_disk = {path.relative_to(raw_dir).as_posix(): path for path in files}
     for source in sorted(known.keys() - on_disk.keys()):
@@ -125,16 +140,19 @@ def ingest_raw(
         if progress:
             progress(source, number, len(on_disk))
         checksum = file_checksum(path)
-        if known.get(source) == checksum:
+        # Read again only what may now read differently: new or changed content, a file
+        # quarantined before, or header aliases changed since (an analyst added one).
+        if known.get(source) == (checksum, "loaded", fingerprint):
             summary.unchanged.append(source)
             continue
+        corrected = source in known and known[source][0] != checksum
         if source in known:
             _forget(con, source)
-        status, rows = _load_file(con, path, source, checksum, reference_dir)
+        status, rows = _load_file(con, path, source, checksum, reference_dir, fingerprint)
         summary.rows_loaded += rows
         if status == "quarantined":
             summary.quarantined.append(source)
-        elif source in known:
+        elif corrected:
             summary.corrected.append(source)
         else:
             summary.loaded.append(source)
@@ -156,23 +174,31 @@ def _folder_of(source: str) -> tuple[str | None, int | None, Problem | None]:
     parts = source.split("/")
     folder = parts[0] if len(parts) > 1 else None
     if folder not in RAW_FOLDERS:
-        return None, None, Problem(
-            source,
-            "unknown_folder",
-            "blocking",
-            "файл лежит вне известных папок raw/ (schools, context, vpr, oge, ege, mock)",
-            "переложите файл в папку своего вида данных, например raw/vpr/2025/",
+        return (
+            None,
+            None,
+            Problem(
+                source,
+                "unknown_folder",
+                "blocking",
+                "файл лежит вне известных папок raw/ (schools, context, vpr, oge, ege, mock)",
+                "переложите файл в папку своего вида данных, например raw/vpr/2025/",
+            ),
         )
     if folder not in YEARLY_FOLDERS:
         return folder, None, None
     year = parts[1] if len(parts) > 2 else ""
     if not (year.isdigit() and len(year) == 4):
-        return folder, None, Problem(
-            source,
-            "missing_year_folder",
-            "blocking",
-            f"в папке {folder}/ файл должен лежать в папке года, например {folder}/2025/",
-            f"переложите файл в raw/{folder}/<год>/",
+        return (
+            folder,
+            None,
+            Problem(
+                source,
+                "missing_year_folder",
+                "blocking",
+                f"в папке {folder}/ файл должен лежать в папке года, например {folder}/2025/",
+                f"переложите файл в raw/{folder}/<год>/",
+            ),
         )
     return folder, int(year), None
 
@@ -183,6 +209,7 @@ def _load_file(
     source: str,
     checksum: str,
     reference_dir: Path | None,
+    fingerprint: str,
 ) -> tuple[str, int]:
     """Read one file and insert its recognised sheets; returns (status, rows loaded)."""
     folder, year, problem = _folder_of(source)
@@ -214,18 +241,23 @@ def _load_file(
                 "reference/header_aliases.csv",
             )
         )
+    fitting = [s for s in read if folder in s.layout.folders]
     for sheet in read:
         if folder not in sheet.layout.folders:
+            # Another kind of table among the folder's own is skipped; a file with none of
+            # the folder's kind is in the wrong place.
             problems.append(
                 Problem(
                     source,
                     "folder_content_mismatch",
-                    "blocking",
-                    f"содержимое («{sheet.layout.label_ru}») не соответствует папке {folder}/",
-                    f"переложите файл в папку {sheet.layout.folders[0]}/",
+                    "warning" if fitting else "blocking",
+                    f"содержимое («{sheet.layout.label_ru}») не соответствует папке {folder}/"
+                    + ("; лист пропущен" if fitting else ""),
+                    f"переложите данные в папку {sheet.layout.folders[0]}/",
                     sheet=sheet.sheet,
                 )
             )
+    read = fitting if fitting else read
     blocked = any(p.severity == "blocking" for p in problems)
     loaded_at = dt.datetime.now()
     con.execute("BEGIN TRANSACTION")
@@ -233,9 +265,9 @@ def _load_file(
     if not blocked:
         for sheet in read:
             rows += _insert_sheet(con, sheet, source, checksum, loaded_at)
-    _record_problems(con, problems)
+    record_problems(con, problems)
     con.execute(
-        "INSERT INTO raw._files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _insert_statement("_files", FILE_COLUMNS),
         [
             source,
             checksum,
@@ -247,6 +279,7 @@ def _load_file(
             rows,
             next((s.encoding for s in read if s.encoding), None),
             loaded_at,
+            fingerprint,
         ],
     )
     con.execute("COMMIT")
@@ -269,7 +302,9 @@ def _insert_sheet(
     )
     con.register("_incoming_sheet", table)
     try:
-        con.execute(f"INSERT INTO raw.{sheet.layout.raw_table} BY NAME SELECT * FROM _incoming_sheet")
+        con.execute(
+            f"INSERT INTO raw.{sheet.layout.raw_table} BY NAME SELECT * FROM _incoming_sheet"
+        )
     finally:
         con.unregister("_incoming_sheet")
     return n
@@ -329,13 +364,18 @@ def _sheet_problems(source: str, sheet: SheetRead | SheetSkipped) -> list[Proble
     return problems
 
 
-def _record_problems(con: duckdb.DuckDBPyConnection, problems: list[Problem]) -> None:
+def record_problems(con: duckdb.DuckDBPyConnection, problems: list[Problem]) -> None:
     if problems:
         con.executemany(
-            "INSERT INTO raw._problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _insert_statement("_problems", PROBLEM_COLUMNS),
             [
                 [p.source_file, p.sheet, p.row, p.column, p.value, p.rule, p.severity, p.message,
                  p.action]
                 for p in problems
             ],
         )  # fmt: skip
+
+
+def _insert_statement(table: str, columns: dict[str, str]) -> str:
+    names = ", ".join(f'"{name}"' for name in columns)
+    return f"INSERT INTO raw.{table} ({names}) VALUES ({', '.join('?' * len(columns))})"

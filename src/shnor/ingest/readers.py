@@ -6,7 +6,6 @@ Values stay text here (raw is "as read"); staging casts them. CSV goes through p
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
@@ -16,10 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from shnor.ingest.headers import canonical_column, is_task_column
 from shnor.ingest.layouts import Layout, best_layout
+from shnor.ingest.text import delimiters_by_frequency, detect_encoding
 
 HEADER_SEARCH_ROWS = 30
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -106,22 +107,6 @@ def _selection(
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def _detect_encoding(head: bytes) -> str:
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "cp1251"
-
-
-def _detect_delimiter(lines: list[str]) -> str:
-    sample = "\n".join(lines[:HEADER_SEARCH_ROWS])
-    counts = {d: sample.count(d) for d in (";", ",", "\t")}
-    return max(counts, key=lambda d: counts[d])
-
-
 def _read_csv(
     path: Path, folder: str | None, reference_dir: Path | None
 ) -> SheetRead | SheetSkipped:
@@ -129,13 +114,19 @@ def _read_csv(
         head = handle.read(_PREVIEW_BYTES)
     if b"\x00" in head[:4096]:
         raise UnreadableFile("файл не является текстовым CSV (двоичные данные)")
-    encoding = _detect_encoding(head)
+    encoding = detect_encoding(head)
     text = head.decode(encoding, errors="ignore")
     lines = text.splitlines()[: HEADER_SEARCH_ROWS + 1]
-    delimiter = _detect_delimiter(lines)
-    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
-    found = _header_match(rows, folder, reference_dir)
+    found, rows, delimiter = None, [], ";"
+    for delimiter in delimiters_by_frequency(lines):  # the one under which a header is found
+        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+        found = _header_match(rows, folder, reference_dir)
+        if found is not None:
+            break
     if found is None:
+        rows = list(
+            csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiters_by_frequency(lines)[0])
+        )
         return SheetSkipped(None, "не найдена строка заголовков известного формата", _first(rows))
     index, layout, columns = found
     headers = [str(h) for h in rows[index]]
@@ -153,6 +144,7 @@ def _read_csv(
     table = table.rename_columns([keep[int(n[1:])] for n in table.column_names])
     table = _with_row_numbers(table, first_data_line, [line for line, *_ in rejected])
     table, problems = _recover_short_rows(table, rejected, delimiter, len(headers), keep)
+    table = _without_empty_rows(table)
     return SheetRead(
         sheet=None,
         layout=layout,
@@ -193,7 +185,10 @@ def _arrow_csv(
             block_size=8 << 20,
             use_threads=use_threads,
         ),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
+        # Blank lines are kept (as malformed rows, dropped later) so line numbers stay true.
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
+        ),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
             include_columns=[names[i] for i in keep],
@@ -225,6 +220,8 @@ def _recover_short_rows(
     recovered: dict[str, list] = {column: [] for column in keep.values()} | {"_row": []}
     problems: list[tuple[int, str]] = []
     for line, text in rejected:
+        if not text.strip():
+            continue  # a blank line carries nothing
         fields = next(csv.reader([text], delimiter=delimiter), [])
         if len(fields) > width and any(f.strip() for f in fields[width:]):
             problems.append((line, f"в строке {len(fields)} полей, в заголовке {width}"))
@@ -237,6 +234,18 @@ def _recover_short_rows(
         return table, problems
     extra = pa.table(recovered, schema=table.schema)
     return pa.concat_tables([table, extra]).sort_by("_row"), problems
+
+
+def _without_empty_rows(table: pa.Table) -> pa.Table:
+    """Rows whose every kept cell is empty (a line of bare delimiters) carry nothing."""
+    data = [c for c in table.column_names if c != "_row"]
+    if not data or table.num_rows == 0:
+        return table
+    filled = None
+    for name in data:
+        has_text = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(table[name]), ""), False)
+        filled = has_text if filled is None else pc.or_(filled, has_text)
+    return table.filter(filled)
 
 
 # --- XLSX --------------------------------------------------------------------------------

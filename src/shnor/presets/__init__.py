@@ -6,6 +6,7 @@ the schema: a key it lacks, or a value of another type, is an error naming the k
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -46,19 +47,28 @@ class Preset:
 def available_presets() -> list[str]:
     """Names of the presets shipped in the package."""
     folder = resources.files("shnor.presets")
-    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
 
 
 def load_preset(name_or_path: str | Path = REFERENCE) -> Preset:
     """The preset shipped under this name, or the TOML file at this path."""
     reference = _read_toml(_packaged(REFERENCE), REFERENCE)
-    candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.exists():
+    text, candidate = str(name_or_path), Path(name_or_path)
+    looks_like_path = candidate.suffix == ".toml" or "/" in text or "\\" in text
+    if text in available_presets() and not looks_like_path:
+        own, source = _read_toml(_packaged(text), text), text
+    elif looks_like_path or candidate.is_file():
         if not candidate.is_file():
-            raise PresetError(f"Файл методики не найден: {candidate}")
-        own, source = _read_toml(candidate.read_bytes(), str(candidate)), str(candidate)
-    elif str(name_or_path) in available_presets():
-        own, source = _read_toml(_packaged(str(name_or_path)), str(name_or_path)), str(name_or_path)
+            raise PresetError(f"Файл методики не найден / preset file not found: {candidate}")
+        data = candidate.read_bytes()
+        own, source = _read_toml(data, str(candidate)), str(candidate)
+        meta = own.setdefault("preset", {})
+        if isinstance(meta, dict):
+            # Never labelled as the reference: an unnamed file is known by its name and content.
+            meta.setdefault("name", candidate.stem)
+            meta.setdefault("version", "sha256-" + hashlib.sha256(data).hexdigest()[:8])
     else:
         raise PresetError(
             f"Unknown preset {name_or_path!r} / неизвестная методика. "
@@ -78,7 +88,8 @@ def _read_toml(data: bytes, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise PresetError(f"{source}: not a valid TOML file / файл методики не читается: {error}")
+        message = f"{source}: not a valid TOML file / файл методики не читается: {error}"
+        raise PresetError(message) from error
 
 
 def _overlay(base: dict, own: dict, source: str, prefix: str) -> dict:
@@ -108,23 +119,38 @@ def _checked_type(reference_value: Any, value: Any, source: str, dotted: str) ->
             f"{source}: {dotted!r} must be {expected.__name__}, got {value!r} / "
             f"параметр {dotted!r} имеет неверный тип"
         )
+    if isinstance(value, list) and reference_value:
+        element = reference_value[0]
+        return [
+            _checked_type(element, item, source, f"{dotted}[{i}]") for i, item in enumerate(value)
+        ]
     return value
 
 
+# Keys ending like these hold fractions in [0, 1] (a percent typed by mistake is an error).
+_FRACTION_SUFFIXES = ("share", "alpha", "rate", "points", "probability", "p_value", "confidence",
+                      "share_percentile")  # fmt: skip
+# …and these must be strictly inside (0, 1): a cut-off of 0 or 1 flags nobody or everybody.
+_OPEN_FRACTIONS = ("flags.low_share", "flags.high_share", "context.shnsu_share",
+                   "school_effect.confidence", "indicators.interval_confidence")  # fmt: skip
+
+
 def _check_values(values: dict, source: str) -> None:
-    shares = [
-        "flags.low_share",
-        "flags.high_share",
-        "context.shnsu_share",
-        "school_effect.confidence",
-        "indicators.interval_confidence",
-    ]
-    for dotted in shares:
-        value = _get(values, dotted)
-        if not 0 < value < 1:
-            raise PresetError(f"{source}: {dotted!r} must be between 0 and 1, got {value}")
+    for dotted, value in _flatten(values):
+        if dotted.endswith(_FRACTION_SUFFIXES) and isinstance(value, float | int):
+            low_ok = value > 0 if dotted in _OPEN_FRACTIONS else value >= 0
+            high_ok = value < 1 if dotted in _OPEN_FRACTIONS else value <= 1
+            if not (low_ok and high_ok):
+                raise PresetError(
+                    f"{source}: {dotted!r} must be between 0 and 1 (a fraction: write 0.3 for "
+                    f"30%), got {value} / доля должна быть от 0 до 1"
+                )
     if _get(values, "school_effect.pool_by") not in _POOLS:
         raise PresetError(f"{source}: 'school_effect.pool_by' must be one of {_POOLS}")
+    if _get(values, "flags.risk_group.deterioration_multiple_testing") not in ("holm", "none"):
+        raise PresetError(
+            f"{source}: 'flags.risk_group.deterioration_multiple_testing' must be holm or none"
+        )
     if _get(values, "context.index_method") not in _INDEX_METHODS:
         raise PresetError(f"{source}: 'context.index_method' must be one of {_INDEX_METHODS}")
     for key, weight in values["school_effect"]["weights"].items():

@@ -49,9 +49,7 @@ def write_school_list(
         write_table_sheet(
             workbook, "Группа риска", year_rows[year_rows["is_risk_group"]], LIST_COLUMNS
         )
-        write_table_sheet(
-            workbook, "ШНСУ", year_rows[year_rows["is_shnsu"]], LIST_COLUMNS
-        )
+        write_table_sheet(workbook, "ШНСУ", year_rows[year_rows["is_shnsu"]], LIST_COLUMNS)
         write_table_sheet(
             workbook, "Не оцениваются", year_rows[year_rows["status"] == "не оценивается"],
             NOT_RATED_COLUMNS,

@@ -76,11 +76,16 @@ def write_table_sheet(
 
 
 def write_key_value_sheet(
-    workbook: xlsxwriter.Workbook, name: str, rows: Sequence[tuple[str, Any]], headers: tuple[str, str]
+    workbook: xlsxwriter.Workbook,
+    name: str,
+    rows: Sequence[tuple[str, Any]],
+    headers: tuple[str, str],
 ) -> None:
     """A two-column sheet (parameter → value)."""
     frame = pd.DataFrame(rows, columns=["key", "value"])
-    frame["value"] = frame["value"].map(lambda v: ", ".join(map(str, v)) if isinstance(v, list) else v)
+    frame["value"] = frame["value"].map(
+        lambda v: ", ".join(map(str, v)) if isinstance(v, list) else v
+    )
     write_table_sheet(
         workbook, name, frame, [Column("key", headers[0], 45), Column("value", headers[1], 60)]
     )

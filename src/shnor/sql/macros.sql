@@ -20,11 +20,12 @@ CREATE OR REPLACE MACRO folder_year(source_file) AS
 CREATE OR REPLACE MACRO folder_name(source_file) AS regexp_extract(source_file, '^([^/]+)/', 1);
 
 -- Wilson score interval bounds for k successes in n trials at normal quantile z.
+-- Clamped to [0, 1]: at k = 0 or k = n rounding would leave them a hair outside.
 CREATE OR REPLACE MACRO wilson_lower(k, n, z) AS
-    CASE WHEN n > 0 THEN
+    CASE WHEN n > 0 THEN greatest(0.0, least(1.0,
         (k / n + z * z / (2 * n) - z * sqrt(k / n * (1 - k / n) / n + z * z / (4 * n * n)))
-        / (1 + z * z / n) END;
+        / (1 + z * z / n))) END;
 CREATE OR REPLACE MACRO wilson_upper(k, n, z) AS
-    CASE WHEN n > 0 THEN
+    CASE WHEN n > 0 THEN greatest(0.0, least(1.0,
         (k / n + z * z / (2 * n) + z * sqrt(k / n * (1 - k / n) / n + z * z / (4 * n * n)))
-        / (1 + z * z / n) END;
+        / (1 + z * z / n))) END;

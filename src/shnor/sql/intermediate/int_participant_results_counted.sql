@@ -33,9 +33,13 @@ exams_ranked AS (
         *,
         -- uses the mark for ОГЭ and ЕГЭ base maths, the test score for other ЕГЭ subjects
         exam = 'oge' OR subject = 'math_base' AS is_mark_scale,
+        -- Participant ids may be numbered within each school, so the school is part of the key.
+        -- Stage before date: a dated reserve-day row never outranks an undated main-day row.
         CASE WHEN participant_id IS NULL OR NOT is_main_period THEN 1 ELSE row_number() OVER (
-            PARTITION BY exam, exam_year, subject, participant_id, is_main_period
-            ORDER BY exam_date NULLS LAST, stage = 'reserve', _source_file, _row
+            PARTITION BY exam, exam_year, school_id, subject, participant_id, is_main_period
+            ORDER BY
+                CASE stage WHEN 'early' THEN 0 WHEN 'main' THEN 1 ELSE 2 END,
+                exam_date NULLS LAST, _source_file, _row
         ) END AS attempt_number
     FROM exams
 ),

@@ -1,6 +1,6 @@
 -- Social-passport components in long form, as fractions. Grain: one row per raw context row ×
--- component with a value. Each file's column is read as percent when any of its values
--- exceeds 1, else as a fraction (DATA_CONTRACT §5); `scale` says which was detected.
+-- component with a value. Each file's column is read as percent when a value has a % sign or
+-- any exceeds 1, else as a fraction (DATA_CONTRACT §5); `scale` says which was detected.
 WITH long AS (
     UNPIVOT raw.context
     ON parents_higher_education_share, single_parent_share, low_income_share,
@@ -26,11 +26,17 @@ SELECT
     school_id,
     exam_year,
     component,
-    CASE WHEN max(value) OVER file_column > 1 THEN value / 100 ELSE value END AS share,
-    CASE WHEN max(value) OVER file_column > 1 THEN 'percent' ELSE 'fraction' END AS scale,
+    CASE WHEN is_percent THEN value / 100 ELSE value END AS share,
+    CASE WHEN is_percent THEN 'percent' ELSE 'fraction' END AS scale,
     raw_value,
     _source_file,
     _row
-FROM parsed
+FROM (
+    SELECT
+        *,
+        max(value) OVER file_column > 1 OR bool_or(contains(raw_value, '%')) OVER file_column
+            AS is_percent
+    FROM parsed
+    WINDOW file_column AS (PARTITION BY _source_file, component)
+)
 WHERE school_id IS NOT NULL
-WINDOW file_column AS (PARTITION BY _source_file, component)

@@ -4,10 +4,13 @@ SELECT
     clean_text(school_name) AS school_name,
     clean_text(municipality_name) AS municipality_name,
     clean_text(municipality_code) AS municipality_code,
+    -- Urban first: «поселок городского типа», «городское поселение» contain «сел» too.
     CASE
-        WHEN lower(settlement_type) SIMILAR TO '.*(сел|сельск|деревн|rural|^с$|^д$).*' THEN 'rural'
-        WHEN lower(settlement_type) SIMILAR TO '.*(город|пгт|поселок городского|urban|^г$).*'
-            THEN 'urban'
+        WHEN regexp_matches(lower(settlement_type), '(город|пгт|urban|^г\.?$)') THEN 'urban'
+        WHEN regexp_matches(
+            lower(settlement_type),
+            '(^|[^а-яё])(село|сельск|деревн|пос[её]л|станиц|хутор|аул|rural|с\.?$|д\.?$|п\.?$)'
+        ) THEN 'rural'
     END AS settlement_type,
     CASE
         WHEN upper(school_level) LIKE '%НОШ%' OR lower(school_level) LIKE 'начальн%' THEN 'primary'

@@ -1,0 +1,1267 @@
+"""Synthetic demo region with known truth.
+
+`generate_demo_region` writes the raw files a regional centre (РЦОИ/РЦОКО) would receive, in
+the layouts of DATA_CONTRACT.md (§1 registry, §2a ВПР participants, §3 ОГЭ/ЕГЭ participants,
+§5 social context), under ``data_dir/raw/``, and the planted truth beside them in
+``data_dir/demo_truth.parquet``. Everything is drawn from one ``numpy.random.Generator`` seeded
+with ``seed``: the same seed and arguments give byte-identical files.
+
+Generative model (logit scale, higher = worse):
+
+- every school has a persistent quality ``u_s ~ N(0, 0.45)`` (lyceums and gymnasiums are shifted
+  0.3 better), a social-disadvantage score ``c_s`` (standard normal; rural schools +0.6 on
+  average, lyceums/gymnasiums -0.5) acting through ``beta * c_s`` with ``beta = 0.25``, and a
+  yearly drift ``d_sy`` (AR(1), rho 0.6, stationary sd 0.15);
+- ``true_effect_sy = u_s + beta * c_s + d_sy`` shifts every student's fail odds; persistent
+  school x subject deviations (sd 0.15) and ВПР class x year deviations (sd 0.10) come on top;
+- a student's ability in a subject is ``-true_effect - deviations + g + e`` with a general part
+  ``g ~ N(0, 0.7)`` shared by the student's subjects and a specific part ``e ~ N(0, 0.3)``
+  (variances), so ability ~ N(-true_effect - deviations, 1);
+- marks and scores come from ability through fixed per-procedure cut-points (constants below,
+  chosen so regional fail shares look like real ones) plus a small year x procedure difficulty
+  shift (sd 0.06);
+- about 4% of schools (more likely among weak ones) inflate ВПР in every year: 80% of their
+  would-be «2» become «3» with the primary score exactly at the lower «3» boundary, 20% of
+  their «3» become «4» at the lower «4» boundary, most of the remaining would-be «2» are absent;
+  journal marks and ОГЭ/ЕГЭ stay honest.
+
+Truth columns of ``demo_truth.parquet`` (one row per school x year):
+
+- ``school_id`` (str): the school code used in every raw file (``sch`` + 6 digits).
+- ``exam_year`` (int): calendar year of the assessments.
+- ``municipality_name`` (str): municipality as written in the registry.
+- ``settlement_type`` (str): ``urban`` or ``rural``.
+- ``school_level`` (str): ``primary`` (НОШ), ``basic`` (ООШ) or ``secondary`` (СОШ).
+- ``student_count`` (int): enrolment that year (the registry holds the last year's).
+- ``true_effect`` (float): ``u_s + beta * c_s + d_sy``; higher = worse.
+- ``social_disadvantage`` (float): ``c_s``; higher = harder conditions.
+- ``is_true_low`` (bool): ``true_effect`` among the worst 10% (``ceil(0.1 * n)`` highest) of the
+  ``n`` schools with ``assessed_participant_count > 0`` that year.
+- ``is_true_stable_low`` (bool): ``is_true_low`` in y-1 and y; False in the first year.
+- ``is_true_shnsu`` (bool): ``c_s`` among the worst (highest) 25% of all schools.
+- ``is_true_resilient`` (bool): ``is_true_shnsu`` and ``true_effect`` below the median of the
+  assessed schools in y-1 and y and not ``is_inflated_vpr`` in either year; False in the first
+  year.
+- ``is_inflated_vpr`` (bool): the school's ВПР marks are inflated that year.
+- ``assessed_participant_count`` (int): first-attempt main-period participant results counted
+  that year: present ВПР participants plus first ОГЭ/ЕГЭ attempts in the main period
+  (``основной``, or first sitting on ``резервный`` days).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import xlsxwriter
+
+__all__ = [
+    "EGE_SCALES",
+    "OGE_SCALES",
+    "VPR_SCALES",
+    "DemoSummary",
+    "EgeScale",
+    "MarkScale",
+    "generate_demo_region",
+]
+
+# --------------------------------------------------------------------------------------------
+# Public result
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What `generate_demo_region` wrote."""
+
+    data_dir: Path
+    seed: int
+    school_count: int
+    years: tuple[int, ...]
+    files: tuple[Path, ...]
+    participant_row_count: int
+    truth_path: Path
+
+
+# --------------------------------------------------------------------------------------------
+# Scales and cut-points (invented but plausible; fixed across years)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarkScale:
+    """Primary-score scale with «3»/«4»/«5» boundaries and target regional mark shares."""
+
+    code: str
+    max_score: int
+    b3: int
+    b4: int
+    b5: int
+    fail: float  # regional share of «2» at an average year (cumulative quantile)
+    cum3: float  # share of marks <= 3
+    cum4: float  # share of marks <= 4
+    task_count: int = 0
+    weight: float = 0.0  # elective popularity (ОГЭ)
+    center: float = 0.0  # mean ability of those who sit it, relative to the region
+
+
+@dataclass(frozen=True)
+class EgeScale:
+    """ЕГЭ test-score scale: minimum score and target score quantiles."""
+
+    code: str
+    max_primary: int
+    min_score: int
+    median: int
+    p90: int
+    fail: float  # regional share below the minimum among those who sit the subject
+    weight: float = 0.0  # elective popularity
+    center: float = 0.0  # mean ability of those who sit it, relative to the region
+
+
+def _ms(code, mx, b3, b4, b5, tasks, fail, cum3, cum4):
+    return MarkScale(code, mx, b3, b4, b5, fail, cum3, cum4, task_count=tasks)
+
+
+RUS, MATH = "Русский язык", "Математика"
+#: ВПР scales keyed by (subject as written in files, grade).
+VPR_SCALES: dict[tuple[str, int], MarkScale] = {
+    (RUS, 4): _ms("russian", 38, 14, 24, 33, 15, 0.12, 0.47, 0.86),
+    (MATH, 4): _ms("math", 20, 6, 12, 17, 12, 0.10, 0.40, 0.81),
+    ("Окружающий мир", 4): _ms("surrounding_world", 32, 8, 18, 26, 10, 0.10, 0.44, 0.87),
+    (RUS, 5): _ms("russian", 45, 18, 29, 39, 12, 0.16, 0.54, 0.88),
+    (MATH, 5): _ms("math", 20, 7, 11, 15, 14, 0.14, 0.50, 0.86),
+    ("История", 5): _ms("history", 15, 4, 8, 12, 7, 0.12, 0.48, 0.87),
+    ("Биология", 5): _ms("biology", 29, 10, 17, 23, 10, 0.12, 0.50, 0.88),
+    ("География", 5): _ms("geography", 37, 10, 20, 30, 10, 0.12, 0.50, 0.88),
+    (RUS, 6): _ms("russian", 51, 21, 32, 45, 14, 0.18, 0.58, 0.90),
+    (MATH, 6): _ms("math", 20, 6, 10, 15, 13, 0.16, 0.55, 0.88),
+    ("История", 6): _ms("history", 20, 6, 11, 16, 10, 0.13, 0.52, 0.88),
+    ("Биология", 6): _ms("biology", 28, 10, 17, 24, 9, 0.12, 0.52, 0.88),
+    ("География", 6): _ms("geography", 37, 11, 21, 30, 10, 0.11, 0.52, 0.88),
+    ("Обществознание", 6): _ms("social_studies", 23, 8, 14, 19, 8, 0.12, 0.50, 0.87),
+    (RUS, 7): _ms("russian", 47, 18, 29, 40, 14, 0.20, 0.60, 0.91),
+    (MATH, 7): _ms("math", 19, 6, 11, 16, 16, 0.18, 0.60, 0.90),
+    ("История", 7): _ms("history", 25, 8, 14, 20, 12, 0.14, 0.55, 0.89),
+    ("Биология", 7): _ms("biology", 28, 10, 17, 24, 10, 0.13, 0.55, 0.89),
+    ("География", 7): _ms("geography", 37, 11, 21, 30, 10, 0.12, 0.54, 0.89),
+    ("Обществознание", 7): _ms("social_studies", 23, 8, 14, 19, 9, 0.13, 0.52, 0.88),
+    (RUS, 8): _ms("russian", 51, 22, 34, 45, 17, 0.19, 0.60, 0.91),
+    (MATH, 8): _ms("math", 25, 8, 14, 20, 19, 0.19, 0.62, 0.91),
+    ("История", 8): _ms("history", 24, 8, 14, 20, 11, 0.14, 0.55, 0.89),
+    ("Биология", 8): _ms("biology", 33, 12, 20, 27, 11, 0.13, 0.55, 0.89),
+    ("География", 8): _ms("geography", 37, 11, 21, 30, 10, 0.12, 0.54, 0.89),
+    ("Обществознание", 8): _ms("social_studies", 23, 8, 14, 19, 9, 0.13, 0.52, 0.88),
+    ("Физика", 8): _ms("physics", 18, 5, 9, 14, 11, 0.18, 0.62, 0.92),
+    ("Химия", 8): _ms("chemistry", 36, 10, 19, 28, 14, 0.12, 0.52, 0.87),
+}
+
+#: ОГЭ scales keyed by subject as written in files (weight = elective popularity).
+OGE_SCALES: dict[str, MarkScale] = {
+    RUS: MarkScale("russian", 33, 15, 23, 29, 0.05, 0.32, 0.74),
+    MATH: MarkScale("math", 31, 8, 15, 22, 0.09, 0.47, 0.86),
+    "Обществознание": MarkScale("social_studies", 37, 14, 24, 32, 0.09, 0.56, 0.91, weight=0.58),
+    "Информатика": MarkScale("informatics", 19, 5, 11, 17, 0.06, 0.45, 0.85, weight=0.40),
+    "География": MarkScale("geography", 31, 12, 19, 25, 0.07, 0.50, 0.87, weight=0.35),
+    "Биология": MarkScale("biology", 48, 13, 25, 37, 0.08, 0.56, 0.91, weight=0.25),
+    "Химия": MarkScale("chemistry", 40, 10, 20, 31, 0.03, 0.30, 0.70, weight=0.12),
+    "Физика": MarkScale("physics", 45, 11, 22, 34, 0.04, 0.50, 0.88, weight=0.08),
+    "История": MarkScale("history", 37, 11, 20, 29, 0.06, 0.45, 0.85, weight=0.06),
+    "Литература": MarkScale("literature", 45, 16, 27, 36, 0.03, 0.35, 0.75, weight=0.06),
+    "Английский язык": MarkScale("english", 68, 29, 46, 58, 0.03, 0.25, 0.65, weight=0.10),
+}
+
+MATH_PROFILE, MATH_BASE = "Математика (профильная)", "Математика (базовая)"
+#: ЕГЭ scales keyed by subject as written in files; minimums as in reference/ege_min_scores.csv.
+EGE_SCALES: dict[str, EgeScale] = {
+    RUS: EgeScale("russian", 50, 24, 70, 87, 0.03),
+    # Profile maths is chosen by stronger students (`center`); base maths by the others.
+    MATH_PROFILE: EgeScale("math_profile", 32, 27, 62, 80, 0.12, center=0.45),
+    "Физика": EgeScale("physics", 45, 36, 55, 73, 0.06, weight=0.18),
+    "Химия": EgeScale("chemistry", 56, 36, 57, 82, 0.11, weight=0.12),
+    "Биология": EgeScale("biology", 59, 36, 53, 73, 0.10, weight=0.17),
+    "История": EgeScale("history", 42, 32, 58, 80, 0.08, weight=0.14),
+    "Обществознание": EgeScale("social_studies", 58, 42, 57, 75, 0.10, weight=0.45),
+    "Информатика": EgeScale("informatics", 29, 40, 60, 85, 0.09, weight=0.18),
+    "Английский язык": EgeScale("english", 100, 22, 70, 90, 0.02, weight=0.12),
+    "Литература": EgeScale("literature", 48, 32, 62, 83, 0.03, weight=0.06),
+    "География": EgeScale("geography", 37, 37, 60, 77, 0.06, weight=0.03),
+}
+#: ЕГЭ base maths is marked 2–5 from a primary score (no test score).
+EGE_MATH_BASE = MarkScale("math_base", 21, 7, 12, 17, 0.04, 0.22, 0.58, center=-0.25)
+
+# Latent-model constants.
+_BETA = 0.25
+_SD_U, _SD_DRIFT, _RHO_DRIFT = 0.45, 0.15, 0.6
+_SD_SUBJECT, _SD_CLASS, _SD_YEAR_SHIFT = 0.15, 0.10, 0.06
+_VAR_GENERAL = 0.7  # share of a student's ability variance common to all subjects
+_INFLATED_SHARE = 0.04
+# Journal (term) marks: ability plus teacher noise, on a slightly more lenient scale.
+_SD_JOURNAL, _JOURNAL_CUM = 0.4, (0.05, 0.42, 0.84)
+# Reference sd of student ability across the region (used to turn quantiles into cut-points).
+_SD_REF = math.sqrt(1 + _SD_U**2 + (_BETA**2) + _SD_DRIFT**2 + _SD_SUBJECT**2)
+_NORMAL = NormalDist()
+
+_SUBJECT_CODES = (
+    "russian",
+    "math",
+    "surrounding_world",
+    "history",
+    "biology",
+    "geography",
+    "social_studies",
+    "physics",
+    "chemistry",
+    "informatics",
+    "literature",
+    "english",
+)
+_SUBJECT_INDEX = {code: i for i, code in enumerate(_SUBJECT_CODES)}
+
+_VPR_EXTRAS: dict[int, tuple[str, ...]] = {
+    4: ("Окружающий мир",),
+    5: ("История", "Биология", "География"),
+    6: ("История", "Биология", "География", "Обществознание"),
+    7: ("История", "Биология", "География", "Обществознание"),
+    8: ("История", "Биология", "География", "Обществознание", "Физика", "Химия"),
+}
+
+_LEVELS = ("НОШ", "ООШ", "СОШ")
+_LEVEL_EN = ("primary", "basic", "secondary")
+_MAX_GRADE = np.array([4, 9, 11])
+
+_CONTEXT_COLUMNS: tuple[tuple[str, float, float], ...] = (
+    # (header, base share, loading on c_s: + grows with disadvantage, - falls with it)
+    ("Доля родителей с высшим образованием", 0.30, -0.60),
+    ("Доля неполных семей", 0.20, 0.30),
+    ("Доля малообеспеченных семей", 0.15, 0.60),
+    ("Доля семей с безработными родителями", 0.07, 0.50),
+    ("Доля обучающихся, состоящих на учёте", 0.02, 0.40),
+    ("Доля обучающихся, для которых русский язык не родной", 0.03, 0.45),
+    ("Доля обучающихся с ОВЗ", 0.05, 0.25),
+    ("Доля вакантных ставок", 0.04, 0.50),
+    ("Доля учителей высшей категории", 0.35, -0.35),
+    ("Доля учителей, не подтвердивших предметные компетенции", 0.20, 0.40),
+)
+
+# Municipalities: (name in files, town nominative, town genitive). Fictional region.
+_CITY_DISTRICTS = (
+    ("Городской округ Приреченск", "г. Приреченск", "г. Приреченска"),
+    ("Городской округ Северск", "г. Северск", "г. Северска"),
+    ("Городской округ Стрежевой", "г. Стрежевой", "г. Стрежевого"),
+    ("Городской округ Кедровый", "г. Кедровый", "г. Кедрового"),
+    ("Городской округ Лесогорск", "г. Лесогорск", "г. Лесогорска"),
+    ("Городской округ Новоозёрск", "г. Новоозёрск", "г. Новоозёрска"),
+    ("Городской округ Заречный", "г. Заречный", "г. Заречного"),
+    ("Городской округ Рудногорск", "г. Рудногорск", "г. Рудногорска"),
+    ("Городской округ Светлогорье", "г. Светлогорье", "г. Светлогорья"),
+    ("Городской округ Белоярск", "г. Белоярск", "г. Белоярска"),
+    ("Городской округ Каменск-Северный", "г. Каменск-Северный", "г. Каменска-Северного"),
+    ("Городской округ Усть-Тайгинск", "г. Усть-Тайгинск", "г. Усть-Тайгинска"),
+)
+_RURAL_DISTRICTS = (
+    ("Асиновский муниципальный район", "г. Асино", "г. Асино"),
+    ("Берёзовский муниципальный район", "р.п. Берёзовка", "р.п. Берёзовка"),
+    ("Вороновский муниципальный район", "р.п. Вороново", "р.п. Вороново"),
+    ("Зырянский муниципальный район", "р.п. Зырянское", "р.п. Зырянское"),
+    ("Ильинский муниципальный район", "р.п. Ильинский", "р.п. Ильинского"),
+    ("Каргатский муниципальный район", "г. Каргат", "г. Каргата"),
+    ("Кожевниковский муниципальный район", "р.п. Кожевниково", "р.п. Кожевниково"),
+    ("Колыванский муниципальный район", "р.п. Колывань", "р.п. Колывань"),
+    ("Кривошеинский муниципальный район", "р.п. Кривошеино", "р.п. Кривошеино"),
+    ("Молчановский муниципальный район", "р.п. Молчаново", "р.п. Молчаново"),
+    ("Никольский муниципальный район", "г. Никольск", "г. Никольска"),
+    ("Парабельский муниципальный район", "р.п. Парабель", "р.п. Парабель"),
+    ("Первомайский муниципальный район", "р.п. Первомайский", "р.п. Первомайского"),
+    ("Покровский муниципальный район", "г. Покровск", "г. Покровска"),
+    ("Сосновский муниципальный район", "р.п. Сосновка", "р.п. Сосновка"),
+    ("Тогучинский муниципальный район", "г. Тогучин", "г. Тогучина"),
+    ("Топкинский муниципальный район", "г. Топки", "г. Топки"),
+    ("Чаинский муниципальный район", "р.п. Подгорное", "р.п. Подгорное"),
+    ("Шегарский муниципальный район", "р.п. Мельниково", "р.п. Мельниково"),
+    ("Болотнинский муниципальный район", "г. Болотное", "г. Болотное"),
+    ("Мошковский муниципальный район", "р.п. Мошково", "р.п. Мошково"),
+    ("Тегульдетский муниципальный район", "р.п. Тегульдет", "р.п. Тегульдет"),
+    ("Верхнекетский муниципальный район", "р.п. Белый Яр", "р.п. Белый Яр"),
+    ("Каргасокский муниципальный район", "р.п. Каргасок", "р.п. Каргасок"),
+    ("Бакчарский муниципальный район", "р.п. Бакчар", "р.п. Бакчар"),
+    ("Ягодный муниципальный район", "р.п. Ягодное", "р.п. Ягодное"),
+    ("Озёрный муниципальный район", "г. Озёрск", "г. Озёрска"),
+    ("Таёжный муниципальный район", "р.п. Таёжный", "р.п. Таёжного"),
+)
+# Feminine adjectives of village names («Ивановская СОШ»), space-separated.
+_VILLAGE_ADJECTIVES = (
+    "Ивановская Петровская Михайловская Николаевская Александровская Покровская Никольская "
+    "Троицкая Успенская Вознесенская Богородская Сосновская Берёзовская Ольховская Рябиновская "
+    "Кедровская Заречная Луговская Полевская Озёрная Новосёловская Староюгинская Нижнетабаганская "
+    "Малиновская Калиновская Ягодная Боровская Лесная Усть-Бакчарская Первомайская Октябрьская "
+    "Крутоложная Высокоярская Светлая Ключевская Каменская Широковская Дубровинская Черемшанская "
+    "Гороховская Митрофановская Вороновская Алексеевская Шерстобитовская Мельниковская Пудовская "
+    "Тунгусовская Нарымская Степановская Гынгазовская Киреевская Уртамская Новокусковская "
+    "Петуховская"
+)
+_CLASS_LETTERS = np.array(list("АБВГДЕЖИКЛМН"))
+
+# ОГЭ/ЕГЭ calendars: day offsets from 20 May (main period); reserve and additional windows.
+_OGE_MAIN_DAY = {
+    RUS: 14,
+    MATH: 21,
+    "Обществознание": 2,
+    "Информатика": 3,
+    "География": 7,
+    "Биология": 8,
+    "Химия": 2,
+    "Физика": 17,
+    "История": 17,
+    "Литература": 28,
+    "Английский язык": 3,
+}
+_EGE_MAIN_DAY = {
+    RUS: 10,
+    MATH_PROFILE: 7,
+    MATH_BASE: 7,
+    "Физика": 14,
+    "Химия": 3,
+    "Биология": 14,
+    "История": 3,
+    "Обществознание": 11,
+    "Информатика": 19,
+    "Английский язык": 17,
+    "Литература": 3,
+    "География": 3,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+def generate_demo_region(
+    data_dir: Path,
+    *,
+    seed: int = 20241,
+    school_count: int = 600,
+    last_year: int = 2026,
+    year_count: int = 3,
+    progress: Callable[[str], None] | None = None,
+) -> DemoSummary:
+    """Write a synthetic region's raw files and its planted truth under `data_dir`."""
+    if school_count < 10:
+        raise ValueError(f"school_count must be at least 10, got {school_count}")
+    if year_count < 1:
+        raise ValueError(f"year_count must be at least 1, got {year_count}")
+    data_dir = Path(data_dir)
+    raw = data_dir / "raw"
+    _refuse_non_empty(raw)
+    say = progress or (lambda _message: None)
+    years = tuple(range(last_year - year_count + 1, last_year + 1))
+
+    rng = np.random.default_rng(seed)  # data
+    frng = np.random.default_rng([seed, 7])  # file formats, header spellings, missing cells
+    say("Школы и муниципалитеты / schools")
+    region = _make_region(rng, school_count, years)
+
+    files: list[Path] = []
+    participant_rows = 0
+    assessed = np.zeros((len(years), school_count), dtype=np.int64)
+    for yi, year in enumerate(years):
+        say(f"ВПР {year}")
+        vpr = _vpr_rows(rng, region, yi)
+        assessed[yi] += np.bincount(vpr["school"][~vpr["absent"]], minlength=school_count)
+        files += _write_vpr(frng, region, vpr, raw / "vpr" / str(year), year, yi)
+        participant_rows += len(vpr["school"])
+
+        say(f"ОГЭ {year}")
+        oge = _gia_rows(rng, region, yi, year, exam="oge")
+        assessed[yi] += np.bincount(oge["school"][oge["counted"]], minlength=school_count)
+        files += _write_gia(frng, region, oge, raw / "oge" / str(year), year, yi, exam="oge")
+        participant_rows += len(oge["school"])
+
+        say(f"ЕГЭ {year}")
+        ege = _gia_rows(rng, region, yi, year, exam="ege")
+        assessed[yi] += np.bincount(ege["school"][ege["counted"]], minlength=school_count)
+        files += _write_gia(frng, region, ege, raw / "ege" / str(year), year, yi, exam="ege")
+        participant_rows += len(ege["school"])
+
+        say(f"Контекст {year} / context")
+        files.append(_write_context(frng, rng, region, raw / "context" / str(year), year, yi))
+
+    say("Реестр ОО / registry")
+    files.append(_write_registry(region, raw / "schools", last_year))
+
+    say("Истина / demo_truth.parquet")
+    truth_path = data_dir / "demo_truth.parquet"
+    _truth_frame(region, years, assessed).to_parquet(truth_path, index=False)
+    return DemoSummary(
+        data_dir=data_dir,
+        seed=seed,
+        school_count=school_count,
+        years=years,
+        files=tuple(files),
+        participant_row_count=int(participant_rows),
+        truth_path=truth_path,
+    )
+
+
+def _refuse_non_empty(raw: Path) -> None:
+    """Raise FileExistsError when `raw` already holds files other than .gitkeep."""
+    if not raw.exists():
+        return
+    taken = [p for p in raw.rglob("*") if p.is_file() and p.name != ".gitkeep"]
+    if taken:
+        raise FileExistsError(
+            f"{raw} already holds {len(taken)} file(s) (e.g. {taken[0]}); the demo region is "
+            "written only into an empty raw/ folder. Move the files away or choose another "
+            "--data-dir. / Папка raw/ не пуста: демо-регион записывается только в пустую папку."
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Region: schools, municipalities, latent truth
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Region:
+    """Schools with their attributes and latent truth (arrays indexed by school)."""
+
+    codes: np.ndarray
+    names: np.ndarray
+    muni: np.ndarray
+    muni_names: list[str]
+    muni_codes: list[str]
+    rural: np.ndarray
+    level: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    plain_single_class: np.ndarray
+    cohorts: np.ndarray  # (years, schools, 11 grades)
+    c: np.ndarray
+    true_effect: np.ndarray  # (years, schools)
+    subject_dev: np.ndarray  # (schools, subjects)
+    inflated: np.ndarray  # (years, schools)
+    context_noise: np.ndarray  # (schools, context columns), persistent
+    task_munis: frozenset[int]
+
+    @property
+    def n(self) -> int:
+        """Number of schools."""
+        return len(self.codes)
+
+    def student_count(self, yi: int) -> np.ndarray:
+        """Enrolment per school in year index `yi`."""
+        return self.cohorts[yi].sum(axis=1)
+
+
+def _make_region(rng: np.random.Generator, n: int, years: Sequence[int]) -> _Region:
+    """Draw schools, municipalities, sizes and the latent truth."""
+    m = max(3, round(n / 40))
+    n_city = max(1, round(m * 0.3))
+    munis = _cycled(_CITY_DISTRICTS, n_city) + _cycled(_RURAL_DISTRICTS, m - n_city)
+    weights = np.array([6.0] + [1.5] * (n_city - 1) + [1.0] * (m - n_city))
+    muni = np.concatenate([np.arange(m), rng.choice(m, size=n - m, p=weights / weights.sum())])
+    muni = np.sort(muni)
+    is_city = muni < n_city
+    rural = rng.random(n) < np.where(is_city, 0.04, 0.72)
+
+    r = rng.random(n)
+    level = np.where(
+        rural,
+        np.select([r < 0.10, r < 0.48], [0, 1], 2),
+        np.select([r < 0.06, r < 0.11], [0, 1], 2),
+    )
+    elite = (~rural) & (level == 2) & (rng.random(n) < 0.12)
+
+    base = np.where(
+        rural,
+        np.clip(rng.lognormal(np.log(9.0), 0.6, n), 2, 35),
+        np.clip(rng.lognormal(np.log(55.0), 0.45, n), 12, 150),
+    )
+    base *= np.where(level == 2, 1.0, np.where(rural, 0.7, 0.6))
+    senior = np.where(rural, 0.42, 0.55) * np.where(elite, 1.3, 1.0)
+
+    ny = len(years)
+    grades = np.arange(1, 12)
+    noise = rng.lognormal(0.0, 0.08, (ny, n, 11))
+    lam = base[None, :, None] * noise * np.where(grades >= 10, senior[:, None], 1.0)[None, :, :]
+    cohorts = rng.poisson(lam)
+    cohorts = np.where(grades[None, None, :] <= _MAX_GRADE[level][None, :, None], cohorts, 0)
+
+    u = rng.normal(0.0, _SD_U, n) - 0.3 * elite
+    c = rng.normal(0.0, 1.0, n) + 0.6 * rural - 0.5 * elite
+    c -= 0.6 * rural.mean()
+    drift = np.empty((ny, n))
+    drift[0] = rng.normal(0.0, _SD_DRIFT, n)
+    for yi in range(1, ny):
+        innov = rng.normal(0.0, _SD_DRIFT * math.sqrt(1 - _RHO_DRIFT**2), n)
+        drift[yi] = _RHO_DRIFT * drift[yi - 1] + innov
+    true_effect = u[None, :] + _BETA * c[None, :] + drift
+    subject_dev = rng.normal(0.0, _SD_SUBJECT, (n, len(_SUBJECT_CODES)))
+
+    k = max(1, round(_INFLATED_SHARE * n))
+    weak = u + _BETA * c
+    w = np.exp(0.8 * (weak - weak.mean()) / weak.std())
+    chosen = rng.choice(n, size=k, replace=False, p=w / w.sum())
+    inflated = np.zeros((ny, n), dtype=bool)
+    inflated[:, chosen] = True
+
+    codes = np.array([f"sch{x:06d}" for x in rng.choice(np.arange(100000, 1000000), n, False)])
+    names = _school_names(rng, muni, munis, rural, level, elite)
+    centre = rng.uniform([55.8, 76.5], [59.8, 88.0], (m, 2))
+    spread = np.where(rural, 0.45, 0.04)[:, None] * np.where(is_city, 0.5, 1.0)[:, None]
+    coords = centre[muni] + rng.normal(0.0, 1.0, (n, 2)) * spread
+    plain_single = rng.random(n) < 0.5
+    task_munis = frozenset(int(x) for x in rng.choice(np.arange(1, m), size=2, replace=False))
+    return _Region(
+        codes=codes,
+        names=names,
+        muni=muni,
+        muni_names=[x[0] for x in munis],
+        muni_codes=[f"{i + 1:02d}" for i in range(m)],
+        rural=rural,
+        level=level,
+        lat=np.round(coords[:, 0], 6),
+        lon=np.round(coords[:, 1], 6),
+        plain_single_class=plain_single,
+        cohorts=cohorts,
+        c=c,
+        true_effect=true_effect,
+        subject_dev=subject_dev,
+        inflated=inflated,
+        context_noise=rng.normal(0.0, 0.5, (n, len(_CONTEXT_COLUMNS))),
+        task_munis=task_munis,
+    )
+
+
+def _cycled(items: Sequence[tuple[str, str, str]], k: int) -> list[tuple[str, str, str]]:
+    """First `k` items, numbering repeats when the list runs out."""
+    out = []
+    for i in range(k):
+        name, town, gen = items[i % len(items)]
+        rep = i // len(items)
+        out.append((f"{name} ({rep + 1})" if rep else name, town, gen))
+    return out
+
+
+def _school_names(rng, muni, munis, rural, level, elite) -> np.ndarray:
+    """Official-looking school names, unique within each municipality."""
+    names = np.empty(len(muni), dtype=object)
+    for mi, (_name, _town, town_gen) in enumerate(munis):
+        adjectives = list(rng.permutation(_VILLAGE_ADJECTIVES.split()))
+        members = np.flatnonzero(muni == mi)
+        numbers = iter(rng.permutation(np.arange(1, max(200, 2 * len(members)))))
+        elite_numbers = itertools.count(1)
+        used: dict[str, int] = {}
+        for s in members:
+            lvl = int(level[s])
+            if rural[s]:
+                form = rng.choice(["МКОУ", "МБОУ", "МАОУ"], p=[0.5, 0.45, 0.05])
+                kind = _LEVELS[lvl]
+                adj = adjectives[used.get("_i", 0) % len(adjectives)]
+                used["_i"] = used.get("_i", 0) + 1
+                key = f"{adj} {kind}"
+                used[key] = used.get(key, 0) + 1
+                suffix = f" № {used[key]}" if used[key] > 1 else ""
+                names[s] = f"{form} «{key}{suffix}»"
+            elif elite[s]:
+                kind = "Лицей" if rng.random() < 0.5 else "Гимназия"
+                form = "МАОУ" if rng.random() < 0.7 else "МБОУ"
+                tail = f" {town_gen}" if rng.random() < 0.5 else ""
+                names[s] = f"{form} «{kind} № {next(elite_numbers)}»{tail}"
+            else:
+                form = "МАОУ" if rng.random() < 0.25 else "МБОУ"
+                kind = ("Начальная школа", "ООШ", "СОШ")[lvl]
+                num = next(numbers)
+                if lvl == 2 and rng.random() < 0.04:
+                    names[s] = (
+                        f"{form} «СОШ № {num} с углублённым изучением отдельных предметов» "
+                        f"{town_gen}"
+                    )
+                else:
+                    names[s] = f"{form} «{kind} № {num}» {town_gen}"
+    return names
+
+
+# --------------------------------------------------------------------------------------------
+# Scores from ability
+# --------------------------------------------------------------------------------------------
+
+
+def _q(p: float) -> float:
+    """Cut-point on the ability scale for a regional cumulative share `p`."""
+    return _SD_REF * _NORMAL.inv_cdf(p)
+
+
+def _mark_scores(ability: np.ndarray, scale: MarkScale) -> np.ndarray:
+    """Primary scores (int) from ability via piecewise-linear knots at the mark cut-points."""
+    qs = (0.0005, scale.fail, scale.cum3, scale.cum4, 0.9995)
+    xs = [scale.center + _q(p) for p in qs]
+    ys = [0.0, scale.b3, scale.b4, scale.b5, scale.max_score + 1 - 1e-9]
+    return np.clip(np.floor(np.interp(ability, xs, ys)), 0, scale.max_score).astype(np.int64)
+
+
+def _marks(scores: np.ndarray, scale: MarkScale) -> np.ndarray:
+    """Marks 2–5 from primary scores and the scale's boundaries."""
+    return 2 + (scores >= scale.b3) + (scores >= scale.b4) + (scores >= scale.b5)
+
+
+def _ege_scores(ability: np.ndarray, scale: EgeScale) -> np.ndarray:
+    """ЕГЭ test scores 0–100 from ability via knots at the minimum, median, p90 and top."""
+    xs = [scale.center + _q(p) for p in (0.0005, scale.fail, 0.5, 0.9, 0.9985)]
+    ys = [0.0, scale.min_score, scale.median, scale.p90, 101 - 1e-9]
+    return np.clip(np.floor(np.interp(ability, xs, ys)), 0, 100).astype(np.int64)
+
+
+def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Owner index and position within owner for `counts` repeated items."""
+    counts = np.asarray(counts, dtype=np.int64)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    starts = np.cumsum(counts) - counts
+    return owner, np.arange(counts.sum()) - np.repeat(starts, counts)
+
+
+# --------------------------------------------------------------------------------------------
+# ВПР participant rows
+# --------------------------------------------------------------------------------------------
+
+_VPR_KEYS = list(VPR_SCALES)
+_VPR_KEY_INDEX = {k: i for i, k in enumerate(_VPR_KEYS)}
+
+
+def _vpr_rows(rng: np.random.Generator, reg: _Region, yi: int) -> dict[str, np.ndarray]:
+    """One year's ВПР participant rows (internal columns, ordered by school/class/subject)."""
+    grades = np.arange(4, 9)
+    coh = reg.cohorts[yi][:, 3:8]
+    sg_school, sg_g = np.nonzero(coh > 0)
+    size = coh[sg_school, sg_g]
+    cap = np.where(reg.rural[sg_school], 25, 28)
+    ncls = np.ceil(size / cap).astype(np.int64)
+    cls_owner, cls_no = _expand(ncls)
+    cls_school = sg_school[cls_owner]
+    cls_grade = grades[sg_g[cls_owner]]
+    tot, k = size[cls_owner], ncls[cls_owner]
+    cls_size = tot // k + (cls_no < tot % k)
+    grade_str = cls_grade.astype(str)
+    plain = reg.plain_single_class[cls_school] & (k == 1)
+    cls_label = np.where(plain, grade_str, np.char.add(grade_str, _CLASS_LETTERS[cls_no]))
+    cls_effect = rng.normal(0.0, _SD_CLASS, len(cls_school))
+    cls_first_student = np.cumsum(cls_size) - cls_size
+
+    # Subjects per class: Russian, maths and the grade's rotating subjects.
+    parts_class, parts_key = [], []
+    for g in grades:
+        idx = np.flatnonzero(cls_grade == g)
+        extras = _VPR_EXTRAS[int(g)]
+        n_extra = 1 if g == 4 else 2
+        pick = np.argsort(rng.random((len(idx), len(extras))), axis=1)[:, :n_extra]
+        keys = np.array([_VPR_KEY_INDEX[(s, int(g))] for s in (RUS, MATH, *extras)])
+        chosen = np.concatenate([np.zeros((len(idx), 1), int), np.ones((len(idx), 1), int)], 1)
+        chosen = np.concatenate([chosen, pick + 2], axis=1)
+        parts_class.append(np.repeat(idx, chosen.shape[1]))
+        parts_key.append(keys[chosen].ravel())
+    cs_class = np.concatenate(parts_class)
+    cs_key = np.concatenate(parts_key)
+    order = np.argsort(cs_class, kind="stable")
+    cs_class, cs_key = cs_class[order], cs_key[order]
+
+    row_cs, pos = _expand(cls_size[cs_class])
+    row_class = cs_class[row_cs]
+    row_key = cs_key[row_cs]
+    row_student = cls_first_student[row_class] + pos
+    school = cls_school[row_class]
+    n_students = int(cls_size.sum())
+    student_school = np.repeat(cls_school, cls_size)
+    _, school_first = np.unique(student_school, return_index=True)
+    first_of_school = np.zeros(reg.n, dtype=np.int64)
+    first_of_school[np.unique(student_school)] = school_first
+    student_code = 10001 + np.arange(n_students) - first_of_school[student_school]
+
+    general = rng.normal(0.0, math.sqrt(_VAR_GENERAL), n_students)
+    nrow = len(row_key)
+    key_code = np.array([_SUBJECT_INDEX[VPR_SCALES[k].code] for k in _VPR_KEYS])
+    year_shift = rng.normal(0.0, _SD_YEAR_SHIFT, len(_VPR_KEYS))
+    ability = (
+        -reg.true_effect[yi, school]
+        - reg.subject_dev[school, key_code[row_key]]
+        - cls_effect[row_class]
+        + general[row_student]
+        + rng.normal(0.0, math.sqrt(1 - _VAR_GENERAL), nrow)
+        - year_shift[row_key]
+    )
+    journal_noise = rng.normal(0.0, _SD_JOURNAL, nrow)
+    u_raise, u_abs, u_var = rng.random(nrow), rng.random(nrow), rng.random(nrow)
+
+    score = np.empty(nrow, dtype=np.int64)
+    honest = np.empty(nrow, dtype=np.int64)
+    journal = np.empty(nrow, dtype=np.int64)
+    b3 = np.empty(nrow, dtype=np.int64)
+    b4 = np.empty(nrow, dtype=np.int64)
+    sd_j = math.sqrt(_SD_REF**2 + _SD_JOURNAL**2)
+    j_cuts = [sd_j * _NORMAL.inv_cdf(p) for p in _JOURNAL_CUM]
+    for ki, key in enumerate(_VPR_KEYS):
+        sel = row_key == ki
+        if not sel.any():
+            continue
+        scale = VPR_SCALES[key]
+        score[sel] = _mark_scores(ability[sel], scale)
+        honest[sel] = _marks(score[sel], scale)
+        b3[sel], b4[sel] = scale.b3, scale.b4
+    j = ability + journal_noise
+    journal[:] = 2 + (j >= j_cuts[0]) + (j >= j_cuts[1]) + (j >= j_cuts[2])
+
+    mark = honest.copy()
+    inflated = reg.inflated[yi, school]
+    up2 = inflated & (honest == 2) & (u_raise < 0.8)
+    up3 = inflated & (honest == 3) & (u_raise < 0.2)
+    score = np.where(up2, b3, np.where(up3, b4, score))
+    mark = np.where(up2 | up3, mark + 1, mark)
+    p_absent = 0.04 + 0.03 * (honest == 2)
+    p_absent = np.where(inflated & (honest == 2) & ~up2, 0.6, p_absent)
+    absent = u_abs < p_absent
+    return {
+        "school": school,
+        "class_label": cls_label[row_class],
+        "key": row_key,
+        "code": student_code[row_student],
+        "variant": 1 + (u_var < 0.5),
+        "score": score,
+        "mark": mark,
+        "honest": honest,
+        "journal": journal,
+        "absent": absent,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# ОГЭ / ЕГЭ participant rows
+# --------------------------------------------------------------------------------------------
+
+
+def _gia_rows(rng: np.random.Generator, reg: _Region, yi: int, year: int, *, exam: str) -> dict:
+    """One year's ОГЭ (grade 9) or ЕГЭ (grade 11) rows, first attempts and retakes."""
+    grade = 9 if exam == "oge" else 11
+    cohort = reg.cohorts[yi][:, grade - 1]
+    stu_school = np.repeat(np.arange(reg.n), cohort)
+    ns = len(stu_school)
+    general = rng.normal(0.0, math.sqrt(_VAR_GENERAL), ns)
+    level_ability = -reg.true_effect[yi, stu_school] + general
+    if exam == "oge":
+        core = np.stack([np.full(ns, 0), np.full(ns, 1)], axis=1)
+        subjects = list(OGE_SCALES)
+        weights = np.array([OGE_SCALES[s].weight for s in subjects[2:]])
+        gumbel = -np.log(-np.log(rng.random((ns, len(weights)))))
+        top = np.argsort(-(np.log(weights) + gumbel), axis=1)[:, :2] + 2
+        take = np.concatenate([core, top], axis=1)
+        mask = np.ones_like(take, dtype=bool)
+    else:
+        subjects = [RUS, MATH_PROFILE, MATH_BASE, *list(EGE_SCALES)[2:]]
+        p_profile = 1 / (1 + np.exp(-(np.log(0.45 / 0.55) + 1.0 * level_ability)))
+        maths = np.where(rng.random(ns) < p_profile, 1, 2)
+        weights = np.array([EGE_SCALES[s].weight for s in subjects[3:]])
+        gumbel = -np.log(-np.log(rng.random((ns, len(weights)))))
+        top = np.argsort(-(np.log(weights) + gumbel), axis=1)[:, :3] + 3
+        n_el = rng.choice(4, size=ns, p=[0.10, 0.45, 0.38, 0.07])
+        take = np.concatenate([np.zeros((ns, 1), int), maths[:, None], top], axis=1)
+        mask = np.concatenate([np.ones((ns, 2), bool), np.arange(3)[None, :] < n_el[:, None]], 1)
+    row_student = np.repeat(np.arange(ns), take.shape[1])[mask.ravel()]
+    row_subject = take.ravel()[mask.ravel()]
+    nrow = len(row_student)
+    school = stu_school[row_student]
+    codes = np.array([_gia_code(s) for s in subjects])
+    year_shift = rng.normal(0.0, _SD_YEAR_SHIFT, len(subjects))
+    ability = (
+        level_ability[row_student]
+        - reg.subject_dev[school, np.array([_SUBJECT_INDEX[c] for c in codes])[row_subject]]
+        + rng.normal(0.0, math.sqrt(1 - _VAR_GENERAL), nrow)
+        - year_shift[row_subject]
+    )
+
+    primary, test, mark, fail = _gia_results(ability, row_subject, subjects, exam)
+    main_day = _OGE_MAIN_DAY if exam == "oge" else _EGE_MAIN_DAY
+    day_shift = rng.integers(-2, 3, len(subjects))
+    may20 = np.datetime64(f"{year}-05-20")
+    main_dates = np.array([may20 + main_day[s] + day_shift[i] for i, s in enumerate(subjects)])
+    date = main_dates[row_subject]
+    stage = np.zeros(nrow, dtype=np.int64)  # 0 основной, 1 резервный, 2 дополнительный
+    late = rng.random(nrow) < 0.03
+    reserve_lo = np.datetime64(f"{year}-06-24" if exam == "oge" else f"{year}-06-19")
+    date = np.where(late, reserve_lo + rng.integers(0, 7, nrow), date)
+    stage = np.where(late, 1, stage)
+
+    ids = rng.choice(2**48 - 2**44, size=ns, replace=False) + 2**44
+    participant = np.char.mod("%012x", ids)
+    first = {
+        "school": school,
+        "subject": row_subject,
+        "student": row_student,
+        "primary": primary,
+        "test": test,
+        "mark": mark,
+        "stage": stage,
+        "date": date,
+        "counted": np.ones(nrow, dtype=bool),
+    }
+    # Retakes: a new row, later date, some improvement from preparation.
+    if exam == "oge":
+        retakable = fail
+        rounds = ((0.25, 1, f"{year}-07-01", 3), (0.75, 2, f"{year}-09-03", 15))
+    else:
+        retakable = fail & np.isin(row_subject, [0, 2])
+        rounds = ((0.6, 1, f"{year}-07-03", 2), (0.6, 2, f"{year}-09-04", 16))
+    parts = [first]
+    pending = np.flatnonzero(retakable)
+    ability_now = ability.copy()
+    for p_take, stg, start, span in rounds:
+        sel = pending[rng.random(len(pending)) < p_take]
+        if len(sel) == 0:
+            continue
+        new_ability = ability_now[sel] + rng.normal(0.25, 0.4, len(sel))
+        ability_now[sel] = new_ability
+        rp, rt, rm, rf = _gia_results(new_ability, row_subject[sel], subjects, exam)
+        parts.append(
+            {
+                "school": school[sel],
+                "subject": row_subject[sel],
+                "student": row_student[sel],
+                "primary": rp,
+                "test": rt,
+                "mark": rm,
+                "stage": np.full(len(sel), stg),
+                "date": np.datetime64(start) + rng.integers(0, span, len(sel)),
+                "counted": np.zeros(len(sel), dtype=bool),
+            }
+        )
+        still = np.zeros(nrow, dtype=bool)
+        still[pending] = True
+        still[sel[~rf]] = False
+        pending = np.flatnonzero(still)
+    out = {key: np.concatenate([p[key] for p in parts]) for key in first}
+    order = np.lexsort((out["date"], out["student"]))
+    out = {key: value[order] for key, value in out.items()}
+    out["participant"] = participant[out["student"]]
+    out["subjects"] = np.array(subjects, dtype=object)
+    return out
+
+
+def _gia_code(subject: str) -> str:
+    """Canonical code of an ОГЭ/ЕГЭ subject for the subject-deviation table."""
+    if subject in (MATH_PROFILE, MATH_BASE):
+        return "math"
+    scale = OGE_SCALES.get(subject) or EGE_SCALES[subject]
+    return scale.code
+
+
+def _gia_results(ability, row_subject, subjects, exam):
+    """Primary score, test score (-1 = none), mark (-1 = none) and fail flag per row."""
+    n = len(ability)
+    primary = np.empty(n, dtype=np.int64)
+    test = np.full(n, -1, dtype=np.int64)
+    mark = np.full(n, -1, dtype=np.int64)
+    fail = np.zeros(n, dtype=bool)
+    for si, subject in enumerate(subjects):
+        sel = row_subject == si
+        if not sel.any():
+            continue
+        if exam == "oge" or subject == MATH_BASE:
+            scale = OGE_SCALES[subject] if exam == "oge" else EGE_MATH_BASE
+            primary[sel] = _mark_scores(ability[sel], scale)
+            mark[sel] = _marks(primary[sel], scale)
+            fail[sel] = mark[sel] == 2
+        else:
+            ege = EGE_SCALES[subject]
+            test[sel] = _ege_scores(ability[sel], ege)
+            primary[sel] = np.rint(test[sel] * ege.max_primary / 100).astype(np.int64)
+            fail[sel] = test[sel] < ege.min_score
+    return primary, test, mark, fail
+
+
+# --------------------------------------------------------------------------------------------
+# Writers
+# --------------------------------------------------------------------------------------------
+
+_CODE_HEADERS = ("Код ОО", "Логин ОО", "Код ОУ")
+_MUNI_HEADERS = ("Муниципалитет", "МО", "Муниципальное образование")
+_NAME_HEADERS = ("Название ОО", "Наименование ОО")
+_XLSX_REGION_LIMIT = 150_000  # larger region-wide files are delivered as CSV (speed)
+_STAGES = np.array(["основной", "резервный", "дополнительный"], dtype=object)
+
+
+@dataclass(frozen=True)
+class _Format:
+    """How one file is delivered."""
+
+    kind: str  # csv_utf8 | csv_1251 | xlsx
+    title_lines: int = 0
+    sheets_by_subject: bool = False
+
+    @property
+    def suffix(self) -> str:
+        """File extension."""
+        return ".xlsx" if self.kind == "xlsx" else ".csv"
+
+
+def _pick_format(frng: np.random.Generator, rows: int, *, xlsx_limit: int) -> _Format:
+    """A delivery format for a file of `rows` rows (XLSX only for smaller files)."""
+    options = ["csv_utf8", "csv_1251"] + (["xlsx", "xlsx"] if rows <= xlsx_limit else [])
+    kind = str(frng.choice(options))
+    if kind != "xlsx":
+        return _Format(kind)
+    return _Format(kind, int(frng.integers(1, 3)), bool(frng.random() < 0.4))
+
+
+def _vary(header: str, frng: np.random.Generator, p: float = 0.12) -> str:
+    """A header as a real export might spell it (case, spaces, ё)."""
+    if "ё" in header and frng.random() < 0.5:
+        header = header.replace("ё", "е")
+    if frng.random() >= p:
+        return header
+    kind = int(frng.integers(0, 4))
+    if kind == 0:
+        return header[0].lower() + header[1:]
+    if kind == 1:
+        return header.upper()
+    if kind == 2 and " " in header:
+        return header.replace(" ", "  ", 1)
+    return header + " "
+
+
+def _write_vpr(frng, reg: _Region, rows: dict, folder: Path, year: int, yi: int) -> list[Path]:
+    """Write one year's ВПР participant files; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    if yi % 2 == 1:  # odd years: one region file; even years: one file per municipality
+        fmt = _Format("csv_1251" if yi % 4 == 1 else "csv_utf8")
+        idx = np.arange(len(rows["school"]))
+        path = folder / f"vpr_{year}_region_participants{fmt.suffix}"
+        written.append(_write_vpr_file(frng, reg, rows, idx, path, fmt, year, "Регион", 0, True))
+        return written
+    muni_of_row = reg.muni[rows["school"]]
+    no_journal = int(frng.integers(0, len(reg.muni_names)))
+    for mi, muni_name in enumerate(reg.muni_names):
+        idx = np.flatnonzero(muni_of_row == mi)
+        if len(idx) == 0:
+            continue
+        fmt = _pick_format(frng, len(idx), xlsx_limit=12000)
+        tasks = mi in reg.task_munis
+        safe = muni_name.replace(" ", "_")
+        path = folder / f"ВПР_{year}_{safe}{fmt.suffix}"
+        with_journal = mi != no_journal or tasks
+        written.append(
+            _write_vpr_file(frng, reg, rows, idx, path, fmt, year, muni_name, tasks, with_journal)
+        )
+    return written
+
+
+def _write_vpr_file(frng, reg, rows, idx, path, fmt, year, where, tasks, with_journal) -> Path:
+    """Write the ВПР rows `idx` to `path` in format `fmt`."""
+    school = rows["school"][idx]
+    absent = rows["absent"][idx]
+    absent_word = frng.random() < 0.5
+    h_code = _vary(str(frng.choice(_CODE_HEADERS)), frng)
+    h_muni = _vary(str(frng.choice(_MUNI_HEADERS)), frng)
+    h_name = _vary(str(frng.choice(_NAME_HEADERS)), frng)
+    keys = rows["key"][idx]
+    subject_names = np.array([k[0] for k in _VPR_KEYS], dtype=object)
+    mark_values = rows["mark"][idx]
+    if absent_word:
+        mark_col = pa.array(np.where(absent, "отсутствовал", mark_values.astype(str)).tolist())
+    else:
+        mark_col = pa.array(mark_values, mask=absent)
+    cols: dict[str, pa.Array] = {
+        h_code: pa.array(reg.codes[school]),
+        h_muni: pa.array(np.array(reg.muni_names, dtype=object)[reg.muni[school]]),
+        h_name: pa.array(reg.names[school]),
+        _vary("Класс", frng): pa.array(rows["class_label"][idx].tolist()),
+        _vary("Предмет", frng): pa.array(subject_names[keys]),
+        _vary("Код участника", frng): pa.array(rows["code"][idx]),
+        _vary("Вариант", frng): pa.array(rows["variant"][idx]),
+        _vary("Первичный балл", frng): pa.array(rows["score"][idx], mask=absent),
+        _vary("Отметка", frng): mark_col,
+    }
+    if with_journal:
+        cols[_vary("Отметка по журналу", frng)] = pa.array(rows["journal"][idx])
+    if tasks:
+        cols.update(_task_columns(frng, rows["score"][idx], keys, absent))
+    table = pa.table(cols)
+    if fmt.kind != "xlsx":
+        _write_csv(path, table, fmt)
+        return path
+    title = f"Результаты ВПР {year}"
+    if fmt.sheets_by_subject:
+        sheets = []
+        names = subject_names[keys]
+        for subject in [x for x in dict.fromkeys(subject_names) if x in set(names)]:
+            sel = np.flatnonzero(names == subject)
+            titles = [f"{title}, {subject}", where][: fmt.title_lines]
+            sheets.append((subject, titles, table.take(pa.array(sel))))
+    else:
+        sheets = [("Лист1", [title, where][: fmt.title_lines], table)]
+    _write_xlsx(path, sheets, year)
+    return path
+
+
+def _task_columns(frng, scores: np.ndarray, keys: np.ndarray, absent: np.ndarray) -> dict:
+    """Per-task points (`x` beyond a subject's task count) summing to the primary score."""
+    n = len(scores)
+    width = max(VPR_SCALES[_VPR_KEYS[k]].task_count for k in np.unique(keys))
+    out = np.full((n, width), "x", dtype=object)
+    for k in np.unique(keys):
+        scale = VPR_SCALES[_VPR_KEYS[k]]
+        sel = np.flatnonzero(keys == k)
+        caps = np.full(scale.task_count, scale.max_score // scale.task_count)
+        caps[scale.task_count - scale.max_score % scale.task_count :] += 1
+        unit_task = np.repeat(np.arange(scale.task_count), caps)
+        difficulty = np.linspace(0.0, 1.0, scale.task_count)[unit_task]
+        keys_u = frng.random((len(sel), len(unit_task))) + difficulty[None, :]
+        ranks = np.argsort(np.argsort(keys_u, axis=1), axis=1)
+        taken = ranks < scores[sel][:, None]
+        starts = np.concatenate([[0], np.cumsum(caps)[:-1]])
+        points = np.add.reduceat(taken.astype(np.int64), starts, axis=1)
+        out[sel, : scale.task_count] = points.astype(str)
+    out[absent] = None
+    return {str(i + 1): pa.array(out[:, i].tolist(), type=pa.string()) for i in range(width)}
+
+
+def _write_gia(frng, reg: _Region, rows: dict, folder: Path, year, yi, *, exam) -> list[Path]:
+    """Write one year's ОГЭ or ЕГЭ participant files; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    label = "ОГЭ" if exam == "oge" else "ЕГЭ"
+    plans = ("region_sheets", "split", "region_csv") if exam == "oge" else None
+    plans = plans or ("split", "region_xlsx", "region_csv")
+    plan = plans[yi % 3]
+    n = len(rows["school"])
+    written = []
+    if plan == "split":
+        muni_of_row = reg.muni[rows["school"]]
+        for mi in range(len(reg.muni_names)):
+            idx = np.flatnonzero(muni_of_row == mi)
+            if len(idx) == 0:
+                continue
+            fmt = _pick_format(frng, len(idx), xlsx_limit=15000)
+            path = folder / f"{label}_{year}_МСУ_{reg.muni_codes[mi]}{fmt.suffix}"
+            written.append(_write_gia_file(frng, reg, rows, idx, path, fmt, year, exam))
+        return written
+    if plan == "region_sheets" and n <= _XLSX_REGION_LIMIT:
+        fmt = _Format("xlsx", int(frng.integers(1, 3)), True)
+    elif plan == "region_xlsx" and n <= _XLSX_REGION_LIMIT:
+        fmt = _Format("xlsx", 2, False)
+    else:
+        fmt = _Format("csv_1251" if frng.random() < 0.5 else "csv_utf8")
+    path = folder / f"{label}_{year}_результаты_участников{fmt.suffix}"
+    written.append(_write_gia_file(frng, reg, rows, np.arange(n), path, fmt, year, exam))
+    return written
+
+
+def _write_gia_file(frng, reg, rows, idx, path, fmt, year, exam) -> Path:
+    """Write the ОГЭ/ЕГЭ rows `idx` to `path` in format `fmt`."""
+    school = rows["school"][idx]
+    subjects = rows["subjects"]
+    subj = subjects[rows["subject"][idx]]
+    use_msu = frng.random() < 0.5
+    cols: dict[str, pa.Array] = {
+        _vary(str(frng.choice(["Код ОУ", "Код ОУ", "Код ОО"])), frng): pa.array(reg.codes[school])
+    }
+    if use_msu:
+        cols[_vary("Код МСУ", frng)] = pa.array(np.array(reg.muni_codes)[reg.muni[school]])
+    else:
+        cols[_vary(str(frng.choice(_MUNI_HEADERS)), frng)] = pa.array(
+            np.array(reg.muni_names, dtype=object)[reg.muni[school]]
+        )
+    cols[_vary(str(frng.choice(["Код участника", "ID участника"])), frng)] = pa.array(
+        rows["participant"][idx].tolist()
+    )
+    cols[_vary("Предмет", frng)] = pa.array(subj)
+    cols[_vary("Первичный балл", frng)] = pa.array(rows["primary"][idx])
+    if exam == "ege":
+        test = rows["test"][idx]
+        cols[_vary("Балл", frng)] = pa.array(test, mask=test < 0)
+    mark = rows["mark"][idx]
+    cols[_vary("Оценка", frng)] = pa.array(mark, mask=mark < 0)
+    cols[_vary("Этап", frng)] = pa.array(_STAGES[rows["stage"][idx]])
+    dates = rows["date"][idx]
+    h_date = _vary("Дата экзамена", frng)
+    if fmt.kind == "csv_1251":
+        day = pd.DatetimeIndex(dates).strftime("%d.%m.%Y")
+        cols[h_date] = pa.array(np.asarray(day, dtype=object))
+    else:
+        cols[h_date] = pa.array(dates.astype("datetime64[D]"))
+    table = pa.table(cols)
+    if fmt.kind != "xlsx":
+        _write_csv(path, table, fmt)
+        return path
+    label = "ОГЭ" if exam == "oge" else "ЕГЭ"
+    title = [f"Результаты {label} {year}", "Основной, дополнительный и резервный периоды"]
+    if fmt.sheets_by_subject:
+        sheets = []
+        for subject in [x for x in subjects if x in set(subj)]:
+            sel = np.flatnonzero(subj == subject)
+            titles = [f"{title[0]}, {subject}", title[1]][: fmt.title_lines]
+            sheets.append((subject[:31], titles, table.take(pa.array(sel))))
+    else:
+        sheets = [(f"{label} {year}", title[: fmt.title_lines], table)]
+    _write_xlsx(path, sheets, year)
+    return path
+
+
+def _write_context(frng, rng, reg: _Region, folder: Path, year: int, yi: int) -> Path:
+    """Write one year's social passport (one row per school)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n = reg.n
+    kind = ("xlsx", "csv_1251", "csv_utf8")[yi % 3]
+    fmt = _Format(kind, 1 if kind == "xlsx" else 0)
+    cols: dict[str, pa.Array] = {
+        _vary(str(frng.choice(["Код ОО", "Логин ОО"])), frng): pa.array(reg.codes)
+    }
+    for ci, (header, base, loading) in enumerate(_CONTEXT_COLUMNS):
+        logit = (
+            math.log(base / (1 - base))
+            + loading * reg.c
+            + reg.context_noise[:, ci]
+            + rng.normal(0.0, 0.1, n)
+        )
+        share = 1 / (1 + np.exp(-logit))
+        if yi == 0 and ci == len(_CONTEXT_COLUMNS) - 1:
+            continue  # the teacher-competence assessment started later
+        percent = frng.random() < 0.5
+        values = np.round(share * 100, 1) if percent else np.round(share, 3)
+        missing = frng.random(n) < 0.05
+        if fmt.kind == "csv_1251":
+            text = np.char.replace(values.astype(str), ".", ",").astype(object)
+            text[missing] = None
+            cols[_vary(header, frng)] = pa.array(text.tolist(), type=pa.string())
+        else:
+            cols[_vary(header, frng)] = pa.array(values, mask=missing)
+    cols[_vary("Тип поселения", frng)] = pa.array(np.where(reg.rural, "село", "город").tolist())
+    cols[_vary("Численность обучающихся", frng)] = pa.array(reg.student_count(yi))
+    table = pa.table(cols)
+    path = folder / f"Социальный_паспорт_ОО_{year}{fmt.suffix}"
+    if fmt.kind == "xlsx":
+        _write_xlsx(path, [("Паспорт", [f"Социальный паспорт ОО, {year} год"], table)], year)
+    else:
+        _write_csv(path, table, fmt)
+    return path
+
+
+def _write_registry(reg: _Region, folder: Path, last_year: int) -> Path:
+    """Write the school registry (state at the start of the last school year)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cols = {
+        "Код ОО": pa.array(reg.codes),
+        "Полное наименование": pa.array(reg.names),
+        "Муниципалитет": pa.array(np.array(reg.muni_names, dtype=object)[reg.muni]),
+        "Тип поселения": pa.array(np.where(reg.rural, "село", "город").tolist()),
+        "Уровень": pa.array(np.array(_LEVELS, dtype=object)[reg.level]),
+        "Численность обучающихся": pa.array(reg.student_count(-1)),
+        "Широта": pa.array(reg.lat),
+        "Долгота": pa.array(reg.lon),
+    }
+    table = pa.table(cols)
+    path = folder / f"Реестр_ОО_{last_year}.xlsx"
+    title = [f"Реестр общеобразовательных организаций на 01.09.{last_year - 1}"]
+    _write_xlsx(path, [("Реестр", title, table)], last_year)
+    return path
+
+
+def _write_csv(path: Path, table: pa.Table, fmt: _Format) -> None:
+    """CSV as UTF-8 with BOM and `,`, or Windows-1251 with `;`."""
+    delimiter = ";" if fmt.kind == "csv_1251" else ","
+    buf = io.BytesIO()
+    options = pacsv.WriteOptions(delimiter=delimiter, quoting_style="needed")
+    pacsv.write_csv(table, buf, write_options=options)
+    data = buf.getvalue()
+    if fmt.kind == "csv_1251":
+        data = data.decode("utf-8").encode("cp1251")
+    else:
+        data = b"\xef\xbb\xbf" + data
+    path.write_bytes(data)
+
+
+def _write_xlsx(path: Path, sheets: list[tuple[str, list[str], pa.Table]], year: int) -> None:
+    """XLSX (constant memory): per sheet, title lines, the header row, then the data."""
+    options = {
+        "constant_memory": True,
+        "default_date_format": "dd.mm.yyyy",
+        "strings_to_numbers": False,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+    }
+    with xlsxwriter.Workbook(str(path), options) as wb:
+        wb.set_properties({"created": dt.datetime(year, 9, 1), "author": "shnor demo"})
+        for name, titles, table in sheets:
+            ws = wb.add_worksheet(name)
+            r = 0
+            for t in titles:
+                ws.write_string(r, 0, t)
+                r += 1
+            ws.write_row(r, 0, table.column_names)
+            r += 1
+            cols = []
+            for column_name, column in zip(table.column_names, table.columns, strict=True):
+                values = column.to_pylist()
+                if column_name.isdigit():  # task points: numbers, `x` stays text
+                    values = [int(v) if v is not None and v.isdigit() else v for v in values]
+                cols.append(values)
+            for row in zip(*cols, strict=True):
+                ws.write_row(r, 0, row)
+                r += 1
+
+
+# --------------------------------------------------------------------------------------------
+# Truth
+# --------------------------------------------------------------------------------------------
+
+
+def _truth_frame(reg: _Region, years: Sequence[int], assessed: np.ndarray) -> pd.DataFrame:
+    """One row per school x year with the planted truth."""
+    n = reg.n
+    shnsu = np.zeros(n, dtype=bool)
+    shnsu[np.argsort(-reg.c, kind="stable")[: math.ceil(0.25 * n)]] = True
+    low = np.zeros((len(years), n), dtype=bool)
+    better = np.zeros((len(years), n), dtype=bool)
+    for yi in range(len(years)):
+        ok = np.flatnonzero(assessed[yi] > 0)
+        te = reg.true_effect[yi, ok]
+        worst = ok[np.argsort(-te, kind="stable")[: math.ceil(0.1 * len(ok))]]
+        low[yi, worst] = True
+        better[yi, ok] = te < np.median(te)
+    frames = []
+    for yi, year in enumerate(years):
+        prev = max(yi - 1, 0)
+        has_prev = yi > 0
+        frames.append(
+            pd.DataFrame(
+                {
+                    "school_id": reg.codes.astype(object),
+                    "exam_year": np.full(n, year, dtype=np.int64),
+                    "municipality_name": np.array(reg.muni_names, dtype=object)[reg.muni],
+                    "settlement_type": np.where(reg.rural, "rural", "urban").astype(object),
+                    "school_level": np.array(_LEVEL_EN, dtype=object)[reg.level],
+                    "student_count": reg.student_count(yi).astype(np.int64),
+                    "true_effect": reg.true_effect[yi],
+                    "social_disadvantage": reg.c,
+                    "is_true_low": low[yi],
+                    "is_true_stable_low": has_prev & low[prev] & low[yi],
+                    "is_true_shnsu": shnsu,
+                    "is_true_resilient": has_prev
+                    & shnsu
+                    & better[prev]
+                    & better[yi]
+                    & ~reg.inflated[prev]
+                    & ~reg.inflated[yi],
+                    "is_inflated_vpr": reg.inflated[yi],
+                    "assessed_participant_count": assessed[yi].astype(np.int64),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,90 @@
+"""Accuracy against a demo region's planted truth: shnor's flags next to a naive baseline.
+
+The baseline ranks schools by their pooled raw fail share (all procedures summed) — strong when
+one school quality drives every result, which is how the demo region is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """Precision, recall and F1 of one method's flags against the truth."""
+
+    method: str
+    flagged: int
+    true: int
+    hits: int
+
+    @property
+    def precision(self) -> float:
+        return self.hits / self.flagged if self.flagged else float("nan")
+
+    @property
+    def recall(self) -> float:
+        return self.hits / self.true if self.true else float("nan")
+
+    @property
+    def f1(self) -> float:
+        total = self.flagged + self.true
+        return 2 * self.hits / total if total else float("nan")
+
+    def as_row(self) -> dict[str, object]:
+        return {
+            "method": self.method,
+            "flagged": self.flagged,
+            "true": self.true,
+            "hits": self.hits,
+            "precision": round(self.precision, 3),
+            "recall": round(self.recall, 3),
+            "f1": round(self.f1, 3),
+        }
+
+
+def accuracy(method: str, flagged: pd.Series, truth: pd.Series) -> Accuracy:
+    """Accuracy of boolean flags against boolean truth (aligned indexes)."""
+    flagged, truth = flagged.astype(bool), truth.reindex(flagged.index).fillna(False).astype(bool)
+    return Accuracy(method, int(flagged.sum()), int(truth.sum()), int((flagged & truth).sum()))
+
+
+def stable_low_accuracy(
+    flags: pd.DataFrame, naive: pd.DataFrame, truth: pd.DataFrame, year: int
+) -> pd.DataFrame:
+    """Stable-low precision/recall/F1 in `year` for shnor, its confirmed list and the baseline,
+    over the schools rated by shnor that year (the truth of unrated schools is not judged)."""
+    keys = ["school_id", "exam_year"]
+    rated = flags[(flags["exam_year"] == year) & flags["is_rated"]].set_index(keys)
+    truth_flag = truth.set_index(keys)["is_true_stable_low"].reindex(rated.index)
+    baseline = naive.set_index(keys)["is_stable_low"].reindex(rated.index)
+    rows = [
+        accuracy("shnor", rated["is_stable_low"], truth_flag),
+        accuracy("shnor_confirmed", rated["is_stable_low_confirmed"], truth_flag),
+        accuracy("naive_pooled_fail_share", baseline.fillna(False), truth_flag),
+    ]
+    return pd.DataFrame([r.as_row() for r in rows])
+
+
+def tiny_school_false_flags(
+    flags: pd.DataFrame,
+    naive: pd.DataFrame,
+    truth: pd.DataFrame,
+    results: pd.DataFrame,
+    year: int,
+    tiny_size: int = 10,
+) -> dict[str, int]:
+    """False stable-low flags among tiny schools (< tiny_size participants per procedure)."""
+    keys = ["school_id", "exam_year"]
+    sizes = results[results["participant_count"] > 0].groupby(keys)["participant_count"].mean()
+    rated = flags[(flags["exam_year"] == year) & flags["is_rated"]].set_index(keys)
+    tiny = sizes.reindex(rated.index) < tiny_size
+    false_truth = ~truth.set_index(keys)["is_true_stable_low"].reindex(rated.index).fillna(False)
+    baseline = naive.set_index(keys)["is_stable_low"].reindex(rated.index).fillna(False)
+    return {
+        "tiny_school_count": int(tiny.sum()),
+        "shnor": int((rated["is_stable_low"] & tiny & false_truth).sum()),
+        "naive_pooled_fail_share": int((baseline.astype(bool) & tiny & false_truth).sum()),
+    }

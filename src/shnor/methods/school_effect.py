@@ -1,0 +1,613 @@
+"""The school effect and its empirical-Bayes composite (METHODOLOGY §3).
+
+Model, for one year and one pool. For procedure ``k`` the regional fail share is
+``p_k = Σ_s fail_sk / Σ_s participants_sk`` (clipped to ``[0.5/N_k, 1 − 0.5/N_k]``), and a
+school's fail odds are shifted from the regional odds by one school effect common to all its
+procedures: ``logit p_sk = logit p_k + θ_s``. A procedure whose regional share is 0 or 1, or
+that has no participants, says nothing about ``θ`` and is left out of the likelihood (it is
+still counted in ``procedure_count``). An optional policy ``weight`` multiplies both counts of a
+row in the likelihood.
+
+1. Maximum likelihood per school (safeguarded Newton steps, tolerance 1e-8). Under separation
+   (no fails, or only fails, in the school's informative procedures) the estimate diverges: it
+   is capped at ``±THETA_CAP`` and ``is_separated`` is set. The standard error comes from the
+   observed information at the (capped) estimate, ``inf`` where the information is 0.
+2. Empirical Bayes. The prior ``θ ~ N(μ, τ²)`` over the pool's schools is fitted by maximising
+   the marginal likelihood Σ_s log ∫ L_s(θ) N(θ; μ, τ²) dθ with L-BFGS-B over (μ, log τ),
+   ``τ`` bounded to ``SD_BOUNDS``. For the fit each school's likelihood is tabulated once on a
+   fixed grid (``FIT_GRID_POINTS`` on ``[−THETA_CAP, THETA_CAP]``; computed per procedure and
+   summed per school by a sparse product, so 40 000 schools × 30 procedures stay fast) and
+   integrated against the prior with weights that are exact for a likelihood linear between
+   grid points (see ``_prior_grid_weights``): accurate for any ``τ``, down to its lower bound.
+   Each school's exact posterior is then evaluated on its own grid (``POSTERIOR_GRID_Z``: ±10
+   Laplace standard deviations around the posterior mode, exact likelihood, refined by a cubic
+   spline of the log-posterior), giving the posterior mean (``composite_score``, higher =
+   worse), sd, equal-tailed credible interval and ``low_probability`` = P(θ_s > μ +
+   z_{1−low_share}·τ): the posterior probability that the school belongs to the worst
+   ``low_share`` of the pool's distribution of school effects.
+
+Schools are only compared within the pool they were fitted in; ``θ`` and the composite are on
+the logit scale (θ = log 2: twice the regional fail odds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+from scipy import interpolate, optimize, sparse
+from scipy.special import expit, logit, ndtr, ndtri
+
+__all__ = [
+    "FIT_GRID_POINTS",
+    "POSTERIOR_GRID_Z",
+    "RESULT_COLUMNS",
+    "SD_BOUNDS",
+    "THETA_CAP",
+    "PriorFit",
+    "school_effects",
+    "stable_low_probability",
+]
+
+THETA_CAP = 8.0
+"""Largest |θ̂| reported by maximum likelihood (fail odds shifted e^8 ≈ 3000-fold)."""
+
+SD_BOUNDS = (0.01, 5.0)
+"""Bounds of the prior standard deviation τ; the lower one is reached when schools do not differ."""
+
+FIT_GRID_POINTS = 241
+"""Points of the fixed θ grid on [−THETA_CAP, THETA_CAP] used to fit the prior (spacing 1/15)."""
+
+POSTERIOR_GRID_Z = np.linspace(-10.0, 10.0, 101)
+"""Per-school posterior grid, in Laplace standard deviations around the posterior mode, at which
+the exact log-likelihood is evaluated."""
+
+POSTERIOR_REFINEMENT = 4
+"""The log-posterior is interpolated by a cubic spline onto a grid this many times finer, on
+which the mean, sd, CDF and quantiles are integrated (CDF error ≈ 1e-4)."""
+
+NEWTON_TOLERANCE = 1e-8
+MAX_NEWTON_ITERATIONS = 200
+
+REQUIRED_COLUMNS = ("school_id", "procedure", "participant_count", "fail_count")
+
+RESULT_COLUMNS = (
+    "school_id",
+    "theta_mle",
+    "theta_se",
+    "is_separated",
+    "has_information",
+    "informative_procedure_count",
+    "procedure_count",
+    "counted_participant_count",
+    "composite_score",
+    "composite_sd",
+    "composite_lower",
+    "composite_upper",
+    "low_probability",
+)
+
+_FIT_GRID = np.linspace(-THETA_CAP, THETA_CAP, FIT_GRID_POINTS)
+_SCHOOL_CHUNK = 8192  # schools per block of the fixed-grid likelihood table
+_ROW_CHUNK = 32768  # result rows per block of the per-school posterior grids
+_POSTERIOR_SCHOOL_CHUNK = 4096  # schools per block of the per-school posterior grids
+_FINE_Z = np.linspace(
+    POSTERIOR_GRID_Z[0],
+    POSTERIOR_GRID_Z[-1],
+    POSTERIOR_REFINEMENT * (len(POSTERIOR_GRID_Z) - 1) + 1,
+)
+_REFINE = interpolate.CubicSpline(POSTERIOR_GRID_Z, np.eye(len(POSTERIOR_GRID_Z)))(_FINE_Z).T
+_SMALLEST_LIKELIHOOD = 1e-300  # floor of a school's marginal likelihood during the fit
+
+
+@dataclass(frozen=True)
+class PriorFit:
+    """Normal prior N(mean, sd²) of school effects in one pool: the yardstick of every composite.
+
+    ``school_count`` schools with information entered the fit; ``low_threshold`` is
+    ``mean + z_{1−low_share}·sd``; ``log_marginal_likelihood`` is the maximised
+    Σ_s log ∫ L_s(θ) N(θ; mean, sd²) dθ, with L_s the binomial likelihood without binomial
+    coefficients. All NaN (0 schools, log marginal likelihood 0) when no school has information.
+    """
+
+    mean: float
+    sd: float
+    school_count: int
+    low_threshold: float
+    log_marginal_likelihood: float
+
+    @property
+    def sd_at_lower_bound(self) -> bool:
+        """Return whether τ sits at its lower bound: no between-school variance was detected."""
+        return bool(self.sd <= SD_BOUNDS[0] * (1.0 + 1e-6))
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """Informative result rows, sorted by school, of the schools that have any (internal)."""
+
+    school_position: np.ndarray  # position of each informative school among all schools
+    row_school: np.ndarray  # informative school of each row, ascending
+    row_procedure: np.ndarray  # informative procedure of each row
+    row_offset: np.ndarray  # logit p_k of each row
+    row_fails: np.ndarray  # weighted fail count
+    row_trials: np.ndarray  # weighted participant count
+    procedure_offset: np.ndarray  # logit p_k of each informative procedure
+    school_fails: np.ndarray  # Σ weighted fails per informative school
+    school_trials: np.ndarray  # Σ weighted participants per informative school
+    school_offset_fails: np.ndarray  # Σ weighted fails · logit p_k per informative school
+    is_separated: np.ndarray  # no fails or only fails in the informative rows
+
+    @property
+    def school_count(self) -> int:
+        """Return the number of schools with information."""
+        return len(self.school_position)
+
+
+def school_effects(
+    results: pd.DataFrame,
+    *,
+    low_share: float = 0.10,
+    confidence: float = 0.95,
+    shrinkage: bool = True,
+) -> tuple[pd.DataFrame, PriorFit]:
+    """Return each school's effect θ (MLE and empirical-Bayes composite) and the pool's prior fit.
+
+    ``results`` holds one year and one pool at grain school × procedure with columns
+    ``school_id``, ``procedure``, ``participant_count``, ``fail_count`` and optional ``weight``.
+    The frame returned has one row per ``school_id`` (sorted) with the columns of
+    ``RESULT_COLUMNS``. ``shrinkage=False`` (sensitivity analysis) reports the capped MLE as
+    the composite, with the Wald interval and the normal-approximation probability of exceeding
+    the same threshold. A school without informative procedures is a draw from the prior: its
+    composite is the prior mean, its interval the prior interval, its ``low_probability`` equals
+    ``low_share`` (NaN throughout when ``shrinkage=False``).
+    """
+    if not 0.0 < low_share < 1.0:
+        raise ValueError(f"low_share must be in (0, 1), got {low_share!r}")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    school_ids, procedure_count, informative_count, participants, evidence = _prepare(results)
+    school_total = len(school_ids)
+
+    theta_mle = np.full(school_total, np.nan)
+    theta_se = np.full(school_total, np.inf)
+    is_separated = np.zeros(school_total, dtype=bool)
+    where = evidence.school_position
+    mle, se = _maximum_likelihood(evidence)
+    theta_mle[where], theta_se[where], is_separated[where] = mle, se, evidence.is_separated
+
+    prior = _fit_prior(evidence, mle, se, low_share)
+    z = float(ndtri(0.5 + confidence / 2.0))
+    if shrinkage:
+        composite = np.full(school_total, prior.mean)
+        composite_sd = np.full(school_total, prior.sd)
+        lower = np.full(school_total, prior.mean - z * prior.sd)
+        upper = np.full(school_total, prior.mean + z * prior.sd)
+        low_probability = np.full(school_total, low_share if prior.school_count else np.nan)
+        if evidence.school_count:
+            summary = _posterior_summaries(evidence, prior, mle, confidence)
+            composite[where], composite_sd[where] = summary[0], summary[1]
+            lower[where], upper[where], low_probability[where] = summary[2:5]
+    else:
+        composite, composite_sd = theta_mle.copy(), theta_se.copy()
+        with np.errstate(invalid="ignore"):
+            lower, upper = composite - z * composite_sd, composite + z * composite_sd
+            low_probability = ndtr((composite - prior.low_threshold) / composite_sd)
+        composite_sd[~np.isfinite(theta_mle)] = np.nan
+
+    table = pd.DataFrame(
+        {
+            "school_id": school_ids,
+            "theta_mle": theta_mle,
+            "theta_se": theta_se,
+            "is_separated": is_separated,
+            "has_information": informative_count > 0,
+            "informative_procedure_count": informative_count,
+            "procedure_count": procedure_count,
+            "counted_participant_count": participants,
+            "composite_score": composite,
+            "composite_sd": composite_sd,
+            "composite_lower": lower,
+            "composite_upper": upper,
+            "low_probability": low_probability,
+        },
+        columns=list(RESULT_COLUMNS),
+    )
+    return table, prior
+
+
+def stable_low_probability(
+    previous_low_probability: ArrayLike | pd.Series,
+    current_low_probability: ArrayLike | pd.Series,
+) -> np.ndarray | pd.Series:
+    """Return P(low in Y−1 and in Y) as the product of the two years' low probabilities.
+
+    The product assumes the two years' evidence is conditionally independent (separate
+    cohorts, separate fits): it is the ``stable_low_probability`` of METHODOLOGY §4. Missing
+    (NaN) on either side gives NaN. Two Series are aligned on their index, as pandas does.
+    """
+    if isinstance(previous_low_probability, pd.Series) or isinstance(
+        current_low_probability, pd.Series
+    ):
+        previous = _as_float(previous_low_probability)
+        current = _as_float(current_low_probability)
+        return previous * current
+    previous = np.asarray(previous_low_probability, dtype=np.float64)
+    current = np.asarray(current_low_probability, dtype=np.float64)
+    return np.multiply(previous, current)[()]
+
+
+def _as_float(values: ArrayLike | pd.Series) -> np.ndarray | pd.Series:
+    """Return values as float64 (pd.NA → NaN) so that products propagate missing values as NaN."""
+    if isinstance(values, pd.Series):
+        return values.astype("float64")
+    return np.asarray(values, dtype=np.float64)
+
+
+def _prepare(
+    results: pd.DataFrame,
+) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray, _Evidence]:
+    """Return the sorted schools, their procedure counts and the informative evidence of a pool."""
+    missing = [column for column in REQUIRED_COLUMNS if column not in results.columns]
+    if missing:
+        raise ValueError(f"results lack columns {missing}")
+    school_codes, school_ids = pd.factorize(results["school_id"], sort=True)
+    procedure_codes, procedures = pd.factorize(results["procedure"])
+    if (school_codes < 0).any() or (procedure_codes < 0).any():
+        raise ValueError("school_id and procedure must not be missing")
+    school_total, procedure_total = len(school_ids), len(procedures)
+    pair = school_codes.astype(np.int64) * max(procedure_total, 1) + procedure_codes
+    if pd.Series(pair).duplicated().any():
+        raise ValueError("results must have one row per school_id × procedure")
+
+    participants = _count_column(results, "participant_count")
+    fails = _count_column(results, "fail_count")
+    if np.any(fails > participants):
+        raise ValueError("fail_count must not exceed participant_count")
+    if "weight" in results.columns:
+        weights = results["weight"].to_numpy(dtype=np.float64, na_value=np.nan)
+        if not np.all(np.isfinite(weights) & (weights > 0)):
+            raise ValueError("weight must be finite and > 0")
+    else:
+        weights = np.ones(len(results))
+
+    procedure_participants = np.bincount(procedure_codes, participants, procedure_total)
+    procedure_fails = np.bincount(procedure_codes, fails, procedure_total)
+    informative_procedure = (procedure_fails > 0) & (procedure_fails < procedure_participants)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.clip(
+            procedure_fails / procedure_participants,
+            0.5 / procedure_participants,
+            1.0 - 0.5 / procedure_participants,
+        )
+    informative_row = informative_procedure[procedure_codes] & (participants > 0)
+
+    procedure_count = np.bincount(school_codes, minlength=school_total).astype(np.int64)
+    informative_count = np.bincount(school_codes[informative_row], minlength=school_total).astype(
+        np.int64
+    )
+    counted = np.bincount(
+        school_codes[informative_row], participants[informative_row], school_total
+    )
+    counted = np.rint(counted).astype(np.int64)
+
+    rows = np.flatnonzero(informative_row)
+    rows = rows[np.argsort(school_codes[rows], kind="stable")]
+    school_position = np.flatnonzero(informative_count)
+    row_school = (np.cumsum(informative_count > 0) - 1)[school_codes[rows]]
+    kept_procedures = np.flatnonzero(informative_procedure)
+    row_procedure = (np.cumsum(informative_procedure) - 1)[procedure_codes[rows]]
+    procedure_offset = logit(share[kept_procedures])
+    row_offset = procedure_offset[row_procedure]
+    row_fails = fails[rows] * weights[rows]
+    row_trials = participants[rows] * weights[rows]
+    informative_total = len(school_position)
+    raw_fails = np.bincount(row_school, fails[rows], informative_total)
+    raw_participants = np.bincount(row_school, participants[rows], informative_total)
+    evidence = _Evidence(
+        school_position=school_position,
+        row_school=row_school.astype(np.intp),
+        row_procedure=row_procedure.astype(np.intp),
+        row_offset=row_offset,
+        row_fails=row_fails,
+        row_trials=row_trials,
+        procedure_offset=procedure_offset,
+        school_fails=np.bincount(row_school, row_fails, informative_total),
+        school_trials=np.bincount(row_school, row_trials, informative_total),
+        school_offset_fails=np.bincount(row_school, row_fails * row_offset, informative_total),
+        is_separated=(raw_fails == 0) | (raw_fails == raw_participants),
+    )
+    return pd.Index(school_ids), procedure_count, informative_count, counted, evidence
+
+
+def _count_column(results: pd.DataFrame, column: str) -> np.ndarray:
+    """Return a count column as float64, rejecting missing, negative or fractional counts."""
+    values = results[column].to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.all(np.isfinite(values) & (values >= 0) & (values == np.round(values))):
+        raise ValueError(f"{column} must hold whole numbers >= 0")
+    return values
+
+
+def _score_and_information(theta: np.ndarray, evidence: _Evidence) -> tuple[np.ndarray, np.ndarray]:
+    """Return dℓ/dθ and −d²ℓ/dθ² of each informative school's log-likelihood at θ."""
+    probability = expit(evidence.row_offset + theta[evidence.row_school])
+    expected = evidence.row_trials * probability
+    count = evidence.school_count
+    score = evidence.school_fails - np.bincount(evidence.row_school, expected, count)
+    information = np.bincount(evidence.row_school, expected * (1.0 - probability), count)
+    return score, information
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    """Return log(1 + e^x) elementwise; log1p(exp) is exact enough and far faster than logaddexp."""
+    return np.log1p(np.exp(np.minimum(x, 50.0))) + np.maximum(x - 50.0, 0.0)
+
+
+def _newton_root(
+    derivatives: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    start: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> np.ndarray:
+    """Return the root of each school's decreasing score in [lower, upper] by safeguarded Newton.
+
+    ``derivatives(θ)`` returns the score and the (positive) curvature. A Newton step that leaves
+    the bracket known to hold the root is replaced by bisection, so convergence is guaranteed
+    for the concave log-likelihoods and log-posteriors used here.
+    """
+    theta = np.clip(start, lower, upper)
+    low, high = lower.copy(), upper.copy()
+    active = low < high
+    for _ in range(MAX_NEWTON_ITERATIONS):
+        if not active.any():
+            break
+        score, curvature = derivatives(theta)
+        low = np.where(active & (score > 0), theta, low)
+        high = np.where(active & (score < 0), theta, high)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            proposal = theta + score / curvature
+        outside = ~((proposal >= low) & (proposal <= high))
+        proposal = np.where(outside, 0.5 * (low + high), proposal)
+        converged = (np.abs(proposal - theta) < NEWTON_TOLERANCE) | (score == 0)
+        theta = np.where(active & (score != 0), proposal, theta)
+        active &= ~converged
+    return theta
+
+
+def _maximum_likelihood(evidence: _Evidence) -> tuple[np.ndarray, np.ndarray]:
+    """Return each informative school's MLE of θ, capped at ±THETA_CAP, and its standard error."""
+    count = evidence.school_count
+    cap = np.full(count, THETA_CAP)
+    score_at_low, _ = _score_and_information(-cap, evidence)
+    score_at_high, _ = _score_and_information(cap, evidence)
+    capped_low = (evidence.is_separated & (evidence.school_fails == 0)) | (score_at_low <= 0)
+    capped_high = ~capped_low & (evidence.is_separated | (score_at_high >= 0))
+    lower = np.where(capped_high, THETA_CAP, -THETA_CAP)
+    upper = np.where(capped_low, -THETA_CAP, THETA_CAP)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = evidence.row_trials * expit(evidence.row_offset)
+        mean_offset = np.bincount(evidence.row_school, expected, count) / evidence.school_trials
+        start = logit(evidence.school_fails / evidence.school_trials) - logit(mean_offset)
+    start = np.where(np.isfinite(start), start, 0.0)
+    theta = _newton_root(lambda value: _score_and_information(value, evidence), start, lower, upper)
+    _, information = _score_and_information(theta, evidence)
+    with np.errstate(divide="ignore"):
+        standard_error = 1.0 / np.sqrt(information)
+    return theta, standard_error
+
+
+def _fit_prior(
+    evidence: _Evidence, theta_mle: np.ndarray, theta_se: np.ndarray, low_share: float
+) -> PriorFit:
+    """Return the normal prior N(μ, τ²) of θ that maximises the pool's marginal likelihood."""
+    if evidence.school_count == 0:
+        return PriorFit(np.nan, np.nan, 0, np.nan, 0.0)
+    likelihood, log_peak = _grid_likelihood(evidence)
+    count = evidence.school_count
+
+    def negative_mean_log_marginal(parameters: np.ndarray) -> float:
+        weights = _prior_grid_weights(parameters[0], float(np.exp(parameters[1])))
+        marginal = likelihood @ weights
+        return float(-np.log(np.maximum(marginal, _SMALLEST_LIKELIHOOD)).sum() / count)
+
+    bounds = [(-THETA_CAP, THETA_CAP), (np.log(SD_BOUNDS[0]), np.log(SD_BOUNDS[1]))]
+    start = _moment_start(theta_mle, theta_se, evidence.is_separated)
+    best = optimize.minimize(
+        negative_mean_log_marginal,
+        start,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"ftol": 1e-13, "gtol": 1e-8},
+    )
+    mean, sd = float(best.x[0]), float(np.clip(np.exp(best.x[1]), *SD_BOUNDS))
+    threshold = mean + float(ndtri(1.0 - low_share)) * sd
+    log_marginal = float(log_peak.sum()) - count * negative_mean_log_marginal(best.x)
+    return PriorFit(mean, sd, count, threshold, log_marginal)
+
+
+def _moment_start(
+    theta_mle: np.ndarray, theta_se: np.ndarray, is_separated: np.ndarray
+) -> np.ndarray:
+    """Return a method-of-moments start (μ, log τ) for the marginal-likelihood fit."""
+    usable = ~is_separated & np.isfinite(theta_se)
+    if usable.sum() < 2:
+        return np.array([0.0, np.log(0.5)])
+    estimates = theta_mle[usable]
+    excess = np.var(estimates) - np.median(theta_se[usable] ** 2)
+    sd = float(np.clip(np.sqrt(max(excess, 0.1**2)), *SD_BOUNDS))
+    return np.array([float(np.median(estimates)), np.log(sd)])
+
+
+def _grid_likelihood(evidence: _Evidence) -> tuple[np.ndarray, np.ndarray]:
+    """Return each school's likelihood on the fixed θ grid scaled to maximum 1, and log maxima."""
+    count = evidence.school_count
+    procedures = len(evidence.procedure_offset)
+    design = sparse.csr_array(
+        (evidence.row_trials, (evidence.row_school, evidence.row_procedure)),
+        shape=(count, procedures),
+    )
+    softplus = _softplus(evidence.procedure_offset[:, None] + _FIT_GRID[None, :])
+    table = np.empty((count, len(_FIT_GRID)))
+    log_peak = np.empty(count)
+    for begin in range(0, count, _SCHOOL_CHUNK):
+        end = min(begin + _SCHOOL_CHUNK, count)
+        block = evidence.school_fails[begin:end, None] * _FIT_GRID[None, :]
+        block -= design[begin:end] @ softplus
+        log_peak[begin:end] = block.max(axis=1)
+        block -= log_peak[begin:end, None]
+        table[begin:end] = np.exp(block)
+    return table, log_peak + evidence.school_offset_fails
+
+
+def _prior_grid_weights(mean: float, sd: float) -> np.ndarray:
+    """Return grid weights w with Σ_g w_g L(θ_g) ≈ ∫ L(θ) N(θ; mean, sd²) dθ for any sd > 0.
+
+    Each weight integrates the grid point's hat function against a normal density exactly,
+    i.e. integrates L read as linear between grid points. That reading adds the variance of the
+    hat, spacing²/6, to the prior; it is taken back by integrating against a normal of variance
+    sd⁴/(sd² + spacing²/6) (= sd² − spacing²/6 + O(spacing⁴/sd²)), which keeps the fit unbiased
+    for sd well above the spacing and tends smoothly to linear interpolation of L at the mean
+    as sd → 0. Prior mass beyond the grid goes to the end points.
+    """
+    grid = _FIT_GRID
+    spacing = grid[1] - grid[0]
+    sd = max(sd * sd / np.sqrt(sd * sd + spacing * spacing / 6.0), 1e-12)
+    u = (grid - mean) / sd
+    below, above = ndtr(u), ndtr(-u)
+    density = np.exp(-0.5 * u * u) / np.sqrt(2.0 * np.pi)
+    cell_mass = np.where(u[:-1] > 0, above[:-1] - above[1:], below[1:] - below[:-1])
+    density_step = density[1:] - density[:-1]
+    rising = ((mean - grid[:-1]) * cell_mass - sd * density_step) / spacing
+    falling = ((grid[1:] - mean) * cell_mass + sd * density_step) / spacing
+    weights = np.zeros(len(grid))
+    weights[:-1] += falling
+    weights[1:] += rising
+    weights[0] += below[0]
+    weights[-1] += above[-1]
+    return np.clip(weights, 0.0, None)
+
+
+def _posterior_summaries(
+    evidence: _Evidence, prior: PriorFit, theta_mle: np.ndarray, confidence: float
+) -> tuple[np.ndarray, ...]:
+    """Return posterior mean, sd, lower, upper and P(θ > threshold) of each informative school.
+
+    The posterior is evaluated exactly on a per-school grid around its mode.
+    """
+    mean, sd = prior.mean, prior.sd
+    precision = 1.0 / (sd * sd)
+
+    def derivatives(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        score, information = _score_and_information(theta, evidence)
+        return score - (theta - mean) * precision, information + precision
+
+    _, information_at_mle = _score_and_information(theta_mle, evidence)
+    start = (theta_mle * information_at_mle + mean * precision) / (information_at_mle + precision)
+    lower = mean - sd * sd * (evidence.school_trials - evidence.school_fails)
+    upper = mean + sd * sd * evidence.school_fails
+    mode = _newton_root(derivatives, start, lower, upper)
+    _, information = _score_and_information(mode, evidence)
+    scale = 1.0 / np.sqrt(information + precision)
+
+    count = evidence.school_count
+    outputs = [np.empty(count) for _ in range(5)]
+    row_start = np.searchsorted(evidence.row_school, np.arange(count + 1))
+    begin = 0
+    while begin < count:
+        end = int(np.searchsorted(row_start, row_start[begin] + _ROW_CHUNK, side="right")) - 1
+        end = min(max(end, begin + 1), begin + _POSTERIOR_SCHOOL_CHUNK, count)
+        block = _posterior_block(evidence, prior, mode, scale, begin, end, row_start, confidence)
+        for output, values in zip(outputs, block, strict=True):
+            output[begin:end] = values
+        begin = end
+    return tuple(outputs)
+
+
+def _posterior_block(
+    evidence: _Evidence,
+    prior: PriorFit,
+    mode: np.ndarray,
+    scale: np.ndarray,
+    begin: int,
+    end: int,
+    row_start: np.ndarray,
+    confidence: float,
+) -> tuple[np.ndarray, ...]:
+    """Return posterior mean, sd, lower, upper and low probability of schools begin..end−1."""
+    theta = mode[begin:end, None] + scale[begin:end, None] * POSTERIOR_GRID_Z[None, :]
+    rows = slice(row_start[begin], row_start[end])
+    local_school = evidence.row_school[rows] - begin
+    row_count = row_start[end] - row_start[begin]
+    aggregate = sparse.csr_array(
+        (
+            evidence.row_trials[rows],
+            np.arange(row_count),
+            row_start[begin : end + 1] - row_start[begin],
+        ),
+        shape=(end - begin, row_count),
+    )
+    expected = aggregate @ _softplus(evidence.row_offset[rows, None] + theta[local_school])
+    log_density = (
+        evidence.school_fails[begin:end, None] * theta
+        - expected
+        - 0.5 * ((theta - prior.mean) / prior.sd) ** 2
+    ) @ _REFINE
+    z = _FINE_Z
+    step = z[1] - z[0]
+    theta = mode[begin:end, None] + scale[begin:end, None] * z[None, :]
+    peak = log_density.max(axis=1, keepdims=True)
+    density = np.exp(log_density - peak)
+    trapezoid = np.full(len(z), step)
+    trapezoid[[0, -1]] = 0.5 * step
+    mass = density @ trapezoid
+    weight = density * trapezoid / mass[:, None]
+    posterior_mean = (weight * theta).sum(axis=1)
+    posterior_sd = np.sqrt((weight * (theta - posterior_mean[:, None]) ** 2).sum(axis=1))
+    density /= mass[:, None]
+    # Cumulative trapezoid with the Euler–Maclaurin end correction −step²/12·(f′(z) − f′(z_0)),
+    # so partial integrals are as accurate as the full one (error O(step⁴), not O(step²)).
+    cumulative = np.zeros_like(density)
+    cumulative[:, 1:] = np.cumsum(0.5 * step * (density[:, 1:] + density[:, :-1]), axis=1)
+    slope = np.gradient(density, step, axis=1)
+    cumulative -= step * step / 12.0 * (slope - slope[:, :1])
+    cumulative = np.maximum.accumulate(np.clip(cumulative, 0.0, None), axis=1)
+    cumulative /= cumulative[:, -1:]
+    tail = 0.5 * (1.0 - confidence)
+    lower = _grid_quantile(density, cumulative, tail)
+    upper = _grid_quantile(density, cumulative, 1.0 - tail)
+    position = (prior.low_threshold - mode[begin:end]) / scale[begin:end]
+    low_probability = np.clip(1.0 - _grid_cdf(density, cumulative, position), 0.0, 1.0)
+    lower = mode[begin:end] + scale[begin:end] * lower
+    upper = mode[begin:end] + scale[begin:end] * upper
+    return posterior_mean, posterior_sd, lower, upper, low_probability
+
+
+def _grid_quantile(density: np.ndarray, cumulative: np.ndarray, probability: float) -> np.ndarray:
+    """Return the z where each school's grid CDF (density linear in cells) reaches probability."""
+    z = _FINE_Z
+    step = z[1] - z[0]
+    index = np.clip((cumulative < probability).sum(axis=1), 1, len(z) - 1) - 1
+    rows = np.arange(len(cumulative))
+    left, right = density[rows, index], density[rows, index + 1]
+    remaining = np.clip(probability - cumulative[rows, index], 0.0, None)
+    # Solve left·t + (right − left)·t²/(2·step) = remaining for t in [0, step], stably.
+    root = np.sqrt(np.maximum(left * left + 2.0 * (right - left) * remaining / step, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        offset = 2.0 * remaining / (left + root)
+    offset = np.where(np.isfinite(offset), np.clip(offset, 0.0, step), 0.0)
+    return z[index] + offset
+
+
+def _grid_cdf(density: np.ndarray, cumulative: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """Return each school's grid CDF (density linear between grid points) at a position in z."""
+    z = _FINE_Z
+    step = z[1] - z[0]
+    offset = np.clip(position - z[0], 0.0, z[-1] - z[0])
+    index = np.minimum(np.floor(offset / step).astype(np.intp), len(z) - 2)
+    inside = offset - index * step
+    rows = np.arange(len(cumulative))
+    left, right = density[rows, index], density[rows, index + 1]
+    return cumulative[rows, index] + left * inside + (right - left) * inside * inside / (2.0 * step)

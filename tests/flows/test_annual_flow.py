@@ -1,0 +1,42 @@
+"""The Prefect flow's wiring: a real flow run (temporary local server) publishes the marts."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.flow
+
+
+@pytest.fixture(scope="module")
+def prefect_server():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def test_flow_runs_ingest_build_flag_publish(prefect_server, tmp_path):
+    from flows.annual_list import annual_list
+    from shnor.demo import generate_demo_region
+
+    region = generate_demo_region(tmp_path / "region", seed=3, school_count=40, year_count=2)
+    state = annual_list(data_dir=str(region.data_dir), preset="reference", return_state=True)
+    assert state.is_completed(), state
+    result = state.result()
+    assert result["year"] == max(region.years)
+    assert result["ingest"]["quarantined"] == []
+    flags = pd.read_parquet(region.data_dir / "marts" / "fct_school_flags.parquet")
+    assert result["rated_count"] == int(
+        flags[flags["exam_year"] == result["year"]]["is_rated"].sum()
+    )
+    assert len(result["reports"]) == 1 and result["reports"][0].endswith(f"_{result['year']}.xlsx")
+
+    # A second run with unchanged inputs reads no file again.
+    again = annual_list(data_dir=str(region.data_dir), preset="reference")
+    assert again["ingest"]["loaded"] == [] and len(again["ingest"]["unchanged"]) == len(
+        region.files
+    )
+    shutil.rmtree(region.data_dir)

@@ -1,0 +1,539 @@
+"""The demo region generator writes contract layouts with a planted truth consistent with them."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shnor.demo import EGE_SCALES, OGE_SCALES, VPR_SCALES, DemoSummary, generate_demo_region
+
+YEARS = (2024, 2025)
+SCHOOLS = 60
+
+
+def _norm(header: object) -> str:
+    """Header normalised as the contract says: case, spaces, ё→е, punctuation."""
+    text = str(header).strip().lower().replace("ё", "е")
+    return re.sub(r"\s+", " ", re.sub(r"[^\w]+", " ", text)).strip()
+
+
+def _names(*headers: str) -> frozenset[str]:
+    """Normalised header set."""
+    return frozenset(_norm(h) for h in headers)
+
+
+CODE = _names("Код ОО", "Логин ОО", "ОО", "Код ОУ")
+NAME = _names("Полное наименование", "Наименование ОО", "Название ОО")
+MUNI = _names("Муниципалитет", "Муниципальное образование", "МО", "АТЕ")
+PARTICIPANT = _names("Код участника", "ID участника")
+CONTEXT_SHARES = _names(
+    "Доля родителей с высшим образованием",
+    "Доля неполных семей",
+    "Доля малообеспеченных семей",
+    "Доля семей с безработными родителями",
+    "Доля обучающихся, состоящих на учёте",
+    "Доля обучающихся, для которых русский язык не родной",
+    "Доля обучающихся с ОВЗ",
+    "Доля вакантных ставок",
+    "Доля учителей высшей категории",
+    "Доля учителей, не подтвердивших предметные компетенции",
+)
+EGE_MIN = {
+    "Русский язык": 24,
+    "Математика (профильная)": 27,
+    "Физика": 36,
+    "Химия": 36,
+    "Биология": 36,
+    "История": 32,
+    "Обществознание": 42,
+    "Информатика": 40,
+    "Английский язык": 22,
+    "Литература": 32,
+    "География": 37,
+}
+
+
+def _canonical(header: object) -> str:
+    """Contract key of a header: code/name/municipality/participant or the normalised text."""
+    n = _norm(header)
+    for key, names in (
+        ("code", CODE),
+        ("name", NAME),
+        ("muni", MUNI),
+        ("participant", PARTICIPANT),
+    ):
+        if n in names:
+            return key
+    return n
+
+
+def _sheets(path: Path) -> list[tuple[str, pd.DataFrame]]:
+    """Every table in a raw file as (sheet, frame with the file's own header texts)."""
+    if path.suffix == ".csv":
+        raw = path.read_bytes()
+        if raw.startswith(b"\xef\xbb\xbf"):
+            text, sep = raw[3:].decode("utf-8"), ","
+        else:
+            text, sep = raw.decode("cp1251"), ";"
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+        return [("", frame)]
+    out = []
+    book = pd.read_excel(path, sheet_name=None, header=None, engine="calamine", dtype=object)
+    for sheet, grid in book.items():
+        header_row = next(i for i in range(len(grid)) if grid.iloc[i].notna().sum() >= 3)
+        frame = grid.iloc[header_row + 1 :].copy()
+        frame.columns = [str(c) for c in grid.iloc[header_row]]
+        out.append((sheet, frame.reset_index(drop=True)))
+    return out
+
+
+def _load(folder: Path) -> pd.DataFrame:
+    """All rows of a folder's files, columns renamed to contract keys, with `_file`."""
+    frames = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        for sheet, frame in _sheets(path):
+            frame = frame.rename(columns=_canonical)
+            frame["_file"] = path.name
+            frame["_sheet"] = sheet
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _num(series: pd.Series) -> pd.Series:
+    """Numeric values; empty cells and words become NaN."""
+    return pd.to_numeric(series.replace("", np.nan), errors="coerce")
+
+
+def _dates(frame: pd.DataFrame) -> pd.Series:
+    """Exam dates: ISO strings, dd.mm.yyyy strings or XLSX dates (never day-first ISO)."""
+    text = frame["дата экзамена"].astype(str)
+    german = text.str.fullmatch(r"\d{2}\.\d{2}\.\d{4}")
+    parsed = pd.to_datetime(text.where(~german).str.slice(0, 10), format="ISO8601")
+    return parsed.where(~german, pd.to_datetime(text.where(german), format="%d.%m.%Y"))
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> tuple[DemoSummary, list[str]]:
+    """A small demo region (60 schools, 2 years) and its progress messages."""
+    messages: list[str] = []
+    summary = generate_demo_region(
+        tmp_path_factory.mktemp("demo"),
+        school_count=SCHOOLS,
+        last_year=YEARS[-1],
+        year_count=len(YEARS),
+        progress=messages.append,
+    )
+    return summary, messages
+
+
+@pytest.fixture(scope="module")
+def region(generated) -> DemoSummary:
+    """The small region's summary."""
+    return generated[0]
+
+
+@pytest.fixture(scope="module")
+def truth(region) -> pd.DataFrame:
+    """The planted truth."""
+    return pd.read_parquet(region.truth_path)
+
+
+@pytest.fixture(scope="module")
+def tables(region) -> dict[tuple[str, int], pd.DataFrame]:
+    """Every raw participant/context table read back, keyed by (folder, year)."""
+    raw = region.data_dir / "raw"
+    return {
+        (kind, y): _load(raw / kind / str(y))
+        for kind in ("vpr", "oge", "ege", "context")
+        for y in YEARS
+    }
+
+
+def _first_attempts(frame: pd.DataFrame) -> pd.DataFrame:
+    """ОГЭ/ЕГЭ first attempts per participant and subject (earliest date)."""
+    frame = frame.assign(_date=_dates(frame)).sort_values("_date", kind="stable")
+    return frame.drop_duplicates(["participant", "предмет"])
+
+
+# --- files and layouts ----------------------------------------------------------------------
+
+
+def test_writes_contract_folders_and_reports_every_file(region):
+    raw = region.data_dir / "raw"
+    on_disk = sorted(p for p in raw.rglob("*") if p.is_file())
+    assert sorted(region.files) == on_disk
+    assert region.years == YEARS and region.school_count == SCHOOLS
+    folders = {p.parent.relative_to(raw).as_posix() for p in on_disk}
+    expected = {"schools"} | {f"{k}/{y}" for k in ("context", "vpr", "oge", "ege") for y in YEARS}
+    assert folders == expected
+    assert {p.suffix for p in on_disk} == {".csv", ".xlsx"}
+    assert region.truth_path == region.data_dir / "demo_truth.parquet"
+    assert region.truth_path.exists()
+
+
+def test_progress_reports_steps(generated):
+    messages = generated[1]
+    assert any("ВПР 2024" in m for m in messages)
+    assert any("ЕГЭ 2025" in m for m in messages)
+
+
+def test_csv_files_come_in_both_contract_encodings(region):
+    heads = [p.read_bytes()[:3] for p in region.files if p.suffix == ".csv"]
+    assert any(h == b"\xef\xbb\xbf" for h in heads)
+    assert any(h != b"\xef\xbb\xbf" for h in heads)
+
+
+@pytest.mark.parametrize(
+    ("kind", "required", "optional"),
+    [
+        (
+            "schools",
+            {"code", "name", "muni"}
+            | _names("Уровень", "Численность обучающихся", "Широта", "Долгота"),
+            _names("Тип поселения"),
+        ),
+        (
+            "vpr",
+            {"code", "muni", "name", "participant"}
+            | _names("Класс", "Предмет", "Вариант", "Первичный балл", "Отметка"),
+            _names("Отметка по журналу"),
+        ),
+        (
+            "oge",
+            {"code", "participant"}
+            | _names("Предмет", "Первичный балл", "Оценка", "Этап", "Дата экзамена"),
+            {"muni"} | _names("Код МСУ"),
+        ),
+        (
+            "ege",
+            {"code", "participant"}
+            | _names("Предмет", "Первичный балл", "Балл", "Оценка", "Этап", "Дата экзамена"),
+            {"muni"} | _names("Код МСУ"),
+        ),
+        ("context", {"code"}, CONTEXT_SHARES | _names("Тип поселения", "Численность обучающихся")),
+    ],
+)
+def test_headers_are_the_contracts(region, kind, required, optional):
+    paths = [p for p in region.files if p.relative_to(region.data_dir / "raw").parts[0] == kind]
+    assert paths
+    for path in paths:
+        for sheet, frame in _sheets(path):
+            keys = [_canonical(h) for h in frame.columns]
+            where = f"{path.name} [{sheet}]"
+            assert len(set(keys)) == len(keys), where
+            extra = set(keys) - required - optional
+            if kind == "vpr":
+                extra = {k for k in extra if not k.isdigit()}
+            assert not extra, f"{where}: {extra}"
+            assert required <= set(keys), f"{where}: missing {required - set(keys)}"
+            if kind in ("oge", "ege"):
+                assert {"muni", _norm("Код МСУ")} & set(keys), where
+
+
+def test_participant_row_count_matches_the_files(region, tables):
+    rows = sum(len(tables[(k, y)]) for k in ("vpr", "oge", "ege") for y in YEARS)
+    assert region.participant_row_count == rows
+
+
+def test_registry_holds_every_school_once(region, truth):
+    registry = _load(region.data_dir / "raw" / "schools")
+    assert registry["code"].is_unique and len(registry) == SCHOOLS
+    assert registry["code"].str.fullmatch(r"sch\d{6}").all()
+    assert set(registry["code"]) == set(truth["school_id"])
+    assert set(registry["уровень"]) <= {"НОШ", "ООШ", "СОШ"}
+    assert set(registry["тип поселения"]) == {"город", "село"}
+    last = truth[truth["exam_year"] == YEARS[-1]].set_index("school_id")
+    counts = _num(registry.set_index("code")["численность обучающихся"])
+    assert (counts == last["student_count"].reindex(counts.index)).all()
+
+
+# --- truth --------------------------------------------------------------------------------
+
+
+def test_truth_grain_and_columns(truth):
+    assert list(truth.columns) == [
+        "school_id",
+        "exam_year",
+        "municipality_name",
+        "settlement_type",
+        "school_level",
+        "student_count",
+        "true_effect",
+        "social_disadvantage",
+        "is_true_low",
+        "is_true_stable_low",
+        "is_true_shnsu",
+        "is_true_resilient",
+        "is_inflated_vpr",
+        "assessed_participant_count",
+    ]
+    assert not truth.duplicated(["school_id", "exam_year"]).any()
+    assert len(truth) == SCHOOLS * len(YEARS)
+    assert set(truth["settlement_type"]) == {"urban", "rural"}
+    assert set(truth["school_level"]) <= {"primary", "basic", "secondary"}
+    flags = [c for c in truth.columns if c.startswith("is_")]
+    assert all(truth[c].dtype == bool for c in flags)
+
+
+def test_truth_flags_are_consistent(truth):
+    first = truth[truth["exam_year"] == YEARS[0]]
+    assert not first["is_true_stable_low"].any() and not first["is_true_resilient"].any()
+    for year, rows in truth.groupby("exam_year"):
+        assessed = rows[rows["assessed_participant_count"] > 0]
+        assert rows["is_true_low"].sum() == math.ceil(0.1 * len(assessed)), year
+        cut = assessed.loc[assessed["is_true_low"], "true_effect"].min()
+        assert (assessed.loc[~assessed["is_true_low"], "true_effect"] <= cut).all()
+    wide = truth.pivot(index="school_id", columns="exam_year")
+    stable = wide["is_true_stable_low"][YEARS[1]]
+    assert stable.equals(wide["is_true_low"][YEARS[0]] & wide["is_true_low"][YEARS[1]])
+    shnsu = truth.groupby("school_id")["is_true_shnsu"].first()
+    assert shnsu.sum() == math.ceil(0.25 * SCHOOLS)
+    c = truth.groupby("school_id")["social_disadvantage"].first()
+    assert c[shnsu].min() >= c[~shnsu].max()
+    resilient = truth[truth["is_true_resilient"]]
+    assert resilient["is_true_shnsu"].all() and not resilient["is_inflated_vpr"].any()
+    assert not (resilient["is_true_low"]).any()
+    assert resilient["school_id"].nunique() >= 1
+
+
+def test_assessed_count_is_first_attempt_main_period_results(truth, tables):
+    year = YEARS[-1]
+    vpr = tables[("vpr", year)]
+    present = vpr[_num(vpr["отметка"]).notna()].groupby("code").size()
+    gia = []
+    for kind in ("oge", "ege"):
+        first = _first_attempts(tables[(kind, year)])
+        gia.append(first[first["этап"] != "дополнительный"].groupby("code").size())
+    counted = present.add(gia[0], fill_value=0).add(gia[1], fill_value=0)
+    rows = truth[truth["exam_year"] == year].set_index("school_id")["assessed_participant_count"]
+    assert (counted.reindex(rows.index, fill_value=0) == rows).all()
+
+
+def test_tiny_and_large_schools_exist(tables, truth):
+    vpr = tables[("vpr", YEARS[-1])]
+    class_sizes = vpr.groupby(["code", "класс", "предмет"]).size()
+    assert class_sizes.min() <= 8
+    assert class_sizes.groupby(level="code").max().max() >= 20
+    rural = truth[truth["settlement_type"] == "rural"]
+    urban = truth[truth["settlement_type"] == "urban"]
+    assert rural["student_count"].median() < urban["student_count"].median() / 2
+    assert len(vpr["класс"].str.extract(r"\d+\s*([А-Я])")[0].dropna().unique()) >= 3
+
+
+# --- results consistent with the planted truth --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def vpr_rows(tables, truth) -> pd.DataFrame:
+    """ВПР rows of all years with marks, scales and the school's truth."""
+    frames = []
+    for year in YEARS:
+        vpr = tables[("vpr", year)].copy()
+        vpr["exam_year"] = year
+        frames.append(vpr)
+    vpr = pd.concat(frames, ignore_index=True)
+    vpr["mark"] = _num(vpr["отметка"])
+    vpr["score"] = _num(vpr["первичный балл"])
+    vpr["journal"] = _num(vpr["отметка по журналу"])
+    vpr["grade"] = vpr["класс"].str.extract(r"(\d+)")[0].astype(int)
+    scales = [VPR_SCALES[(s, g)] for s, g in zip(vpr["предмет"], vpr["grade"], strict=True)]
+    vpr["b3"] = [s.b3 for s in scales]
+    keyed = truth.set_index(["school_id", "exam_year"])["is_inflated_vpr"]
+    vpr["inflated"] = keyed.reindex(pd.MultiIndex.from_frame(vpr[["code", "exam_year"]])).to_numpy()
+    return vpr
+
+
+def test_vpr_marks_follow_scales_and_absence_is_marked(vpr_rows):
+    vpr = vpr_rows
+    absent = vpr["mark"].isna()
+    assert set(vpr.loc[absent, "отметка"].fillna("").astype(str)) <= {"", "отсутствовал"}
+    assert vpr.loc[absent, "score"].isna().all()
+    assert 0.02 < absent.mean() < 0.09
+    present = vpr[~absent]
+    assert set(present["mark"]) == {2, 3, 4, 5}
+    for (subject, grade), rows in present.groupby(["предмет", "grade"]):
+        scale = VPR_SCALES[(subject, grade)]
+        expected = 2 + (rows["score"] >= scale.b3) + (rows["score"] >= scale.b4)
+        expected += rows["score"] >= scale.b5
+        assert (rows["mark"] == expected).all(), (subject, grade)
+        assert rows["score"].between(0, scale.max_score).all()
+    fail = (present["mark"] == 2).mean()
+    assert 0.06 < fail < 0.25
+    honest = present[~present["inflated"] & present["journal"].notna()]
+    assert ((honest["mark"] - honest["journal"]).abs() <= 1).mean() > 0.95
+
+
+def test_inflated_schools_bunch_at_the_three_boundary_and_exceed_journal(vpr_rows):
+    vpr = vpr_rows
+    present = vpr[vpr["mark"].notna() & vpr["journal"].notna()]
+    at_boundary = (present["score"] == present["b3"]).groupby(present["inflated"]).mean()
+    above_journal = (present["mark"] > present["journal"]).groupby(present["inflated"]).mean()
+    assert at_boundary[True] > 2.5 * at_boundary[False]
+    assert above_journal[True] > 2 * above_journal[False]
+    absent = vpr["mark"].isna().groupby(vpr["inflated"]).mean()
+    assert absent[True] > absent[False]
+
+
+def test_inflated_schools_fail_vpr_less_than_their_oge_ege_predict(vpr_rows, tables, truth):
+    vpr = vpr_rows
+    vpr = vpr[vpr["mark"].notna()]
+    vpr_fail = (vpr["mark"] == 2).groupby([vpr["code"], vpr["exam_year"]]).agg(["sum", "size"])
+    gia = []
+    for kind in ("oge", "ege"):
+        for year in YEARS:
+            first = _first_attempts(tables[(kind, year)])
+            first = first[first["этап"] != "дополнительный"]
+            score = _num(first.get("балл", pd.Series(np.nan, index=first.index)))
+            mark = _num(first["оценка"])
+            minimum = first["предмет"].map(EGE_MIN)
+            fail = np.where(mark.notna(), mark == 2, score < minimum)
+            gia.append(pd.DataFrame({"code": first["code"], "exam_year": year, "fail": fail}))
+    gia = pd.concat(gia)
+    gia_fail = gia.groupby(["code", "exam_year"])["fail"].agg(["sum", "size"])
+    both = vpr_fail.add_suffix("_vpr").join(gia_fail.add_suffix("_gia"), how="inner")
+
+    def logit(k, n):
+        return np.log((k + 0.5) / (n - k + 0.5))
+
+    region_vpr = logit(both["sum_vpr"].sum(), both["size_vpr"].sum())
+    region_gia = logit(both["sum_gia"].sum(), both["size_gia"].sum())
+    # VPR shift minus ОГЭ/ЕГЭ shift of each school's fail odds from the region's.
+    gap = (logit(both["sum_vpr"], both["size_vpr"]) - region_vpr) - (
+        logit(both["sum_gia"], both["size_gia"]) - region_gia
+    )
+    keyed = truth.set_index(["school_id", "exam_year"])["is_inflated_vpr"]
+    inflated = keyed.reindex(both.index).to_numpy()
+    assert inflated.sum() >= 2
+    assert gap[inflated].mean() < gap[~inflated].mean() - 1.0
+    assert (gap[inflated] < gap[~inflated].median()).all()
+
+
+def test_worse_true_effect_means_more_failures(vpr_rows, truth):
+    vpr = vpr_rows
+    present = vpr[vpr["mark"].notna() & ~vpr["inflated"]]
+    fail = (present["mark"] == 2).groupby([present["code"], present["exam_year"]]).mean()
+    effect = truth.set_index(["school_id", "exam_year"])["true_effect"].reindex(fail.index)
+    assert np.corrcoef(fail, effect)[0, 1] > 0.4
+
+
+def test_oge_marks_retakes_and_stages(tables):
+    for year in YEARS:
+        oge = tables[("oge", year)].assign(_date=_dates(tables[("oge", year)]))
+        oge["mark"], oge["score"] = _num(oge["оценка"]), _num(oge["первичный балл"])
+        assert set(oge["этап"]) == {"основной", "резервный", "дополнительный"}
+        for subject, rows in oge.groupby("предмет"):
+            scale = OGE_SCALES[subject]
+            expected = 2 + (rows["score"] >= scale.b3) + (rows["score"] >= scale.b4)
+            expected += rows["score"] >= scale.b5
+            assert (rows["mark"] == expected).all(), subject
+        assert oge.groupby("participant")["предмет"].nunique().min() == 4
+        first = _first_attempts(oge)
+        assert (first["этап"] != "дополнительный").all()
+        main_fail = (first["mark"] == 2).mean()
+        assert 0.02 < main_fail < 0.12
+        retakes = oge.drop(first.index)
+        assert len(retakes) > 0
+        base = first.set_index(["participant", "предмет"])
+        keys = pd.MultiIndex.from_frame(retakes[["participant", "предмет"]])
+        assert (base.loc[keys, "mark"].to_numpy() == 2).all()
+        assert (base.loc[keys, "_date"].to_numpy() < retakes["_date"].to_numpy()).all()
+
+
+def test_ege_scores_minimums_and_base_maths(tables):
+    for year in YEARS:
+        ege = tables[("ege", year)]
+        score, mark = _num(ege["балл"]), _num(ege["оценка"])
+        base = ege["предмет"] == "Математика (базовая)"
+        assert score[base].isna().all() and mark[base].between(2, 5).all()
+        assert mark[~base].isna().all() and score[~base].between(0, 100).all()
+        assert set(ege.loc[~base, "предмет"]) <= set(EGE_SCALES)
+        first = _first_attempts(ege)
+        students = first["participant"].nunique()
+        assert (first["предмет"] == "Русский язык").sum() == students
+        profile = (first["предмет"] == "Математика (профильная)").sum() / students
+        assert 0.3 < profile < 0.6
+        not_base = first[first["предмет"] != "Математика (базовая)"]
+        below = _num(not_base["балл"]) < not_base["предмет"].map(EGE_MIN)
+        shares = below.groupby(not_base["предмет"]).mean()
+        assert shares["Русский язык"] < 0.1 and shares.max() < 0.3
+        retakes = ege.drop(first.index)
+        assert set(retakes["предмет"]) <= {"Русский язык", "Математика (базовая)"}
+        assert set(retakes["этап"]) <= {"резервный", "дополнительный"}
+
+
+def test_task_columns_sum_to_the_primary_score(tables):
+    checked = 0
+    for year in YEARS:
+        vpr = tables[("vpr", year)]
+        tasks = [c for c in vpr.columns if c.isdigit()]
+        if not tasks:
+            continue
+        cells = vpr[tasks].astype(str).replace({"x": "0", "х": "0", "": np.nan, "nan": np.nan})
+        cells = cells.replace({"None": np.nan})
+        with_tasks = cells.notna().any(axis=1)
+        points = cells[with_tasks].astype(float).fillna(0).sum(axis=1)
+        score = _num(vpr.loc[with_tasks, "первичный балл"])
+        assert (points == score).all()
+        assert vpr.loc[with_tasks, "_file"].nunique() <= 2
+        checked += int(with_tasks.sum())
+    assert checked > 0
+
+
+def test_context_shares_and_a_missing_column(tables, truth):
+    seen = []
+    for year in YEARS:
+        context = tables[("context", year)]
+        assert set(context["code"]) == set(truth["school_id"])
+        shares = [c for c in context.columns if c in CONTEXT_SHARES]
+        seen.append(len(shares))
+        missing = []
+        for column in shares:
+            values = _num(context[column].astype(str).str.replace(",", ".", regex=False))
+            assert values.dropna().between(0, 100).all()
+            missing.append(values.isna().mean())
+        assert 0.01 < np.mean(missing) < 0.12
+        higher_ed = next(c for c in shares if c.startswith("доля родителей"))
+        values = _num(context[higher_ed].astype(str).str.replace(",", ".", regex=False))
+        values = values.where(values > 1, values * 100)  # fractions or percent
+        c = truth.groupby("school_id")["social_disadvantage"].first().reindex(context["code"])
+        assert np.corrcoef(values.fillna(values.mean()), c)[0, 1] < -0.3
+    assert min(seen) == 9 and max(seen) == 10
+
+
+# --- behaviour ----------------------------------------------------------------------------
+
+
+def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
+    def run(name, seed):
+        return generate_demo_region(
+            tmp_path / name, seed=seed, school_count=20, last_year=2025, year_count=1
+        )
+
+    a, b, c = run("a", 5), run("b", 5), run("c", 6)
+    rel = [p.relative_to(a.data_dir) for p in a.files]
+    assert rel == [p.relative_to(b.data_dir) for p in b.files]
+    for path in rel:
+        assert (a.data_dir / path).read_bytes() == (b.data_dir / path).read_bytes(), path
+    assert a.truth_path.read_bytes() == b.truth_path.read_bytes()
+    assert not pd.read_parquet(a.truth_path).equals(pd.read_parquet(c.truth_path))
+
+
+def test_refuses_a_raw_folder_with_files(tmp_path):
+    (tmp_path / "raw" / "vpr").mkdir(parents=True)
+    (tmp_path / "raw" / ".gitkeep").touch()
+    (tmp_path / "raw" / "vpr" / "old.csv").write_text("x")
+    with pytest.raises(FileExistsError, match="raw"):
+        generate_demo_region(tmp_path, school_count=20, year_count=1)
+
+
+def test_accepts_a_raw_folder_with_only_gitkeep(tmp_path):
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / ".gitkeep").touch()
+    summary = generate_demo_region(tmp_path, school_count=20, year_count=1)
+    assert summary.files and (tmp_path / "raw" / ".gitkeep").exists()
