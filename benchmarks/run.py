@@ -1,0 +1,211 @@
+"""Benchmarks of shnor on the demo region, each next to a baseline measured in the same run.
+
+    .venv/bin/python benchmarks/run.py [--schools 600] [--csv-rows 2000000]
+
+Writes benchmarks/RESULTS.md. Every measurement runs in a fresh subprocess so that its peak
+memory (max RSS) is its own. Figures are seconds of wall-clock time on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+
+
+def measured(code: str) -> dict:
+    """Run `code` in a subprocess; it prints a JSON dict; add its peak memory in MB."""
+    wrapper = textwrap.dedent(
+        """
+        import json, resource, time
+        started = time.perf_counter()
+        result = {}
+        exec(compile(CODE, "<bench>", "exec"))
+        result.setdefault("seconds", round(time.perf_counter() - started, 3))
+        result["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        print("RESULT" + json.dumps(result))
+        """
+    ).replace("CODE", repr(textwrap.dedent(code)))
+    output = subprocess.run(
+        [PYTHON, "-c", wrapper], check=True, capture_output=True, text=True, env=os.environ
+    ).stdout
+    line = next(row for row in output.splitlines() if row.startswith("RESULT"))
+    return json.loads(line.removeprefix("RESULT"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--schools", type=int, default=600)
+    parser.add_argument("--csv-rows", type=int, default=2_000_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="shnor-bench-"))
+    region = work / "region"
+    rows: list[tuple[str, str, dict, dict | None]] = []
+
+    generated = measured(
+        f"""
+        from pathlib import Path
+        from shnor.demo import generate_demo_region
+        s = generate_demo_region(Path({str(region)!r}), seed=20241, school_count={args.schools})
+        result["participant_rows"] = s.participant_row_count
+        """
+    )
+    rows.append(("demo region generation", f"{args.schools} schools × 3 years", generated, None))
+
+    full = measured(
+        f"""
+        import json
+        from pathlib import Path
+        from shnor.run import run_annual
+        run_annual(Path({str(region)!r}), "reference")
+        manifest = json.loads(Path({str(region / "marts" / "run_manifest.json")!r}).read_text())
+        result["stages"] = manifest["seconds"]
+        """
+    )
+    rerun = measured(
+        f"""
+        from pathlib import Path
+        from shnor.run import run_annual
+        r = run_annual(Path({str(region)!r}), "reference")
+        result["unchanged_files"] = len(r["ingest"]["unchanged"])
+        """
+    )
+    rows.append(
+        (
+            "annual run, all inputs new (no Prefect)",
+            f"{generated['participant_rows']:,} participant rows; stages {full['stages']}",
+            full,
+            None,
+        )
+    )
+    rows.append(("annual run again, inputs unchanged", "baseline: the full run above", rerun, full))
+
+    xlsx = max(region.glob("raw/**/*.xlsx"), key=lambda p: p.stat().st_size)
+    shnor_xlsx = measured(
+        f"""
+        from pathlib import Path
+        from shnor.ingest.readers import read_file
+        sheets = read_file(Path({str(xlsx)!r}), {xlsx.relative_to(region / "raw").parts[0]!r})
+        result["rows"] = sum(s.table.num_rows for s in sheets if hasattr(s, "table"))
+        """
+    )
+    openpyxl_xlsx = measured(
+        f"""
+        import openpyxl
+        wb = openpyxl.load_workbook({str(xlsx)!r}, read_only=True, data_only=True)
+        result["rows"] = sum(1 for ws in wb for _ in ws.iter_rows(values_only=True))
+        """
+    )
+    size_mb = xlsx.stat().st_size / 1e6
+    rows.append(
+        (
+            "XLSX read: shnor (calamine)",
+            f"{xlsx.name}, {size_mb:.1f} MB, {shnor_xlsx['rows']:,} rows; baseline openpyxl",
+            shnor_xlsx,
+            openpyxl_xlsx,
+        )
+    )
+
+    big_csv = work / "vpr" / "2025" / "big.csv"
+    big_csv.parent.mkdir(parents=True)
+    source = max(region.glob("raw/vpr/**/*.csv"), key=lambda p: p.stat().st_size)
+    _repeat_csv(source, big_csv, args.csv_rows)
+    shnor_csv = measured(
+        f"""
+        from pathlib import Path
+        from shnor.ingest.readers import read_file
+        (sheet,) = read_file(Path({str(big_csv)!r}), "vpr")
+        result["rows"] = sheet.table.num_rows
+        """
+    )
+    pandas_csv = measured(
+        f"""
+        import pandas as pd
+        from shnor.ingest.text import detect_encoding
+        path = {str(big_csv)!r}
+        encoding = detect_encoding(open(path, "rb").read(65536))
+        frame = pd.read_csv(path, sep=None, engine="python", dtype=str, encoding=encoding)
+        result["rows"] = len(frame)
+        """
+    )
+    rows.append(
+        (
+            "CSV read: shnor (pyarrow)",
+            f"{shnor_csv['rows']:,} ВПР rows, {big_csv.stat().st_size / 1e6:.0f} MB; "
+            "baseline pandas (sniffed delimiter)",
+            shnor_csv,
+            pandas_csv,
+        )
+    )
+
+    effects = measured(
+        """
+        import numpy as np, pandas as pd
+        from shnor.methods.school_effect import school_effects
+        rng = np.random.default_rng(1)
+        schools, procedures = 40_000, 30
+        n = rng.integers(5, 120, size=schools * procedures)
+        theta = np.repeat(rng.normal(0, 0.5, schools), procedures)
+        base = np.tile(rng.uniform(0.03, 0.2, procedures), schools)
+        p = 1 / (1 + np.exp(-(np.log(base / (1 - base)) + theta)))
+        frame = pd.DataFrame({
+            "school_id": np.repeat(np.arange(schools), procedures),
+            "procedure": np.tile(np.arange(procedures), schools),
+            "participant_count": n, "fail_count": rng.binomial(n, p)})
+        import time
+        t = time.perf_counter(); school_effects(frame); result["seconds"] = time.perf_counter() - t
+        """
+    )
+    rows.append(("school effect fit (EB, exact posteriors)", "40 000 schools × 30 procedures", effects, None))
+    _write_results(rows, args)
+
+
+def _repeat_csv(source: Path, target: Path, rows: int) -> None:
+    """A CSV of about `rows` data rows: the source's header, then its body repeated."""
+    lines = source.read_bytes().splitlines(keepends=True)
+    header, body = lines[0], lines[1:]
+    with open(target, "wb") as handle:
+        handle.write(header)
+        written = 0
+        while written < rows:
+            chunk = body[: rows - written]
+            handle.writelines(chunk)
+            written += len(chunk)
+
+
+def _write_results(rows: list, args: argparse.Namespace) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {dt.date.today().isoformat()} by `benchmarks/run.py --schools {args.schools} "
+        f"--csv-rows {args.csv_rows}` on {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}. Wall-clock seconds; peak memory is the max RSS "
+        "of the measuring process. Ratio = baseline time / shnor time (higher is better).",
+        "",
+        "| what | data | seconds | peak MB | baseline s | baseline MB | ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, data, result, baseline in rows:
+        base_s = f"{baseline['seconds']:.2f}" if baseline else ""
+        base_mb = f"{baseline['peak_mb']}" if baseline else ""
+        ratio = f"{baseline['seconds'] / result['seconds']:.1f}×" if baseline else ""
+        lines.append(
+            f"| {name} | {data} | {result['seconds']:.2f} | {result['peak_mb']} | {base_s} | "
+            f"{base_mb} | {ratio} |"
+        )
+    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
