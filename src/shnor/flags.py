@@ -112,7 +112,8 @@ def procedure_evidence(results: pd.DataFrame, preset: Preset) -> pd.DataFrame:
             rows["change_p_value"], [rows["school_id"], rows["exam_year"]]
         )
     rows["is_deteriorating"] = (
-        (rows["fail_share"] - rows["previous_fail_share"] >= risk["deterioration_points"])
+        # a tolerance, so that 30% − 20% counts as the 10 points it is in floating point
+        (rows["fail_share"] - rows["previous_fail_share"] >= risk["deterioration_points"] - 1e-9)
         & (rows["change_p_value"] < risk["deterioration_alpha"])
     ).fillna(False)
     return rows
@@ -132,7 +133,11 @@ def school_flags(
     """
     flags = pool_ranks(scores, preset)
     flags = flags.merge(context, on=["school_id", "exam_year"], how="left")
-    flags = flags.merge(objectivity, on=["school_id", "exam_year"], how="left")
+    flags = flags.merge(
+        objectivity[["school_id", "exam_year", "has_objectivity_concern"]],
+        on=["school_id", "exam_year"],
+        how="left",
+    )
     flags["is_shnsu"] = flags["is_shnsu"].astype("boolean").fillna(False).astype(bool)
     flags["has_objectivity_concern"] = (
         flags["has_objectivity_concern"].astype("boolean").fillna(False).astype(bool)
@@ -151,14 +156,18 @@ def school_flags(
         flags["stable_low_probability"] >= preset["flags.confirmed_stable_low_probability"]
     )
     window = preset["flags.recurrent_window_years"]
-    low_years = flags["is_low_result"].astype(int) + was_low.astype(int)
-    for back in range(2, window):
-        low_years += (
-            _previous(flags, ["is_low_result"], back)["is_low_result"]
-            .astype("boolean")
-            .fillna(False)
-            .astype(int)
-        )
+    earlier_low = {
+        back: _previous(flags, ["is_low_result"], back)["is_low_result"]
+        .astype("boolean")
+        .fillna(False)
+        .astype(bool)
+        for back in range(1, window)
+    }
+    flags["earlier_low_years"] = [
+        [int(year) - back for back in earlier_low if earlier_low[back].iloc[i]]
+        for i, year in enumerate(flags["exam_year"])
+    ]
+    low_years = flags["is_low_result"].astype(int) + flags["earlier_low_years"].map(len)
     flags["is_recurrent_low"] = low_years >= preset["flags.recurrent_low_years"]
     no_concern = ~flags["has_objectivity_concern"]
     flags["is_stable_high"] = (
@@ -197,6 +206,7 @@ RISK_RULES = (
     "absolute_risk",
     "persistent_failing_procedure",
     "first_time_low",
+    "recurrent_low",
     "significant_deterioration",
     "shnsu_below_median",
 )
@@ -252,8 +262,14 @@ def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
                 **composite,
             }
         )
+    elif row.is_recurrent_low:
+        low_years = sorted(row.earlier_low_years + ([year] if row.is_low_result else []))
+        reasons.append({"rule": "recurrent_low", "years": low_years, **composite})
     elif row.is_low_result:
-        reasons.append({"rule": "first_time_low", "year": year, **composite})
+        reasons.append(
+            {"rule": "first_time_low", "year": year, "low_share": preset["flags.low_share"],
+             **composite}
+        )  # fmt: skip
     absolute = preset["flags.absolute_risk"]
     if isinstance(row.high_failing, list) and len(row.high_failing) >= absolute["procedure_count"]:
         reasons.append({"rule": "absolute_risk", "procedures": row.high_failing})
@@ -305,9 +321,12 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
             )
         elif rule == "first_time_low":
             texts.append(
-                f"Впервые в числе школ с низкими результатами ({r['year']}), "
-                f"вероятность попадания в 10% худших {r['low_probability']:.2f}"
+                f"Впервые в числе школ с низкими результатами ({r['year']}), вероятность "
+                f"попадания в {100 * r['low_share']:.0f}% худших {r['low_probability']:.2f}"
             )
+        elif rule == "recurrent_low":
+            years = ", ".join(map(str, r["years"]))
+            texts.append(f"Повторно низкие результаты (годы: {years}), ещё не выход из ШНОР")
         elif rule == "absolute_risk":
             texts.append("Высокая доля не преодолевших порог: " + _procedures_text(r["procedures"]))
         elif rule == "persistent_failing_procedure":

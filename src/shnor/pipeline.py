@@ -21,6 +21,7 @@ from shnor.flags import school_flags
 from shnor.ingest.headers import subject_code
 from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw, record_problems
 from shnor.methods.context_index import context_index, shnsu_mask
+from shnor.methods.objectivity import objectivity_concerns, objectivity_markers, vpr_evidence_mask
 from shnor.presets import Preset
 from shnor.scoring import school_year_scores
 
@@ -114,20 +115,27 @@ def build(
 
 
 def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
-    """School scores, context index and flags (school grain, in pandas); then report tables."""
+    """Objectivity markers, school scores (ВПР set aside where objectivity is in doubt), context
+    index and flags, at school grain in pandas; then the report tables."""
     results = con.execute("SELECT * FROM marts.fct_school_procedure_results").df()
     schools = con.execute("SELECT * FROM marts.dim_schools").df()
     components = con.execute(
         "SELECT school_id, exam_year, component, share FROM staging.stg_context__components"
     ).df()
-    scores = school_year_scores(results, schools, preset)
+    evidence = con.execute("SELECT * FROM intermediate.int_vpr_objectivity_evidence").df()
+    markers = objectivity_markers(evidence, results, preset)
+    concerns = objectivity_concerns(markers, preset)
+    usable = vpr_evidence_mask(results, concerns, preset)
+    scores = school_year_scores(results, schools, preset, evidence_mask=usable)
     context = context_for_years(components, scores, preset)
-    objectivity = pd.DataFrame(
-        {"school_id": pd.Series(dtype=str), "exam_year": pd.Series(dtype="int64"),
-         "has_objectivity_concern": pd.Series(dtype=bool)}
-    )  # fmt: skip
-    flags = school_flags(scores, results, context, objectivity, preset)
+    flags = school_flags(scores, results, context, concerns, preset)
     counts = {
+        "intermediate.int_vpr_objectivity_markers": warehouse.replace_table(
+            con, "intermediate.int_vpr_objectivity_markers", markers
+        ),
+        "intermediate.int_school_objectivity": warehouse.replace_table(
+            con, "intermediate.int_school_objectivity", concerns
+        ),
         "intermediate.int_school_year_scores": warehouse.replace_table(
             con, "intermediate.int_school_year_scores", scores
         ),

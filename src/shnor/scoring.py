@@ -60,27 +60,37 @@ def school_year_scores(
     `results` is fct_school_procedure_results; `evidence_mask` (same index) marks rows allowed
     as evidence (False for ВПР set aside for an objectivity concern).
     """
-    usable = results[results["participant_count"] > 0].copy()
-    if evidence_mask is not None:
-        usable = usable[evidence_mask.reindex(usable.index, fill_value=True)]
+    allowed = (
+        pd.Series(True, index=results.index)
+        if evidence_mask is None
+        else evidence_mask.reindex(results.index, fill_value=True)
+    )
+    usable = results[(results["participant_count"] > 0) & allowed].copy()
     usable["procedure"] = list(zip(usable["exam"], usable["grade"], usable["subject"], strict=True))
     usable["weight"] = procedure_weights(usable, preset)
     usable["pool"] = usable["school_id"].map(school_pools(schools, preset)).fillna("unknown")
 
+    # Rating counts the evidence actually used: ВПР set aside does not count.
     totals = (
-        results.groupby(["school_id", "exam_year"], as_index=False)
+        results.assign(
+            used=results["participant_count"].where(allowed, 0),
+            set_aside=results["participant_count"].where(~allowed, 0),
+        )
+        .groupby(["school_id", "exam_year"], as_index=False)
         .agg(
-            counted_participant_count=("participant_count", "sum"),
-            procedure_count=("participant_count", lambda n: int((n > 0).sum())),
+            counted_participant_count=("used", "sum"),
+            set_aside_participant_count=("set_aside", "sum"),
+            procedure_count=("used", lambda n: int((n > 0).sum())),
         )
         .astype({"counted_participant_count": "int64", "procedure_count": "int64"})
     )
     minimum = preset["small_samples.min_rated_participants"]
     totals["is_rated"] = totals["counted_participant_count"] >= minimum
-    totals["not_rated_reason"] = np.where(
-        totals["is_rated"],
-        None,
-        "менее " + str(minimum) + " учтённых результатов участников",
+    too_few = f"менее {minimum} учтённых результатов участников"
+    totals["not_rated_reason"] = np.select(
+        [totals["is_rated"], totals["set_aside_participant_count"] > 0],
+        [None, "результаты ВПР не учитываются (вопросы к объективности), других — " + too_few],
+        default=too_few,
     )
     totals["pool"] = totals["school_id"].map(school_pools(schools, preset)).fillna("unknown")
 

@@ -44,9 +44,10 @@ def context_index(components: pd.DataFrame, method: str = "zscore_mean") -> pd.D
     mean = wide.groupby(years).transform("mean")
     sd = wide.groupby(years).transform("std").replace(0, np.nan)
     signs = pd.Series(COMPONENT_SIGNS)[wide.columns]
+    # A component every school reports alike carries no contrast (z = 0), but it is not imputed.
     signed_z = ((wide - mean) / sd) * signs
-    present = wide.notna() & sd.notna()
-    filled = signed_z.where(present, 0.0)
+    present = wide.notna()
+    filled = signed_z.where(present & sd.notna(), 0.0)
     if method == "pca":
         index = pd.Series(np.nan, index=wide.index)
         for year in np.unique(years):

@@ -151,6 +151,12 @@ def _check_values(values: dict, source: str) -> None:
         raise PresetError(
             f"{source}: 'flags.risk_group.deterioration_multiple_testing' must be holm or none"
         )
+    if _get(values, "objectivity.multiple_testing") not in ("holm", "none"):
+        raise PresetError(f"{source}: 'objectivity.multiple_testing' must be holm or none")
+    if _get(values, "objectivity.journal_gap_direction") not in ("vpr_above_journal", "both"):
+        raise PresetError(
+            f"{source}: 'objectivity.journal_gap_direction' must be vpr_above_journal or both"
+        )
     if _get(values, "context.index_method") not in _INDEX_METHODS:
         raise PresetError(f"{source}: 'context.index_method' must be one of {_INDEX_METHODS}")
     for key, weight in values["school_effect"]["weights"].items():

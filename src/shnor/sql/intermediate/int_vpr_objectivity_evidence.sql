@@ -1,0 +1,76 @@
+-- Evidence for the ВПР objectivity markers of METHODOLOGY §6, one row per
+-- school_id × exam_year × grade × subject: marks against journal marks (M1), primary scores at
+-- the lower «3» boundary against the region (M2), fail share and mean (M3, M4), absentees (M5).
+-- The boundary is read from the region's own data: the lowest primary score from which at
+-- least 90% of the region's results (≥ 20 of them) are «3» or better. A spike is judged
+-- locally: results at the boundary among those one point either side of it, against the
+-- region's share of that window at the boundary — robust to the school's overall level.
+WITH results AS (
+    SELECT school_id, exam_year, grade, subject, primary_score, mark, journal_mark, is_absent
+    FROM staging.stg_vpr__participants
+    WHERE school_id IS NOT NULL AND exam_year IS NOT NULL AND grade IS NOT NULL
+),
+
+score_pass_rates AS (
+    SELECT
+        exam_year, grade, subject, primary_score,
+        avg(CASE WHEN mark >= 3 THEN 1.0 ELSE 0.0 END) AS pass_rate,
+        count(*) AS result_count
+    FROM results
+    WHERE mark IS NOT NULL AND primary_score IS NOT NULL
+    GROUP BY ALL
+),
+
+boundaries AS (
+    SELECT exam_year, grade, subject, min(primary_score) AS boundary_score
+    FROM score_pass_rates
+    WHERE pass_rate >= 0.9 AND result_count >= 20
+    GROUP BY ALL
+),
+
+scored AS (
+    SELECT r.*, b.boundary_score
+    FROM results AS r
+    LEFT JOIN boundaries AS b USING (exam_year, grade, subject)
+),
+
+per_school AS (
+    SELECT
+        school_id, exam_year, grade, subject,
+        any_value(boundary_score) AS boundary_score,
+        count(*) AS listed_count,
+        count(*) FILTER (WHERE is_absent) AS absent_count,
+        count(*) FILTER (WHERE mark IS NOT NULL AND NOT is_absent) AS participant_count,
+        count(*) FILTER (WHERE mark = 2 AND NOT is_absent) AS fail_count,
+        avg(mark) FILTER (WHERE NOT is_absent) AS mean_mark,
+        count(*) FILTER (WHERE mark IS NOT NULL AND journal_mark IS NOT NULL) AS journal_pair_count,
+        avg(mark - journal_mark) FILTER (WHERE mark IS NOT NULL AND journal_mark IS NOT NULL)
+            AS mean_mark_minus_journal,
+        count(*) FILTER (WHERE mark > journal_mark) AS raised_count,
+        count(*) FILTER (WHERE mark < journal_mark) AS lowered_count,
+        count(*) FILTER (WHERE mark IS NOT NULL AND primary_score IS NOT NULL) AS scored_count,
+        count(*) FILTER (WHERE mark IS NOT NULL AND primary_score = boundary_score)
+            AS at_boundary_count,
+        count(*) FILTER (
+            WHERE mark IS NOT NULL AND primary_score BETWEEN boundary_score - 1 AND boundary_score + 1
+        ) AS near_boundary_count
+    FROM scored
+    GROUP BY ALL
+),
+
+regional AS (
+    SELECT
+        exam_year, grade, subject,
+        sum(raised_count) / nullif(sum(journal_pair_count), 0) AS regional_raised_share,
+        sum(at_boundary_count) / nullif(sum(scored_count), 0) AS regional_at_boundary_share,
+        sum(at_boundary_count) / nullif(sum(near_boundary_count), 0)
+            AS regional_boundary_window_share
+    FROM per_school
+    GROUP BY ALL
+)
+
+SELECT
+    p.*, r.regional_raised_share, r.regional_at_boundary_share, r.regional_boundary_window_share
+FROM per_school AS p
+LEFT JOIN regional AS r USING (exam_year, grade, subject)
+ORDER BY school_id, exam_year, grade, subject

@@ -1,0 +1,114 @@
+"""README documents everything a user meets: every command and every table (in the style of
+sqlite-utils: adding a command or a model without documenting it fails here)."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import typer
+
+from shnor.cli import app
+from shnor.ingest.layouts import LAYOUTS
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+# Tables pipeline.flag writes from pandas (not SQL models); these at least, and any it adds.
+FLAG_TABLES = (
+    "intermediate.int_school_year_scores",
+    "intermediate.int_school_context",
+    "marts.fct_school_flags",
+)
+
+
+def section(title: str) -> str:
+    """The README text under `## title`, up to the next level-2 heading."""
+    text = README.read_text(encoding="utf-8")
+    match = re.search(rf"^## {re.escape(title)}\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, f"README has no «## {title}» section"
+    return match.group(1)
+
+
+def first_cells(text: str) -> list[str]:
+    """The first cell of every table row (header and separator rows excluded)."""
+    cells = []
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            continue
+        cell = re.split(r"(?<!\\)\|", line)[1].strip()  # `\|` is a pipe inside a cell
+        if cell and not set(cell) <= set("-: ") and "`" in cell:
+            cells.append(cell)
+    return cells
+
+
+def documented_commands() -> set[str]:
+    names = set()
+    for cell in first_cells(section("Commands")):
+        for code in re.findall(r"`([^`]+)`", cell):
+            words = code.split()
+            if len(words) >= 2 and words[0] == "shnor":
+                names.add(words[1])
+    return names
+
+
+def documented_tables() -> set[str]:
+    return {
+        code for cell in first_cells(section("Tables")) for code in re.findall(r"`([^`]+)`", cell)
+    }
+
+
+def sql_models() -> list[str]:
+    folder = resources.files("shnor.sql")
+    return sorted(
+        f"{layer.name}.{model.name.removesuffix('.sql')}"
+        for layer in folder.iterdir()
+        if layer.is_dir() and not layer.name.startswith("_")
+        for model in layer.iterdir()
+        if model.name.endswith(".sql")
+    )
+
+
+def tables_written_by_flag() -> list[str]:
+    """`schema.table` names that pipeline.flag passes to warehouse.replace_table."""
+    source = resources.files("shnor").joinpath("pipeline.py").read_text("utf-8")
+    start = source.index("def flag(")
+    end = source.find("\ndef ", start + 1)
+    body = source[start : end if end > 0 else None]
+    return sorted(set(re.findall(r'replace_table\(\s*con,\s*"([a-z_]+\.[a-z_]+)"', body)))
+
+
+def cli_commands() -> list[str]:
+    return sorted(typer.main.get_command(app).commands)
+
+
+def test_the_sections_are_found():
+    assert documented_commands()
+    assert len(documented_tables()) > 10
+    assert "demo" in cli_commands()
+    assert "staging.stg_schools" in sql_models()
+
+
+@pytest.mark.parametrize("command", cli_commands())
+def test_every_command_is_in_the_commands_table(command):
+    assert command in documented_commands(), f"`shnor {command}` is missing from README «Commands»"
+
+
+@pytest.mark.parametrize("table", sql_models())
+def test_every_sql_model_is_in_the_tables_section(table):
+    assert table in documented_tables(), f"`{table}` is missing from README «Tables»"
+
+
+def test_the_flag_tables_are_found_in_pipeline_flag():
+    assert set(FLAG_TABLES) <= set(tables_written_by_flag())
+
+
+@pytest.mark.parametrize("table", sorted({*FLAG_TABLES, *tables_written_by_flag()}))
+def test_every_table_written_by_flag_is_in_the_tables_section(table):
+    assert table in documented_tables(), f"`{table}` is missing from README «Tables»"
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.name)
+def test_every_raw_layout_table_is_in_the_tables_section(layout):
+    table = f"raw.{layout.raw_table}"
+    assert table in documented_tables(), f"`{table}` is missing from README «Tables»"
