@@ -39,7 +39,14 @@ FLAG_COLUMNS = (
     "is_shnsu",
     "is_resilient",
     "has_objectivity_concern",
+    "is_prevention_group",
+    "is_on_shnor_list",
+    "is_shnor_exit",
+    "is_shnor_exit_pending",
     "context_index",
+    "expected_composite",
+    "contextual_value_added",
+    "at_risk_student_share",
     "reasons",
     "reason_text",
     "preset",
@@ -125,14 +132,22 @@ def school_flags(
     context: pd.DataFrame,
     objectivity: pd.DataFrame,
     preset: Preset,
+    *,
+    value_added: pd.DataFrame | None = None,
+    students: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """fct_school_flags: one row per school × year of `scores`, every flag of §4 with reasons.
 
     `context`: school_id, exam_year, context_index, is_shnsu. `objectivity`: school_id,
     exam_year, has_objectivity_concern (schools absent there have no concern found).
+    `value_added`: school_id, exam_year, expected_composite, contextual_value_added (higher =
+    better than like schools). `students`: school_id, exam_year, student_count,
+    at_risk_student_count (ВПР students at risk, for the prevention group).
     """
     flags = pool_ranks(scores, preset)
     flags = flags.merge(context, on=["school_id", "exam_year"], how="left")
+    flags = _with_value_added(flags, value_added, preset)
+    flags = _with_prevention_group(flags, students, preset)
     flags = flags.merge(
         objectivity[["school_id", "exam_year", "has_objectivity_concern"]],
         on=["school_id", "exam_year"],
@@ -175,12 +190,21 @@ def school_flags(
         & previous["is_high_result"].astype("boolean").fillna(False).astype(bool)
         & no_concern
     )
+    # Resilient: hard conditions and results better than the median, or value added among the
+    # best, in Y−1 and Y (METHODOLOGY §4).
+    doing_well = {
+        "median": flags["is_better_than_median"],
+        "value_added": flags["is_value_added_best"],
+        "either": flags["is_better_than_median"] | flags["is_value_added_best"],
+    }[preset["context.resilient_by"]]
+    did_well = _previous(flags.assign(doing_well=doing_well), ["doing_well"])["doing_well"]
     flags["is_resilient"] = (
         flags["is_shnsu"]
-        & flags["is_better_than_median"]
-        & previous["is_better_than_median"].astype("boolean").fillna(False).astype(bool)
+        & doing_well
+        & did_well.astype("boolean").fillna(False).astype(bool)
         & no_concern
     )
+    flags = _with_shnor_exit(flags, results, preset)
 
     evidence = procedure_evidence(results, preset)
     flags = flags.merge(
@@ -196,13 +220,111 @@ def school_flags(
     has_risk_reason = pd.Series(
         [any(reason["rule"] in RISK_RULES for reason in r) for r in reasons], index=flags.index
     )
-    flags["is_risk_group"] = has_risk_reason & ~flags["is_stable_low"]
+    flags["is_risk_group"] = has_risk_reason & ~flags["is_stable_low"] & flags["is_rated"]
     flags["reason_text"] = [_sentence(r) for r in reasons]
     flags["preset"] = preset.label
     return flags[list(FLAG_COLUMNS)].sort_values(["exam_year", "school_id"], ignore_index=True)
 
 
+def _with_value_added(
+    flags: pd.DataFrame, value_added: pd.DataFrame | None, preset: Preset
+) -> pd.DataFrame:
+    """Contextual value added and whether it is among the best of the year × pool."""
+    columns = ["school_id", "exam_year", "expected_composite", "contextual_value_added"]
+    value_added = value_added if value_added is not None else pd.DataFrame(columns=columns)
+    flags = flags.merge(value_added[columns], on=["school_id", "exam_year"], how="left")
+    share = preset["context.resilient_cva_best_share"]
+    rated = (-flags["contextual_value_added"].astype(float)).where(flags["is_rated"])
+    if share > 0:
+        best = rated.groupby([flags["exam_year"], flags["pool"]]).transform(
+            lambda s: best_share_mask(s, share)
+        )
+        flags["is_value_added_best"] = best.astype(bool)
+    else:
+        flags["is_value_added_best"] = False
+    return flags
+
+
+def _with_prevention_group(
+    flags: pd.DataFrame, students: pd.DataFrame | None, preset: Preset
+) -> pd.DataFrame:
+    """Share of ВПР students at risk and the prevention group: that share among the worst."""
+    columns = ["school_id", "exam_year", "student_count", "at_risk_student_count"]
+    students = students if students is not None else pd.DataFrame(columns=columns)
+    flags = flags.merge(
+        students[columns].rename(columns={"student_count": "vpr_student_count"}),
+        on=["school_id", "exam_year"],
+        how="left",
+    )
+    count = flags["vpr_student_count"].astype(float)
+    flags["at_risk_student_share"] = flags["at_risk_student_count"] / count.where(count > 0)
+    rated = flags["at_risk_student_share"].where(flags["is_rated"])
+    worst = rated.groupby([flags["exam_year"], flags["pool"]]).transform(
+        lambda s: worst_share_mask(s, preset["flags.prevention_group.worst_share"])
+    )
+    flags["is_prevention_group"] = worst.astype(bool)
+    return flags
+
+
+def _with_shnor_exit(flags: pd.DataFrame, results: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+    """ШНОР list membership across years and exit (METHODOLOGY §4): a school on the list leaves
+    it after not being low for `exit.not_low_years` consecutive years, or after one year of
+    significant improvement of its fail share with no objectivity concern; until then it stays
+    on the list (`is_shnor_exit_pending`, a risk-group reason)."""
+    pooled = results.groupby(["school_id", "exam_year"], as_index=False)[
+        ["participant_count", "fail_count"]
+    ].sum()
+    previous = pooled.assign(exam_year=pooled["exam_year"] + 1)
+    pooled = pooled.merge(
+        previous, on=["school_id", "exam_year"], how="left", suffixes=("", "_prev")
+    )
+    share = pooled["fail_count"] / pooled["participant_count"].where(
+        pooled["participant_count"] > 0
+    )
+    previous_share = pooled["fail_count_prev"] / pooled["participant_count_prev"]
+    p_value = two_proportion_z_test(
+        pooled["fail_count_prev"].fillna(0).to_numpy(),
+        pooled["participant_count_prev"].fillna(0).to_numpy(),
+        pooled["fail_count"].to_numpy(),
+        pooled["participant_count"].to_numpy(),
+    )
+    yoy = preset["year_over_year"]
+    pooled["is_significantly_improved"] = (
+        (previous_share - share >= yoy["min_change_points"] - 1e-9) & (p_value < yoy["alpha"])
+    ).fillna(False)
+    flags = flags.merge(
+        pooled[["school_id", "exam_year", "is_significantly_improved"]],
+        on=["school_id", "exam_year"],
+        how="left",
+    )
+    flags["is_significantly_improved"] = (
+        flags["is_significantly_improved"].astype("boolean").fillna(False).astype(bool)
+    )
+    needed = preset["exit.not_low_years"]
+    on_list: dict[str, bool] = {}
+    not_low_run: dict[str, int] = {}
+    membership, exits = [], []
+    for row in flags.sort_values("exam_year").itertuples():
+        was_on = on_list.get(row.school_id, False)
+        not_low = row.is_rated and not row.is_low_result
+        run = not_low_run.get(row.school_id, 0) + 1 if not_low else 0
+        not_low_run[row.school_id] = run
+        exits_now = was_on and not row.is_stable_low and not_low and (
+            run >= needed
+            or (row.is_significantly_improved and not row.has_objectivity_concern)
+        )  # fmt: skip
+        now_on = bool(row.is_stable_low or (was_on and not exits_now))
+        on_list[row.school_id] = now_on
+        membership.append((row.Index, now_on))
+        exits.append((row.Index, bool(exits_now)))
+    flags["is_on_shnor_list"] = pd.Series(dict(membership)).reindex(flags.index).fillna(False)
+    flags["is_shnor_exit"] = pd.Series(dict(exits)).reindex(flags.index).fillna(False)
+    flags["is_shnor_exit_pending"] = flags["is_on_shnor_list"] & ~flags["is_stable_low"]
+    return flags
+
+
 RISK_RULES = (
+    "shnor_exit_pending",
     "absolute_risk",
     "persistent_failing_procedure",
     "first_time_low",
@@ -283,6 +405,19 @@ def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
         reasons.append(
             {"rule": "shnsu_below_median", "context_index": round(float(row.context_index), 3)}
         )
+    if row.is_shnor_exit_pending:
+        reasons.append({"rule": "shnor_exit_pending", "year": year})
+    if row.is_shnor_exit:
+        reasons.append(
+            {"rule": "shnor_exit", "year": year,
+             "by_improvement": bool(row.is_significantly_improved)}
+        )  # fmt: skip
+    if row.is_prevention_group:
+        reasons.append(
+            {"rule": "prevention_group",
+             "at_risk_student_share": round(float(row.at_risk_student_share), 4),
+             "at_risk_student_count": int(row.at_risk_student_count)}
+        )  # fmt: skip
     if row.is_stable_high:
         reasons.append({"rule": "stable_high", "years": [year - 1, year], **composite})
     if row.is_resilient:
@@ -340,6 +475,16 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
             )
         elif rule == "shnsu_below_median":
             texts.append("ШНСУ с результатами хуже медианы")
+        elif rule == "shnor_exit_pending":
+            texts.append("В списке ШНОР до выполнения условий выхода")
+        elif rule == "shnor_exit":
+            how = "значимое улучшение" if r["by_improvement"] else "два года без низких результатов"
+            texts.append(f"Выход из ШНОР ({how})")
+        elif rule == "prevention_group":
+            texts.append(
+                f"Группа профилактики: {r['at_risk_student_count']} обучающихся "
+                f"({percent(r['at_risk_student_share'])}) с риском учебной неуспешности"
+            )
         elif rule == "stable_high":
             texts.append("Стабильно высокие результаты два года подряд")
         elif rule == "resilient":

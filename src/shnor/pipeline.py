@@ -21,6 +21,7 @@ from shnor.flags import school_flags
 from shnor.ingest.headers import subject_code
 from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw, record_problems
 from shnor.methods.context_index import context_index, shnsu_mask
+from shnor.methods.contextual import contextual_value_added
 from shnor.methods.objectivity import objectivity_concerns, objectivity_markers, vpr_evidence_mask
 from shnor.presets import Preset
 from shnor.scoring import school_year_scores
@@ -47,6 +48,8 @@ def sql_parameters(preset: Preset) -> dict[str, Any]:
         "ege_high_score": preset["indicators.ege_high_score"],
         "small_sample_size": preset["small_samples.small_sample_size"],
         "limited_sample_size": preset["small_samples.limited_sample_size"],
+        "prevention_min_failed_subjects": preset["flags.prevention_group.min_failed_subjects"],
+        "prevention_journal_mark_at_most": preset["flags.prevention_group.journal_mark_at_most"],
     }
 
 
@@ -128,7 +131,15 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     usable = vpr_evidence_mask(results, concerns, preset)
     scores = school_year_scores(results, schools, preset, evidence_mask=usable)
     context = context_for_years(components, scores, preset)
-    flags = school_flags(scores, results, context, concerns, preset)
+    students = con.execute(
+        "SELECT school_id, exam_year, count(*) AS student_count, "
+        "count(*) FILTER (WHERE is_at_risk) AS at_risk_student_count "
+        "FROM intermediate.int_vpr_students_at_risk GROUP BY ALL"
+    ).df()
+    value_added = contextual_value_added(scores, context, schools)
+    flags = school_flags(
+        scores, results, context, concerns, preset, value_added=value_added, students=students
+    )
     counts = {
         "intermediate.int_vpr_objectivity_markers": warehouse.replace_table(
             con, "intermediate.int_vpr_objectivity_markers", markers

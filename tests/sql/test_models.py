@@ -67,7 +67,9 @@ def test_build_creates_every_model(con):
         "staging.stg_schools": 0,
         "staging.stg_vpr__participants": 0,
         "intermediate.int_participant_results_counted": 0,
+        "intermediate.int_vpr_class_results": 0,
         "intermediate.int_vpr_objectivity_evidence": 0,
+        "intermediate.int_vpr_students_at_risk": 0,
         "marts.dim_schools": 0,
         "marts.fct_school_procedure_results": 0,
     }

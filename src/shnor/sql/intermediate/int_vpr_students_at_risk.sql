@@ -1,0 +1,22 @@
+-- Students at risk of failing («группа профилактики учебной неуспешности», METHODOLOGY §4):
+-- a «2» in at least $prevention_min_failed_subjects ВПР subjects, or a «2» in a subject whose
+-- journal mark is at most $prevention_journal_mark_at_most. Students are followed across
+-- subjects by their participant code within school, year and grade.
+-- Grain: school_id × exam_year × grade × participant_id (present students with a code).
+SELECT
+    school_id,
+    exam_year,
+    grade,
+    participant_id,
+    any_value(class_label) AS class_label,
+    count(*) AS subject_count,
+    count(*) FILTER (WHERE mark = 2) AS failed_subject_count,
+    count(*) FILTER (WHERE mark = 2 AND journal_mark <= $prevention_journal_mark_at_most)
+        AS failed_with_low_journal_count,
+    count(*) FILTER (WHERE mark = 2) >= $prevention_min_failed_subjects
+        OR count(*) FILTER (WHERE mark = 2 AND journal_mark <= $prevention_journal_mark_at_most) > 0
+        AS is_at_risk
+FROM staging.stg_vpr__participants
+WHERE NOT is_absent AND mark IS NOT NULL AND participant_id IS NOT NULL
+    AND school_id IS NOT NULL AND exam_year IS NOT NULL AND grade IS NOT NULL
+GROUP BY ALL
