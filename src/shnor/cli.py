@@ -130,6 +130,31 @@ def run(
     _print_summary(result, time.perf_counter() - started)
 
 
+@app.command()
+def methodology(
+    preset: PresetOption = "reference",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", help="Куда записать страницу (иначе — на экран)."),
+    ] = None,
+) -> None:
+    """Страница методики (Markdown, по-русски) с таблицей параметров выбранной методики."""
+    from shnor.methodology import methodology_page
+    from shnor.presets import PresetError, load_preset
+
+    try:
+        page = methodology_page(load_preset(preset))
+    except PresetError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    if output is None:
+        typer.echo(page)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(page, encoding="utf-8")
+        console.print(f"Страница методики: {output}")
+
+
 def _print_summary(result: dict[str, Any], seconds: float) -> None:
     table = Table(title=f"Итоги {result['year']} года", show_header=False)
     table.add_row("Школ оценено", str(result["rated_count"]))

@@ -23,6 +23,7 @@ from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw, record_pro
 from shnor.methods.context_index import context_index, shnsu_mask
 from shnor.methods.contextual import contextual_value_added
 from shnor.methods.objectivity import objectivity_concerns, objectivity_markers, vpr_evidence_mask
+from shnor.methods.support import class_support_signals, early_warning
 from shnor.presets import Preset
 from shnor.scoring import school_year_scores
 
@@ -155,6 +156,14 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
         ),
         "marts.fct_school_flags": warehouse.replace_table(con, "marts.fct_school_flags", flags),
     }
+    classes = con.execute("SELECT * FROM intermediate.int_vpr_class_results").df()
+    mock = con.execute("SELECT * FROM marts.fct_school_mock_results").df()
+    counts["marts.fct_class_support_signals"] = warehouse.replace_table(
+        con, "marts.fct_class_support_signals", class_support_signals(classes, preset)
+    )
+    counts["marts.fct_school_early_warning"] = warehouse.replace_table(
+        con, "marts.fct_school_early_warning", early_warning(mock, results, preset)
+    )
     counts |= warehouse.run_models(con, sql_parameters(preset), ("reports",))
     return counts
 

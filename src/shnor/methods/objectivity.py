@@ -131,7 +131,7 @@ def objectivity_markers(
     m["m4_sudden_drop"] = (
         (m["participant_count"] >= o["min_participants"])
         & (m["participant_count_previous"] >= o["min_participants"])
-        & (previous_share - m["fail_share"] >= o["sudden_drop_points"])
+        & (previous_share - m["fail_share"] >= o["sudden_drop_points"] - 1e-9)
         & (m["drop_p_value"] < o["sudden_drop_alpha"])
     ).fillna(False)
 

@@ -152,9 +152,7 @@ def _check_values(values: dict, source: str) -> None:
             f"{source}: 'flags.risk_group.deterioration_multiple_testing' must be holm or none"
         )
     if _get(values, "context.resilient_by") not in ("median", "value_added", "either"):
-        raise PresetError(
-            f"{source}: 'context.resilient_by' must be median, value_added or either"
-        )
+        raise PresetError(f"{source}: 'context.resilient_by' must be median, value_added or either")
     if _get(values, "objectivity.multiple_testing") not in ("holm", "none"):
         raise PresetError(f"{source}: 'objectivity.multiple_testing' must be holm or none")
     if _get(values, "objectivity.journal_gap_direction") not in ("vpr_above_journal", "both"):

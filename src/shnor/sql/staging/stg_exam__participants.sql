@@ -7,6 +7,8 @@ SELECT
     clean_text(e.municipality_name) AS municipality_name,
     clean_text(e.municipality_code) AS municipality_code,
     clean_text(e.school_name) AS school_name,
+    clean_text(e.class_label) AS class_label,
+    try_cast(regexp_extract(e.class_label, '(\d{1,2})', 1) AS INTEGER) AS class_grade,
     coalesce(subjects.subject, 'unknown') AS subject,
     clean_text(e.subject) AS subject_name,
     clean_text(e.participant_id) AS participant_id,
