@@ -159,7 +159,14 @@ def school_flags(
     )
 
     previous = _previous(
-        flags, ["is_low_result", "is_high_result", "is_better_than_median", "low_probability"]
+        flags,
+        [
+            "is_low_result",
+            "is_high_result",
+            "is_better_than_median",
+            "low_probability",
+            "has_objectivity_concern",
+        ],
     )
     was_low = previous["is_low_result"].astype("boolean").fillna(False).astype(bool)
     flags["stable_low_probability"] = stable_low_probability(
@@ -183,8 +190,13 @@ def school_flags(
         for i, year in enumerate(flags["exam_year"])
     ]
     low_years = flags["is_low_result"].astype(int) + flags["earlier_low_years"].map(len)
-    flags["is_recurrent_low"] = low_years >= preset["flags.recurrent_low_years"]
-    no_concern = ~flags["has_objectivity_concern"]
+    flags["is_recurrent_low"] = flags["is_rated"] & (
+        low_years >= preset["flags.recurrent_low_years"]
+    )
+    # A concern in either year blocks the positive flags (METHODOLOGY §6).
+    no_concern = ~flags["has_objectivity_concern"] & ~previous["has_objectivity_concern"].astype(
+        "boolean"
+    ).fillna(False).astype(bool)
     flags["is_stable_high"] = (
         flags["is_high_result"]
         & previous["is_high_result"].astype("boolean").fillna(False).astype(bool)
@@ -220,7 +232,7 @@ def school_flags(
     has_risk_reason = pd.Series(
         [any(reason["rule"] in RISK_RULES for reason in r) for r in reasons], index=flags.index
     )
-    flags["is_risk_group"] = has_risk_reason & ~flags["is_stable_low"] & flags["is_rated"]
+    flags["is_risk_group"] = has_risk_reason & ~flags["is_on_shnor_list"] & flags["is_rated"]
     flags["reason_text"] = [_sentence(r) for r in reasons]
     flags["preset"] = preset.label
     return flags[list(FLAG_COLUMNS)].sort_values(["exam_year", "school_id"], ignore_index=True)
@@ -268,9 +280,9 @@ def _with_prevention_group(
 
 def _with_shnor_exit(flags: pd.DataFrame, results: pd.DataFrame, preset: Preset) -> pd.DataFrame:
     """ШНОР list membership across years and exit (METHODOLOGY §4): a school on the list leaves
-    it after not being low for `exit.not_low_years` consecutive years, or after one year of
-    significant improvement of its fail share with no objectivity concern; until then it stays
-    on the list (`is_shnor_exit_pending`, a risk-group reason)."""
+    it after not being low for `exit.not_low_years` consecutive calendar years, or after one
+    year of significant improvement of its fail share, never with an objectivity concern;
+    until then it stays on the list (`is_shnor_exit_pending`)."""
     pooled = results.groupby(["school_id", "exam_year"], as_index=False)[
         ["participant_count", "fail_count"]
     ].sum()
@@ -302,17 +314,23 @@ def _with_shnor_exit(flags: pd.DataFrame, results: pd.DataFrame, preset: Preset)
     )
     needed = preset["exit.not_low_years"]
     on_list: dict[str, bool] = {}
-    not_low_run: dict[str, int] = {}
+    not_low_run: dict[str, tuple[int, int]] = {}  # school → (last year seen, consecutive run)
     membership, exits = [], []
     for row in flags.sort_values("exam_year").itertuples():
         was_on = on_list.get(row.school_id, False)
         not_low = row.is_rated and not row.is_low_result
-        run = not_low_run.get(row.school_id, 0) + 1 if not_low else 0
-        not_low_run[row.school_id] = run
-        exits_now = was_on and not row.is_stable_low and not_low and (
-            run >= needed
-            or (row.is_significantly_improved and not row.has_objectivity_concern)
-        )  # fmt: skip
+        last_year, run = not_low_run.get(row.school_id, (None, 0))
+        consecutive = last_year is not None and row.exam_year == last_year + 1
+        run = (run + 1 if consecutive else 1) if not_low else 0
+        not_low_run[row.school_id] = (row.exam_year, run)
+        # A concern blocks every way out (METHODOLOGY §6): inflated marks must not lead out.
+        exits_now = (
+            was_on
+            and not row.is_stable_low
+            and not_low
+            and not row.has_objectivity_concern
+            and (run >= needed or row.is_significantly_improved)
+        )
         now_on = bool(row.is_stable_low or (was_on and not exits_now))
         on_list[row.school_id] = now_on
         membership.append((row.Index, now_on))
@@ -324,7 +342,6 @@ def _with_shnor_exit(flags: pd.DataFrame, results: pd.DataFrame, preset: Preset)
 
 
 RISK_RULES = (
-    "shnor_exit_pending",
     "absolute_risk",
     "persistent_failing_procedure",
     "first_time_low",
@@ -409,7 +426,7 @@ def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
         reasons.append({"rule": "shnor_exit_pending", "year": year})
     if row.is_shnor_exit:
         reasons.append(
-            {"rule": "shnor_exit", "year": year,
+            {"rule": "shnor_exit", "year": year, "not_low_years": preset["exit.not_low_years"],
              "by_improvement": bool(row.is_significantly_improved)}
         )  # fmt: skip
     if row.is_prevention_group:
@@ -421,7 +438,10 @@ def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
     if row.is_stable_high:
         reasons.append({"rule": "stable_high", "years": [year - 1, year], **composite})
     if row.is_resilient:
-        reasons.append({"rule": "resilient", "years": [year - 1, year], **composite})
+        reasons.append(
+            {"rule": "resilient", "years": [year - 1, year], "by": preset["context.resilient_by"],
+             **composite}
+        )  # fmt: skip
     if row.has_objectivity_concern:
         reasons.append({"rule": "objectivity_concern"})
     return reasons
@@ -450,7 +470,8 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
             confirmed = ", статистически подтверждено" if r["is_confirmed"] else ""
             texts.append(
                 f"Низкие результаты второй год подряд ({r['years'][0]} и {r['years'][1]}): "
-                f"в {r['composite_percentile']:.0f}-м процентиле худших по школьному эффекту, "
+                f"процентиль школьного эффекта {r['composite_percentile']:.0f} из 100 "
+                f"(100 — худший), "
                 f"вероятность устойчиво низких результатов "
                 f"{r['stable_low_probability']:.2f}{confirmed}"
             )
@@ -461,7 +482,7 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
             )
         elif rule == "recurrent_low":
             years = ", ".join(map(str, r["years"]))
-            texts.append(f"Повторно низкие результаты (годы: {years}), ещё не выход из ШНОР")
+            texts.append(f"Повторно низкие результаты (годы: {years})")
         elif rule == "absolute_risk":
             texts.append("Высокая доля не преодолевших порог: " + _procedures_text(r["procedures"]))
         elif rule == "persistent_failing_procedure":
@@ -476,9 +497,13 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
         elif rule == "shnsu_below_median":
             texts.append("ШНСУ с результатами хуже медианы")
         elif rule == "shnor_exit_pending":
-            texts.append("В списке ШНОР до выполнения условий выхода")
+            texts.append("Остаётся в списке ШНОР до выполнения условий выхода")
         elif rule == "shnor_exit":
-            how = "значимое улучшение" if r["by_improvement"] else "два года без низких результатов"
+            how = (
+                "значимое улучшение"
+                if r["by_improvement"]
+                else f"лет подряд без низких результатов: {r['not_low_years']}"
+            )
             texts.append(f"Выход из ШНОР ({how})")
         elif rule == "prevention_group":
             texts.append(
@@ -488,7 +513,12 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
         elif rule == "stable_high":
             texts.append("Стабильно высокие результаты два года подряд")
         elif rule == "resilient":
-            texts.append("Резильентная школа: сложные условия, результаты лучше медианы два года")
+            by = {
+                "median": "результаты лучше медианы",
+                "value_added": "контекстная добавленная ценность среди лучших",
+                "either": "результаты лучше медианы или добавленная ценность среди лучших",
+            }[r["by"]]
+            texts.append(f"Резильентная школа: сложные условия, {by} два года подряд")
         elif rule == "objectivity_concern":
             texts.append("Результаты ВПР требуют дополнительного анализа объективности")
     return ". ".join(texts) + ("." if texts else "")

@@ -17,7 +17,7 @@ def parameter_labels() -> dict[str, str]:
     return {row["key"]: row["label_ru"] for row in csv.DictReader(text.splitlines())}
 
 
-def _shown(value: object) -> str:
+def shown_value(value: object) -> str:
     if isinstance(value, bool):
         return "да" if value else "нет"
     if isinstance(value, list):
@@ -31,7 +31,7 @@ def parameters_table(preset: Preset) -> str:
     rows = ["| параметр (key) | значение | смысл |", "|---|---|---|"]
     for key, value in preset.parameters():
         meaning = labels.get(key, "").replace("|", "\\|")
-        shown = _shown(value).replace("|", "\\|")
+        shown = shown_value(value).replace("|", "\\|")
         rows.append(f"| `{key}` | {shown} | {meaning} |")
     return "\n".join(rows)
 

@@ -20,7 +20,7 @@ from shnor import warehouse
 from shnor.flags import school_flags
 from shnor.ingest.headers import subject_code
 from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw, record_problems
-from shnor.methods.context_index import context_index, shnsu_mask
+from shnor.methods.context_index import context_index, derived_components, shnsu_mask
 from shnor.methods.contextual import contextual_value_added
 from shnor.methods.objectivity import objectivity_concerns, objectivity_markers, vpr_evidence_mask
 from shnor.methods.support import class_support_signals, early_warning
@@ -51,6 +51,8 @@ def sql_parameters(preset: Preset) -> dict[str, Any]:
         "limited_sample_size": preset["small_samples.limited_sample_size"],
         "prevention_min_failed_subjects": preset["flags.prevention_group.min_failed_subjects"],
         "prevention_journal_mark_at_most": preset["flags.prevention_group.journal_mark_at_most"],
+        "boundary_pass_rate": preset["objectivity.boundary_pass_rate"],
+        "boundary_min_results": preset["objectivity.boundary_min_results"],
     }
 
 
@@ -123,14 +125,19 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     index and flags, at school grain in pandas; then the report tables."""
     results = con.execute("SELECT * FROM marts.fct_school_procedure_results").df()
     schools = con.execute("SELECT * FROM marts.dim_schools").df()
-    components = con.execute(
+    passport = con.execute(
         "SELECT school_id, exam_year, component, share FROM staging.stg_context__components"
     ).df()
+    enrolment = con.execute("SELECT * FROM staging.stg_context__enrolment").df()
     evidence = con.execute("SELECT * FROM intermediate.int_vpr_objectivity_evidence").df()
     markers = objectivity_markers(evidence, results, preset)
     concerns = objectivity_concerns(markers, preset)
     usable = vpr_evidence_mask(results, concerns, preset)
     scores = school_year_scores(results, schools, preset, evidence_mask=usable)
+    years = sorted(set(passport["exam_year"]) | set(enrolment["exam_year"]))
+    components = pd.concat(
+        [passport, derived_components(schools, enrolment, years)], ignore_index=True
+    )
     context = context_for_years(components, scores, preset)
     students = con.execute(
         "SELECT school_id, exam_year, count(*) AS student_count, "
@@ -138,8 +145,15 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
         "FROM intermediate.int_vpr_students_at_risk GROUP BY ALL"
     ).df()
     value_added = contextual_value_added(scores, context, schools)
+    # Procedure-level rules read only the evidence in use (ВПР set aside does not count).
     flags = school_flags(
-        scores, results, context, concerns, preset, value_added=value_added, students=students
+        scores,
+        results[usable],
+        context,
+        concerns,
+        preset,
+        value_added=value_added,
+        students=students,
     )
     counts = {
         "intermediate.int_vpr_objectivity_markers": warehouse.replace_table(
@@ -173,12 +187,14 @@ def context_for_years(
 ) -> pd.DataFrame:
     """Context index and ШНСУ per school × year of the scores; a year without a passport uses
     the school's nearest one, earlier first (recorded in context_year)."""
+    components = components.astype({"exam_year": "int64"})
     index = context_index(components, preset["context.index_method"])
     index["is_shnsu"] = index.groupby("exam_year")["context_index"].transform(
         lambda s: shnsu_mask(s, preset["context.shnsu_share"])
     )
     index = index.rename(columns={"exam_year": "context_year"}).sort_values("context_year")
-    wanted = scores[["school_id", "exam_year"]].sort_values("exam_year")
+    wanted = scores[["school_id", "exam_year"]].astype({"exam_year": "int64"})
+    wanted = wanted.sort_values("exam_year")
     matched = pd.merge_asof(
         wanted,
         index,
@@ -187,4 +203,9 @@ def context_for_years(
         by="school_id",
         direction="nearest",
     )
+    # A school with no passport in any year has no index; say so rather than leave it blank.
+    matched["is_context_imputed"] = (
+        matched["is_context_imputed"].astype("boolean").fillna(True).astype(bool)
+    )
+    matched["is_shnsu"] = matched["is_shnsu"].astype("boolean").fillna(False).astype(bool)
     return matched.sort_values(["exam_year", "school_id"], ignore_index=True)

@@ -88,12 +88,16 @@ def test_school_list_workbook_matches_the_flags(demo_region, published):
     header, body = rows[0], rows[1:]
     assert header[:3] == ("Муниципалитет", "Код ОО", "Наименование ОО")
     flags = published["flags"]
-    expected = set(flags[(flags["exam_year"] == last_year) & flags["is_stable_low"]]["school_id"])
+    on_list = flags[(flags["exam_year"] == last_year) & flags["is_on_shnor_list"]]
+    expected = set(on_list["school_id"])
     assert expected, "the demo region should have ШНОР in its last year"
     assert {row[1] for row in body} == expected
-    reasons = [row[header.index("Основания")] for row in body]
-    assert all(r and r.startswith("Низкие результаты второй год подряд") for r in reasons)
-    parameters = dict(list(workbook["Параметры методики"].iter_rows(values_only=True))[1:])
+    reasons = {row[1]: row[header.index("Основания")] for row in body}
+    for school_id, stable in zip(on_list["school_id"], on_list["is_stable_low"], strict=True):
+        expected_start = "Низкие результаты второй год подряд" if stable else "Остаётся в списке"
+        assert expected_start in reasons[school_id]
+    rows = list(workbook["Параметры методики"].iter_rows(values_only=True))[1:]
+    parameters = {row[0]: row[1] for row in rows}
     assert parameters["flags.low_share"] == 0.1
     assert parameters["preset.name"] == "reference"
 

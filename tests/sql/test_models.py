@@ -63,6 +63,7 @@ def test_build_creates_every_model(con):
     counts = build(con)
     assert counts == {
         "staging.stg_context__components": 0,
+        "staging.stg_context__enrolment": 0,
         "staging.stg_exam__participants": 0,
         "staging.stg_schools": 0,
         "staging.stg_vpr__participants": 0,

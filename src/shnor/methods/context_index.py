@@ -23,7 +23,51 @@ COMPONENT_SIGNS = {
     "vacancy_share": 1,
     "top_category_teacher_share": -1,
     "unconfirmed_competence_share": 1,
+    # School conditions derived from the registry and the passports' pupil counts.
+    "rural_settlement": 1,
+    "log_student_count": -1,
+    "enrolment_trend": -1,
 }
+
+
+def derived_components(
+    schools: pd.DataFrame, enrolment: pd.DataFrame, years: list[int]
+) -> pd.DataFrame:
+    """School-condition components of METHODOLOGY §5 in the long form of the passport ones:
+    rural settlement (1/0), log size (registry pupils, else the passport's) and the enrolment
+    trend (log change of the passport's pupils from the year before; shrinking is harder)."""
+    rows = []
+    known = schools.dropna(subset=["settlement_type"])
+    for year in years:
+        rows.append(
+            pd.DataFrame(
+                {
+                    "school_id": known["school_id"],
+                    "exam_year": year,
+                    "component": "rural_settlement",
+                    "share": (known["settlement_type"] == "rural").astype(float),
+                }
+            )
+        )
+    sizes = enrolment.rename(columns={"student_count": "passport_count"}).merge(
+        schools[["school_id", "student_count"]], on="school_id", how="left"
+    )
+    size = sizes["student_count"].where(sizes["student_count"] > 0, sizes["passport_count"])
+    rows.append(
+        sizes[["school_id", "exam_year"]].assign(
+            component="log_student_count", share=np.log(size.astype(float))
+        )
+    )
+    earlier = enrolment.assign(exam_year=enrolment["exam_year"] + 1)
+    trend = enrolment.merge(earlier, on=["school_id", "exam_year"], suffixes=("", "_before"))
+    rows.append(
+        trend[["school_id", "exam_year"]].assign(
+            component="enrolment_trend",
+            share=np.log(trend["student_count"] / trend["student_count_before"]),
+        )
+    )
+    frame = pd.concat(rows, ignore_index=True).astype({"exam_year": "int64"})
+    return frame[np.isfinite(frame["share"])]
 
 
 def context_index(components: pd.DataFrame, method: str = "zscore_mean") -> pd.DataFrame:

@@ -41,7 +41,8 @@ def contextual_value_added(
     parts = []
     for _, group in data.groupby(["exam_year", "pool"], sort=True):
         if len(group) < len(features) + 2:
-            expected = np.full(len(group), np.average(group["composite_score"]))
+            weights = group["counted_participant_count"]
+            expected = np.full(len(group), np.average(group["composite_score"], weights=weights))
         else:
             model = LinearRegression().fit(
                 group[features], group["composite_score"],

@@ -40,7 +40,8 @@ def exams_not_high(results: pd.DataFrame, preset: Preset) -> pd.DataFrame:
     ].sum()
     pooled = pooled[pooled["participant_count"] >= minimum].copy()
     pooled["exam_fail_share"] = pooled["fail_count"] / pooled["participant_count"]
-    rank = pooled.groupby("exam_year")["exam_fail_share"].rank(pct=True, method="max")
+    # Ties at the best exam results count as best (as in the ВПР half of M3).
+    rank = pooled.groupby("exam_year")["exam_fail_share"].rank(pct=True, method="min")
     pooled["are_exams_not_high"] = rank > preset["objectivity.exam_high_share"]
     return pooled[["school_id", "exam_year", "exam_fail_share", "are_exams_not_high"]]
 
@@ -54,25 +55,30 @@ def objectivity_markers(
     m = evidence.copy()
     enough = m["participant_count"] >= o["min_participants"]
 
+    # M1. Under "vpr_above_journal" the marks raised above the journal question ВПР; under
+    # "both" any change does (raised or lowered), and the mean gap counts either way.
     pairs = m["journal_pair_count"]
-    m["raised_share"] = m["raised_count"] / pairs.where(pairs > 0)
-    raised_cut = (
+    both = o["journal_gap_direction"] == "both"
+    changed = m["raised_count"] + m["lowered_count"] if both else m["raised_count"]
+    regional_changed = m["regional_changed_share"] if both else m["regional_raised_share"]
+    m["changed_share"] = changed / pairs.where(pairs > 0)
+    changed_cut = (
         m[pairs >= o["min_participants"]]
-        .groupby(["exam_year", "grade", "subject"])["raised_share"]
+        .groupby(["exam_year", "grade", "subject"])["changed_share"]
         .quantile(o["journal_changed_share_percentile"])
     )
-    m["raised_share_cut"] = m.set_index(["exam_year", "grade", "subject"]).index.map(raised_cut)
-    m["raised_p_value"] = _within_school_year(
-        m, binom.sf(m["raised_count"] - 1, pairs, m["regional_raised_share"]), preset
+    m["changed_share_cut"] = m.set_index(["exam_year", "grade", "subject"]).index.map(changed_cut)
+    m["changed_p_value"] = _within_school_year(
+        m, binom.sf(changed - 1, pairs, regional_changed), preset
     )
     gap = m["mean_mark_minus_journal"]
     m["is_journal_above_vpr"] = (pairs >= o["min_participants"]) & (gap <= -o["journal_mean_gap"])
-    counted_gap = gap.abs() if o["journal_gap_direction"] == "both" else gap
+    counted_gap = gap.abs() if both else gap
     m["m1_journal_mismatch"] = (pairs >= o["min_participants"]) & (
         (counted_gap >= o["journal_mean_gap"])
         | (
-            (m["raised_share"] > m["raised_share_cut"])
-            & (m["raised_p_value"] < o["journal_changed_p_value"])
+            (m["changed_share"] > m["changed_share_cut"])
+            & (m["changed_p_value"] < o["journal_changed_p_value"])
         )
     )
 

@@ -2,7 +2,8 @@
 -- school_id × exam_year × grade × subject: marks against journal marks (M1), primary scores at
 -- the lower «3» boundary against the region (M2), fail share and mean (M3, M4), absentees (M5).
 -- The boundary is read from the region's own data: the lowest primary score from which at
--- least 90% of the region's results (≥ 20 of them) are «3» or better. A spike is judged
+-- least $boundary_pass_rate of the region's results ($boundary_min_results or more) are «3» or
+-- better. A spike is judged
 -- locally: results at the boundary among those one point either side of it, against the
 -- region's share of that window at the boundary — robust to the school's overall level.
 WITH results AS (
@@ -24,7 +25,7 @@ score_pass_rates AS (
 boundaries AS (
     SELECT exam_year, grade, subject, min(primary_score) AS boundary_score
     FROM score_pass_rates
-    WHERE pass_rate >= 0.9 AND result_count >= 20
+    WHERE pass_rate >= $boundary_pass_rate AND result_count >= $boundary_min_results
     GROUP BY ALL
 ),
 
@@ -62,6 +63,8 @@ regional AS (
     SELECT
         exam_year, grade, subject,
         sum(raised_count) / nullif(sum(journal_pair_count), 0) AS regional_raised_share,
+        sum(raised_count + lowered_count) / nullif(sum(journal_pair_count), 0)
+            AS regional_changed_share,
         sum(at_boundary_count) / nullif(sum(scored_count), 0) AS regional_at_boundary_share,
         sum(at_boundary_count) / nullif(sum(near_boundary_count), 0)
             AS regional_boundary_window_share
@@ -70,7 +73,11 @@ regional AS (
 )
 
 SELECT
-    p.*, r.regional_raised_share, r.regional_at_boundary_share, r.regional_boundary_window_share
+    p.*,
+    r.regional_raised_share,
+    r.regional_changed_share,
+    r.regional_at_boundary_share,
+    r.regional_boundary_window_share
 FROM per_school AS p
 LEFT JOIN regional AS r USING (exam_year, grade, subject)
 ORDER BY school_id, exam_year, grade, subject

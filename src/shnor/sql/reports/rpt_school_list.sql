@@ -13,12 +13,16 @@ SELECT
         WHEN NOT f.is_rated THEN 'не оценивается'
         WHEN f.is_stable_low AND f.is_stable_low_confirmed THEN 'ШНОР (статистически подтверждено)'
         WHEN f.is_stable_low THEN 'ШНОР'
+        WHEN f.is_on_shnor_list THEN 'ШНОР (до выполнения условий выхода)'
         WHEN f.is_risk_group THEN 'группа риска'
         WHEN f.is_stable_high THEN 'стабильно высокие результаты'
         ELSE 'без особых отметок'
     END AS status,
     f.is_stable_low,
     f.is_stable_low_confirmed,
+    f.is_on_shnor_list,
+    f.is_shnor_exit,
+    f.is_prevention_group,
     f.is_risk_group,
     f.is_low_result,
     f.is_recurrent_low,
@@ -27,12 +31,13 @@ SELECT
     f.is_resilient,
     f.is_stable_high,
     f.has_objectivity_concern,
+    -- The ШНОР × ШНСУ cross-tab of METHODOLOGY §4.
     CASE
         WHEN NOT f.is_rated THEN NULL
-        WHEN f.is_low_result AND f.is_shnsu THEN 'низкие результаты в сложных условиях'
-        WHEN f.is_low_result THEN 'низкие результаты в обычных условиях'
-        WHEN f.is_shnsu THEN 'сложные условия, результаты не низкие'
-        ELSE 'обычные условия'
+        WHEN f.is_on_shnor_list AND f.is_shnsu THEN 'ШНОР в сложных условиях: приоритетная поддержка'
+        WHEN f.is_on_shnor_list THEN 'ШНОР в обычных условиях: управленческие меры'
+        WHEN f.is_shnsu THEN 'сложные условия, не ШНОР: кандидат в резильентные'
+        ELSE 'обычные условия, не ШНОР'
     END AS quadrant,
     f.counted_participant_count,
     f.composite_score,
