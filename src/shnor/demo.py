@@ -1,10 +1,11 @@
 """Synthetic demo region with known truth.
 
 `generate_demo_region` writes the raw files a regional centre (РЦОИ/РЦОКО) would receive, in
-the layouts of DATA_CONTRACT.md (§1 registry, §2a ВПР participants, §3 ОГЭ/ЕГЭ participants,
-§5 social context), under ``data_dir/raw/``, and the planted truth beside them in
-``data_dir/demo_truth.parquet``. Everything is drawn from one ``numpy.random.Generator`` seeded
-with ``seed``: the same seed and arguments give byte-identical files.
+the layouts of DATA_CONTRACT.md (§1 registry, §2a ВПР participants, §3 ОГЭ/ЕГЭ participants and
+mock exams, §5 social context), under ``data_dir/raw/``, and the planted truth beside them in
+``data_dir/demo_truth.parquet``. Everything is drawn from ``numpy.random.Generator`` streams
+seeded with ``seed`` (mock exams have streams of their own, so the other files do not depend on
+them): the same seed and arguments give byte-identical files.
 
 Generative model (logit scale, higher = worse):
 
@@ -24,6 +25,16 @@ Generative model (logit scale, higher = worse):
   would-be «2» become «3» with the primary score exactly at the lower «3» boundary, 20% of
   their «3» become «4» at the lower «4» boundary, most of the remaining would-be «2» are absent;
   journal marks and ОГЭ/ЕГЭ stay honest.
+- mock exams («репетиционные экзамены», ``raw/mock/<year>/``, §3 layout plus ``Класс`` such as
+  «9А» or «11Б», ``Этап`` «репетиционный» or absent) in March–April: grade 9 Russian and maths
+  (ОГЭ marks), grade 11 Russian and the maths level the student sits in the main exam (ЕГЭ test
+  scores, base-maths marks), same scales as the main exams. About 7% of schools never run mocks,
+  the others do in a given year with probability 0.9 (0.7 with fewer than 8 students in grades
+  9 and 11); 6% of a running school's results are missing (absent students). A student's mock
+  ability is bivariate normal with their first-attempt main-exam ability in the subject
+  (correlation 0.68, same spread), lowered by 0.3 reference sd (the mock is earlier in the
+  year); the mock-only part is 10% school x grade, 30% student and 60% result noise. Mock fail
+  shares come out about 1.5–2x the main exam's; scores correlate about 0.65 within a student.
 
 Truth columns of ``demo_truth.parquet`` (one row per school x year):
 
@@ -45,7 +56,11 @@ Truth columns of ``demo_truth.parquet`` (one row per school x year):
 - ``is_inflated_vpr`` (bool): the school's ВПР marks are inflated that year.
 - ``assessed_participant_count`` (int): first-attempt main-period participant results counted
   that year: present ВПР participants plus first ОГЭ/ЕГЭ attempts in the main period
-  (``основной``, or first sitting on ``резервный`` days).
+  (``основной``, or first sitting on ``резервный`` days). Mock exams are not included.
+- ``has_mock`` (bool): the school has mock exam results that year
+  (``mock_participant_count > 0``).
+- ``mock_participant_count`` (int): mock exam participant results that year (one per student
+  and subject, grades 9 and 11), as written to ``raw/mock/<year>/``.
 """
 
 from __future__ import annotations
@@ -89,8 +104,9 @@ class DemoSummary:
     school_count: int
     years: tuple[int, ...]
     files: tuple[Path, ...]
-    participant_row_count: int
+    participant_row_count: int  # ВПР, ОГЭ and ЕГЭ participant rows (mock rows not included)
     truth_path: Path
+    mock_row_count: int = 0  # mock exam participant rows (raw/mock/)
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,6 +227,21 @@ _SD_JOURNAL, _JOURNAL_CUM = 0.4, (0.05, 0.42, 0.84)
 # Reference sd of student ability across the region (used to turn quantiles into cut-points).
 _SD_REF = math.sqrt(1 + _SD_U**2 + (_BETA**2) + _SD_DRIFT**2 + _SD_SUBJECT**2)
 _NORMAL = NormalDist()
+# Mock exams («репетиционные экзамены»): grade 9 Russian and maths, grade 11 Russian and the
+# maths level the student sits in the main exam. Mock ability is bivariate normal with the
+# student's first-attempt main-exam ability in the subject (correlation `_MOCK_RHO`, same spread
+# around the subject's `center`), lowered by `_MOCK_SHIFT` reference sd (earlier in the year);
+# the mock-only variance splits into school x grade (timing, marking), student (progress before
+# the exam) and result parts by `_MOCK_NOISE_SHARES`.
+_MOCK_RHO, _MOCK_SHIFT = 0.68, 0.3
+_MOCK_NOISE_SHARES = (0.1, 0.3, 0.6)
+_MOCK_NEVER = 0.07  # schools that never run mocks
+_MOCK_RUN, _MOCK_RUN_SMALL = 0.9, 0.7  # yearly chance otherwise (small: < 8 in grades 9 + 11)
+_MOCK_ABSENT = 0.06  # a student misses one mock
+_MOCK_SUBJECTS: dict[str, tuple[str, ...]] = {
+    "oge": (RUS, MATH),
+    "ege": (RUS, MATH_PROFILE, MATH_BASE),
+}
 
 _SUBJECT_CODES = (
     "russian",
@@ -369,12 +400,18 @@ def generate_demo_region(
 
     rng = np.random.default_rng(seed)  # data
     frng = np.random.default_rng([seed, 7])  # file formats, header spellings, missing cells
+    # Mock exams draw from their own streams: adding them left every other file unchanged.
+    mrng = np.random.default_rng([seed, 11])  # mock data
+    mfrng = np.random.default_rng([seed, 13])  # mock file formats and headers
     say("Школы и муниципалитеты / schools")
     region = _make_region(rng, school_count, years)
+    mock_never = mrng.random(school_count) < _MOCK_NEVER
 
     files: list[Path] = []
     participant_rows = 0
+    mock_rows = 0
     assessed = np.zeros((len(years), school_count), dtype=np.int64)
+    mock_counts = np.zeros((len(years), school_count), dtype=np.int64)
     for yi, year in enumerate(years):
         say(f"ВПР {year}")
         vpr = _vpr_rows(rng, region, yi)
@@ -394,6 +431,19 @@ def generate_demo_region(
         files += _write_gia(frng, region, ege, raw / "ege" / str(year), year, yi, exam="ege")
         participant_rows += len(ege["school"])
 
+        say(f"Репетиционные экзамены {year} / mock exams")
+        senior = region.cohorts[yi][:, 8] + region.cohorts[yi][:, 10]
+        p_run = np.where(senior < 8, _MOCK_RUN_SMALL, _MOCK_RUN)
+        runs = ~mock_never & (mrng.random(school_count) < p_run)
+        mocks = [
+            _mock_rows(mrng, region, yi, year, oge, runs, exam="oge"),
+            _mock_rows(mrng, region, yi, year, ege, runs, exam="ege"),
+        ]
+        for mock in mocks:
+            mock_counts[yi] += np.bincount(mock["school"], minlength=school_count)
+            mock_rows += len(mock["school"])
+        files += _write_mock(mfrng, region, mocks, raw / "mock" / str(year), year, yi)
+
         say(f"Контекст {year} / context")
         files.append(_write_context(frng, rng, region, raw / "context" / str(year), year, yi))
 
@@ -402,7 +452,7 @@ def generate_demo_region(
 
     say("Истина / demo_truth.parquet")
     truth_path = data_dir / "demo_truth.parquet"
-    _truth_frame(region, years, assessed).to_parquet(truth_path, index=False)
+    _truth_frame(region, years, assessed, mock_counts).to_parquet(truth_path, index=False)
     return DemoSummary(
         data_dir=data_dir,
         seed=seed,
@@ -411,6 +461,7 @@ def generate_demo_region(
         files=tuple(files),
         participant_row_count=int(participant_rows),
         truth_path=truth_path,
+        mock_row_count=int(mock_rows),
     )
 
 
@@ -851,6 +902,13 @@ def _gia_rows(rng: np.random.Generator, reg: _Region, yi: int, year: int, *, exa
     out = {key: value[order] for key, value in out.items()}
     out["participant"] = participant[out["student"]]
     out["subjects"] = np.array(subjects, dtype=object)
+    # First-attempt abilities and students, for the mock exams of the same students.
+    out["first_student"], out["first_subject"], out["first_ability"] = (
+        row_student,
+        row_subject,
+        ability,
+    )
+    out["student_school"], out["student_participant"] = stu_school, participant
     return out
 
 
@@ -884,6 +942,75 @@ def _gia_results(ability, row_subject, subjects, exam):
             primary[sel] = np.rint(test[sel] * ege.max_primary / 100).astype(np.int64)
             fail[sel] = test[sel] < ege.min_score
     return primary, test, mark, fail
+
+
+# --------------------------------------------------------------------------------------------
+# Mock exam rows
+# --------------------------------------------------------------------------------------------
+
+
+def _mock_rows(mrng, reg: _Region, yi: int, year: int, gia: dict, runs, *, exam: str) -> dict:
+    """One year's mock rows for the students of the ОГЭ or ЕГЭ rows `gia` (schools `runs`)."""
+    grade = 9 if exam == "oge" else 11
+    subjects = list(gia["subjects"])
+    stu_school = gia["student_school"]
+    student, subject = gia["first_student"], gia["first_subject"]
+    wanted = np.isin(subject, [subjects.index(x) for x in _MOCK_SUBJECTS[exam]])
+    keep = wanted & runs[stu_school[student]]
+    student, subject, main = student[keep], subject[keep], gia["first_ability"][keep]
+    school = stu_school[student]
+    n = len(student)
+
+    centers = np.array([_gia_center(x, exam) for x in subjects])[subject]
+    shares = _MOCK_NOISE_SHARES
+    noise = (
+        math.sqrt(shares[0]) * mrng.normal(0.0, 1.0, reg.n)[school]
+        + math.sqrt(shares[1]) * mrng.normal(0.0, 1.0, len(stu_school))[student]
+        + math.sqrt(shares[2]) * mrng.normal(0.0, 1.0, n)
+    )
+    year_shift = mrng.normal(0.0, _SD_YEAR_SHIFT, len(subjects))
+    ability = (
+        centers
+        + _MOCK_RHO * (main - centers)
+        + math.sqrt(1 - _MOCK_RHO**2) * _SD_REF * noise
+        - _MOCK_SHIFT * _SD_REF
+        - year_shift[subject]
+    )
+    primary, test, mark, _fail = _gia_results(ability, subject, subjects, exam)
+
+    # Each school sets its own day per subject, a weekday between 1 March and 25 April.
+    offsets = mrng.integers(0, 56, (reg.n, len(subjects)))
+    days = np.datetime64(f"{year}-03-01") + offsets[school, subject]
+    date = np.busday_offset(days, 0, roll="forward")
+
+    # Classes: a school's grade split into classes of at most 25 (rural) or 28 (urban).
+    cohort = reg.cohorts[yi][:, grade - 1]
+    first_of_school = np.cumsum(cohort) - cohort
+    position = student - first_of_school[school]
+    k = np.ceil(cohort / np.where(reg.rural, 25, 28)).astype(np.int64)
+    cls = position * k[school] // cohort[school]
+    plain = reg.plain_single_class[school] & (k[school] == 1)
+    label = np.where(plain, str(grade), np.char.add(str(grade), _CLASS_LETTERS[cls]))
+
+    present = mrng.random(n) >= _MOCK_ABSENT
+    return {
+        "school": school[present],
+        "grade": np.full(int(present.sum()), grade),
+        "class_label": label[present],
+        "subject": np.array(subjects, dtype=object)[subject[present]],
+        "participant": gia["student_participant"][student[present]],
+        "primary": primary[present],
+        "test": test[present],
+        "mark": mark[present],
+        "date": date[present],
+    }
+
+
+def _gia_center(subject: str, exam: str) -> float:
+    """Mean ability of those who sit an ОГЭ/ЕГЭ subject, relative to the region."""
+    if exam == "oge":
+        return OGE_SCALES[subject].center
+    return EGE_MATH_BASE.center if subject == MATH_BASE else EGE_SCALES[subject].center
 
 
 # --------------------------------------------------------------------------------------------
@@ -1089,13 +1216,7 @@ def _write_gia_file(frng, reg, rows, idx, path, fmt, year, exam) -> Path:
     mark = rows["mark"][idx]
     cols[_vary("Оценка", frng)] = pa.array(mark, mask=mark < 0)
     cols[_vary("Этап", frng)] = pa.array(_STAGES[rows["stage"][idx]])
-    dates = rows["date"][idx]
-    h_date = _vary("Дата экзамена", frng)
-    if fmt.kind == "csv_1251":
-        day = pd.DatetimeIndex(dates).strftime("%d.%m.%Y")
-        cols[h_date] = pa.array(np.asarray(day, dtype=object))
-    else:
-        cols[h_date] = pa.array(dates.astype("datetime64[D]"))
+    cols[_vary("Дата экзамена", frng)] = _date_column(rows["date"][idx], fmt)
     table = pa.table(cols)
     if fmt.kind != "xlsx":
         _write_csv(path, table, fmt)
@@ -1112,6 +1233,102 @@ def _write_gia_file(frng, reg, rows, idx, path, fmt, year, exam) -> Path:
         sheets = [(f"{label} {year}", title[: fmt.title_lines], table)]
     _write_xlsx(path, sheets, year)
     return path
+
+
+_MOCK_XLSX_LIMIT = 1500  # mock files up to this many rows may come as XLSX (speed)
+
+
+def _write_mock(frng, reg: _Region, mocks: list[dict], folder: Path, year, yi) -> list[Path]:
+    """Write one year's mock exam files (grades 9 and 11); return their paths.
+
+    Even year indexes: one file per municipality holding both grades; odd ones: one region file
+    per grade. `Класс` tells grade 9 (ОГЭ-like) rows from grade 11 (ЕГЭ-like) rows.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = {key: np.concatenate([m[key] for m in mocks]) for key in mocks[0]}
+    keys = ("subject", "participant", "class_label", "grade", "school")
+    order = np.lexsort([rows[key].astype(str) if key == "subject" else rows[key] for key in keys])
+    rows = {key: value[order] for key, value in rows.items()}
+    written = []
+    if yi % 2 == 0:
+        muni_of_row = reg.muni[rows["school"]]
+        for mi in range(len(reg.muni_names)):
+            idx = np.flatnonzero(muni_of_row == mi)
+            if len(idx) == 0:
+                continue
+            fmt = _pick_format(frng, len(idx), xlsx_limit=_MOCK_XLSX_LIMIT)
+            name = f"Репетиционные_экзамены_{year}_МСУ_{reg.muni_codes[mi]}{fmt.suffix}"
+            titles = [f"Репетиционные экзамены {year}", reg.muni_names[mi]]
+            path = folder / name
+            written.append(_write_mock_file(frng, reg, rows, idx, path, fmt, year, titles))
+        return written
+    for grade, label in ((9, "ОГЭ"), (11, "ЕГЭ")):
+        idx = np.flatnonzero(rows["grade"] == grade)
+        if len(idx) == 0:
+            continue
+        if len(idx) <= _MOCK_XLSX_LIMIT:
+            fmt = _Format("xlsx", int(frng.integers(1, 3)), bool(frng.random() < 0.5))
+        else:
+            fmt = _Format("csv_1251" if frng.random() < 0.5 else "csv_utf8")
+        name = f"Репетиционный_{label}_{grade}_классы_{year}{fmt.suffix}"
+        titles = [f"Репетиционный экзамен в формате {label}, {year}", f"{grade} классы"]
+        path = folder / name
+        written.append(_write_mock_file(frng, reg, rows, idx, path, fmt, year, titles))
+    return written
+
+
+def _write_mock_file(frng, reg, rows, idx, path, fmt, year, titles) -> Path:
+    """Write the mock rows `idx` to `path` in format `fmt` (§3 layout plus `Класс`)."""
+    school = rows["school"][idx]
+    subj = rows["subject"][idx]
+    cols: dict[str, pa.Array] = {
+        _vary(str(frng.choice(["Код ОУ", "Код ОУ", "Код ОО"])), frng): pa.array(reg.codes[school])
+    }
+    if frng.random() < 0.5:
+        cols[_vary("Код МСУ", frng)] = pa.array(np.array(reg.muni_codes)[reg.muni[school]])
+    else:
+        cols[_vary(str(frng.choice(_MUNI_HEADERS)), frng)] = pa.array(
+            np.array(reg.muni_names, dtype=object)[reg.muni[school]]
+        )
+    cols[_vary(str(frng.choice(["Код участника", "ID участника"])), frng)] = pa.array(
+        rows["participant"][idx].tolist()
+    )
+    cols[_vary("Класс", frng)] = pa.array(rows["class_label"][idx].tolist())
+    cols[_vary("Предмет", frng)] = pa.array(subj)
+    cols[_vary("Первичный балл", frng)] = pa.array(rows["primary"][idx])
+    test = rows["test"][idx]
+    if (test >= 0).any():
+        cols[_vary("Балл", frng)] = pa.array(test, mask=test < 0)
+    mark = rows["mark"][idx]
+    if (mark >= 0).any():
+        cols[_vary("Оценка", frng)] = pa.array(mark, mask=mark < 0)
+    if frng.random() < 0.5:
+        cols[_vary("Этап", frng)] = pa.array(np.full(len(idx), "репетиционный", dtype=object))
+    cols[_vary("Дата экзамена", frng)] = _date_column(rows["date"][idx], fmt)
+    table = pa.table(cols)
+    if fmt.kind != "xlsx":
+        _write_csv(path, table, fmt)
+        return path
+    if fmt.sheets_by_subject:
+        sheets = []
+        grades = rows["grade"][idx]
+        for grade, subject in dict.fromkeys(zip(grades.tolist(), subj.tolist(), strict=True)):
+            sel = np.flatnonzero((grades == grade) & (subj == subject))
+            sheet = f"{grade} кл, {subject}"[:31]
+            heads = [f"{titles[0]}, {subject}", titles[1]][: fmt.title_lines]
+            sheets.append((sheet, heads, table.take(pa.array(sel))))
+    else:
+        sheets = [("Результаты", titles[: fmt.title_lines], table)]
+    _write_xlsx(path, sheets, year)
+    return path
+
+
+def _date_column(dates: np.ndarray, fmt: _Format) -> pa.Array:
+    """Exam dates: `dd.mm.yyyy` text in Windows-1251 CSV, dates otherwise."""
+    if fmt.kind == "csv_1251":
+        day = pd.DatetimeIndex(dates).strftime("%d.%m.%Y")
+        return pa.array(np.asarray(day, dtype=object))
+    return pa.array(dates.astype("datetime64[D]"))
 
 
 def _write_context(frng, rng, reg: _Region, folder: Path, year: int, yi: int) -> Path:
@@ -1222,7 +1439,9 @@ def _write_xlsx(path: Path, sheets: list[tuple[str, list[str], pa.Table]], year:
 # --------------------------------------------------------------------------------------------
 
 
-def _truth_frame(reg: _Region, years: Sequence[int], assessed: np.ndarray) -> pd.DataFrame:
+def _truth_frame(
+    reg: _Region, years: Sequence[int], assessed: np.ndarray, mock_counts: np.ndarray
+) -> pd.DataFrame:
     """One row per school x year with the planted truth."""
     n = reg.n
     shnsu = np.zeros(n, dtype=bool)
@@ -1261,6 +1480,8 @@ def _truth_frame(reg: _Region, years: Sequence[int], assessed: np.ndarray) -> pd
                     & ~reg.inflated[yi],
                     "is_inflated_vpr": reg.inflated[yi],
                     "assessed_participant_count": assessed[yi].astype(np.int64),
+                    "has_mock": mock_counts[yi] > 0,
+                    "mock_participant_count": mock_counts[yi].astype(np.int64),
                 }
             )
         )

@@ -57,6 +57,10 @@ EGE_MIN = {
     "Литература": 32,
     "География": 37,
 }
+MOCK_SUBJECTS = {
+    9: {"Русский язык", "Математика"},
+    11: {"Русский язык", "Математика (профильная)", "Математика (базовая)"},
+}
 
 
 def _canonical(header: object) -> str:
@@ -161,6 +165,31 @@ def _first_attempts(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop_duplicates(["participant", "предмет"])
 
 
+def _fails(frame: pd.DataFrame) -> pd.Series:
+    """Failed results: mark 2 where a mark is given, else a ЕГЭ score below the minimum."""
+    nothing = pd.Series(np.nan, index=frame.index)
+    mark = _num(frame["оценка"]) if "оценка" in frame else nothing
+    score = _num(frame["балл"]) if "балл" in frame else nothing
+    below = score < frame["предмет"].map(EGE_MIN)
+    return pd.Series(np.where(mark.notna(), mark == 2, below), index=frame.index)
+
+
+def _mock_and_main(data_dir: Path, years) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mock rows and the main exams' first main-period attempts in the mock subjects."""
+    raw = data_dir / "raw"
+    mocks, mains = [], []
+    for year in years:
+        mock = _load(raw / "mock" / str(year)).assign(exam_year=year)
+        mock["grade"] = mock["класс"].str.extract(r"^(\d+)")[0].astype(int)
+        mocks.append(mock.assign(fail=_fails(mock)))
+        for kind, grade in (("oge", 9), ("ege", 11)):
+            first = _first_attempts(_load(raw / kind / str(year)))
+            first = first[(first["этап"] != "дополнительный")]
+            first = first[first["предмет"].isin(MOCK_SUBJECTS[grade])]
+            mains.append(first.assign(exam_year=year, grade=grade, fail=_fails(first)))
+    return pd.concat(mocks, ignore_index=True), pd.concat(mains, ignore_index=True)
+
+
 # --- files and layouts ----------------------------------------------------------------------
 
 
@@ -170,7 +199,8 @@ def test_writes_contract_folders_and_reports_every_file(region):
     assert sorted(region.files) == on_disk
     assert region.years == YEARS and region.school_count == SCHOOLS
     folders = {p.parent.relative_to(raw).as_posix() for p in on_disk}
-    expected = {"schools"} | {f"{k}/{y}" for k in ("context", "vpr", "oge", "ege") for y in YEARS}
+    kinds = ("context", "vpr", "oge", "ege", "mock")
+    expected = {"schools"} | {f"{k}/{y}" for k in kinds for y in YEARS}
     assert folders == expected
     assert {p.suffix for p in on_disk} == {".csv", ".xlsx"}
     assert region.truth_path == region.data_dir / "demo_truth.parquet"
@@ -217,6 +247,11 @@ def test_csv_files_come_in_both_contract_encodings(region):
             {"muni"} | _names("Код МСУ"),
         ),
         ("context", {"code"}, CONTEXT_SHARES | _names("Тип поселения", "Численность обучающихся")),
+        (
+            "mock",
+            {"code", "participant"} | _names("Класс", "Предмет", "Первичный балл", "Дата экзамена"),
+            {"muni"} | _names("Код МСУ", "Балл", "Оценка", "Этап"),
+        ),
     ],
 )
 def test_headers_are_the_contracts(region, kind, required, optional):
@@ -232,8 +267,10 @@ def test_headers_are_the_contracts(region, kind, required, optional):
                 extra = {k for k in extra if not k.isdigit()}
             assert not extra, f"{where}: {extra}"
             assert required <= set(keys), f"{where}: missing {required - set(keys)}"
-            if kind in ("oge", "ege"):
+            if kind in ("oge", "ege", "mock"):
                 assert {"muni", _norm("Код МСУ")} & set(keys), where
+            if kind == "mock":
+                assert _names("Балл", "Оценка") & set(keys), where
 
 
 def test_participant_row_count_matches_the_files(region, tables):
@@ -272,12 +309,14 @@ def test_truth_grain_and_columns(truth):
         "is_true_resilient",
         "is_inflated_vpr",
         "assessed_participant_count",
+        "has_mock",
+        "mock_participant_count",
     ]
     assert not truth.duplicated(["school_id", "exam_year"]).any()
     assert len(truth) == SCHOOLS * len(YEARS)
     assert set(truth["settlement_type"]) == {"urban", "rural"}
     assert set(truth["school_level"]) <= {"primary", "basic", "secondary"}
-    flags = [c for c in truth.columns if c.startswith("is_")]
+    flags = [c for c in truth.columns if c.startswith(("is_", "has_"))]
     assert all(truth[c].dtype == bool for c in flags)
 
 
@@ -504,6 +543,106 @@ def test_context_shares_and_a_missing_column(tables, truth):
         c = truth.groupby("school_id")["social_disadvantage"].first().reindex(context["code"])
         assert np.corrcoef(values.fillna(values.mean()), c)[0, 1] < -0.3
     assert min(seen) == 9 and max(seen) == 10
+
+
+# --- mock exams («репетиционные экзамены») ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mock_tables(region) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The small region's mock rows and main-exam first attempts in the mock subjects."""
+    return _mock_and_main(region.data_dir, YEARS)
+
+
+def test_mock_rows_are_counted_apart_and_match_the_truth(region, truth, mock_tables):
+    mock = mock_tables[0]
+    assert region.mock_row_count == len(mock) > 0
+    counts = mock.groupby(["code", "exam_year"]).size()
+    keyed = truth.set_index(["school_id", "exam_year"])
+    expected = keyed["mock_participant_count"]
+    assert (counts.reindex(expected.index, fill_value=0) == expected).all()
+    assert keyed["has_mock"].equals(expected > 0)
+    assert mock_tables[1].groupby(["code", "exam_year"]).size().index.isin(keyed.index).all()
+
+
+def test_mock_grades_subjects_marks_and_spring_dates(region, tables, mock_tables):
+    mock = mock_tables[0]
+    assert mock["класс"].str.fullmatch(r"(9|11)[А-Я]?").all()
+    assert set(mock["grade"]) == {9, 11}
+    for grade, subjects in MOCK_SUBJECTS.items():
+        assert set(mock.loc[mock["grade"] == grade, "предмет"]) == subjects
+    nine = mock[mock["grade"] == 9]
+    marked = pd.concat([nine, mock[mock["предмет"] == "Математика (базовая)"]])
+    assert _num(marked["оценка"]).between(2, 5).all()
+    scored = mock[(mock["grade"] == 11) & (mock["предмет"] != "Математика (базовая)")]
+    assert _num(scored["балл"]).between(0, 100).all() and _num(scored["оценка"]).isna().all()
+    for subject, rows in nine.groupby("предмет"):
+        scale = OGE_SCALES[subject]
+        score = _num(rows["первичный балл"])
+        expected = 2 + (score >= scale.b3) + (score >= scale.b4) + (score >= scale.b5)
+        assert (_num(rows["оценка"]) == expected).all(), subject
+    dates = _dates(mock)
+    assert (dates.dt.year == mock["exam_year"]).all()
+    assert dates.dt.month.isin([3, 4]).all() and (dates.dt.day_of_week < 5).all()
+    if "этап" in mock:
+        assert set(mock["этап"].dropna()) <= {"репетиционный", ""}
+    # The same (pseudonymised) students sit the main exam of their grade in that year.
+    for year in YEARS:
+        for kind, grade in (("oge", 9), ("ege", 11)):
+            main = tables[(kind, year)]
+            rows = mock[(mock["exam_year"] == year) & (mock["grade"] == grade)]
+            assert set(zip(rows["participant"], rows["предмет"], strict=True)) <= set(
+                zip(main["participant"], main["предмет"], strict=True)
+            )
+    assert len(mock.groupby(["participant", "предмет", "exam_year"])) == len(mock)
+
+
+def test_some_schools_run_no_mocks(truth, mock_tables):
+    main = mock_tables[1]
+    with_exams = main.groupby(["code", "exam_year"]).size().index
+    keyed = truth.set_index(["school_id", "exam_year"])
+    has_mock = keyed.loc[with_exams, "has_mock"]
+    assert (~has_mock).sum() >= 2
+    assert 0.6 < has_mock.mean() < 0.95
+    assert not keyed.loc[~keyed.index.isin(with_exams), "has_mock"].any()
+
+
+@pytest.fixture(scope="module")
+def mock_region(tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mock rows and main first attempts of a 200-school, one-year region."""
+    summary = generate_demo_region(
+        tmp_path_factory.mktemp("demo_mock"), seed=11, school_count=200, year_count=1
+    )
+    return _mock_and_main(summary.data_dir, summary.years)
+
+
+def test_mocks_fail_more_often_than_the_main_exam(mock_region):
+    mock, main = mock_region
+    ratio = mock["fail"].mean() / main["fail"].mean()
+    assert 1.3 < ratio < 2.5, ratio
+    for (grade, subject), rows in mock.groupby(["grade", "предмет"]):
+        same = main[(main["grade"] == grade) & (main["предмет"] == subject)]
+        assert rows["fail"].mean() > same["fail"].mean(), (grade, subject)
+
+
+def test_mocks_predict_the_main_exam_honestly_but_imperfectly(mock_region):
+    mock, main = mock_region
+    # Student level: the same students' primary scores, correlated but far from equal.
+    keys = ["participant", "grade", "предмет", "exam_year"]
+    pairs = mock.merge(main, on=keys, suffixes=("_mock", "_main"))
+    assert len(pairs) == len(mock)
+    for (grade, subject), rows in pairs.groupby(["grade", "предмет"]):
+        r = np.corrcoef(_num(rows["первичный балл_mock"]), _num(rows["первичный балл_main"]))
+        assert 0.5 < r[0, 1] < 0.8, (grade, subject, r[0, 1])
+    # School level: a school's mock fail share goes with its main-exam fail share.
+    by_school = ["code", "exam_year"]
+    mock_share = mock.groupby(by_school)["fail"].agg(["mean", "size"]).add_suffix("_mock")
+    main_share = main.groupby(by_school)["fail"].agg(["mean", "size"]).add_suffix("_main")
+    shares = mock_share.join(main_share)
+    shares = shares[(shares["size_mock"] >= 10) & (shares["size_main"] >= 10)]
+    assert len(shares) >= 80
+    r = np.corrcoef(shares["mean_mock"], shares["mean_main"])[0, 1]
+    assert 0.3 < r < 0.95, r
 
 
 # --- behaviour ----------------------------------------------------------------------------
