@@ -71,9 +71,11 @@ def early_warning(mock: pd.DataFrame, results: pd.DataFrame, preset: Preset) -> 
         history = m[(m["exam_year"] < year) & (m["main_participant_count"] > 0)]
         predicted, calibrated = _predicted_fail_share(current, history)
         predictions.append(current.assign(predicted_fail_share=predicted, is_calibrated=calibrated))
-    if not predictions:
-        return m.assign(predicted_fail_share=np.nan, is_calibrated=False, is_early_warning=False)
-    out = pd.concat(predictions, ignore_index=True)
+    out = (
+        pd.concat(predictions, ignore_index=True)
+        if predictions
+        else m.assign(predicted_fail_share=np.nan, is_calibrated=False)
+    )
     eligible = out["predicted_fail_share"].where(
         out["participant_count"] >= preset["small_samples.small_sample_size"]
     )

@@ -9,11 +9,13 @@ SELECT
     grade,
     participant_id,
     any_value(class_label) AS class_label,
-    count(*) AS subject_count,
-    count(*) FILTER (WHERE mark = 2) AS failed_subject_count,
-    count(*) FILTER (WHERE mark = 2 AND journal_mark <= $prevention_journal_mark_at_most)
-        AS failed_with_low_journal_count,
-    count(*) FILTER (WHERE mark = 2) >= $prevention_min_failed_subjects
+    -- subjects, not rows: a repeated row of one subject is still one subject
+    count(DISTINCT subject) AS subject_count,
+    count(DISTINCT subject) FILTER (WHERE mark = 2) AS failed_subject_count,
+    count(DISTINCT subject) FILTER (
+        WHERE mark = 2 AND journal_mark <= $prevention_journal_mark_at_most
+    ) AS failed_with_low_journal_count,
+    count(DISTINCT subject) FILTER (WHERE mark = 2) >= $prevention_min_failed_subjects
         OR count(*) FILTER (WHERE mark = 2 AND journal_mark <= $prevention_journal_mark_at_most) > 0
         AS is_at_risk
 FROM staging.stg_vpr__participants

@@ -1,11 +1,15 @@
 -- Mock exams («репетиционные экзамены», raw/mock/) per school and subject, for early warning
--- only (never for ШНОР). Grade from the class (9 or 11), else 11 when a test score is given.
+-- only (never for ШНОР). Grade from the class (9 or 11), else 11 when a test score is given or
+-- the subject is ЕГЭ base maths.
 -- Fail as in the real exam: mark «2» (grade 9, ЕГЭ base maths), else the ЕГЭ minimum.
 -- Grain: school_id × exam_year × grade × subject.
 WITH mocks AS (
     SELECT
         m.*,
-        coalesce(m.class_grade, CASE WHEN m.test_score IS NOT NULL THEN 11 ELSE 9 END) AS grade,
+        coalesce(
+            m.class_grade,
+            CASE WHEN m.test_score IS NOT NULL OR m.subject = 'math_base' THEN 11 ELSE 9 END
+        ) AS grade,
         minimums.min_test_score
     FROM staging.stg_exam__participants AS m
     LEFT JOIN ref.ege_min_scores AS minimums

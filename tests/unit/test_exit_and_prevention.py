@@ -1,0 +1,654 @@
+"""ШНОР list membership and exit, the prevention group, contextual value added and the resilient
+rule (METHODOLOGY §4–§5), from hand-built school-grain frames: exact flags, reasons and Russian
+sentences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shnor.flags import FLAG_COLUMNS, school_flags
+from shnor.methods.contextual import CVA_COLUMNS, contextual_value_added
+from shnor.methods.ranking import percentile_rank
+from shnor.presets import load_preset
+from shnor.scoring import SCORE_COLUMNS
+
+REFERENCE = load_preset()
+SCHOOLS = [f"s{i:02d}" for i in range(20)]
+
+
+def write_preset(tmp_path: Path, body: str, name: str = "t") -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'[preset]\nname = "{name}"\nversion = "1"\n\n{body}', encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def two_year_window(tmp_path_factory):
+    """The reference preset with the recurrent window shortened to two years (recurrent low is
+    then the same as stable low), to see the exit reasons alone."""
+    folder = tmp_path_factory.mktemp("presets")
+    return load_preset(write_preset(folder, "[flags]\nrecurrent_window_years = 2\n", "w2"))
+
+
+def make_scores(
+    composites: dict[int, dict[str, float]], not_rated: set[tuple[str, int]] = frozenset()
+) -> pd.DataFrame:
+    """Rows of scoring.SCORE_COLUMNS, percentiles within the year over rated schools."""
+    rows = []
+    for year, by_school in composites.items():
+        for school, composite in by_school.items():
+            rated = (school, year) not in not_rated
+            value = composite if rated else np.nan
+            rows.append(
+                {
+                    "school_id": school,
+                    "exam_year": year,
+                    "pool": "region",
+                    "counted_participant_count": 60 if rated else 8,
+                    "procedure_count": 3 if rated else 1,
+                    "is_rated": rated,
+                    "not_rated_reason": None
+                    if rated
+                    else "менее 10 учтённых результатов участников",
+                    "theta_mle": value,
+                    "theta_se": 0.3 if rated else np.nan,
+                    "composite_score": value,
+                    "composite_sd": 0.2 if rated else np.nan,
+                    "composite_lower": value - 0.4,
+                    "composite_upper": value + 0.4,
+                    "composite_percentile": np.nan,
+                    "low_probability": 0.05 if rated else np.nan,
+                    "prior_mean": 0.0,
+                    "prior_sd": 1.0,
+                }
+            )
+    scores = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
+    scores["composite_percentile"] = scores.groupby(["exam_year", "pool"])[
+        "composite_score"
+    ].transform(percentile_rank)
+    return scores
+
+
+def ordered(years, order=SCHOOLS) -> dict[int, dict[str, float]]:
+    """Composites 0 (best) … 19 (worst) in the given school order, the same every year."""
+    return {year: {school: float(i) for i, school in enumerate(order)} for year in years}
+
+
+def middle(school: str) -> list[str]:
+    """SCHOOLS with `school` moved to the middle (rank 10): s17 and s18 are then the worst."""
+    rest = [s for s in SCHOOLS if s != school]
+    return [*rest[:10], school, *rest[10:]]
+
+
+def result(school, year, n=20, fails=2, exam="vpr", grade=5, subject="math") -> dict:
+    return {
+        "school_id": school,
+        "exam_year": year,
+        "exam": exam,
+        "grade": grade,
+        "subject": subject,
+        "participant_count": n,
+        "fail_count": fails,
+    }
+
+
+def plain_results(scores: pd.DataFrame, special: list[dict] = ()) -> pd.DataFrame:
+    """ВПР maths 5, 2 of 20 failing, per school-year, unless `special` gives it its own rows."""
+    own = {(r["school_id"], r["exam_year"]) for r in special}
+    rows = [
+        result(s, y)
+        for s, y in zip(scores["school_id"], scores["exam_year"], strict=True)
+        if (s, y) not in own
+    ]
+    return pd.DataFrame([*rows, *special])
+
+
+def make_context(scores: pd.DataFrame, shnsu: set[str] = frozenset()) -> pd.DataFrame:
+    context = scores[["school_id", "exam_year"]].copy()
+    context["is_shnsu"] = context["school_id"].isin(shnsu)
+    context["context_index"] = np.where(context["is_shnsu"], 1.5, -0.2)
+    return context
+
+
+def make_objectivity(concerns: set[tuple[str, int]] = frozenset()) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"school_id": s, "exam_year": y, "has_objectivity_concern": True} for s, y in concerns],
+        columns=["school_id", "exam_year", "has_objectivity_concern"],
+    )
+
+
+def run(
+    scores,
+    results=None,
+    shnsu=frozenset(),
+    concerns=frozenset(),
+    preset=REFERENCE,
+    value_added=None,
+    students=None,
+) -> pd.DataFrame:
+    results = plain_results(scores) if results is None else results
+    flags = school_flags(
+        scores,
+        results,
+        make_context(scores, shnsu),
+        make_objectivity(concerns),
+        preset,
+        value_added=value_added,
+        students=students,
+    )
+    assert list(flags.columns) == list(FLAG_COLUMNS)
+    return flags.set_index(["school_id", "exam_year"])
+
+
+def where(flags: pd.DataFrame, column: str, year: int) -> list[str]:
+    in_year = flags.xs(year, level="exam_year")
+    return sorted(in_year.index[in_year[column].astype(bool)])
+
+
+def reasons(flags: pd.DataFrame, school: str, year: int) -> list[dict]:
+    return json.loads(flags.loc[(school, year), "reasons"])
+
+
+def rules(flags: pd.DataFrame, school: str, year: int) -> list[str]:
+    return [r["rule"] for r in reasons(flags, school, year)]
+
+
+def reason(flags: pd.DataFrame, school: str, year: int, rule: str) -> dict:
+    found = [r for r in reasons(flags, school, year) if r["rule"] == rule]
+    assert len(found) == 1, (school, year, rule, found)
+    return found[0]
+
+
+def status(flags: pd.DataFrame, school: str, years) -> list[tuple]:
+    """(on the list, exit, exit pending) per year."""
+    return [
+        tuple(
+            bool(flags.loc[(school, y), c])
+            for c in ("is_on_shnor_list", "is_shnor_exit", "is_shnor_exit_pending")
+        )
+        for y in years
+    ]
+
+
+ON, EXIT, PENDING, OFF = (True, False, False), (False, True, False), (True, False, True), (
+    False, False, False
+)  # fmt: skip
+
+
+# --- ШНОР list and exit --------------------------------------------------------------------------
+
+
+def test_exit_after_two_years_not_low(two_year_window):
+    composites = ordered([2024, 2025]) | ordered([2026, 2027], middle("s19"))
+    flags = run(make_scores(composites))
+    assert where(flags, "is_stable_low", 2025) == ["s18", "s19"]
+    assert where(flags, "is_low_result", 2026) == ["s17", "s18"]
+    assert status(flags, "s19", [2024, 2025, 2026, 2027]) == [OFF, ON, PENDING, EXIT]
+
+    # 2026: not low, no significant improvement → still on the list, exit pending
+    assert where(flags, "is_on_shnor_list", 2026) == ["s18", "s19"]
+    assert where(flags, "is_shnor_exit_pending", 2026) == ["s19"]
+    # low in 2024 and 2025 of the last three years: also recurrent
+    assert rules(flags, "s19", 2026) == ["recurrent_low", "shnor_exit_pending"]
+    assert reason(flags, "s19", 2026, "shnor_exit_pending") == {
+        "rule": "shnor_exit_pending",
+        "year": 2026,
+    }
+    assert "списке ШНОР до выполнения условий выхода" in flags.loc[("s19", 2026), "reason_text"]
+    # still ШНОР, so not in the risk group («группа риска» is not ШНОР, METHODOLOGY §4)
+    assert not flags.loc[("s19", 2026), "is_risk_group"]
+    # with a two-year window (no recurrent low) the pending reason stands alone
+    flags_two = run(make_scores(composites), preset=two_year_window)
+    assert rules(flags_two, "s19", 2026) == ["shnor_exit_pending"]
+
+    # 2027: the second year not low → exit, off the list
+    assert rules(flags, "s19", 2027) == ["shnor_exit"]
+    exit_reason = reason(flags, "s19", 2027, "shnor_exit")
+    assert (exit_reason["year"], exit_reason["by_improvement"]) == (2027, False)
+    text = flags.loc[("s19", 2027), "reason_text"]
+    assert text.startswith("Выход из ШНОР (")
+    assert "значимое улучшение" not in text
+    assert not flags.loc[("s19", 2027), "is_risk_group"]
+    assert where(flags, "is_shnor_exit", 2027) == ["s19"]
+    # s18 stays ШНОР every year; s17 is low for the first time in 2026 and ШНОР in 2027
+    assert status(flags, "s18", [2025, 2026, 2027]) == [ON, ON, ON]
+    assert status(flags, "s17", [2026, 2027]) == [OFF, ON]
+    assert flags.loc[("s17", 2026), "is_risk_group"]  # first-time low
+
+
+def test_a_school_low_in_one_year_only_is_never_on_the_list():
+    composites = ordered([2024]) | ordered([2025, 2026], middle("s19"))
+    flags = run(make_scores(composites))
+    assert status(flags, "s19", [2024, 2025, 2026]) == [OFF, OFF, OFF]
+    assert "shnor_exit" not in rules(flags, "s19", 2026)
+
+
+def _improving_scores(low_2026: bool = False) -> pd.DataFrame:
+    later = SCHOOLS if low_2026 else middle("s19")
+    return make_scores(ordered([2024, 2025]) | ordered([2026, 2027], later))
+
+
+def _improving_results(low_2026: bool = False) -> pd.DataFrame:
+    return plain_results(
+        _improving_scores(low_2026),
+        [
+            result("s19", 2024, 100, 40),
+            result("s19", 2025, 100, 40),
+            result("s19", 2026, 100, 20),  # 40% → 20%, p ≈ 0.002
+            result("s19", 2027, 100, 20),
+        ],
+    )
+
+
+def _improving(concern_2026: bool = False, low_2026: bool = False) -> pd.DataFrame:
+    concerns = {("s19", 2026)} if concern_2026 else set()
+    return run(_improving_scores(low_2026), _improving_results(low_2026), concerns=concerns)
+
+
+def test_exit_after_one_year_of_significant_improvement_without_a_concern(two_year_window):
+    flags = _improving()
+    assert status(flags, "s19", [2025, 2026, 2027]) == [ON, EXIT, OFF]
+    assert reason(flags, "s19", 2026, "shnor_exit")["by_improvement"] is True
+    assert "Выход из ШНОР (значимое улучшение)." in flags.loc[("s19", 2026), "reason_text"]
+    assert "shnor_exit_pending" not in rules(flags, "s19", 2026)
+    flags_two = run(_improving_scores(), _improving_results(), preset=two_year_window)
+    assert rules(flags_two, "s19", 2026) == ["shnor_exit"]
+    assert flags_two.loc[("s19", 2026), "reason_text"] == "Выход из ШНОР (значимое улучшение)."
+    assert not flags_two.loc[("s19", 2026), "is_risk_group"]
+
+
+def test_the_exit_sentence_does_not_also_say_not_yet_exited():
+    # the year of exit by improvement is still recurrent low (2024, 2025): no contradiction
+    flags = _improving()
+    assert flags.loc[("s19", 2026), "is_shnor_exit"]
+    assert "ещё не выход" not in flags.loc[("s19", 2026), "reason_text"]
+
+
+def test_an_objectivity_concern_blocks_the_exit_by_improvement():
+    flags = _improving(concern_2026=True)
+    assert status(flags, "s19", [2025, 2026, 2027]) == [ON, PENDING, EXIT]
+    assert rules(flags, "s19", 2026) == [
+        "recurrent_low", "shnor_exit_pending", "objectivity_concern"
+    ]  # fmt: skip
+    # the exit a year later comes from the two years not low (no improvement 2026 → 2027)
+    assert reason(flags, "s19", 2027, "shnor_exit")["by_improvement"] is False
+
+
+def test_an_objectivity_concern_blocks_the_exit_after_two_years_not_low():
+    composites = ordered([2024, 2025]) | ordered([2026, 2027, 2028], middle("s19"))
+    flags = run(make_scores(composites), concerns={("s19", 2027)})
+    assert status(flags, "s19", [2026, 2027, 2028]) == [PENDING, PENDING, EXIT]
+
+
+def test_significant_improvement_while_still_low_is_no_exit():
+    flags = _improving(low_2026=True)
+    assert status(flags, "s19", [2025, 2026, 2027]) == [ON, ON, ON]
+    assert flags.loc[("s19", 2026), "is_stable_low"]
+
+
+def test_improvement_of_less_than_ten_points_is_no_exit():
+    composites = ordered([2024, 2025]) | ordered([2026], middle("s19"))
+    scores = make_scores(composites)
+    results = plain_results(
+        scores,
+        [result("s19", y, 1000, k) for y, k in [(2024, 400), (2025, 400), (2026, 310)]],
+    )  # 9 points, p ≪ 0.05
+    flags = run(scores, results)
+    assert status(flags, "s19", [2026]) == [PENDING]
+
+
+def test_significant_improvement_is_judged_on_the_pooled_fail_share():
+    # one procedure improves by 20 points, another worsens by 20: the school as a whole does not
+    composites = ordered([2024, 2025]) | ordered([2026], middle("s19"))
+    scores = make_scores(composites)
+    results = plain_results(
+        scores,
+        [
+            result("s19", 2024, 100, 40),
+            result("s19", 2025, 100, 40),
+            result("s19", 2025, 100, 20, grade=6),
+            result("s19", 2026, 100, 20),
+            result("s19", 2026, 100, 40, grade=6),
+        ],
+    )
+    flags = run(scores, results)
+    assert status(flags, "s19", [2026]) == [PENDING]
+
+
+def test_an_unrated_year_never_exits_and_breaks_the_run():
+    composites = ordered([2024, 2025]) | ordered([2026, 2027, 2028], middle("s19"))
+    scores = make_scores(composites, not_rated={("s19", 2026)})
+    results = plain_results(
+        scores,
+        [
+            result("s19", 2024, 100, 40),
+            result("s19", 2025, 100, 40),
+            result("s19", 2026, 8, 0),  # a big «improvement», but not rated
+            result("s19", 2027, 100, 40),
+            result("s19", 2028, 100, 40),
+        ],
+    )
+    flags = run(scores, results)
+    assert status(flags, "s19", [2025, 2026, 2027, 2028]) == [ON, PENDING, PENDING, EXIT]
+    assert rules(flags, "s19", 2026) == ["not_rated"]
+    assert "shnor_exit_pending" in rules(flags, "s19", 2027)
+
+
+def test_exit_years_come_from_the_preset(tmp_path):
+    preset = load_preset(write_preset(tmp_path, "[exit]\nnot_low_years = 3\n"))
+    composites = ordered([2024, 2025]) | ordered([2026, 2027, 2028], middle("s19"))
+    flags = run(make_scores(composites), preset=preset)
+    assert status(flags, "s19", [2026, 2027, 2028]) == [PENDING, PENDING, EXIT]
+
+
+def test_a_school_back_to_low_after_its_exit_starts_again():
+    composites = (
+        ordered([2024, 2025]) | ordered([2026, 2027], middle("s19")) | ordered([2028, 2029])
+    )
+    flags = run(make_scores(composites))
+    assert status(flags, "s19", [2027, 2028, 2029]) == [EXIT, OFF, ON]
+
+
+def test_a_missing_year_does_not_make_two_not_low_years_consecutive():
+    composites = ordered([2024, 2025]) | ordered([2026, 2027, 2028, 2029], middle("s19"))
+    scores = make_scores(composites)
+    scores = scores[~((scores["school_id"] == "s19") & (scores["exam_year"] == 2027))]
+    flags = run(scores.reset_index(drop=True))
+    assert ("s19", 2027) not in flags.index
+    assert status(flags, "s19", [2026, 2028]) == [PENDING, PENDING]
+    assert status(flags, "s19", [2029]) == [EXIT]
+
+
+# --- prevention group ------------------------------------------------------------------------
+
+
+def _students(shares: dict[str, int], year: int = 2026, count: int = 100) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"school_id": s, "exam_year": year, "student_count": count,
+             "at_risk_student_count": k}
+            for s, k in shares.items()
+        ]
+    )  # fmt: skip
+
+
+def test_prevention_group_is_the_worst_tenth_of_rated_schools_by_at_risk_share():
+    composites = ordered([2026]) | {2026: {**ordered([2026])[2026], "tiny": 5.5}}
+    scores = make_scores(composites, not_rated={("tiny", 2026)})
+    # at-risk shares 0%…19% by school; the unrated school has the highest (90%)
+    students = _students({s: i for i, s in enumerate(SCHOOLS)} | {"tiny": 90})
+    flags = run(scores, students=students)
+    assert where(flags, "is_prevention_group", 2026) == ["s18", "s19"]
+    assert flags.loc[("s18", 2026), "at_risk_student_share"] == pytest.approx(0.18)
+    assert flags.loc[("tiny", 2026), "at_risk_student_share"] == pytest.approx(0.9)
+    assert reason(flags, "s18", 2026, "prevention_group") == {
+        "rule": "prevention_group",
+        "at_risk_student_share": 0.18,
+        "at_risk_student_count": 18,
+    }
+    assert (
+        "Группа профилактики: 18 обучающихся (18.0%) с риском учебной неуспешности"
+        in (flags.loc[("s18", 2026), "reason_text"])
+    )
+    assert "prevention_group" not in rules(flags, "s17", 2026)
+    assert rules(flags, "tiny", 2026) == ["not_rated"]
+
+
+def test_prevention_group_alone_is_not_the_risk_group():
+    scores = make_scores({2026: {s: float(i) for i, s in enumerate(reversed(SCHOOLS))}})
+    students = _students({s: i for i, s in enumerate(SCHOOLS)})
+    flags = run(scores, students=students)
+    # s18, s19 are the best schools by composite and the worst by students at risk
+    assert where(flags, "is_prevention_group", 2026) == ["s18", "s19"]
+    assert rules(flags, "s19", 2026) == ["prevention_group"]
+    assert not flags.loc[("s19", 2026), "is_risk_group"]
+
+
+def test_schools_without_student_data_are_never_in_the_prevention_group():
+    scores = make_scores(ordered([2026]))
+    students = _students({s: i for i, s in enumerate(SCHOOLS) if s != "s19"})
+    students.loc[students["school_id"] == "s18", "student_count"] = 0
+    flags = run(scores, students=students)
+    assert np.isnan(flags.loc[("s19", 2026), "at_risk_student_share"])
+    assert np.isnan(flags.loc[("s18", 2026), "at_risk_student_share"])
+    # 18 schools with a share: the worst tenth is one school
+    assert where(flags, "is_prevention_group", 2026) == ["s17"]
+    assert not run(scores)["is_prevention_group"].any()
+
+
+def test_prevention_share_comes_from_the_preset(tmp_path):
+    preset = load_preset(write_preset(tmp_path, "[flags.prevention_group]\nworst_share = 0.25\n"))
+    flags = run(
+        make_scores(ordered([2026])),
+        students=_students({s: i for i, s in enumerate(SCHOOLS)}),
+        preset=preset,
+    )
+    assert where(flags, "is_prevention_group", 2026) == ["s15", "s16", "s17", "s18", "s19"]
+
+
+# --- resilient by median / value added / either -------------------------------------------------
+
+
+def _value_added() -> pd.DataFrame:
+    """Value added −0.01·i by school, except s15 (2.0 both years), s03 (1.5 both years) and s16
+    (1.9 in 2025 only). Best quarter: 2025 s15 s16 s03 s00 s01; 2026 s15 s03 s00 s01 s02."""
+    rows = []
+    for year in (2025, 2026):
+        for i, school in enumerate(SCHOOLS):
+            value = -0.01 * i
+            value = {"s15": 2.0, "s03": 1.5}.get(school, value)
+            if school == "s16" and year == 2025:
+                value = 1.9
+            rows.append(
+                {"school_id": school, "exam_year": year, "expected_composite": float(i) + value,
+                 "contextual_value_added": value}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+SHNSU = {"s02", "s03", "s15", "s16", "s17"}
+
+
+def _resilient(tmp_path, resilient_by: str, concerns=frozenset()) -> pd.DataFrame:
+    preset = load_preset(
+        write_preset(tmp_path, f'[context]\nresilient_by = "{resilient_by}"\n', resilient_by)
+    )
+    return run(
+        make_scores(ordered([2025, 2026])),
+        shnsu=SHNSU,
+        concerns=concerns,
+        preset=preset,
+        value_added=_value_added(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("resilient_by", "expected"),
+    [
+        ("median", ["s02", "s03"]),
+        ("value_added", ["s03", "s15"]),
+        ("either", ["s02", "s03", "s15"]),
+    ],
+)
+def test_resilient_by_median_value_added_or_either(tmp_path, resilient_by, expected):
+    flags = _resilient(tmp_path, resilient_by)
+    assert where(flags, "is_resilient", 2026) == expected
+    assert where(flags, "is_resilient", 2025) == []  # no 2024
+    for school in expected:
+        assert "resilient" in rules(flags, school, 2026)
+
+
+def test_the_reference_preset_is_resilient_by_median():
+    flags = run(make_scores(ordered([2025, 2026])), shnsu=SHNSU, value_added=_value_added())
+    assert where(flags, "is_resilient", 2026) == ["s02", "s03"]
+
+
+def test_value_added_columns_reach_the_flags():
+    flags = run(make_scores(ordered([2025, 2026])), value_added=_value_added())
+    assert flags.loc[("s15", 2026), "contextual_value_added"] == pytest.approx(2.0)
+    assert flags.loc[("s15", 2026), "expected_composite"] == pytest.approx(17.0)
+    without = run(make_scores(ordered([2026])))
+    assert without["contextual_value_added"].isna().all()
+    assert not without["is_resilient"].any()
+
+
+def test_a_concern_blocks_resilience_by_value_added(tmp_path):
+    flags = _resilient(tmp_path, "value_added", concerns={("s15", 2026)})
+    assert where(flags, "is_resilient", 2026) == ["s03"]
+
+
+def test_a_concern_in_the_previous_year_blocks_resilience_too(tmp_path):
+    flags = _resilient(tmp_path, "either", concerns={("s02", 2025)})
+    assert where(flags, "is_resilient", 2026) == ["s03", "s15"]
+
+
+def test_value_added_best_share_comes_from_the_preset(tmp_path):
+    preset = load_preset(
+        write_preset(
+            tmp_path,
+            '[context]\nresilient_by = "value_added"\nresilient_cva_best_share = 0.1\n',
+        )
+    )
+    flags = run(
+        make_scores(ordered([2025, 2026])),
+        shnsu=SHNSU,
+        preset=preset,
+        value_added=_value_added(),
+    )
+    # best tenth: 2025 s15 s16; 2026 s15 s03
+    assert where(flags, "is_resilient", 2026) == ["s15"]
+
+
+def test_the_resilient_sentence_of_a_school_resilient_by_value_added_does_not_claim_the_median(
+    tmp_path,
+):
+    flags = _resilient(tmp_path, "value_added")
+    assert flags.loc[("s15", 2026), "composite_percentile"] > 50  # worse than the median
+    assert reason(flags, "s15", 2026, "resilient")["by"] == "value_added"
+    assert "Резильентная школа" in flags.loc[("s15", 2026), "reason_text"]
+    assert "лучше медианы" not in flags.loc[("s15", 2026), "reason_text"]
+    median = _resilient(tmp_path, "median")
+    assert "лучше медианы" in median.loc[("s02", 2026), "reason_text"]
+
+
+# --- contextual value added -------------------------------------------------------------------
+
+
+def _pool(
+    count: int, pool: str = "region", year: int = 2026, prefix: str | None = None
+) -> tuple[pd.DataFrame, ...]:
+    """`count` rated schools whose composite is exactly linear in context index, rural and log
+    size; the three features are not collinear."""
+    rng = np.random.default_rng(5)
+    ids = [f"{prefix or pool}{i:02d}" for i in range(count)]
+    index = rng.normal(size=count)
+    rural = np.arange(count) % 3 == 0
+    size = rng.integers(50, 1500, size=count)
+    composite = 0.1 + 0.4 * index + 0.3 * rural - 0.25 * np.log(size)
+    scores = pd.DataFrame(
+        {
+            "school_id": ids,
+            "exam_year": year,
+            "pool": pool,
+            "is_rated": True,
+            "composite_score": composite,
+            "counted_participant_count": rng.integers(10, 200, size=count),
+        }
+    )
+    context = pd.DataFrame({"school_id": ids, "exam_year": year, "context_index": index})
+    schools = pd.DataFrame(
+        {
+            "school_id": ids,
+            "settlement_type": np.where(rural, "rural", "urban"),
+            "student_count": size,
+        }
+    )
+    return scores, context, schools
+
+
+def test_value_added_is_zero_when_results_are_linear_in_context():
+    scores, context, schools = _pool(12)
+    out = contextual_value_added(scores, context, schools)
+    assert list(out.columns) == CVA_COLUMNS
+    assert len(out) == 12
+    assert out["contextual_value_added"].abs().max() < 1e-9
+    merged = out.merge(scores, on=["school_id", "exam_year"])
+    np.testing.assert_allclose(merged["expected_composite"], merged["composite_score"])
+
+
+def test_a_school_better_than_its_prediction_has_positive_value_added():
+    scores, context, schools = _pool(12)
+    scores.loc[scores["school_id"] == "region04", "composite_score"] -= 1.0  # lower = better
+    scores.loc[scores["school_id"] == "region07", "composite_score"] += 1.0
+    out = contextual_value_added(scores, context, schools).set_index("school_id")
+    value = out["contextual_value_added"]
+    assert value["region04"] > 0.25
+    assert value["region07"] < -0.25
+    assert value.idxmax() == "region04"
+    assert value.idxmin() == "region07"
+    np.testing.assert_allclose(
+        out["contextual_value_added"],
+        out["expected_composite"] - scores.set_index("school_id").loc[out.index, "composite_score"],
+    )
+
+
+def test_unrated_schools_get_no_value_added_and_missing_context_is_the_mean():
+    scores, context, schools = _pool(12)
+    scores.loc[0, "is_rated"] = False
+    scores.loc[0, "composite_score"] = np.nan
+    # region01: no passport and no registry size; its composite is the line at index 0 and
+    # the log of its 60 counted participants
+    scores.loc[1, "composite_score"] = 0.1 + 0.3 * 0 - 0.25 * np.log(60)
+    scores.loc[1, "counted_participant_count"] = 60
+    context = context[context["school_id"] != "region01"]
+    schools.loc[1, ["student_count", "settlement_type"]] = [np.nan, "urban"]
+    out = contextual_value_added(scores, context, schools).set_index("school_id")
+    assert "region00" not in out.index
+    assert len(out) == 11
+    assert out["contextual_value_added"].abs().max() < 1e-9
+
+
+def test_each_pool_and_year_gets_its_own_fit():
+    a = _pool(8, "urban")
+    b = _pool(8, "rural", year=2025, prefix="old")
+    c = _pool(8, "rural")
+    c[0]["composite_score"] = 3 - 2 * c[1]["context_index"]  # another line in this pool
+    scores, context, schools = (
+        pd.concat(parts, ignore_index=True) for parts in zip(a, b, c, strict=True)
+    )
+    out = contextual_value_added(scores, context, schools)
+    assert len(out) == 24
+    assert out["contextual_value_added"].abs().max() < 1e-9
+
+
+def test_no_rated_school_gives_an_empty_frame():
+    scores, context, schools = _pool(6)
+    scores["is_rated"] = False
+    out = contextual_value_added(scores, context, schools)
+    assert out.empty
+    assert list(out.columns) == CVA_COLUMNS
+
+
+def _too_few() -> tuple[pd.DataFrame, ...]:
+    scores, context, schools = _pool(3)
+    scores["composite_score"] = [1.0, 2.0, 3.0]
+    scores["counted_participant_count"] = [10, 30, 60]
+    return scores, context, schools
+
+
+def test_with_too_few_schools_for_a_regression_every_school_gets_the_same_expectation():
+    out = contextual_value_added(*_too_few())
+    assert out["expected_composite"].nunique() == 1
+    np.testing.assert_allclose(
+        out["contextual_value_added"], out["expected_composite"] - [1.0, 2.0, 3.0]
+    )
+
+
+def test_with_too_few_schools_the_expectation_is_the_participant_weighted_mean():
+    out = contextual_value_added(*_too_few())
+    np.testing.assert_allclose(out["expected_composite"], 2.5)
