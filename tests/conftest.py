@@ -30,3 +30,15 @@ def demo_run(demo_region):
     from shnor.run import run_annual
 
     return run_annual(demo_region.data_dir, "reference")
+
+
+@pytest.fixture
+def con():
+    """An in-memory warehouse with macros, reference tables and raw.* ready."""
+    from shnor import pipeline, warehouse
+    from shnor.ingest.raw_load import ensure_raw_tables
+
+    with warehouse.connect(":memory:") as connection:
+        pipeline.prepare_connection(connection, None)
+        ensure_raw_tables(connection)
+        yield connection

@@ -8,55 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
 
-import duckdb
 import pytest
-
-from shnor import pipeline, warehouse
-from shnor.ingest.raw_load import ensure_raw_tables
-from shnor.presets import load_preset
-
-LOADED_AT = dt.datetime(2025, 9, 1, 12, 0)
-
-
-@pytest.fixture
-def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    with warehouse.connect(":memory:") as connection:
-        pipeline.prepare_connection(connection, None)
-        ensure_raw_tables(connection)
-        yield connection
-
-
-def insert(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    source_file: str,
-    rows: list[dict],
-    loaded_at: dt.datetime = LOADED_AT,
-) -> None:
-    """Rows of one file into raw.<table>, all text, with provenance (_row from 2)."""
-    for number, row in enumerate(rows, start=2):
-        values = {
-            **row,
-            "_source_file": source_file,
-            "_sheet": None,
-            "_row": number,
-            "_file_checksum": f"sha-{source_file}",
-            "_loaded_at": loaded_at,
-        }
-        columns = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
-        con.execute(f"INSERT INTO raw.{table} ({columns}) VALUES ({marks})", list(values.values()))
-
-
-def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    pipeline.map_subjects(con, None)
-    return pipeline.build(con, load_preset())
-
-
-def rows(con: duckdb.DuckDBPyConnection, sql: str, *parameters) -> list[tuple]:
-    return con.execute(sql, list(parameters)).fetchall()
+from builders import build_models as build
+from builders import fetch as rows
+from builders import insert_raw as insert
 
 
 def test_build_creates_every_model(con):

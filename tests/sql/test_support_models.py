@@ -4,50 +4,13 @@ fct_school_mock_results; and the whole `pipeline.flag` on a tiny warehouse."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
-
-import duckdb
 import pytest
+from builders import build_models as build
+from builders import fetch as rows
+from builders import insert_raw as insert
 
-from shnor import pipeline, warehouse
-from shnor.ingest.raw_load import ensure_raw_tables
+from shnor import pipeline
 from shnor.presets import load_preset
-
-LOADED_AT = dt.datetime(2025, 9, 1, 12, 0)
-
-
-@pytest.fixture
-def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    with warehouse.connect(":memory:") as connection:
-        pipeline.prepare_connection(connection, None)
-        ensure_raw_tables(connection)
-        yield connection
-
-
-def insert(con: duckdb.DuckDBPyConnection, table: str, source_file: str, rows: list[dict]) -> None:
-    """Rows of one file into raw.<table>, all text, with provenance (_row from 2)."""
-    if not rows:
-        return
-    columns = sorted({key for row in rows for key in row})
-    names = [*columns, "_source_file", "_sheet", "_row", "_file_checksum", "_loaded_at"]
-    values = [
-        [row.get(c) for c in columns] + [source_file, None, n, f"sha-{source_file}", LOADED_AT]
-        for n, row in enumerate(rows, start=2)
-    ]
-    con.executemany(
-        f"INSERT INTO raw.{table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-        values,
-    )
-
-
-def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    pipeline.map_subjects(con, None)
-    return pipeline.build(con, load_preset())
-
-
-def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
-    return con.execute(sql).fetchall()
 
 
 def vpr(code, score, mark, journal=None, class_label="4А", subject="Математика", **rest) -> dict:

@@ -4,21 +4,25 @@ sentences."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from builders import (
+    SCHOOLS,
+    make_scores,
+    ordered,
+    plain_results,
+    reason,
+    result,
+    rules,
+    run,
+    where,
+)
 
-from shnor.flags import FLAG_COLUMNS, school_flags
 from shnor.methods.contextual import CVA_COLUMNS, contextual_value_added
-from shnor.methods.ranking import percentile_rank
 from shnor.presets import load_preset
-from shnor.scoring import SCORE_COLUMNS
-
-REFERENCE = load_preset()
-SCHOOLS = [f"s{i:02d}" for i in range(20)]
 
 
 def write_preset(tmp_path: Path, body: str, name: str = "t") -> Path:
@@ -35,133 +39,10 @@ def two_year_window(tmp_path_factory):
     return load_preset(write_preset(folder, "[flags]\nrecurrent_window_years = 2\n", "w2"))
 
 
-def make_scores(
-    composites: dict[int, dict[str, float]], not_rated: set[tuple[str, int]] = frozenset()
-) -> pd.DataFrame:
-    """Rows of scoring.SCORE_COLUMNS, percentiles within the year over rated schools."""
-    rows = []
-    for year, by_school in composites.items():
-        for school, composite in by_school.items():
-            rated = (school, year) not in not_rated
-            value = composite if rated else np.nan
-            rows.append(
-                {
-                    "school_id": school,
-                    "exam_year": year,
-                    "pool": "region",
-                    "counted_participant_count": 60 if rated else 8,
-                    "procedure_count": 3 if rated else 1,
-                    "is_rated": rated,
-                    "not_rated_reason": None
-                    if rated
-                    else "менее 10 учтённых результатов участников",
-                    "theta_mle": value,
-                    "theta_se": 0.3 if rated else np.nan,
-                    "composite_score": value,
-                    "composite_sd": 0.2 if rated else np.nan,
-                    "composite_lower": value - 0.4,
-                    "composite_upper": value + 0.4,
-                    "composite_percentile": np.nan,
-                    "low_probability": 0.05 if rated else np.nan,
-                    "prior_mean": 0.0,
-                    "prior_sd": 1.0,
-                }
-            )
-    scores = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
-    scores["composite_percentile"] = scores.groupby(["exam_year", "pool"])[
-        "composite_score"
-    ].transform(percentile_rank)
-    return scores
-
-
-def ordered(years, order=SCHOOLS) -> dict[int, dict[str, float]]:
-    """Composites 0 (best) … 19 (worst) in the given school order, the same every year."""
-    return {year: {school: float(i) for i, school in enumerate(order)} for year in years}
-
-
 def middle(school: str) -> list[str]:
     """SCHOOLS with `school` moved to the middle (rank 10): s17 and s18 are then the worst."""
     rest = [s for s in SCHOOLS if s != school]
     return [*rest[:10], school, *rest[10:]]
-
-
-def result(school, year, n=20, fails=2, exam="vpr", grade=5, subject="math") -> dict:
-    return {
-        "school_id": school,
-        "exam_year": year,
-        "exam": exam,
-        "grade": grade,
-        "subject": subject,
-        "participant_count": n,
-        "fail_count": fails,
-    }
-
-
-def plain_results(scores: pd.DataFrame, special: list[dict] = ()) -> pd.DataFrame:
-    """ВПР maths 5, 2 of 20 failing, per school-year, unless `special` gives it its own rows."""
-    own = {(r["school_id"], r["exam_year"]) for r in special}
-    rows = [
-        result(s, y)
-        for s, y in zip(scores["school_id"], scores["exam_year"], strict=True)
-        if (s, y) not in own
-    ]
-    return pd.DataFrame([*rows, *special])
-
-
-def make_context(scores: pd.DataFrame, shnsu: set[str] = frozenset()) -> pd.DataFrame:
-    context = scores[["school_id", "exam_year"]].copy()
-    context["is_shnsu"] = context["school_id"].isin(shnsu)
-    context["context_index"] = np.where(context["is_shnsu"], 1.5, -0.2)
-    return context
-
-
-def make_objectivity(concerns: set[tuple[str, int]] = frozenset()) -> pd.DataFrame:
-    return pd.DataFrame(
-        [{"school_id": s, "exam_year": y, "has_objectivity_concern": True} for s, y in concerns],
-        columns=["school_id", "exam_year", "has_objectivity_concern"],
-    )
-
-
-def run(
-    scores,
-    results=None,
-    shnsu=frozenset(),
-    concerns=frozenset(),
-    preset=REFERENCE,
-    value_added=None,
-    students=None,
-) -> pd.DataFrame:
-    results = plain_results(scores) if results is None else results
-    flags = school_flags(
-        scores,
-        results,
-        make_context(scores, shnsu),
-        make_objectivity(concerns),
-        preset,
-        value_added=value_added,
-        students=students,
-    )
-    assert list(flags.columns) == list(FLAG_COLUMNS)
-    return flags.set_index(["school_id", "exam_year"])
-
-
-def where(flags: pd.DataFrame, column: str, year: int) -> list[str]:
-    in_year = flags.xs(year, level="exam_year")
-    return sorted(in_year.index[in_year[column].astype(bool)])
-
-
-def reasons(flags: pd.DataFrame, school: str, year: int) -> list[dict]:
-    return json.loads(flags.loc[(school, year), "reasons"])
-
-
-def rules(flags: pd.DataFrame, school: str, year: int) -> list[str]:
-    return [r["rule"] for r in reasons(flags, school, year)]
-
-
-def reason(flags: pd.DataFrame, school: str, year: int, rule: str) -> dict:
-    found = [r for r in reasons(flags, school, year) if r["rule"] == rule]
-    assert len(found) == 1, (school, year, rule, found)
-    return found[0]
 
 
 def status(flags: pd.DataFrame, school: str, years) -> list[tuple]:
@@ -237,10 +118,10 @@ def _improving_results(low_2026: bool = False) -> pd.DataFrame:
     return plain_results(
         _improving_scores(low_2026),
         [
-            result("s19", 2024, 100, 40),
-            result("s19", 2025, 100, 40),
-            result("s19", 2026, 100, 20),  # 40% → 20%, p ≈ 0.002
-            result("s19", 2027, 100, 20),
+            result("s19", 2024, n=100, fails=40),
+            result("s19", 2025, n=100, fails=40),
+            result("s19", 2026, n=100, fails=20),  # 40% → 20%, p ≈ 0.002
+            result("s19", 2027, n=100, fails=20),
         ],
     )
 
@@ -309,11 +190,11 @@ def test_significant_improvement_is_judged_on_the_pooled_fail_share():
     results = plain_results(
         scores,
         [
-            result("s19", 2024, 100, 40),
-            result("s19", 2025, 100, 40),
-            result("s19", 2025, 100, 20, grade=6),
-            result("s19", 2026, 100, 20),
-            result("s19", 2026, 100, 40, grade=6),
+            result("s19", 2024, n=100, fails=40),
+            result("s19", 2025, n=100, fails=40),
+            result("s19", 2025, n=100, fails=20, grade=6),
+            result("s19", 2026, n=100, fails=20),
+            result("s19", 2026, n=100, fails=40, grade=6),
         ],
     )
     flags = run(scores, results)
@@ -326,11 +207,11 @@ def test_an_unrated_year_never_exits_and_breaks_the_run():
     results = plain_results(
         scores,
         [
-            result("s19", 2024, 100, 40),
-            result("s19", 2025, 100, 40),
-            result("s19", 2026, 8, 0),  # a big «improvement», but not rated
-            result("s19", 2027, 100, 40),
-            result("s19", 2028, 100, 40),
+            result("s19", 2024, n=100, fails=40),
+            result("s19", 2025, n=100, fails=40),
+            result("s19", 2026, n=8, fails=0),  # a big «improvement», but not rated
+            result("s19", 2027, n=100, fails=40),
+            result("s19", 2028, n=100, fails=40),
         ],
     )
     flags = run(scores, results)

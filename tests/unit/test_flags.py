@@ -9,132 +9,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from builders import (
+    REFERENCE,
+    SCHOOLS,
+    make_scores,
+    ordered,
+    plain_results,
+    result,
+    rules,
+    run,
+    where,
+)
 
-from shnor.flags import FLAG_COLUMNS, naive_stable_low, school_flags
+from shnor.flags import FLAG_COLUMNS, naive_stable_low
 from shnor.methods.ranking import percentile_rank
 from shnor.presets import load_preset
-from shnor.scoring import SCORE_COLUMNS
-
-REFERENCE = load_preset()
-SCHOOLS = [f"s{i:02d}" for i in range(20)]
 
 
 def write_preset(tmp_path: Path, body: str, name: str = "t") -> Path:
     path = tmp_path / f"{name}.toml"
     path.write_text(f'[preset]\nname = "{name}"\nversion = "1"\n\n{body}', encoding="utf-8")
     return path
-
-
-def make_scores(
-    composites: dict[int, dict[str, float]],
-    low_probability: dict[tuple[str, int], float] | None = None,
-    not_rated: set[tuple[str, int]] = frozenset(),
-) -> pd.DataFrame:
-    """Rows of scoring.SCORE_COLUMNS; percentiles computed within the year over rated schools."""
-    low_probability = low_probability or {}
-    rows = []
-    for year, by_school in composites.items():
-        for school, composite in by_school.items():
-            rated = (school, year) not in not_rated
-            rows.append(
-                {
-                    "school_id": school,
-                    "exam_year": year,
-                    "pool": "region",
-                    "counted_participant_count": 60 if rated else 8,
-                    "procedure_count": 3 if rated else 1,
-                    "is_rated": rated,
-                    "not_rated_reason": None
-                    if rated
-                    else "менее 10 учтённых результатов участников",
-                    "theta_mle": composite if rated else np.nan,
-                    "theta_se": 0.3 if rated else np.nan,
-                    "composite_score": composite if rated else np.nan,
-                    "composite_sd": 0.2 if rated else np.nan,
-                    "composite_lower": composite - 0.4 if rated else np.nan,
-                    "composite_upper": composite + 0.4 if rated else np.nan,
-                    "composite_percentile": np.nan,
-                    "low_probability": low_probability.get((school, year), 0.05)
-                    if rated
-                    else np.nan,
-                    "prior_mean": 0.0,
-                    "prior_sd": 1.0,
-                }
-            )
-    scores = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
-    scores["composite_percentile"] = scores.groupby(["exam_year", "pool"])[
-        "composite_score"
-    ].transform(percentile_rank)
-    return scores
-
-
-def ordered(years, order=SCHOOLS) -> dict[int, dict[str, float]]:
-    """Composites 0 (best) … 19 (worst) in the given school order, the same every year."""
-    return {year: {school: float(i) for i, school in enumerate(order)} for year in years}
-
-
-def result(school, year, exam="vpr", grade=5, subject="math", n=20, fails=2) -> dict:
-    return {
-        "school_id": school,
-        "exam_year": year,
-        "exam": exam,
-        "grade": grade,
-        "subject": subject,
-        "participant_count": n,
-        "fail_count": fails,
-    }
-
-
-def plain_results(scores: pd.DataFrame, special: list[dict] = ()) -> pd.DataFrame:
-    """One harmless procedure (ВПР maths 5, 2 of 20 failing) per school-year, unless `special`
-    gives that school-year its own rows."""
-    own = {(r["school_id"], r["exam_year"]) for r in special}
-    rows = [
-        result(s, y)
-        for s, y in zip(scores["school_id"], scores["exam_year"], strict=True)
-        if (s, y) not in own
-    ]
-    return pd.DataFrame([*rows, *special])
-
-
-def make_context(scores: pd.DataFrame, shnsu: set[str] = frozenset()) -> pd.DataFrame:
-    context = scores[["school_id", "exam_year"]].copy()
-    context["is_shnsu"] = context["school_id"].isin(shnsu)
-    context["context_index"] = np.where(context["is_shnsu"], 1.5, -0.2)
-    return context
-
-
-def make_objectivity(concerns: set[tuple[str, int]] = frozenset()) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {"school_id": s, "exam_year": y, "has_objectivity_concern": True}
-            for s, y in sorted(concerns)
-        ],
-        columns=["school_id", "exam_year", "has_objectivity_concern"],
-    )
-
-
-def run(
-    scores,
-    results=None,
-    shnsu=frozenset(),
-    concerns=frozenset(),
-    preset=REFERENCE,
-) -> pd.DataFrame:
-    results = plain_results(scores) if results is None else results
-    flags = school_flags(
-        scores, results, make_context(scores, shnsu), make_objectivity(concerns), preset
-    )
-    return flags.set_index(["school_id", "exam_year"])
-
-
-def where(flags: pd.DataFrame, column: str, year: int) -> list[str]:
-    in_year = flags.xs(year, level="exam_year")
-    return sorted(in_year.index[in_year[column]])
-
-
-def rules(flags: pd.DataFrame, school: str, year: int) -> list[str]:
-    return [r["rule"] for r in json.loads(flags.loc[(school, year), "reasons"])]
 
 
 def reason(flags: pd.DataFrame, school: str, year: int, rule: str) -> dict:

@@ -19,6 +19,7 @@ OGE_HEADER = "Код ОУ;Код МСУ;Предмет;Первичный бал
 
 @pytest.fixture
 def con():
+    """A warehouse without raw tables: ingest must create them."""
     with warehouse.connect(":memory:") as connection:
         pipeline.prepare_connection(connection, None)
         yield connection

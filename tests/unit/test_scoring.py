@@ -8,23 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from builders import result as row
 
 from shnor.presets import PresetError, load_preset
 from shnor.scoring import SCORE_COLUMNS, procedure_weights, school_pools, school_year_scores
 
 REFERENCE = load_preset()
-
-
-def row(school, year, exam, grade, subject, n, fails):
-    return {
-        "school_id": school,
-        "exam_year": year,
-        "exam": exam,
-        "grade": grade,
-        "subject": subject,
-        "participant_count": n,
-        "fail_count": fails,
-    }
 
 
 def region(year: int = 2026, count: int = 12, prefix: str = "s") -> list[dict]:

@@ -1,0 +1,192 @@
+"""Small builders shared by the tests: school-grain frames for flag rules, and raw rows for the
+SQL models (importable as `builders`: pytest puts tests/ on the path)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from shnor import pipeline
+from shnor.flags import FLAG_COLUMNS, school_flags
+from shnor.methods.ranking import percentile_rank
+from shnor.presets import load_preset
+from shnor.scoring import SCORE_COLUMNS
+
+LOADED_AT = dt.datetime(2025, 9, 1, 12, 0)
+
+
+def result(school, year, exam="vpr", grade=5, subject="math", n=20, fails=2) -> dict:
+    """One row of fct_school_procedure_results (the columns the rules read)."""
+    return {
+        "school_id": school,
+        "exam_year": year,
+        "exam": exam,
+        "grade": grade,
+        "subject": subject,
+        "participant_count": n,
+        "fail_count": fails,
+    }
+
+
+def plain_results(scores: pd.DataFrame, special: Iterable[dict] = ()) -> pd.DataFrame:
+    """One harmless procedure (ВПР maths 5, 2 of 20 failing) per school-year, unless `special`
+    gives that school-year its own rows."""
+    special = list(special)
+    own = {(r["school_id"], r["exam_year"]) for r in special}
+    rows = [
+        result(s, y)
+        for s, y in zip(scores["school_id"], scores["exam_year"], strict=True)
+        if (s, y) not in own
+    ]
+    return pd.DataFrame([*rows, *special])
+
+
+def make_context(scores: pd.DataFrame, shnsu: Iterable[str] = frozenset()) -> pd.DataFrame:
+    """Context per school-year: ШНСУ schools at index 1.5, the others at −0.2."""
+    context = scores[["school_id", "exam_year"]].copy()
+    context["is_shnsu"] = context["school_id"].isin(set(shnsu))
+    context["context_index"] = np.where(context["is_shnsu"], 1.5, -0.2)
+    return context
+
+
+def make_objectivity(concerns: Iterable[tuple[str, int]] = frozenset()) -> pd.DataFrame:
+    """Objectivity concerns for these (school, year) pairs; none for everyone else."""
+    return pd.DataFrame(
+        [
+            {"school_id": s, "exam_year": y, "has_objectivity_concern": True}
+            for s, y in sorted(concerns)
+        ],
+        columns=["school_id", "exam_year", "has_objectivity_concern"],
+    )
+
+
+def insert_raw(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    source_file: str,
+    rows: list[dict],
+    loaded_at: dt.datetime = LOADED_AT,
+) -> None:
+    """Rows of one file into raw.<table>, all text, with provenance (_row from 2)."""
+    for number, row in enumerate(rows, start=2):
+        values = {
+            **row,
+            "_source_file": source_file,
+            "_sheet": None,
+            "_row": number,
+            "_file_checksum": f"sha-{source_file}",
+            "_loaded_at": loaded_at,
+        }
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        con.execute(f"INSERT INTO raw.{table} ({columns}) VALUES ({marks})", list(values.values()))
+
+
+def build_models(con: duckdb.DuckDBPyConnection, preset=None) -> dict[str, int]:
+    """Map subjects and build every SQL model (staging → marts) with the preset."""
+    pipeline.map_subjects(con, None)
+    return pipeline.build(con, preset or load_preset())
+
+
+def fetch(con: duckdb.DuckDBPyConnection, sql: str, *parameters) -> list[tuple]:
+    """All rows of a query."""
+    return con.execute(sql, list(parameters)).fetchall()
+
+
+REFERENCE = load_preset()
+SCHOOLS = [f"s{i:02d}" for i in range(20)]
+
+
+def make_scores(
+    composites: dict[int, dict[str, float]],
+    low_probability: dict[tuple[str, int], float] | None = None,
+    not_rated: set[tuple[str, int]] = frozenset(),
+) -> pd.DataFrame:
+    """Rows of scoring.SCORE_COLUMNS; percentiles computed within the year over rated schools."""
+    low_probability = low_probability or {}
+    rows = []
+    for year, by_school in composites.items():
+        for school, composite in by_school.items():
+            rated = (school, year) not in not_rated
+            rows.append(
+                {
+                    "school_id": school,
+                    "exam_year": year,
+                    "pool": "region",
+                    "counted_participant_count": 60 if rated else 8,
+                    "procedure_count": 3 if rated else 1,
+                    "is_rated": rated,
+                    "not_rated_reason": None
+                    if rated
+                    else "менее 10 учтённых результатов участников",
+                    "theta_mle": composite if rated else np.nan,
+                    "theta_se": 0.3 if rated else np.nan,
+                    "composite_score": composite if rated else np.nan,
+                    "composite_sd": 0.2 if rated else np.nan,
+                    "composite_lower": composite - 0.4 if rated else np.nan,
+                    "composite_upper": composite + 0.4 if rated else np.nan,
+                    "composite_percentile": np.nan,
+                    "low_probability": low_probability.get((school, year), 0.05)
+                    if rated
+                    else np.nan,
+                    "prior_mean": 0.0,
+                    "prior_sd": 1.0,
+                }
+            )
+    scores = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
+    scores["composite_percentile"] = scores.groupby(["exam_year", "pool"])[
+        "composite_score"
+    ].transform(percentile_rank)
+    return scores
+
+
+def ordered(years, order=SCHOOLS) -> dict[int, dict[str, float]]:
+    """Composites 0 (best) … 19 (worst) in the given school order, the same every year."""
+    return {year: {school: float(i) for i, school in enumerate(order)} for year in years}
+
+
+def run(
+    scores,
+    results=None,
+    shnsu=frozenset(),
+    concerns=frozenset(),
+    preset=REFERENCE,
+    value_added=None,
+    students=None,
+) -> pd.DataFrame:
+    results = plain_results(scores) if results is None else results
+    flags = school_flags(
+        scores,
+        results,
+        make_context(scores, shnsu),
+        make_objectivity(concerns),
+        preset,
+        value_added=value_added,
+        students=students,
+    )
+    assert list(flags.columns) == list(FLAG_COLUMNS)
+    return flags.set_index(["school_id", "exam_year"])
+
+
+def where(flags: pd.DataFrame, column: str, year: int) -> list[str]:
+    in_year = flags.xs(year, level="exam_year")
+    return sorted(in_year.index[in_year[column].astype(bool)])
+
+
+def reasons(flags: pd.DataFrame, school: str, year: int) -> list[dict]:
+    return json.loads(flags.loc[(school, year), "reasons"])
+
+
+def rules(flags: pd.DataFrame, school: str, year: int) -> list[str]:
+    return [r["rule"] for r in reasons(flags, school, year)]
+
+
+def reason(flags: pd.DataFrame, school: str, year: int, rule: str) -> dict:
+    found = [r for r in reasons(flags, school, year) if r["rule"] == rule]
+    assert len(found) == 1, (school, year, rule, found)
+    return found[0]
