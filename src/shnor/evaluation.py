@@ -7,8 +7,12 @@ one school quality drives every result, which is how the demo region is built.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
+
+from shnor.flags import naive_stable_low
+from shnor.presets import Preset
 
 
 @dataclass(frozen=True)
@@ -87,4 +91,49 @@ def tiny_school_false_flags(
         "tiny_school_count": int(tiny.sum()),
         "shnor": int((rated["is_stable_low"] & tiny & false_truth).sum()),
         "naive_pooled_fail_share": int((baseline.astype(bool) & tiny & false_truth).sum()),
+    }
+
+
+def demo_figures(data_dir: Path, preset: Preset) -> dict[str, Accuracy | dict[str, float]]:
+    """Every figure issue «Methodology engine» judges a demo run by, pooled over the years that
+    have a previous year: stable-low accuracy (shnor, confirmed, naive), tiny-school false flags,
+    objectivity concern against the planted inflated schools, recall of truly stable-low
+    inflated schools, and resilient schools."""
+    marts = data_dir / "marts"
+    flags = pd.read_parquet(marts / "fct_school_flags.parquet")
+    results = pd.read_parquet(marts / "fct_school_procedure_results.parquet")
+    truth = pd.read_parquet(data_dir / "demo_truth.parquet")
+    naive = naive_stable_low(results, preset)
+    keys = ["school_id", "exam_year"]
+    years = sorted(flags["exam_year"].unique())[1:]
+    rated = flags[flags["exam_year"].isin(years) & flags["is_rated"]].set_index(keys)
+    known = truth.set_index(keys).reindex(rated.index)
+    true_stable = known["is_true_stable_low"].fillna(False).astype(bool)
+    baseline = naive.set_index(keys)["is_stable_low"].reindex(rated.index).fillna(False)
+    sizes = results[results["participant_count"] > 0].groupby(keys)["participant_count"].mean()
+    tiny = (sizes.reindex(rated.index) < 10).fillna(False)
+    inflated = known["is_inflated_vpr"].fillna(False).astype(bool)
+    concern = flags.set_index(keys)["has_objectivity_concern"]
+    every_year = truth.set_index(keys)
+    concern_all = concern.reindex(every_year.index).fillna(False).astype(bool)
+    resilient_truth = known["is_true_resilient"].fillna(False).astype(bool)
+    return {
+        "shnor": accuracy("shnor", rated["is_stable_low"], true_stable),
+        "shnor_confirmed": accuracy(
+            "shnor_confirmed", rated["is_stable_low_confirmed"], true_stable
+        ),
+        "naive": accuracy("naive", baseline.astype(bool), true_stable),
+        "tiny_false_flags": {
+            "shnor": int((rated["is_stable_low"] & tiny & ~true_stable).sum()),
+            "naive": int((baseline.astype(bool) & tiny & ~true_stable).sum()),
+        },
+        "objectivity": {
+            "recall": float(concern_all[every_year["is_inflated_vpr"]].mean()),
+            "false_alarm_rate": float(concern_all[~every_year["is_inflated_vpr"]].mean()),
+        },
+        "inflated_stable_low_recall": {
+            "shnor": float(rated["is_stable_low"][inflated & true_stable].mean()),
+            "naive": float(baseline.astype(bool)[inflated & true_stable].mean()),
+        },
+        "resilient": accuracy("resilient", rated["is_resilient"], resilient_truth),
     }
