@@ -159,7 +159,10 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
     table = Table(title=f"Итоги {result['year']} года", show_header=False)
     table.add_row("Школ оценено", str(result["rated_count"]))
     table.add_row("Не оцениваются (малые выборки)", str(result["not_rated_count"]))
-    table.add_row("ШНОР (устойчиво низкие результаты)", str(result["stable_low_count"]))
+    table.add_row(
+        "ШНОР (в списке)",
+        f"{result['shnor_list_count']} (низкие два года подряд: {result['stable_low_count']})",
+    )
     table.add_row("Группа риска", str(result["risk_group_count"]))
     table.add_row("ШНСУ (сложные социальные условия)", str(result["shnsu_count"]))
     ingest = result["ingest"]

@@ -94,12 +94,14 @@ def run_summary(con: Any) -> dict[str, Any]:
     row = con.execute(
         """SELECT exam_year, count(*) FILTER (WHERE is_rated), count(*) FILTER (WHERE NOT is_rated),
                   count(*) FILTER (WHERE is_stable_low), count(*) FILTER (WHERE is_risk_group),
-                  count(*) FILTER (WHERE is_shnsu)
+                  count(*) FILTER (WHERE is_shnsu), count(*) FILTER (WHERE is_on_shnor_list)
            FROM marts.fct_school_flags
            WHERE exam_year = (SELECT max(exam_year) FROM marts.fct_school_flags)
            GROUP BY exam_year"""
     ).fetchall()
-    year, rated, not_rated, stable_low, risk, shnsu = row[0] if row else (None, 0, 0, 0, 0, 0)
+    year, rated, not_rated, stable_low, risk, shnsu, on_list = (
+        row[0] if row else (None, 0, 0, 0, 0, 0, 0)
+    )
     quarantined, warnings = con.execute(
         "SELECT count(*) FILTER (WHERE status = 'quarantined'), "
         "(SELECT count(*) FROM raw._problems WHERE severity = 'warning') FROM raw._files"
@@ -109,6 +111,7 @@ def run_summary(con: Any) -> dict[str, Any]:
         "rated_count": rated,
         "not_rated_count": not_rated,
         "stable_low_count": stable_low,
+        "shnor_list_count": on_list,
         "risk_group_count": risk,
         "shnsu_count": shnsu,
         "quarantined_file_count": quarantined,
