@@ -169,7 +169,8 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
     table.add_row(
         "Файлы",
         f"новых {len(ingest['loaded'])}, исправленных {len(ingest['corrected'])}, "
-        f"без изменений {len(ingest['unchanged'])}, в карантине {len(ingest['quarantined'])}",
+        f"без изменений {len(ingest['unchanged'])}, удалённых {len(ingest['removed'])}, "
+        f"в карантине {len(ingest['quarantined'])}",
     )
     table.add_row("Предупреждений о данных", str(result["warning_count"]))
     console.print(table)

@@ -128,7 +128,10 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     passport = con.execute(
         "SELECT school_id, exam_year, component, share FROM staging.stg_context__components"
     ).df()
-    enrolment = con.execute("SELECT * FROM staging.stg_context__enrolment").df()
+    enrolment = con.execute(
+        "SELECT school_id, exam_year, student_count FROM staging.stg_context__schools "
+        "WHERE student_count IS NOT NULL"
+    ).df()
     evidence = con.execute("SELECT * FROM intermediate.int_vpr_objectivity_evidence").df()
     markers = objectivity_markers(evidence, results, preset)
     concerns = objectivity_concerns(markers, preset)

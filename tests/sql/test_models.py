@@ -19,7 +19,7 @@ def test_build_creates_every_model(con):
     counts = build(con)
     assert counts == {
         "staging.stg_context__components": 0,
-        "staging.stg_context__enrolment": 0,
+        "staging.stg_context__schools": 0,
         "staging.stg_exam__participants": 0,
         "staging.stg_schools": 0,
         "staging.stg_vpr__participants": 0,
@@ -164,7 +164,7 @@ def test_stg_vpr_participants_typed(con):
     ) == [
         ("001", 2025, 4, "4Б", "russian", "Русский язык", 4, False, 12.5, 5, None, None, 2),
         ("001", 2025, 10, "10А", "math", "Математика", 2, False, 3.0, None, None, None, 3),
-        ("001", 2025, 4, "4 Б", "math", "Математика", None, True, None, None, None, None, 4),
+        ("001", 2025, 4, "4Б", "math", "Математика", None, True, None, None, None, None, 4),
         ("001", 2025, 4, "4Б", "math", "Математика", None, True, None, None, None, None, 5),
         ("001", 2025, 4, "4Б", "math", "Математика", None, True, None, None, None, None, 6),
         ("001", 2025, 4, "4Б", "math", "Математика", None, True, None, None, None, None, 7),
@@ -176,7 +176,7 @@ def test_stg_vpr_participants_typed(con):
             "001", 2025, 5, "5", "surrounding_world", "Окружающий мир", 5, False, None, None,
             "P-7", "2", 12,
         ),
-        ("002", 2025, None, "класс", "astronomiya", "Астрономия", 3, False, None, None, None,
+        ("002", 2025, None, "КЛАСС", "astronomiya", "Астрономия", 3, False, None, None, None,
          None, 13),
     ]  # fmt: skip
 

@@ -120,7 +120,38 @@ def is_task_column(header: object) -> bool:
     return bool(re.fullmatch(r"\d{1,2}(\.\d{1,2})?", str(header or "").strip()))
 
 
+# Word stems that name a subject whatever the wording around them («Математика (профильный
+# уровень)», «Иностранный язык (английский)»): tried, in order, when no alias matches exactly.
+_SUBJECT_STEMS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("математ", "проф"), "math_profile"),
+    (("математ", "баз"), "math_base"),
+    (("русск", "язык"), "russian"),
+    (("англ",), "english"),
+    (("немец",), "german"),
+    (("француз",), "french"),
+    (("испан",), "spanish"),
+    (("китай",), "chinese"),
+    (("окружающ",), "surrounding_world"),
+    (("обществозн",), "social_studies"),
+    (("информатик",), "informatics"),
+    (("литератур",), "literature"),
+    (("географ",), "geography"),
+    (("биолог",), "biology"),
+    (("хими",), "chemistry"),
+    (("физик",), "physics"),
+    (("истори",), "history"),
+    (("математ",), "math"),
+)
+
+
 def subject_code(name: object, reference_dir: Path | None = None) -> tuple[str, bool]:
-    """(canonical subject code, known?) for a subject as written; unknown ones transliterated."""
-    known = subject_aliases(reference_dir).get(normalized_cyrillic(name))
-    return (known, True) if known else (transliterated_code(name), False)
+    """(canonical subject code, known?) for a subject as written: an alias, else the subject
+    whose word stems the name carries, else a transliterated code (reported as unknown)."""
+    text = normalized_cyrillic(name)
+    known = subject_aliases(reference_dir).get(text)
+    if known:
+        return known, True
+    for stems, code in _SUBJECT_STEMS:
+        if all(stem in text for stem in stems):
+            return code, True
+    return transliterated_code(name), False

@@ -361,6 +361,30 @@ def _sheet_problems(source: str, sheet: SheetRead | SheetSkipped) -> list[Proble
         )
         for line, problem in sheet.rejected_rows
     ]
+    problems += [
+        Problem(
+            source,
+            "total_row",
+            "warning",
+            "строка итогов («Итого»/«Всего») — не школа, не загружена",
+            "ничего делать не нужно; если это школа, переименуйте строку",
+            sheet=sheet.sheet,
+            row=line,
+        )
+        for line in sheet.total_rows
+    ]
+    if sheet.table.num_rows == 0 and not sheet.rejected_rows and not sheet.total_rows:
+        problems.append(
+            Problem(
+                source,
+                "no_data_rows",
+                "warning",
+                "после строки заголовков нет ни одной строки данных",
+                "проверьте, тот ли файл выгружен",
+                sheet=sheet.sheet,
+                row=sheet.header_row,
+            )
+        )
     return problems
 
 

@@ -44,6 +44,7 @@ class SheetRead:
     task_headers: list[str] = field(default_factory=list)
     duplicate_headers: list[str] = field(default_factory=list)
     rejected_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, problem)
+    total_rows: list[int] = field(default_factory=list)  # «Итого»/«Всего» rows left out
     encoding: str | None = None
     delimiter: str | None = None
 
@@ -144,7 +145,7 @@ def _read_csv(
     table = table.rename_columns([keep[int(n[1:])] for n in table.column_names])
     table = _with_row_numbers(table, first_data_line, [line for line, *_ in rejected])
     table, problems = _recover_short_rows(table, rejected, delimiter, len(headers), keep)
-    table = _without_empty_rows(table)
+    table, totals = _without_total_rows(_without_empty_rows(table))
     return SheetRead(
         sheet=None,
         layout=layout,
@@ -154,6 +155,7 @@ def _read_csv(
         task_headers=tasks,
         duplicate_headers=duplicates,
         rejected_rows=problems,
+        total_rows=totals,
         encoding=encoding,
         delimiter=delimiter,
     )
@@ -236,6 +238,25 @@ def _recover_short_rows(
     return pa.concat_tables([table, extra]).sort_by("_row"), problems
 
 
+_TOTAL_WORDS = r"^\s*(итог|всего|total|по региону|по муниципалитет|в среднем)"
+_IDENTITY_COLUMNS = ("school_code", "school_name", "municipality_name")
+
+
+def _without_total_rows(table: pa.Table) -> tuple[pa.Table, list[int]]:
+    """Rows whose identification cells say «Итого»/«Всего» are totals, not schools: left out and
+    returned by their row numbers, so that the loader reports them."""
+    columns = [c for c in _IDENTITY_COLUMNS if c in table.column_names]
+    if not columns or table.num_rows == 0:
+        return table, []
+    is_total = None
+    for name in columns:
+        lowered = pc.utf8_lower(pc.fill_null(table[name], ""))
+        hit = pc.match_substring_regex(lowered, _TOTAL_WORDS)
+        is_total = hit if is_total is None else pc.or_(is_total, hit)
+    totals = table.filter(is_total)["_row"].to_pylist()
+    return table.filter(pc.invert(is_total)), totals
+
+
 def _without_empty_rows(table: pa.Table) -> pa.Table:
     """Rows whose every kept cell is empty (a line of bare delimiters) carry nothing."""
     data = [c for c in table.column_names if c != "_row"]
@@ -295,6 +316,7 @@ def _sheet_table(
             data[column].append(value)
     table = pa.table({column: pa.array(values, pa.string()) for column, values in data.items()})
     table = table.append_column("_row", pa.array(row_numbers, pa.int64()))
+    table, totals = _without_total_rows(table)
     return SheetRead(
         sheet=name,
         layout=layout,
@@ -303,6 +325,7 @@ def _sheet_table(
         unknown_headers=unknown,
         task_headers=tasks,
         duplicate_headers=duplicates,
+        total_rows=totals,
     )
 
 

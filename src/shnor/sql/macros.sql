@@ -12,6 +12,16 @@ CREATE OR REPLACE MACRO parse_integer(value) AS
 -- Empty text is missing text.
 CREATE OR REPLACE MACRO clean_text(value) AS nullif(trim(regexp_replace(value, '\s+', ' ', 'g')), '');
 
+-- A school code as one spelling: spaces trimmed, a number saved as «540160.0» read as «540160».
+CREATE OR REPLACE MACRO clean_code(value) AS
+    CASE WHEN regexp_matches(trim(value), '^\d+\.0+$') THEN regexp_replace(trim(value), '\.0+$', '')
+         ELSE clean_text(value) END;
+
+-- A class as one spelling: «4 а», «4-А», «4A» (Latin) → «4А».
+CREATE OR REPLACE MACRO clean_class(value) AS
+    nullif(translate(upper(regexp_replace(value, '[\s\-]+', '', 'g')), 'ABCEHKMOPTXY',
+                     'АВСЕНКМОРТХУ'), '');
+
 -- The assessment year from the file's place under raw/ (vpr/2025/file.csv → 2025).
 CREATE OR REPLACE MACRO folder_year(source_file) AS
     try_cast(regexp_extract(source_file, '^[^/]+/(\d{4})/', 1) AS INTEGER);
@@ -29,3 +39,14 @@ CREATE OR REPLACE MACRO wilson_upper(k, n, z) AS
     CASE WHEN n > 0 THEN greatest(0.0, least(1.0,
         (k / n + z * z / (2 * n) + z * sqrt(k / n * (1 - k / n) / n + z * z / (4 * n * n)))
         / (1 + z * z / n))) END;
+
+-- Settlement type as «город»/«село» and their many spellings → urban / rural. Urban first:
+-- «поселок городского типа», «городское поселение» contain «сел» too.
+CREATE OR REPLACE MACRO settlement_kind(value) AS
+    CASE
+        WHEN regexp_matches(lower(value), '(город|пгт|urban|^г\.?$)') THEN 'urban'
+        WHEN regexp_matches(
+            lower(value),
+            '(^|[^а-яё])(село|сельск|деревн|пос[её]л|станиц|хутор|аул|rural|с\.?$|д\.?$|п\.?$)'
+        ) THEN 'rural'
+    END;

@@ -31,8 +31,10 @@ exams AS (
 exams_ranked AS (
     SELECT
         *,
-        -- uses the mark for ОГЭ and ЕГЭ base maths, the test score for other ЕГЭ subjects
-        exam = 'oge' OR subject = 'math_base' AS is_mark_scale,
+        -- the mark for ОГЭ and ЕГЭ base maths (and any ЕГЭ row given by a mark alone), the test
+        -- score for other ЕГЭ subjects
+        exam = 'oge' OR subject = 'math_base' OR (test_score IS NULL AND mark IS NOT NULL)
+            AS is_mark_scale,
         -- Participant ids may be numbered within each school, so the school is part of the key.
         -- Stage before date: a dated reserve-day row never outranks an undated main-day row.
         CASE WHEN participant_id IS NULL OR NOT is_main_period THEN 1 ELSE row_number() OVER (

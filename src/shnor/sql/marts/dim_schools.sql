@@ -1,10 +1,18 @@
 -- Schools: the registry, plus schools that appear only in result files (is_in_registry =
 -- false; their name and municipality as the result files give them, the most frequent spelling).
+-- Settlement type from the social passport where the registry has none.
 -- Grain: one row per school_id.
 WITH seen_in_results AS (
     SELECT school_id, school_name, municipality_name FROM staging.stg_vpr__participants
     UNION ALL
     SELECT school_id, school_name, municipality_name FROM staging.stg_exam__participants
+),
+
+passport_settlement AS (
+    SELECT school_id, arg_max(settlement_type, exam_year) AS settlement_type
+    FROM staging.stg_context__schools
+    WHERE settlement_type IS NOT NULL
+    GROUP BY school_id
 ),
 
 named_in_results AS (
@@ -21,7 +29,7 @@ SELECT
     coalesce(r.school_id, n.school_id) AS school_id,
     coalesce(r.school_name, n.school_name) AS school_name,
     coalesce(r.municipality_name, n.municipality_name) AS municipality_name,
-    r.settlement_type,
+    coalesce(r.settlement_type, p.settlement_type) AS settlement_type,
     r.school_level,
     r.student_count,
     r.latitude,
@@ -29,4 +37,5 @@ SELECT
     r.school_id IS NOT NULL AS is_in_registry
 FROM staging.stg_schools AS r
 FULL OUTER JOIN named_in_results AS n ON n.school_id = r.school_id
+LEFT JOIN passport_settlement AS p ON p.school_id = coalesce(r.school_id, n.school_id)
 ORDER BY school_id

@@ -11,7 +11,7 @@ WITH long AS (
 
 parsed AS (
     SELECT
-        clean_text(school_code) AS school_id,
+        clean_code(school_code) AS school_id,
         folder_year(_source_file) AS exam_year,
         component,
         parse_number(replace(raw_value, '%', '')) AS value,

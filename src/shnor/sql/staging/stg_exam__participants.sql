@@ -1,13 +1,13 @@
 -- ОГЭ, ЕГЭ and mock exam participant results, typed. Grain: one row per raw row of
 -- raw.exam_participants (every attempt kept; which one counts is decided downstream).
 SELECT
-    clean_text(e.school_code) AS school_id,
+    clean_code(e.school_code) AS school_id,
     folder_name(e._source_file) AS exam,
     folder_year(e._source_file) AS exam_year,
     clean_text(e.municipality_name) AS municipality_name,
     clean_text(e.municipality_code) AS municipality_code,
     clean_text(e.school_name) AS school_name,
-    clean_text(e.class_label) AS class_label,
+    clean_class(e.class_label) AS class_label,
     try_cast(regexp_extract(e.class_label, '(\d{1,2})', 1) AS INTEGER) AS class_grade,
     coalesce(subjects.subject, 'unknown') AS subject,
     clean_text(e.subject) AS subject_name,

@@ -1,12 +1,12 @@
 -- ВПР participant results, typed. Grain: one row per raw row of raw.vpr_participants
 -- (absentees and unusable marks kept and labelled, never dropped).
 SELECT
-    clean_text(v.school_code) AS school_id,
+    clean_code(v.school_code) AS school_id,
     clean_text(v.municipality_name) AS municipality_name,
     clean_text(v.school_name) AS school_name,
     folder_year(v._source_file) AS exam_year,
     try_cast(regexp_extract(v.class_label, '(\d{1,2})', 1) AS INTEGER) AS grade,
-    clean_text(v.class_label) AS class_label,
+    clean_class(v.class_label) AS class_label,
     coalesce(subjects.subject, 'unknown') AS subject,
     clean_text(v.subject) AS subject_name,
     clean_text(v.participant_id) AS participant_id,
