@@ -31,10 +31,10 @@ class Published:
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Tables of the marts schema (each becomes `<name>.parquet`)."""
+    """`schema.table` of every mart and report table (each becomes `<table>.parquet`)."""
     rows = con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' "
-        "ORDER BY table_name"
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+        "WHERE table_schema IN ('marts', 'reports') ORDER BY table_schema, table_name"
     ).fetchall()
     return [row[0] for row in rows]
 
@@ -59,8 +59,8 @@ def publish(
     try:
         written_marts = []
         for table in mart_tables(con):
-            target = scratch / f"{table}.parquet"
-            con.table(f"marts.{table}").write_parquet(str(target), compression="zstd")
+            target = scratch / f"{table.split('.')[1]}.parquet"
+            con.table(table).write_parquet(str(target), compression="zstd")
             written_marts.append(target)
         rows = con.execute("SELECT * FROM reports.rpt_school_list").df()
         facts = [

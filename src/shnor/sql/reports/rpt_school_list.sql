@@ -18,6 +18,8 @@ SELECT
         WHEN f.is_stable_high THEN 'стабильно высокие результаты'
         ELSE 'без особых отметок'
     END AS status,
+    f.is_rated,
+    f.not_rated_reason,
     f.is_stable_low,
     f.is_stable_low_confirmed,
     f.is_on_shnor_list,
