@@ -11,7 +11,12 @@ import pandas as pd
 
 from shnor.labels import percent, procedure_label
 from shnor.methods.intervals import holm_adjusted, two_proportion_z_test
-from shnor.methods.ranking import best_share_mask, worst_share_mask
+from shnor.methods.ranking import (
+    above_median_mask,
+    below_median_mask,
+    best_share_mask,
+    worst_share_mask,
+)
 from shnor.methods.school_effect import stable_low_probability
 from shnor.presets import Preset
 
@@ -64,9 +69,8 @@ def pool_ranks(scores: pd.DataFrame, preset: Preset) -> pd.DataFrame:
     ranked["is_high_result"] = groups.transform(
         lambda s: best_share_mask(s, preset["flags.high_share"])
     ).astype(bool)
-    median = groups.transform("median")
-    ranked["is_better_than_median"] = (rated_score < median).fillna(False).astype(bool)
-    ranked["is_worse_than_median"] = (rated_score > median).fillna(False).astype(bool)
+    ranked["is_better_than_median"] = groups.transform(below_median_mask).astype(bool)
+    ranked["is_worse_than_median"] = groups.transform(above_median_mask).astype(bool)
     return ranked
 
 
@@ -361,10 +365,8 @@ def _procedure_reasons(evidence: pd.DataFrame, preset: Preset) -> pd.DataFrame:
                 "grade": int(r.grade),
                 "subject": r.subject,
                 "participant_count": int(r.participant_count),
-                "fail_share": round(float(r.fail_share), 4),
-                "previous_fail_share": None
-                if pd.isna(r.previous_fail_share)
-                else round(float(r.previous_fail_share), 4),
+                "fail_share": _rounded(r.fail_share, 4),
+                "previous_fail_share": _rounded(r.previous_fail_share, 4),
             }
             for r in rows.itertuples(index=False)
         ]
@@ -380,15 +382,20 @@ def _procedure_reasons(evidence: pd.DataFrame, preset: Preset) -> pd.DataFrame:
     ).reset_index()
 
 
+def _rounded(value: Any, digits: int) -> float | None:
+    """A number for the reasons JSON: rounded, and None (JSON null) where it is missing."""
+    return None if pd.isna(value) else round(float(value), digits)
+
+
 def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
     """Machine-readable reasons: which rule fired, on which values."""
     if not row.is_rated:
         return [{"rule": "not_rated", "reason": row.not_rated_reason}]
     year = int(row.exam_year)
     composite = {
-        "composite_score": round(float(row.composite_score), 4),
-        "composite_percentile": round(float(row.composite_percentile), 1),
-        "low_probability": round(float(row.low_probability), 4),
+        "composite_score": _rounded(row.composite_score, 4),
+        "composite_percentile": _rounded(row.composite_percentile, 1),
+        "low_probability": _rounded(row.low_probability, 4),
     }
     reasons: list[dict[str, Any]] = []
     if row.is_stable_low:
@@ -396,7 +403,7 @@ def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
             {
                 "rule": "stable_low",
                 "years": [year - 1, year],
-                "stable_low_probability": round(float(row.stable_low_probability), 4),
+                "stable_low_probability": _rounded(row.stable_low_probability, 4),
                 "is_confirmed": bool(row.is_stable_low_confirmed),
                 **composite,
             }
@@ -420,7 +427,7 @@ def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
         reasons.append({"rule": "significant_deterioration", "procedures": row.deteriorating})
     if row.is_shnsu and row.is_worse_than_median:
         reasons.append(
-            {"rule": "shnsu_below_median", "context_index": round(float(row.context_index), 3)}
+            {"rule": "shnsu_below_median", "context_index": _rounded(row.context_index, 3)}
         )
     if row.is_shnor_exit_pending:
         reasons.append({"rule": "shnor_exit_pending", "year": year})
@@ -432,7 +439,7 @@ def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
     if row.is_prevention_group:
         reasons.append(
             {"rule": "prevention_group",
-             "at_risk_student_share": round(float(row.at_risk_student_share), 4),
+             "at_risk_student_share": _rounded(row.at_risk_student_share, 4),
              "at_risk_student_count": int(row.at_risk_student_count)}
         )  # fmt: skip
     if row.is_stable_high:

@@ -5,9 +5,7 @@ Flows only sequence these; tests call them directly. Order: ingest → build →
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,16 +26,6 @@ from shnor.presets import Preset
 from shnor.scoring import school_year_scores
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class StageTimer:
-    """Seconds per stage, for the run manifest and the benchmarks."""
-
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def record(self, stage: str, started: float) -> None:
-        self.seconds[stage] = round(time.perf_counter() - started, 3)
 
 
 def sql_parameters(preset: Preset) -> dict[str, Any]:
@@ -114,10 +102,62 @@ def map_subjects(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> 
 def build(
     con: duckdb.DuckDBPyConnection, preset: Preset, on_model: Callable[[Any], None] | None = None
 ) -> dict[str, int]:
-    """Staging, intermediate and SQL marts from raw.*; returns row counts by table."""
-    return warehouse.run_models(
+    """Staging, intermediate and SQL marts from raw.*; returns row counts by table. Results the
+    build cannot use are reported, never dropped silently."""
+    counts = warehouse.run_models(
         con, sql_parameters(preset), ("staging", "intermediate", "marts"), on_model
     )
+    record_unusable_results(con)
+    return counts
+
+
+BUILD_RULES = ("unknown_minimum", "missing_school_code", "missing_grade")
+
+
+def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
+    """raw._problems warnings, per file, for participant rows the build could not use: ЕГЭ
+    subjects and years with no minimum score, rows with no school code or no grade."""
+    con.execute(
+        "DELETE FROM raw._problems WHERE list_contains($rules, rule)", {"rules": list(BUILD_RULES)}
+    )
+    rows = con.execute(
+        """SELECT _source_file, exam_year, subject, count(*), min(_row)
+           FROM intermediate.int_participant_results_counted
+           WHERE not_counted_reason = 'unknown_minimum' GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    problems = [
+        Problem(
+            source,
+            "unknown_minimum",
+            "warning",
+            f"нет минимального балла ЕГЭ {year} по предмету «{subject}»: "
+            f"{count} результатов не учтены",
+            "добавьте строку год, предмет, минимальный балл в reference/ege_min_scores.csv",
+            row=first_row,
+            value=subject,
+        )
+        for source, year, subject, count, first_row in rows
+    ]
+    rows = con.execute(
+        """SELECT _source_file, school_id IS NULL, count(*), min(_row)
+           FROM intermediate.int_participant_results_counted
+           WHERE school_id IS NULL OR grade IS NULL OR exam_year IS NULL
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    problems += [
+        Problem(
+            source,
+            "missing_school_code" if no_code else "missing_grade",
+            "warning",
+            f"{count} строк без кода школы не учтены"
+            if no_code
+            else f"{count} строк без класса (параллели) или года не учтены",
+            "заполните код ОО / класс в файле и запустите расчёт снова",
+            row=first_row,
+        )
+        for source, no_code, count, first_row in rows
+    ]
+    record_problems(con, problems)
 
 
 def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
@@ -137,10 +177,14 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     concerns = objectivity_concerns(markers, preset)
     usable = vpr_evidence_mask(results, concerns, preset)
     scores = school_year_scores(results, schools, preset, evidence_mask=usable)
-    years = sorted(set(passport["exam_year"]) | set(enrolment["exam_year"]))
-    components = pd.concat(
-        [passport, derived_components(schools, enrolment, years)], ignore_index=True
+    # School conditions join the index only where the school has a passport that year, so the
+    # ШНСУ population is the schools with a passport (METHODOLOGY §5).
+    with_passport = passport[["school_id", "exam_year"]].drop_duplicates()
+    derived = derived_components(schools, enrolment, sorted(set(with_passport["exam_year"])))
+    derived = derived.merge(
+        with_passport.astype({"exam_year": "int64"}), on=["school_id", "exam_year"]
     )
+    components = pd.concat([passport, derived], ignore_index=True)
     context = context_for_years(components, scores, preset)
     students = con.execute(
         "SELECT school_id, exam_year, count(*) AS student_count, "
@@ -192,6 +236,9 @@ def context_for_years(
     the school's nearest one, earlier first (recorded in context_year)."""
     components = components.astype({"exam_year": "int64"})
     index = context_index(components, preset["context.index_method"])
+    index = index.astype(
+        {"school_id": scores["school_id"].dtype, "exam_year": "int64", "context_index": "float64"}
+    )
     index["is_shnsu"] = index.groupby("exam_year")["context_index"].transform(
         lambda s: shnsu_mask(s, preset["context.shnsu_share"])
     )

@@ -40,11 +40,9 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def list_years(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Years with a rated school whose previous year exists too (a list can be made)."""
+    """Years with a rated school: each gets its annual list (ШНОР needs Y−1 as well)."""
     rows = con.execute(
-        "SELECT DISTINCT exam_year FROM marts.fct_school_flags WHERE is_rated "
-        "AND exam_year - 1 IN (SELECT exam_year FROM marts.fct_school_flags WHERE is_rated) "
-        "ORDER BY exam_year"
+        "SELECT DISTINCT exam_year FROM marts.fct_school_flags WHERE is_rated ORDER BY exam_year"
     ).fetchall()
     return [row[0] for row in rows]
 
@@ -66,11 +64,17 @@ def publish(
         facts = [
             (key, value) for key, value in manifest.items() if not isinstance(value, dict | list)
         ]
+        years = list_years(con)
         written_reports = [
             write_school_list(
-                rows, year, preset, facts, scratch / "reports" / f"school_list_{year}.xlsx"
+                rows,
+                year,
+                preset,
+                facts,
+                scratch / "reports" / f"school_list_{year}.xlsx",
+                has_previous_year=year - 1 in years,
             )
-            for year in list_years(con)
+            for year in years
         ]
         manifest_path = scratch / "run_manifest.json"
         manifest_path.write_text(

@@ -129,7 +129,12 @@ def _pool_effects(group: pd.DataFrame, preset: Preset) -> pd.DataFrame:
 
 
 def _empty_effects() -> pd.DataFrame:
-    columns = [c for c in SCORE_COLUMNS if c not in ("counted_participant_count", "procedure_count",
-                                                     "is_rated", "not_rated_reason",
-                                                     "composite_percentile")]  # fmt: skip
-    return pd.DataFrame(columns=columns)
+    """No school rated anywhere: the effect columns, typed, with no rows."""
+    columns = [
+        c
+        for c in SCORE_COLUMNS
+        if c not in ("counted_participant_count", "procedure_count", "is_rated",
+                     "not_rated_reason", "composite_percentile")
+    ]  # fmt: skip
+    frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+    return frame.astype({"school_id": "object", "pool": "object", "exam_year": "int64"})

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
+import pandas as pd
 import pyarrow.csv as pacsv
 
 from shnor.ingest.text import read_small_csv
@@ -116,16 +116,29 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> int
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
 
+# The key of each reference table: a region's row replaces the packaged row with the same key.
+REFERENCE_KEYS = {
+    "ege_min_scores": ("exam_year", "subject"),
+    "header_aliases": ("alias",),
+    "subject_aliases": ("alias",),
+    "subjects": ("subject",),
+    "parameter_labels": ("key",),
+}
+
+
 def load_reference_tables(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> None:
-    """ref.* seeds from the package's CSV files, plus a region's own rows where it has them."""
+    """ref.* seeds from the package's CSV files; a region's own file adds rows and, for a key
+    the package has too, replaces the packaged row (one row per key, never two)."""
     root = resources.files("shnor.reference")
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".csv"):
             continue
-        tables = [pacsv.read_csv(io.BytesIO(entry.read_bytes()))]
+        name = entry.name.removesuffix(".csv")
+        packaged = pacsv.read_csv(io.BytesIO(entry.read_bytes())).to_pandas()
         local = reference_dir / entry.name if reference_dir else None
         if local and local.is_file():
-            rows = read_small_csv(local, tuple(tables[0].column_names))
-            columns = {name: [row[name] for row in rows] for name in tables[0].column_names}
-            tables.append(pa.table(columns).cast(tables[0].schema))
-        replace_table(con, f"ref.{entry.name.removesuffix('.csv')}", pa.concat_tables(tables))
+            rows = read_small_csv(local, tuple(packaged.columns))
+            own = pd.DataFrame(rows, columns=packaged.columns).astype(packaged.dtypes.to_dict())
+            keys = list(REFERENCE_KEYS.get(name, packaged.columns))
+            packaged = pd.concat([own, packaged], ignore_index=True).drop_duplicates(keys)
+        replace_table(con, f"ref.{name}", packaged)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -32,7 +33,9 @@ def test_flow_runs_ingest_build_flag_publish(prefect_server, tmp_path):
     assert result["rated_count"] == int(
         flags[flags["exam_year"] == result["year"]]["is_rated"].sum()
     )
-    assert len(result["reports"]) == 1 and result["reports"][0].endswith(f"_{result['year']}.xlsx")
+    assert [Path(p).name for p in result["reports"]] == [
+        f"school_list_{year}.xlsx" for year in sorted(region.years)
+    ]
 
     # A second run with unchanged inputs reads no file again.
     again = annual_list(data_dir=str(region.data_dir), preset="reference")

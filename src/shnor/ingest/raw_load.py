@@ -69,6 +69,7 @@ class IngestSummary:
 
     @property
     def changed(self) -> bool:
+        """True when the warehouse's raw layer differs from before this pass."""
         return bool(self.loaded or self.corrected or self.removed)
 
 
@@ -263,8 +264,22 @@ def _load_file(
     con.execute("BEGIN TRANSACTION")
     rows = 0
     if not blocked:
-        for sheet in read:
-            rows += _insert_sheet(con, sheet, source, checksum, loaded_at)
+        try:
+            for sheet in read:
+                rows += _insert_sheet(con, sheet, source, checksum, loaded_at)
+        except duckdb.Error as error:  # one odd file must not stop the others from loading
+            con.execute("ROLLBACK")
+            con.execute("BEGIN TRANSACTION")
+            blocked, rows = True, 0
+            problems.append(
+                Problem(
+                    source,
+                    "load_failed",
+                    "blocking",
+                    f"строки файла не удалось загрузить: {error}",
+                    "сохраните файл заново (XLSX или CSV) и запустите расчёт снова",
+                )
+            )
     record_problems(con, problems)
     con.execute(
         _insert_statement("_files", FILE_COLUMNS),

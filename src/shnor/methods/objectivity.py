@@ -68,8 +68,13 @@ def objectivity_markers(
         .quantile(o["journal_changed_share_percentile"])
     )
     m["changed_share_cut"] = m.set_index(["exam_year", "grade", "subject"]).index.map(changed_cut)
+    # A procedure too small for a marker is no member of the Holm family (p = NaN).
     m["changed_p_value"] = _within_school_year(
-        m, binom.sf(changed - 1, pairs, regional_changed), preset
+        m,
+        np.where(
+            pairs >= o["min_participants"], binom.sf(changed - 1, pairs, regional_changed), np.nan
+        ),
+        preset,
     )
     gap = m["mean_mark_minus_journal"]
     m["is_journal_above_vpr"] = (pairs >= o["min_participants"]) & (gap <= -o["journal_mean_gap"])
@@ -88,10 +93,14 @@ def objectivity_markers(
     # simply has more pupils near the boundary, is not mistaken for a spike.
     m["boundary_p_value"] = _within_school_year(
         m,
-        binom.sf(
-            m["at_boundary_count"] - 1,
-            m["near_boundary_count"],
-            m["regional_boundary_window_share"],
+        np.where(
+            scored >= o["min_participants"],
+            binom.sf(
+                m["at_boundary_count"] - 1,
+                m["near_boundary_count"],
+                m["regional_boundary_window_share"],
+            ),
+            np.nan,
         ),
         preset,
     )
@@ -126,11 +135,16 @@ def objectivity_markers(
     previous_share = m["fail_count_previous"] / m["participant_count_previous"]
     m["drop_p_value"] = _within_school_year(
         m,
-        two_proportion_z_test(
-            m["fail_count_previous"].fillna(0).to_numpy(),
-            m["participant_count_previous"].fillna(0).to_numpy(),
-            m["fail_count"].to_numpy(),
-            m["participant_count"].to_numpy(),
+        np.where(
+            (m["participant_count"] >= o["min_participants"])
+            & (m["participant_count_previous"] >= o["min_participants"]),
+            two_proportion_z_test(
+                m["fail_count_previous"].fillna(0).to_numpy(),
+                m["participant_count_previous"].fillna(0).to_numpy(),
+                m["fail_count"].to_numpy(),
+                m["participant_count"].to_numpy(),
+            ),
+            np.nan,
         ),
         preset,
     )

@@ -60,14 +60,27 @@ NOT_RATED_COLUMNS = (
 
 
 def write_school_list(
-    rows: pd.DataFrame, year: int, preset: Preset, run_facts: list[tuple[str, object]], path: Path
+    rows: pd.DataFrame,
+    year: int,
+    preset: Preset,
+    run_facts: list[tuple[str, object]],
+    path: Path,
+    *,
+    has_previous_year: bool = True,
 ) -> Path:
     """Write the workbook for one year: ШНОР, группа риска, не оцениваются, parameters, run."""
     year_rows = rows[rows["exam_year"] == year]
     columns = list_columns(preset)
     workbook = open_workbook(path)
     try:
-        write_table_sheet(workbook, "ШНОР", year_rows[year_rows["is_on_shnor_list"]], columns)
+        no_shnor = (
+            "Нет школ в этой категории."
+            if has_previous_year
+            else f"ШНОР определяется по двум годам подряд, а данных за {year - 1} год нет."
+        )
+        write_table_sheet(
+            workbook, "ШНОР", year_rows[year_rows["is_on_shnor_list"]], columns, no_shnor
+        )
         write_table_sheet(workbook, "Группа риска", year_rows[year_rows["is_risk_group"]], columns)
         write_table_sheet(workbook, "ШНСУ", year_rows[year_rows["is_shnsu"]], columns)
         write_table_sheet(
@@ -79,7 +92,10 @@ def write_school_list(
             [
                 (
                     key,
-                    value if isinstance(value, int | float) else shown_value(value),
+                    # numbers stay numbers; true/false and lists read as text («да»/«нет»)
+                    value
+                    if isinstance(value, int | float) and not isinstance(value, bool)
+                    else shown_value(value),
                     labels.get(key, ""),
                 )
                 for key, value in preset.parameters()
