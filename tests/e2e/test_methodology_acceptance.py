@@ -74,7 +74,8 @@ def test_low_exam_results_of_inflated_schools_are_not_hidden(figures):
     shnor = [v for v in shnor if v == v]
     naive = [v for v in naive if v == v]
     print(f"\ninflated and truly stable-low, recall: shnor {shnor}, naive {naive}")
-    assert sum(shnor) >= sum(naive)
+    assert len(shnor) >= 2, "too few regions with an inflated, truly stable-low school to judge"
+    assert sum(shnor) > sum(naive)
 
 
 def test_resilient_schools_are_recovered(figures):

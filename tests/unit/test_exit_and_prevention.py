@@ -199,6 +199,20 @@ def test_significant_improvement_is_judged_on_the_pooled_fail_share():
     )
     flags = run(scores, results)
     assert status(flags, "s19", [2026]) == [PENDING]
+    # …while the same school improving in both procedures exits at once.
+    improving = plain_results(
+        scores,
+        [
+            result("s19", 2024, n=100, fails=40),
+            result("s19", 2025, n=100, fails=40),
+            result("s19", 2025, n=100, fails=40, grade=6),
+            result("s19", 2026, n=100, fails=20),
+            result("s19", 2026, n=100, fails=20, grade=6),
+        ],
+    )
+    flags = run(scores, improving)
+    assert flags.loc[("s19", 2026), "is_shnor_exit"]
+    assert not flags.loc[("s19", 2026), "is_on_shnor_list"]
 
 
 def test_an_unrated_year_never_exits_and_breaks_the_run():
