@@ -111,12 +111,13 @@ def build(
     return counts
 
 
-BUILD_RULES = ("unknown_minimum", "missing_school_code", "missing_grade")
+BUILD_RULES = ("unknown_minimum", "missing_school_code", "missing_grade", "unknown_school")
 
 
 def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
-    """raw._problems warnings, per file, for participant rows the build could not use: ЕГЭ
-    subjects and years with no minimum score, rows with no school code or no grade."""
+    """raw._problems warnings, per file, for participant rows the build could not use (ЕГЭ
+    subjects and years with no minimum score, rows with no school code or no grade) and for
+    schools the registry does not know (when there is a registry; DATA_CONTRACT §6)."""
     con.execute(
         "DELETE FROM raw._problems WHERE list_contains($rules, rule)", {"rules": list(BUILD_RULES)}
     )
@@ -156,6 +157,28 @@ def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
             row=first_row,
         )
         for source, no_code, count, first_row in rows
+    ]
+    rows = con.execute(
+        """SELECT r._source_file, r.school_id, count(*), min(r._row)
+           FROM intermediate.int_participant_results_counted AS r
+           WHERE r.school_id IS NOT NULL
+             AND EXISTS (SELECT 1 FROM staging.stg_schools)
+             AND r.school_id NOT IN (SELECT school_id FROM staging.stg_schools)
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    problems += [
+        Problem(
+            source,
+            "unknown_school",
+            "warning",
+            f"школы с кодом «{school_id}» нет в реестре ({count} результатов); она оценивается "
+            "под этим кодом без муниципалитета и типа поселения из реестра",
+            "проверьте код ОО; если школа новая, добавьте её в реестр (raw/schools/)",
+            row=first_row,
+            column="Код ОО",
+            value=school_id,
+        )
+        for source, school_id, count, first_row in rows
     ]
     record_problems(con, problems)
 

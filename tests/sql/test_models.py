@@ -737,3 +737,18 @@ def test_dim_schools_registry_and_schools_seen_only_in_results(con):
         ("002", "Школа №2", "Район Б", None, None, None, False),
         ("003", "Школа 3", "Район В", None, None, None, False),
     ]
+    # The results' schools the registry does not know are reported, one warning per file.
+    assert rows(
+        con,
+        'SELECT source_file, value, "row", severity FROM raw._problems '
+        "WHERE rule = 'unknown_school' ORDER BY ALL",
+    ) == [
+        ("oge/2025/oge.csv", "003", 2, "warning"),
+        ("vpr/2025/vpr.csv", "002", 3, "warning"),
+    ]
+
+
+def test_no_unknown_school_warnings_without_a_registry(con):
+    insert(con, "vpr_participants", "vpr/2025/vpr.csv", [_vpr("002", "4А", "Математика", "4")])
+    build(con)
+    assert rows(con, "SELECT count(*) FROM raw._problems WHERE rule = 'unknown_school'") == [(0,)]
