@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -63,6 +64,13 @@ def make_objectivity(concerns: Iterable[tuple[str, int]] = frozenset()) -> pd.Da
         ],
         columns=["school_id", "exam_year", "has_objectivity_concern"],
     )
+
+
+def write_preset(tmp_path: Path, body: str, name: str = "t") -> Path:
+    """A preset file overlaying the reference with `body` (TOML), named `name` version 1."""
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'[preset]\nname = "{name}"\nversion = "1"\n\n{body}', encoding="utf-8")
+    return path
 
 
 def insert_raw(

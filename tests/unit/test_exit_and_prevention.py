@@ -4,8 +4,6 @@ sentences."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,16 +17,11 @@ from builders import (
     rules,
     run,
     where,
+    write_preset,
 )
 
 from shnor.methods.contextual import CVA_COLUMNS, contextual_value_added
 from shnor.presets import load_preset
-
-
-def write_preset(tmp_path: Path, body: str, name: str = "t") -> Path:
-    path = tmp_path / f"{name}.toml"
-    path.write_text(f'[preset]\nname = "{name}"\nversion = "1"\n\n{body}', encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")

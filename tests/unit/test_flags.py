@@ -4,7 +4,6 @@ Russian sentences for every rule, and the naive baseline."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,17 +18,12 @@ from builders import (
     rules,
     run,
     where,
+    write_preset,
 )
 
 from shnor.flags import FLAG_COLUMNS, naive_stable_low
 from shnor.methods.ranking import percentile_rank
 from shnor.presets import load_preset
-
-
-def write_preset(tmp_path: Path, body: str, name: str = "t") -> Path:
-    path = tmp_path / f"{name}.toml"
-    path.write_text(f'[preset]\nname = "{name}"\nversion = "1"\n\n{body}', encoding="utf-8")
-    return path
 
 
 def reason(flags: pd.DataFrame, school: str, year: int, rule: str) -> dict:

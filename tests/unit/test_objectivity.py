@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from builders import write_preset
 
 from shnor.methods.objectivity import (
     MARKERS,
@@ -26,12 +27,6 @@ REFERENCE = load_preset()
 RESULT_COLUMNS = [
     "school_id", "exam_year", "exam", "grade", "subject", "participant_count", "fail_count"
 ]  # fmt: skip
-
-
-def write_preset(tmp_path: Path, body: str, name: str = "t") -> Path:
-    path = tmp_path / f"{name}.toml"
-    path.write_text(f'[preset]\nname = "{name}"\nversion = "1"\n\n{body}', encoding="utf-8")
-    return path
 
 
 def objectivity_preset(tmp_path: Path, **values) -> object:

@@ -3,12 +3,11 @@ school × year with a result. Given school-grain rows (fct_school_procedure_resu
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from builders import result as row
+from builders import write_preset
 
 from shnor.presets import PresetError, load_preset
 from shnor.scoring import SCORE_COLUMNS, procedure_weights, school_pools, school_year_scores
@@ -40,12 +39,6 @@ def registry(results: pd.DataFrame, **columns) -> pd.DataFrame:
 def scores_of(results: pd.DataFrame, preset=REFERENCE, schools=None) -> pd.DataFrame:
     schools = registry(results) if schools is None else schools
     return school_year_scores(results, schools, preset).set_index(["school_id", "exam_year"])
-
-
-def write_preset(tmp_path: Path, body: str, name: str = "t") -> Path:
-    path = tmp_path / f"{name}.toml"
-    path.write_text(f'[preset]\nname = "{name}"\nversion = "1"\n\n{body}', encoding="utf-8")
-    return path
 
 
 # --- rated or not (§2) -------------------------------------------------------------------------
