@@ -5,6 +5,7 @@ Russian sentence per flagged school. Pure functions over school-grain frames.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pandas as pd
@@ -71,6 +72,8 @@ def pool_ranks(scores: pd.DataFrame, preset: Preset) -> pd.DataFrame:
     ).astype(bool)
     ranked["is_better_than_median"] = groups.transform(below_median_mask).astype(bool)
     ranked["is_worse_than_median"] = groups.transform(above_median_mask).astype(bool)
+    # A pool with fewer rated schools than 1 / low_share flags nobody: the reasons say so.
+    ranked["pool_rated_count"] = groups.transform("count").astype(int)
     return ranked
 
 
@@ -345,6 +348,7 @@ def _with_shnor_exit(flags: pd.DataFrame, results: pd.DataFrame, preset: Preset)
     return flags
 
 
+_POOL_NAMES = {"region": "весь регион", "unknown": "тип не указан"}
 RISK_RULES = (
     "absolute_risk",
     "persistent_failing_procedure",
@@ -398,6 +402,12 @@ def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
         "low_probability": _rounded(row.low_probability, 4),
     }
     reasons: list[dict[str, Any]] = []
+    low_share = preset["flags.low_share"]
+    if row.pool_rated_count * low_share < 1 - 1e-9:
+        reasons.append(
+            {"rule": "pool_too_small", "pool": row.pool, "pool_rated_count": row.pool_rated_count,
+             "min_pool_size": math.ceil(1 / low_share - 1e-9) if low_share > 0 else None}
+        )  # fmt: skip
     if row.is_stable_low:
         reasons.append(
             {
@@ -526,6 +536,13 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
                 "either": "результаты лучше медианы или добавленная ценность среди лучших",
             }[r["by"]]
             texts.append(f"Резильентная школа: сложные условия, {by} два года подряд")
+        elif rule == "pool_too_small":
+            pool = _POOL_NAMES.get(r["pool"], r["pool"])
+            texts.append(
+                f"В группе сравнения «{pool}» оценено школ: {r['pool_rated_count']} — "
+                f"меньше {r['min_pool_size']}, поэтому низкие и высокие результаты в ней "
+                "не отмечаются"
+            )
         elif rule == "objectivity_concern":
             texts.append("Результаты ВПР требуют дополнительного анализа объективности")
     return ". ".join(texts) + ("." if texts else "")

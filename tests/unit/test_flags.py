@@ -54,6 +54,26 @@ def test_worst_two_of_twenty_are_low_each_year_and_stable_low_needs_both_years()
     assert where(flags, "is_risk_group", 2025) == ["s18", "s19"]
 
 
+def test_a_pool_smaller_than_one_over_the_low_share_flags_nobody_and_says_why():
+    # 9 rated schools with the worst 10%: 0.9 schools — nobody can be flagged, and each says so.
+    nine = SCHOOLS[:9]
+    flags = run(make_scores(ordered([2026], nine)))
+    assert where(flags, "is_low_result", 2026) == []
+    worst = reason(flags, "s08", 2026, "pool_too_small")
+    assert worst == {
+        "rule": "pool_too_small",
+        "pool": "region",
+        "pool_rated_count": 9,
+        "min_pool_size": 10,
+    }
+    assert "оценено школ: 9 — меньше 10" in flags.loc[("s08", 2026), "reason_text"]
+    assert "весь регион" in flags.loc[("s08", 2026), "reason_text"]
+    # ten schools are enough: the worst one is flagged and nobody carries the reason
+    ten = run(make_scores(ordered([2026], SCHOOLS[:10])))
+    assert where(ten, "is_low_result", 2026) == ["s09"]
+    assert "pool_too_small" not in ten["reasons"].str.cat()
+
+
 def test_low_in_2024_and_2026_is_recurrent_but_not_stable():
     order_2025 = [*SCHOOLS[:17], "s19", "s18", "s17"]  # s19 drops out of the worst two in 2025
     composites = ordered([2024]) | ordered([2025], order_2025) | ordered([2026])
