@@ -31,6 +31,7 @@ class Layout:
     optional: tuple[str, ...] = ()
     any_of: tuple[str, ...] = ()  # at least one of these must be present too
     distinctive: tuple[str, ...] = ()  # columns only this kind of table has
+    by_header_row: bool = True  # False: a wide layout read by its own reader (ege_summary.py)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -40,6 +41,8 @@ class Layout:
 
     def matches(self, columns: set[str]) -> bool:
         """True when the headers carry everything this layout needs."""
+        if not self.by_header_row:
+            return False
         has_any = not self.any_of or bool(columns & set(self.any_of))
         return set(self.required) <= columns and has_any
 
@@ -84,6 +87,59 @@ LAYOUTS: tuple[Layout, ...] = (
             "primary_score",
             "stage",
             "exam_date",
+        ),
+    ),
+    Layout(
+        name="vpr_mark_stats",
+        label_ru="ВПР: статистика по отметкам (проценты)",
+        raw_table="vpr_mark_stats",
+        folders=("vpr",),
+        required=(
+            "participant_count",
+            "mark_2_percent",
+            "mark_3_percent",
+            "mark_4_percent",
+            "mark_5_percent",
+        ),
+        any_of=("school_code", "school_name"),
+        distinctive=("mark_2_percent",),
+        optional=("municipality_name", "title_subject", "title_grade", "title_year"),
+    ),
+    Layout(
+        name="vpr_journal_comparison",
+        label_ru="ВПР: сравнение отметок с отметками по журналу (проценты)",
+        raw_table="vpr_journal_comparison",
+        folders=("vpr",),
+        required=("lowered_percent", "confirmed_percent", "raised_percent"),
+        any_of=("school_code", "school_name"),
+        distinctive=("lowered_percent",),
+        optional=(
+            "municipality_name",
+            "participant_count",
+            "title_subject",
+            "title_grade",
+            "title_year",
+        ),
+    ),
+    Layout(
+        name="ege_school_summary",
+        label_ru="ЕГЭ: сводная таблица по школам",
+        raw_table="ege_school_summary",
+        folders=("ege",),
+        required=(),
+        by_header_row=False,
+        optional=(
+            "municipality_name",
+            "school_name",
+            "profile",
+            "graduate_count",
+            "sheet_year",
+            "subject",
+            "participant_count",
+            "fail_count",
+            "high_80_99_count",
+            "hundred_count",
+            "mean_score",
         ),
     ),
     Layout(

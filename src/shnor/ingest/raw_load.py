@@ -231,6 +231,7 @@ def _load_file(
             )
     read = [s for s in sheets if isinstance(s, SheetRead)]
     problems += [p for s in sheets for p in _sheet_problems(source, s)]
+    problems += [p for s in read for p in layout_checks(source, s, year)]
     if sheets and not read:
         problems.append(
             Problem(
@@ -388,6 +389,20 @@ def _sheet_problems(source: str, sheet: SheetRead | SheetSkipped) -> list[Proble
         )
         for line in sheet.total_rows
     ]
+    problems += [
+        Problem(
+            source,
+            note.rule,
+            note.severity,
+            note.message,
+            note.action,
+            sheet=sheet.sheet,
+            row=note.row,
+            column=note.column,
+            value=note.value,
+        )
+        for note in sheet.notes
+    ]
     if sheet.table.num_rows == 0 and not sheet.rejected_rows and not sheet.total_rows:
         problems.append(
             Problem(
@@ -401,6 +416,62 @@ def _sheet_problems(source: str, sheet: SheetRead | SheetSkipped) -> list[Proble
             )
         )
     return problems
+
+
+PERCENT_SUM_TOLERANCE = 2.0  # four rounded percentages may sum to 98–102
+
+
+def layout_checks(source: str, sheet: SheetRead, folder_year: int | None) -> list[Problem]:
+    """Checks only one layout needs: ВПР mark percentages summing to ~100 (blocking: the counts
+    are derived from them), a summary sheet's own year differing from its folder (warning)."""
+    problems: list[Problem] = []
+    columns = sheet.table.column_names
+    if {"mark_2_percent", "mark_5_percent"} <= set(columns):
+        marks = [f"mark_{m}_percent" for m in (2, 3, 4, 5)]
+        for values in sheet.table.select([*marks, "_row"]).to_pylist():
+            shares = [_percent(values[m]) for m in marks]
+            if all(s is None for s in shares) or any(s is None for s in shares):
+                continue  # an empty row (no participants) or non-numbers, which staging reports
+            total = sum(shares)
+            if abs(total - 100) > PERCENT_SUM_TOLERANCE:
+                problems.append(
+                    Problem(
+                        source,
+                        "percent_sum",
+                        "blocking",
+                        f"доли отметок «2»–«5» в сумме дают {total:g}%, а не 100%",
+                        "проверьте строку: проценты по отметкам должны давать в сумме 100",
+                        sheet=sheet.sheet,
+                        row=values["_row"],
+                        value=f"{total:g}",
+                    )
+                )
+    if "sheet_year" in columns and folder_year is not None and sheet.table.num_rows:
+        years = {y for y in sheet.table["sheet_year"].to_pylist() if y}
+        for year in sorted(years - {str(folder_year)}):
+            problems.append(
+                Problem(
+                    source,
+                    "sheet_year_differs",
+                    "warning",
+                    f"лист относится к {year} году, файл лежит в папке {folder_year}: строки "
+                    f"листа загружены как {year} год; если тот же год есть в файле своей папки, "
+                    "берётся он",
+                    f"если лист нужен, положите книгу (или её копию) в ege/{year}/",
+                    sheet=sheet.sheet,
+                    value=year,
+                )
+            )
+    return problems
+
+
+def _percent(text: str | None) -> float | None:
+    if text is None or not str(text).strip():
+        return None
+    try:
+        return float(str(text).replace("%", "").replace(",", ".").replace(" ", "").strip())
+    except ValueError:
+        return None
 
 
 def record_problems(con: duckdb.DuckDBPyConnection, problems: list[Problem]) -> None:

@@ -7,8 +7,8 @@ Values stay text here (raw is "as read"); staging casts them. CSV goes through p
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from shnor.ingest.headers import canonical_column, is_task_column
-from shnor.ingest.layouts import Layout, best_layout
+from shnor.ingest.ege_summary import SummaryNote, metric_row, read_summary_sheet
+from shnor.ingest.headers import canonical_column, is_task_column, normalized_cyrillic, subject_code
+from shnor.ingest.layouts import Layout, best_layout, layout_named
+from shnor.ingest.text import cell_text as _text
 from shnor.ingest.text import delimiters_by_frequency, detect_encoding
 
 HEADER_SEARCH_ROWS = 30
@@ -47,6 +49,7 @@ class SheetRead:
     total_rows: list[int] = field(default_factory=list)  # «Итого»/«Всего» rows left out
     encoding: str | None = None
     delimiter: str | None = None
+    notes: list[SummaryNote] = field(default_factory=list)  # layout readers' own findings
 
 
 @dataclass
@@ -146,6 +149,7 @@ def _read_csv(
     table = _with_row_numbers(table, first_data_line, [line for line, *_ in rejected])
     table, problems = _recover_short_rows(table, rejected, delimiter, len(headers), keep)
     table, totals = _without_total_rows(_without_empty_rows(table))
+    table = _with_title(table, layout, rows[:index], reference_dir)
     return SheetRead(
         sheet=None,
         layout=layout,
@@ -293,6 +297,19 @@ def _read_workbook(
 def _sheet_table(
     name: str, rows: list[list[object]], folder: str | None, reference_dir: Path | None
 ) -> SheetRead | SheetSkipped:
+    metrics_at = metric_row(rows, reference_dir)
+    if metrics_at is not None:
+        summary = read_summary_sheet(name, rows, metrics_at, reference_dir)
+        if isinstance(summary, str):
+            return SheetSkipped(name, summary, _first(rows))
+        return SheetRead(
+            sheet=name,
+            layout=layout_named("ege_school_summary"),
+            header_row=summary.header_row,
+            table=summary.table,
+            total_rows=summary.total_rows,
+            notes=summary.notes,
+        )
     found = _header_match(rows, folder, reference_dir)
     if found is None:
         reason = (
@@ -317,6 +334,7 @@ def _sheet_table(
     table = pa.table({column: pa.array(values, pa.string()) for column, values in data.items()})
     table = table.append_column("_row", pa.array(row_numbers, pa.int64()))
     table, totals = _without_total_rows(table)
+    table = _with_title(table, layout, rows[:index], reference_dir)
     return SheetRead(
         sheet=name,
         layout=layout,
@@ -329,22 +347,45 @@ def _sheet_table(
     )
 
 
-def _text(value: object) -> str | None:
-    """A cell as the text an analyst sees: 4.0 → '4', dates as ISO, empty → None."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return None
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    return text or None
+_TITLED = ("title_subject", "title_grade", "title_year")
+_TITLE_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+_TITLE_GRADE = re.compile(
+    r"(?:(\d{1,2})\s*(?:-?й\s*)?(?:класс|кл\b)|(?:класс|параллель)\D{0,3}(\d{1,2}))"
+)
+
+
+def _with_title(
+    table: pa.Table, layout: Layout, title_rows: list[list[object]], reference_dir: Path | None
+) -> pa.Table:
+    """Summary layouts name subject, grade and year in title lines above the table (ФИС ОКО
+    «Статистика по отметкам»): those lines, as read, become the title_* columns of every row."""
+    if not set(_TITLED) <= set(layout.columns):
+        return table
+    lines = [" ".join(t for t in (_text(c) for c in row) if t) for row in title_rows]
+    lines = [line for line in lines if line]
+    subject = None
+    for line in lines:
+        match = re.search(r"предмет\s*[:\-]\s*(.+)", line, re.I)
+        if match:
+            subject = match.group(1).strip()
+            break
+    if subject is None:
+        subject = next(
+            (line for line in lines if subject_code(_TITLE_GRADE.sub(" ", line), reference_dir)[1]),
+            None,
+        )
+    grade = next(
+        (
+            m.group(1) or m.group(2)
+            for line in lines
+            if (m := _TITLE_GRADE.search(normalized_cyrillic(line)))
+        ),
+        None,
+    )
+    year = next((m.group(1) for line in lines if (m := _TITLE_YEAR.search(line))), None)
+    for column, value in zip(_TITLED, (subject, grade, year), strict=True):
+        table = table.append_column(column, pa.array([value] * table.num_rows, pa.string()))
+    return table
 
 
 def _first(rows: list[list[object]]) -> list[str]:
