@@ -11,7 +11,7 @@ WITH long AS (
 
 parsed AS (
     SELECT
-        clean_code(school_code) AS school_id,
+        coalesce(codes.school_id, clean_code(long.school_code)) AS school_id,
         folder_year(_source_file) AS exam_year,
         component,
         parse_number(replace(raw_value, '%', '')) AS value,
@@ -19,6 +19,7 @@ parsed AS (
         _source_file,
         _row
     FROM long
+    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(long.school_code)
     WHERE clean_text(raw_value) IS NOT NULL
 )
 
