@@ -14,8 +14,7 @@ SUBJECTS = (
     "Русский язык", "Математика (профильная)", "Математика (базовая)", "Физика", "Химия",
     "Биология", "География", "История", "Обществознание", "Литература", "Информатика",
     "Английский язык", "Немецкий язык", "Французский язык", "Испанский язык", "Китайский язык",
-    "Информатика (КЕГЭ)", "Иностранный язык (английский, устная часть)", "Обществознание (2)",
-    "Литература (2)", "История (2)",
+    "Итальянский язык", "Татарский язык", "Якутский язык", "Астрономия", "Экономика",
 )  # fmt: skip
 METRIC_HEADERS = (
     "приняло участие",
@@ -118,6 +117,7 @@ def write_summary_workbook(
     subjects: tuple[str, ...] = SUBJECTS,
     other_sheet: bool = True,
     sheet_names: dict[int, str] | None = None,
+    region_total_bias: int = 0,
 ) -> Path:
     """An XLSX workbook in the §4 layout, one sheet per year (named by the year)."""
     workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
@@ -147,6 +147,7 @@ def write_summary_workbook(
                 sheet.write_number(row, column, column + 1)
             row += 1
         totals = _sums(schools, subjects)
+        totals[subjects[0]][0] += region_total_bias  # a region total that disagrees
         if region_total == "first":
             row = _write_total(sheet, row, "Итого по региону", None, totals, subjects)
         by_municipality: dict[str, list[SummarySchool]] = {}
@@ -193,7 +194,7 @@ def _sums(schools: list[SummarySchool], subjects: tuple[str, ...]) -> dict[str, 
             figures = school.figures.get(subject)
             if figures:
                 for m in range(4):
-                    counts[m] += figures[m] or 0
+                    counts[m] += figures[m] if isinstance(figures[m], int) else 0
         sums[subject] = counts
     return sums
 

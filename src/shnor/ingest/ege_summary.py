@@ -143,12 +143,15 @@ def _subject_blocks(
     notes: list[SummaryNote] = []
     for start, columns in blocks:
         end = max(columns.values())
-        subject = None
-        for r in range(metric_index - 1, top - 1, -1):
-            texts = [_text(grid[r][c]) for c in range(start, end + 1)]
-            subject = next((t for t in texts if t), None)
-            if subject and subject_code(subject, reference_dir)[1]:
-                break
+        # the nearest header text above the block; a known subject further up wins over an
+        # unknown text nearer (a «в т.ч.» line under the subject's cell)
+        above = [
+            next((t for t in (_text(grid[r][c]) for c in range(start, end + 1)) if t), None)
+            for r in range(metric_index - 1, top - 1, -1)
+        ]
+        texts = [t for t in above if t]
+        known = [t for t in texts if subject_code(t, reference_dir)[1]]
+        subject = known[0] if known else (texts[0] if texts else None)
         if not subject:
             notes.append(
                 SummaryNote(

@@ -17,6 +17,7 @@ from shnor.ingest.school_names import municipality_key, name_school_id, school_n
 
 CANDIDATES = 3
 MIN_SIMILARITY = 0.6
+SAME_SCHOOL_SIMILARITY = 0.7  # a name-only suggestion across years
 REVIEW_COLUMNS = [
     "municipality_name",
     "school_name",
@@ -149,7 +150,7 @@ def _same_school_suggestions(names: pd.DataFrame, name_map: pd.DataFrame) -> lis
             key=lambda triple: -triple[0],
         )  # fmt: skip
         for rank, (similarity, other_id, other) in enumerate(
-            [t for t in scored if t[0] >= 0.8][:CANDIDATES], start=1
+            [t for t in scored if t[0] >= SAME_SCHOOL_SIMILARITY][:CANDIDATES], start=1
         ):
             rows.append(
                 (item.municipality_name, item.school_name, "name_only", school_id, rank,
