@@ -102,13 +102,15 @@ def _review_rows(row, key, school_id: str, rule: str, registry: pd.DataFrame) ->
     """The name with its best registry candidates (same municipality when the registry knows
     it, else the whole region), most similar first; one row without a candidate if none."""
     pool = registry[registry["muni_key"] == key[0]]
-    if pool.empty:
+    if rule == "ambiguous":  # the registry schools the name fits equally
+        pool = pool[pool["name_key"] == key[1]]
+    elif pool.empty:
         pool = registry
     scored = sorted(
         ((_similarity(key[1], c.name_key), c) for c in pool.itertuples()),
         key=lambda pair: -pair[0],
     )
-    scored = [(s, c) for s, c in scored if s >= MIN_SIMILARITY or rule == "ambiguous"]
+    scored = [(s, c) for s, c in scored if s >= MIN_SIMILARITY]
     head = (row.municipality_name, row.school_name, rule, school_id)
     tail = (row.years, row.source_files)
     if not scored:
