@@ -18,12 +18,21 @@ from builders import insert_raw as insert
 def test_build_creates_every_model(con):
     counts = build(con)
     assert counts == {
+        "ref.school_code_map": 0,
+        "ref.school_name_map": 0,
+        "marts.review_school_matches": 0,
         "staging.stg_context__components": 0,
         "staging.stg_context__schools": 0,
+        "staging.stg_ege__school_summary": 0,
         "staging.stg_exam__participants": 0,
         "staging.stg_schools": 0,
+        "staging.stg_vpr__journal_comparison": 0,
+        "staging.stg_vpr__mark_stats": 0,
         "staging.stg_vpr__participants": 0,
         "intermediate.int_participant_results_counted": 0,
+        "intermediate.int_school_results_from_participants": 0,
+        "intermediate.int_school_results_from_summaries": 0,
+        "intermediate.int_summary_participant_disagreements": 0,
         "intermediate.int_vpr_class_results": 0,
         "intermediate.int_vpr_objectivity_evidence": 0,
         "intermediate.int_vpr_students_at_risk": 0,
