@@ -78,7 +78,7 @@ def test_schools_keep_their_identity_across_the_two_years(summary_run):
 
 
 def test_a_region_with_only_the_summary_gets_its_list_rated_on_ege(summary_run):
-    _, result, con, data_dir = summary_run
+    _, _, con, data_dir = summary_run
     rated = con.execute(
         "SELECT exam_year, count(*) FILTER (WHERE is_rated), count(*) FILTER (WHERE "
         "is_low_result) FROM marts.fct_school_flags GROUP BY 1 ORDER BY 1"

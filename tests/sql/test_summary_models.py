@@ -79,7 +79,7 @@ def test_summary_names_match_the_registry_after_normalisation(con):
         review
     )
     assert {r[3] for r in review if r[0] == "ООШ №2"} == {"200", "201"}
-    assert [r[1] for r in review if r[0] == "Лицей № 9"][0] == "unmatched"
+    assert next(r[1] for r in review if r[0] == "Лицей № 9") == "unmatched"
     rules = {r[0] for r in fetch(con, "SELECT rule FROM raw._problems")}
     assert {"school_name_ambiguous", "school_name_unmatched"} <= rules
     dim = dict(fetch(con, "SELECT school_id, is_in_registry FROM marts.dim_schools"))

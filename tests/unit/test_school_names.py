@@ -91,7 +91,7 @@ def test_names_map_to_registry_alias_or_their_own_identity():
     )
     mapped, review = school_name_map(names, REGISTRY, aliases)
     assert list(mapped["match_rule"]) == ["registry", "ambiguous", "unmatched", "alias"]
-    assert list(mapped["school_id"])[0] == "1" and list(mapped["school_id"])[3] == "4"
+    assert list(mapped["school_id"][[0, 3]]) == ["1", "4"]
     assert mapped["school_id"][2] == name_school_id("г. Городск", "Гимназия № 33")
     ambiguous = review[review["match_status"] == "ambiguous"]
     assert sorted(ambiguous["candidate_school_id"]) == ["2", "3"]
