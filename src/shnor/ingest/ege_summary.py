@@ -197,11 +197,19 @@ def _body(
     total_rows: list[int] = []
     current: str | None = None
     muni_col, school_col = identity.get("municipality_name"), identity["school_name"]
+    block_positions = [[columns.get(m) for m in METRICS] for _, columns in blocks]
     for index in range(start, len(grid)):
         row, number = grid[index], index + 1
         muni = _text(row[muni_col]) if muni_col is not None and muni_col < len(row) else None
         school = _text(row[school_col]) if school_col < len(row) else None
-        figures = [[_cell(row, columns.get(m)) for m in METRICS] for _, columns in blocks]
+        width = len(row)
+        figures = [
+            [
+                None if c is None or c >= width or row[c] is None or row[c] == "" else _text(row[c])
+                for c in positions
+            ]
+            for positions in block_positions
+        ]
         graduates = _cell(row, identity.get("graduate_count"))
         has_figures = graduates is not None or any(v is not None for b in figures for v in b)
         if not (muni or school or has_figures):
