@@ -233,6 +233,7 @@ BUILD_RULES = (
     "unknown_school",
     "summary_unreadable_value",
     "summary_disagrees_with_participants",
+    "context_scale",
 )
 
 
@@ -302,8 +303,41 @@ def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
         )
         for source, school_id, count, first_row in rows
     ]
-    problems += summary_problems(con)
+    problems += summary_problems(con) + context_scale_problems(con)
     record_problems(con, problems)
+
+
+def context_scale_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One line per passport year saying which components were read as percent and which as
+    fractions, naming files whose own values alone would have read the other way."""
+    rows = con.execute(
+        """SELECT exam_year, component, any_value(scale) AS scale,
+                  list(DISTINCT _source_file ORDER BY _source_file)
+                      FILTER (WHERE file_scale <> scale) AS other_files
+           FROM staging.stg_context__components GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    years: dict[int, list[tuple[str, str, list[str] | None]]] = {}
+    for year, component, scale, others in rows:
+        years.setdefault(year, []).append((component, scale, others))
+    problems = []
+    for year, components in years.items():
+        words = {"percent": "проценты", "fraction": "доли единицы"}
+        said = "; ".join(
+            f"{component}: {words[scale]}"
+            + (f" (в т.ч. файлы {', '.join(others)}, где все значения ≤ 1)" if others else "")
+            for component, scale, others in components
+        )
+        problems.append(
+            Problem(
+                f"context/{year}/",
+                "context_scale",
+                "warning",
+                f"социальный паспорт {year}: шкала определена по всем файлам года — {said}",
+                "проверьте: если столбец в каком-то файле дан в долях единицы, а в других в "
+                "процентах, приведите файлы к одной шкале",
+            )
+        )
+    return problems
 
 
 def summary_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
