@@ -29,6 +29,7 @@ def test_build_creates_every_model(con):
         "staging.stg_vpr__journal_comparison": 0,
         "staging.stg_vpr__mark_stats": 0,
         "staging.stg_vpr__participants": 0,
+        "staging.stg_vpr__task_points": 0,
         "intermediate.int_participant_results_counted": 0,
         "intermediate.int_school_results_from_participants": 0,
         "intermediate.int_school_results_from_summaries": 0,
@@ -39,6 +40,7 @@ def test_build_creates_every_model(con):
         "marts.dim_schools": 0,
         "marts.fct_school_mock_results": 0,
         "marts.fct_school_procedure_results": 0,
+        "marts.fct_school_task_results": 0,
     }
 
 

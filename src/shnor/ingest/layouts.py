@@ -32,6 +32,8 @@ class Layout:
     any_of: tuple[str, ...] = ()  # at least one of these must be present too
     distinctive: tuple[str, ...] = ()  # columns only this kind of table has
     by_header_row: bool = True  # False: a wide layout read by its own reader (ege_summary.py)
+    has_tasks: bool = False  # task columns `1`, `2`, … kept in raw.vpr_task_points
+    keeps_unknown: bool = False  # unknown columns kept as JSON text in `extra_columns`
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -59,6 +61,7 @@ LAYOUTS: tuple[Layout, ...] = (
         folders=("vpr",),
         required=("school_code", "class_label", "subject", "mark"),
         distinctive=("journal_mark",),
+        has_tasks=True,
         optional=(
             "municipality_name",
             "municipality_code",
@@ -149,7 +152,14 @@ LAYOUTS: tuple[Layout, ...] = (
         folders=("context",),
         required=("school_code",),
         any_of=CONTEXT_COMPONENTS,
-        optional=("context_year", "settlement_type", "student_count", "school_name"),
+        keeps_unknown=True,
+        optional=(
+            "context_year",
+            "settlement_type",
+            "student_count",
+            "school_name",
+            "extra_columns",
+        ),
     ),
     Layout(
         name="registry",

@@ -34,6 +34,8 @@ FILE_COLUMNS = {
     "loaded_at": "TIMESTAMP",
     "aliases_fingerprint": "VARCHAR",
 }
+# ВПР task points in long form (one row per participant row × task column with a value).
+TASK_POINT_COLUMNS = {"task": "VARCHAR", "points": "VARCHAR"}
 PROBLEM_COLUMNS = dict.fromkeys(
     ("source_file", "sheet", "row", "column", "value", "rule", "severity", "message", "action"),
     "VARCHAR",
@@ -76,10 +78,13 @@ class IngestSummary:
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create raw.* (one table per layout, all text) and the file registry, adding new columns."""
     tables = {"_files": FILE_COLUMNS, "_problems": PROBLEM_COLUMNS}
+    types = {"_row": "BIGINT", "_loaded_at": "TIMESTAMP"}
     for layout in LAYOUTS:
-        types = {"_row": "BIGINT", "_loaded_at": "TIMESTAMP"}
         columns = [*layout.columns, *PROVENANCE]
         tables[layout.raw_table] = {c: types.get(c, "VARCHAR") for c in columns}
+    tables["vpr_task_points"] = TASK_POINT_COLUMNS | {
+        c: types.get(c, "VARCHAR") for c in PROVENANCE
+    }
     for table, columns in tables.items():
         ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({ddl})")
@@ -163,8 +168,8 @@ def ingest_raw(
 def _forget(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Remove a file's rows, problems and registry entry (before a reload or after removal)."""
     con.execute("BEGIN TRANSACTION")
-    for layout in LAYOUTS:
-        con.execute(f"DELETE FROM raw.{layout.raw_table} WHERE _source_file = ?", [source])
+    for table in {layout.raw_table for layout in LAYOUTS} | {"vpr_task_points"}:
+        con.execute(f"DELETE FROM raw.{table} WHERE _source_file = ?", [source])
     con.execute("DELETE FROM raw._problems WHERE source_file = ?", [source])
     con.execute("DELETE FROM raw._files WHERE source_file = ?", [source])
     con.execute("COMMIT")
@@ -309,21 +314,23 @@ def _insert_sheet(
     checksum: str,
     loaded_at: dt.datetime,
 ) -> int:
-    n = sheet.table.num_rows
-    table = (
-        sheet.table.append_column("_source_file", pa.array([source] * n, pa.string()))
-        .append_column("_sheet", pa.array([sheet.sheet] * n, pa.string()))
-        .append_column("_file_checksum", pa.array([checksum] * n, pa.string()))
-        .append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us")))
-    )
-    con.register("_incoming_sheet", table)
-    try:
-        con.execute(
-            f"INSERT INTO raw.{sheet.layout.raw_table} BY NAME SELECT * FROM _incoming_sheet"
+    targets = [(sheet.layout.raw_table, sheet.table)]
+    if sheet.task_points is not None and sheet.task_points.num_rows:
+        targets.append(("vpr_task_points", sheet.task_points))
+    for raw_table, rows in targets:
+        n = rows.num_rows
+        table = (
+            rows.append_column("_source_file", pa.repeat(pa.scalar(source, pa.string()), n))
+            .append_column("_sheet", pa.array([sheet.sheet] * n, pa.string()))
+            .append_column("_file_checksum", pa.repeat(pa.scalar(checksum, pa.string()), n))
+            .append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us")))
         )
-    finally:
-        con.unregister("_incoming_sheet")
-    return n
+        con.register("_incoming_sheet", table)
+        try:
+            con.execute(f"INSERT INTO raw.{raw_table} BY NAME SELECT * FROM _incoming_sheet")
+        finally:
+            con.unregister("_incoming_sheet")
+    return sheet.table.num_rows
 
 
 def _sheet_problems(source: str, sheet: SheetRead | SheetSkipped) -> list[Problem]:
@@ -344,7 +351,8 @@ def _sheet_problems(source: str, sheet: SheetRead | SheetSkipped) -> list[Proble
             source,
             "unknown_column",
             "warning",
-            f"столбец «{header}» не распознан и не загружен",
+            f"столбец «{header}» не распознан"
+            + (" — сохранён как есть в extra_columns" if sheet.kept_unknown else " и не загружен"),
             "если он нужен, добавьте его название в reference/header_aliases.csv",
             sheet=sheet.sheet,
             row=sheet.header_row,
