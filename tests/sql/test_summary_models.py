@@ -199,3 +199,22 @@ def test_alias_file_of_a_region_is_read_as_text(tmp_path, con):
     assert fetch(con, "SELECT CAST(school_code AS VARCHAR) FROM ref.school_aliases") == [
         ("012345",)
     ]
+
+
+def test_journal_comparison_gives_m1_its_counts_where_participants_have_no_journal(con):
+    insert_raw(con, "vpr_participants", "vpr/2025/vpr.csv", [
+        {"school_code": code, "class_label": "4А", "subject": "Русский язык", "mark": "4",
+         "participant_id": f"{code}-{i}"}
+        for code in ("sch1", "sch2") for i in range(20)
+    ])  # fmt: skip
+    insert_raw(con, "vpr_journal_comparison", "vpr/2025/journal.xlsx", [
+        {"title_subject": "Русский язык", "title_grade": "4", "school_code": "sch1",
+         "participant_count": "20", "lowered_percent": "10", "confirmed_percent": "40",
+         "raised_percent": "50"},
+    ])  # fmt: skip
+    build_models(con)
+    assert fetch(
+        con,
+        "SELECT school_id, journal_pair_count, raised_count, lowered_count, journal_source "
+        "FROM intermediate.int_vpr_objectivity_evidence ORDER BY school_id",
+    ) == [("sch1", 20, 10, 2, "journal_comparison"), ("sch2", 0, 0, 0, None)]
