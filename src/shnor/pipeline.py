@@ -233,6 +233,7 @@ BUILD_RULES = (
     "unknown_school",
     "summary_unreadable_value",
     "summary_disagrees_with_participants",
+    "summary_repeated_school",
     "context_scale",
 )
 
@@ -364,6 +365,30 @@ def summary_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
             value=subject,
         )
         for source, sheet, row, school, subject, columns in rows
+    ]
+    rows = con.execute(
+        """SELECT _source_file, _sheet, _row, school_name, subject_name, school_id, exam_year
+           FROM staging.stg_ege__school_summary
+           WHERE subject IS NOT NULL AND participant_count > 0 AND fail_count IS NOT NULL
+           QUALIFY row_number() OVER (
+               PARTITION BY school_id, exam_year, subject ORDER BY _source_file, _sheet, _row
+           ) > 1
+           ORDER BY ALL"""
+    ).fetchall()
+    problems += [
+        Problem(
+            source,
+            "summary_repeated_school",
+            "warning",
+            f"«{school}», {subject}: школа ({school_id}) уже есть в сводной таблице за {year} год "
+            "выше; взята первая строка, эта не учтена",
+            "проверьте, не повторена ли школа (или две школы сопоставлены одной — тогда "
+            "исправьте reference/school_aliases.csv)",
+            sheet=sheet,
+            row=row,
+            value=school,
+        )
+        for source, sheet, row, school, subject, school_id, year in rows
     ]
     rows = con.execute(
         """SELECT _source_file, _sheet, _row, school_id, exam_year, exam, grade, subject,

@@ -218,3 +218,17 @@ def test_journal_comparison_gives_m1_its_counts_where_participants_have_no_journ
         "SELECT school_id, journal_pair_count, raised_count, lowered_count, journal_source "
         "FROM intermediate.int_vpr_objectivity_evidence ORDER BY school_id",
     ) == [("sch1", 20, 10, 2, "journal_comparison"), ("sch2", 0, 0, 0, None)]
+
+
+def test_a_school_repeated_in_a_summary_counts_once_and_is_reported(con):
+    insert_raw(con, "ege_school_summary", "ege/2025/svod.xlsx", [
+        _summary("Район", "СОШ № 1", n="20", fails="2"),
+        _summary("Район", 'МБОУ "СОШ №1"', n="25", fails="5"),  # the same school, spelt again
+    ])  # fmt: skip
+    build_models(con)
+    assert fetch(
+        con, "SELECT participant_count, fail_count FROM marts.fct_school_procedure_results"
+    ) == [(20, 2)]
+    assert fetch(con, "SELECT row FROM raw._problems WHERE rule = 'summary_repeated_school'") == [
+        (3,)
+    ]
