@@ -371,7 +371,8 @@ def summary_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
            FROM staging.stg_ege__school_summary
            WHERE subject IS NOT NULL AND participant_count > 0 AND fail_count IS NOT NULL
            QUALIFY row_number() OVER (
-               PARTITION BY school_id, exam_year, subject ORDER BY _source_file, _sheet, _row
+               PARTITION BY school_id, exam_year, subject, coalesce(profile, '')
+               ORDER BY _source_file, _sheet, _row
            ) > 1
            ORDER BY ALL"""
     ).fetchall()

@@ -232,3 +232,19 @@ def test_a_school_repeated_in_a_summary_counts_once_and_is_reported(con):
     assert fetch(con, "SELECT row FROM raw._problems WHERE rule = 'summary_repeated_school'") == [
         (3,)
     ]
+
+
+def test_a_school_on_several_profile_rows_is_their_sum(con):
+    insert_raw(con, "ege_school_summary", "ege/2025/svod.xlsx", [
+        {**_summary("Район", "СОШ № 1", n="10", fails="1", mean="60"), "profile": "технолог."},
+        {**_summary("Район", "СОШ № 1", n="30", fails="3", mean="80"), "profile": "гуманитарный"},
+    ])  # fmt: skip
+    build_models(con)
+    assert fetch(
+        con,
+        "SELECT participant_count, fail_count, high_count, mean_score "
+        "FROM marts.fct_school_procedure_results",
+    ) == [(40, 4, 8, 75.0)]
+    assert fetch(
+        con, "SELECT count(*) FROM raw._problems WHERE rule = 'summary_repeated_school'"
+    ) == [(0,)]

@@ -55,10 +55,13 @@ class SummarySheet:
 
 
 def metric_row(rows: list[list[object]], reference_dir: Path | None) -> int | None:
-    """Index of the row naming the metrics (≥ 2 subject blocks' worth), or None: not a summary."""
+    """Index of the row naming the metrics (participants, below threshold and at least one
+    more of the five), or None: not a summary sheet."""
     for index, row in enumerate(rows[:30]):
         found = [canonical_column(cell, reference_dir) for cell in row if _text(cell)]
-        if found.count("participant_count") >= 2 and found.count("fail_count") >= 2:
+        if {"participant_count", "fail_count"} <= set(found) and len(
+            set(found) & set(METRICS)
+        ) >= 3:
             return index
     return None
 
