@@ -248,3 +248,19 @@ def test_a_school_on_several_profile_rows_is_their_sum(con):
     assert fetch(
         con, "SELECT count(*) FROM raw._problems WHERE rule = 'summary_repeated_school'"
     ) == [(0,)]
+
+
+def test_a_year_from_its_own_folder_wins_over_the_same_year_in_another_workbook(con):
+    insert_raw(con, "ege_school_summary", "ege/2025/svod.xlsx", [
+        _summary("Район", "СОШ № 1", n="20", fails="2"),  # sheet 2025
+        {**_summary("Район", "СОШ № 1", n="18", fails="1"), "sheet_year": "2024"},
+    ])  # fmt: skip
+    insert_raw(con, "ege_school_summary", "ege/2024/svod.xlsx", [
+        {**_summary("Район", "СОШ № 1", n="19", fails="3"), "sheet_year": "2024"},
+    ])  # fmt: skip
+    build_models(con)
+    assert fetch(
+        con,
+        "SELECT exam_year, participant_count, fail_count FROM marts.fct_school_procedure_results "
+        "ORDER BY exam_year",
+    ) == [(2024, 19, 3), (2025, 20, 2)]
