@@ -119,3 +119,28 @@ def test_codes_without_their_leading_zeros_find_the_registry_code():
     mapped = school_code_map(["12345", "012345", "700", "00700", "sch1"], registry)
     assert list(mapped["school_id"]) == ["012345", "012345", "700", "00700", "sch1"]
     assert list(mapped["match_rule"]) == ["leading_zeros", "code", "code", "code", "code"]
+
+
+def test_drifting_names_of_a_realistic_region_find_their_registry_school():
+    from summary_workbooks import summary_region
+
+    region = summary_region(seed=11, schools=380)
+    first = region[2024]
+    registry = pd.DataFrame(
+        {
+            "school_id": [f"c{s.key}" for s in first],
+            "school_name": [s.name for s in first],
+            "municipality_name": [s.municipality for s in first],
+        }
+    )
+    for year, schools in region.items():
+        names = _names(*[(s.municipality, s.name) for s in schools], years=str(year))
+        mapped, _ = school_name_map(names, registry, NO_ALIASES)
+        truth = [f"c{s.key}" for s in schools]
+        right = sum(a == b for a, b in zip(mapped["school_id"], truth, strict=True))
+        wrong = sum(
+            a != b and not a.startswith("name:")
+            for a, b in zip(mapped["school_id"], truth, strict=True)
+        )
+        assert right / len(schools) >= 0.98, year
+        assert wrong == 0  # never guessed: what is not sure keeps its own identity
