@@ -77,7 +77,9 @@ def test_every_municipality_layout_reads_the_same_school_rows(tmp_path, style, t
     assert not [n for n in sheet.notes if n.rule == "summary_total_mismatch"]
     assert [n.rule for n in sheet.notes if n.rule == "column_numbers_row"] == ["column_numbers_row"]
     # the applications sheet is recognised as not a result sheet: skipped and said so
-    assert [s.sheet for s in skipped] == ["Заявления"]
+    assert [(s.sheet, s.reason) for s in skipped] == [
+        ("Заявления", "лист заявлений на участие в экзамене — не результаты")
+    ]
 
 
 def test_a_total_that_differs_from_the_schools_is_a_warning(tmp_path):

@@ -388,12 +388,7 @@ def _sheet_table(
         )
     found = _header_match(rows, folder, reference_dir)
     if found is None:
-        reason = (
-            "лист пуст"
-            if not any(any(_text(c) for c in r) for r in rows[:50])
-            else ("не найдена строка заголовков известного формата")
-        )
-        return SheetSkipped(name, reason, _first(rows))
+        return SheetSkipped(name, _skip_reason(rows), _first(rows))
     index, layout, columns, headers = found
     keep, unknown, tasks, duplicates = _selection(headers, columns, layout)
     carried = _carried(layout, unknown, tasks)
@@ -426,6 +421,25 @@ def _sheet_table(
         task_points=points,
         kept_unknown=layout.keeps_unknown,
     )
+
+
+# Sheets that regional workbooks carry beside results: recognised by a word of their headers.
+_OTHER_SHEETS = (
+    ("заявлен", "лист заявлений на участие в экзамене — не результаты"),
+    ("заявк", "лист заявок на участие в экзамене — не результаты"),
+    ("расписан", "расписание экзаменов — не результаты"),
+)
+
+
+def _skip_reason(rows: list[list[object]]) -> str:
+    """Why a sheet without a known header is skipped, in Russian."""
+    head = [normalized_cyrillic(c) for r in rows[:HEADER_SEARCH_ROWS] for c in r if _text(c)]
+    if not head and not any(any(_text(c) for c in r) for r in rows[:50]):
+        return "лист пуст"
+    for word, reason in _OTHER_SHEETS:
+        if any(word in cell for cell in head):
+            return reason
+    return "не найдена строка заголовков известного формата"
 
 
 _TITLED = ("title_subject", "title_grade", "title_year")
