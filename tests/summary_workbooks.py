@@ -118,6 +118,7 @@ def write_summary_workbook(
     other_sheet: bool = True,
     sheet_names: dict[int, str] | None = None,
     region_total_bias: int = 0,
+    municipality_total_bias: int = 0,
 ) -> Path:
     """An XLSX workbook in the §4 layout, one sheet per year (named by the year)."""
     workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
@@ -155,9 +156,9 @@ def write_summary_workbook(
             by_municipality.setdefault(school.municipality, []).append(school)
         for municipality, members in by_municipality.items():
             if municipality_style == "subtotal":
-                row = _write_total(
-                    sheet, row, None, municipality, _sums(members, subjects), subjects
-                )
+                sums = _sums(members, subjects)
+                sums[subjects[0]][1] += municipality_total_bias  # fails of the first subject
+                row = _write_total(sheet, row, None, municipality, sums, subjects)
             first_row = row
             for school in members:
                 if municipality_style == "repeated":

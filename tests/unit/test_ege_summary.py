@@ -93,6 +93,25 @@ def test_a_total_that_differs_from_the_schools_is_a_warning(tmp_path):
     assert read[0].table.num_rows == 5  # the schools still load
 
 
+def test_a_municipality_subtotal_that_differs_is_a_warning_naming_it(tmp_path):
+    path = write_summary_workbook(
+        tmp_path / "svod.xlsx",
+        {2025: _schools()},
+        "subtotal",
+        subjects=SUBJECTS,
+        municipality_total_bias=2,
+    )
+    read, _ = _read(path)
+    notes = [n for n in read[0].notes if n.rule == "summary_total_mismatch"]
+    # each municipality's subtotal is off by 2 fails; the region total is right
+    assert len(notes) == 2
+    assert {n.message.split("«")[1].split("»")[0] for n in notes} == {
+        "Ивановский район",
+        "г. Городск",
+    }
+    assert "Русский язык, fail_count: итог 5, сумма школ 3" in notes[0].message
+
+
 def test_sheet_year_from_sheet_name_else_from_the_graduates_header(tmp_path):
     path = write_summary_workbook(
         tmp_path / "svod.xlsx",
