@@ -138,6 +138,17 @@ def map_schools(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
            FROM raw.schools WHERE clean_code(school_code) IS NOT NULL GROUP BY 1"""
     ).df()
     registry = registry.fillna({"school_name": "", "municipality_name": ""})
+    named = con.execute(
+        "SELECT school_id, mode(school_name) AS school_name, "
+        "mode(municipality_name) AS municipality_name FROM ("
+        + " UNION ALL ".join(
+            f"SELECT clean_code(school_code) AS school_id, clean_text(school_name) AS "
+            f"school_name, clean_text({'municipality_name' if table != 'context' else 'NULL'})"
+            f" AS municipality_name FROM raw.{table}"
+            for table in CODED_RAW_TABLES
+        )
+        + ") WHERE school_id IS NOT NULL AND school_name IS NOT NULL GROUP BY 1"
+    ).df()
     codes = [
         row[0]
         for row in con.execute(
@@ -164,7 +175,18 @@ def map_schools(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "CAST(school_name AS VARCHAR) AS school_name, "
         "CAST(school_code AS VARCHAR) AS school_code FROM ref.school_aliases"
     ).df()
-    name_map, review = school_name_map(names, registry, aliases.fillna(""))
+    # schools coded result files name, where the registry does not have them
+    recoded = dict(zip(code_map["raw_code"], code_map["school_id"], strict=True))
+    named = named.assign(school_id=named["school_id"].map(lambda code: recoded.get(code, code)))
+    named = named[~named["school_id"].isin(registry["school_id"])].drop_duplicates("school_id")
+    known = pd.concat(
+        [
+            registry.assign(source="registry"),
+            named.fillna({"municipality_name": ""}).assign(source="result_files"),
+        ],
+        ignore_index=True,
+    )
+    name_map, review = school_name_map(names, known, aliases.fillna(""))
     counts = {
         "ref.school_code_map": warehouse.replace_table(con, "ref.school_code_map", code_map),
         "ref.school_name_map": warehouse.replace_table(

@@ -264,3 +264,25 @@ def test_a_year_from_its_own_folder_wins_over_the_same_year_in_another_workbook(
         "SELECT exam_year, participant_count, fail_count FROM marts.fct_school_procedure_results "
         "ORDER BY exam_year",
     ) == [(2024, 19, 3), (2025, 20, 2)]
+
+
+def test_without_a_registry_summary_names_join_the_codes_of_participant_files(con):
+    insert_raw(con, "exam_participants", "ege/2025/ege.csv", [
+        {"school_code": "300", "school_name": "МБОУ «Гимназия № 3»", "municipality_name":
+         "г. Городск", "subject": "Русский язык", "test_score": score, "participant_id": p}
+        for p, score in (("a", "20"), ("b", "70"))
+    ])  # fmt: skip
+    insert_raw(con, "ege_school_summary", "ege/2025/svod.xlsx", [
+        _summary("город Городск", "ГИМНАЗИЯ №3", n="2", fails="1"),
+        _summary("город Городск", "ГИМНАЗИЯ №3", subject="Физика", n="5", fails="0"),
+    ])  # fmt: skip
+    build_models(con)
+    assert fetch(
+        con, "SELECT DISTINCT school_id, match_rule FROM staging.stg_ege__school_summary"
+    ) == [("300", "result_files")]
+    assert fetch(
+        con,
+        "SELECT school_id, subject, participant_count, source "
+        "FROM marts.fct_school_procedure_results ORDER BY subject",
+    ) == [("300", "physics", 5, "ege_summary"), ("300", "russian", 2, "participants")]
+    assert fetch(con, "SELECT count(*) FROM marts.dim_schools") == [(1,)]

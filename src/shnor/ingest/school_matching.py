@@ -1,8 +1,10 @@
 """School identity for results that name a school but carry no code (DATA_CONTRACT §1), and for
 codes that lost their leading zeros in Excel. Pure functions on school-grain frames.
 
-Order of trust: the region's confirmed aliases (reference/school_aliases.csv), then one registry
-school with the same (municipality, name) keys; otherwise the name keeps an identity of its own
+Order of trust: the region's confirmed aliases (reference/school_aliases.csv), then one known
+school with the same (municipality, name) keys — a registry school, or a school the coded result
+files name (so a region without a registry still joins its summary to its participant files);
+otherwise the name keeps an identity of its own
 (deterministic, so the same school keeps it across years) and goes to the review table with
 ranked candidates. Similar names are suggestions, never matches.
 """
@@ -59,15 +61,19 @@ def school_name_map(
     names: pd.DataFrame, registry: pd.DataFrame, aliases: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(name map, review table). names: municipality_name, school_name, years, source_files;
-    registry: school_id, school_name, municipality_name; aliases: municipality, school_name,
-    school_code. Name map: municipality_name, school_name, school_id, match_rule ∈ alias /
-    registry / ambiguous / unmatched / name_only."""
+    registry: school_id, school_name, municipality_name and optional source ('registry', or
+    'result_files' for schools only coded result files name); aliases: municipality,
+    school_name, school_code. Name map: municipality_name, school_name, school_id, match_rule ∈
+    alias / registry / result_files / ambiguous / unmatched / name_only."""
     confirmed = {
         (municipality_key(a.municipality), school_name_key(a.school_name)): str(a.school_code)
         for a in aliases.itertuples()
         if a.school_name and a.school_code
     }
     by_key: dict[tuple[str, str], list[str]] = {}
+    if "source" not in registry:
+        registry = registry.assign(source="registry")
+    sources = dict(zip(registry["school_id"], registry["source"], strict=True))
     registry = registry.assign(
         muni_key=registry["municipality_name"].map(municipality_key),
         name_key=registry["school_name"].map(school_name_key),
@@ -82,7 +88,8 @@ def school_name_map(
         if alias:
             school_id, rule = alias, "alias"
         elif len(by_key.get(key, [])) == 1:
-            school_id, rule = by_key[key][0], "registry"
+            school_id = by_key[key][0]
+            rule = sources[school_id]
         elif registry.empty:
             school_id, rule = own, "name_only"
         else:
