@@ -1,9 +1,11 @@
 """Benchmarks of shnor on the demo region, each next to a baseline measured in the same run.
 
     .venv/bin/python benchmarks/run.py [--schools 600] [--csv-rows 2000000]
+    .venv/bin/python benchmarks/run.py --only xlsx-ingest [--xlsx-mb 5]
 
-Writes benchmarks/RESULTS.md. Every measurement runs in a fresh subprocess so that its peak
-memory (max RSS) is its own. Figures are seconds of wall-clock time on this machine.
+Writes benchmarks/RESULTS.md (`--only xlsx-ingest` replaces just its own section). Every
+measurement runs in a fresh subprocess so that its peak memory (max RSS) is its own. Figures
+are seconds of wall-clock time on this machine.
 """
 
 from __future__ import annotations
@@ -47,7 +49,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--schools", type=int, default=600)
     parser.add_argument("--csv-rows", type=int, default=2_000_000)
+    parser.add_argument("--only", choices=["xlsx-ingest"], default=None)
+    parser.add_argument("--xlsx-mb", type=float, default=5.0)
     args = parser.parse_args()
+    if args.only == "xlsx-ingest":
+        _write_section("Ingest: a 5 MB XLSX", xlsx_ingest_rows(args.xlsx_mb), args)
+        return
     work = Path(tempfile.mkdtemp(prefix="shnor-bench-"))
     region = work / "region"
     rows: list[tuple[str, str, dict, dict | None]] = []
@@ -170,6 +177,155 @@ def main() -> None:
     _write_results(rows, args)
 
 
+def xlsx_ingest_rows(target_mb: float) -> list[tuple[str, str, dict, dict | None]]:
+    """A ВПР participant workbook of about `target_mb` MB (title rows, task columns) and an ЕГЭ
+    summary workbook of 1 500 schools × 21 subjects × 2 years: read by shnor (calamine) and
+    by openpyxl (read-only, values only) in the same run, and loaded into DuckDB."""
+    work = Path(tempfile.mkdtemp(prefix="shnor-bench-xlsx-"))
+    participants = work / "raw" / "vpr" / "2025" / "vpr_participants.xlsx"
+    participants.parent.mkdir(parents=True)
+    rows_written = measured(
+        f"""
+        import random, xlsxwriter
+        rng = random.Random(5)
+        book = xlsxwriter.Workbook({str(participants)!r}, {{"constant_memory": True}})
+        sheet = book.add_worksheet("Результаты")
+        sheet.write_row(0, 0, ["Результаты ВПР 2025"])
+        header = ["Код ОО", "Муниципалитет", "Название ОО", "Класс", "Предмет", "Код участника",
+                  "Вариант", "Первичный балл", "Отметка", "Отметка по журналу"]
+        header += [str(t) for t in range(1, 11)]
+        sheet.write_row(2, 0, header)
+        row = 3
+        rows = int({target_mb} * 1e6 / 77)  # ~77 bytes per row in compressed XLSX
+        for i in range(rows):
+            school = rng.randint(1, 1500)
+            score = rng.randint(0, 20)
+            sheet.write_row(row, 0, [
+                f"sch{{school:06d}}", f"Район {{school % 40}}", f"МБОУ СОШ № {{school}}",
+                f"{{rng.randint(4, 8)}}А", rng.choice(["Математика", "Русский язык"]),
+                f"p{{i}}", rng.randint(1, 20), score, 2 + min(3, score // 5),
+                rng.randint(2, 5), *[rng.randint(0, 2) for _ in range(10)]])
+            row += 1
+        book.close()
+        result["rows"] = rows
+        """
+    )
+    summary = work / "raw" / "ege" / "2025" / "svod.xlsx"
+    summary.parent.mkdir(parents=True)
+    measured(
+        f"""
+        import sys
+        from pathlib import Path
+        sys.path.insert(0, {str(HERE.parent / "tests")!r})
+        from summary_workbooks import summary_region, write_summary_workbook
+        write_summary_workbook(Path({str(summary)!r}), summary_region(seed=3, schools=1500))
+        """
+    )
+    out = []
+    for path, folder, label in (
+        (participants, "vpr", f"ВПР participants, {rows_written['rows']:,} rows × 20 columns"),
+        (summary, "ege", "ЕГЭ summary workbook, 1 500 schools × 21 subjects × 2 sheets"),
+    ):
+        # Both time the reading only (imports done first: a run has them loaded already).
+        shnor_read = measured(
+            f"""
+            import time
+            from pathlib import Path
+            import pandas, pyarrow
+            from shnor.ingest.readers import read_file
+            t = time.perf_counter()
+            sheets = read_file(Path({str(path)!r}), {folder!r})
+            result["seconds"] = time.perf_counter() - t
+            result["rows"] = sum(s.table.num_rows for s in sheets if hasattr(s, "table"))
+            """
+        )
+        openpyxl_read = measured(
+            f"""
+            import time
+            import openpyxl
+            t = time.perf_counter()
+            wb = openpyxl.load_workbook({str(path)!r}, read_only=True, data_only=True)
+            result["rows"] = sum(1 for ws in wb for _ in ws.iter_rows(values_only=True))
+            result["seconds"] = time.perf_counter() - t
+            """
+        )
+        size = f"{path.stat().st_size / 1e6:.1f} MB"
+        out.append(
+            (
+                "XLSX read: shnor (calamine → Arrow)",
+                f"{label}, {size}; {shnor_read['rows']:,} rows out; baseline openpyxl "
+                "(read-only, values; rows only, no layout)",
+                shnor_read,
+                openpyxl_read,
+            )
+        )
+        loaded = measured(
+            f"""
+            from pathlib import Path
+            import duckdb
+            from shnor import pipeline, warehouse
+            from shnor.ingest.raw_load import ingest_raw
+            import shutil, tempfile, time
+            raw = Path(tempfile.mkdtemp()) / "raw"
+            target = raw / Path({str(path)!r}).relative_to({str(work / "raw")!r})
+            target.parent.mkdir(parents=True)
+            shutil.copy({str(path)!r}, target)
+            with warehouse.connect(":memory:") as con:
+                pipeline.prepare_connection(con, None)
+                t = time.perf_counter()
+                summary = ingest_raw(con, raw)
+                result["seconds"] = time.perf_counter() - t
+            result["rows"] = summary.rows_loaded
+            """
+        )
+        out.append(
+            (
+                "XLSX ingest into raw.* (read, checks, DuckDB insert)",
+                f"{label}, {size}; into an in-memory warehouse",
+                loaded,
+                None,
+            )
+        )
+    return out
+
+
+def _write_section(title: str, rows: list, args: argparse.Namespace) -> None:
+    """Replace (or add) one `## title` section of RESULTS.md, leaving the rest as measured."""
+    lines = [
+        f"## {title}",
+        "",
+        f"Measured {dt.date.today().isoformat()} by `benchmarks/run.py --only {args.only} "
+        f"--xlsx-mb {args.xlsx_mb:g}` on {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; baselines in the same run.",
+        "",
+        "| what | data | seconds | peak MB | baseline s | baseline MB | ratio |",
+        "|---|---|---|---|---|---|---|",
+        *_table_lines(rows),
+    ]
+    path = HERE / "RESULTS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    head, _, rest = text.partition(f"\n## {title}\n")
+    tail = rest[rest.find("\n## ") + 1 :] if "\n## " in rest else ""
+    path.write_text(
+        head.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n" + ("\n" + tail if tail else ""),
+        encoding="utf-8",
+    )
+    print("\n".join(lines))
+
+
+def _table_lines(rows: list) -> list[str]:
+    lines = []
+    for name, data, result, baseline in rows:
+        base_s = f"{baseline['seconds']:.2f}" if baseline else ""
+        base_mb = f"{baseline['peak_mb']}" if baseline else ""
+        ratio = f"{baseline['seconds'] / result['seconds']:.1f}×" if baseline else ""
+        lines.append(
+            f"| {name} | {data} | {result['seconds']:.2f} | {result['peak_mb']} | {base_s} | "
+            f"{base_mb} | {ratio} |"
+        )
+    return lines
+
+
 def _repeat_csv(source: Path, target: Path, rows: int) -> None:
     """A CSV of about `rows` data rows: the source's header, then its body repeated."""
     lines = source.read_bytes().splitlines(keepends=True)
@@ -195,15 +351,11 @@ def _write_results(rows: list, args: argparse.Namespace) -> None:
         "| what | data | seconds | peak MB | baseline s | baseline MB | ratio |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, data, result, baseline in rows:
-        base_s = f"{baseline['seconds']:.2f}" if baseline else ""
-        base_mb = f"{baseline['peak_mb']}" if baseline else ""
-        ratio = f"{baseline['seconds'] / result['seconds']:.1f}×" if baseline else ""
-        lines.append(
-            f"| {name} | {data} | {result['seconds']:.2f} | {result['peak_mb']} | {base_s} | "
-            f"{base_mb} | {ratio} |"
-        )
-    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    lines += _table_lines(rows)
+    path = HERE / "RESULTS.md"
+    kept = path.read_text(encoding="utf-8").partition("\n## ")[1:] if path.exists() else ()
+    sections = "".join(kept)  # sections measured by `--only` runs stay
+    path.write_text("\n".join(lines) + "\n" + sections, encoding="utf-8")
     print("\n".join(lines))
 
 

@@ -18,6 +18,7 @@ from shnor import warehouse
 from shnor.flags import school_flags
 from shnor.ingest.headers import subject_code
 from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw, record_problems
+from shnor.ingest.school_matching import school_code_map, school_name_map
 from shnor.methods.context_index import context_index, derived_components, shnsu_mask
 from shnor.methods.contextual import contextual_value_added
 from shnor.methods.objectivity import objectivity_concerns, objectivity_markers, vpr_evidence_mask
@@ -73,7 +74,12 @@ def map_subjects(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> 
         row[0]
         for row in con.execute(
             "SELECT DISTINCT subject FROM raw.vpr_participants WHERE subject IS NOT NULL "
-            "UNION SELECT DISTINCT subject FROM raw.exam_participants WHERE subject IS NOT NULL"
+            "UNION SELECT DISTINCT subject FROM raw.exam_participants WHERE subject IS NOT NULL "
+            "UNION SELECT DISTINCT subject FROM raw.ege_school_summary WHERE subject IS NOT NULL "
+            "UNION SELECT DISTINCT title_subject FROM raw.vpr_mark_stats "
+            "WHERE title_subject IS NOT NULL "
+            "UNION SELECT DISTINCT title_subject FROM raw.vpr_journal_comparison "
+            "WHERE title_subject IS NOT NULL"
         ).fetchall()
     ]
     mapped = [(name, *subject_code(name, reference_dir)) for name in names]
@@ -104,14 +110,154 @@ def build(
 ) -> dict[str, int]:
     """Staging, intermediate and SQL marts from raw.*; returns row counts by table. Results the
     build cannot use are reported, never dropped silently."""
-    counts = warehouse.run_models(
+    counts = map_schools(con)
+    counts |= warehouse.run_models(
         con, sql_parameters(preset), ("staging", "intermediate", "marts"), on_model
     )
     record_unusable_results(con)
     return counts
 
 
-BUILD_RULES = ("unknown_minimum", "missing_school_code", "missing_grade", "unknown_school")
+CODED_RAW_TABLES = (
+    "vpr_participants",
+    "exam_participants",
+    "context",
+    "vpr_mark_stats",
+    "vpr_journal_comparison",
+)
+
+
+def map_schools(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """ref.school_code_map (result codes → registry codes, leading zeros restored),
+    ref.school_name_map (summary names → school ids) and marts.review_school_matches (names for
+    the analyst to confirm), with warnings in raw._problems (DATA_CONTRACT §1)."""
+    registry = con.execute(
+        """SELECT clean_code(school_code) AS school_id,
+                  arg_max(clean_text(school_name), _loaded_at) AS school_name,
+                  arg_max(clean_text(municipality_name), _loaded_at) AS municipality_name
+           FROM raw.schools WHERE clean_code(school_code) IS NOT NULL GROUP BY 1"""
+    ).df()
+    registry = registry.fillna({"school_name": "", "municipality_name": ""})
+    named = con.execute(
+        "SELECT school_id, mode(school_name) AS school_name, "
+        "mode(municipality_name) AS municipality_name FROM ("
+        + " UNION ALL ".join(
+            f"SELECT clean_code(school_code) AS school_id, clean_text(school_name) AS "
+            f"school_name, clean_text({'municipality_name' if table != 'context' else 'NULL'})"
+            f" AS municipality_name FROM raw.{table}"
+            for table in CODED_RAW_TABLES
+        )
+        + ") WHERE school_id IS NOT NULL AND school_name IS NOT NULL GROUP BY 1"
+    ).df()
+    codes = [
+        row[0]
+        for row in con.execute(
+            " UNION ".join(
+                f"SELECT DISTINCT clean_code(school_code) FROM raw.{table}"
+                for table in CODED_RAW_TABLES
+            )
+        ).fetchall()
+        if row[0] is not None
+    ]
+    code_map = school_code_map(codes, registry)
+    names = con.execute(
+        """SELECT clean_text(municipality_name) AS municipality_name,
+                  clean_text(school_name) AS school_name,
+                  string_agg(DISTINCT coalesce(sheet_year, folder_year(_source_file)::VARCHAR),
+                             ',' ORDER BY coalesce(sheet_year, folder_year(_source_file)::VARCHAR)
+                  ) AS years,
+                  string_agg(DISTINCT _source_file, ',' ORDER BY _source_file) AS source_files
+           FROM raw.ege_school_summary WHERE clean_text(school_name) IS NOT NULL
+           GROUP BY ALL ORDER BY ALL"""
+    ).df()
+    aliases = con.execute(
+        "SELECT CAST(municipality AS VARCHAR) AS municipality, "
+        "CAST(school_name AS VARCHAR) AS school_name, "
+        "CAST(school_code AS VARCHAR) AS school_code FROM ref.school_aliases"
+    ).df()
+    # schools coded result files name, where the registry does not have them
+    recoded = dict(zip(code_map["raw_code"], code_map["school_id"], strict=True))
+    named = named.assign(school_id=named["school_id"].map(lambda code: recoded.get(code, code)))
+    named = named[~named["school_id"].isin(registry["school_id"])].drop_duplicates("school_id")
+    known = pd.concat(
+        [
+            registry.assign(source="registry"),
+            named.fillna({"municipality_name": ""}).assign(source="result_files"),
+        ],
+        ignore_index=True,
+    )
+    name_map, review = school_name_map(names, known, aliases.fillna(""))
+    counts = {
+        "ref.school_code_map": warehouse.replace_table(con, "ref.school_code_map", code_map),
+        "ref.school_name_map": warehouse.replace_table(
+            con,
+            "ref.school_name_map",
+            name_map.astype({"municipality_name": "string", "school_name": "string"}),
+        ),
+        "marts.review_school_matches": warehouse.replace_table(
+            con, "marts.review_school_matches", review
+        ),
+    }
+    con.execute(
+        "DELETE FROM raw._problems WHERE list_contains($rules, rule)",
+        {"rules": list(IDENTITY_RULES)},
+    )
+    record_problems(con, identity_problems(code_map, name_map, names))
+    return counts
+
+
+IDENTITY_RULES = ("school_code_leading_zeros", "school_name_unmatched", "school_name_ambiguous")
+
+
+def identity_problems(
+    code_map: pd.DataFrame, name_map: pd.DataFrame, names: pd.DataFrame
+) -> list[Problem]:
+    """Warnings: codes merged across leading zeros; names left to the review table."""
+    problems = [
+        Problem(
+            "(все файлы)",
+            "school_code_leading_zeros",
+            "warning",
+            f"код ОО «{row.raw_code}» в результатах и «{row.school_id}» в реестре различаются "
+            "только ведущими нулями: результаты отнесены к школе реестра",
+            "ничего делать не нужно; если это разные школы, исправьте код в файле",
+            column="Код ОО",
+            value=row.raw_code,
+        )
+        for row in code_map[code_map["match_rule"] == "leading_zeros"].itertuples()
+    ]
+    sources = {
+        (row.municipality_name, row.school_name): row.source_files for row in names.itertuples()
+    }
+    for row in name_map[name_map["match_rule"].isin(["unmatched", "ambiguous"])].itertuples():
+        ambiguous = row.match_rule == "ambiguous"
+        problems.append(
+            Problem(
+                sources.get((row.municipality_name, row.school_name), "(все файлы)").split(",")[0],
+                "school_name_ambiguous" if ambiguous else "school_name_unmatched",
+                "warning",
+                f"школа «{row.school_name}» ({row.municipality_name}) "
+                + ("подходит к нескольким школам реестра" if ambiguous else "не найдена в реестре")
+                + ": оценивается отдельно под своим названием, кандидаты — в review_school_matches",
+                "подтвердите соответствие строкой в reference/school_aliases.csv "
+                "(муниципалитет, название как в файле, код ОО)",
+                column="Образовательная организация",
+                value=row.school_name,
+            )
+        )
+    return problems
+
+
+BUILD_RULES = (
+    "unknown_minimum",
+    "missing_school_code",
+    "missing_grade",
+    "unknown_school",
+    "summary_unreadable_value",
+    "summary_disagrees_with_participants",
+    "summary_repeated_school",
+    "context_scale",
+)
 
 
 def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
@@ -180,7 +326,114 @@ def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
         )
         for source, school_id, count, first_row in rows
     ]
+    problems += summary_problems(con) + context_scale_problems(con)
     record_problems(con, problems)
+
+
+def context_scale_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One line per passport year saying which components were read as percent and which as
+    fractions, naming files whose own values alone would have read the other way."""
+    rows = con.execute(
+        """SELECT exam_year, component, any_value(scale) AS scale,
+                  list(DISTINCT _source_file ORDER BY _source_file)
+                      FILTER (WHERE file_scale <> scale) AS other_files
+           FROM staging.stg_context__components GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    years: dict[int, list[tuple[str, str, list[str] | None]]] = {}
+    for year, component, scale, others in rows:
+        years.setdefault(year, []).append((component, scale, others))
+    problems = []
+    for year, components in years.items():
+        words = {"percent": "проценты", "fraction": "доли единицы"}
+        said = "; ".join(
+            f"{component}: {words[scale]}"
+            + (f" (в т.ч. файлы {', '.join(others)}, где все значения ≤ 1)" if others else "")
+            for component, scale, others in components
+        )
+        problems.append(
+            Problem(
+                f"context/{year}/",
+                "context_scale",
+                "warning",
+                f"социальный паспорт {year}: шкала определена по всем файлам года — {said}",
+                "проверьте: если столбец в каком-то файле дан в долях единицы, а в других в "
+                "процентах, приведите файлы к одной шкале",
+            )
+        )
+    return problems
+
+
+def summary_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """Warnings about school summaries: cells that are not numbers (unknown, never blocking for
+    100-scorers or the mean; the row is left out when participants or fails are unreadable),
+    and summaries that disagree with participant results (which win)."""
+    rows = con.execute(
+        """SELECT _source_file, _sheet, _row, school_name, subject_name, unreadable_columns
+           FROM staging.stg_ege__school_summary WHERE len(unreadable_columns) > 0
+           ORDER BY ALL"""
+    ).fetchall()
+    problems = [
+        Problem(
+            source,
+            "summary_unreadable_value",
+            "warning",
+            f"«{school}», {subject}: не число в столбцах {', '.join(columns)} — значение "
+            "неизвестно"
+            + ("; строка не учтена" if {"participant_count", "fail_count"} & set(columns) else ""),
+            "исправьте ячейку в файле и запустите расчёт снова",
+            sheet=sheet,
+            row=row,
+            column=", ".join(columns),
+            value=subject,
+        )
+        for source, sheet, row, school, subject, columns in rows
+    ]
+    rows = con.execute(
+        """SELECT _source_file, _sheet, _row, school_name, subject_name, school_id, exam_year
+           FROM staging.stg_ege__school_summary
+           WHERE subject IS NOT NULL AND participant_count > 0 AND fail_count IS NOT NULL
+           QUALIFY row_number() OVER (
+               PARTITION BY school_id, exam_year, subject, coalesce(profile, '')
+               ORDER BY _source_file, _sheet, _row
+           ) > 1
+           ORDER BY ALL"""
+    ).fetchall()
+    problems += [
+        Problem(
+            source,
+            "summary_repeated_school",
+            "warning",
+            f"«{school}», {subject}: школа ({school_id}) уже есть в сводной таблице за {year} год "
+            "выше; взята первая строка, эта не учтена",
+            "проверьте, не повторена ли школа (или две школы сопоставлены одной — тогда "
+            "исправьте reference/school_aliases.csv)",
+            sheet=sheet,
+            row=row,
+            value=school,
+        )
+        for source, sheet, row, school, subject, school_id, year in rows
+    ]
+    rows = con.execute(
+        """SELECT _source_file, _sheet, _row, school_id, exam_year, exam, grade, subject,
+                  participant_count, summary_participant_count, fail_count, summary_fail_count
+           FROM intermediate.int_summary_participant_disagreements ORDER BY ALL"""
+    ).fetchall()
+    problems += [
+        Problem(
+            source,
+            "summary_disagrees_with_participants",
+            "warning",
+            f"школа {school_id}, {exam} {year}, {grade} класс, {subject}: по участникам "
+            f"{n} участников и {fails} не справившихся, в сводной таблице {sn} и {sfails}; "
+            "взяты данные по участникам",
+            "сверьте сводную таблицу с файлами участников",
+            sheet=sheet,
+            row=row,
+            value=subject,
+        )
+        for source, sheet, row, school_id, year, exam, grade, subject, n, sn, fails, sfails in rows
+    ]
+    return problems
 
 
 def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:

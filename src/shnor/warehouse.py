@@ -135,6 +135,8 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, reference_dir: Path | 
             continue
         name = entry.name.removesuffix(".csv")
         packaged = pacsv.read_csv(io.BytesIO(entry.read_bytes())).to_pandas()
+        # a file shipped with its header only (school_aliases.csv) holds text columns
+        packaged = packaged.astype({c: "string" for c in packaged if packaged[c].isna().all()})
         local = reference_dir / entry.name if reference_dir else None
         if local and local.is_file():
             rows = read_small_csv(local, tuple(packaged.columns))

@@ -18,18 +18,29 @@ from builders import insert_raw as insert
 def test_build_creates_every_model(con):
     counts = build(con)
     assert counts == {
+        "ref.school_code_map": 0,
+        "ref.school_name_map": 0,
+        "marts.review_school_matches": 0,
         "staging.stg_context__components": 0,
         "staging.stg_context__schools": 0,
+        "staging.stg_ege__school_summary": 0,
         "staging.stg_exam__participants": 0,
         "staging.stg_schools": 0,
+        "staging.stg_vpr__journal_comparison": 0,
+        "staging.stg_vpr__mark_stats": 0,
         "staging.stg_vpr__participants": 0,
+        "staging.stg_vpr__task_points": 0,
         "intermediate.int_participant_results_counted": 0,
+        "intermediate.int_school_results_from_participants": 0,
+        "intermediate.int_school_results_from_summaries": 0,
+        "intermediate.int_summary_participant_disagreements": 0,
         "intermediate.int_vpr_class_results": 0,
         "intermediate.int_vpr_objectivity_evidence": 0,
         "intermediate.int_vpr_students_at_risk": 0,
         "marts.dim_schools": 0,
         "marts.fct_school_mock_results": 0,
         "marts.fct_school_procedure_results": 0,
+        "marts.fct_school_task_results": 0,
     }
 
 
@@ -752,3 +763,33 @@ def test_no_unknown_school_warnings_without_a_registry(con):
     insert(con, "vpr_participants", "vpr/2025/vpr.csv", [_vpr("002", "4А", "Математика", "4")])
     build(con)
     assert rows(con, "SELECT count(*) FROM raw._problems WHERE rule = 'unknown_school'") == [(0,)]
+
+
+def test_stg_context_scale_is_decided_per_component_and_year_over_all_files(con):
+    # a municipality whose percentages are all ≤ 1 is read as percent like the rest of the year
+    insert(
+        con, "context", "context/2025/north.csv", [{"school_code": "001", "vacancy_share": "0,8"}]
+    )
+    insert(
+        con, "context", "context/2025/south.csv", [{"school_code": "002", "vacancy_share": "12"}]
+    )
+    insert(
+        con, "context", "context/2024/north.csv", [{"school_code": "001", "vacancy_share": "0.8"}]
+    )
+    build(con)
+    result = rows(
+        con,
+        "SELECT exam_year, school_id, share, scale, file_scale "
+        "FROM staging.stg_context__components ORDER BY exam_year, school_id",
+    )
+    assert [r[:2] + r[3:] for r in result] == [
+        (2024, "001", "fraction", "fraction"),
+        (2025, "001", "percent", "fraction"),
+        (2025, "002", "percent", "percent"),
+    ]
+    assert [r[2] for r in result] == pytest.approx([0.8, 0.008, 0.12])
+    (message,) = rows(
+        con,
+        "SELECT message FROM raw._problems WHERE rule = 'context_scale' AND message LIKE '%2025%'",
+    )[0:1]
+    assert "vacancy_share: проценты" in message[0] and "context/2025/north.csv" in message[0]

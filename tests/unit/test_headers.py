@@ -135,7 +135,7 @@ def test_header_variants_map(header, column):
     assert canonical_column(header) == column
 
 
-@pytest.mark.parametrize("header", ["Фамилия", "Кол-во участников", "", None, "Задание 1"])
+@pytest.mark.parametrize("header", ["Фамилия", "Кол-во заданий", "", None, "Задание 1"])
 def test_unknown_header_maps_to_nothing(header):
     assert canonical_column(header) is None
 

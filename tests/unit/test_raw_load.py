@@ -435,7 +435,11 @@ def test_ensure_raw_tables_is_idempotent_and_adds_missing_columns(con):
         "_files",
         "_problems",
         "vpr_participants",
+        "vpr_task_points",
+        "vpr_mark_stats",
+        "vpr_journal_comparison",
         "exam_participants",
+        "ege_school_summary",
         "context",
         "schools",
     }

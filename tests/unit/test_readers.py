@@ -258,7 +258,7 @@ def test_xlsx_sheets_title_row_values_and_row_numbers(tmp_path):
 
     assert isinstance(other, SheetSkipped)
     assert other.sheet == "Заявления"
-    assert other.reason == "не найдена строка заголовков известного формата"
+    assert other.reason == "лист заявлений на участие в экзамене — не результаты"
     assert other.headers_seen == ["Фамилия", "Имя", "Дата заявления"]
 
     assert isinstance(empty, SheetSkipped)

@@ -31,6 +31,9 @@ class Layout:
     optional: tuple[str, ...] = ()
     any_of: tuple[str, ...] = ()  # at least one of these must be present too
     distinctive: tuple[str, ...] = ()  # columns only this kind of table has
+    by_header_row: bool = True  # False: a wide layout read by its own reader (ege_summary.py)
+    has_tasks: bool = False  # task columns `1`, `2`, … kept in raw.vpr_task_points
+    keeps_unknown: bool = False  # unknown columns kept as JSON text in `extra_columns`
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -40,6 +43,8 @@ class Layout:
 
     def matches(self, columns: set[str]) -> bool:
         """True when the headers carry everything this layout needs."""
+        if not self.by_header_row:
+            return False
         has_any = not self.any_of or bool(columns & set(self.any_of))
         return set(self.required) <= columns and has_any
 
@@ -56,6 +61,7 @@ LAYOUTS: tuple[Layout, ...] = (
         folders=("vpr",),
         required=("school_code", "class_label", "subject", "mark"),
         distinctive=("journal_mark",),
+        has_tasks=True,
         optional=(
             "municipality_name",
             "municipality_code",
@@ -87,13 +93,73 @@ LAYOUTS: tuple[Layout, ...] = (
         ),
     ),
     Layout(
+        name="vpr_mark_stats",
+        label_ru="ВПР: статистика по отметкам (проценты)",
+        raw_table="vpr_mark_stats",
+        folders=("vpr",),
+        required=(
+            "participant_count",
+            "mark_2_percent",
+            "mark_3_percent",
+            "mark_4_percent",
+            "mark_5_percent",
+        ),
+        any_of=("school_code", "school_name"),
+        distinctive=("mark_2_percent",),
+        optional=("municipality_name", "title_subject", "title_grade", "title_year"),
+    ),
+    Layout(
+        name="vpr_journal_comparison",
+        label_ru="ВПР: сравнение отметок с отметками по журналу (проценты)",
+        raw_table="vpr_journal_comparison",
+        folders=("vpr",),
+        required=("lowered_percent", "confirmed_percent", "raised_percent"),
+        any_of=("school_code", "school_name"),
+        distinctive=("lowered_percent",),
+        optional=(
+            "municipality_name",
+            "participant_count",
+            "title_subject",
+            "title_grade",
+            "title_year",
+        ),
+    ),
+    Layout(
+        name="ege_school_summary",
+        label_ru="ЕГЭ: сводная таблица по школам",
+        raw_table="ege_school_summary",
+        folders=("ege",),
+        required=(),
+        by_header_row=False,
+        optional=(
+            "municipality_name",
+            "school_name",
+            "profile",
+            "graduate_count",
+            "sheet_year",
+            "subject",
+            "participant_count",
+            "fail_count",
+            "high_80_99_count",
+            "hundred_count",
+            "mean_score",
+        ),
+    ),
+    Layout(
         name="context",
         label_ru="Социальный паспорт",
         raw_table="context",
         folders=("context",),
         required=("school_code",),
         any_of=CONTEXT_COMPONENTS,
-        optional=("context_year", "settlement_type", "student_count", "school_name"),
+        keeps_unknown=True,
+        optional=(
+            "context_year",
+            "settlement_type",
+            "student_count",
+            "school_name",
+            "extra_columns",
+        ),
     ),
     Layout(
         name="registry",

@@ -34,6 +34,8 @@ FILE_COLUMNS = {
     "loaded_at": "TIMESTAMP",
     "aliases_fingerprint": "VARCHAR",
 }
+# ВПР task points in long form (one row per participant row × task column with a value).
+TASK_POINT_COLUMNS = {"task": "VARCHAR", "points": "VARCHAR"}
 PROBLEM_COLUMNS = dict.fromkeys(
     ("source_file", "sheet", "row", "column", "value", "rule", "severity", "message", "action"),
     "VARCHAR",
@@ -76,10 +78,13 @@ class IngestSummary:
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create raw.* (one table per layout, all text) and the file registry, adding new columns."""
     tables = {"_files": FILE_COLUMNS, "_problems": PROBLEM_COLUMNS}
+    types = {"_row": "BIGINT", "_loaded_at": "TIMESTAMP"}
     for layout in LAYOUTS:
-        types = {"_row": "BIGINT", "_loaded_at": "TIMESTAMP"}
         columns = [*layout.columns, *PROVENANCE]
         tables[layout.raw_table] = {c: types.get(c, "VARCHAR") for c in columns}
+    tables["vpr_task_points"] = TASK_POINT_COLUMNS | {
+        c: types.get(c, "VARCHAR") for c in PROVENANCE
+    }
     for table, columns in tables.items():
         ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({ddl})")
@@ -163,8 +168,8 @@ def ingest_raw(
 def _forget(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Remove a file's rows, problems and registry entry (before a reload or after removal)."""
     con.execute("BEGIN TRANSACTION")
-    for layout in LAYOUTS:
-        con.execute(f"DELETE FROM raw.{layout.raw_table} WHERE _source_file = ?", [source])
+    for table in {layout.raw_table for layout in LAYOUTS} | {"vpr_task_points"}:
+        con.execute(f"DELETE FROM raw.{table} WHERE _source_file = ?", [source])
     con.execute("DELETE FROM raw._problems WHERE source_file = ?", [source])
     con.execute("DELETE FROM raw._files WHERE source_file = ?", [source])
     con.execute("COMMIT")
@@ -231,6 +236,7 @@ def _load_file(
             )
     read = [s for s in sheets if isinstance(s, SheetRead)]
     problems += [p for s in sheets for p in _sheet_problems(source, s)]
+    problems += [p for s in read for p in layout_checks(source, s, year)]
     if sheets and not read:
         problems.append(
             Problem(
@@ -308,21 +314,23 @@ def _insert_sheet(
     checksum: str,
     loaded_at: dt.datetime,
 ) -> int:
-    n = sheet.table.num_rows
-    table = (
-        sheet.table.append_column("_source_file", pa.array([source] * n, pa.string()))
-        .append_column("_sheet", pa.array([sheet.sheet] * n, pa.string()))
-        .append_column("_file_checksum", pa.array([checksum] * n, pa.string()))
-        .append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us")))
-    )
-    con.register("_incoming_sheet", table)
-    try:
-        con.execute(
-            f"INSERT INTO raw.{sheet.layout.raw_table} BY NAME SELECT * FROM _incoming_sheet"
+    targets = [(sheet.layout.raw_table, sheet.table)]
+    if sheet.task_points is not None and sheet.task_points.num_rows:
+        targets.append(("vpr_task_points", sheet.task_points))
+    for raw_table, rows in targets:
+        n = rows.num_rows
+        table = (
+            rows.append_column("_source_file", pa.repeat(pa.scalar(source, pa.string()), n))
+            .append_column("_sheet", pa.array([sheet.sheet] * n, pa.string()))
+            .append_column("_file_checksum", pa.repeat(pa.scalar(checksum, pa.string()), n))
+            .append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us")))
         )
-    finally:
-        con.unregister("_incoming_sheet")
-    return n
+        con.register("_incoming_sheet", table)
+        try:
+            con.execute(f"INSERT INTO raw.{raw_table} BY NAME SELECT * FROM _incoming_sheet")
+        finally:
+            con.unregister("_incoming_sheet")
+    return sheet.table.num_rows
 
 
 def _sheet_problems(source: str, sheet: SheetRead | SheetSkipped) -> list[Problem]:
@@ -343,7 +351,8 @@ def _sheet_problems(source: str, sheet: SheetRead | SheetSkipped) -> list[Proble
             source,
             "unknown_column",
             "warning",
-            f"столбец «{header}» не распознан и не загружен",
+            f"столбец «{header}» не распознан"
+            + (" — сохранён как есть в extra_columns" if sheet.kept_unknown else " и не загружен"),
             "если он нужен, добавьте его название в reference/header_aliases.csv",
             sheet=sheet.sheet,
             row=sheet.header_row,
@@ -388,6 +397,20 @@ def _sheet_problems(source: str, sheet: SheetRead | SheetSkipped) -> list[Proble
         )
         for line in sheet.total_rows
     ]
+    problems += [
+        Problem(
+            source,
+            note.rule,
+            note.severity,
+            note.message,
+            note.action,
+            sheet=sheet.sheet,
+            row=note.row,
+            column=note.column,
+            value=note.value,
+        )
+        for note in sheet.notes
+    ]
     if sheet.table.num_rows == 0 and not sheet.rejected_rows and not sheet.total_rows:
         problems.append(
             Problem(
@@ -401,6 +424,62 @@ def _sheet_problems(source: str, sheet: SheetRead | SheetSkipped) -> list[Proble
             )
         )
     return problems
+
+
+PERCENT_SUM_TOLERANCE = 2.0  # four rounded percentages may sum to 98–102
+
+
+def layout_checks(source: str, sheet: SheetRead, folder_year: int | None) -> list[Problem]:
+    """Checks only one layout needs: ВПР mark percentages summing to ~100 (blocking: the counts
+    are derived from them), a summary sheet's own year differing from its folder (warning)."""
+    problems: list[Problem] = []
+    columns = sheet.table.column_names
+    if {"mark_2_percent", "mark_5_percent"} <= set(columns):
+        marks = [f"mark_{m}_percent" for m in (2, 3, 4, 5)]
+        for values in sheet.table.select([*marks, "_row"]).to_pylist():
+            shares = [_percent(values[m]) for m in marks]
+            if all(s is None for s in shares) or any(s is None for s in shares):
+                continue  # an empty row (no participants) or non-numbers, which staging reports
+            total = sum(shares)
+            if abs(total - 100) > PERCENT_SUM_TOLERANCE:
+                problems.append(
+                    Problem(
+                        source,
+                        "percent_sum",
+                        "blocking",
+                        f"доли отметок «2»–«5» в сумме дают {total:g}%, а не 100%",
+                        "проверьте строку: проценты по отметкам должны давать в сумме 100",
+                        sheet=sheet.sheet,
+                        row=values["_row"],
+                        value=f"{total:g}",
+                    )
+                )
+    if "sheet_year" in columns and folder_year is not None and sheet.table.num_rows:
+        years = {y for y in sheet.table["sheet_year"].to_pylist() if y}
+        for year in sorted(years - {str(folder_year)}):
+            problems.append(
+                Problem(
+                    source,
+                    "sheet_year_differs",
+                    "warning",
+                    f"лист относится к {year} году, файл лежит в папке {folder_year}: строки "
+                    f"листа загружены как {year} год; если тот же год есть в файле своей папки, "
+                    "берётся он",
+                    f"если лист нужен, положите книгу (или её копию) в ege/{year}/",
+                    sheet=sheet.sheet,
+                    value=year,
+                )
+            )
+    return problems
+
+
+def _percent(text: str | None) -> float | None:
+    if text is None or not str(text).strip():
+        return None
+    try:
+        return float(str(text).replace("%", "").replace(",", ".").replace(" ", "").strip())
+    except ValueError:
+        return None
 
 
 def record_problems(con: duckdb.DuckDBPyConnection, problems: list[Problem]) -> None:

@@ -7,8 +7,9 @@ Values stay text here (raw is "as read"); staging casts them. CSV goes through p
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from shnor.ingest.headers import canonical_column, is_task_column
-from shnor.ingest.layouts import Layout, best_layout
+from shnor.ingest.ege_summary import SummaryNote, metric_row, read_summary_sheet
+from shnor.ingest.headers import canonical_column, is_task_column, normalized_cyrillic, subject_code
+from shnor.ingest.layouts import Layout, best_layout, layout_named
+from shnor.ingest.text import cell_text as _text
 from shnor.ingest.text import delimiters_by_frequency, detect_encoding
 
 HEADER_SEARCH_ROWS = 30
@@ -47,6 +50,9 @@ class SheetRead:
     total_rows: list[int] = field(default_factory=list)  # «Итого»/«Всего» rows left out
     encoding: str | None = None
     delimiter: str | None = None
+    notes: list[SummaryNote] = field(default_factory=list)  # layout readers' own findings
+    task_points: pa.Table | None = None  # `_row`, task, points (text) of task columns
+    kept_unknown: bool = False  # unknown columns kept in `extra_columns`
 
 
 @dataclass
@@ -76,22 +82,43 @@ def read_file(
 
 def _header_match(
     rows: list[list[object]], folder: str | None, reference_dir: Path | None
-) -> tuple[int, Layout, list[str | None]] | None:
-    """(row index, layout, canonical columns) of the first row that reads as a header."""
+) -> tuple[int, Layout, list[str | None], list[str]] | None:
+    """(row index of the header's last row, layout, canonical columns, header texts) of the
+    first row that reads as a header — or, failing that, of two rows read together (a header
+    cell split over two rows, or a group title above its columns)."""
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns = [canonical_column(cell, reference_dir) for cell in row]
         layout = best_layout(columns, folder)
         if layout is not None:
-            return index, layout, columns
+            return index, layout, columns, [_text(cell) or "" for cell in row]
+    for index in range(min(len(rows) - 1, HEADER_SEARCH_ROWS)):
+        upper, lower = rows[index], rows[index + 1]
+        texts, columns = [], []
+        for position in range(max(len(upper), len(lower))):
+            top = _text(upper[position]) if position < len(upper) else None
+            bottom = _text(lower[position]) if position < len(lower) else None
+            joined = " ".join(t for t in (top, bottom) if t)
+            texts.append(joined)
+            columns.append(
+                canonical_column(joined, reference_dir)
+                or (bottom and canonical_column(bottom, reference_dir))
+                or (top and not bottom and canonical_column(top, reference_dir))
+                or None
+            )
+        layout = best_layout(columns, folder)
+        if layout is not None:
+            return index + 1, layout, columns, texts
     return None
 
 
 def _selection(
     headers: list[str], columns: list[str | None], layout: Layout
-) -> tuple[dict[int, str], list[str], list[str], list[str]]:
-    """Positions to keep → canonical name; unknown, task and duplicate headers."""
+) -> tuple[dict[int, str], dict[int, str], dict[int, str], list[str]]:
+    """Positions to keep → canonical name; unknown and task positions → header; duplicates."""
     keep: dict[int, str] = {}
-    unknown, tasks, duplicates = [], [], []
+    unknown: dict[int, str] = {}
+    tasks: dict[int, str] = {}
+    duplicates: list[str] = []
     for position, (header, column) in enumerate(zip(headers, columns, strict=True)):
         text = str(header or "").strip()
         if column in layout.columns and column not in keep.values():
@@ -99,10 +126,53 @@ def _selection(
         elif column in layout.columns:
             duplicates.append(text)
         elif is_task_column(text):
-            tasks.append(text)
+            tasks[position] = text
         elif text:
-            unknown.append(text)
+            unknown[position] = text
     return keep, unknown, tasks, duplicates
+
+
+def _carried(layout: Layout, unknown: dict[int, str], tasks: dict[int, str]) -> dict[int, str]:
+    """Positions read besides the kept columns: task columns, unknown columns the layout keeps."""
+    carried = dict(tasks) if layout.has_tasks else {}
+    if layout.keeps_unknown:
+        carried |= unknown
+    return carried
+
+
+def _split_carried(
+    table: pa.Table,
+    layout: Layout,
+    unknown: dict[int, str],
+    tasks: dict[int, str],
+    names: dict[int, str],
+) -> tuple[pa.Table, pa.Table | None]:
+    """(table with `extra_columns` JSON where the layout keeps unknown columns, task points in
+    long form) from the carried columns, which `names` gives by position; those columns go."""
+    points = None
+    if layout.has_tasks and tasks:
+        parts = []
+        for position, task in tasks.items():
+            values = table[names[position]]
+            has_value = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(values), ""), False)
+            part = pa.table(
+                {
+                    "_row": table["_row"],
+                    "task": pa.repeat(pa.scalar(task, pa.string()), table.num_rows),
+                    "points": values,
+                }
+            )
+            parts.append(part.filter(has_value))
+        points = pa.concat_tables(parts)
+    if layout.keeps_unknown and unknown:
+        columns = {header: table[names[p]].to_pylist() for p, header in unknown.items()}
+        extra = []
+        for values in zip(*columns.values(), strict=True):
+            kept = {h: v for h, v in zip(columns, values, strict=True) if v not in (None, "")}
+            extra.append(json.dumps(kept, ensure_ascii=False) if kept else None)
+        table = table.append_column("extra_columns", pa.array(extra, pa.string()))
+    dropped = [names[p] for p in _carried(layout, unknown, tasks)]
+    return table.drop_columns(dropped), points
 
 
 # --- CSV ---------------------------------------------------------------------------------
@@ -129,35 +199,43 @@ def _read_csv(
             csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiters_by_frequency(lines)[0])
         )
         return SheetSkipped(None, "не найдена строка заголовков известного формата", _first(rows))
-    index, layout, columns = found
-    headers = [str(h) for h in rows[index]]
+    index, layout, columns, headers = found
     keep, unknown, tasks, duplicates = _selection(headers, columns, layout)
+    carried = _carried(layout, unknown, tasks)
     first_data_line = index + 2  # 1-based line of the first data row
+    read = keep | carried
     try:
-        table, rejected = _arrow_csv(path, index, encoding, delimiter, len(headers), keep, True)
+        table, rejected = _arrow_csv(path, index, encoding, delimiter, len(headers), read, True)
         if rejected and any(line is None for line, _ in rejected):
             # Only the single-threaded reader knows the line numbers of malformed rows.
             table, rejected = _arrow_csv(
-                path, index, encoding, delimiter, len(headers), keep, False
+                path, index, encoding, delimiter, len(headers), read, False
             )
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
         raise UnreadableFile(f"CSV не читается ({encoding}, «{delimiter}»): {error}") from error
-    table = table.rename_columns([keep[int(n[1:])] for n in table.column_names])
     table = _with_row_numbers(table, first_data_line, [line for line, *_ in rejected])
+    table, points = _split_carried(table, layout, unknown, tasks, {p: f"c{p}" for p in carried})
+    table = table.rename_columns(
+        [keep[int(n[1:])] if n.startswith("c") and n[1:].isdigit() else n
+         for n in table.column_names]
+    )  # fmt: skip
     table, problems = _recover_short_rows(table, rejected, delimiter, len(headers), keep)
     table, totals = _without_total_rows(_without_empty_rows(table))
+    table = _with_title(table, layout, rows[:index], reference_dir)
     return SheetRead(
         sheet=None,
         layout=layout,
         header_row=index + 1,
         table=table,
-        unknown_headers=unknown,
-        task_headers=tasks,
+        unknown_headers=list(unknown.values()),
+        task_headers=list(tasks.values()),
         duplicate_headers=duplicates,
         rejected_rows=problems,
         total_rows=totals,
         encoding=encoding,
         delimiter=delimiter,
+        task_points=points,
+        kept_unknown=layout.keeps_unknown,
     )
 
 
@@ -234,6 +312,8 @@ def _recover_short_rows(
         recovered["_row"].append(line)
     if not recovered["_row"]:
         return table, problems
+    for name in table.column_names:  # columns made from carried ones (extra_columns): empty
+        recovered.setdefault(name, [None] * len(recovered["_row"]))
     extra = pa.table(recovered, schema=table.schema)
     return pa.concat_tables([table, extra]).sort_by("_row"), problems
 
@@ -293,58 +373,114 @@ def _read_workbook(
 def _sheet_table(
     name: str, rows: list[list[object]], folder: str | None, reference_dir: Path | None
 ) -> SheetRead | SheetSkipped:
+    metrics_at = metric_row(rows, reference_dir)
+    if metrics_at is not None:
+        summary = read_summary_sheet(name, rows, metrics_at, reference_dir)
+        if isinstance(summary, str):
+            return SheetSkipped(name, summary, _first(rows))
+        return SheetRead(
+            sheet=name,
+            layout=layout_named("ege_school_summary"),
+            header_row=summary.header_row,
+            table=summary.table,
+            total_rows=summary.total_rows,
+            notes=summary.notes,
+        )
     found = _header_match(rows, folder, reference_dir)
     if found is None:
-        reason = (
-            "лист пуст"
-            if not any(any(_text(c) for c in r) for r in rows[:50])
-            else ("не найдена строка заголовков известного формата")
-        )
-        return SheetSkipped(name, reason, _first(rows))
-    index, layout, columns = found
-    headers = [_text(h) or "" for h in rows[index]]
+        return SheetSkipped(name, _skip_reason(rows), _first(rows))
+    index, layout, columns, headers = found
     keep, unknown, tasks, duplicates = _selection(headers, columns, layout)
+    carried = _carried(layout, unknown, tasks)
+    names = {p: f"_carried_{p}" for p in carried}
+    read = keep | names
     body = rows[index + 1 :]
     row_numbers = []
-    data: dict[str, list[str | None]] = {column: [] for column in keep.values()}
+    data: dict[str, list[str | None]] = {column: [] for column in read.values()}
     for offset, row in enumerate(body):
-        cells = [_text(row[p]) if p < len(row) else None for p in keep]
+        cells = [_text(row[p]) if p < len(row) else None for p in read]
         if not any(cells) and not any(_text(c) for c in row):
             continue  # an empty row carries nothing
         row_numbers.append(index + 2 + offset)
-        for column, value in zip(keep.values(), cells, strict=True):
+        for column, value in zip(read.values(), cells, strict=True):
             data[column].append(value)
     table = pa.table({column: pa.array(values, pa.string()) for column, values in data.items()})
     table = table.append_column("_row", pa.array(row_numbers, pa.int64()))
+    table, points = _split_carried(table, layout, unknown, tasks, names)
     table, totals = _without_total_rows(table)
+    table = _with_title(table, layout, rows[:index], reference_dir)
     return SheetRead(
         sheet=name,
         layout=layout,
         header_row=index + 1,
         table=table,
-        unknown_headers=unknown,
-        task_headers=tasks,
+        unknown_headers=list(unknown.values()),
+        task_headers=list(tasks.values()),
         duplicate_headers=duplicates,
         total_rows=totals,
+        task_points=points,
+        kept_unknown=layout.keeps_unknown,
     )
 
 
-def _text(value: object) -> str | None:
-    """A cell as the text an analyst sees: 4.0 → '4', dates as ISO, empty → None."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return None
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    return text or None
+# Sheets that regional workbooks carry beside results: recognised by a word of their headers.
+_OTHER_SHEETS = (
+    ("заявлен", "лист заявлений на участие в экзамене — не результаты"),
+    ("заявк", "лист заявок на участие в экзамене — не результаты"),
+    ("расписан", "расписание экзаменов — не результаты"),
+)
+
+
+def _skip_reason(rows: list[list[object]]) -> str:
+    """Why a sheet without a known header is skipped, in Russian."""
+    head = [normalized_cyrillic(c) for r in rows[:HEADER_SEARCH_ROWS] for c in r if _text(c)]
+    if not head and not any(any(_text(c) for c in r) for r in rows[:50]):
+        return "лист пуст"
+    for word, reason in _OTHER_SHEETS:
+        if any(word in cell for cell in head):
+            return reason
+    return "не найдена строка заголовков известного формата"
+
+
+_TITLED = ("title_subject", "title_grade", "title_year")
+_TITLE_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+_TITLE_GRADE = re.compile(
+    r"(?:(\d{1,2})\s*(?:-?й\s*)?(?:класс|кл\b)|(?:класс|параллель)\D{0,3}(\d{1,2}))"
+)
+
+
+def _with_title(
+    table: pa.Table, layout: Layout, title_rows: list[list[object]], reference_dir: Path | None
+) -> pa.Table:
+    """Summary layouts name subject, grade and year in title lines above the table (ФИС ОКО
+    «Статистика по отметкам»): those lines, as read, become the title_* columns of every row."""
+    if not set(_TITLED) <= set(layout.columns):
+        return table
+    lines = [" ".join(t for t in (_text(c) for c in row) if t) for row in title_rows]
+    lines = [line for line in lines if line]
+    subject = None
+    for line in lines:
+        match = re.search(r"предмет\s*[:\-]\s*(.+)", line, re.I)
+        if match:
+            subject = match.group(1).strip()
+            break
+    if subject is None:
+        subject = next(
+            (line for line in lines if subject_code(_TITLE_GRADE.sub(" ", line), reference_dir)[1]),
+            None,
+        )
+    grade = next(
+        (
+            m.group(1) or m.group(2)
+            for line in lines
+            if (m := _TITLE_GRADE.search(normalized_cyrillic(line)))
+        ),
+        None,
+    )
+    year = next((m.group(1) for line in lines if (m := _TITLE_YEAR.search(line))), None)
+    for column, value in zip(_TITLED, (subject, grade, year), strict=True):
+        table = table.append_column(column, pa.array([value] * table.num_rows, pa.string()))
+    return table
 
 
 def _first(rows: list[list[object]]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -46,3 +47,21 @@ def read_small_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]
         f"{path}: нужны столбцы {', '.join(required)} в первой строке / "
         f"the first line must name the columns {', '.join(required)}"
     )
+
+
+def cell_text(value: object) -> str | None:
+    """A cell as the text an analyst sees: 4.0 → '4', dates as ISO, empty → None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None

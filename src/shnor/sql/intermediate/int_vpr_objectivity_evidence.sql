@@ -1,5 +1,6 @@
 -- Evidence for the ВПР objectivity markers of METHODOLOGY §6, one row per
--- school_id × exam_year × grade × subject: marks against journal marks (M1), primary scores at
+-- school_id × exam_year × grade × subject: marks against journal marks (M1; from the §2c
+-- summary where participant rows carry none, see journal_source), primary scores at
 -- the lower «3» boundary against the region (M2), fail share and mean (M3, M4), absentees (M5).
 -- The boundary is read from the region's own data: the lowest primary score from which at
 -- least $boundary_pass_rate of the region's results ($boundary_min_results or more) are «3» or
@@ -59,6 +60,39 @@ per_school AS (
     GROUP BY ALL
 ),
 
+-- ФИС ОКО «Сравнение отметок с отметками по журналу» (§2c) gives M1 its counts where the
+-- participant files carry no journal marks (the mean gap stays unknown there).
+journal_summaries AS (
+    SELECT
+        school_id, exam_year, grade, subject,
+        lowered_count + confirmed_count + raised_count AS journal_pair_count,
+        raised_count, lowered_count
+    FROM staging.stg_vpr__journal_comparison
+    WHERE row_kind = 'school' AND school_id IS NOT NULL AND grade IS NOT NULL
+        AND raised_count IS NOT NULL AND lowered_count IS NOT NULL AND confirmed_count IS NOT NULL
+    QUALIFY row_number() OVER (
+        PARTITION BY school_id, exam_year, grade, subject ORDER BY _source_file, _sheet, _row
+    ) = 1
+),
+
+per_school_with_journal AS (
+    SELECT
+        p.* REPLACE (
+            CASE WHEN p.journal_pair_count = 0 AND j.school_id IS NOT NULL
+                THEN j.journal_pair_count ELSE p.journal_pair_count END AS journal_pair_count,
+            CASE WHEN p.journal_pair_count = 0 AND j.school_id IS NOT NULL
+                THEN j.raised_count ELSE p.raised_count END AS raised_count,
+            CASE WHEN p.journal_pair_count = 0 AND j.school_id IS NOT NULL
+                THEN j.lowered_count ELSE p.lowered_count END AS lowered_count
+        ),
+        CASE
+            WHEN p.journal_pair_count > 0 THEN 'participants'
+            WHEN j.school_id IS NOT NULL THEN 'journal_comparison'
+        END AS journal_source
+    FROM per_school AS p
+    LEFT JOIN journal_summaries AS j USING (school_id, exam_year, grade, subject)
+),
+
 regional AS (
     SELECT
         exam_year, grade, subject,
@@ -68,7 +102,7 @@ regional AS (
         sum(at_boundary_count) / nullif(sum(scored_count), 0) AS regional_at_boundary_share,
         sum(at_boundary_count) / nullif(sum(near_boundary_count), 0)
             AS regional_boundary_window_share
-    FROM per_school
+    FROM per_school_with_journal
     GROUP BY ALL
 )
 
@@ -78,6 +112,6 @@ SELECT
     r.regional_changed_share,
     r.regional_at_boundary_share,
     r.regional_boundary_window_share
-FROM per_school AS p
+FROM per_school_with_journal AS p
 LEFT JOIN regional AS r USING (exam_year, grade, subject)
 ORDER BY school_id, exam_year, grade, subject

@@ -1,11 +1,17 @@
--- Schools: the registry, plus schools that appear only in result files (is_in_registry =
--- false; their name and municipality as the result files give them, the most frequent spelling).
+-- Schools: the registry, plus schools that appear only in result files or summaries (named
+-- only: their school_id is made from the name); is_in_registry = false for those, with the
+-- name and municipality as the files give them (the most frequent spelling).
 -- Settlement type from the social passport where the registry has none.
 -- Grain: one row per school_id.
 WITH seen_in_results AS (
     SELECT school_id, school_name, municipality_name FROM staging.stg_vpr__participants
     UNION ALL
     SELECT school_id, school_name, municipality_name FROM staging.stg_exam__participants
+    UNION ALL
+    SELECT school_id, school_name, municipality_name FROM staging.stg_ege__school_summary
+    UNION ALL
+    SELECT school_id, school_name, municipality_name FROM staging.stg_vpr__mark_stats
+    WHERE row_kind = 'school'
 ),
 
 passport_settlement AS (

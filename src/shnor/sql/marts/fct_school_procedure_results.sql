@@ -1,27 +1,23 @@
--- Results per school and procedure. Grain: school_id × exam_year × exam × grade × subject.
--- Counts use only counted results (main period, first attempt, present); the rest are
--- counted separately so nothing disappears. Fail share with a Wilson interval (METHODOLOGY §1).
-WITH grouped AS (
+-- Results per school and procedure, from participant files and from school summaries (ЕГЭ
+-- summary workbook, ВПР «Статистика по отметкам»). Where both give the same school-year-
+-- procedure, the participant numbers win (a disagreement is reported, see
+-- int_summary_participant_disagreements). `source` says which. Fail share with a Wilson
+-- interval (METHODOLOGY §1). Grain: school_id × exam_year × exam × grade × subject.
+WITH combined AS (
+    SELECT *, 'participants' AS source
+    FROM intermediate.int_school_results_from_participants
+    UNION ALL BY NAME
     SELECT
-        school_id,
-        exam_year,
-        exam,
-        grade,
-        subject,
-        count(*) FILTER (WHERE is_counted) AS participant_count,
-        count(*) FILTER (WHERE is_counted AND is_fail) AS fail_count,
-        count(*) FILTER (WHERE is_counted AND is_high) AS high_count,
-        avg(score) FILTER (WHERE is_counted) AS mean_score,
-        count(*) FILTER (WHERE is_absent) AS absent_count,
-        count(*) FILTER (WHERE NOT is_counted AND NOT is_absent) AS not_counted_count,
-        count(DISTINCT class_label) AS class_count
-    FROM intermediate.int_participant_results_counted
-    WHERE school_id IS NOT NULL AND exam_year IS NOT NULL AND grade IS NOT NULL
-    GROUP BY ALL
+        s.school_id, s.exam_year, s.exam, s.grade, s.subject, s.participant_count,
+        s.fail_count, s.high_count, s.mean_score, 0 AS absent_count, 0 AS not_counted_count,
+        NULL::BIGINT AS class_count, s.source
+    FROM intermediate.int_school_results_from_summaries AS s
+    ANTI JOIN intermediate.int_school_results_from_participants AS p
+        USING (school_id, exam_year, exam, grade, subject)
 )
 
 SELECT
-    *,
+    * EXCLUDE (source),
     CASE WHEN participant_count > 0 THEN fail_count / participant_count END AS fail_share,
     wilson_lower(fail_count, participant_count, $z) AS fail_share_lower,
     wilson_upper(fail_count, participant_count, $z) AS fail_share_upper,
@@ -29,6 +25,6 @@ SELECT
         WHEN participant_count < $small_sample_size THEN 'малая выборка'
         WHEN participant_count < $limited_sample_size THEN 'ограниченная выборка'
     END AS sample_size_label,
-    'participants' AS source
-FROM grouped
+    source
+FROM combined
 ORDER BY school_id, exam_year, exam, grade, subject

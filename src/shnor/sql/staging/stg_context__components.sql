@@ -1,6 +1,8 @@
 -- Social-passport components in long form, as fractions. Grain: one row per raw context row ×
--- component with a value. Each file's column is read as percent when a value has a % sign or
--- any exceeds 1, else as a fraction (DATA_CONTRACT §5); `scale` says which was detected.
+-- component with a value. A component is read as percent in a year when any of that year's
+-- files has a value with a % sign or above 1, else as a fraction (DATA_CONTRACT §5): decided per
+-- component × year over all files, so a municipality whose percentages are all ≤ 1 is not read
+-- as fractions. `scale` says which; `file_scale` what the file alone would have suggested.
 WITH long AS (
     UNPIVOT raw.context
     ON parents_higher_education_share, single_parent_share, low_income_share,
@@ -11,7 +13,7 @@ WITH long AS (
 
 parsed AS (
     SELECT
-        clean_code(school_code) AS school_id,
+        coalesce(codes.school_id, clean_code(long.school_code)) AS school_id,
         folder_year(_source_file) AS exam_year,
         component,
         parse_number(replace(raw_value, '%', '')) AS value,
@@ -19,6 +21,7 @@ parsed AS (
         _source_file,
         _row
     FROM long
+    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(long.school_code)
     WHERE clean_text(raw_value) IS NOT NULL
 )
 
@@ -28,15 +31,20 @@ SELECT
     component,
     CASE WHEN is_percent THEN value / 100 ELSE value END AS share,
     CASE WHEN is_percent THEN 'percent' ELSE 'fraction' END AS scale,
+    CASE WHEN is_file_percent THEN 'percent' ELSE 'fraction' END AS file_scale,
     raw_value,
     _source_file,
     _row
 FROM (
     SELECT
         *,
+        max(value) OVER year_column > 1 OR bool_or(contains(raw_value, '%')) OVER year_column
+            AS is_percent,
         max(value) OVER file_column > 1 OR bool_or(contains(raw_value, '%')) OVER file_column
-            AS is_percent
+            AS is_file_percent
     FROM parsed
-    WINDOW file_column AS (PARTITION BY _source_file, component)
+    WINDOW
+        year_column AS (PARTITION BY exam_year, component),
+        file_column AS (PARTITION BY _source_file, component)
 )
 WHERE school_id IS NOT NULL

@@ -1,7 +1,7 @@
 -- ОГЭ, ЕГЭ and mock exam participant results, typed. Grain: one row per raw row of
 -- raw.exam_participants (every attempt kept; which one counts is decided downstream).
 SELECT
-    clean_code(e.school_code) AS school_id,
+    coalesce(codes.school_id, clean_code(e.school_code)) AS school_id,
     folder_name(e._source_file) AS exam,
     folder_year(e._source_file) AS exam_year,
     clean_text(e.municipality_name) AS municipality_name,
@@ -31,3 +31,4 @@ SELECT
     e._row
 FROM raw.exam_participants AS e
 LEFT JOIN ref.subject_map AS subjects ON subjects.raw_subject = e.subject
+LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(e.school_code)

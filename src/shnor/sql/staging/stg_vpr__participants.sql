@@ -1,7 +1,7 @@
 -- ВПР participant results, typed. Grain: one row per raw row of raw.vpr_participants
 -- (absentees and unusable marks kept and labelled, never dropped).
 SELECT
-    clean_code(v.school_code) AS school_id,
+    coalesce(codes.school_id, clean_code(v.school_code)) AS school_id,
     clean_text(v.municipality_name) AS municipality_name,
     clean_text(v.school_name) AS school_name,
     folder_year(v._source_file) AS exam_year,
@@ -22,3 +22,4 @@ SELECT
     v._row
 FROM raw.vpr_participants AS v
 LEFT JOIN ref.subject_map AS subjects ON subjects.raw_subject = v.subject
+LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(v.school_code)

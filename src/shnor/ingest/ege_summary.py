@@ -1,0 +1,395 @@
+"""The ЕГЭ school summary workbook (DATA_CONTRACT §4): one sheet per year, title rows, a header
+block over up to three rows (identity columns, then a merged subject cell over five metric
+columns), merged or repeated municipality cells or a municipality subtotal row above its
+schools, region totals first or last, an optional row of column numbers.
+
+A sheet becomes long rows (one per school × subject with any figure) as text; totals and
+subtotals are never schools: they are left out, reported, and used to check the schools' sums.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from shnor.ingest.headers import canonical_column, normalized_cyrillic, subject_code
+from shnor.ingest.school_names import municipality_key
+from shnor.ingest.text import cell_text as _text
+
+METRICS = ("participant_count", "fail_count", "high_80_99_count", "hundred_count", "mean_score")
+CHECKED = ("participant_count", "fail_count")  # the counts a total row is checked on
+IDENTITY = ("municipality_name", "school_name", "profile", "graduate_count")
+HEADER_DEPTH = 3  # rows of the header block above and including the metric row
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
+_TOTAL = re.compile(r"^(итог|всего|в целом|по региону|по област|по краю|по республик|регион)")
+_REGION = re.compile(r"(регион|област|кра[йяю]\b|республик|субъект)")
+_GRADUATES = re.compile(r"^(всего )?выпускник")
+
+
+@dataclass(frozen=True)
+class SummaryNote:
+    """Something the reader noticed on the sheet, for the problems table."""
+
+    rule: str
+    message: str
+    action: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    severity: str = "warning"
+
+
+@dataclass
+class SummarySheet:
+    """One sheet read as the summary layout."""
+
+    header_row: int  # 1-based row of the metric row
+    table: pa.Table  # the layout's columns as text + `_row`
+    sheet_year: int | None
+    total_rows: list[int]
+    notes: list[SummaryNote]
+
+
+def metric_row(rows: list[list[object]], reference_dir: Path | None) -> int | None:
+    """Index of the row naming the metrics (participants, below threshold and at least one
+    more of the five), or None: not a summary sheet."""
+    for index, row in enumerate(rows[:30]):
+        found = [canonical_column(cell, reference_dir) for cell in row if _text(cell)]
+        if {"participant_count", "fail_count"} <= set(found) and len(
+            set(found) & set(METRICS)
+        ) >= 3:
+            return index
+    return None
+
+
+def read_summary_sheet(
+    name: str, rows: list[list[object]], metric_index: int, reference_dir: Path | None
+) -> SummarySheet | str:
+    """The sheet's school rows in long form, or the reason it cannot be read (Russian)."""
+    width = max(len(r) for r in rows[: metric_index + 1])
+    grid = [list(r) + [None] * (width - len(r)) for r in rows]
+    metrics = {
+        c: canonical_column(grid[metric_index][c], reference_dir)
+        for c in range(width)
+        if canonical_column(grid[metric_index][c], reference_dir) in METRICS
+    }
+    first_metric = min(metrics)
+    top = max(0, metric_index - HEADER_DEPTH + 1)
+    identity = _identity_columns(grid, top, metric_index, first_metric, reference_dir)
+    if "school_name" not in identity:
+        return "в шапке сводной таблицы нет столбца с названием школы"
+    blocks, notes = _subject_blocks(grid, top, metric_index, metrics, reference_dir)
+    if not blocks:
+        return "в шапке сводной таблицы не найдены названия предметов над показателями"
+    graduates_header = _column_header(grid, top, metric_index, identity.get("graduate_count"))
+    sheet_year = _first_year([name, graduates_header, *(" ".join(_cells(r)) for r in grid[:top])])
+    start = metric_index + 1
+    if start < len(grid) and _is_column_numbers(grid[start]):
+        notes.append(
+            SummaryNote(
+                "column_numbers_row",
+                "строка с номерами столбцов (1, 2, 3 …) под шапкой — не данные, пропущена",
+                "ничего делать не нужно",
+                row=start + 1,
+            )
+        )
+        start += 1
+    return _body(grid, start, identity, blocks, metric_index, sheet_year, notes)
+
+
+def _identity_columns(
+    grid: list[list[object]], top: int, bottom: int, before: int, reference_dir: Path | None
+) -> dict[str, int]:
+    """Canonical identity column → position, from the header cells left of the metrics (a
+    header split over two rows is read joined as well as cell by cell)."""
+    found: dict[str, int] = {}
+    for column in range(before):
+        cells = [_text(grid[r][column]) for r in range(top, bottom + 1)]
+        texts = [t for t in cells if t]
+        candidates = [" ".join(texts), *texts]
+        for text in candidates:
+            canonical = canonical_column(text, reference_dir)
+            if canonical is None and _GRADUATES.search(normalized_cyrillic(text)):
+                canonical = "graduate_count"
+            if canonical in IDENTITY and canonical not in found:
+                found[canonical] = column
+                break
+    return found
+
+
+def _column_header(grid, top: int, bottom: int, column: int | None) -> str:
+    if column is None:
+        return ""
+    return " ".join(t for t in (_text(grid[r][column]) for r in range(top, bottom + 1)) if t)
+
+
+def _subject_blocks(
+    grid: list[list[object]],
+    top: int,
+    metric_index: int,
+    metrics: dict[int, str],
+    reference_dir: Path | None,
+) -> tuple[list[tuple[str, dict[str, int]]], list[SummaryNote]]:
+    """(subject as written, metric → column) per subject block. A block starts at each
+    «приняло участие»; its subject is the nearest header cell above it (merged cells give the
+    text in their first column only)."""
+    blocks: list[tuple[int, dict[str, int]]] = []
+    for column in sorted(metrics):
+        if metrics[column] == "participant_count" or not blocks:
+            blocks.append((column, {}))
+        blocks[-1][1].setdefault(metrics[column], column)
+    named: list[tuple[str, dict[str, int]]] = []
+    notes: list[SummaryNote] = []
+    for start, columns in blocks:
+        end = max(columns.values())
+        # the nearest header text above the block; a known subject further up wins over an
+        # unknown text nearer (a «в т.ч.» line under the subject's cell)
+        above = [
+            next((t for t in (_text(grid[r][c]) for c in range(start, end + 1)) if t), None)
+            for r in range(metric_index - 1, top - 1, -1)
+        ]
+        texts = [t for t in above if t]
+        known = [t for t in texts if subject_code(t, reference_dir)[1]]
+        subject = known[0] if known else (texts[0] if texts else None)
+        if not subject:
+            notes.append(
+                SummaryNote(
+                    "summary_block_without_subject",
+                    "над блоком показателей нет названия предмета; блок не загружен",
+                    "впишите предмет в объединённую ячейку над блоком",
+                    row=metric_index + 1,
+                    column=_letter(start),
+                )
+            )
+            continue
+        missing = [m for m in CHECKED if m not in columns]
+        if missing:
+            notes.append(
+                SummaryNote(
+                    "summary_block_incomplete",
+                    f"в блоке «{subject}» нет показателей {', '.join(missing)}; блок не загружен",
+                    "проверьте шапку блока (пять столбцов на предмет)",
+                    row=metric_index + 1,
+                    column=_letter(start),
+                    value=subject,
+                )
+            )
+            continue
+        named.append((subject, columns))
+    return named, notes
+
+
+def _body(
+    grid: list[list[object]],
+    start: int,
+    identity: dict[str, int],
+    blocks: list[tuple[str, dict[str, int]]],
+    metric_index: int,
+    sheet_year: int | None,
+    notes: list[SummaryNote],
+) -> SummarySheet:
+    """Long school rows; totals and other non-school rows left out and noted; totals checked."""
+    out: dict[str, list] = {c: [] for c in (*IDENTITY, "sheet_year", "subject", *METRICS)}
+    out["_row"] = []
+    totals: list[tuple[int, str, str | None, list]] = []  # (row, kind, municipality, cells)
+    schools: list[tuple[str | None, list]] = []
+    total_rows: list[int] = []
+    current: str | None = None
+    muni_col, school_col = identity.get("municipality_name"), identity["school_name"]
+    block_positions = [[columns.get(m) for m in METRICS] for _, columns in blocks]
+    for index in range(start, len(grid)):
+        row, number = grid[index], index + 1
+        muni = _text(row[muni_col]) if muni_col is not None and muni_col < len(row) else None
+        school = _text(row[school_col]) if school_col < len(row) else None
+        width = len(row)
+        figures = [
+            [
+                None if c is None or c >= width or row[c] is None or row[c] == "" else _text(row[c])
+                for c in positions
+            ]
+            for positions in block_positions
+        ]
+        graduates = _cell(row, identity.get("graduate_count"))
+        has_figures = graduates is not None or any(v is not None for b in figures for v in b)
+        if not (muni or school or has_figures):
+            continue
+        if _is_total(school) or (not school and _is_total(muni)):
+            totals.append((number, *_total_kind(school, muni, current), figures))
+            total_rows.append(number)
+            continue
+        if not school:
+            if muni:
+                current = muni  # a municipality heading or subtotal row: its schools follow
+                if has_figures:
+                    totals.append((number, "municipality", muni, figures))
+                    total_rows.append(number)
+                continue
+            notes.append(
+                SummaryNote(
+                    "summary_unlabelled_row",
+                    "строка с числами без школы и муниципалитета — не загружена",
+                    "если это школа, впишите её название",
+                    row=number,
+                )
+            )
+            continue
+        if muni:
+            current = muni
+        if not has_figures:
+            notes.append(
+                SummaryNote(
+                    "summary_not_a_school",
+                    f"строка «{school}» без единого числа — не школа, не загружена",
+                    "если это школа, заполните число выпускников",
+                    row=number,
+                    value=school,
+                )
+            )
+            continue
+        schools.append((current, figures))
+        written = False
+        for (subject, _), cells in zip(blocks, figures, strict=True):
+            if all(v is None for v in cells):
+                continue  # nobody from this school sat the subject
+            _append(out, current, school, row, identity, sheet_year, subject, cells, number)
+            written = True
+        if not written:  # graduates, but no subject figures: the school is still a school
+            _append(out, current, school, row, identity, sheet_year, None, [None] * 5, number)
+    notes += _total_checks(totals, schools, blocks)
+    table = pa.table(
+        {c: pa.array(v, pa.int64() if c == "_row" else pa.string()) for c, v in out.items()}
+    )
+    return SummarySheet(metric_index + 1, table, sheet_year, total_rows, notes)
+
+
+def _append(out, municipality, school, row, identity, year, subject, cells, number) -> None:
+    out["municipality_name"].append(municipality)
+    out["school_name"].append(school)
+    out["profile"].append(_cell(row, identity.get("profile")))
+    out["graduate_count"].append(_cell(row, identity.get("graduate_count")))
+    out["sheet_year"].append(str(year) if year else None)
+    out["subject"].append(subject)
+    for metric, value in zip(METRICS, cells, strict=True):
+        out[metric].append(value)
+    out["_row"].append(number)
+
+
+def _total_checks(totals, schools, blocks) -> list[SummaryNote]:
+    """A warning for each total row whose counts differ from the sum over its schools."""
+    sums: dict[str | None, list[list[float]]] = defaultdict(
+        lambda: [[0.0] * len(CHECKED) for _ in blocks]
+    )
+    for municipality, figures in schools:
+        for key in (municipality_key(municipality) if municipality else None, "*region*"):
+            for b, cells in enumerate(figures):
+                for m in range(len(CHECKED)):
+                    sums[key][b][m] += _number(cells[m]) or 0
+    notes = []
+    for number, kind, owner, figures in totals:
+        keys = [municipality_key(owner) if owner else None] if kind != "region" else []
+        keys += ["*region*"] if kind != "municipality" else []
+        keys = [k for k in keys if k in sums]  # a subtotal without schools is not checked
+        differences = []
+        for key in keys:
+            differences = _differences(figures, sums[key], blocks)
+            if not differences:
+                break
+        if differences:
+            where = f"по муниципалитету «{owner}»" if kind == "municipality" else "по региону"
+            notes.append(
+                SummaryNote(
+                    "summary_total_mismatch",
+                    f"итоговая строка {where} не совпадает с суммой школ: "
+                    + "; ".join(differences[:3])
+                    + (f" и ещё {len(differences) - 3}" if len(differences) > 3 else ""),
+                    "проверьте, все ли школы есть в таблице и нет ли ошибок в итогах",
+                    row=number,
+                )
+            )
+    return notes
+
+
+def _differences(figures, sums, blocks) -> list[str]:
+    found = []
+    for b, cells in enumerate(figures):
+        for m, metric in enumerate(CHECKED):
+            stated = _number(cells[m])
+            if stated is not None and abs(stated - sums[b][m]) > 0.5:
+                found.append(
+                    f"{blocks[b][0]}, {metric}: итог {stated:g}, сумма школ {sums[b][m]:g}"
+                )
+    return found
+
+
+def _is_total(text: str | None) -> bool:
+    return bool(text) and bool(_TOTAL.search(normalized_cyrillic(text)))
+
+
+def _total_kind(
+    school: str | None, muni: str | None, current: str | None
+) -> tuple[str, str | None]:
+    """(kind, municipality) of a total row: «по региону/области» → region; «Итого по
+    Ивановскому району» or «Итого» beside a municipality → that municipality; a bare «Итого»
+    is checked against its municipality, else the region ("either")."""
+    label = normalized_cyrillic(school or muni)
+    if _REGION.search(label):
+        return "region", None
+    if re.search(r"(район|округ|город|\bг\b|\bмо\b|поселени)", label):
+        return "municipality", current
+    if school and muni and not _is_total(muni):
+        return "municipality", muni
+    return ("either", current) if school else ("region", None)
+
+
+def _is_column_numbers(row: list[object]) -> bool:
+    values = [_text(c) for c in row]
+    numbers = [v for v in values if v]
+    return (
+        len(numbers) >= 3
+        and all(v.isdigit() for v in numbers)
+        and numbers[:3]
+        == [
+            "1",
+            "2",
+            "3",
+        ]
+    )
+
+
+def _first_year(texts: list[str]) -> int | None:
+    for text in texts:
+        match = _YEAR.search(text or "")
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _cell(row: list[object], column: int | None) -> str | None:
+    return _text(row[column]) if column is not None and column < len(row) else None
+
+
+def _cells(row: list[object]) -> list[str]:
+    return [t for t in (_text(c) for c in row) if t]
+
+
+def _number(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text.replace(",", ".").replace(" ", "").replace("\xa0", ""))
+    except ValueError:
+        return None
+
+
+def _letter(column: int) -> str:
+    """Excel column letter of a 0-based position."""
+    letters = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

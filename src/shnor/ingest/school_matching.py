@@ -1,0 +1,173 @@
+"""School identity for results that name a school but carry no code (DATA_CONTRACT §1), and for
+codes that lost their leading zeros in Excel. Pure functions on school-grain frames.
+
+Order of trust: the region's confirmed aliases (reference/school_aliases.csv), then one known
+school with the same (municipality, name) keys — a registry school, or a school the coded result
+files name (so a region without a registry still joins its summary to its participant files);
+otherwise the name keeps an identity of its own
+(deterministic, so the same school keeps it across years) and goes to the review table with
+ranked candidates. Similar names are suggestions, never matches.
+"""
+
+from __future__ import annotations
+
+from difflib import SequenceMatcher
+
+import pandas as pd
+
+from shnor.ingest.school_names import municipality_key, name_school_id, school_name_key
+
+CANDIDATES = 3
+MIN_SIMILARITY = 0.6
+SAME_SCHOOL_SIMILARITY = 0.7  # a name-only suggestion across years
+REVIEW_COLUMNS = [
+    "municipality_name",
+    "school_name",
+    "match_status",
+    "school_id",
+    "candidate_rank",
+    "candidate_school_id",
+    "candidate_school_name",
+    "candidate_municipality_name",
+    "similarity",
+    "years",
+    "source_files",
+]
+
+
+def school_code_map(codes: list[str], registry: pd.DataFrame) -> pd.DataFrame:
+    """raw_code → school_id: a code the registry lacks whose digits without leading zeros are
+    one registry code's («012345» in a result file, 12345 in the registry, or back) is that
+    school (match_rule 'leading_zeros'); every other code is itself."""
+    known = set(registry["school_id"])
+    stripped: dict[str, list[str]] = {}
+    for code in known:
+        if code.isdigit():
+            stripped.setdefault(code.lstrip("0"), []).append(code)
+    rows = []
+    for code in codes:
+        if code in known or not code.isdigit():
+            rows.append((code, code, "code"))
+            continue
+        same = stripped.get(code.lstrip("0"), [])
+        if len(same) == 1:
+            rows.append((code, same[0], "leading_zeros"))
+        else:
+            rows.append((code, code, "code"))
+    return pd.DataFrame(rows, columns=["raw_code", "school_id", "match_rule"])
+
+
+def school_name_map(
+    names: pd.DataFrame, registry: pd.DataFrame, aliases: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(name map, review table). names: municipality_name, school_name, years, source_files;
+    registry: school_id, school_name, municipality_name and optional source ('registry', or
+    'result_files' for schools only coded result files name); aliases: municipality,
+    school_name, school_code. Name map: municipality_name, school_name, school_id, match_rule ∈
+    alias / registry / result_files / ambiguous / unmatched / name_only."""
+    confirmed = {
+        (municipality_key(a.municipality), school_name_key(a.school_name)): str(a.school_code)
+        for a in aliases.itertuples()
+        if a.school_name and a.school_code
+    }
+    by_key: dict[tuple[str, str], list[str]] = {}
+    if "source" not in registry:
+        registry = registry.assign(source="registry")
+    sources = dict(zip(registry["school_id"], registry["source"], strict=True))
+    registry = registry.assign(
+        muni_key=registry["municipality_name"].map(municipality_key),
+        name_key=registry["school_name"].map(school_name_key),
+    )
+    for row in registry.itertuples():
+        by_key.setdefault((row.muni_key, row.name_key), []).append(row.school_id)
+    mapped, review = [], []
+    for row in names.itertuples():
+        key = (municipality_key(row.municipality_name), school_name_key(row.school_name))
+        alias = confirmed.get(key) or confirmed.get(("", key[1]))
+        own = name_school_id(row.municipality_name, row.school_name)
+        if alias:
+            school_id, rule = alias, "alias"
+        elif len(by_key.get(key, [])) == 1:
+            school_id = by_key[key][0]
+            rule = sources[school_id]
+        elif registry.empty:
+            school_id, rule = own, "name_only"
+        else:
+            school_id, rule = own, "ambiguous" if by_key.get(key) else "unmatched"
+        mapped.append((row.municipality_name, row.school_name, school_id, rule))
+        if rule in ("ambiguous", "unmatched"):
+            review += _review_rows(row, key, school_id, rule, registry)
+    name_map = pd.DataFrame(
+        mapped, columns=["municipality_name", "school_name", "school_id", "match_rule"]
+    )
+    if registry.empty:
+        review += _same_school_suggestions(names, name_map)
+    return name_map, pd.DataFrame(review, columns=REVIEW_COLUMNS)
+
+
+def _review_rows(row, key, school_id: str, rule: str, registry: pd.DataFrame) -> list[tuple]:
+    """The name with its best registry candidates (same municipality when the registry knows
+    it, else the whole region), most similar first; one row without a candidate if none."""
+    pool = registry[registry["muni_key"] == key[0]]
+    if rule == "ambiguous":  # the registry schools the name fits equally
+        pool = pool[pool["name_key"] == key[1]]
+    elif pool.empty:
+        pool = registry
+    scored = sorted(
+        ((_similarity(key[1], c.name_key), c) for c in pool.itertuples()),
+        key=lambda pair: -pair[0],
+    )
+    scored = [(s, c) for s, c in scored if s >= MIN_SIMILARITY]
+    head = (row.municipality_name, row.school_name, rule, school_id)
+    tail = (row.years, row.source_files)
+    if not scored:
+        return [(*head, None, None, None, None, None, *tail)]
+    return [
+        (*head, rank, c.school_id, c.school_name, c.municipality_name, round(s, 3), *tail)
+        for rank, (s, c) in enumerate(scored[:CANDIDATES], start=1)
+    ]
+
+
+def _same_school_suggestions(names: pd.DataFrame, name_map: pd.DataFrame) -> list[tuple]:
+    """Without a registry: a name seen only in some years next to a similar name of the same
+    municipality seen only in the other years may be one renamed school — a suggestion."""
+    frame = names.merge(name_map, on=["municipality_name", "school_name"])
+    frame = frame.assign(
+        muni_key=frame["municipality_name"].map(municipality_key),
+        name_key=frame["school_name"].map(school_name_key),
+        year_set=frame["years"].map(lambda y: frozenset(str(y).split(","))),
+    )
+    ids = frame.groupby("school_id").agg(
+        municipality_name=("municipality_name", "first"),
+        school_name=("school_name", "first"),
+        muni_key=("muni_key", "first"),
+        name_key=("name_key", "first"),
+        year_set=("year_set", lambda s: frozenset().union(*s)),
+        years=("years", lambda s: ",".join(sorted(set(",".join(s).split(","))))),
+        source_files=("source_files", lambda s: ",".join(sorted(set(",".join(s).split(","))))),
+    )
+    all_years = frozenset().union(*ids["year_set"]) if len(ids) else frozenset()
+    rows = []
+    for school_id, item in ids[ids["year_set"] != all_years].iterrows():
+        others = ids[
+            (ids["muni_key"] == item.muni_key)
+            & ids["year_set"].map(lambda ys, mine=item.year_set: not ys & mine)
+        ]
+        scored = sorted(
+            ((_similarity(item.name_key, o.name_key), other_id, o) for other_id, o in
+             others.iterrows()),
+            key=lambda triple: -triple[0],
+        )  # fmt: skip
+        for rank, (similarity, other_id, other) in enumerate(
+            [t for t in scored if t[0] >= SAME_SCHOOL_SIMILARITY][:CANDIDATES], start=1
+        ):
+            rows.append(
+                (item.municipality_name, item.school_name, "name_only", school_id, rank,
+                 other_id, other.school_name, other.municipality_name, round(similarity, 3),
+                 item.years, item.source_files)
+            )  # fmt: skip
+    return rows
+
+
+def _similarity(a: str, b: str) -> float:
+    return SequenceMatcher(None, a, b).ratio()

@@ -1,0 +1,32 @@
+-- ВПР «Сравнение отметок с отметками по журналу» (DATA_CONTRACT §2c), typed: shares of
+-- participants whose ВПР mark was below (понизили), equal to (подтвердили) or above
+-- (повысили) their journal mark, and counts where the participants are given. Rows without a
+-- school code are aggregates (row_kind). Grain: one row per raw row.
+WITH typed AS (
+    SELECT
+        coalesce(codes.school_id, clean_code(j.school_code)) AS school_id,
+        clean_text(j.school_name) AS school_name,
+        clean_text(j.municipality_name) AS municipality_name,
+        coalesce(try_cast(j.title_year AS INTEGER), folder_year(j._source_file)) AS exam_year,
+        try_cast(j.title_grade AS INTEGER) AS grade,
+        coalesce(subjects.subject, 'unknown') AS subject,
+        parse_integer(j.participant_count) AS participant_count,
+        parse_number(replace(j.lowered_percent, '%', '')) AS lowered_percent,
+        parse_number(replace(j.confirmed_percent, '%', '')) AS confirmed_percent,
+        parse_number(replace(j.raised_percent, '%', '')) AS raised_percent,
+        CASE WHEN clean_code(j.school_code) IS NOT NULL THEN 'school' ELSE 'aggregate' END
+            AS row_kind,
+        j._source_file,
+        j._sheet,
+        j._row
+    FROM raw.vpr_journal_comparison AS j
+    LEFT JOIN ref.subject_map AS subjects ON subjects.raw_subject = j.title_subject
+    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(j.school_code)
+)
+
+SELECT
+    *,
+    round(participant_count * lowered_percent / 100)::INTEGER AS lowered_count,
+    round(participant_count * confirmed_percent / 100)::INTEGER AS confirmed_count,
+    round(participant_count * raised_percent / 100)::INTEGER AS raised_count
+FROM typed

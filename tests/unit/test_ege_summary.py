@@ -1,0 +1,143 @@
+"""The ЕГЭ school summary workbook (DATA_CONTRACT §4) read from real XLSX files in each layout a
+region uses: values, totals left out and checked, other sheets skipped, years of the sheets."""
+
+from __future__ import annotations
+
+import pytest
+from summary_workbooks import SummarySchool, write_summary_workbook
+
+from shnor.ingest.readers import SheetRead, SheetSkipped, read_file
+
+SUBJECTS = ("Русский язык", "Математика (профильная)", "Физика")
+
+
+def _schools() -> list[SummarySchool]:
+    return [
+        SummarySchool(
+            "a", "Ивановский район", "МБОУ «СОШ № 1»", 40,
+            {"Русский язык": (30, 2, 5, 1, 71.5), "Физика": (8, None, None, None, 55)},
+        ),
+        SummarySchool(
+            "b", "Ивановский район", "МКОУ «ООШ № 2»", 12,
+            {"Русский язык": (10, 1, None, None, 60)},
+        ),
+        SummarySchool("c", "Ивановский район", "МБОУ «СОШ № 3»", 5),  # graduates, no figures
+        SummarySchool(
+            "d", "г. Городск", "Лицей № 4", 50,
+            {"Математика (профильная)": (20, 3, 4, None, 62.25)},
+        ),
+    ]  # fmt: skip
+
+
+def _read(path, folder="ege"):
+    sheets = read_file(path, folder)
+    read = [s for s in sheets if isinstance(s, SheetRead)]
+    skipped = [s for s in sheets if isinstance(s, SheetSkipped)]
+    return read, skipped
+
+
+def _by_school_subject(sheet: SheetRead) -> dict[tuple, dict]:
+    return {(r["school_name"], r["subject"]): r for r in sheet.table.to_pylist()}
+
+
+@pytest.mark.parametrize(
+    ("style", "total"), [("merged", "last"), ("repeated", "first"), ("subtotal", "last")]
+)
+def test_every_municipality_layout_reads_the_same_school_rows(tmp_path, style, total):
+    path = write_summary_workbook(
+        tmp_path / "svod.xlsx", {2025: _schools()}, style, total, subjects=SUBJECTS
+    )
+    read, skipped = _read(path)
+    assert [s.sheet for s in read] == ["2025"]
+    rows = _by_school_subject(read[0])
+    # one row per school × subject with a figure, and one for the school without figures
+    assert sorted(rows) == sorted(
+        [
+            ("МБОУ «СОШ № 1»", "Русский язык"),
+            ("МБОУ «СОШ № 1»", "Физика"),
+            ("МКОУ «ООШ № 2»", "Русский язык"),
+            ("МБОУ «СОШ № 3»", None),
+            ("Лицей № 4", "Математика (профильная)"),
+        ]
+    )
+    russian = rows[("МБОУ «СОШ № 1»", "Русский язык")]
+    assert russian["municipality_name"] == "Ивановский район"
+    assert (russian["participant_count"], russian["fail_count"]) == ("30", "2")
+    assert (russian["high_80_99_count"], russian["hundred_count"]) == ("5", "1")
+    assert russian["mean_score"] == "71.5" and russian["graduate_count"] == "40"
+    assert russian["sheet_year"] == "2025"
+    physics = rows[("МБОУ «СОШ № 1»", "Физика")]
+    assert physics["fail_count"] is None  # blank, read as 0 by staging
+    assert rows[("Лицей № 4", "Математика (профильная)")]["municipality_name"] == "г. Городск"
+    assert rows[("МБОУ «СОШ № 3»", None)]["graduate_count"] == "5"
+    # totals are not schools: left out, and they agree with the schools' sums
+    sheet = read[0]
+    expected_totals = 1 + (2 if style == "subtotal" else 0)
+    assert len(sheet.total_rows) == expected_totals
+    assert not [n for n in sheet.notes if n.rule == "summary_total_mismatch"]
+    assert [n.rule for n in sheet.notes if n.rule == "column_numbers_row"] == ["column_numbers_row"]
+    # the applications sheet is recognised as not a result sheet: skipped and said so
+    assert [(s.sheet, s.reason) for s in skipped] == [
+        ("Заявления", "лист заявлений на участие в экзамене — не результаты")
+    ]
+
+
+def test_a_total_that_differs_from_the_schools_is_a_warning(tmp_path):
+    path = write_summary_workbook(
+        tmp_path / "svod.xlsx", {2025: _schools()}, subjects=SUBJECTS, region_total_bias=3
+    )
+    read, _ = _read(path)
+    notes = [n for n in read[0].notes if n.rule == "summary_total_mismatch"]
+    assert len(notes) == 1 and notes[0].severity == "warning"
+    assert "итог 43, сумма школ 40" in notes[0].message
+    assert read[0].table.num_rows == 5  # the schools still load
+
+
+def test_a_municipality_subtotal_that_differs_is_a_warning_naming_it(tmp_path):
+    path = write_summary_workbook(
+        tmp_path / "svod.xlsx",
+        {2025: _schools()},
+        "subtotal",
+        subjects=SUBJECTS,
+        municipality_total_bias=2,
+    )
+    read, _ = _read(path)
+    notes = [n for n in read[0].notes if n.rule == "summary_total_mismatch"]
+    # each municipality's subtotal is off by 2 fails; the region total is right
+    assert len(notes) == 2
+    assert {n.message.split("«")[1].split("»")[0] for n in notes} == {
+        "Ивановский район",
+        "г. Городск",
+    }
+    assert "Русский язык, fail_count: итог 5, сумма школ 3" in notes[0].message
+
+
+def test_sheet_year_from_sheet_name_else_from_the_graduates_header(tmp_path):
+    path = write_summary_workbook(
+        tmp_path / "svod.xlsx",
+        {2024: _schools(), 2025: _schools()},
+        subjects=SUBJECTS,
+        sheet_names={2024: "ЕГЭ-2024", 2025: "Лист1"},
+        column_numbers=False,
+        other_sheet=False,
+    )
+    read, skipped = _read(path)
+    assert not skipped
+    years = {s.sheet: set(s.table["sheet_year"].to_pylist()) for s in read}
+    assert years == {"ЕГЭ-2024": {"2024"}, "Лист1": {"2025"}}  # «Всего выпускников в 2025 году»
+
+
+def test_junk_in_100_scorers_and_mean_stays_as_text_for_staging(tmp_path):
+    schools = _schools()
+    schools[0].figures["Русский язык"] = (30, 2, 5, "н/д", "—")
+    path = write_summary_workbook(tmp_path / "svod.xlsx", {2025: schools}, subjects=SUBJECTS)
+    read, _ = _read(path)
+    russian = _by_school_subject(read[0])[("МБОУ «СОШ № 1»", "Русский язык")]
+    assert (russian["hundred_count"], russian["mean_score"]) == ("н/д", "—")
+    assert russian["participant_count"] == "30"
+
+
+def test_a_summary_in_a_vpr_folder_is_the_wrong_place(tmp_path):
+    path = write_summary_workbook(tmp_path / "svod.xlsx", {2025: _schools()}, subjects=SUBJECTS)
+    read, _ = _read(path, folder="vpr")
+    assert read[0].layout.name == "ege_school_summary"  # the loader reports the mismatch
