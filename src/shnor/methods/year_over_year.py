@@ -112,9 +112,9 @@ def procedure_changes(
         both["is_comparable"],
         None,
         "минимальный балл ЕГЭ изменился: "
-        + both["previous_min_score"].astype("string").fillna("")
+        + both["previous_min_score"].round().astype("Int64").astype("string").fillna("")
         + " → "
-        + both["min_score"].astype("string").fillna("")
+        + both["min_score"].round().astype("Int64").astype("string").fillna("")
         + "; сравнивается процентиль доли не преодолевших порог",
     )
     return both.drop(columns=["previous_min_score", "min_score"]).sort_values(

@@ -6,7 +6,11 @@ comparative report (HTML + XLSX) and one page and workbook per municipality. `pu
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
+import shutil
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -132,3 +136,25 @@ def write_reports(
                 )
             )
     return written
+
+
+def regenerate_reports(
+    marts_dir: Path, reports_dir: Path, preset: Preset, years: list[int] | None = None
+) -> list[Path]:
+    """`shnor report`: the reports rebuilt from published marts (run facts from the run
+    manifest), written aside and renamed into `reports_dir`, so a reader never sees half a file."""
+    manifest_path = marts_dir / "run_manifest.json"
+    manifest = (
+        json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    )
+    facts = [(k, v) for k, v in manifest.items() if not isinstance(v, dict | list)]
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    scratch = reports_dir / f".writing-{uuid.uuid4().hex[:8]}"
+    try:
+        written = write_reports(marts_dir, preset, facts, scratch, years)
+        targets = [reports_dir / path.name for path in written]
+        for path, target in zip(written, targets, strict=True):
+            os.replace(path, target)
+        return targets
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
