@@ -272,7 +272,7 @@ def report_inputs(
     has_tasks = con.execute(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_schema = 'marts' AND table_name = 'fct_school_task_results'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if has_tasks:
         inputs["fct_school_task_results"] = con.execute(
             "SELECT * FROM marts.fct_school_task_results"
