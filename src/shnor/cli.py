@@ -220,8 +220,10 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
     )
     table.add_row("Предупреждений о данных", str(result["warning_count"]))
     console.print(table)
-    for path in result["reports"][-1:]:
-        console.print(f"Список: [bold]{path}[/bold]")
+    year = result["year"]
+    for path in result["reports"]:
+        if Path(path).name in (f"school_list_{year}.xlsx", f"comparative_{year}.html"):
+            console.print(f"Отчёт: [bold]{path}[/bold]")
     console.print(f"Витрины: {Path(result['manifest']).parent}  ({seconds:.1f} с)")
     if ingest["quarantined"]:
         console.print(

@@ -66,11 +66,13 @@ def test_changed_ege_minimum_is_compared_by_percentile_with_a_note():
     assert pd.isna(rows.loc["math", "comparability_note"])
 
 
-def flags(rows):
-    return pd.DataFrame(
+def flags(rows, concerns=()):
+    frame = pd.DataFrame(
         rows, columns=["school_id", "exam_year", "pool", "is_rated", "is_on_shnor_list",
                        "is_low_result", "composite_score", "composite_percentile"]
     )  # fmt: skip
+    pairs = list(zip(frame["school_id"], frame["exam_year"], strict=True))
+    return frame.assign(has_objectivity_concern=[pair in concerns for pair in pairs])
 
 
 def test_transitions_and_regression_to_the_mean():
@@ -109,3 +111,25 @@ def test_transitions_and_regression_to_the_mean():
     assert y26.loc["out", "change_label"] == IMPROVED
     assert bool(y26.loc["out", "has_positive_dynamics"])  # −35 pp beyond −11.25 and −3
     assert not y26.loc["stay", "has_positive_dynamics"]
+
+
+def test_a_school_with_an_objectivity_concern_is_compared_on_its_exams_only():
+    status = flags(
+        [("a", y, "region", True, False, False, 0.0, 50) for y in (2025, 2026)]
+        + [("b", y, "region", True, False, False, 0.0, 50) for y in (2025, 2026)],
+        concerns={("a", 2026)},
+    )
+    frame = results([
+        (s, y, exam, grade, "math", 100, k)
+        for s in ("a", "b")
+        for y, exam, grade, k in [(2025, "vpr", 5, 30), (2026, "vpr", 5, 2),
+                                  (2025, "oge", 9, 20), (2026, "oge", 9, 18)]
+    ])  # fmt: skip
+    changes = school_changes(frame, status, PRESET).set_index("school_id")
+    a, b = changes.loc["a"], changes.loc["b"]
+    assert a["is_vpr_set_aside"] and not b["is_vpr_set_aside"]
+    # «a»: its ВПР (30% → 2%, under a concern) are set aside: ОГЭ 20% → 18% only
+    assert (a["previous_fail_share"], a["fail_share"]) == pytest.approx((0.20, 0.18))
+    assert a["change_label"] == NO_CHANGE
+    assert (b["previous_participant_count"], b["fail_share"]) == (200, pytest.approx(0.10))
+    assert b["change_label"] == IMPROVED

@@ -164,18 +164,13 @@ def school_changes(results: pd.DataFrame, flags: pd.DataFrame, preset: Preset) -
     - `near_miss_change`: the mean change of the pool's near-miss schools (percentiles between
       the preset's bounds in Y−1, 100 = worst);
     - `has_positive_dynamics`: a significant improvement beyond both.
+
+    A school with an objectivity concern in Y−1 or Y is compared on its ОГЭ/ЕГЭ only, in both
+    years (`is_vpr_set_aside`), as its ВПР are set aside as evidence (METHODOLOGY §3, §6).
     """
-    pooled = results.groupby(KEY, as_index=False)[["participant_count", "fail_count"]].sum()
-    pooled = pooled[pooled["participant_count"] > 0]
-    previous = pooled.assign(exam_year=pooled["exam_year"] + 1).rename(
-        columns={
-            "participant_count": "previous_participant_count",
-            "fail_count": "previous_fail_count",
-        }
-    )
     status = flags[
         [*KEY, "pool", "is_rated", "is_on_shnor_list", "is_low_result", "composite_score",
-         "composite_percentile"]
+         "composite_percentile", "has_objectivity_concern"]
     ].copy()  # fmt: skip
     earlier = status.assign(exam_year=status["exam_year"] + 1).rename(
         columns={
@@ -184,16 +179,29 @@ def school_changes(results: pd.DataFrame, flags: pd.DataFrame, preset: Preset) -
             "is_low_result": "was_low_result",
             "composite_score": "previous_composite_score",
             "composite_percentile": "previous_composite_percentile",
+            "has_objectivity_concern": "had_objectivity_concern",
         }
     )[[*KEY, "was_rated", "was_on_shnor_list", "was_low_result", "previous_composite_score",
-       "previous_composite_percentile"]]  # fmt: skip
+       "previous_composite_percentile", "had_objectivity_concern"]]  # fmt: skip
     schools = status.merge(earlier, on=KEY, how="inner")
-    schools = schools.merge(pooled, on=KEY, how="left").merge(previous, on=KEY, how="left")
-    for column in ("was_rated", "was_on_shnor_list", "was_low_result"):
+    for column in ("was_rated", "was_on_shnor_list", "was_low_result", "had_objectivity_concern",
+                   "has_objectivity_concern"):  # fmt: skip
         schools[column] = schools[column].astype("boolean").fillna(False).astype(bool)
+    schools["is_vpr_set_aside"] = (
+        schools["has_objectivity_concern"] | schools["had_objectivity_concern"]
+    )
+    exams_only = results[results["exam"] != "vpr"]
+    counts = _both_years(results).merge(
+        _both_years(exams_only), on=KEY, how="outer", suffixes=("", "_exams")
+    )
+    schools = schools.merge(counts, on=KEY, how="left")
+    for column in COUNT_COLUMNS:
+        schools[column] = schools[column].where(
+            ~schools["is_vpr_set_aside"], schools[f"{column}_exams"]
+        )
+    schools = schools.drop(columns=[f"{c}_exams" for c in COUNT_COLUMNS])
     schools = schools[schools["was_rated"] | schools["is_rated"]]
-    for column in ("participant_count", "fail_count", "previous_participant_count",
-                   "previous_fail_count"):  # fmt: skip
+    for column in COUNT_COLUMNS:
         schools[column] = schools[column].fillna(0).astype("int64")
     schools = _with_intervals(schools, preset)
     schools["change_label"] = change_label(schools["change"], schools["change_p_value"], preset)
@@ -202,8 +210,15 @@ def school_changes(results: pd.DataFrame, flags: pd.DataFrame, preset: Preset) -
     effects = flags.loc[flags["is_rated"], [*KEY]].assign(
         theta=flags.loc[flags["is_rated"], "composite_score"]
     )
-    expected = expected_shares(results, effects, effect_year_offset=1)
+    expected = expected_shares(results, effects, effect_year_offset=1).merge(
+        expected_shares(exams_only, effects, effect_year_offset=1),
+        on=KEY, how="outer", suffixes=("", "_exams"),
+    )  # fmt: skip
     schools = schools.merge(expected, on=KEY, how="left")
+    schools["expected_share"] = schools["expected_share"].where(
+        ~schools["is_vpr_set_aside"], schools["expected_share_exams"]
+    )
+    schools = schools.drop(columns="expected_share_exams")
     schools["expected_change"] = schools["expected_share"] - schools["previous_fail_share"]
     schools.loc[~schools["was_rated"], "expected_change"] = np.nan
 
@@ -230,6 +245,27 @@ def school_changes(results: pd.DataFrame, flags: pd.DataFrame, preset: Preset) -
         (schools["change_label"] == IMPROVED) & beyond_expected & beyond_near_miss
     ).fillna(False)
     return schools.sort_values(KEY, ignore_index=True)
+
+
+COUNT_COLUMNS = (
+    "participant_count",
+    "fail_count",
+    "previous_participant_count",
+    "previous_fail_count",
+)
+
+
+def _both_years(results: pd.DataFrame) -> pd.DataFrame:
+    """Per school × year: pooled participants and fails in the year and the year before."""
+    pooled = results.groupby(KEY, as_index=False)[["participant_count", "fail_count"]].sum()
+    pooled = pooled[pooled["participant_count"] > 0]
+    previous = pooled.assign(exam_year=pooled["exam_year"] + 1).rename(
+        columns={
+            "participant_count": "previous_participant_count",
+            "fail_count": "previous_fail_count",
+        }
+    )
+    return pooled.merge(previous, on=KEY, how="outer")
 
 
 def transition_of(schools: pd.DataFrame) -> pd.Series:

@@ -108,6 +108,7 @@ SCHOOL_CHANGE_COLUMNS = (
     Column("expected_change", "Ожидаемое изменение (регрессия к среднему)", 12, "+0.0%;-0.0%;0.0%"),
     Column("near_miss_change", "Изменение школ «почти в списке»", 12, "+0.0%;-0.0%;0.0%"),
     Column("has_positive_dynamics", "Положительная динамика сверх ожидаемой", 12),
+    Column("is_vpr_set_aside", "Только ОГЭ/ЕГЭ (ВПР требуют анализа объективности)", 12),
 )
 
 PROCEDURE_CHANGE_COLUMNS = (
@@ -327,9 +328,16 @@ def write_comparative_page(
     """The comparative report as one HTML file that opens offline."""
     view = comparison(marts, year, scope)
     pairs, recommendations = (frame for _, frame, _ in view["support"])
-    significant = view["procedures"][
-        view["procedures"]["change_label"].isin([IMPROVED, WORSENED, BY_PERCENTILE])
+    procedures = view["procedures"]
+    enough = preset["small_samples.small_sample_size"]
+    significant = procedures[
+        procedures["change_label"].isin([IMPROVED, WORSENED, BY_PERCENTILE])
+        & (procedures["participant_count"] >= enough)
+        & (procedures["previous_participant_count"] >= enough)
     ].sort_values(["change_label", "change"])
+    small_significant = int(
+        procedures["change_label"].isin([IMPROVED, WORSENED, BY_PERCENTILE]).sum()
+    ) - len(significant)
     by_school = [
         (name, group["text"].tolist())
         for name, group in recommendations.groupby(
@@ -347,6 +355,8 @@ def write_comparative_page(
             facts=[(RUN_FACT_LABELS.get(k, k), v) for k, v in run_facts],
             charts=_charts(view, scope),
             significant=significant,
+            small_significant=small_significant,
+            small_sample_size=enough,
             pairs=pairs,
             recommendations=by_school,
             notes=notes(view, preset),
