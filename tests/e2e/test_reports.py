@@ -201,3 +201,24 @@ def test_input_text_never_becomes_a_formula_markup_or_a_path(published, tmp_path
             if "calc" in html:
                 assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert found > 0
+
+
+def test_positive_dynamics_are_real_improvements_in_the_demo_truth(published, demo_region):
+    """Last year's ШНОР marked «положительная динамика» improved in truth (their planted
+    effect fell), more than the ШНОР that were not marked: the regression-to-the-mean control
+    does not hand out improvement for selection noise."""
+    truth = pd.read_parquet(demo_region.truth_path)[["school_id", "exam_year", "true_effect"]]
+    earlier = truth.assign(exam_year=truth["exam_year"] + 1)
+    truth = truth.merge(earlier, on=["school_id", "exam_year"], suffixes=("", "_before"))
+    truth["true_change"] = truth["true_effect"] - truth["true_effect_before"]
+    changes = mart(published, "rpt_school_year_over_year").merge(
+        truth, on=["school_id", "exam_year"]
+    )
+    judged = changes[changes["was_on_shnor_list"] & changes["is_rated"]]
+    positive = judged[judged["has_positive_dynamics"]]
+    assert len(positive) >= 1
+    assert (positive["true_change"] < 0).all()
+    assert (
+        positive["true_change"].mean()
+        < judged.loc[~judged["has_positive_dynamics"], "true_change"].mean()
+    )

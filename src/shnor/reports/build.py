@@ -18,7 +18,12 @@ import pandas as pd
 
 from shnor.presets import Preset
 from shnor.report_tables import report_tables
-from shnor.reports.comparative import Scope, write_comparative_page, write_comparative_workbook
+from shnor.reports.comparative import (
+    Scope,
+    comparison,
+    write_comparative_page,
+    write_comparative_workbook,
+)
 from shnor.reports.school_list import write_school_list
 from shnor.reports.support_sheets import support_sheets
 
@@ -104,36 +109,24 @@ def write_reports(
     for year in analysed_years:
         if year - 1 not in rated_years:
             continue
-        region = Scope(title="Регион", municipality=None)
-        written.append(
-            write_comparative_workbook(
-                marts, year, region, preset, run_facts,
-                reports_dir / f"comparative_{year}.xlsx",
-            )
-        )  # fmt: skip
-        written.append(
-            write_comparative_page(
-                marts, year, region, preset, run_facts, reports_dir / f"comparative_{year}.html"
-            )
-        )
         municipalities = marts["rpt_school_list"]
         names = sorted(
             municipalities.loc[municipalities["exam_year"] == year, "municipality_name"]
             .dropna()
             .unique()
         )
-        for name in names:
-            scope = Scope(title=name, municipality=name)
-            stem = f"municipality_{year}_{municipality_slug(name)}"
+        scopes = [(Scope("Регион", None), f"comparative_{year}")] + [
+            (Scope(name, name), f"municipality_{year}_{municipality_slug(name)}") for name in names
+        ]
+        for scope, stem in scopes:
+            view = comparison(marts, year, scope)
             written.append(
                 write_comparative_workbook(
-                    marts, year, scope, preset, run_facts, reports_dir / f"{stem}.xlsx"
+                    view, scope, preset, run_facts, reports_dir / f"{stem}.xlsx"
                 )
             )
             written.append(
-                write_comparative_page(
-                    marts, year, scope, preset, run_facts, reports_dir / f"{stem}.html"
-                )
+                write_comparative_page(view, scope, preset, run_facts, reports_dir / f"{stem}.html")
             )
     return written
 

@@ -166,16 +166,15 @@ def _facts(view: dict[str, Any], preset: Preset, run_facts: list, scope: Scope) 
 
 
 def write_comparative_workbook(
-    marts: Mapping[str, pd.DataFrame],
-    year: int,
+    view: dict[str, Any],
     scope: Scope,
     preset: Preset,
     run_facts: list[tuple[str, object]],
     path: Path,
 ) -> Path:
-    """Сводка, (Список школ), Муниципалитеты, ШНОР — динамика, Все школы — динамика, Процедуры:
-    динамика, Сетевые пары, Рекомендации, Примечания."""
-    view = comparison(marts, year, scope)
+    """The workbook of one `comparison` view: Сводка, (Список школ), Муниципалитеты, ШНОР —
+    динамика, Все школы — динамика, Процедуры — динамика, Сетевые пары, Рекомендации,
+    Примечания."""
     workbook = open_workbook(path)
     try:
         write_key_value_sheet(
@@ -318,15 +317,14 @@ def _charts(view: dict[str, Any], scope: Scope) -> dict[str, Any]:
 
 
 def write_comparative_page(
-    marts: Mapping[str, pd.DataFrame],
-    year: int,
+    view: dict[str, Any],
     scope: Scope,
     preset: Preset,
     run_facts: list[tuple[str, object]],
     path: Path,
 ) -> Path:
-    """The comparative report as one HTML file that opens offline."""
-    view = comparison(marts, year, scope)
+    """The comparative report of one `comparison` view as one HTML file that opens offline."""
+    year = view["year"]
     pairs, recommendations = (frame for _, frame, _ in view["support"])
     procedures = view["procedures"]
     enough = preset["small_samples.small_sample_size"]
