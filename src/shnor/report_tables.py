@@ -25,6 +25,7 @@ from shnor.methods.year_over_year import (
 from shnor.presets import Preset
 
 REGION = "Регион в целом"
+FAIL_WORDS = {"ege": "доля ниже минимального балла"}  # ВПР and ОГЭ: mark «2»
 SCHOOL_COLUMNS = ["school_id", "school_name", "municipality_name"]
 
 
@@ -233,7 +234,7 @@ def recommendations(
         procedure_label(e, g, s) for e, g, s in procedures[["exam", "grade", "subject"]].values
     ]
     procedures["text"] = [
-        f"{r.procedure_name}: доля «2» / ниже порога {percent(r.fail_share)} "
+        f"{r.procedure_name}: {FAIL_WORDS.get(r.exam, 'доля «2»')} {percent(r.fail_share)} "
         f"[{percent(r.fail_share_lower)}–{percent(r.fail_share_upper)}], n = "
         f"{r.participant_count}; по региону {percent(r.regional_share)} "
         f"(стандартизованное отклонение {r.standardised_difference:.1f})"
