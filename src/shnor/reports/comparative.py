@@ -93,13 +93,13 @@ SCHOOL_CHANGE_COLUMNS = (
     Column("school_name", "Наименование ОО", 36),
     Column("transition", "ШНОР: переход", 12),
     Column("previous_participant_count", "n (прошлый год)", 9, "0"),
-    Column("previous_fail_share", "Доля «2» (прошлый год)", 10, SHARE),
-    Column("previous_fail_share_lower", "Нижняя граница", 9, SHARE),
-    Column("previous_fail_share_upper", "Верхняя граница", 9, SHARE),
+    Column("previous_fail_share", "Доля неудач (прошлый год)", 10, SHARE),
+    Column("previous_fail_share_lower", "Нижняя граница (прошлый год)", 9, SHARE),
+    Column("previous_fail_share_upper", "Верхняя граница (прошлый год)", 9, SHARE),
     Column("participant_count", "n (год отчёта)", 9, "0"),
-    Column("fail_share", "Доля «2» (год отчёта)", 10, SHARE),
-    Column("fail_share_lower", "Нижняя граница", 9, SHARE),
-    Column("fail_share_upper", "Верхняя граница", 9, SHARE),
+    Column("fail_share", "Доля неудач (год отчёта)", 10, SHARE),
+    Column("fail_share_lower", "Нижняя граница (год отчёта)", 9, SHARE),
+    Column("fail_share_upper", "Верхняя граница (год отчёта)", 9, SHARE),
     Column("change", "Изменение", 10, "+0.0%;-0.0%;0.0%"),
     Column("change_lower", "Изменение: нижняя граница (Ньюкомб)", 11, "+0.0%;-0.0%;0.0%"),
     Column("change_upper", "Изменение: верхняя граница (Ньюкомб)", 11, "+0.0%;-0.0%;0.0%"),
@@ -205,12 +205,14 @@ def notes(view: dict[str, Any], preset: Preset) -> list[str]:
     yoy = preset["year_over_year"]
     level = f"{100 * preset['indicators.interval_confidence']:.0f}%"
     texts = [
+        "Неудача — отметка «2» на ВПР и ОГЭ, результат ниже минимального балла на ЕГЭ "
+        "(базовая математика — отметка «2»); учитывается основной период, первая попытка. "
         f"Доли даны с {level}-интервалами Вильсона, изменение — с интервалом Ньюкомба; "
         f"«{IMPROVED}» / «{WORSENED}» — только при p < {yoy['alpha']} (z-тест двух долей, без "
         f"поправки на множественность) и изменении не меньше {100 * yoy['min_change_points']:.0f}"
         " п.п.",
         "Школы, отобранные по низким результатам, в среднем улучшаются и без помощи (регрессия к "
-        "среднему). Ожидаемое изменение — доля «2», которую модель ожидает в этом году по "
+        "среднему). Ожидаемое изменение — доля неудач, которую модель ожидает в этом году по "
         "сглаженному школьному эффекту прошлого года, минус наблюдавшаяся доля прошлого года. "
         "Школы «почти в списке» — процентили "
         f"{yoy['near_miss_percentile_low']}–{yoy['near_miss_percentile_high']} (100 — худший) в "
@@ -290,7 +292,7 @@ def _charts(view: dict[str, Any], scope: Scope) -> dict[str, Any]:
         ],
         rated["is_on_shnor_list"].tolist(),
         view["regional_share"],
-        "Воронка: доля «2» и число результатов",
+        "Воронка: доля неудач и число результатов",
     )
     judged = view["judged"]
     scatter = change_scatter(

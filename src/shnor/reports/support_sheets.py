@@ -31,7 +31,7 @@ RECOMMENDATION_COLUMNS = (
     Column("procedure_name", "Процедура", 28),
     Column("task", "Задание", 10),
     Column("result_count", "Результатов", 10, "0"),
-    Column("value", "Доля «2» / решаемость", 11, "0.0%"),
+    Column("value", "Доля неудач / решаемость задания", 11, "0.0%"),
     Column("value_lower", "Нижняя граница 95%", 11, "0.0%"),
     Column("value_upper", "Верхняя граница 95%", 11, "0.0%"),
     Column("regional_value", "По региону", 11, "0.0%"),
