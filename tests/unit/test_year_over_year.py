@@ -133,3 +133,10 @@ def test_a_school_with_an_objectivity_concern_is_compared_on_its_exams_only():
     assert a["change_label"] == NO_CHANGE
     assert (b["previous_participant_count"], b["fail_share"]) == (200, pytest.approx(0.10))
     assert b["change_label"] == IMPROVED
+
+
+def test_a_single_year_gives_empty_comparisons_not_an_error():
+    status = flags([("a", 2026, "region", True, False, False, 0.0, 50)])
+    frame = results([("a", 2026, "oge", 9, "math", 100, 10)])
+    assert school_changes(frame, status, PRESET).empty
+    assert procedure_changes(frame, PRESET).empty

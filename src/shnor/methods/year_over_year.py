@@ -168,6 +168,9 @@ def school_changes(results: pd.DataFrame, flags: pd.DataFrame, preset: Preset) -
     A school with an objectivity concern in Y−1 or Y is compared on its ОГЭ/ЕГЭ only, in both
     years (`is_vpr_set_aside`), as its ВПР are set aside as evidence (METHODOLOGY §3, §6).
     """
+    # Plain object keys: pandas cannot merge an empty Arrow-string key (a single-year region).
+    results = results.astype({"school_id": object})
+    flags = flags.astype({"school_id": object})
     status = flags[
         [*KEY, "pool", "is_rated", "is_on_shnor_list", "is_low_result", "composite_score",
          "composite_percentile", "has_objectivity_concern"]
