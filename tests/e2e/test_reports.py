@@ -160,6 +160,21 @@ def test_comparative_page_renders_in_headless_chromium(published):
     assert len(png) > 100_000  # charts and tables drawn, not a blank page
 
 
+def test_municipal_page_renders_with_its_own_schools_only(published):
+    names = mart(published, "rpt_school_list").query("exam_year == @YEAR")
+    name = sorted(names["municipality_name"].dropna().unique())[0]
+    page = published / "reports" / f"municipality_{YEAR}_{municipality_slug(name)}.html"
+    dom = chromium("--dump-dom", page.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "CONSOLE" not in dom.stderr, dom.stderr[-2000:]
+    assert name in dom.stdout and "Регион в целом" in dom.stdout
+    others = set(names.loc[names["municipality_name"] != name, "school_name"]) - set(
+        names.loc[names["municipality_name"] == name, "school_name"]
+    )
+    cohort = re.search(r'id="rtm".*?id="procedures"', dom.stdout, re.S).group(0)
+    assert not any(f">{other}<" in cohort for other in others)
+
+
 def test_input_text_never_becomes_a_formula_markup_or_a_path(published, tmp_path):
     marts = load_marts(published)
     hostile = {
