@@ -15,7 +15,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_LOGGING_LEVEL := WARNING
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: setup demo test lint format lock bench clean
+.PHONY: setup browser demo test lint format lock bench clean
 
 ## setup: create .venv with the locked dependencies and shnor (quick when already done)
 setup: $(VENV)/.installed
@@ -36,8 +36,14 @@ demo: setup
 		$(VENV)/bin/shnor demo --data-dir $(DATA_DIR); fi
 	$(VENV)/bin/shnor run --data-dir $(DATA_DIR)
 
+## browser: Debian's Chromium for the report tests (headless rendering), when it is missing
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; fi
+
 ## test: set up and run the whole test suite (two workers)
-test: setup
+test: setup browser
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --durations=10
 
 lint: setup

@@ -155,6 +155,52 @@ def methodology(
         console.print(f"Страница методики: {output}")
 
 
+@app.command()
+def report(
+    data_dir: DataDirOption = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year", help="Год отчёта (по умолчанию — все годы списков и последний год анализа)."
+        ),
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option("--preset", help="Методика (по умолчанию — та, с которой выполнен расчёт)."),
+    ] = None,
+) -> None:
+    """Пересобрать отчёты (списки, сравнительный анализ, муниципалитеты) из витрин."""
+    from shnor import marts
+    from shnor.config import Paths
+    from shnor.presets import PresetError, load_preset
+    from shnor.reports.build import regenerate_reports
+
+    paths = Paths(data_dir_from(data_dir))
+    try:
+        published = marts.manifest(paths.data_dir)
+        chosen = load_preset(preset or published.get("preset_source") or "reference")
+        known = marts.years(data_dir=paths.data_dir)
+    except (marts.MartsNotFoundError, PresetError) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    if year is not None and year not in known:
+        console.print(f"[red]Нет данных за {year} год.[/red] Есть: {', '.join(map(str, known))}")
+        raise typer.Exit(2)
+    started = time.perf_counter()
+    with console.status("Сборка отчётов…"):
+        written = regenerate_reports(
+            paths.marts, paths.reports, chosen, None if year is None else [year]
+        )
+    for path in written:
+        if not path.name.startswith("municipality_"):
+            console.print(f"Отчёт: [bold]{path}[/bold]")
+    municipal = sum(p.name.startswith("municipality_") for p in written)
+    console.print(
+        f"Муниципальных файлов: {municipal}. Всего файлов: {len(written)} "
+        f"({time.perf_counter() - started:.1f} с), папка {paths.reports}"
+    )
+
+
 def _print_summary(result: dict[str, Any], seconds: float) -> None:
     table = Table(title=f"Итоги {result['year']} года", show_header=False)
     table.add_row("Школ оценено", str(result["rated_count"]))
@@ -174,8 +220,10 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
     )
     table.add_row("Предупреждений о данных", str(result["warning_count"]))
     console.print(table)
-    for path in result["reports"][-1:]:
-        console.print(f"Список: [bold]{path}[/bold]")
+    year = result["year"]
+    for path in result["reports"]:
+        if Path(path).name in (f"school_list_{year}.xlsx", f"comparative_{year}.html"):
+            console.print(f"Отчёт: [bold]{path}[/bold]")
     console.print(f"Витрины: {Path(result['manifest']).parent}  ({seconds:.1f} с)")
     if ingest["quarantined"]:
         console.print(

@@ -24,6 +24,7 @@ from shnor.methods.contextual import contextual_value_added
 from shnor.methods.objectivity import objectivity_concerns, objectivity_markers, vpr_evidence_mask
 from shnor.methods.support import class_support_signals, early_warning
 from shnor.presets import Preset
+from shnor.report_tables import report_tables
 from shnor.scoring import school_year_scores
 
 Progress = Callable[[str], None]
@@ -502,7 +503,34 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
         con, "marts.fct_school_early_warning", early_warning(mock, results, preset)
     )
     counts |= warehouse.run_models(con, sql_parameters(preset), ("reports",))
+    for name, table in report_tables(report_inputs(con, schools, results, flags), preset).items():
+        counts[f"reports.{name}"] = warehouse.replace_table(con, f"reports.{name}", table)
     return counts
+
+
+def report_inputs(
+    con: duckdb.DuckDBPyConnection,
+    schools: pd.DataFrame,
+    results: pd.DataFrame,
+    flags: pd.DataFrame,
+) -> dict[str, pd.DataFrame]:
+    """The marts the year-on-year and support tables read, plus ЕГЭ minimums (comparability)
+    and the task-level ВПР results when that mart exists."""
+    inputs = {
+        "dim_schools": schools,
+        "fct_school_procedure_results": results,
+        "fct_school_flags": flags,
+        "ege_min_scores": con.execute("SELECT * FROM ref.ege_min_scores").df(),
+    }
+    has_tasks = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'marts' AND table_name = 'fct_school_task_results'"
+    ).fetchall()[0][0]
+    if has_tasks:
+        inputs["fct_school_task_results"] = con.execute(
+            "SELECT * FROM marts.fct_school_task_results"
+        ).df()
+    return inputs
 
 
 def context_for_years(

@@ -18,7 +18,7 @@ import duckdb
 
 from shnor.config import Paths
 from shnor.presets import Preset
-from shnor.reports.school_list import write_school_list
+from shnor.reports.build import write_reports
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,6 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in rows]
 
 
-def list_years(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Years with a rated school: each gets its annual list (ШНОР needs Y−1 as well)."""
-    rows = con.execute(
-        "SELECT DISTINCT exam_year FROM marts.fct_school_flags WHERE is_rated ORDER BY exam_year"
-    ).fetchall()
-    return [row[0] for row in rows]
-
-
 def publish(
     con: duckdb.DuckDBPyConnection, paths: Paths, preset: Preset, manifest: dict[str, Any]
 ) -> Published:
@@ -60,22 +52,10 @@ def publish(
             target = scratch / f"{table.split('.')[1]}.parquet"
             con.table(table).write_parquet(str(target), compression="zstd")
             written_marts.append(target)
-        rows = con.execute("SELECT * FROM reports.rpt_school_list").df()
         facts = [
             (key, value) for key, value in manifest.items() if not isinstance(value, dict | list)
         ]
-        years = list_years(con)
-        written_reports = [
-            write_school_list(
-                rows,
-                year,
-                preset,
-                facts,
-                scratch / "reports" / f"school_list_{year}.xlsx",
-                has_previous_year=year - 1 in years,
-            )
-            for year in years
-        ]
+        written_reports = write_reports(scratch, preset, facts, scratch / "reports")
         manifest_path = scratch / "run_manifest.json"
         manifest_path.write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"

@@ -33,9 +33,13 @@ def test_flow_runs_ingest_build_flag_publish(prefect_server, tmp_path):
     assert result["rated_count"] == int(
         flags[flags["exam_year"] == result["year"]]["is_rated"].sum()
     )
-    assert [Path(p).name for p in result["reports"]] == [
+    names = [Path(p).name for p in result["reports"]]
+    last = max(region.years)
+    assert [n for n in names if n.startswith("school_list_")] == [
         f"school_list_{year}.xlsx" for year in sorted(region.years)
     ]
+    assert {f"comparative_{last}.html", f"comparative_{last}.xlsx"} <= set(names)
+    assert all((region.data_dir / "marts" / "reports" / n).is_file() for n in names)
 
     # A second run with unchanged inputs reads no file again.
     again = annual_list(data_dir=str(region.data_dir), preset="reference")

@@ -101,3 +101,35 @@ def test_run_on_the_small_region_publishes_and_prints_the_summary(small_region):
     assert (data_dir / "marts" / "fct_school_flags.parquet").is_file()
     assert (data_dir / "marts" / "reports" / "school_list_2026.xlsx").is_file()
     assert (data_dir / "marts" / "run_manifest.json").is_file()
+
+
+def test_report_regenerates_the_reports_from_published_marts(small_region):
+    data_dir, _ = small_region
+    if not (data_dir / "marts" / "run_manifest.json").is_file():
+        assert (
+            runner.invoke(app, ["run", "--data-dir", str(data_dir), "--no-prefect"]).exit_code == 0
+        )
+    reports = data_dir / "marts" / "reports"
+    for old in reports.glob("*"):
+        old.unlink()
+    outcome = runner.invoke(app, ["report", "--data-dir", str(data_dir), "--year", "2026"])
+    assert outcome.exit_code == 0, outcome.output
+    names = {p.name for p in reports.iterdir()}
+    assert {"school_list_2026.xlsx", "comparative_2026.xlsx", "comparative_2026.html"} <= names
+    assert any(n.startswith("municipality_2026_") and n.endswith(".html") for n in names)
+    assert not any(n.startswith(".") for n in names)  # no scratch folder left behind
+    assert "comparative_2026.html" in "".join(outcome.output.split())  # rich wraps paths
+
+
+def test_report_for_a_year_without_data_exits_2(small_region, tmp_path):
+    data_dir, _ = small_region
+    if not (data_dir / "marts" / "run_manifest.json").is_file():
+        assert (
+            runner.invoke(app, ["run", "--data-dir", str(data_dir), "--no-prefect"]).exit_code == 0
+        )
+    outcome = runner.invoke(app, ["report", "--data-dir", str(data_dir), "--year", "1999"])
+    assert outcome.exit_code == 2
+    assert "Нет данных за 1999 год" in flat(outcome.output)
+    nothing = runner.invoke(app, ["report", "--data-dir", str(tmp_path)])
+    assert nothing.exit_code == 2
+    assert "shnor run" in flat(nothing.output)

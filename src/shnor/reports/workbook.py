@@ -26,6 +26,8 @@ class Column:
     header: str
     width: int = 14
     number_format: str | None = None
+    # xlsxwriter conditional format applied to the column's data cells (e.g. a colour scale)
+    conditional: dict[str, Any] | None = None
 
 
 def safe_text(value: object) -> object:
@@ -72,6 +74,12 @@ def write_table_sheet(
     for row, record in enumerate(frame[[c.field for c in columns]].itertuples(index=False), 1):
         for col, (column, value) in enumerate(zip(columns, record, strict=True)):
             _write_cell(sheet, row, col, value, formats[column.field])
+    for col, column in enumerate(columns):
+        if column.conditional:
+            rule = dict(column.conditional)
+            if isinstance(rule.get("format"), dict):  # a format given as its properties
+                rule["format"] = workbook.add_format(rule["format"])
+            sheet.conditional_format(1, col, len(frame), col, rule)
     sheet.autofilter(0, 0, len(frame), len(columns) - 1)
 
 

@@ -1,0 +1,282 @@
+"""The report tables (rpt_*) of the year-on-year analysis and support planning (METHODOLOGY §7,
+§8), computed from the marts: the pipeline stores them in the warehouse's `reports` schema (so
+they are published as Parquet marts) and the report renderer reads them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from shnor.labels import LEVEL_LABELS, SETTLEMENT_LABELS, percent, procedure_label, subject_label
+from shnor.methods.partners import PairCosts, assign_partners, pair_distances
+from shnor.methods.recommendations import TASK_COLUMNS, weak_tasks, weakest_procedures
+from shnor.methods.year_over_year import (
+    ENTERED,
+    EXITED,
+    NOT_RATED,
+    STAYED,
+    procedure_changes,
+    school_changes,
+    threshold_changes,
+)
+from shnor.presets import Preset
+
+REGION = "Регион в целом"
+FAIL_WORDS = {"ege": "доля ниже минимального балла"}  # ВПР and ОГЭ: mark «2»
+SCHOOL_COLUMNS = ["school_id", "school_name", "municipality_name"]
+
+
+def report_tables(marts: Mapping[str, pd.DataFrame], preset: Preset) -> dict[str, pd.DataFrame]:
+    """rpt_year_over_year, rpt_school_year_over_year, rpt_municipality_summary,
+    rpt_partner_pairs and rpt_recommendations from dim_schools, fct_school_procedure_results,
+    fct_school_flags and (when present) fct_school_task_results and ege_min_scores."""
+    schools = marts["dim_schools"]
+    results = marts["fct_school_procedure_results"]
+    flags = marts["fct_school_flags"]
+    named = schools[SCHOOL_COLUMNS]
+    procedures = procedure_changes(
+        results, preset, threshold_changes(marts.get("ege_min_scores"))
+    ).merge(named, on="school_id", how="left")
+    procedures.insert(
+        6,
+        "procedure_name",
+        [procedure_label(e, g, s) for e, g, s in procedures[["exam", "grade", "subject"]].values],
+    )
+    by_school = school_changes(results, flags, preset).merge(named, on="school_id", how="left")
+    return {
+        "rpt_year_over_year": procedures,
+        "rpt_school_year_over_year": by_school,
+        "rpt_municipality_summary": municipality_summary(flags, schools, by_school),
+        "rpt_partner_pairs": partner_pairs(flags, schools, preset),
+        "rpt_recommendations": recommendations(
+            results, flags, schools, marts.get("fct_school_task_results"), preset
+        ),
+    }
+
+
+def municipality_summary(
+    flags: pd.DataFrame, schools: pd.DataFrame, by_school: pd.DataFrame
+) -> pd.DataFrame:
+    """Per municipality × year (and the region as a whole): counts and shares of ШНОР, ШНСУ,
+    risk group, resilient; the share of students in ШНОР; transitions; and the share of last
+    year's ШНОР with significant positive dynamics beyond regression to the mean."""
+    frame = flags.merge(
+        schools[["school_id", "municipality_name", "student_count"]], on="school_id", how="left"
+    )
+    frame["municipality_name"] = frame["municipality_name"].fillna("не указан")
+    frame = frame.merge(
+        by_school[["school_id", "exam_year", "transition", "was_on_shnor_list",
+                   "has_positive_dynamics"]],
+        on=["school_id", "exam_year"], how="left",
+    )  # fmt: skip
+    frame["students"] = frame["student_count"].fillna(0)
+    frame["shnor_students"] = frame["students"].where(frame["is_on_shnor_list"], 0)
+    frame["judged"] = frame["was_on_shnor_list"].astype("boolean").fillna(False) & frame["is_rated"]
+    frame["positive"] = frame["judged"] & frame["has_positive_dynamics"].astype("boolean").fillna(
+        False
+    )
+    everywhere = frame.assign(municipality_name=REGION)
+    rows = []
+    for (name, year), group in pd.concat([frame, everywhere]).groupby(
+        ["municipality_name", "exam_year"], sort=True
+    ):
+        rated = int(group["is_rated"].sum())
+        counts = {
+            "shnor": int(group["is_on_shnor_list"].sum()),
+            "shnsu": int((group["is_shnsu"] & group["is_rated"]).sum()),
+            "risk_group": int(group["is_risk_group"].sum()),
+            "resilient": int(group["is_resilient"].sum()),
+        }
+        transitions = group["transition"].value_counts()
+        judged = int(group["judged"].sum())
+        students = float(group["students"].sum())
+        rows.append(
+            {
+                "municipality_name": name,
+                "exam_year": int(year),
+                "is_region": name == REGION,
+                "school_count": len(group),
+                "rated_count": rated,
+                **{f"{k}_count": v for k, v in counts.items()},
+                **{f"{k}_share": v / rated if rated else np.nan for k, v in counts.items()},
+                "student_count": int(students),
+                "shnor_student_share": group["shnor_students"].sum() / students
+                if students
+                else np.nan,
+                "entered_count": int(transitions.get(ENTERED, 0)),
+                "stayed_count": int(transitions.get(STAYED, 0)),
+                "exited_count": int(transitions.get(EXITED, 0)),
+                "not_rated_count": int(transitions.get(NOT_RATED, 0)),
+                "previous_shnor_rated_count": judged,
+                "positive_dynamics_count": int(group["positive"].sum()),
+                "positive_dynamics_share": group["positive"].sum() / judged if judged else np.nan,
+            }
+        )
+    summary = pd.DataFrame(rows)
+    return summary.sort_values(["exam_year", "is_region", "municipality_name"], ignore_index=True)
+
+
+def partner_pairs(flags: pd.DataFrame, schools: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+    """Per year: each school on the ШНОР list paired with a stably-high or resilient school of
+    similar context (assignment of minimum total distance, capacity per tutor); a ШНОР left
+    without a place is listed with no tutor and the reason."""
+    support = preset["support"]
+    costs = PairCosts(
+        support["partner_level_penalty"],
+        support["partner_settlement_penalty"],
+        support["partner_other_municipality_penalty"],
+    )
+    frame = flags.merge(schools.drop(columns=["student_count"], errors="ignore"), on="school_id")
+    frame = frame.merge(schools[["school_id", "student_count"]], on="school_id", how="left")
+    size = frame["student_count"].where(frame["student_count"] > 0)
+    frame["size"] = size.fillna(frame["counted_participant_count"]).clip(lower=1)
+    pairs = []
+    for year, group in frame.groupby("exam_year", sort=True):
+        rated = group[group["is_rated"]]
+        group = group.assign(
+            context_z=_standardised(group["context_index"], rated["context_index"]),
+            size_z=_standardised(np.log(group["size"]), np.log(rated["size"])),
+        )
+        mentees = group[group["is_on_shnor_list"]].sort_values("school_id", ignore_index=True)
+        tutors = group[
+            group["is_rated"]
+            & (group["is_stable_high"] | group["is_resilient"])
+            & ~group["is_on_shnor_list"]
+        ].sort_values("school_id", ignore_index=True)
+        if mentees.empty:
+            continue
+        distance = pair_distances(mentees, tutors, costs)
+        for m, t in assign_partners(distance, support["tutor_capacity"]):
+            mentee = mentees.iloc[m]
+            tutor = tutors.iloc[t] if t is not None else None
+            pairs.append(_pair_row(int(year), mentee, tutor, distance[m, t] if tutor is not None
+                                   else np.nan))  # fmt: skip
+    columns = [
+        "exam_year", "school_id", "school_name", "municipality_name", "tutor_school_id",
+        "tutor_school_name", "tutor_municipality_name", "tutor_kind", "distance",
+        "is_same_municipality", "is_same_level", "is_same_settlement", "context_index",
+        "tutor_context_index", "size", "tutor_size", "reason_text",
+    ]  # fmt: skip
+    return pd.DataFrame(pairs, columns=columns)
+
+
+def _standardised(values: pd.Series, reference: pd.Series) -> pd.Series:
+    spread = reference.std()
+    if not spread or np.isnan(spread):
+        return pd.Series(0.0, index=values.index)
+    return (values - reference.mean()) / spread
+
+
+def _pair_row(year: int, mentee: pd.Series, tutor: pd.Series | None, distance: float) -> dict:
+    base = {
+        "exam_year": year,
+        "school_id": mentee["school_id"],
+        "school_name": mentee["school_name"],
+        "municipality_name": mentee["municipality_name"],
+        "context_index": mentee["context_index"],
+        "size": float(mentee["size"]),
+    }
+    if tutor is None:
+        return base | {
+            "reason_text": "Школа-тьютор не назначена: у школ со стабильно высокими результатами "
+            "и резильентных школ не осталось свободных мест (или таких школ нет)."
+        }
+    kinds = [k for k, flag in (("стабильно высокие результаты", tutor["is_stable_high"]),
+                               ("резильентная школа", tutor["is_resilient"])) if flag]  # fmt: skip
+    same_municipality = mentee["municipality_name"] == tutor["municipality_name"]
+    same_level = mentee["school_level"] == tutor["school_level"]
+    same_settlement = mentee["settlement_type"] == tutor["settlement_type"]
+    parts = ["тот же муниципалитет" if same_municipality else "другой муниципалитет"]
+    level = LEVEL_LABELS.get(tutor["school_level"], "уровень не указан")
+    parts.append(f"оба {level}" if same_level else f"уровень тьютора {level}")
+    settlement = SETTLEMENT_LABELS.get(tutor["settlement_type"], "не указан")
+    parts.append(
+        f"тип поселения один ({settlement})" if same_settlement else f"тьютор: {settlement}"
+    )
+    if pd.notna(mentee["context_index"]) and pd.notna(tutor["context_index"]):
+        parts.append(
+            f"индекс контекста {mentee['context_index']:.2f} и {tutor['context_index']:.2f}"
+        )
+    parts.append(f"размер {mentee['size']:.0f} и {tutor['size']:.0f} уч.")
+    return base | {
+        "tutor_school_id": tutor["school_id"],
+        "tutor_school_name": tutor["school_name"],
+        "tutor_municipality_name": tutor["municipality_name"],
+        "tutor_kind": ", ".join(kinds),
+        "distance": float(distance),
+        "is_same_municipality": bool(same_municipality),
+        "is_same_level": bool(same_level),
+        "is_same_settlement": bool(same_settlement),
+        "tutor_context_index": tutor["context_index"],
+        "tutor_size": float(tutor["size"]),
+        "reason_text": f"Тьютор — {', '.join(kinds)}; "
+        + "; ".join(parts)
+        + f"; расстояние {distance:.2f}.",
+    }
+
+
+def recommendations(
+    results: pd.DataFrame,
+    flags: pd.DataFrame,
+    schools: pd.DataFrame,
+    tasks: pd.DataFrame | None,
+    preset: Preset,
+) -> pd.DataFrame:
+    """Per ШНОР × year: the weakest procedures against the region and, where task-level ВПР
+    results exist, the weak tasks; one row per recommendation with its evidence in Russian."""
+    shnor = flags.loc[flags["is_on_shnor_list"], ["school_id", "exam_year"]]
+    procedures = weakest_procedures(results, shnor, preset)
+    procedures["kind"] = "процедура"
+    procedures["procedure_name"] = [
+        procedure_label(e, g, s) for e, g, s in procedures[["exam", "grade", "subject"]].values
+    ]
+    procedures["text"] = [
+        f"{r.procedure_name}: {FAIL_WORDS.get(r.exam, 'доля «2»')} {percent(r.fail_share)} "
+        f"[{percent(r.fail_share_lower)}–{percent(r.fail_share_upper)}], n = "
+        f"{r.participant_count}; по региону {percent(r.regional_share)} "
+        f"(стандартизованное отклонение {r.standardised_difference:.1f})"
+        for r in procedures.itertuples()
+    ]
+    parts = [
+        procedures.rename(
+            columns={
+                "participant_count": "result_count",
+                "fail_share": "value",
+                "fail_share_lower": "value_lower",
+                "fail_share_upper": "value_upper",
+                "regional_share": "regional_value",
+            }
+        )
+    ]
+    if tasks is not None and not tasks.empty and set(TASK_COLUMNS) <= set(tasks.columns):
+        weak = weak_tasks(tasks, shnor, preset)
+        weak["kind"] = "задание"
+        weak["exam"] = "vpr"
+        weak["rank"] = weak.groupby(["school_id", "exam_year"]).cumcount() + 1
+        weak["procedure_name"] = [
+            procedure_label("vpr", g, s) for g, s in weak[["grade", "subject"]].values
+        ]
+        weak["text"] = [
+            f"{r.procedure_name}, задание {r.task} ({r.task_level} уровень): решаемость "
+            f"{percent(r.solve_rate)} при пороге {percent(r.threshold)}, по региону "
+            f"{percent(r.regional_solve_rate)}; n = {r.result_count}"
+            for r in weak.itertuples()
+        ]
+        parts.append(
+            weak.rename(columns={"solve_rate": "value", "regional_solve_rate": "regional_value"})
+        )
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.merge(schools[SCHOOL_COLUMNS], on="school_id", how="left")
+    frame["subject_name"] = frame["subject"].map(subject_label)
+    columns = [
+        "exam_year", "school_id", "school_name", "municipality_name", "kind", "rank", "exam",
+        "grade", "subject", "subject_name", "procedure_name", "task", "task_level",
+        "result_count", "value", "value_lower", "value_upper", "regional_value",
+        "standardised_difference", "threshold", "text",
+    ]  # fmt: skip
+    return frame.reindex(columns=columns).sort_values(
+        ["exam_year", "municipality_name", "school_id", "kind", "rank"], ignore_index=True
+    )

@@ -1,0 +1,153 @@
+"""All reports of a run from the published marts: the annual lists, the year-on-year
+comparative report (HTML + XLSX) and one page and workbook per municipality. `publish` calls
+`write_reports` on the marts it is about to publish; `shnor report` calls it on DATA_DIR/marts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from shnor.presets import Preset
+from shnor.report_tables import report_tables
+from shnor.reports.comparative import (
+    Scope,
+    comparison,
+    write_comparative_page,
+    write_comparative_workbook,
+)
+from shnor.reports.school_list import write_school_list
+from shnor.reports.support_sheets import support_sheets
+
+BASE_MARTS = ("dim_schools", "fct_school_procedure_results", "fct_school_flags", "rpt_school_list")
+OPTIONAL_MARTS = ("fct_school_task_results",)
+REPORT_MARTS = (
+    "rpt_year_over_year",
+    "rpt_school_year_over_year",
+    "rpt_municipality_summary",
+    "rpt_partner_pairs",
+    "rpt_recommendations",
+)
+_TRANSLIT = {
+    letter: latin.strip("-")  # «-» stands for a letter written as nothing (ъ, ь)
+    for letter, latin in zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch - y - e iu ia".split(),  # noqa: SIM905
+        strict=True,
+    )
+}
+
+
+def load_marts(source: Path | Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The marts the reports read, from a folder of `<name>.parquet` or from frames; the rpt_*
+    tables of §7–§8 are computed from the base marts when the source lacks them."""
+    if isinstance(source, Mapping):
+        frames = {k: v for k, v in source.items() if v is not None}
+    else:
+        names = [*BASE_MARTS, *OPTIONAL_MARTS, *REPORT_MARTS]
+        frames = {n: pd.read_parquet(source / f"{n}.parquet") for n in names
+                  if (source / f"{n}.parquet").is_file()}  # fmt: skip
+    missing = [name for name in BASE_MARTS if name not in frames]
+    if missing:
+        raise FileNotFoundError(
+            f"Нет витрин {', '.join(missing)}: сначала выполните `shnor run` / "
+            f"marts {missing} are not published; run `shnor run` first"
+        )
+    return frames
+
+
+def municipality_slug(name: str) -> str:
+    """A file-name-safe code for a municipality: transliterated, only [a-z0-9-], plus a short
+    hash of the name (so two names never share a file and no input text becomes a path)."""
+    latin = "".join(_TRANSLIT.get(ch, ch) for ch in name.lower())
+    words = re.sub(r"[^a-z0-9]+", "-", latin).strip("-")[:40].strip("-") or "mo"
+    return f"{words}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:6]}"
+
+
+def write_reports(
+    source: Path | Mapping[str, pd.DataFrame],
+    preset: Preset,
+    run_facts: list[tuple[str, object]],
+    reports_dir: Path,
+    years: list[int] | None = None,
+) -> list[Path]:
+    """Write every report into `reports_dir` and return the files written.
+
+    `years` None: an annual list for every rated year and the comparative and municipal
+    reports for the latest year; otherwise all of them for each year given.
+    """
+    marts = load_marts(source)
+    missing = [n for n in REPORT_MARTS if n not in marts]
+    if missing:
+        marts |= report_tables(marts, preset)
+    flags = marts["fct_school_flags"]
+    rated_years = sorted(int(y) for y in flags.loc[flags["is_rated"], "exam_year"].unique())
+    list_years = rated_years if years is None else years
+    analysed_years = rated_years[-1:] if years is None else years
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for year in list_years:
+        written.append(
+            write_school_list(
+                marts["rpt_school_list"],
+                year,
+                preset,
+                run_facts,
+                reports_dir / f"school_list_{year}.xlsx",
+                has_previous_year=year - 1 in rated_years,
+                support_sheets=support_sheets(marts, year),
+            )
+        )
+    for year in analysed_years:
+        if year - 1 not in rated_years:
+            continue
+        municipalities = marts["rpt_school_list"]
+        names = sorted(
+            municipalities.loc[municipalities["exam_year"] == year, "municipality_name"]
+            .dropna()
+            .unique()
+        )
+        scopes = [(Scope("Регион", None), f"comparative_{year}")] + [
+            (Scope(name, name), f"municipality_{year}_{municipality_slug(name)}") for name in names
+        ]
+        for scope, stem in scopes:
+            view = comparison(marts, year, scope)
+            written.append(
+                write_comparative_workbook(
+                    view, scope, preset, run_facts, reports_dir / f"{stem}.xlsx"
+                )
+            )
+            written.append(
+                write_comparative_page(view, scope, preset, run_facts, reports_dir / f"{stem}.html")
+            )
+    return written
+
+
+def regenerate_reports(
+    marts_dir: Path, reports_dir: Path, preset: Preset, years: list[int] | None = None
+) -> list[Path]:
+    """`shnor report`: the reports rebuilt from published marts (run facts from the run
+    manifest), written aside and renamed into `reports_dir`, so a reader never sees half a file."""
+    manifest_path = marts_dir / "run_manifest.json"
+    manifest = (
+        json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    )
+    facts = [(k, v) for k, v in manifest.items() if not isinstance(v, dict | list)]
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    scratch = reports_dir / f".writing-{uuid.uuid4().hex[:8]}"
+    try:
+        written = write_reports(marts_dir, preset, facts, scratch, years)
+        targets = [reports_dir / path.name for path in written]
+        for path, target in zip(written, targets, strict=True):
+            os.replace(path, target)
+        return targets
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,367 @@
+"""The year-on-year comparative report («сравнительный анализ», METHODOLOGY §7) for the region
+or one municipality: a self-contained HTML page (inline CSS and SVG, no scripts) and a workbook
+with the same tables. Formatting only: the numbers come from the rpt_* marts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+from shnor.methods.year_over_year import BY_PERCENTILE, IMPROVED, TRANSITIONS, WORSENED
+from shnor.presets import Preset
+from shnor.report_tables import REGION
+from shnor.reports.charts import GREEN, RED, Bar, Point, bar_chart, change_scatter, funnel_plot
+from shnor.reports.school_list import RUN_FACT_LABELS, list_columns, with_list_details
+from shnor.reports.support_sheets import support_sheets
+from shnor.reports.workbook import (
+    Column,
+    open_workbook,
+    write_key_value_sheet,
+    write_table_sheet,
+)
+
+SHARE = "0.0%"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report covers: the region (municipality None) or one municipality."""
+
+    title: str
+    municipality: str | None
+
+
+def _scoped(frame: pd.DataFrame, year: int, scope: Scope) -> pd.DataFrame:
+    rows = frame[frame["exam_year"] == year]
+    if scope.municipality is not None:
+        rows = rows[rows["municipality_name"] == scope.municipality]
+    return rows
+
+
+def comparison(marts: Mapping[str, pd.DataFrame], year: int, scope: Scope) -> dict[str, Any]:
+    """The frames and counts one comparative report shows."""
+    schools = _scoped(marts["rpt_school_year_over_year"], year, scope)
+    cohort = schools[schools["was_on_shnor_list"] | schools["is_on_shnor_list"]]
+    judged = cohort[cohort["was_on_shnor_list"] & cohort["is_rated"]]
+    summary = marts["rpt_municipality_summary"]
+    summary = summary[summary["exam_year"] == year]
+    if scope.municipality is not None:
+        summary = summary[summary["municipality_name"].isin([scope.municipality, REGION])]
+    region_all = marts["rpt_school_year_over_year"]
+    region_all = region_all[region_all["exam_year"] == year]
+    near_miss = region_all["near_miss_change"].dropna()
+    pooled = region_all[region_all["is_rated"] & (region_all["participant_count"] > 0)]
+    return {
+        "year": year,
+        "schools": schools,
+        "cohort": cohort.sort_values(["transition", "municipality_name", "school_name"]),
+        "judged": judged,
+        "procedures": _scoped(marts["rpt_year_over_year"], year, scope),
+        "summary": summary,
+        "transitions": {t: int((cohort["transition"] == t).sum()) for t in TRANSITIONS},
+        "previous_count": int(cohort["was_on_shnor_list"].sum()),
+        "current_count": int(cohort["is_on_shnor_list"].sum()),
+        "positive_count": int(judged["has_positive_dynamics"].sum()),
+        "near_miss_change": float(near_miss.iloc[0]) if len(near_miss) else math.nan,
+        "near_miss_count": int(region_all["is_near_miss"].sum()),
+        "regional_share": float(pooled["fail_count"].sum() / pooled["participant_count"].sum())
+        if len(pooled)
+        else math.nan,
+        "list": with_list_details(marts["rpt_school_list"], year).pipe(
+            lambda rows: (
+                rows
+                if scope.municipality is None
+                else rows[rows["municipality_name"] == scope.municipality]
+            )
+        ),
+        "support": support_sheets(marts, year, scope.municipality),
+    }
+
+
+# ---- workbook ---------------------------------------------------------------------------------
+
+SCHOOL_CHANGE_COLUMNS = (
+    Column("municipality_name", "Муниципалитет", 24),
+    Column("school_id", "Код ОО", 12),
+    Column("school_name", "Наименование ОО", 36),
+    Column("transition", "ШНОР: переход", 12),
+    Column("previous_participant_count", "n (прошлый год)", 9, "0"),
+    Column("previous_fail_share", "Доля неудач (прошлый год)", 10, SHARE),
+    Column("previous_fail_share_lower", "Нижняя граница (прошлый год)", 9, SHARE),
+    Column("previous_fail_share_upper", "Верхняя граница (прошлый год)", 9, SHARE),
+    Column("participant_count", "n (год отчёта)", 9, "0"),
+    Column("fail_share", "Доля неудач (год отчёта)", 10, SHARE),
+    Column("fail_share_lower", "Нижняя граница (год отчёта)", 9, SHARE),
+    Column("fail_share_upper", "Верхняя граница (год отчёта)", 9, SHARE),
+    Column("change", "Изменение", 10, "+0.0%;-0.0%;0.0%"),
+    Column("change_lower", "Изменение: нижняя граница (Ньюкомб)", 11, "+0.0%;-0.0%;0.0%"),
+    Column("change_upper", "Изменение: верхняя граница (Ньюкомб)", 11, "+0.0%;-0.0%;0.0%"),
+    Column("change_p_value", "p (z-тест двух долей)", 9, "0.000"),
+    Column("change_label", "Вывод", 20),
+    Column("expected_change", "Ожидаемое изменение (регрессия к среднему)", 12, "+0.0%;-0.0%;0.0%"),
+    Column("near_miss_change", "Изменение школ «почти в списке»", 12, "+0.0%;-0.0%;0.0%"),
+    Column("has_positive_dynamics", "Положительная динамика сверх ожидаемой", 12),
+    Column("is_vpr_set_aside", "Только ОГЭ/ЕГЭ (ВПР требуют анализа объективности)", 12),
+)
+
+PROCEDURE_CHANGE_COLUMNS = (
+    Column("municipality_name", "Муниципалитет", 24),
+    Column("school_id", "Код ОО", 12),
+    Column("school_name", "Наименование ОО", 32),
+    Column("procedure_name", "Процедура", 26),
+    *SCHOOL_CHANGE_COLUMNS[4:17],
+    Column("previous_fail_share_percentile", "Процентиль (прошлый год, 100 — худший)", 11, "0"),
+    Column("fail_share_percentile", "Процентиль (год отчёта)", 11, "0"),
+    Column("comparability_note", "Сопоставимость", 40),
+)
+
+MUNICIPALITY_COLUMNS = (
+    Column("municipality_name", "Муниципалитет", 30),
+    Column("rated_count", "Школ оценено", 9, "0"),
+    Column("shnor_count", "ШНОР", 7, "0"),
+    Column("shnor_share", "ШНОР, %", 8, SHARE),
+    Column("shnor_student_share", "Обучающихся в ШНОР, %", 10, SHARE),
+    Column("shnsu_count", "ШНСУ", 7, "0"),
+    Column("shnsu_share", "ШНСУ, %", 8, SHARE),
+    Column("risk_group_count", "Группа риска", 8, "0"),
+    Column("risk_group_share", "Группа риска, %", 8, SHARE),
+    Column("resilient_count", "Резильентные", 9, "0"),
+    Column("resilient_share", "Резильентные, %", 9, SHARE),
+    Column("entered_count", "Вошли в ШНОР", 8, "0"),
+    Column("stayed_count", "Остались", 8, "0"),
+    Column("exited_count", "Вышли", 8, "0"),
+    Column("not_rated_count", "Не оцениваются", 9, "0"),
+    Column("previous_shnor_rated_count", "ШНОР прошлого года, оценены", 10, "0"),
+    Column("positive_dynamics_count", "Из них с положительной динамикой", 10, "0"),
+    Column(
+        "positive_dynamics_share", "Положительная динамика, %", 10, SHARE,
+        {"type": "data_bar", "bar_color": "#63BE7B", "bar_solid": True},
+    ),
+)  # fmt: skip
+
+
+def _facts(view: dict[str, Any], preset: Preset, run_facts: list, scope: Scope) -> list:
+    year = view["year"]
+    positive = (f"{view['positive_count']} из {len(view['judged'])}" if len(view["judged"])
+                else "нет ШНОР прошлого года с результатами в этом году")  # fmt: skip
+    return [
+        ("Отчёт", f"Сравнительный анализ результатов {year - 1} и {year} годов"),
+        ("Территория", scope.title),
+        ("ШНОР в прошлом году", view["previous_count"]),
+        ("ШНОР в год отчёта", view["current_count"]),
+        *((f"ШНОР: {t}", n) for t, n in view["transitions"].items()),
+        ("Положительная динамика сверх ожидаемой (ШНОР прошлого года)", positive),
+        ("Изменение школ «почти в списке» (среднее)", _pp(view["near_miss_change"])),
+        ("Школ «почти в списке»", view["near_miss_count"]),
+        ("Методика", f"{preset.name} {preset.version}"),
+        *((RUN_FACT_LABELS.get(k, k), v) for k, v in run_facts),
+    ]
+
+
+def write_comparative_workbook(
+    view: dict[str, Any],
+    scope: Scope,
+    preset: Preset,
+    run_facts: list[tuple[str, object]],
+    path: Path,
+) -> Path:
+    """The workbook of one `comparison` view: Сводка, (Список школ), Муниципалитеты, ШНОР —
+    динамика, Все школы — динамика, Процедуры — динамика, Сетевые пары, Рекомендации,
+    Примечания."""
+    workbook = open_workbook(path)
+    try:
+        write_key_value_sheet(
+            workbook, "Сводка", _facts(view, preset, run_facts, scope), ("Показатель", "Значение")
+        )
+        if scope.municipality is not None:
+            write_table_sheet(workbook, "Список школ", view["list"], list_columns(preset))
+        write_table_sheet(workbook, "Муниципалитеты", view["summary"], MUNICIPALITY_COLUMNS)
+        write_table_sheet(workbook, "ШНОР — динамика", view["cohort"], SCHOOL_CHANGE_COLUMNS)
+        write_table_sheet(workbook, "Все школы — динамика", view["schools"], SCHOOL_CHANGE_COLUMNS)
+        write_table_sheet(
+            workbook, "Процедуры — динамика", view["procedures"], PROCEDURE_CHANGE_COLUMNS,
+            "Нет процедур с результатами в обоих годах.",
+        )  # fmt: skip
+        for name, frame, columns in view["support"]:
+            write_table_sheet(workbook, name, frame, columns, "Нет строк за этот год.")
+        write_table_sheet(
+            workbook, "Примечания", pd.DataFrame({"note": notes(view, preset)}),
+            [Column("note", "Как читать отчёт", 120)],
+        )  # fmt: skip
+    finally:
+        workbook.close()
+    return path
+
+
+def notes(view: dict[str, Any], preset: Preset) -> list[str]:
+    """Reading notes: what each verdict means and what changed between the years."""
+    yoy = preset["year_over_year"]
+    level = f"{100 * preset['indicators.interval_confidence']:.0f}%"
+    texts = [
+        "Неудача — отметка «2» на ВПР и ОГЭ, результат ниже минимального балла на ЕГЭ "
+        "(базовая математика — отметка «2»); учитывается основной период, первая попытка. "
+        f"Доли даны с {level}-интервалами Вильсона, изменение — с интервалом Ньюкомба; "
+        f"«{IMPROVED}» / «{WORSENED}» — только при p < {yoy['alpha']} (z-тест двух долей, без "
+        f"поправки на множественность) и изменении не меньше {100 * yoy['min_change_points']:.0f}"
+        " п.п.",
+        "Школы, отобранные по низким результатам, в среднем улучшаются и без помощи (регрессия к "
+        "среднему). Ожидаемое изменение — доля неудач, которую модель ожидает в этом году по "
+        "сглаженному школьному эффекту прошлого года, минус наблюдавшаяся доля прошлого года. "
+        "Школы «почти в списке» — процентили "
+        f"{yoy['near_miss_percentile_low']}–{yoy['near_miss_percentile_high']} (100 — худший) в "
+        "прошлом году. Положительная динамика засчитывается только при значимом улучшении сильнее "
+        "обоих ориентиров.",
+        "Переходы: «вошли» — в списке ШНОР в этом году, но не в прошлом; «остались» — в обоих; "
+        "«вышли» — выполнили условия выхода; «не оценивается» — в списке в прошлом году, но в "
+        "этом году результатов недостаточно для оценки.",
+    ]
+    changed = view["procedures"][~view["procedures"]["is_comparable"]]
+    if changed.empty:
+        texts.append("Сопоставимость: пороги процедур между годами не менялись.")
+    else:
+        for note, rows in changed.groupby("comparability_note"):
+            names = ", ".join(sorted(rows["procedure_name"].unique()))
+            texts.append(f"Сопоставимость ({names}): {note}; «{BY_PERCENTILE}».")
+    return texts
+
+
+# ---- page -------------------------------------------------------------------------------------
+
+
+def _pct(value: object, digits: int = 1) -> str:
+    return "—" if value is None or pd.isna(value) else f"{100 * float(value):.{digits}f}%"
+
+
+def _pp(value: object) -> str:
+    return "—" if value is None or pd.isna(value) else f"{100 * float(value):+.1f} п.п."
+
+
+def _interval(lower: object, upper: object) -> str:
+    if pd.isna(lower) or pd.isna(upper):
+        return ""
+    return f"[{100 * float(lower):.1f}; {100 * float(upper):.1f}]"
+
+
+def _p(value: object) -> str:
+    if pd.isna(value):
+        return "—"
+    return "< 0.001" if float(value) < 0.001 else f"{float(value):.3f}"
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("shnor.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters |= {"pct": _pct, "pp": _pp, "interval": _interval, "p": _p}
+    return environment
+
+
+def _charts(view: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    transitions = [Bar(t, n, str(n), GREEN if t == "вышли" else RED if t == "вошли" else "#2f6db5")
+                   for t, n in view["transitions"].items()]  # fmt: skip
+    municipalities = view["summary"][~view["summary"]["is_region"]]
+    municipal_bars = [
+        Bar(
+            r.municipality_name,
+            r.shnor_share,
+            f"{_pct(r.shnor_share)} ({r.shnor_count} из {r.rated_count})",
+        )
+        for r in municipalities.sort_values("shnor_share", ascending=False).itertuples()
+    ]
+    rated = view["schools"][
+        view["schools"]["is_rated"] & (view["schools"]["participant_count"] > 0)
+    ]
+    funnel = funnel_plot(
+        rated["participant_count"].tolist(),
+        rated["fail_share"].tolist(),
+        [
+            f"{r.school_name}: {_pct(r.fail_share)} "
+            f"{_interval(r.fail_share_lower, r.fail_share_upper)}, n = {r.participant_count}"
+            for r in rated.itertuples()
+        ],
+        rated["is_on_shnor_list"].tolist(),
+        view["regional_share"],
+        "Воронка: доля неудач и число результатов",
+    )
+    judged = view["judged"]
+    scatter = change_scatter(
+        [
+            Point(
+                r.expected_change,
+                r.change,
+                f"{r.school_name}: изменение {_pp(r.change)}, ожидалось {_pp(r.expected_change)}",
+                GREEN if r.has_positive_dynamics else RED,
+            )
+            for r in judged.itertuples()
+        ],
+        view["near_miss_change"],
+        "Изменение ШНОР против ожидаемого",
+    )
+    return {
+        "transitions": bar_chart(transitions, "Переходы ШНОР"),
+        "municipalities": bar_chart(municipal_bars, "Доля ШНОР по муниципалитетам")
+        if municipal_bars
+        else None,
+        "funnel": funnel,
+        "scatter": scatter,
+    }
+
+
+def write_comparative_page(
+    view: dict[str, Any],
+    scope: Scope,
+    preset: Preset,
+    run_facts: list[tuple[str, object]],
+    path: Path,
+) -> Path:
+    """The comparative report of one `comparison` view as one HTML file that opens offline."""
+    year = view["year"]
+    pairs, recommendations = (frame for _, frame, _ in view["support"])
+    procedures = view["procedures"]
+    enough = preset["small_samples.small_sample_size"]
+    significant = procedures[
+        procedures["change_label"].isin([IMPROVED, WORSENED, BY_PERCENTILE])
+        & (procedures["participant_count"] >= enough)
+        & (procedures["previous_participant_count"] >= enough)
+    ].sort_values(["change_label", "change"])
+    small_significant = int(
+        procedures["change_label"].isin([IMPROVED, WORSENED, BY_PERCENTILE]).sum()
+    ) - len(significant)
+    by_school = [
+        (name, group["text"].tolist())
+        for name, group in recommendations.groupby(
+            recommendations["school_name"].fillna(recommendations["school_id"]), sort=True
+        )
+    ]
+    page = (
+        _environment()
+        .get_template("comparative.html.j2")
+        .render(
+            scope=scope,
+            year=year,
+            view=view,
+            preset=preset,
+            facts=[(RUN_FACT_LABELS.get(k, k), v) for k, v in run_facts],
+            charts=_charts(view, scope),
+            significant=significant,
+            small_significant=small_significant,
+            small_sample_size=enough,
+            pairs=pairs,
+            recommendations=by_school,
+            notes=notes(view, preset),
+            generated_at=dt.datetime.now().isoformat(timespec="seconds"),
+        )
+    )
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,67 @@
+"""Sheets of support planning (partner pairs, targeted recommendations): columns with Russian
+headers, shared by the annual list and the comparative and municipal workbooks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from shnor.reports.workbook import Column
+
+PAIR_COLUMNS = (
+    Column("municipality_name", "Муниципалитет ШНОР", 24),
+    Column("school_id", "Код ШНОР", 12),
+    Column("school_name", "ШНОР", 36),
+    Column("tutor_school_id", "Код школы-тьютора", 12),
+    Column("tutor_school_name", "Школа-тьютор", 36),
+    Column("tutor_municipality_name", "Муниципалитет тьютора", 24),
+    Column("tutor_kind", "Почему тьютор", 22),
+    Column("distance", "Расстояние по контексту", 11, "0.00"),
+    Column("is_same_municipality", "Тот же муниципалитет", 11),
+    Column("reason_text", "Обоснование пары", 80),
+)
+
+RECOMMENDATION_COLUMNS = (
+    Column("municipality_name", "Муниципалитет", 24),
+    Column("school_id", "Код ОО", 12),
+    Column("school_name", "Наименование ОО", 36),
+    Column("kind", "Уровень рекомендации", 12),
+    Column("rank", "№", 5, "0"),
+    Column("procedure_name", "Процедура", 28),
+    Column("task", "Задание", 10),
+    Column("result_count", "Результатов", 10, "0"),
+    Column("value", "Доля неудач / решаемость задания", 11, "0.0%"),
+    Column("value_lower", "Нижняя граница 95%", 11, "0.0%"),
+    Column("value_upper", "Верхняя граница 95%", 11, "0.0%"),
+    Column("regional_value", "По региону", 11, "0.0%"),
+    Column("standardised_difference", "Стандартизованное отклонение", 12, "0.0"),
+    Column("threshold", "Порог решаемости", 10, "0.0%"),
+    Column("text", "Рекомендация: на что обратить внимание", 90),
+)
+
+
+def for_scope(frame: pd.DataFrame, year: int, municipality: str | None) -> pd.DataFrame:
+    """A report table's rows of one year (and one municipality when given)."""
+    rows = frame[frame["exam_year"] == year]
+    if municipality is not None:
+        rows = rows[rows["municipality_name"] == municipality]
+    return rows
+
+
+def support_sheets(
+    marts: Mapping[str, pd.DataFrame], year: int, municipality: str | None = None
+) -> list[tuple[str, pd.DataFrame, tuple[Column, ...]]]:
+    """(sheet name, rows, columns) of «Сетевые пары» and «Рекомендации» for one year."""
+    pairs = marts["rpt_partner_pairs"]
+    if municipality is not None:
+        pairs = pairs[pairs["exam_year"] == year]
+        pairs = pairs[pairs["municipality_name"].eq(municipality)
+                      | pairs["tutor_municipality_name"].eq(municipality)]  # fmt: skip
+    else:
+        pairs = pairs[pairs["exam_year"] == year]
+    return [
+        ("Сетевые пары", pairs, PAIR_COLUMNS),
+        ("Рекомендации", for_scope(marts["rpt_recommendations"], year, municipality),
+         RECOMMENDATION_COLUMNS),
+    ]  # fmt: skip

@@ -1,0 +1,239 @@
+"""The reports a reader opens (issue «reports for people»): the workbooks opened with openpyxl
+and checked against the published marts, the pages rendered in a real headless Chromium (a
+screenshot kept in test-artifacts/), and no live formula from input text anywhere."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from shnor.presets import load_preset
+from shnor.reports.build import load_marts, municipality_slug, write_reports
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+YEAR = 2026
+
+
+@pytest.fixture(scope="module")
+def published(demo_run) -> Path:
+    return Path(demo_run["manifest"]).parent
+
+
+def mart(published: Path, name: str) -> pd.DataFrame:
+    return pd.read_parquet(published / f"{name}.parquet")
+
+
+def sheet_frame(path: Path, sheet: str) -> pd.DataFrame:
+    rows = list(openpyxl.load_workbook(path, read_only=True)[sheet].values)
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def test_report_marts_are_published(published):
+    for name in ("rpt_year_over_year", "rpt_school_year_over_year", "rpt_municipality_summary",
+                 "rpt_partner_pairs", "rpt_recommendations"):  # fmt: skip
+        assert (published / f"{name}.parquet").is_file(), name
+    pairs = mart(published, "rpt_partner_pairs")
+    flags = mart(published, "fct_school_flags")
+    # every ШНОР of the year has a row, each tutor takes at most `tutor_capacity`
+    shnor = flags[(flags["exam_year"] == YEAR) & flags["is_on_shnor_list"]]
+    year_pairs = pairs[pairs["exam_year"] == YEAR]
+    assert sorted(year_pairs["school_id"]) == sorted(shnor["school_id"])
+    assert (
+        year_pairs["tutor_school_id"].value_counts().max()
+        <= load_preset()["support.tutor_capacity"]
+    )
+    tutors = flags[(flags["exam_year"] == YEAR)].set_index("school_id")
+    chosen = tutors.loc[year_pairs["tutor_school_id"].dropna()]
+    assert (chosen["is_stable_high"] | chosen["is_resilient"]).all()
+
+
+def test_annual_list_workbook_sheets_headers_and_values(published):
+    path = published / "reports" / f"school_list_{YEAR}.xlsx"
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert book.sheetnames == [
+        "ШНОР", "Группа риска", "ШНСУ", "Стабильно высокие", "Резильентные", "Не оцениваются",
+        "Сетевые пары", "Рекомендации", "Параметры методики", "Сведения о запуске",
+    ]  # fmt: skip
+    rows = mart(published, "rpt_school_list")
+    rows = rows[rows["exam_year"] == YEAR].set_index("school_id")
+    shnor = sheet_frame(path, "ШНОР")
+    assert list(shnor.columns[:3]) == ["Муниципалитет", "Код ОО", "Наименование ОО"]
+    assert "Лет в списке ШНОР подряд" in shnor.columns
+    assert sorted(shnor["Код ОО"]) == sorted(rows.index[rows["is_on_shnor_list"]])
+    for record in shnor.itertuples(index=False):
+        school = rows.loc[record[1]]
+        assert record[shnor.columns.get_loc("Школьный эффект (выше — хуже)")] == pytest.approx(
+            school["composite_score"]
+        )
+        assert record[shnor.columns.get_loc("Лет в списке ШНОР подряд")] >= 1
+    high = sheet_frame(path, "Стабильно высокие")
+    assert sorted(high["Код ОО"]) == sorted(rows.index[rows["is_stable_high"]])
+    pairs = sheet_frame(path, "Сетевые пары")
+    year_pairs = mart(published, "rpt_partner_pairs").query("exam_year == @YEAR")
+    assert sorted(pairs["Код ШНОР"]) == sorted(year_pairs["school_id"])
+
+
+def test_comparative_workbook_matches_the_marts(published):
+    path = published / "reports" / f"comparative_{YEAR}.xlsx"
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert book.sheetnames == [
+        "Сводка", "Муниципалитеты", "ШНОР — динамика", "Все школы — динамика",
+        "Процедуры — динамика", "Сетевые пары", "Рекомендации", "Примечания",
+    ]  # fmt: skip
+    schools = mart(published, "rpt_school_year_over_year").query("exam_year == @YEAR")
+    cohort = schools[schools["was_on_shnor_list"] | schools["is_on_shnor_list"]]
+    sheet = sheet_frame(path, "ШНОР — динамика").set_index("Код ОО")
+    assert sorted(sheet.index) == sorted(cohort["school_id"])
+    for school in cohort.itertuples():
+        row = sheet.loc[school.school_id]
+        assert row["Изменение"] == pytest.approx(school.change)
+        assert row["Изменение: нижняя граница (Ньюкомб)"] == pytest.approx(school.change_lower)
+        assert row["Вывод"] == school.change_label
+        assert (row["ШНОР: переход"] or None) == school.transition
+    summary = mart(published, "rpt_municipality_summary").query("exam_year == @YEAR")
+    municipal = sheet_frame(path, "Муниципалитеты").set_index("Муниципалитет")
+    assert sorted(municipal.index) == sorted(summary["municipality_name"])
+    for row in summary.itertuples():
+        assert municipal.loc[row.municipality_name, "ШНОР"] == row.shnor_count
+        assert municipal.loc[row.municipality_name, "Вышли"] == row.exited_count
+    region = summary[summary["is_region"]].iloc[0]
+    assert region.shnor_count == int(
+        mart(published, "fct_school_flags").query("exam_year == @YEAR")["is_on_shnor_list"].sum()
+    )
+    procedures = sheet_frame(path, "Процедуры — динамика")
+    assert len(procedures) == len(mart(published, "rpt_year_over_year").query("exam_year == @YEAR"))
+
+
+def test_one_page_and_workbook_per_municipality_with_safe_names(published):
+    names = mart(published, "rpt_school_list").query("exam_year == @YEAR")["municipality_name"]
+    files = {p.name for p in (published / "reports").glob("municipality_*")}
+    expected = {f"municipality_{YEAR}_{municipality_slug(n)}.{ext}"
+                for n in names.dropna().unique() for ext in ("html", "xlsx")}  # fmt: skip
+    assert files == expected
+    assert all(re.fullmatch(r"municipality_\d{4}_[a-z0-9-]+\.(html|xlsx)", f) for f in files)
+    name = sorted(names.dropna().unique())[0]
+    book = published / "reports" / f"municipality_{YEAR}_{municipality_slug(name)}.xlsx"
+    listed = sheet_frame(book, "Список школ")
+    assert set(listed["Муниципалитет"]) == {name}
+    assert len(listed) == int((names == name).sum())
+
+
+def chromium(*arguments: str) -> subprocess.CompletedProcess:
+    if not Path(CHROMIUM).is_file():
+        pytest.fail("Chromium не установлен: выполните `make browser` (apt-get install chromium)")
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars",
+         "--enable-logging=stderr", "--v=0", *arguments],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_comparative_page_renders_in_headless_chromium(published):
+    page = published / "reports" / f"comparative_{YEAR}.html"
+    text = page.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)  # nothing to fetch
+    dom = chromium("--dump-dom", page.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "CONSOLE" not in dom.stderr and "Uncaught" not in dom.stderr, dom.stderr[-2000:]
+    for heading in ("Сводка", "Переходы в списке ШНОР", "Муниципалитеты", "Воронка",
+                    "Регрессия к среднему", "Сетевые пары", "Адресные рекомендации"):  # fmt: skip
+        assert heading in dom.stdout
+    svgs = re.findall(r"<svg.*?</svg>", dom.stdout, re.S)
+    assert len(svgs) == 4
+    assert all(svg.count("<rect") + svg.count("<circle") >= 2 for svg in svgs)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"comparative_{YEAR}.png"
+    shot.unlink(missing_ok=True)
+    taken = chromium("--window-size=1200,3000", f"--screenshot={shot}", page.as_uri())
+    assert taken.returncode == 0, taken.stderr[-2000:]
+    png = shot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (1200, 3000)
+    assert len(png) > 100_000  # charts and tables drawn, not a blank page
+
+
+def test_municipal_page_renders_with_its_own_schools_only(published):
+    names = mart(published, "rpt_school_list").query("exam_year == @YEAR")
+    name = sorted(names["municipality_name"].dropna().unique())[0]
+    page = published / "reports" / f"municipality_{YEAR}_{municipality_slug(name)}.html"
+    dom = chromium("--dump-dom", page.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "CONSOLE" not in dom.stderr, dom.stderr[-2000:]
+    assert name in dom.stdout and "Регион в целом" in dom.stdout
+    others = set(names.loc[names["municipality_name"] != name, "school_name"]) - set(
+        names.loc[names["municipality_name"] == name, "school_name"]
+    )
+    cohort = re.search(r'id="rtm".*?id="procedures"', dom.stdout, re.S).group(0)
+    assert not any(f">{other}<" in cohort for other in others)
+
+
+def test_input_text_never_becomes_a_formula_markup_or_a_path(published, tmp_path):
+    marts = load_marts(published)
+    hostile = {
+        "school_name": '=HYPERLINK("http://x","y")',
+        "municipality_name": "../../+cmd|' /C calc'!A0 <script>alert(1)</script>",
+    }
+    schools = marts["dim_schools"].copy()
+    first = schools["school_id"].isin(
+        marts["fct_school_flags"].query("exam_year == @YEAR and is_on_shnor_list")["school_id"]
+    )
+    target = schools.index[first][0]
+    for column, value in hostile.items():
+        schools.loc[schools["municipality_name"] == schools.at[target, "municipality_name"],
+                    column] = value  # fmt: skip
+    school_list = marts["rpt_school_list"].drop(columns=["school_name", "municipality_name"])
+    school_list = school_list.merge(schools[["school_id", "school_name", "municipality_name"]],
+                                    on="school_id")  # fmt: skip
+    frames = {
+        "dim_schools": schools,
+        "rpt_school_list": school_list,
+        **{k: marts[k] for k in ("fct_school_procedure_results", "fct_school_flags")},
+    }
+    written = write_reports(frames, load_preset(), [("preset", "=1+1")], tmp_path / "out", [YEAR])
+    assert all(p.parent == tmp_path / "out" for p in written)
+    assert all(re.fullmatch(r"[a-z0-9_.-]+", p.name) for p in written)
+    found = 0
+    for path in written:
+        if path.suffix == ".xlsx":
+            for sheet in openpyxl.load_workbook(path).worksheets:
+                for row in sheet.iter_rows():
+                    for cell in row:
+                        assert cell.data_type != "f", (path.name, sheet.title, cell.coordinate)
+                        if isinstance(cell.value, str) and "HYPERLINK" in cell.value:
+                            assert cell.value.startswith("'=")
+                            found += 1
+        else:
+            html = path.read_text(encoding="utf-8")
+            assert "<script>" not in html
+            if "calc" in html:
+                assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert found > 0
+
+
+def test_positive_dynamics_are_real_improvements_in_the_demo_truth(published, demo_region):
+    """Last year's ШНОР marked «положительная динамика» improved in truth (their planted
+    effect fell), more than the ШНОР that were not marked: the regression-to-the-mean control
+    does not hand out improvement for selection noise."""
+    truth = pd.read_parquet(demo_region.truth_path)[["school_id", "exam_year", "true_effect"]]
+    earlier = truth.assign(exam_year=truth["exam_year"] + 1)
+    truth = truth.merge(earlier, on=["school_id", "exam_year"], suffixes=("", "_before"))
+    truth["true_change"] = truth["true_effect"] - truth["true_effect_before"]
+    changes = mart(published, "rpt_school_year_over_year").merge(
+        truth, on=["school_id", "exam_year"]
+    )
+    judged = changes[changes["was_on_shnor_list"] & changes["is_rated"]]
+    positive = judged[judged["has_positive_dynamics"]]
+    assert len(positive) >= 1
+    assert (positive["true_change"] < 0).all()
+    assert (
+        positive["true_change"].mean()
+        < judged.loc[~judged["has_positive_dynamics"], "true_change"].mean()
+    )
