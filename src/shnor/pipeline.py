@@ -16,6 +16,7 @@ from scipy.stats import norm
 
 from shnor import warehouse
 from shnor.flags import school_flags
+from shnor.incremental import Changes, remember_build
 from shnor.ingest.headers import subject_code
 from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw, record_problems
 from shnor.methods.context_index import context_index, derived_components, shnsu_mask
@@ -100,14 +101,20 @@ def map_subjects(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> 
 
 
 def build(
-    con: duckdb.DuckDBPyConnection, preset: Preset, on_model: Callable[[Any], None] | None = None
+    con: duckdb.DuckDBPyConnection,
+    preset: Preset,
+    on_model: Callable[[Any], None] | None = None,
+    changes: Changes | None = None,
 ) -> dict[str, int]:
-    """Staging, intermediate and SQL marts from raw.*; returns row counts by table. Results the
-    build cannot use are reported, never dropped silently."""
+    """Staging, intermediate and SQL marts from raw.*; returns row counts by table. With
+    `changes` (see `incremental.py`) only the changed files and years are built again. Results
+    the build cannot use are reported, never dropped silently."""
+    parameters = sql_parameters(preset)
     counts = warehouse.run_models(
-        con, sql_parameters(preset), ("staging", "intermediate", "marts"), on_model
+        con, parameters, ("staging", "intermediate", "marts"), on_model, changes
     )
     record_unusable_results(con)
+    remember_build(con, parameters)
     return counts
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from shnor import __version__, pipeline, warehouse
 from shnor.config import Paths, data_dir_from
+from shnor.incremental import changes_since_last_build
 from shnor.presets import load_preset
 from shnor.progress import report
 from shnor.publish import publish
@@ -39,14 +40,29 @@ def ingest_step(data_dir: str | Path | None) -> dict[str, Any]:
     return asdict(summary) | {"seconds": round(time.perf_counter() - started, 3)}
 
 
-def build_step(data_dir: str | Path | None, preset: str) -> dict[str, Any]:
-    """Build staging, intermediate and SQL marts; returns row counts by table."""
+def build_step(data_dir: str | Path | None, preset: str, full: bool = False) -> dict[str, Any]:
+    """Build staging, intermediate and SQL marts — only what the changed files touch, unless
+    `full` or something else changed; returns row counts by table and what was rebuilt."""
     paths, chosen = _paths(data_dir), load_preset(preset)
     started = time.perf_counter()
     with warehouse.connect(paths.warehouse) as con:
         pipeline.prepare_connection(con, paths.reference)
-        counts = pipeline.build(con, chosen, lambda m: report("build", m.table))
-    return {"row_counts": counts, "seconds": round(time.perf_counter() - started, 3)}
+        changes = None if full else changes_since_last_build(con, pipeline.sql_parameters(chosen))
+        model_count = len(warehouse.models(("staging", "intermediate", "marts")))
+        done = iter(range(1, model_count + 1))
+        counts = pipeline.build(
+            con, chosen, lambda m: report("build", m.table, next(done), model_count), changes
+        )
+    rebuilt = (
+        {"mode": "full"}
+        if changes is None
+        else {"mode": "incremental", "files": changes.sources, "years": changes.years}
+    )
+    return {
+        "row_counts": counts,
+        "rebuilt": rebuilt,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
 
 
 def flag_step(data_dir: str | Path | None, preset: str) -> dict[str, Any]:
@@ -126,7 +142,7 @@ def run_annual(data_dir: str | Path | None = None, preset: str = "reference") ->
     built = build_step(data_dir, preset)
     flagged = flag_step(data_dir, preset)
     facts = run_facts(started_at, ingested, built, flagged)
-    return publish_step(data_dir, preset, facts) | {"ingest": ingested}
+    return publish_step(data_dir, preset, facts) | {"ingest": ingested, "build": built}
 
 
 def run_facts(

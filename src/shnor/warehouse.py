@@ -1,7 +1,9 @@
 """The DuckDB warehouse: one file, one schema per layer, SQL models run from sql/<layer>/*.sql.
 
 Models are ordered by the tables they read (found in their SQL), so adding a model is adding a
-file. Parameters are bound (`$low_share`), never formatted into SQL.
+file. Parameters are bound (`$low_share`), never formatted into SQL. A model marked
+`-- incremental: _source_file` or `-- incremental: exam_year` is updated in place for the files or
+years that changed (see `incremental.py`); the others are rebuilt.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -22,10 +24,15 @@ import pyarrow.csv as pacsv
 
 from shnor.ingest.text import read_small_csv
 
+if TYPE_CHECKING:
+    from shnor.incremental import Changes
+
 LAYERS = ("staging", "intermediate", "marts", "reports")
-SCHEMAS = ("raw", "ref", *LAYERS)
+SCHEMAS = ("raw", "ref", *LAYERS, "ops")
 _REFERENCE = re.compile(r"\b(raw|ref|staging|intermediate|marts|reports)\.([a-z_][a-z0-9_]*)\b")
 _PARAMETER = re.compile(r"(?<![\w$])\$([a-z_][a-z0-9_]*)")
+_INCREMENTAL = re.compile(r"^--\s*incremental:\s*(_source_file|exam_year)\s*$", re.MULTILINE)
+_FINAL_ORDER = re.compile(r"ORDER BY\s+([^()]+?)\s*;?\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,19 @@ class Model:
     def parameters(self) -> set[str]:
         """Named parameters the SQL binds."""
         return set(_PARAMETER.findall(_without_comments(self.sql)))
+
+    @property
+    def incremental_key(self) -> str | None:
+        """`_source_file` or `exam_year` when the model may be updated for changed files or
+        years only (declared in the SQL by `-- incremental: <key>`)."""
+        found = _INCREMENTAL.search(self.sql)
+        return found.group(1) if found else None
+
+    @property
+    def order_by(self) -> str | None:
+        """The model's final ORDER BY, kept when its table is updated in place."""
+        found = _FINAL_ORDER.search(_without_comments(self.sql).rstrip())
+        return found.group(1) if found else None
 
 
 def _without_comments(sql: str) -> str:
@@ -91,8 +111,10 @@ def run_models(
     parameters: Mapping[str, Any],
     layers: tuple[str, ...] = LAYERS,
     on_model: Callable[[Model], None] | None = None,
+    changes: Changes | None = None,
 ) -> dict[str, int]:
-    """Build every model of these layers as a table; returns row counts by table."""
+    """Build every model of these layers as a table; returns row counts by table. With
+    `changes`, incremental models are updated for the changed files or years only."""
     counts: dict[str, int] = {}
     for model in models(layers):
         if on_model:
@@ -101,9 +123,51 @@ def run_models(
         if missing:
             raise KeyError(f"{model.table} needs parameters {sorted(missing)}")
         bound = {name: parameters[name] for name in model.parameters}
-        con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}", bound)
+        if changes is not None and model.incremental_key and table_exists(con, model.table):
+            _update_model(con, model, bound, changes)
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}", bound)
         counts[model.table] = con.execute(f"SELECT count(*) FROM {model.table}").fetchall()[0][0]
     return counts
+
+
+def _update_model(
+    con: duckdb.DuckDBPyConnection, model: Model, bound: dict[str, Any], changes: Changes
+) -> None:
+    """Replace the rows of the changed files (or years) by the model's rows for them."""
+    if not changes.sources:
+        return
+    keys: list[Any] = changes.sources if model.incremental_key == "_source_file" else changes.years
+    # A list of bound values (not a subquery), so that the filter reaches the scans below.
+    values = {f"_changed_{i}": key for i, key in enumerate(keys)}
+    listed = ", ".join(f"${name}" for name in values) or "NULL"
+    where = f"{model.incremental_key} IN ({listed})"
+    if model.incremental_key == "exam_year":  # rows without a year are rebuilt on any change
+        where = f"({where} OR exam_year IS NULL)"
+    con.execute("BEGIN TRANSACTION")
+    con.execute(f"DELETE FROM {model.table} WHERE {where}", values)
+    con.execute(
+        f"INSERT INTO {model.table} BY NAME SELECT * FROM (\n{model.sql}\n) WHERE {where}",
+        bound | values,
+    )
+    if model.order_by:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {model.table} AS "
+            f"SELECT * FROM {model.table} ORDER BY {model.order_by}"
+        )
+    con.execute("COMMIT")
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """True when `schema.table` is in the warehouse."""
+    schema, name = table.split(".")
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchall()[0][0]
+    )
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> int:
