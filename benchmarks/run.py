@@ -1,9 +1,10 @@
 """Benchmarks of shnor on the demo region, each next to a baseline measured in the same run.
 
-    .venv/bin/python benchmarks/run.py [--schools 600] [--csv-rows 2000000]
+    .venv/bin/python benchmarks/run.py [--schools 600] [--csv-rows 2000000] [--only incremental]
 
-Writes benchmarks/RESULTS.md. Every measurement runs in a fresh subprocess so that its peak
-memory (max RSS) is its own. Figures are seconds of wall-clock time on this machine.
+Writes benchmarks/RESULTS.md (`--only incremental` rewrites only its section). Every
+measurement runs in a fresh subprocess so that its peak memory (max RSS) is its own. Figures are
+seconds of wall-clock time on this machine.
 """
 
 from __future__ import annotations
@@ -47,8 +48,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--schools", type=int, default=600)
     parser.add_argument("--csv-rows", type=int, default=2_000_000)
+    parser.add_argument("--only", choices=["incremental"], help="run one benchmark only")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="shnor-bench-"))
+    if args.only == "incremental":
+        rows = incremental_rows(work / "incremental", args.schools)
+        _write_section(INCREMENTAL_TITLE, rows, args)
+        return
     region = work / "region"
     rows: list[tuple[str, str, dict, dict | None]] = []
 
@@ -168,6 +174,53 @@ def main() -> None:
     )
     rows.append(("school effect fit (EB)", "40 000 schools × 30 procedures", effects, None))
     _write_results(rows, args)
+    _write_section(INCREMENTAL_TITLE, incremental_rows(work / "incremental", args.schools), args)
+
+
+INCREMENTAL_TITLE = "## Incremental reruns"
+
+
+def incremental_rows(region: Path, schools: int) -> list[tuple[str, str, dict, dict | None]]:
+    """Full build with one ВПР file held back, a rerun after adding it, an unchanged rerun."""
+    measured(
+        f"""
+        from pathlib import Path
+        from shnor.demo import generate_demo_region
+        generate_demo_region(Path({str(region)!r}), seed=20241, school_count={schools})
+        """
+    )
+    added = sorted((region / "raw" / "vpr").glob("*/*.csv"))[-1]
+    held = region.parent / added.name
+    added.rename(held)
+    run = f"""
+        from pathlib import Path
+        from shnor.run import run_annual
+        r = run_annual(Path({str(region)!r}), "reference")
+        result["stages"] = r["steps"]
+        result["rebuilt"] = r["build"]["rebuilt"]
+        result["files"] = len(r["ingest"]["loaded"]) + len(r["ingest"]["unchanged"])
+        """
+    full = measured(run)
+    held.rename(added)
+    after_adding = measured(run)
+    unchanged = measured(run)
+    source = added.relative_to(region / "raw").as_posix()
+    return [
+        (
+            "full build",
+            f"{full['files']} files, {schools} schools (no Prefect); steps {full['stages']}",
+            full,
+            None,
+        ),
+        (
+            "rerun after adding one file",
+            f"{source} ({added.stat().st_size / 1e6:.1f} MB); rebuilt years "
+            f"{after_adding['rebuilt'].get('years')}; steps {after_adding['stages']}",
+            after_adding,
+            full,
+        ),
+        ("rerun, inputs unchanged", f"steps {unchanged['stages']}", unchanged, full),
+    ]
 
 
 def _repeat_csv(source: Path, target: Path, rows: int) -> None:
@@ -183,15 +236,27 @@ def _repeat_csv(source: Path, target: Path, rows: int) -> None:
             written += len(chunk)
 
 
-def _write_results(rows: list, args: argparse.Namespace) -> None:
+def _write_section(title: str, rows: list, args: argparse.Namespace) -> None:
+    """Replace (or add) one section of RESULTS.md with a table of `rows`."""
+    path = HERE / "RESULTS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    before = text.split(f"\n{title}\n")[0].rstrip("\n")
     lines = [
-        "# Benchmark results",
+        title,
         "",
-        f"Measured {dt.date.today().isoformat()} by `benchmarks/run.py --schools {args.schools} "
-        f"--csv-rows {args.csv_rows}` on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}. Wall-clock seconds; peak memory is the max RSS "
-        "of the measuring process. Ratio = baseline time / shnor time (higher is better).",
+        f"Measured {dt.date.today().isoformat()} by `benchmarks/run.py --only incremental "
+        f"--schools {args.schools}` (also part of the whole script), each run in a fresh "
+        "process (imports included). Ratio = full build / rerun; the target for a rerun after "
+        "one new file is ≤ 20% of a full build (ratio ≥ 5×).",
         "",
+        *_table(rows),
+    ]
+    path.write_text(before + "\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+def _table(rows: list) -> list[str]:
+    lines = [
         "| what | data | seconds | peak MB | baseline s | baseline MB | ratio |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -203,6 +268,20 @@ def _write_results(rows: list, args: argparse.Namespace) -> None:
             f"| {name} | {data} | {result['seconds']:.2f} | {result['peak_mb']} | {base_s} | "
             f"{base_mb} | {ratio} |"
         )
+    return lines
+
+
+def _write_results(rows: list, args: argparse.Namespace) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {dt.date.today().isoformat()} by `benchmarks/run.py --schools {args.schools} "
+        f"--csv-rows {args.csv_rows}` on {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}. Wall-clock seconds; peak memory is the max RSS "
+        "of the measuring process. Ratio = baseline time / shnor time (higher is better).",
+        "",
+        *_table(rows),
+    ]
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

@@ -155,6 +155,85 @@ def methodology(
         console.print(f"Страница методики: {output}")
 
 
+@app.command()
+def status(
+    data_dir: DataDirOption = None,
+    last: Annotated[int, typer.Option("--last", help="Сколько последних запусков показать.")] = 10,
+) -> None:
+    """Последние запуски и что прочитает следующий (без загрузки и без блокировки хранилища)."""
+    from shnor.history import current_run, history, pending_inputs
+
+    target = data_dir_from(data_dir)
+    running = current_run(target)
+    if running:
+        console.print(
+            f"[yellow]Сейчас идёт запуск[/yellow] {running['run_id']} с {running['started_at']} "
+            f"(методика {running['preset']}, {running['trigger']})"
+        )
+    runs = history(target)[-last:]
+    if runs:
+        console.print(_history_table(runs))
+    else:
+        console.print(f"Запусков ещё не было ({target / 'runs' / 'history.jsonl'} нет).")
+    pending = pending_inputs(target)
+    table = Table(title="Следующий запуск прочитает", show_header=False)
+    table.add_row("Новые файлы", _listed(pending.new))
+    table.add_row("Изменённые (исправления)", _listed(pending.changed))
+    table.add_row("Удалённые (их строки уйдут)", _listed(pending.removed))
+    table.add_row("Снова из карантина", _listed(pending.retried))
+    table.add_row("Без изменений (не читаются)", str(len(pending.unchanged)))
+    console.print(table)
+    if not pending.known and (pending.new or pending.unchanged):
+        console.print("Прошлых сведений о файлах нет: следующий запуск прочитает все файлы.")
+
+
+OUTCOMES_RU = {"published": "[green]опубликовано[/green]", "failed": "[red]ошибка[/red]"}
+
+
+def _history_table(runs: list[dict[str, Any]]) -> Table:
+    table = Table(
+        title="Последние запуски",
+        caption="Файлы: новые/исправленные/удалённые/без изменений/в карантине; "
+        "сборка: п — полная, и — по изменениям",
+    )
+    for column in ("Начат", "Итог", "Сек", "Методика", "Файлы", "Сб.", "ШНОР/риск", "Запуск"):
+        table.add_column(column, no_wrap=column in ("Файлы", "Сек", "Сб."), min_width=3)
+    for run in reversed(runs):
+        files = run.get("files", {})
+        counts = "/".join(
+            str(len(files.get(k, [])))
+            for k in ("loaded", "corrected", "removed", "unchanged", "quarantined")
+        )
+        summary = run.get("summary", {})
+        result = (
+            f"{summary['year']}: {summary.get('shnor_list_count')}/"
+            f"{summary.get('risk_group_count')}"
+            if summary.get("year")
+            else ""
+        )
+        outcome = OUTCOMES_RU.get(run["outcome"], run["outcome"])
+        if run.get("error"):
+            outcome += f"\n{run['error'][:200]}"
+        table.add_row(
+            run["started_at"][5:16].replace("T", " "),
+            outcome,
+            f"{run.get('seconds', 0):.0f}",
+            f"{run.get('preset')}@{run.get('preset_version')}",
+            counts,
+            {"full": "п", "incremental": "и"}.get(run.get("build", {}).get("mode"), ""),
+            result,
+            run["run_id"][:8],
+        )
+    return table
+
+
+def _listed(files: list[str], shown: int = 5) -> str:
+    if not files:
+        return "—"
+    more = f" … и ещё {len(files) - shown}" if len(files) > shown else ""
+    return f"{len(files)}: " + ", ".join(files[:shown]) + more
+
+
 def _print_summary(result: dict[str, Any], seconds: float) -> None:
     table = Table(title=f"Итоги {result['year']} года", show_header=False)
     table.add_row("Школ оценено", str(result["rated_count"]))
