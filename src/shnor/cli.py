@@ -193,11 +193,12 @@ OUTCOMES_RU = {"published": "[green]опубликовано[/green]", "failed":
 def _history_table(runs: list[dict[str, Any]]) -> Table:
     table = Table(
         title="Последние запуски",
-        caption="Файлы: новые/исправленные/удалённые/без изменений/в карантине; "
-        "сборка: п — полная, и — по изменениям",
+        caption="Файлы: новые/исправленные/удалённые/без изменений/в карантине",
     )
-    for column in ("Начат", "Итог", "Сек", "Методика", "Файлы", "Сб.", "ШНОР/риск", "Запуск"):
-        table.add_column(column, no_wrap=column in ("Файлы", "Сек", "Сб."), min_width=3)
+    for column in ("Начат, запуск", "Итог", "Сек", "Файлы", "ШНОР/риск", "Методика"):
+        table.add_column(
+            column, no_wrap=column in ("Файлы", "Сек"), min_width=12 if column == "Итог" else 3
+        )
     for run in reversed(runs):
         files = run.get("files", {})
         counts = "/".join(
@@ -212,17 +213,18 @@ def _history_table(runs: list[dict[str, Any]]) -> Table:
             else ""
         )
         outcome = OUTCOMES_RU.get(run["outcome"], run["outcome"])
+        mode = {"full": "полная", "incremental": "по изм."}.get(run.get("build", {}).get("mode"))
+        if mode:
+            outcome += f"\nсборка {mode}"
         if run.get("error"):
             outcome += f"\n{run['error'][:200]}"
         table.add_row(
-            run["started_at"][5:16].replace("T", " "),
+            run["started_at"][5:16].replace("T", " ") + "\n" + run["run_id"][:8],
             outcome,
             f"{run.get('seconds', 0):.0f}",
-            f"{run.get('preset')}@{run.get('preset_version')}",
             counts,
-            {"full": "п", "incremental": "и"}.get(run.get("build", {}).get("mode"), ""),
             result,
-            run["run_id"][:8],
+            f"{run.get('preset')}@{run.get('preset_version')}",
         )
     return table
 
