@@ -58,10 +58,11 @@ def build_step(data_dir: str | Path | None, preset: str, full: bool = False) -> 
         pipeline.prepare_connection(con, paths.reference)
         changes = None if full else changes_since_last_build(con, pipeline.sql_parameters(chosen))
         model_count = len(warehouse.models(("staging", "intermediate", "marts")))
-        done = iter(range(1, model_count + 1))
+        done = iter(range(model_count))
         counts = pipeline.build(
             con, chosen, lambda m: report("build", m.table, next(done), model_count), changes
         )
+        report("build", "готово", model_count, model_count)
     rebuilt = (
         {"mode": "full"}
         if changes is None
@@ -80,7 +81,6 @@ def flag_step(data_dir: str | Path | None, preset: str) -> dict[str, Any]:
     started = time.perf_counter()
     with warehouse.connect(paths.warehouse) as con:
         pipeline.prepare_connection(con, paths.reference)
-        report("flag", "школьный эффект и флаги")
         counts = pipeline.flag(con, chosen)
     return {"row_counts": counts, "seconds": round(time.perf_counter() - started, 3)}
 
