@@ -1,4 +1,4 @@
--- incremental: exam_year
+-- incremental: school_id
 -- Results per school and procedure. Grain: school_id × exam_year × exam × grade × subject.
 -- Counts use only counted results (main period, first attempt, present); the rest are
 -- counted separately so nothing disappears. Fail share with a Wilson interval (METHODOLOGY §1).
