@@ -126,7 +126,7 @@ def run(
         else:
             from shnor.run import run_annual
 
-            result = run_annual(target, preset)
+            result = run_annual(target, preset, trigger="cli")
     _print_summary(result, time.perf_counter() - started)
 
 
