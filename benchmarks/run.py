@@ -1,11 +1,11 @@
 """Benchmarks of shnor on the demo region, each next to a baseline measured in the same run.
 
     .venv/bin/python benchmarks/run.py [--schools 600] [--csv-rows 2000000]
-    .venv/bin/python benchmarks/run.py --only xlsx-ingest [--xlsx-mb 5]
+    .venv/bin/python benchmarks/run.py --only incremental|xlsx-ingest [--xlsx-mb 5]
 
-Writes benchmarks/RESULTS.md (`--only xlsx-ingest` replaces just its own section). Every
-measurement runs in a fresh subprocess so that its peak memory (max RSS) is its own. Figures
-are seconds of wall-clock time on this machine.
+Writes benchmarks/RESULTS.md (`--only X` rewrites only its own section; a whole run keeps the
+others). Every measurement runs in a fresh subprocess so that its peak memory (max RSS) is its
+own. Figures are seconds of wall-clock time on this machine.
 """
 
 from __future__ import annotations
@@ -49,13 +49,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--schools", type=int, default=600)
     parser.add_argument("--csv-rows", type=int, default=2_000_000)
-    parser.add_argument("--only", choices=["xlsx-ingest"], default=None)
+    parser.add_argument(
+        "--only", choices=["incremental", "xlsx-ingest"], help="run one benchmark only"
+    )
     parser.add_argument("--xlsx-mb", type=float, default=5.0)
     args = parser.parse_args()
     if args.only == "xlsx-ingest":
-        _write_section("Ingest: a 5 MB XLSX", xlsx_ingest_rows(args.xlsx_mb), args)
+        _write_section(XLSX_TITLE, xlsx_ingest_rows(args.xlsx_mb), args, XLSX_NOTE)
         return
     work = Path(tempfile.mkdtemp(prefix="shnor-bench-"))
+    if args.only == "incremental":
+        rows = incremental_rows(work / "incremental", args.schools)
+        _write_section(INCREMENTAL_TITLE, rows, args, INCREMENTAL_NOTE)
+        return
     region = work / "region"
     rows: list[tuple[str, str, dict, dict | None]] = []
 
@@ -175,6 +181,76 @@ def main() -> None:
     )
     rows.append(("school effect fit (EB)", "40 000 schools × 30 procedures", effects, None))
     _write_results(rows, args)
+    incremental = incremental_rows(work / "incremental", args.schools)
+    _write_section(INCREMENTAL_TITLE, incremental, args, INCREMENTAL_NOTE)
+    _write_section(XLSX_TITLE, xlsx_ingest_rows(args.xlsx_mb), args, XLSX_NOTE)
+
+
+INCREMENTAL_TITLE = "Incremental reruns"
+INCREMENTAL_NOTE = (
+    "Each run in a fresh process; seconds of `run_annual` (ingest → build → flag → publish, run "
+    "history), the process's imports beside them. Ratio = full build / rerun; the target for a "
+    "rerun after one new file is ≤ 20% of a full build (ratio ≥ 5×)."
+)
+XLSX_TITLE = "Ingest: a 5 MB XLSX"
+XLSX_NOTE = "Baselines in the same run."
+
+
+def incremental_rows(region: Path, schools: int) -> list[tuple[str, str, dict, dict | None]]:
+    """Full build with one ВПР file held back, a rerun after adding it, an unchanged rerun."""
+    measured(
+        f"""
+        from pathlib import Path
+        from shnor.demo import generate_demo_region
+        generate_demo_region(Path({str(region)!r}), seed=20241, school_count={schools})
+        """
+    )
+    added = sorted((region / "raw" / "vpr").glob("*/*.csv"))[-1]
+    held = region.parent / added.name
+    added.rename(held)
+    # `seconds` is the run itself; the process's start and imports (the same for every run,
+    # several seconds on a loaded machine) are reported beside it.
+    run = f"""
+        import time
+        from pathlib import Path
+        started = time.perf_counter()
+        from shnor.run import run_annual
+        result["import_seconds"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        r = run_annual(Path({str(region)!r}), "reference")
+        result["seconds"] = round(time.perf_counter() - started, 3)
+        result["stages"] = r["steps"]
+        result["rebuilt"] = r["build"]["rebuilt"]
+        result["files"] = len(r["ingest"]["loaded"]) + len(r["ingest"]["unchanged"])
+        """
+    full = measured(run)
+    held.rename(added)
+    after_adding = measured(run)
+    unchanged = measured(run)
+    source = added.relative_to(region / "raw").as_posix()
+    return [
+        (
+            "full build",
+            f"{full['files']} files, {schools} schools (no Prefect); steps {full['stages']}; "
+            f"imports {full['import_seconds']} s",
+            full,
+            None,
+        ),
+        (
+            "rerun after adding one file",
+            f"{source} ({added.stat().st_size / 1e6:.1f} MB); rebuilt years "
+            f"{after_adding['rebuilt'].get('years')}; steps {after_adding['stages']}; "
+            f"imports {after_adding['import_seconds']} s",
+            after_adding,
+            full,
+        ),
+        (
+            "rerun, inputs unchanged",
+            f"steps {unchanged['stages']}; imports {unchanged['import_seconds']} s",
+            unchanged,
+            full,
+        ),
+    ]
 
 
 def xlsx_ingest_rows(target_mb: float) -> list[tuple[str, str, dict, dict | None]]:
@@ -289,18 +365,16 @@ def xlsx_ingest_rows(target_mb: float) -> list[tuple[str, str, dict, dict | None
     return out
 
 
-def _write_section(title: str, rows: list, args: argparse.Namespace) -> None:
+def _write_section(title: str, rows: list, args: argparse.Namespace, note: str) -> None:
     """Replace (or add) one `## title` section of RESULTS.md, leaving the rest as measured."""
     lines = [
         f"## {title}",
         "",
         f"Measured {dt.date.today().isoformat()} by `benchmarks/run.py --only {args.only} "
-        f"--xlsx-mb {args.xlsx_mb:g}` on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; baselines in the same run.",
+        f"--schools {args.schools} --xlsx-mb {args.xlsx_mb:g}` on {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}. {note}",
         "",
-        "| what | data | seconds | peak MB | baseline s | baseline MB | ratio |",
-        "|---|---|---|---|---|---|---|",
-        *_table_lines(rows),
+        *_table(rows),
     ]
     path = HERE / "RESULTS.md"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
@@ -339,7 +413,16 @@ def _repeat_csv(source: Path, target: Path, rows: int) -> None:
             written += len(chunk)
 
 
+def _table(rows: list) -> list[str]:
+    lines = [
+        "| what | data | seconds | peak MB | baseline s | baseline MB | ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    return lines + _table_lines(rows)
+
+
 def _write_results(rows: list, args: argparse.Namespace) -> None:
+    """Rewrite the main section of RESULTS.md; sections of `--only` benchmarks stay."""
     lines = [
         "# Benchmark results",
         "",
@@ -348,14 +431,11 @@ def _write_results(rows: list, args: argparse.Namespace) -> None:
         f"Python {platform.python_version()}. Wall-clock seconds; peak memory is the max RSS "
         "of the measuring process. Ratio = baseline time / shnor time (higher is better).",
         "",
-        "| what | data | seconds | peak MB | baseline s | baseline MB | ratio |",
-        "|---|---|---|---|---|---|---|",
+        *_table(rows),
     ]
-    lines += _table_lines(rows)
     path = HERE / "RESULTS.md"
     kept = path.read_text(encoding="utf-8").partition("\n## ")[1:] if path.exists() else ()
-    sections = "".join(kept)  # sections measured by `--only` runs stay
-    path.write_text("\n".join(lines) + "\n" + sections, encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n" + "".join(kept), encoding="utf-8")
     print("\n".join(lines))
 
 

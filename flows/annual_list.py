@@ -1,66 +1,107 @@
 """The annual run as a Prefect flow: ingest → build → flag → publish.
 
-Each task wraps one step of `shnor.run`; the flow only orders them. No caching (every run
-reads the current inputs); no retries (failures here are data problems, not flaky I/O).
+Each task wraps one step of `shnor.run` and logs what it did; the flow only orders them and
+records the run in the run history (`shnor.history`). No caching (every run reads the current
+inputs); no retries (failures here are data problems, not flaky I/O).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import deployment
 
 from shnor import run as steps
+from shnor.history import recorded_run
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
 def ingest(data_dir: str) -> dict[str, Any]:
     """Load new or changed raw files into the warehouse."""
-    return steps.ingest_step(data_dir)
+    result = steps.ingest_step(data_dir)
+    get_run_logger().info(
+        "файлы: новых %d, исправленных %d, удалённых %d, без изменений %d, в карантине %d; "
+        "загружено строк %d за %.1f с",
+        len(result["loaded"]),
+        len(result["corrected"]),
+        len(result["removed"]),
+        len(result["unchanged"]),
+        len(result["quarantined"]),
+        result["rows_loaded"],
+        result["seconds"],
+    )
+    return result
 
 
 @task(name="build", cache_policy=NO_CACHE)
 def build(data_dir: str, preset: str) -> dict[str, Any]:
-    """Build staging, intermediate and marts."""
-    return steps.build_step(data_dir, preset)
+    """Build staging, intermediate and marts (only what changed files touch)."""
+    result = steps.build_step(data_dir, preset)
+    rebuilt = result["rebuilt"]
+    get_run_logger().info(
+        "сборка %s: %d таблиц, %s строк результатов участников за %.1f с",
+        "полная"
+        if rebuilt["mode"] == "full"
+        else f"по изменениям (файлов {len(rebuilt['files'])}, годы {rebuilt['years']})",
+        len(result["row_counts"]),
+        f"{result['row_counts'].get('intermediate.int_participant_results_counted', 0):,}",
+        result["seconds"],
+    )
+    return result
 
 
 @task(name="flag", cache_policy=NO_CACHE)
 def flag(data_dir: str, preset: str) -> dict[str, Any]:
     """Score schools and compute the flags."""
-    return steps.flag_step(data_dir, preset)
+    result = steps.flag_step(data_dir, preset)
+    get_run_logger().info(
+        "флаги: %d строк школа × год за %.1f с",
+        result["row_counts"].get("marts.fct_school_flags", 0),
+        result["seconds"],
+    )
+    return result
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish(data_dir: str, preset: str, facts: dict[str, Any]) -> dict[str, Any]:
+def publish(data_dir: str, preset: str, facts: dict[str, Any], year: int | None) -> dict[str, Any]:
     """Publish marts, the annual lists and the run manifest."""
-    return steps.publish_step(data_dir, preset, facts)
+    result = steps.publish_step(data_dir, preset, facts, year)
+    get_run_logger().info(
+        "опубликовано: витрин %d, списков %d за %.1f с",
+        len(result["marts"]),
+        len(result["reports"]),
+        result["seconds"],
+    )
+    return result
 
 
 @flow(name="shnor-annual-list")
-def annual_list(data_dir: str = "data", preset: str = "reference") -> dict[str, Any]:
-    """Build the annual ШНОР list from the files in `data_dir/raw`."""
+def annual_list(
+    data_dir: str = "data", preset: str = "reference", year: int | None = None
+) -> dict[str, Any]:
+    """Build the annual ШНОР lists from the files in `data_dir/raw` with the methodology
+    `preset`; `year` is the year the summary reports (default: the latest), lists are published
+    for every year."""
     logger = get_run_logger()
-    started_at = dt.datetime.now().isoformat(timespec="seconds")
-    ingested = ingest(data_dir)
+    trigger = f"prefect:{deployment.name}" if deployment.name else "prefect"
+    with recorded_run(data_dir, preset, trigger) as record:
+        ingested = ingest(data_dir)
+        record.add_step("ingest", ingested)
+        built = build(data_dir, preset)
+        record.add_step("build", built)
+        flagged = flag(data_dir, preset)
+        record.add_step("flag", flagged)
+        facts = steps.run_facts(record.started_at, ingested, built, flagged)
+        published = publish(data_dir, preset, facts | {"run_id": record.run_id}, year)
+        record.add_step("publish", published)
     logger.info(
-        "ingest: %d new, %d corrected, %d unchanged, %d quarantined",
-        len(ingested["loaded"]),
-        len(ingested["corrected"]),
-        len(ingested["unchanged"]),
-        len(ingested["quarantined"]),
-    )
-    built = build(data_dir, preset)
-    flagged = flag(data_dir, preset)
-    facts = steps.run_facts(started_at, ingested, built, flagged)
-    published = publish(data_dir, preset, facts)
-    logger.info(
-        "%s: rated %s, ШНОР %s, risk group %s",
+        "%s год: оценено %s, ШНОР %s, группа риска %s (запуск %s)",
         published["year"],
         published["rated_count"],
-        published["stable_low_count"],
+        published["shnor_list_count"],
         published["risk_group_count"],
+        record.run_id,
     )
-    return published | {"ingest": ingested}
+    return published | {"ingest": ingested, "build": built, "run_id": record.run_id}

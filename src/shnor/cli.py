@@ -126,7 +126,7 @@ def run(
         else:
             from shnor.run import run_annual
 
-            result = run_annual(target, preset)
+            result = run_annual(target, preset, trigger="cli")
     _print_summary(result, time.perf_counter() - started)
 
 
@@ -199,6 +199,198 @@ def report(
         f"Муниципальных файлов: {municipal}. Всего файлов: {len(written)} "
         f"({time.perf_counter() - started:.1f} с), папка {paths.reports}"
     )
+
+
+SchedulesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--schedules",
+        help="Файл расписаний сезонов (TOML); по умолчанию DATA_DIR/schedules.toml, если есть.",
+    ),
+]
+
+
+def _seasons_or_exit(target: Path, schedules: Path | None) -> list[Any]:
+    from shnor.schedules import ScheduleError, load_seasons, schedules_path
+
+    try:
+        return load_seasons(schedules_path(target, schedules))
+    except ScheduleError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+
+
+def _seasons_table(seasons: list[Any], source: Path | None) -> Table:
+    table = Table(title=f"Расписания сезонов ({source or 'по умолчанию'})")
+    for column in ("Развёртывание shnor-annual-list/…", "cron", "Пояс", "Ближайшие запуски"):
+        table.add_column(column)
+    for season in seasons:
+        runs = (
+            "\n".join(run.strftime("%d.%m.%Y %H:%M") for run in season.next_runs(3))
+            if season.active
+            else "выключено"
+        )
+        table.add_row(f"{season.name}\n{season.title}", season.cron, season.timezone, runs)
+    return table
+
+
+@app.command()
+def schedules(
+    data_dir: DataDirOption = None,
+    preset: PresetOption = "reference",
+    schedules: SchedulesOption = None,
+    prefect_yaml: Annotated[
+        Path | None,
+        typer.Option(
+            "--prefect-yaml", help="Записать prefect.yaml для развёртывания на рабочем пуле."
+        ),
+    ] = None,
+    work_pool: Annotated[
+        str, typer.Option(help="Рабочий пул Prefect (для prefect.yaml).")
+    ] = "shnor",
+    project_dir: Annotated[
+        Path | None,
+        typer.Option(help="Папка проекта на машине исполнителя (для prefect.yaml)."),
+    ] = None,
+) -> None:
+    """Проверить расписания сезонов и показать ближайшие запуски; записать prefect.yaml."""
+    from shnor.schedules import prefect_yaml as yaml_spec
+    from shnor.schedules import schedules_path
+
+    target = data_dir_from(data_dir)
+    seasons = _seasons_or_exit(target, schedules)
+    console.print(_seasons_table(seasons, schedules_path(target, schedules)))
+    if prefect_yaml is not None:
+        import yaml
+
+        spec = yaml_spec(
+            str(target), preset, seasons, work_pool, str((project_dir or Path.cwd()).resolve())
+        )
+        header = (
+            "# Развёртывания shnor на рабочем пуле Prefect: prefect deploy --all\n"
+            "# Сделано командой shnor schedules --prefect-yaml из расписаний сезонов;\n"
+            "# после изменения schedules.toml сделайте файл заново.\n"
+        )
+        prefect_yaml.write_text(
+            header + yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+        console.print(f"Записан {prefect_yaml}: [bold]prefect deploy --all[/bold] в этой папке.")
+
+
+@app.command()
+def serve(
+    data_dir: DataDirOption = None,
+    preset: PresetOption = "reference",
+    schedules: SchedulesOption = None,
+) -> None:
+    """Обслуживать развёртывания сезонов локально (нужен сервер Prefect: PREFECT_API_URL)."""
+    import os
+
+    from shnor.presets import PresetError, load_preset
+    from shnor.schedules import deployments, schedules_path
+
+    target = data_dir_from(data_dir)
+    try:
+        load_preset(preset)
+    except PresetError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    seasons = _seasons_or_exit(target, schedules)
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print(
+            "[red]Не задан PREFECT_API_URL.[/red] Расписания запускает сервер Prefect: "
+            "запустите [bold]prefect server start[/bold] и задайте "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api (см. README, «Эксплуатация»)."
+        )
+        raise typer.Exit(2)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")  # task logs reach the server
+    use_offline_prefect()
+    from prefect import serve as prefect_serve
+
+    console.print(_seasons_table(seasons, schedules_path(target, schedules)))
+    console.print(f"Данные: {target}; методика: {preset}. Остановка — Ctrl+C.")
+    prefect_serve(*deployments(target, preset, seasons))
+
+
+@app.command()
+def status(
+    data_dir: DataDirOption = None,
+    last: Annotated[int, typer.Option("--last", help="Сколько последних запусков показать.")] = 10,
+) -> None:
+    """Последние запуски и что прочитает следующий (без загрузки и без блокировки хранилища)."""
+    from shnor.history import current_run, history, pending_inputs
+
+    target = data_dir_from(data_dir)
+    running = current_run(target)
+    if running:
+        console.print(
+            f"[yellow]Сейчас идёт запуск[/yellow] {running['run_id']} с {running['started_at']} "
+            f"(методика {running['preset']}, {running['trigger']})"
+        )
+    runs = history(target)[-last:]
+    if runs:
+        console.print(_history_table(runs))
+    else:
+        console.print(f"Запусков ещё не было ({target / 'runs' / 'history.jsonl'} нет).")
+    pending = pending_inputs(target)
+    table = Table(title="Следующий запуск прочитает", show_header=False)
+    table.add_row("Новые файлы", _listed(pending.new))
+    table.add_row("Изменённые (исправления)", _listed(pending.changed))
+    table.add_row("Удалённые (их строки уйдут)", _listed(pending.removed))
+    table.add_row("Снова из карантина", _listed(pending.retried))
+    table.add_row("Без изменений (не читаются)", str(len(pending.unchanged)))
+    console.print(table)
+    if not pending.known and (pending.new or pending.unchanged):
+        console.print("Прошлых сведений о файлах нет: следующий запуск прочитает все файлы.")
+
+
+OUTCOMES_RU = {"published": "[green]опубликовано[/green]", "failed": "[red]ошибка[/red]"}
+
+
+def _history_table(runs: list[dict[str, Any]]) -> Table:
+    table = Table(
+        title="Последние запуски",
+        caption="Файлы: новые/исправленные/удалённые/без изменений/в карантине",
+    )
+    for column in ("Начат, запуск", "Итог", "Сек", "Файлы", "ШНОР/риск", "Методика"):
+        table.add_column(
+            column, no_wrap=column in ("Файлы", "Сек"), min_width=12 if column == "Итог" else 3
+        )
+    for run in reversed(runs):
+        files = run.get("files", {})
+        counts = "/".join(
+            str(len(files.get(k, [])))
+            for k in ("loaded", "corrected", "removed", "unchanged", "quarantined")
+        )
+        summary = run.get("summary", {})
+        result = (
+            f"{summary['year']}: {summary.get('shnor_list_count')}/"
+            f"{summary.get('risk_group_count')}"
+            if summary.get("year")
+            else ""
+        )
+        outcome = OUTCOMES_RU.get(run["outcome"], run["outcome"])
+        mode = {"full": "полная", "incremental": "по изм."}.get(run.get("build", {}).get("mode"))
+        if mode:
+            outcome += f"\nсборка {mode}"
+        if run.get("error"):
+            outcome += f"\n{run['error'][:200]}"
+        table.add_row(
+            run["started_at"][5:16].replace("T", " ") + "\n" + run["run_id"][:8],
+            outcome,
+            f"{run.get('seconds', 0):.0f}",
+            counts,
+            result,
+            f"{run.get('preset')}@{run.get('preset_version')}",
+        )
+    return table
+
+
+def _listed(files: list[str], shown: int = 5) -> str:
+    if not files:
+        return "—"
+    more = f" … и ещё {len(files) - shown}" if len(files) > shown else ""
+    return f"{len(files)}: " + ", ".join(files[:shown]) + more
 
 
 def _print_summary(result: dict[str, Any], seconds: float) -> None:

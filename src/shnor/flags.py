@@ -360,30 +360,44 @@ RISK_RULES = (
 
 
 def _procedure_reasons(evidence: pd.DataFrame, preset: Preset) -> pd.DataFrame:
-    """Per school × year: lists of procedures behind the procedure-level rules."""
-
-    def listed(rows: pd.DataFrame) -> list[dict[str, Any]]:
-        return [
-            {
-                "exam": r.exam,
-                "grade": int(r.grade),
-                "subject": r.subject,
-                "participant_count": int(r.participant_count),
-                "fail_share": _rounded(r.fail_share, 4),
-                "previous_fail_share": _rounded(r.previous_fail_share, 4),
-            }
-            for r in rows.itertuples(index=False)
-        ]
-
+    """Per school × year: lists of procedures behind the procedure-level rules (an empty list
+    where none), in the order of the evidence rows."""
     keys = ["school_id", "exam_year"]
-    grouped = evidence.groupby(keys, sort=False)
-    return pd.DataFrame(
-        {
-            "high_failing": grouped.apply(lambda g: listed(g[g["is_high_failing"]])),
-            "persistent_failing": grouped.apply(lambda g: listed(g[g["is_persistent_failing"]])),
-            "deteriorating": grouped.apply(lambda g: listed(g[g["is_deteriorating"]])),
-        }
-    ).reset_index()
+    evidence = evidence.dropna(subset=keys)
+    reasons = evidence[keys].drop_duplicates().reset_index(drop=True)
+    for column, rule in (
+        ("high_failing", "is_high_failing"),
+        ("persistent_failing", "is_persistent_failing"),
+        ("deteriorating", "is_deteriorating"),
+    ):
+        rows = evidence[evidence[rule]]
+        listed = pd.Series(
+            [
+                {
+                    "exam": exam,
+                    "grade": int(grade),
+                    "subject": subject,
+                    "participant_count": int(count),
+                    "fail_share": _rounded(share, 4),
+                    "previous_fail_share": _rounded(previous, 4),
+                }
+                for exam, grade, subject, count, share, previous in zip(
+                    rows["exam"],
+                    rows["grade"],
+                    rows["subject"],
+                    rows["participant_count"],
+                    rows["fail_share"],
+                    rows["previous_fail_share"],
+                    strict=True,
+                )
+            ],
+            index=rows.index,
+            dtype=object,
+        )
+        grouped = listed.groupby([rows[k] for k in keys], sort=False).agg(list).rename(column)
+        reasons = reasons.merge(grouped.reset_index(), on=keys, how="left")
+        reasons[column] = [v if isinstance(v, list) else [] for v in reasons[column]]
+    return reasons
 
 
 def _rounded(value: Any, digits: int) -> float | None:

@@ -16,6 +16,7 @@ from scipy.stats import norm
 
 from shnor import warehouse
 from shnor.flags import school_flags
+from shnor.incremental import Changes, remember_build
 from shnor.ingest.headers import subject_code
 from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw, record_problems
 from shnor.ingest.school_matching import school_code_map, school_name_map
@@ -24,10 +25,12 @@ from shnor.methods.contextual import contextual_value_added
 from shnor.methods.objectivity import objectivity_concerns, objectivity_markers, vpr_evidence_mask
 from shnor.methods.support import class_support_signals, early_warning
 from shnor.presets import Preset
+from shnor.progress import report
 from shnor.report_tables import report_tables
 from shnor.scoring import school_year_scores
 
 Progress = Callable[[str], None]
+FLAG_STEPS = 6  # parts of `flag` reported to the progress bar
 
 
 def sql_parameters(preset: Preset) -> dict[str, Any]:
@@ -107,15 +110,24 @@ def map_subjects(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> 
 
 
 def build(
-    con: duckdb.DuckDBPyConnection, preset: Preset, on_model: Callable[[Any], None] | None = None
+    con: duckdb.DuckDBPyConnection,
+    preset: Preset,
+    on_model: Callable[[Any], None] | None = None,
+    changes: Changes | None = None,
+    schools_mapped: bool = False,
 ) -> dict[str, int]:
-    """Staging, intermediate and SQL marts from raw.*; returns row counts by table. Results the
-    build cannot use are reported, never dropped silently."""
-    counts = map_schools(con)
+    """Staging, intermediate and SQL marts from raw.*; returns row counts by table. With
+    `changes` (see `incremental.py`) only the changed files and years are built again; they
+    must be found after `map_schools` (the code map is part of what the build compares), so a
+    caller that did so passes `schools_mapped`. Results the build cannot use are reported, never
+    dropped silently."""
+    parameters = sql_parameters(preset)
+    counts = {} if schools_mapped else map_schools(con)
     counts |= warehouse.run_models(
-        con, sql_parameters(preset), ("staging", "intermediate", "marts"), on_model
+        con, parameters, ("staging", "intermediate", "marts"), on_model, changes
     )
     record_unusable_results(con)
+    remember_build(con, parameters)
     return counts
 
 
@@ -450,9 +462,11 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
         "WHERE student_count IS NOT NULL"
     ).df()
     evidence = con.execute("SELECT * FROM intermediate.int_vpr_objectivity_evidence").df()
+    report("flag", "маркеры объективности ВПР", 0, FLAG_STEPS)
     markers = objectivity_markers(evidence, results, preset)
     concerns = objectivity_concerns(markers, preset)
     usable = vpr_evidence_mask(results, concerns, preset)
+    report("flag", "школьный эффект (эмпирический Байес)", 1, FLAG_STEPS)
     scores = school_year_scores(results, schools, preset, evidence_mask=usable)
     # School conditions join the index only where the school has a passport that year, so the
     # ШНСУ population is the schools with a passport (METHODOLOGY §5).
@@ -462,12 +476,14 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
         with_passport.astype({"exam_year": "int64"}), on=["school_id", "exam_year"]
     )
     components = pd.concat([passport, derived], ignore_index=True)
+    report("flag", "индекс условий, ШНСУ", 2, FLAG_STEPS)
     context = context_for_years(components, scores, preset)
     students = con.execute(
         "SELECT school_id, exam_year, count(*) AS student_count, "
         "count(*) FILTER (WHERE is_at_risk) AS at_risk_student_count "
         "FROM intermediate.int_vpr_students_at_risk GROUP BY ALL"
     ).df()
+    report("flag", "флаги и причины", 3, FLAG_STEPS)
     value_added = contextual_value_added(scores, context, schools)
     # Procedure-level rules read only the evidence in use (ВПР set aside does not count).
     flags = school_flags(
@@ -494,6 +510,7 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
         ),
         "marts.fct_school_flags": warehouse.replace_table(con, "marts.fct_school_flags", flags),
     }
+    report("flag", "сигналы поддержки, раннее предупреждение", 4, FLAG_STEPS)
     classes = con.execute("SELECT * FROM intermediate.int_vpr_class_results").df()
     mock = con.execute("SELECT * FROM marts.fct_school_mock_results").df()
     counts["marts.fct_class_support_signals"] = warehouse.replace_table(
@@ -502,9 +519,11 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     counts["marts.fct_school_early_warning"] = warehouse.replace_table(
         con, "marts.fct_school_early_warning", early_warning(mock, results, preset)
     )
+    report("flag", "таблицы отчётов", 5, FLAG_STEPS)
     counts |= warehouse.run_models(con, sql_parameters(preset), ("reports",))
     for name, table in report_tables(report_inputs(con, schools, results, flags), preset).items():
         counts[f"reports.{name}"] = warehouse.replace_table(con, f"reports.{name}", table)
+    report("flag", "готово", FLAG_STEPS, FLAG_STEPS)
     return counts
 
 

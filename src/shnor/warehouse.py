@@ -1,7 +1,9 @@
 """The DuckDB warehouse: one file, one schema per layer, SQL models run from sql/<layer>/*.sql.
 
 Models are ordered by the tables they read (found in their SQL), so adding a model is adding a
-file. Parameters are bound (`$low_share`), never formatted into SQL.
+file. Parameters are bound (`$low_share`), never formatted into SQL. A model marked
+`-- incremental: _source_file|school_id|exam_year` is updated in place for the files, schools or
+years that changed (see `incremental.py`) when all it reads is updated so; the others are rebuilt.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -22,10 +24,17 @@ import pyarrow.csv as pacsv
 
 from shnor.ingest.text import read_small_csv
 
+if TYPE_CHECKING:
+    from shnor.incremental import Changes
+
 LAYERS = ("staging", "intermediate", "marts", "reports")
-SCHEMAS = ("raw", "ref", *LAYERS)
+SCHEMAS = ("raw", "ref", *LAYERS, "ops")
 _REFERENCE = re.compile(r"\b(raw|ref|staging|intermediate|marts|reports)\.([a-z_][a-z0-9_]*)\b")
 _PARAMETER = re.compile(r"(?<![\w$])\$([a-z_][a-z0-9_]*)")
+_INCREMENTAL = re.compile(
+    r"^--\s*incremental:\s*(_source_file|school_id|exam_year)\s*$", re.MULTILINE
+)
+_FINAL_ORDER = re.compile(r"ORDER BY\s+([^()]+?)\s*;?\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,22 @@ class Model:
     def parameters(self) -> set[str]:
         """Named parameters the SQL binds."""
         return set(_PARAMETER.findall(_without_comments(self.sql)))
+
+    @property
+    def incremental_key(self) -> str | None:
+        """How the model may be updated for what changed (declared in its SQL by
+        `-- incremental: <key>`): `_source_file` — each row comes from one raw row, so the rows
+        of changed files are replaced; `school_id` — each row depends only on rows of its school
+        and year, so the changed files' schools in their years are rebuilt; `exam_year` — each
+        row depends only on rows of its year, so those years are rebuilt."""
+        found = _INCREMENTAL.search(self.sql)
+        return found.group(1) if found else None
+
+    @property
+    def order_by(self) -> str | None:
+        """The model's final ORDER BY, kept when its table is updated in place."""
+        found = _FINAL_ORDER.search(_without_comments(self.sql).rstrip())
+        return found.group(1) if found else None
 
 
 def _without_comments(sql: str) -> str:
@@ -91,9 +116,13 @@ def run_models(
     parameters: Mapping[str, Any],
     layers: tuple[str, ...] = LAYERS,
     on_model: Callable[[Model], None] | None = None,
+    changes: Changes | None = None,
 ) -> dict[str, int]:
-    """Build every model of these layers as a table; returns row counts by table."""
+    """Build every model of these layers as a table; returns row counts by table. With
+    `changes`, incremental models are updated for the changed files, schools or years only."""
     counts: dict[str, int] = {}
+    updated: set[str] = set()  # tables updated in place: what incremental models may read
+    schools: set[str] = set()  # schools with rows in the changed files (before or after)
     for model in models(layers):
         if on_model:
             on_model(model)
@@ -101,9 +130,82 @@ def run_models(
         if missing:
             raise KeyError(f"{model.table} needs parameters {sorted(missing)}")
         bound = {name: parameters[name] for name in model.parameters}
-        con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}", bound)
+        reads_updated = all(t in updated or t.startswith(("raw.", "ref.")) for t in model.reads)
+        if (
+            changes is not None
+            and model.incremental_key
+            and reads_updated
+            and table_exists(con, model.table)
+        ):
+            schools |= _update_model(con, model, bound, changes, schools)
+            updated.add(model.table)
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}", bound)
         counts[model.table] = con.execute(f"SELECT count(*) FROM {model.table}").fetchall()[0][0]
     return counts
+
+
+def _update_model(
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    bound: dict[str, Any],
+    changes: Changes,
+    schools: set[str],
+) -> set[str]:
+    """Replace the rows of the changed files (or schools, or years) by the model's rows for
+    them; returns the schools of the replaced rows (for `_source_file` models)."""
+    if not changes.sources:
+        return set()
+    values: dict[str, Any] = {}
+
+    def listed(name: str, keys: list[Any]) -> str:
+        # Bound values (not a subquery), so that the filter reaches the scans below.
+        names = [f"{name}_{i}" for i in range(len(keys))]
+        values.update(zip(names, keys, strict=True))
+        return ", ".join(f"${n}" for n in names) or "NULL"
+
+    if model.incremental_key == "_source_file":
+        where = f"_source_file IN ({listed('_file', changes.sources)})"
+    else:  # rows without a year (or school) are built again on any change
+        where = f"exam_year IN ({listed('_year', changes.years)})"
+        if model.incremental_key == "school_id":
+            where += (
+                f" AND (school_id IN ({listed('_school', sorted(schools))}) OR school_id IS NULL)"
+            )
+        where = f"(({where}) OR exam_year IS NULL)"
+    has_school = "school_id" in {
+        row[0] for row in con.execute(f"DESCRIBE {model.table}").fetchall()
+    }
+    touched = (
+        f"SELECT DISTINCT school_id FROM {model.table} WHERE {where} AND school_id IS NOT NULL"
+    )
+    con.execute("BEGIN TRANSACTION")
+    before = {row[0] for row in con.execute(touched, values).fetchall()} if has_school else set()
+    con.execute(f"DELETE FROM {model.table} WHERE {where}", values)
+    con.execute(
+        f"INSERT INTO {model.table} BY NAME SELECT * FROM (\n{model.sql}\n) WHERE {where}",
+        bound | values,
+    )
+    after = {row[0] for row in con.execute(touched, values).fetchall()} if has_school else set()
+    if model.order_by:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {model.table} AS "
+            f"SELECT * FROM {model.table} ORDER BY {model.order_by}"
+        )
+    con.execute("COMMIT")
+    return (before | after) - {None} if model.incremental_key == "_source_file" else set()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """True when `schema.table` is in the warehouse."""
+    schema, name = table.split(".")
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchall()[0][0]
+    )
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> int:

@@ -11,14 +11,6 @@ import pytest
 pytestmark = pytest.mark.flow
 
 
-@pytest.fixture(scope="module")
-def prefect_server():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 def test_flow_runs_ingest_build_flag_publish(prefect_server, tmp_path):
     from flows.annual_list import annual_list
     from shnor.demo import generate_demo_region

@@ -201,49 +201,58 @@ def objectivity_concerns(markers: pd.DataFrame, preset: Preset) -> pd.DataFrame:
     ≥ `markers_in_one_procedure` markers or ≥ `procedures_with_marker` procedures carry one;
     `objectivity_reasons` (JSON) lists the marked procedures."""
     o = preset["objectivity"]
+    keys = ["school_id", "exam_year"]
     marked = markers[markers["marker_count"] > 0]
-    by_school_year = dict(list(marked.groupby(["school_id", "exam_year"])))
-    pooled = pooled_tests(markers).set_index(["school_id", "exam_year"])
+    entries = pd.Series(
+        [
+            {
+                "grade": int(grade),
+                "subject": subject,
+                "markers": [name for name, value in zip(MARKERS, values, strict=True) if value],
+            }
+            for grade, subject, *values in zip(
+                marked["grade"], marked["subject"], *(marked[m] for m in MARKERS), strict=True
+            )
+        ],
+        index=marked.index,
+        dtype=object,
+    )
+    by_key = marked.groupby(keys)
+    listed_by_key = entries.groupby([marked[k] for k in keys]).agg(list).to_dict()
+    count_by_key = by_key.size().to_dict()
+    most_by_key = by_key["marker_count"].max().to_dict()
+    pooled = pooled_tests(markers)
+    enough, alpha = o["min_participants"], o["pooled_p_value"]
+    boundary = (pooled["scored_count"] >= enough) & (pooled["pooled_boundary_p_value"] < alpha)
+    raised = (pooled["journal_pair_count"] >= enough) & (pooled["pooled_raised_p_value"] < alpha)
+    pooled_flags = {
+        (school, year): [
+            name
+            for name, fired in (("pooled_boundary_spike", b), ("pooled_raised_marks", r))
+            if fired
+        ]
+        for school, year, b, r in zip(
+            pooled["school_id"], pooled["exam_year"], boundary, raised, strict=True
+        )
+        if alpha > 0
+    }
     result = []
-    for school_id, year in (
-        markers[["school_id", "exam_year"]].drop_duplicates().itertuples(index=False)
-    ):
-        group = by_school_year.get((school_id, year))
-        procedure_count = 0 if group is None else len(group)
-        most = 0 if group is None else int(group["marker_count"].max())
-        pooled_markers = []
-        if o["pooled_p_value"] > 0 and (school_id, year) in pooled.index:
-            tests = pooled.loc[(school_id, year)]
-            enough = o["min_participants"]
-            if (
-                tests["scored_count"] >= enough
-                and tests["pooled_boundary_p_value"] < o["pooled_p_value"]
-            ):
-                pooled_markers.append("pooled_boundary_spike")
-            if (
-                tests["journal_pair_count"] >= enough
-                and tests["pooled_raised_p_value"] < o["pooled_p_value"]
-            ):
-                pooled_markers.append("pooled_raised_marks")
+    for key in markers[keys].drop_duplicates().itertuples(index=False, name=None):
+        procedure_count = count_by_key.get(key, 0)
+        most = int(most_by_key.get(key, 0))
+        pooled_markers = pooled_flags.get(key, [])
         concern = (
             most >= o["markers_in_one_procedure"]
             or procedure_count >= o["procedures_with_marker"]
             or bool(pooled_markers)
         )
-        listed = [] if group is None else [
-            {
-                "grade": int(r.grade),
-                "subject": r.subject,
-                "markers": [name for name in MARKERS if getattr(r, name)],
-            }
-            for r in group.itertuples(index=False)
-        ]  # fmt: skip
+        listed = list(listed_by_key.get(key, []))
         if pooled_markers:
             listed.append({"grade": None, "subject": "all", "markers": pooled_markers})
         result.append(
             {
-                "school_id": school_id,
-                "exam_year": int(year),
+                "school_id": key[0],
+                "exam_year": int(key[1]),
                 "has_objectivity_concern": bool(concern),
                 "marked_procedure_count": procedure_count,
                 "objectivity_reasons": json.dumps(listed, ensure_ascii=False),

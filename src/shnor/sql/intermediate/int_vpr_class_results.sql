@@ -1,3 +1,4 @@
+-- incremental: exam_year
 -- ВПР results per class, next to the rest of the school and the region (METHODOLOGY §8, support
 -- for teachers). Grain: school_id × exam_year × grade × subject × class_label.
 WITH classes AS (

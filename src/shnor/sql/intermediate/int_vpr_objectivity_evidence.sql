@@ -1,3 +1,4 @@
+-- incremental: exam_year
 -- Evidence for the ВПР objectivity markers of METHODOLOGY §6, one row per
 -- school_id × exam_year × grade × subject: marks against journal marks (M1; from the §2c
 -- summary where participant rows carry none, see journal_source), primary scores at

@@ -1,3 +1,4 @@
+-- incremental: school_id
 -- Mock exams («репетиционные экзамены», raw/mock/) per school and subject, for early warning
 -- only (never for ШНОР). Grade from the class (9 or 11), else 11 when a test score is given or
 -- the subject is ЕГЭ base maths.

@@ -1,3 +1,4 @@
+-- incremental: _source_file
 -- ОГЭ, ЕГЭ and mock exam participant results, typed. Grain: one row per raw row of
 -- raw.exam_participants (every attempt kept; which one counts is decided downstream).
 SELECT

@@ -1,3 +1,4 @@
+-- incremental: _source_file
 -- ВПР participant results, typed. Grain: one row per raw row of raw.vpr_participants
 -- (absentees and unusable marks kept and labelled, never dropped).
 SELECT

@@ -1,0 +1,119 @@
+"""What changed since the last build, so that the build redoes only the part those changes touch.
+
+A model says how it can be updated in a line of its SQL: `-- incremental: _source_file` (one row
+per raw row: the rows of changed files are deleted and built again) or `-- incremental: exam_year`
+(each row depends only on rows of its own year: the years of changed files are built again).
+Everything else that feeds the build — model SQL, macros, parameters, reference tables, the
+subject names' codes, the shnor version — is compared with the last build; any difference, or no
+record of a last build, rebuilds everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import duckdb
+
+from shnor import __version__, warehouse
+
+# Snapshots of the last successful build (ops schema, beside the run history).
+BUILD_INPUTS = "ops.build_inputs"
+BUILD_STATE = "ops.build_state"
+BUILD_SUBJECT_MAP = "ops.build_subject_map"
+_FILE_STATE = "source_file, checksum, status, loaded_at"
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Raw files whose rows differ from the last build, and the assessment years they hold."""
+
+    sources: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+
+
+def changes_since_last_build(
+    con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]
+) -> Changes | None:
+    """The changed files and years, or None when everything must be built again."""
+    if not warehouse.table_exists(con, BUILD_STATE):
+        return None
+    if _stored_fingerprint(con) != build_fingerprint(con, parameters):
+        return None
+    if not _subject_codes_kept(con):
+        return None
+    sources = [
+        row[0]
+        for row in con.execute(
+            f"""SELECT source_file FROM (
+                    (SELECT {_FILE_STATE} FROM raw._files
+                     EXCEPT SELECT {_FILE_STATE} FROM {BUILD_INPUTS})
+                    UNION
+                    (SELECT {_FILE_STATE} FROM {BUILD_INPUTS}
+                     EXCEPT SELECT {_FILE_STATE} FROM raw._files))
+                GROUP BY source_file ORDER BY source_file"""
+        ).fetchall()
+    ]
+    years = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT folder_year(s) FROM unnest($sources::VARCHAR[]) AS t(s) "
+            "WHERE folder_year(s) IS NOT NULL ORDER BY 1",
+            {"sources": sources},
+        ).fetchall()
+    ]
+    return Changes(sources, years)
+
+
+def remember_build(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> None:
+    """Record what this (successful) build read, for the next build to compare with."""
+    fingerprint = build_fingerprint(con, parameters)
+    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+    con.execute(f"CREATE OR REPLACE TABLE {BUILD_INPUTS} AS SELECT {_FILE_STATE} FROM raw._files")
+    con.execute(f"CREATE OR REPLACE TABLE {BUILD_SUBJECT_MAP} AS SELECT * FROM ref.subject_map")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {BUILD_STATE} AS SELECT $fingerprint AS fingerprint, "
+        "current_localtimestamp() AS built_at",
+        {"fingerprint": fingerprint},
+    )
+
+
+def build_fingerprint(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> str:
+    """A hash of everything but the raw rows that decides what the build makes."""
+    digest = hashlib.sha256(__version__.encode())
+    digest.update(resources.files("shnor.sql").joinpath("macros.sql").read_bytes())
+    for model in warehouse.models(("staging", "intermediate", "marts")):
+        digest.update(f"{model.table}\n{model.sql}".encode())
+    digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
+    tables = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'ref' "
+        "AND table_name <> 'subject_map' ORDER BY table_name"
+    ).fetchall()
+    for (table,) in tables:
+        (content,) = con.execute(
+            f"SELECT md5(coalesce(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR), '')) "
+            f"FROM ref.{table} AS t"
+        ).fetchall()[0]
+        digest.update(f"{table}:{content}".encode())
+    return digest.hexdigest()
+
+
+def _stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    rows = con.execute(f"SELECT fingerprint FROM {BUILD_STATE}").fetchall()
+    return rows[0][0] if rows else None
+
+
+def _subject_codes_kept(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when every subject name of the last build still has the same code (a new name can
+    only come from a new or changed file, whose rows are built again anyway)."""
+    if not warehouse.table_exists(con, BUILD_SUBJECT_MAP):
+        return False
+    (differing,) = con.execute(
+        f"""SELECT count(*) FROM {BUILD_SUBJECT_MAP} AS before
+            JOIN ref.subject_map AS now USING (raw_subject)
+            WHERE before.subject IS DISTINCT FROM now.subject"""
+    ).fetchall()[0]
+    return differing == 0
