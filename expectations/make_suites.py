@@ -142,15 +142,19 @@ REBUILD = (
 
 
 def key_checks(table: str, key: list[str]) -> list[dict]:
+    unique = (
+        {"kind": "expect_column_values_to_be_unique", "column": key[0]}
+        if len(key) == 1
+        else {"kind": "expect_compound_columns_to_be_unique", "column_list": key}
+    )
     checks = [
         expect(
-            "expect_compound_columns_to_be_unique",
-            "blocking",
-            "key_not_unique",
-            f"ключ {', '.join(key)} в {table} повторяется",
-            REBUILD,
-            ", ".join(key),
-            column_list=key,
+            severity="blocking",
+            rule="key_not_unique",
+            description=f"ключ {', '.join(key)} в {table} повторяется",
+            action=REBUILD,
+            column_ru=", ".join(key),
+            **unique,
         ),
     ]
     checks += [

@@ -1,4 +1,5 @@
-"""The annual run as a Prefect flow: ingest → build → flag → publish.
+"""The annual run as a Prefect flow: ingest (with the raw checks) → build → flag → check (the
+mart suites) → publish (validation report every run; marts only when usable and valid).
 
 Each task wraps one step of `shnor.run`; the flow only orders them. No caching (every run
 reads the current inputs); no retries (failures here are data problems, not flaky I/O).
@@ -33,10 +34,18 @@ def flag(data_dir: str, preset: str) -> dict[str, Any]:
     return steps.flag_step(data_dir, preset)
 
 
+@task(name="check", cache_policy=NO_CACHE)
+def check(data_dir: str) -> dict[str, Any]:
+    """Run the mart suites over the built marts."""
+    return steps.check_step(data_dir)
+
+
 @task(name="publish", cache_policy=NO_CACHE)
-def publish(data_dir: str, preset: str, facts: dict[str, Any]) -> dict[str, Any]:
-    """Publish marts, the annual lists and the run manifest."""
-    return steps.publish_step(data_dir, preset, facts)
+def publish(
+    data_dir: str, preset: str, facts: dict[str, Any], checked: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Write the validation report; publish marts, lists and the manifest as one version."""
+    return steps.publish_step(data_dir, preset, facts, checked)
 
 
 @flow(name="shnor-annual-list")
@@ -52,12 +61,16 @@ def annual_list(data_dir: str = "data", preset: str = "reference") -> dict[str, 
         len(ingested["unchanged"]),
         len(ingested["quarantined"]),
     )
-    built = build(data_dir, preset)
-    flagged = flag(data_dir, preset)
+    built = flagged = checked = None
+    if ingested["usable"]:
+        built = build(data_dir, preset)
+        flagged = flag(data_dir, preset)
+        checked = check(data_dir)
     facts = steps.run_facts(started_at, ingested, built, flagged)
-    published = publish(data_dir, preset, facts)
+    published = publish(data_dir, preset, facts, checked)
     logger.info(
-        "%s: rated %s, ШНОР %s, risk group %s",
+        "%s, %s: rated %s, ШНОР %s, risk group %s",
+        published["status"],
         published["year"],
         published["rated_count"],
         published["stable_low_count"],

@@ -1,7 +1,16 @@
-"""Publish marts as Parquet and reports as XLSX: written beside the targets, then renamed in.
+"""Publish the whole set of marts and reports at once: written into a new version folder, then
+swapped in by replacing one symlink.
 
-Readers (notebooks, other tools) only ever see complete files: every file is written under a
-temporary folder inside marts/ and moved into place with an atomic rename.
+    DIR/marts -> marts.versions/<version>/   (a relative symlink; readers use DIR/marts/…)
+    DIR/marts.versions/<version>/<table>.parquet, reports/*.xlsx, run_manifest.json
+
+A reader opening DIR/marts/<table>.parquet sees one complete version: the old one until the
+symlink is replaced (an atomic rename), the new one after. A run that fails or is killed
+before the swap leaves the published version untouched (its half-written folder is removed by
+the next publish). The version before the current one is kept, so a reader that resolved the
+link just before a swap still finds its files; older ones are removed. A run whose inputs,
+preset and code are those of the published version changes nothing (the manifest's
+`content_fingerprint`), so unchanged reruns leave every published file byte-identical.
 """
 
 from __future__ import annotations
@@ -20,14 +29,24 @@ from shnor.config import Paths
 from shnor.presets import Preset
 from shnor.reports.school_list import write_school_list
 
+MANIFEST = "run_manifest.json"
+KEEP_VERSIONS = 2  # the published one and the one before it
+
 
 @dataclass(frozen=True)
 class Published:
-    """What a publish step put in place."""
+    """What a publish step put in place (paths through DIR/marts)."""
 
     marts: list[Path]
     reports: list[Path]
     manifest: Path
+    version: str = ""
+    unchanged: bool = False  # the published version already had this content
+
+
+def versions_dir(paths: Paths) -> Path:
+    """Where published versions live: DIR/marts.versions/."""
+    return paths.data_dir / "marts.versions"
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -47,47 +66,130 @@ def list_years(con: duckdb.DuckDBPyConnection) -> list[int]:
     return [row[0] for row in rows]
 
 
-def publish(
-    con: duckdb.DuckDBPyConnection, paths: Paths, preset: Preset, manifest: dict[str, Any]
-) -> Published:
-    """Write every mart, the annual lists and the run manifest; move them into place."""
-    paths.marts.mkdir(parents=True, exist_ok=True)
-    scratch = paths.marts / f".publishing-{uuid.uuid4().hex[:8]}"
-    (scratch / "reports").mkdir(parents=True)
+def published_manifest(paths: Paths) -> dict[str, Any] | None:
+    """The manifest of the version readers see now, or None when nothing is published."""
+    path = paths.marts / MANIFEST
+    if not path.is_file():
+        return None
     try:
-        written_marts = []
-        for table in mart_tables(con):
-            target = scratch / f"{table.split('.')[1]}.parquet"
-            con.table(table).write_parquet(str(target), compression="zstd")
-            written_marts.append(target)
-        rows = con.execute("SELECT * FROM reports.rpt_school_list").df()
-        facts = [
-            (key, value) for key, value in manifest.items() if not isinstance(value, dict | list)
-        ]
-        years = list_years(con)
-        written_reports = [
-            write_school_list(
-                rows,
-                year,
-                preset,
-                facts,
-                scratch / "reports" / f"school_list_{year}.xlsx",
-                has_previous_year=year - 1 in years,
-            )
-            for year in years
-        ]
-        manifest_path = scratch / "run_manifest.json"
-        manifest_path.write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    paths: Paths,
+    preset: Preset,
+    manifest: dict[str, Any],
+    extra_reports: tuple[Path, ...] = (),
+) -> Published:
+    """Write every mart, the annual lists, `extra_reports` (copied) and the run manifest into
+    a new version and swap it in — unless the published version has the same
+    content_fingerprint, which is then kept as it is."""
+    current = published_manifest(paths)
+    fingerprint = manifest.get("content_fingerprint")
+    if current and fingerprint and current.get("content_fingerprint") == fingerprint:
+        return _as_published(paths, current.get("version", ""), unchanged=True)
+    root = versions_dir(paths)
+    root.mkdir(parents=True, exist_ok=True)
+    _remove_unfinished(root)
+    version = _new_version_name(root, manifest)
+    building = root / f".building-{version}"
+    (building / "reports").mkdir(parents=True)
+    try:
+        write_version(con, building, preset, manifest | {"version": version}, extra_reports)
+        os.replace(building, root / version)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    _point_marts_to(paths, root / version)
+    _remove_old_versions(root, keep=version)
+    return _as_published(paths, version)
+
+
+def write_version(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    preset: Preset,
+    manifest: dict[str, Any],
+    extra_reports: tuple[Path, ...] = (),
+) -> None:
+    """Every mart as Parquet, the reports under reports/, and the manifest, into `folder`."""
+    for table in mart_tables(con):
+        target = folder / f"{table.split('.')[1]}.parquet"
+        con.table(table).write_parquet(str(target), compression="zstd")
+    write_reports(con, folder / "reports", preset, manifest)
+    for path in extra_reports:
+        shutil.copyfile(path, folder / "reports" / path.name)
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
+
+
+def write_reports(
+    con: duckdb.DuckDBPyConnection, folder: Path, preset: Preset, manifest: dict[str, Any]
+) -> list[Path]:
+    """The reports of one version (file names made here, never from inputs): the annual lists."""
+    rows = con.execute("SELECT * FROM reports.rpt_school_list").df()
+    facts = [(key, value) for key, value in manifest.items() if not isinstance(value, dict | list)]
+    years = list_years(con)
+    return [
+        write_school_list(
+            rows,
+            year,
+            preset,
+            facts,
+            folder / f"school_list_{year}.xlsx",
+            has_previous_year=year - 1 in years,
         )
-        paths.reports.mkdir(parents=True, exist_ok=True)
-        marts = [_move(f, paths.marts / f.name) for f in written_marts]
-        reports = [_move(f, paths.reports / f.name) for f in written_reports]
-        return Published(marts, reports, _move(manifest_path, paths.marts / manifest_path.name))
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        for year in years
+    ]
 
 
-def _move(source: Path, target: Path) -> Path:
-    os.replace(source, target)
-    return target
+def _as_published(paths: Paths, version: str, unchanged: bool = False) -> Published:
+    marts = sorted(paths.marts.glob("*.parquet"))
+    reports = sorted(paths.reports.glob("*.xlsx")) + sorted(paths.reports.glob("*.html"))
+    return Published(marts, reports, paths.marts / MANIFEST, version, unchanged)
+
+
+def _new_version_name(root: Path, manifest: dict[str, Any]) -> str:
+    stamp = str(manifest.get("finished_at") or manifest.get("started_at") or "")
+    stamp = "".join(ch for ch in stamp if ch.isdigit())[:14] or "version"
+    fingerprint = str(manifest.get("content_fingerprint") or uuid.uuid4().hex)[:8]
+    name, number = f"{stamp}-{fingerprint}", 1
+    while (root / name).exists():
+        number += 1
+        name = f"{stamp}-{fingerprint}-{number}"
+    return name
+
+
+def _point_marts_to(paths: Paths, version_folder: Path) -> None:
+    """Replace the DIR/marts symlink in one rename; a plain DIR/marts folder made by an earlier
+    shnor becomes a version first (the only moment DIR/marts is briefly absent)."""
+    link = paths.marts
+    if link.is_dir() and not link.is_symlink():
+        legacy = versions_dir(paths) / f"legacy-{uuid.uuid4().hex[:8]}"
+        os.rename(link, legacy)
+    swap = link.with_name(f".marts-swap-{uuid.uuid4().hex[:8]}")
+    os.symlink(os.path.relpath(version_folder, link.parent), swap)
+    os.replace(swap, link)
+
+
+def _remove_unfinished(root: Path) -> None:
+    """Folders of publishes that were killed before their swap."""
+    for folder in root.glob(".building-*"):
+        shutil.rmtree(folder, ignore_errors=True)
+    for link in root.parent.glob(".marts-swap-*"):
+        link.unlink(missing_ok=True)
+
+
+def _remove_old_versions(root: Path, keep: str) -> None:
+    """Keep the new version and the one published before it; remove older ones."""
+    versions = sorted(
+        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime_ns,
+    )
+    older = [p for p in versions if p.name != keep]
+    for folder in older[: max(len(older) - (KEEP_VERSIONS - 1), 0)]:
+        shutil.rmtree(folder, ignore_errors=True)
