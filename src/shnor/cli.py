@@ -206,9 +206,7 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
             if validation["mart_blocking"]
             else "нет пригодных данных результатов"
         )
-        console.print(
-            f"[red]Ничего не опубликовано[/red] ({reason}); прежние витрины оставлены."
-        )
+        console.print(f"[red]Ничего не опубликовано[/red] ({reason}); прежние витрины оставлены.")
     for source, rows in validation["superseded"].items():
         console.print(
             f"Исправлен файл {source}: строки прежней версии ({rows['rows_before']}) заменены "

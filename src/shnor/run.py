@@ -268,14 +268,17 @@ def run_summary(con: Any) -> dict[str, Any]:
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_schema = 'marts' AND table_name = 'fct_school_flags'"
     ).fetchall()[0][0]
-    row = built and con.execute(
-        """SELECT exam_year, count(*) FILTER (WHERE is_rated), count(*) FILTER (WHERE NOT is_rated),
+    row = (
+        built
+        and con.execute(
+            """SELECT exam_year, count(*) FILTER (WHERE is_rated), count(*) FILTER (WHERE NOT is_rated),
                   count(*) FILTER (WHERE is_stable_low), count(*) FILTER (WHERE is_risk_group),
                   count(*) FILTER (WHERE is_shnsu), count(*) FILTER (WHERE is_on_shnor_list)
            FROM marts.fct_school_flags
            WHERE exam_year = (SELECT max(exam_year) FROM marts.fct_school_flags)
            GROUP BY exam_year"""
-    ).fetchall()
+        ).fetchall()
+    )
     year, rated, not_rated, stable_low, risk, shnsu, on_list = (
         row[0] if row else (None, 0, 0, 0, 0, 0, 0)
     )

@@ -2,7 +2,7 @@
 
 A suite is named for what it checks: `raw_<layout>` (participant rows of newly loaded files)
 or `<schema>.<table>` (a mart before publishing). Its frame is the SQL in
-sql/checks/<suite>.sql (or the table itself). Each expectation's meta carries the English rule
+quality/frames/<suite>.sql (or the table itself). Each expectation's meta carries the English rule
 name and the Russian description and action; GX severity critical = blocking.
 """
 
@@ -58,8 +58,8 @@ def suite_json(name: str) -> dict[str, Any]:
 
 
 def check_sql(name: str) -> str | None:
-    """The SQL of the suite's frame (sql/checks/<name>.sql), or None (the table itself)."""
-    entry = resources.files("shnor.sql").joinpath("checks", f"{name}.sql")
+    """The SQL of the suite's frame (quality/frames/<name>.sql), or None (the table itself)."""
+    entry = resources.files("shnor.quality").joinpath("frames", f"{name}.sql")
     return entry.read_text("utf-8") if entry.is_file() else None
 
 
