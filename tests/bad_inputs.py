@@ -65,8 +65,8 @@ def tiny_region(raw: Path) -> None:
         ["Код ОО", "Полное наименование", "Муниципалитет", "Тип поселения",
          "Численность обучающихся"], registry))  # fmt: skip
     passport = [[s, 20 + 5 * i, 10 + i] for i, s in enumerate(SCHOOLS)]
-    write(raw, "context/2026/passport.csv", csv_text(
-        ["Код ОО", "Доля родителей с высшим образованием", "Доля неполных семей"], passport))  # fmt: skip
+    passport_header = ["Код ОО", "Доля родителей с высшим образованием", "Доля неполных семей"]
+    write(raw, "context/2026/passport.csv", csv_text(passport_header, passport))
     for year in (2025, 2026):
         write(raw, f"vpr/{year}/results.csv", csv_text(VPR_HEADER, vpr_rows(year)))
     write(raw, "oge/2026/oge.csv", csv_text(OGE_HEADER, exam_rows("oge", 2026)))

@@ -271,7 +271,8 @@ def run_summary(con: Any) -> dict[str, Any]:
     row = (
         built
         and con.execute(
-            """SELECT exam_year, count(*) FILTER (WHERE is_rated), count(*) FILTER (WHERE NOT is_rated),
+            """SELECT exam_year, count(*) FILTER (WHERE is_rated),
+                  count(*) FILTER (WHERE NOT is_rated),
                   count(*) FILTER (WHERE is_stable_low), count(*) FILTER (WHERE is_risk_group),
                   count(*) FILTER (WHERE is_shnsu), count(*) FILTER (WHERE is_on_shnor_list)
            FROM marts.fct_school_flags

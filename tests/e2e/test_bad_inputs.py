@@ -146,7 +146,7 @@ def test_mart_warnings_reach_the_report(corpus_run):
 
 
 def test_a_rerun_quarantines_the_same_files_and_changes_nothing(corpus_run):
-    data_dir, first, status, *_ = corpus_run
+    data_dir, _, status, *_ = corpus_run
     published = {p.name: digest(p) for p in (data_dir / "marts").rglob("*") if p.is_file()}
     again = shnor_run(data_dir)
     assert again.exit_code == 3
@@ -174,7 +174,8 @@ def test_a_correction_supersedes_the_old_rows_and_the_run_says_so(tmp_path):
     with duckdb.connect(str(tmp_path / "shnor.duckdb"), read_only=True) as con:
         assert (
             con.execute(
-                "SELECT count(*) FROM raw.vpr_participants WHERE _source_file = 'vpr/2026/results.csv'"
+                "SELECT count(*) FROM raw.vpr_participants "
+                "WHERE _source_file = 'vpr/2026/results.csv'"
             ).fetchall()[0][0]
             == 55
         )

@@ -97,7 +97,7 @@ def failures(frame: pd.DataFrame, name: str, index_columns: list[str]) -> list[F
     """Validate `frame` against suite `name`; the failed expectations with their rows."""
     if frame.empty:
         return []
-    context, source = _context()
+    _, source = _context()
     try:
         asset = source.get_asset(name)
     except LookupError:
