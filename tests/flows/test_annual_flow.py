@@ -19,7 +19,7 @@ def prefect_server():
         yield
 
 
-def test_flow_runs_ingest_build_flag_publish(prefect_server, tmp_path):
+def test_flow_runs_ingest_build_flag_check_publish(prefect_server, tmp_path):
     from flows.annual_list import annual_list
     from shnor.demo import generate_demo_region
 
@@ -33,13 +33,16 @@ def test_flow_runs_ingest_build_flag_publish(prefect_server, tmp_path):
     assert result["rated_count"] == int(
         flags[flags["exam_year"] == result["year"]]["is_rated"].sum()
     )
-    assert [Path(p).name for p in result["reports"]] == [
+    assert result["status"] == "published" and result["exit_code"] == 0
+    assert [Path(p).name for p in result["reports"] if "school_list" in p] == [
         f"school_list_{year}.xlsx" for year in sorted(region.years)
     ]
+    assert Path(result["validation_report"]["xlsx"]).is_file()
 
-    # A second run with unchanged inputs reads no file again.
+    # A second run with unchanged inputs reads no file again and keeps the published version.
     again = annual_list(data_dir=str(region.data_dir), preset="reference")
     assert again["ingest"]["loaded"] == [] and len(again["ingest"]["unchanged"]) == len(
         region.files
     )
+    assert again["status"] == "unchanged" and again["version"] == result["version"]
     shutil.rmtree(region.data_dir)
