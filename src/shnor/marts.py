@@ -4,8 +4,8 @@ Analysts read the Parquet files that `shnor run` publishes to ``DATA_DIR/marts/`
 (DATA_CONTRACT.md §7), never the DuckDB warehouse: a running build may hold its lock, and the
 marts are the stable interface. ``DATA_DIR/marts`` is a symlink to one complete published
 version, replaced in one rename (shnor.publish); each call here resolves it once, so the files
-it reads all come from the same version. ``DATA_DIR`` is the argument, else ``$SHNOR_DATA_DIR``, else
-``./data`` — the same rule as the command line.
+it reads all come from the same version. ``DATA_DIR`` is the argument, else
+``$SHNOR_DATA_DIR``, else ``./data`` — the same rule as the command line.
 
 Nothing here reads a file at import time; every function reads what it needs when called.
 """
