@@ -138,7 +138,9 @@ def publish_step(
         )
         published = None
         if status == "published":
+            seconds = facts.get("seconds", {}) | {"check": (checked or {}).get("seconds")}
             manifest = facts | {
+                "seconds": seconds,
                 "shnor_version": __version__,
                 "preset": chosen.name,
                 "preset_version": chosen.version,
@@ -165,6 +167,7 @@ def publish_step(
         "manifest": str(published.manifest) if published else None,
         "validation_report": {kind: str(path) for kind, path in report_paths.items()},
         "validation": validation,
+        "warning_count": sum(validation["warnings_by_rule"].values()),
         "exit_code": exit_code(status, summary["quarantined_file_count"]),
         "seconds": round(time.perf_counter() - started, 3),
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,7 @@ class IngestSummary:
     rows_loaded: int = 0
     # Corrected file → rows before and after: the run says which rows were superseded.
     superseded: dict[str, dict[str, int]] = field(default_factory=dict)
+    check_seconds: float = 0.0  # the raw suites' share of the ingest
 
     @property
     def changed(self) -> bool:
@@ -193,7 +195,9 @@ def _check_unchecked(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> 
         return
     from shnor.quality.raw_checks import check_files  # the checks import this module
 
+    started = time.perf_counter()
     blocked = check_files(con, unchecked)
+    summary.check_seconds = round(time.perf_counter() - started, 3)
     for source in sorted(blocked):
         summary.superseded.pop(source, None)
         for listed in (summary.loaded, summary.corrected):
