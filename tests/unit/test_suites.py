@@ -130,7 +130,12 @@ def test_a_school_year_passport_for_both_school_years_is_the_folder_year(con):
     passport = {"school_code": "s1", "context_year": "2024/2025", "single_parent_share": "12"}
     insert_raw(con, "context", "context/2025/p.csv", [passport])
     _file(con, "context/2025/q.csv", layout="context")
-    insert_raw(con, "context", "context/2025/q.csv", [passport | {"context_year": "2023"}])
+    insert_raw(
+        con,
+        "context",
+        "context/2025/q.csv",
+        [passport | {"school_code": "s2", "context_year": "2023"}],
+    )
     assert check_files(con, ["context/2025/p.csv", "context/2025/q.csv"]) == {"context/2025/q.csv"}
     assert _rules(con, "context/2025/q.csv") == ["year_mismatch"]
 
