@@ -101,3 +101,15 @@ def test_run_on_the_small_region_publishes_and_prints_the_summary(small_region):
     assert (data_dir / "marts" / "fct_school_flags.parquet").is_file()
     assert (data_dir / "marts" / "reports" / "school_list_2026.xlsx").is_file()
     assert (data_dir / "marts" / "run_manifest.json").is_file()
+
+
+def test_run_help_documents_the_exit_codes():
+    outcome = runner.invoke(app, ["run", "--help"])
+    assert outcome.exit_code == 0
+    text = flat(outcome.output)
+    assert "Коды выхода" in text
+    for code, meaning in [("0", "опубликовано"), ("3", "опубликовано, но есть файлы в карантине"),
+                          ("4", "ничего не опубликовано"), ("2", "неверные аргументы"),
+                          ("1", "непредвиденная ошибка")]:  # fmt: skip
+        assert f"{code} — {meaning}" in text, code
+    assert "validation_report" in text

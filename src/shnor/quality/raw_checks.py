@@ -9,7 +9,7 @@ import duckdb
 
 from shnor.ingest.layouts import LAYOUTS
 from shnor.ingest.raw_load import Problem, record_problems
-from shnor.quality.suites import Failure, checked_value, failures, frame_for
+from shnor.quality.suites import Failure, checked_value, failures, frame_for, suite_names
 
 INDEX_COLUMNS = ["_source_file", "_sheet", "_row"]
 # Problems listed one by one per file, rule and column; the rest are counted in one line.
@@ -35,8 +35,14 @@ def check_files(con: duckdb.DuckDBPyConnection, sources: list[str]) -> set[str]:
         for name in filter(None, (layouts or "").split(",")):
             by_layout[name].append(source)
     problems: list[Problem] = []
+    known = set(suite_names())
     for layout in LAYOUTS:
         files = sorted(by_layout.get(layout.name, []))
+        if files and suite_for(layout.name) not in known:
+            raise RuntimeError(
+                f"layout {layout.name} has no suite expectations/{suite_for(layout.name)}.json "
+                "(declare it in expectations/make_suites.py with its frame in quality/frames/)"
+            )
         if files:
             frame = frame_for(con, suite_for(layout.name), {"files": files})
             for failure in failures(frame, suite_for(layout.name), INDEX_COLUMNS):
