@@ -161,6 +161,8 @@ def ingest_raw(
             continue
         corrected = source in known and known[source][0] != checksum
         rows_before = _row_count(con, source) if corrected else 0
+        if corrected and first_with.get(known[source][0]) == source:
+            del first_with[known[source][0]]  # that content is no longer loaded from here
         if source in known:
             _forget(con, source)
         twin = first_with.get(checksum)
