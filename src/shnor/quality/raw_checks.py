@@ -9,7 +9,14 @@ import duckdb
 
 from shnor.ingest.layouts import LAYOUTS
 from shnor.ingest.raw_load import Problem, record_problems
-from shnor.quality.suites import Failure, checked_value, failures, frame_for, suite_names
+from shnor.quality.suites import (
+    Failure,
+    checked_value,
+    failures,
+    frame_for,
+    readable,
+    suite_names,
+)
 
 INDEX_COLUMNS = ["_source_file", "_sheet", "_row"]
 # Problems listed one by one per file, rule and column; the rest are counted in one line.
@@ -86,7 +93,7 @@ def problems_of(failure: Failure) -> list[Problem]:
                     failure.severity,
                     failure.description,
                     failure.action,
-                    sheet=row.get("_sheet"),
+                    sheet=readable(row.get("_sheet")) or None,
                     row=int(row["_row"]),
                     column=failure.column,
                     value=checked_value(row, INDEX_COLUMNS),

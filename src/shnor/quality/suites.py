@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow.compute as pc
 
 SEVERITY = {"critical": "blocking", "warning": "warning", "info": "warning"}
 _ROOT = Path(__file__).resolve().parents[3]
@@ -63,12 +64,22 @@ def check_sql(name: str) -> str | None:
     return entry.read_text("utf-8") if entry.is_file() else None
 
 
-def frame_for(con: duckdb.DuckDBPyConnection, name: str, parameters: dict | None = None):
-    """The frame the suite validates."""
+def frame_for(
+    con: duckdb.DuckDBPyConnection, name: str, parameters: dict | None = None
+) -> pd.DataFrame:
+    """The frame the suite validates. File and sheet names (the same few strings on a million
+    rows) arrive as categories: building a Python string per row would cost more than the
+    checks themselves."""
     sql = check_sql(name)
     if sql is None:
         return con.execute(f"SELECT * FROM {name}").df()
-    return con.execute(sql, parameters or {}).df()
+    table = con.sql(sql, params=parameters or {}).to_arrow_table()
+    for column in ("_source_file", "_sheet"):
+        if column in table.column_names:
+            position = table.schema.get_field_index(column)
+            encoded = pc.dictionary_encode(table.column(column))
+            table = table.set_column(position, column, encoded)
+    return table.to_pandas()
 
 
 @cache
