@@ -30,7 +30,6 @@ from shnor.presets import Preset
 from shnor.reports.school_list import write_school_list
 
 MANIFEST = "run_manifest.json"
-KEEP_VERSIONS = 2  # the published one and the one before it
 
 
 @dataclass(frozen=True)
@@ -103,8 +102,8 @@ def publish(
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    _point_marts_to(paths, root / version)
-    _remove_old_versions(root, keep=version)
+    previous = _point_marts_to(paths, root / version)
+    _remove_old_versions(root, keep={version, previous})
     return _as_published(paths, version)
 
 
@@ -164,16 +163,19 @@ def _new_version_name(root: Path, manifest: dict[str, Any]) -> str:
     return name
 
 
-def _point_marts_to(paths: Paths, version_folder: Path) -> None:
-    """Replace the DIR/marts symlink in one rename; a plain DIR/marts folder made by an earlier
-    shnor becomes a version first (the only moment DIR/marts is briefly absent)."""
+def _point_marts_to(paths: Paths, version_folder: Path) -> str | None:
+    """Replace the DIR/marts symlink in one rename; returns the version it pointed to. A plain
+    DIR/marts folder made by an earlier shnor becomes a version first (the only moment
+    DIR/marts is briefly absent)."""
     link = paths.marts
+    previous = link.resolve().name if link.is_symlink() else None
     if link.is_dir() and not link.is_symlink():
-        legacy = versions_dir(paths) / f"legacy-{uuid.uuid4().hex[:8]}"
-        os.rename(link, legacy)
+        previous = f"legacy-{uuid.uuid4().hex[:8]}"
+        os.rename(link, versions_dir(paths) / previous)
     swap = link.with_name(f".marts-swap-{uuid.uuid4().hex[:8]}")
     os.symlink(os.path.relpath(version_folder, link.parent), swap)
     os.replace(swap, link)
+    return previous
 
 
 def _remove_unfinished(root: Path) -> None:
@@ -184,12 +186,9 @@ def _remove_unfinished(root: Path) -> None:
         link.unlink(missing_ok=True)
 
 
-def _remove_old_versions(root: Path, keep: str) -> None:
-    """Keep the new version and the one published before it; remove older ones."""
-    versions = sorted(
-        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.stat().st_mtime_ns,
-    )
-    older = [p for p in versions if p.name != keep]
-    for folder in older[: max(len(older) - (KEEP_VERSIONS - 1), 0)]:
-        shutil.rmtree(folder, ignore_errors=True)
+def _remove_old_versions(root: Path, keep: set[str | None]) -> None:
+    """Keep the new version and the one published before it (a reader may have resolved the
+    link just before the swap); remove the others, including versions of killed runs."""
+    for folder in root.iterdir():
+        if folder.is_dir() and not folder.name.startswith(".") and folder.name not in keep:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -88,11 +88,14 @@ def test_an_unchanged_rerun_leaves_every_published_file_byte_identical(published
 
 def test_a_changed_input_publishes_a_new_version_and_keeps_the_previous_one(published):
     first = (published / "marts").resolve()
+    orphan = published / "marts.versions" / "20990101000000-killed"  # renamed, never swapped in
+    orphan.mkdir()
     write(published / "raw", "vpr/2026/russian.csv",
           csv_text(VPR_HEADER, vpr_rows(2026, subject="Русский язык", seed=1)))  # fmt: skip
     assert run_cli(published) == 0
     second = (published / "marts").resolve()
     assert second != first and first.is_dir()  # kept until the next publish
+    assert not orphan.exists()
     write(published / "raw", "vpr/2026/history.csv",
           csv_text(VPR_HEADER, vpr_rows(2026, subject="История", seed=2)))  # fmt: skip
     assert run_cli(published) == 0
