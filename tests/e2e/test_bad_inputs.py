@@ -111,6 +111,22 @@ def test_each_bad_input_gets_its_outcome_and_is_named_in_the_report(corpus_run, 
     assert case.rule in html
 
 
+def test_output_names_are_shnor_s_own_never_from_inputs(corpus_run):
+    data_dir = corpus_run[0]
+    assert sorted(p.name for p in (data_dir / "validation").iterdir()) == [
+        "last_run.json",
+        "validation_report.html",
+        "validation_report.xlsx",
+    ]
+    reports = sorted(p.name for p in (data_dir / "marts" / "reports").iterdir())
+    assert reports == [
+        "school_list_2025.xlsx",
+        "school_list_2026.xlsx",
+        "validation_report.html",
+        "validation_report.xlsx",
+    ]
+
+
 def test_report_names_the_cell_of_a_bad_mark(corpus_run):
     data_dir = corpus_run[0]
     (row,) = [r for r in report_rows(data_dir) if r["Файл"] == "vpr/2026/mark7.csv"]
