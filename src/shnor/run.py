@@ -22,7 +22,7 @@ from shnor.config import Paths, data_dir_from
 from shnor.ingest.raw_load import PROBLEM_COLUMNS, Problem
 from shnor.presets import load_preset
 from shnor.progress import report
-from shnor.publish import mart_tables, publish
+from shnor.publish import mart_tables, publish, published_manifest
 from shnor.quality.fingerprint import content_fingerprint
 from shnor.quality.mart_checks import check_marts
 from shnor.quality.report import write_validation_report
@@ -130,14 +130,22 @@ def publish_step(
             .to_dict("records")
         )
         finished_at = dt.datetime.now().isoformat(timespec="seconds")
-        status = "not_published" if blocked or not built else "published"
+        fingerprint = content_fingerprint(inputs, chosen, paths.reference)
+        current = published_manifest(paths) or {}
+        status = (
+            "not_published"
+            if blocked or not built
+            else "unchanged"
+            if current.get("content_fingerprint") == fingerprint
+            else "published"
+        )
         validation = validation_summary(con, mart_problems, facts)
         problems = all_problems(con, mart_problems, facts)
         report_paths = write_validation_report(
             problems, report_facts(status, finished_at, validation, facts), paths.validation
         )
         published = None
-        if status == "published":
+        if status != "not_published":
             seconds = facts.get("seconds", {}) | {"check": (checked or {}).get("seconds")}
             manifest = facts | {
                 "seconds": seconds,
@@ -146,7 +154,7 @@ def publish_step(
                 "preset_version": chosen.version,
                 "preset_source": chosen.source,
                 "finished_at": finished_at,
-                "content_fingerprint": content_fingerprint(inputs, chosen, paths.reference),
+                "content_fingerprint": fingerprint,
                 "validation": validation,
                 "validation_report": {
                     "published": "reports/validation_report.xlsx",
@@ -239,7 +247,8 @@ def report_facts(
 ) -> list[tuple[str, Any]]:
     """The summary block of the validation report (Russian)."""
     said = {
-        "published": "опубликовано",
+        "published": "опубликована новая версия витрин",
+        "unchanged": "исходные данные не изменились: опубликованная версия оставлена как была",
         "not_published": "не опубликовано: прежние витрины оставлены без изменений",
     }
     ingest = facts.get("ingest", {})

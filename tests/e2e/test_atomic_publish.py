@@ -84,6 +84,9 @@ def test_an_unchanged_rerun_leaves_every_published_file_byte_identical(published
     assert os.readlink(published / "marts") == link
     last_run = json.loads((published / "validation" / "last_run.json").read_text("utf-8"))
     assert last_run["status"] == "unchanged"
+    summary = openpyxl.load_workbook(published / "validation" / "validation_report.xlsx")["Сводка"]
+    said = dict(summary.iter_rows(min_row=2, values_only=True))
+    assert "не изменились" in said["Публикация"]
 
 
 def test_a_changed_input_publishes_a_new_version_and_keeps_the_previous_one(published):
