@@ -1,4 +1,5 @@
-"""The annual run as a Prefect flow: ingest → build → flag → publish.
+"""The annual run as a Prefect flow: ingest (with the raw checks) → build → flag → check (the
+mart suites) → publish (validation report every run; marts only when usable and valid).
 
 Each task wraps one step of `shnor.run` and logs what it did; the flow only orders them and
 records the run in the run history (`shnor.history`). No caching (every run reads the current
@@ -64,15 +65,37 @@ def flag(data_dir: str, preset: str) -> dict[str, Any]:
     return result
 
 
-@task(name="publish", cache_policy=NO_CACHE)
-def publish(data_dir: str, preset: str, facts: dict[str, Any], year: int | None) -> dict[str, Any]:
-    """Publish marts, the annual lists and the run manifest."""
-    result = steps.publish_step(data_dir, preset, facts, year)
+@task(name="check", cache_policy=NO_CACHE)
+def check(data_dir: str) -> dict[str, Any]:
+    """Run the mart suites over the built marts."""
+    result = steps.check_step(data_dir)
+    blocking = sum(p["severity"] == "blocking" for p in result["problems"])
     get_run_logger().info(
-        "опубликовано: витрин %d, списков %d за %.1f с",
+        "проверка витрин: блокирующих нарушений %d, предупреждений %d за %.1f с",
+        blocking,
+        len(result["problems"]) - blocking,
+        result["seconds"],
+    )
+    return result
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish(
+    data_dir: str,
+    preset: str,
+    facts: dict[str, Any],
+    checked: dict[str, Any] | None,
+    year: int | None,
+) -> dict[str, Any]:
+    """Write the validation report; publish marts, lists and the manifest as one version."""
+    result = steps.publish_step(data_dir, preset, facts, checked, year)
+    get_run_logger().info(
+        "публикация: %s; витрин %d, отчётов %d за %.1f с; код выхода %d",
+        result["status"],
         len(result["marts"]),
         len(result["reports"]),
         result["seconds"],
+        result["exit_code"],
     )
     return result
 
@@ -89,15 +112,20 @@ def annual_list(
     with recorded_run(data_dir, preset, trigger) as record:
         ingested = ingest(data_dir)
         record.add_step("ingest", ingested)
-        built = build(data_dir, preset)
-        record.add_step("build", built)
-        flagged = flag(data_dir, preset)
-        record.add_step("flag", flagged)
+        built = flagged = checked = None
+        if ingested["usable"]:
+            built = build(data_dir, preset)
+            record.add_step("build", built)
+            flagged = flag(data_dir, preset)
+            record.add_step("flag", flagged)
+            checked = check(data_dir)
+            record.add_step("check", checked)
         facts = steps.run_facts(record.started_at, ingested, built, flagged)
-        published = publish(data_dir, preset, facts | {"run_id": record.run_id}, year)
+        published = publish(data_dir, preset, facts | {"run_id": record.run_id}, checked, year)
         record.add_step("publish", published)
     logger.info(
-        "%s год: оценено %s, ШНОР %s, группа риска %s (запуск %s)",
+        "%s; %s год: оценено %s, ШНОР %s, группа риска %s (запуск %s)",
+        published["status"],
         published["year"],
         published["rated_count"],
         published["shnor_list_count"],

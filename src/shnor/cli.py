@@ -98,7 +98,13 @@ def run(
         bool, typer.Option(help="Запускать как поток Prefect (по умолчанию) или напрямую.")
     ] = True,
 ) -> None:
-    """Загрузить данные из DATA_DIR/raw, рассчитать флаги и опубликовать витрины и списки."""
+    """Загрузить данные из DATA_DIR/raw, проверить их, рассчитать флаги и опубликовать витрины
+    и списки. Отчёт о проверке данных: DATA_DIR/validation/validation_report.html и .xlsx.
+
+    Коды выхода: 0 — опубликовано без замечаний к файлам; 3 — опубликовано, но есть файлы в
+    карантине; 4 — ничего не опубликовано (проверка витрин не пройдена или нет пригодных
+    данных; прежние витрины оставлены); 2 — неверные аргументы; 1 — непредвиденная ошибка.
+    """
     from shnor.presets import PresetError, load_preset
 
     target = data_dir_from(data_dir)
@@ -116,18 +122,26 @@ def run(
     started = time.perf_counter()
     from shnor.progress import reporting_to
 
-    with _progress() as progress, reporting_to(_reporter(progress)):
-        if prefect:
-            use_offline_prefect()
-            progress.console.print("Запуск потока Prefect (локальный сервер)…")
-            from flows.annual_list import annual_list
+    try:
+        with _progress() as progress, reporting_to(_reporter(progress)):
+            if prefect:
+                use_offline_prefect()
+                progress.console.print("Запуск потока Prefect (локальный сервер)…")
+                from flows.annual_list import annual_list
 
-            result = annual_list(data_dir=str(target), preset=preset)
-        else:
-            from shnor.run import run_annual
+                result = annual_list(data_dir=str(target), preset=preset)
+            else:
+                from shnor.run import run_annual
 
-            result = run_annual(target, preset, trigger="cli")
+                result = run_annual(target, preset, trigger="cli")
+    except Exception as error:  # the analyst gets a sentence and the log, not a traceback
+        console.print(
+            f"[red]Непредвиденная ошибка: {type(error).__name__}: {error}[/red]\n"
+            "Опубликованные витрины не изменены. Сообщите разработчикам (с этим текстом)."
+        )
+        raise typer.Exit(1) from error
     _print_summary(result, time.perf_counter() - started)
+    raise typer.Exit(result["exit_code"])
 
 
 @app.command()
@@ -344,7 +358,12 @@ def status(
         console.print("Прошлых сведений о файлах нет: следующий запуск прочитает все файлы.")
 
 
-OUTCOMES_RU = {"published": "[green]опубликовано[/green]", "failed": "[red]ошибка[/red]"}
+OUTCOMES_RU = {
+    "published": "[green]опубликовано[/green]",
+    "unchanged": "[green]без изменений[/green]",
+    "not_published": "[yellow]не опубликовано[/yellow]",
+    "failed": "[red]ошибка[/red]",
+}
 
 
 def _history_table(runs: list[dict[str, Any]]) -> Table:
@@ -394,7 +413,8 @@ def _listed(files: list[str], shown: int = 5) -> str:
 
 
 def _print_summary(result: dict[str, Any], seconds: float) -> None:
-    table = Table(title=f"Итоги {result['year']} года", show_header=False)
+    ingest, validation = result["ingest"], result["validation"]
+    table = Table(title=f"Итоги {result['year'] or ''} года", show_header=False)
     table.add_row("Школ оценено", str(result["rated_count"]))
     table.add_row("Не оцениваются (малые выборки)", str(result["not_rated_count"]))
     table.add_row(
@@ -403,24 +423,52 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
     )
     table.add_row("Группа риска", str(result["risk_group_count"]))
     table.add_row("ШНСУ (сложные социальные условия)", str(result["shnsu_count"]))
-    ingest = result["ingest"]
     table.add_row(
         "Файлы",
         f"новых {len(ingest['loaded'])}, исправленных {len(ingest['corrected'])}, "
         f"без изменений {len(ingest['unchanged'])}, удалённых {len(ingest['removed'])}, "
-        f"в карантине {len(ingest['quarantined'])}",
+        f"в карантине {result['quarantined_file_count']}",
     )
-    table.add_row("Предупреждений о данных", str(result["warning_count"]))
+    warnings = validation["warnings_by_rule"]
+    table.add_row(
+        "Предупреждений о данных",
+        f"{sum(warnings.values())}"
+        + (": " + ", ".join(f"{rule} {n}" for rule, n in list(warnings.items())[:4]))
+        if warnings
+        else "0",
+    )
     console.print(table)
+    status = result["status"]
+    if status == "published":
+        console.print(f"[green]Опубликовано[/green] (версия {result['version']}).")
+    elif status == "unchanged":
+        console.print("Исходные данные не изменились: опубликованные витрины оставлены как были.")
+    else:
+        reason = (
+            "проверка витрин не пройдена: " + ", ".join(validation["mart_blocking"])
+            if validation["mart_blocking"]
+            else "нет пригодных данных результатов"
+        )
+        console.print(f"[red]Ничего не опубликовано[/red] ({reason}); прежние витрины оставлены.")
+    for source, rows in validation["superseded"].items():
+        console.print(
+            f"Исправлен файл {source}: строки прежней версии ({rows['rows_before']}) заменены "
+            f"новыми ({rows['rows_after']})."
+        )
+    quarantined = validation["quarantined"]
+    if quarantined:
+        console.print(f"[yellow]В карантине (не загружены, файлы не тронуты): {len(quarantined)}")
+        for item in quarantined[:8]:
+            console.print(f"  {item['file']} — {item['rules'] or 'см. отчёт'}")
+        if len(quarantined) > 8:
+            console.print(f"  … и ещё {len(quarantined) - 8}")
     year = result["year"]
     for path in result["reports"]:
         if Path(path).name in (f"school_list_{year}.xlsx", f"comparative_{year}.html"):
             console.print(f"Отчёт: [bold]{path}[/bold]")
-    console.print(f"Витрины: {Path(result['manifest']).parent}  ({seconds:.1f} с)")
-    if ingest["quarantined"]:
-        console.print(
-            "[yellow]В карантине (не загружены):[/yellow] " + ", ".join(ingest["quarantined"])
-        )
+    console.print(f"Отчёт о проверке данных: [bold]{result['validation_report']['html']}[/bold]")
+    if result["manifest"]:
+        console.print(f"Витрины: {Path(result['manifest']).parent}  ({seconds:.1f} с)")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,12 @@ class Paths:
         return self.marts / "reports"
 
     @property
+    def validation(self) -> Path:
+        """The latest run's validation report and record (written even when nothing is
+        published)."""
+        return self.data_dir / "validation"
+
+    @property
     def warehouse(self) -> Path:
         return Path(os.environ.get("SHNOR_DB") or self.data_dir / "shnor.duckdb")
 

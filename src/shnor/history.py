@@ -118,8 +118,8 @@ def recorded_run(data_dir: str | Path, preset: str, trigger: str) -> Iterator[Ru
         record.error = f"{type(error).__name__}: {error}"
         record.summary["traceback"] = traceback.format_exc(limit=5)
         raise
-    else:
-        record.outcome = "published"
+    else:  # published / unchanged (the published version kept) / not_published
+        record.outcome = record.summary.get("status", "published")
     finally:
         record.finished_at = _now()
         with open(folder / "history.jsonl", "a", encoding="utf-8") as handle:

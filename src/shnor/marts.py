@@ -2,9 +2,10 @@
 
 Analysts read the Parquet files that `shnor run` publishes to ``DATA_DIR/marts/``
 (DATA_CONTRACT.md §7), never the DuckDB warehouse: a running build may hold its lock, and the
-marts are the stable interface (every file is put in place by an atomic rename, so a reader
-never sees a half-written one). ``DATA_DIR`` is the argument, else ``$SHNOR_DATA_DIR``, else
-``./data`` — the same rule as the command line.
+marts are the stable interface. ``DATA_DIR/marts`` is a symlink to one complete published
+version, replaced in one rename (shnor.publish); each call here resolves it once, so the files
+it reads all come from the same version. ``DATA_DIR`` is the argument, else
+``$SHNOR_DATA_DIR``, else ``./data`` — the same rule as the command line.
 
 Nothing here reads a file at import time; every function reads what it needs when called.
 """
@@ -77,7 +78,7 @@ def read(
     read without loading the others. `columns` selects columns (the filter works on
     ``exam_year`` even when it is not among them).
     """
-    path = _mart_path(name, data_dir)
+    path = _mart_path(name, data_dir).resolve()  # one version even if a publish swaps now
     schema = pq.read_schema(path)
     if columns is not None:
         unknown = [c for c in columns if c not in schema.names]
@@ -150,7 +151,7 @@ def school_list(
 
 def manifest(data_dir: str | Path | None = None) -> dict[str, Any]:
     """The run manifest (run_manifest.json): preset and version, inputs, row counts, timings."""
-    path = marts_dir(data_dir) / MANIFEST
+    path = (marts_dir(data_dir) / MANIFEST).resolve()
     if not path.is_file():
         raise MartsNotFoundError(_not_found_message(path.parent))
     return json.loads(path.read_text(encoding="utf-8"))

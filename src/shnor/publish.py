@@ -1,7 +1,16 @@
-"""Publish marts as Parquet and reports as XLSX: written beside the targets, then renamed in.
+"""Publish the whole set of marts and reports at once: written into a new version folder, then
+swapped in by replacing one symlink.
 
-Readers (notebooks, other tools) only ever see complete files: every file is written under a
-temporary folder inside marts/ and moved into place with an atomic rename.
+    DIR/marts -> marts.versions/<version>/   (a relative symlink; readers use DIR/marts/…)
+    DIR/marts.versions/<version>/<table>.parquet, reports/*.xlsx, run_manifest.json
+
+A reader opening DIR/marts/<table>.parquet sees one complete version: the old one until the
+symlink is replaced (an atomic rename), the new one after. A run that fails or is killed
+before the swap leaves the published version untouched (its half-written folder is removed by
+the next publish). The version before the current one is kept, so a reader that resolved the
+link just before a swap still finds its files; older ones are removed. A run whose inputs,
+preset and code are those of the published version changes nothing (the manifest's
+`content_fingerprint`), so unchanged reruns leave every published file byte-identical.
 """
 
 from __future__ import annotations
@@ -20,14 +29,23 @@ from shnor.config import Paths
 from shnor.presets import Preset
 from shnor.reports.build import write_reports
 
+MANIFEST = "run_manifest.json"
+
 
 @dataclass(frozen=True)
 class Published:
-    """What a publish step put in place."""
+    """What a publish step put in place (paths through DIR/marts)."""
 
     marts: list[Path]
     reports: list[Path]
     manifest: Path
+    version: str = ""
+    unchanged: bool = False  # the published version already had this content
+
+
+def versions_dir(paths: Paths) -> Path:
+    """Where published versions live: DIR/marts.versions/."""
+    return paths.data_dir / "marts.versions"
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -39,35 +57,112 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in rows]
 
 
-def publish(
-    con: duckdb.DuckDBPyConnection, paths: Paths, preset: Preset, manifest: dict[str, Any]
-) -> Published:
-    """Write every mart, the annual lists and the run manifest; move them into place."""
-    paths.marts.mkdir(parents=True, exist_ok=True)
-    scratch = paths.marts / f".publishing-{uuid.uuid4().hex[:8]}"
-    (scratch / "reports").mkdir(parents=True)
+def published_manifest(paths: Paths) -> dict[str, Any] | None:
+    """The manifest of the version readers see now, or None when nothing is published."""
+    path = paths.marts / MANIFEST
+    if not path.is_file():
+        return None
     try:
-        written_marts = []
-        for table in mart_tables(con):
-            target = scratch / f"{table.split('.')[1]}.parquet"
-            con.table(table).write_parquet(str(target), compression="zstd")
-            written_marts.append(target)
-        facts = [
-            (key, value) for key, value in manifest.items() if not isinstance(value, dict | list)
-        ]
-        written_reports = write_reports(scratch, preset, facts, scratch / "reports")
-        manifest_path = scratch / "run_manifest.json"
-        manifest_path.write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
-        )
-        paths.reports.mkdir(parents=True, exist_ok=True)
-        marts = [_move(f, paths.marts / f.name) for f in written_marts]
-        reports = [_move(f, paths.reports / f.name) for f in written_reports]
-        return Published(marts, reports, _move(manifest_path, paths.marts / manifest_path.name))
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
 
 
-def _move(source: Path, target: Path) -> Path:
-    os.replace(source, target)
-    return target
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    paths: Paths,
+    preset: Preset,
+    manifest: dict[str, Any],
+    extra_reports: tuple[Path, ...] = (),
+) -> Published:
+    """Write every mart, the annual lists, `extra_reports` (copied) and the run manifest into
+    a new version and swap it in — unless the published version has the same
+    content_fingerprint, which is then kept as it is."""
+    current = published_manifest(paths)
+    fingerprint = manifest.get("content_fingerprint")
+    if current and fingerprint and current.get("content_fingerprint") == fingerprint:
+        return _as_published(paths, current.get("version", ""), unchanged=True)
+    root = versions_dir(paths)
+    root.mkdir(parents=True, exist_ok=True)
+    _remove_unfinished(root)
+    version = _new_version_name(root, manifest)
+    building = root / f".building-{version}"
+    (building / "reports").mkdir(parents=True)
+    try:
+        write_version(con, building, preset, manifest | {"version": version}, extra_reports)
+        os.replace(building, root / version)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    previous = _point_marts_to(paths, root / version)
+    _remove_old_versions(root, keep={version, previous})
+    return _as_published(paths, version)
+
+
+def write_version(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    preset: Preset,
+    manifest: dict[str, Any],
+    extra_reports: tuple[Path, ...] = (),
+) -> None:
+    """Every mart as Parquet, the reports under reports/, and the manifest, into `folder`."""
+    for table in mart_tables(con):
+        target = folder / f"{table.split('.')[1]}.parquet"
+        con.table(table).write_parquet(str(target), compression="zstd")
+    facts = [(key, value) for key, value in manifest.items() if not isinstance(value, dict | list)]
+    # The reports read the Parquet marts just written: the same code as `shnor report`.
+    write_reports(folder, preset, facts, folder / "reports")
+    for path in extra_reports:
+        shutil.copyfile(path, folder / "reports" / path.name)
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
+
+
+def _as_published(paths: Paths, version: str, unchanged: bool = False) -> Published:
+    marts = sorted(paths.marts.glob("*.parquet"))
+    reports = sorted(paths.reports.glob("*.xlsx")) + sorted(paths.reports.glob("*.html"))
+    return Published(marts, reports, paths.marts / MANIFEST, version, unchanged)
+
+
+def _new_version_name(root: Path, manifest: dict[str, Any]) -> str:
+    stamp = str(manifest.get("finished_at") or manifest.get("started_at") or "")
+    stamp = "".join(ch for ch in stamp if ch.isdigit())[:14] or "version"
+    fingerprint = str(manifest.get("content_fingerprint") or uuid.uuid4().hex)[:8]
+    name, number = f"{stamp}-{fingerprint}", 1
+    while (root / name).exists():
+        number += 1
+        name = f"{stamp}-{fingerprint}-{number}"
+    return name
+
+
+def _point_marts_to(paths: Paths, version_folder: Path) -> str | None:
+    """Replace the DIR/marts symlink in one rename; returns the version it pointed to. A plain
+    DIR/marts folder made by an earlier shnor becomes a version first (the only moment
+    DIR/marts is briefly absent)."""
+    link = paths.marts
+    previous = link.resolve().name if link.is_symlink() else None
+    if link.is_dir() and not link.is_symlink():
+        previous = f"legacy-{uuid.uuid4().hex[:8]}"
+        os.rename(link, versions_dir(paths) / previous)
+    swap = link.with_name(f".marts-swap-{uuid.uuid4().hex[:8]}")
+    os.symlink(os.path.relpath(version_folder, link.parent), swap)
+    os.replace(swap, link)
+    return previous
+
+
+def _remove_unfinished(root: Path) -> None:
+    """Folders of publishes that were killed before their swap."""
+    for folder in root.glob(".building-*"):
+        shutil.rmtree(folder, ignore_errors=True)
+    for link in root.parent.glob(".marts-swap-*"):
+        link.unlink(missing_ok=True)
+
+
+def _remove_old_versions(root: Path, keep: set[str | None]) -> None:
+    """Keep the new version and the one published before it (a reader may have resolved the
+    link just before the swap); remove the others, including versions of killed runs."""
+    for folder in root.iterdir():
+        if folder.is_dir() and not folder.name.startswith(".") and folder.name not in keep:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -11,7 +11,7 @@ import pytest
 pytestmark = pytest.mark.flow
 
 
-def test_flow_runs_ingest_build_flag_publish(prefect_server, tmp_path):
+def test_flow_runs_ingest_build_flag_check_publish(prefect_server, tmp_path):
     from flows.annual_list import annual_list
     from shnor.demo import generate_demo_region
 
@@ -32,10 +32,13 @@ def test_flow_runs_ingest_build_flag_publish(prefect_server, tmp_path):
     ]
     assert {f"comparative_{last}.html", f"comparative_{last}.xlsx"} <= set(names)
     assert all((region.data_dir / "marts" / "reports" / n).is_file() for n in names)
+    assert result["status"] == "published" and result["exit_code"] == 0
+    assert Path(result["validation_report"]["xlsx"]).is_file()
 
-    # A second run with unchanged inputs reads no file again.
+    # A second run with unchanged inputs reads no file again and keeps the published version.
     again = annual_list(data_dir=str(region.data_dir), preset="reference")
     assert again["ingest"]["loaded"] == [] and len(again["ingest"]["unchanged"]) == len(
         region.files
     )
+    assert again["status"] == "unchanged" and again["version"] == result["version"]
     shutil.rmtree(region.data_dir)

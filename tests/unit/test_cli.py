@@ -133,3 +133,15 @@ def test_report_for_a_year_without_data_exits_2(small_region, tmp_path):
     nothing = runner.invoke(app, ["report", "--data-dir", str(tmp_path)])
     assert nothing.exit_code == 2
     assert "shnor run" in flat(nothing.output)
+
+
+def test_run_help_documents_the_exit_codes():
+    outcome = runner.invoke(app, ["run", "--help"])
+    assert outcome.exit_code == 0
+    text = flat(outcome.output)
+    assert "Коды выхода" in text
+    for code, meaning in [("0", "опубликовано"), ("3", "опубликовано, но есть файлы в карантине"),
+                          ("4", "ничего не опубликовано"), ("2", "неверные аргументы"),
+                          ("1", "непредвиденная ошибка")]:  # fmt: skip
+        assert f"{code} — {meaning}" in text, code
+    assert "validation_report" in text

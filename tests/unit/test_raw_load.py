@@ -443,3 +443,23 @@ def test_ensure_raw_tables_is_idempotent_and_adds_missing_columns(con):
         "context",
         "schools",
     }
+
+
+def test_a_byte_copy_is_not_loaded_and_names_the_first_file(con, tmp_path):
+    raw = tmp_path / "raw"
+    _write(raw, "vpr/2025/a.csv", _vpr_text("001;4А;Математика;4;10"))
+    ingest_raw(con, raw)
+    _write(raw, "vpr/2025/b.csv", _vpr_text("001;4А;Математика;4;10"))
+    summary = ingest_raw(con, raw)
+    assert summary.quarantined == ["vpr/2025/b.csv"]
+    assert _rows(con, "SELECT rule, value FROM raw._problems") == [
+        ("duplicate_file", "vpr/2025/a.csv")
+    ]
+    assert _count(con, "raw.vpr_participants") == 1
+    # Once the first file is corrected, its old content under the other name is no copy.
+    _write(raw, "vpr/2025/a.csv", _vpr_text("001;4А;Математика;5;12"))
+    summary = ingest_raw(con, raw)
+    assert summary.corrected == ["vpr/2025/a.csv"]
+    assert summary.quarantined == ["vpr/2025/b.csv"]  # now it repeats a.csv's class and subject
+    rules = {r[0] for r in _rows(con, "SELECT rule FROM raw._problems")}
+    assert "duplicate_file" not in rules and "repeated_procedure" in rules

@@ -12,6 +12,7 @@ from pathlib import Path
 from shnor.ingest.text import read_small_csv
 
 _NON_WORD = re.compile(r"[^0-9a-zа-я]+")
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 # Latin letters that look like Cyrillic ones, as they appear in hand-typed headers.
 _LOOKALIKES = str.maketrans("aceopxykABCEHKMOPTXY", "асеорхукАВСЕНКМОРТХУ")
 _LOOKALIKE_WORD = re.compile(r"[0-9а-яёА-ЯЁaceopxykABCEHKMOPTXY]+")
@@ -27,8 +28,9 @@ _TRANSLIT = str.maketrans(
 
 
 def normalized(text: object) -> str:
-    """Lower case, ё→е, punctuation and runs of spaces → one space; for matching only."""
-    value = str(text or "").lower().replace("ё", "е")
+    """Lower case, ё→е, invisible characters (zero-width space, soft hyphen, BOM) dropped,
+    punctuation and runs of spaces → one space; for matching only."""
+    value = _INVISIBLE.sub("", str(text or "")).lower().replace("ё", "е")
     return _NON_WORD.sub(" ", value).strip()
 
 

@@ -2,13 +2,17 @@
 
 A file is read again only when it is new or its content changed (a correction replaces the rows
 of the same path); a removed file takes its rows with it. A file that cannot be used is
-quarantined: not loaded, left in place, and its problem recorded for the report.
+quarantined: not loaded, left in place, and its problem recorded for the report. Rows land as
+`unchecked` and become `loaded` only after the raw suites pass (shnor.quality.raw_checks), so a
+run killed in between checks them again next time. A byte copy of a loaded file under another
+name is not read at all (it would count the same results twice).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +72,9 @@ class IngestSummary:
     removed: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
     rows_loaded: int = 0
+    # Corrected file → rows before and after: the run says which rows were superseded.
+    superseded: dict[str, dict[str, int]] = field(default_factory=dict)
+    check_seconds: float = 0.0  # the raw suites' share of the ingest
 
     @property
     def changed(self) -> bool:
@@ -142,6 +149,12 @@ def ingest_raw(
     for source in sorted(known.keys() - on_disk.keys()):
         _forget(con, source)
         summary.removed.append(source)
+    # Content already loaded, by checksum: a copy under another name is not read again.
+    first_with = {
+        checksum: source
+        for source, (checksum, status, _) in sorted(known.items(), reverse=True)
+        if status == "loaded" and source in on_disk
+    }
     for number, (source, path) in enumerate(sorted(on_disk.items()), start=1):
         if progress:
             progress(source, number, len(on_disk))
@@ -152,17 +165,97 @@ def ingest_raw(
             summary.unchanged.append(source)
             continue
         corrected = source in known and known[source][0] != checksum
+        rows_before = _row_count(con, source) if corrected else 0
+        if corrected and first_with.get(known[source][0]) == source:
+            del first_with[known[source][0]]  # that content is no longer loaded from here
         if source in known:
             _forget(con, source)
+        twin = first_with.get(checksum)
+        if twin is not None and twin != source:
+            _record_copy(con, path, source, checksum, twin, fingerprint)
+            summary.quarantined.append(source)
+            continue
         status, rows = _load_file(con, path, source, checksum, reference_dir, fingerprint)
         summary.rows_loaded += rows
         if status == "quarantined":
             summary.quarantined.append(source)
-        elif corrected:
+            continue
+        first_with.setdefault(checksum, source)
+        if corrected:
             summary.corrected.append(source)
+            summary.superseded[source] = {"rows_before": rows_before, "rows_after": rows}
         else:
             summary.loaded.append(source)
+    _check_unchecked(con, summary)
     return summary
+
+
+def _check_unchecked(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> None:
+    """Run the raw suites over every file not yet checked (this pass's, or a killed run's)."""
+    unchecked = [
+        row[0]
+        for row in con.execute(
+            "SELECT source_file FROM raw._files WHERE status = 'unchecked' ORDER BY source_file"
+        ).fetchall()
+    ]
+    if not unchecked:
+        return
+    from shnor.quality.raw_checks import check_files  # the checks import this module
+
+    started = time.perf_counter()
+    blocked = check_files(con, unchecked)
+    summary.check_seconds = round(time.perf_counter() - started, 3)
+    for source in sorted(blocked):
+        summary.superseded.pop(source, None)
+        for listed in (summary.loaded, summary.corrected):
+            if source in listed:
+                listed.remove(source)
+        summary.quarantined.append(source)
+    summary.quarantined.sort()
+    summary.rows_loaded = sum(map(_row_count_of(con), summary.loaded + summary.corrected))
+
+
+def _row_count_of(con: duckdb.DuckDBPyConnection) -> Callable[[str], int]:
+    return lambda source: _row_count(con, source)
+
+
+def _row_count(con: duckdb.DuckDBPyConnection, source: str) -> int:
+    rows = con.execute("SELECT row_count FROM raw._files WHERE source_file = ?", [source])
+    found = rows.fetchall()
+    return int(found[0][0] or 0) if found else 0
+
+
+def _record_copy(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source: str,
+    checksum: str,
+    twin: str,
+    fingerprint: str,
+) -> None:
+    """A byte copy of a loaded file: not read, recorded as quarantined, named as the copy."""
+    folder, year, _ = _folder_of(source)
+    con.execute("BEGIN TRANSACTION")
+    record_problems(
+        con,
+        [
+            Problem(
+                source,
+                "duplicate_file",
+                "blocking",
+                f"файл — точная копия уже загруженного файла «{twin}»: не загружен, чтобы "
+                "результаты не учитывались дважды",
+                "удалите копию (или замените исходный файл, если копия — исправление)",
+                value=twin,
+            )
+        ],
+    )
+    con.execute(
+        _insert_statement("_files", FILE_COLUMNS),
+        [source, checksum, path.stat().st_size, folder, year, "quarantined", "", 0, None,
+         dt.datetime.now(), fingerprint],
+    )  # fmt: skip
+    con.execute("COMMIT")
 
 
 def _forget(con: duckdb.DuckDBPyConnection, source: str) -> None:
@@ -295,7 +388,7 @@ def _load_file(
             path.stat().st_size,
             folder,
             year,
-            "quarantined" if blocked else "loaded",
+            "quarantined" if blocked else "unchecked",
             ",".join(sorted({s.layout.name for s in read})),
             rows,
             next((s.encoding for s in read if s.encoding), None),

@@ -50,3 +50,8 @@ CREATE OR REPLACE MACRO settlement_kind(value) AS
             '(^|[^а-яё])(село|сельск|деревн|пос[её]л|станиц|хутор|аул|rural|с\.?$|д\.?$|п\.?$)'
         ) THEN 'rural'
     END;
+
+-- A mark cell that records an absence (empty, «отсутствовал», «неявка», «н»), not a mark.
+CREATE OR REPLACE MACRO is_absent_mark(value) AS
+    clean_text(value) IS NULL
+    OR regexp_matches(lower(clean_text(value)), '^(отсутств|не явил|неявка|н$|абс)');

@@ -1,0 +1,472 @@
+"""Write the Great Expectations suites of this folder (one JSON per raw layout and per
+published mart). Edit here and run `python expectations/make_suites.py`; a test checks that
+the JSON files are what this script writes, and that every layout and mart has its suite.
+
+Each expectation's `meta` says how a failure reads for the analyst: `rule` (English name),
+`description_ru`, `action_ru`, `column_ru`; GX `severity` critical = blocking (the file is
+quarantined, or for marts nothing is published), warning = loaded and reported.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ABSENT = "пусто или «отсутствовал» — это неявка, не ошибка"
+
+
+def expect(
+    kind: str, severity: str, rule: str, description: str, action: str, column_ru: str, **kwargs
+) -> dict:
+    return {
+        "type": kind,
+        "kwargs": kwargs,
+        "severity": "critical" if severity == "blocking" else "warning",
+        "meta": {
+            "rule": rule,
+            "description_ru": description,
+            "action_ru": action,
+            "column_ru": column_ru,
+        },
+    }
+
+
+def not_null(
+    column: str, severity: str, rule: str, description: str, action: str, column_ru: str
+) -> dict:
+    return expect(
+        "expect_column_values_to_be_null",
+        severity,
+        rule,
+        description,
+        action,
+        column_ru,
+        column=column,
+    )
+
+
+FIX_AND_RERUN = "исправьте значение в файле (или выгрузите файл заново) и запустите расчёт снова"
+
+
+def participant_common(exam_label: str) -> list[dict]:
+    """Checks ВПР and ОГЭ/ЕГЭ participant rows share."""
+    return [
+        expect(
+            "expect_column_values_to_be_in_set",
+            "blocking",
+            "mark_out_of_range",
+            f"отметка {exam_label} вне шкалы 2–5 ({ABSENT})",
+            FIX_AND_RERUN,
+            "Отметка",
+            column="mark",
+            value_set=[2, 3, 4, 5],
+        ),
+        not_null(
+            "mark_text",
+            "blocking",
+            "mark_not_numeric",
+            f"отметка {exam_label} не число ({ABSENT})",
+            FIX_AND_RERUN,
+            "Отметка",
+        ),
+        expect(
+            "expect_column_values_to_be_between",
+            "blocking",
+            "primary_score_negative",
+            "первичный балл отрицательный",
+            FIX_AND_RERUN,
+            "Первичный балл",
+            column="primary_score",
+            min_value=0,
+        ),
+        not_null(
+            "primary_score_text",
+            "blocking",
+            "primary_score_not_numeric",
+            "первичный балл не число",
+            FIX_AND_RERUN,
+            "Первичный балл",
+        ),
+        not_null(
+            "duplicate_of",
+            "blocking",
+            "duplicate_participant_row",
+            "участник с тем же кодом, предметом и школой уже есть в загруженных данных "
+            "(значение — где он впервые встретился): результат был бы учтён дважды",
+            "удалите повторяющиеся строки или лишний файл",
+            "Код участника",
+        ),
+        not_null(
+            "repeats_file",
+            "blocking",
+            "repeated_procedure",
+            "результаты этой школы по тому же классу и предмету за этот год уже загружены "
+            "из другого файла (значение — тот файл): повтор или противоречие",
+            "оставьте один файл с этими результатами: если это исправление, замените им "
+            "прежний файл (то же имя), иначе удалите лишний",
+            "Код ОО",
+        ),
+    ]
+
+
+def suites() -> dict[str, dict]:
+    """Suite name → suite (JSON-able)."""
+    found = {}
+    found["raw_vpr_participants"] = [
+        *participant_common("ВПР"),
+        expect(
+            "expect_column_values_to_be_between",
+            "warning",
+            "journal_mark_out_of_range",
+            "отметка по журналу вне шкалы 1–5: значение не учитывается",
+            "проверьте отметку по журналу",
+            "Отметка по журналу",
+            column="journal_mark",
+            min_value=1,
+            max_value=5,
+        ),
+        not_null(
+            "journal_mark_text",
+            "warning",
+            "value_unknown",
+            "отметка по журналу не число: значение не учитывается (файл загружен)",
+            "если отметка нужна, исправьте её в файле",
+            "Отметка по журналу",
+        ),
+    ]
+    found["raw_exam_participants"] = [
+        *participant_common("ОГЭ/ЕГЭ"),
+        expect(
+            "expect_column_values_to_be_between",
+            "blocking",
+            "test_score_out_of_range",
+            "тестовый балл ЕГЭ вне 0–100",
+            FIX_AND_RERUN,
+            "Балл",
+            column="test_score",
+            min_value=0,
+            max_value=100,
+        ),
+        not_null(
+            "test_score_text",
+            "blocking",
+            "test_score_not_numeric",
+            "тестовый балл не число",
+            FIX_AND_RERUN,
+            "Балл",
+        ),
+        expect(
+            "expect_column_pair_values_to_be_equal",
+            "blocking",
+            "year_mismatch",
+            "год в дате экзамена не совпадает с папкой года",
+            "переложите файл в папку своего года или исправьте дату",
+            "Дата экзамена",
+            column_A="exam_date_year",
+            column_B="exam_year",
+            ignore_row_if="either_value_is_missing",
+        ),
+        expect(
+            "expect_column_pair_values_to_be_equal",
+            "blocking",
+            "exam_content_mismatch",
+            "содержимое не соответствует папке: в ОГЭ — отметки, в ЕГЭ — тестовые баллы "
+            "(значение — на что похож файл)",
+            "переложите файл в папку oge/ или ege/ по его содержимому",
+            "Балл / Оценка",
+            column_A="content_exam",
+            column_B="exam",
+            ignore_row_if="either_value_is_missing",
+        ),
+        not_null(
+            "exam_date_text",
+            "warning",
+            "value_unknown",
+            "дата экзамена не распознана: считается неизвестной (файл загружен)",
+            "запишите дату как ДД.ММ.ГГГГ",
+            "Дата экзамена",
+        ),
+    ]
+    found["raw_context"] = [
+        expect(
+            "expect_column_values_to_be_between",
+            "blocking",
+            "share_out_of_range",
+            "доля вне 0–100 % (или 0–1)",
+            FIX_AND_RERUN,
+            "Доля (социальный паспорт)",
+            column="share",
+            min_value=0,
+            max_value=100,
+        ),
+        not_null(
+            "share_text",
+            "warning",
+            "value_unknown",
+            "доля не число: считается неизвестной, индекс строится по остальным (файл загружен)",
+            "если доля известна, исправьте её в файле",
+            "Доля (социальный паспорт)",
+        ),
+        expect(
+            "expect_column_values_to_be_between",
+            "blocking",
+            "count_out_of_range",
+            "численность обучающихся отрицательная",
+            FIX_AND_RERUN,
+            "Численность обучающихся",
+            column="student_count",
+            min_value=0,
+        ),
+        not_null(
+            "student_count_text",
+            "blocking",
+            "count_not_numeric",
+            "численность обучающихся не число",
+            FIX_AND_RERUN,
+            "Численность обучающихся",
+        ),
+        expect(
+            "expect_column_pair_values_to_be_equal",
+            "blocking",
+            "year_mismatch",
+            "год в файле не совпадает с папкой года",
+            "переложите файл в папку своего года или исправьте год",
+            "Год",
+            column_A="stated_year",
+            column_B="folder_year",
+            ignore_row_if="either_value_is_missing",
+        ),
+        not_null(
+            "repeats_file",
+            "blocking",
+            "repeated_procedure",
+            "социальный паспорт этой школы за этот год уже загружен из другого файла "
+            "(значение — тот файл)",
+            "оставьте один файл: исправление кладите под прежним именем",
+            "Код ОО",
+        ),
+    ]
+    found["raw_registry"] = [
+        expect(
+            "expect_column_values_to_be_between",
+            "warning",
+            "count_out_of_range",
+            "численность обучающихся отрицательная: считается неизвестной",
+            "исправьте численность в реестре",
+            "Численность обучающихся",
+            column="student_count",
+            min_value=0,
+        ),
+        not_null(
+            "student_count_text",
+            "warning",
+            "value_unknown",
+            "численность обучающихся не число: считается неизвестной (файл загружен)",
+            "исправьте численность в реестре",
+            "Численность обучающихся",
+        ),
+        not_null(
+            "latitude_text",
+            "warning",
+            "value_unknown",
+            "широта не число: считается неизвестной",
+            "исправьте координаты",
+            "Широта",
+        ),
+        not_null(
+            "longitude_text",
+            "warning",
+            "value_unknown",
+            "долгота не число: считается неизвестной",
+            "исправьте координаты",
+            "Долгота",
+        ),
+    ]
+    return found | mart_suites()
+
+
+REBUILD = (
+    "это ошибка расчёта, а не данных: ничего не опубликовано, прежние витрины "
+    "оставлены; сообщите разработчикам"
+)
+
+
+def key_checks(table: str, key: list[str]) -> list[dict]:
+    unique = (
+        {"kind": "expect_column_values_to_be_unique", "column": key[0]}
+        if len(key) == 1
+        else {"kind": "expect_compound_columns_to_be_unique", "column_list": key}
+    )
+    checks = [
+        expect(
+            severity="blocking",
+            rule="key_not_unique",
+            description=f"ключ {', '.join(key)} в {table} повторяется",
+            action=REBUILD,
+            column_ru=", ".join(key),
+            **unique,
+        ),
+    ]
+    checks += [
+        expect(
+            "expect_column_values_to_not_be_null",
+            "blocking",
+            "key_missing",
+            f"пустое значение ключа {column} в {table}",
+            REBUILD,
+            column,
+            column=column,
+        )
+        for column in key
+    ]
+    return checks
+
+
+def between(
+    table: str, column: str, low: float | None, high: float | None, severity: str = "blocking"
+) -> dict:
+    kwargs = (
+        {"column": column}
+        | ({"min_value": low} if low is not None else {})
+        | ({"max_value": high} if high is not None else {})
+    )
+    return expect(
+        "expect_column_values_to_be_between",
+        severity,
+        "value_out_of_range",
+        f"{column} в {table} вне [{low}, {high}]",
+        REBUILD,
+        column,
+        **kwargs,
+    )
+
+
+def at_most(table: str, smaller: str, larger: str) -> dict:
+    return expect(
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        "blocking",
+        "counts_contradict",
+        f"{smaller} больше {larger} в {table}",
+        REBUILD,
+        f"{smaller} ≤ {larger}",
+        column_A=larger,
+        column_B=smaller,
+        or_equal=True,
+        ignore_row_if="either_value_is_missing",
+    )
+
+
+def in_set(table: str, column: str, values: list) -> dict:
+    return expect(
+        "expect_column_values_to_be_in_set",
+        "blocking",
+        "value_not_accepted",
+        f"{column} в {table} вне {values}",
+        REBUILD,
+        column,
+        column=column,
+        value_set=values,
+    )
+
+
+def mart_suites() -> dict[str, dict]:
+    exams = ["vpr", "oge", "ege"]
+    procedure = ["school_id", "exam_year", "exam", "grade", "subject"]
+    school_year = ["school_id", "exam_year"]
+    by_subject = ["school_id", "exam_year", "grade", "subject"]
+    results = "marts.fct_school_procedure_results"
+    flags = "marts.fct_school_flags"
+    return {
+        "marts.dim_schools": [
+            *key_checks("marts.dim_schools", ["school_id"]),
+            in_set("marts.dim_schools", "settlement_type", ["urban", "rural"]),
+        ],
+        results: [
+            *key_checks(results, procedure),
+            in_set(results, "exam", exams),
+            between(results, "grade", 1, 11),
+            between(results, "participant_count", 0, None),
+            at_most(results, "fail_count", "participant_count"),
+            at_most(results, "high_count", "participant_count"),
+            between(results, "mean_score", 0, 100),
+            between(results, "fail_share", 0, 1),
+            not_null(
+                "zero_mean_with_participants",
+                "warning",
+                "suspicious_zero_mean",
+                "средний результат 0 при участниках > 0 (значение — школа, год, экзамен, "
+                "класс, предмет): проверьте исходный файл",
+                "проверьте исходный файл этой школы: возможно, баллы не выгрузились",
+                "mean_score",
+            ),
+            not_null(
+                "above_enrolment",
+                "warning",
+                "participants_above_enrolment",
+                "участников в процедуре больше, чем обучающихся в школе (значение — школа, "
+                "год, экзамен, класс, предмет и численность)",
+                "проверьте численность в реестре/паспорте и код школы в файле результатов",
+                "participant_count",
+            ),
+        ],
+        flags: [
+            *key_checks(flags, school_year),
+            between(flags, "low_probability", 0, 1),
+            between(flags, "stable_low_probability", 0, 1),
+            expect(
+                "expect_column_values_to_not_be_null",
+                "blocking",
+                "value_missing",
+                f"пустой preset в {flags}",
+                REBUILD,
+                "preset",
+                column="preset",
+            ),
+            expect(
+                "expect_column_values_to_not_be_null",
+                "blocking",
+                "value_missing",
+                f"пустые reasons в {flags}",
+                REBUILD,
+                "reasons",
+                column="reasons",
+            ),
+        ],
+        "marts.fct_school_mock_results": [
+            *key_checks("marts.fct_school_mock_results", by_subject),
+            at_most("marts.fct_school_mock_results", "fail_count", "participant_count"),
+        ],
+        "marts.fct_class_support_signals": [
+            *key_checks("marts.fct_class_support_signals", [*by_subject, "class_label"]),
+            at_most("marts.fct_class_support_signals", "fail_count", "participant_count"),
+            between("marts.fct_class_support_signals", "fail_share", 0, 1),
+        ],
+        "marts.fct_school_early_warning": [
+            *key_checks("marts.fct_school_early_warning", by_subject),
+            between("marts.fct_school_early_warning", "predicted_fail_share", 0, 1),
+        ],
+        "reports.rpt_school_list": [
+            *key_checks("reports.rpt_school_list", school_year),
+            expect(
+                "expect_column_values_to_not_be_null",
+                "blocking",
+                "value_missing",
+                "пустой статус в reports.rpt_school_list",
+                REBUILD,
+                "status",
+                column="status",
+            ),
+        ],
+    }
+
+
+def main() -> None:
+    for name, expectations in suites().items():
+        suite = {"name": name, "expectations": expectations, "meta": {}, "notes": None}
+        text = json.dumps(suite, ensure_ascii=False, indent=2) + "\n"
+        (HERE / f"{name}.json").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

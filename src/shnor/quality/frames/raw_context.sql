@@ -1,0 +1,58 @@
+-- The social-passport rows of the files being checked ($files), one row per school row and
+-- share column (long form), typed for expectations/raw_context.json; with the stated year,
+-- the file already holding the same school's passport for the year, and the pupil count.
+WITH candidates AS (
+    SELECT
+        c.*,
+        folder_year(c._source_file) AS folder_year,
+        CASE WHEN f.status = 'loaded' THEN 0 ELSE 1 END AS file_rank,
+        clean_code(c.school_code) AS school_id
+    FROM raw.context AS c
+    JOIN raw._files AS f ON f.source_file = c._source_file
+    WHERE f.status = 'loaded' OR list_contains($files, c._source_file)
+),
+ordered AS (
+    SELECT
+        *,
+        first_value(_source_file) OVER (
+            PARTITION BY folder_year, school_id ORDER BY file_rank, _source_file, _row
+        ) AS passport_owner,
+        row_number() OVER (PARTITION BY folder_year, school_id, _source_file ORDER BY _row)
+            AS school_row,
+        -- «2024/2025» states both years: the folder's year is the one that counts.
+        CASE WHEN list_contains(regexp_extract_all(context_year, '\d{4}'), folder_year::VARCHAR)
+             THEN folder_year
+             ELSE try_cast(regexp_extract(context_year, '(\d{4})', 1) AS INTEGER) END
+            AS stated_year
+    FROM candidates
+),
+shares AS (
+    UNPIVOT (
+        SELECT _source_file, _sheet, _row, parents_higher_education_share, single_parent_share,
+               low_income_share, unemployed_parents_share, on_register_share,
+               non_native_russian_share, disability_share, vacancy_share,
+               top_category_teacher_share, unconfirmed_competence_share
+        FROM ordered WHERE list_contains($files, _source_file)
+    )
+    ON COLUMNS(* EXCLUDE (_source_file, _sheet, _row))
+    INTO NAME component VALUE share_as_read
+)
+SELECT
+    o._source_file,
+    o._sheet,
+    o._row,
+    s.component,
+    parse_number(s.share_as_read) AS share,
+    CASE WHEN clean_text(s.share_as_read) IS NOT NULL AND parse_number(s.share_as_read) IS NULL
+         THEN s.share_as_read END AS share_text,
+    parse_number(o.student_count) AS student_count,
+    CASE WHEN clean_text(o.student_count) IS NOT NULL AND parse_number(o.student_count) IS NULL
+         THEN o.student_count END AS student_count_text,
+    o.folder_year,
+    o.stated_year,
+    CASE WHEN o.school_row = 1 AND o.passport_owner <> o._source_file
+         THEN o.passport_owner END AS repeats_file
+FROM ordered AS o
+LEFT JOIN shares AS s
+    ON s._source_file = o._source_file AND s._row = o._row AND s._sheet IS NOT DISTINCT FROM o._sheet
+WHERE list_contains($files, o._source_file)

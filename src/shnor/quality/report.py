@@ -1,0 +1,102 @@
+"""The validation report the analyst opens: every problem with its file, sheet, row, column,
+value, rule (English name and Russian description), severity and what to do — as a
+self-contained HTML page and an XLSX workbook, written aside and renamed in."""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from shnor.reports.workbook import Column, open_workbook, write_key_value_sheet, write_table_sheet
+
+REPORT_NAME = "validation_report"
+SEVERITY_RU = {"blocking": "блокирующая", "warning": "предупреждение", "info": "сведения"}
+SEVERITY_ORDER = {"blocking": 0, "warning": 1, "info": 2}
+COLUMNS = (
+    Column("severity_ru", "Важность", 16),
+    Column("source_file", "Файл", 40),
+    Column("sheet", "Лист", 14),
+    Column("row", "Строка", 9, "0"),
+    Column("column", "Столбец", 20),
+    Column("value", "Значение", 24),
+    Column("rule", "Правило (rule)", 24),
+    Column("message", "Описание", 60),
+    Column("action", "Что сделать", 50),
+)
+
+
+def ordered_problems(problems: pd.DataFrame) -> pd.DataFrame:
+    """Blocking first, then warnings and notes; by file, sheet and row within each."""
+    frame = problems.copy()
+    frame["severity_ru"] = frame["severity"].map(SEVERITY_RU).fillna(frame["severity"])
+    frame["_order"] = frame["severity"].map(SEVERITY_ORDER).fillna(3)
+    frame = frame.sort_values(
+        ["_order", "source_file", "sheet", "row", "rule", "column", "value"],
+        na_position="first",
+        kind="stable",
+    )
+    return frame.drop(columns="_order").reset_index(drop=True)
+
+
+def write_validation_report(
+    problems: pd.DataFrame, summary: Sequence[tuple[str, Any]], folder: Path
+) -> dict[str, Path]:
+    """validation_report.html and .xlsx in `folder` (created); returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = ordered_problems(problems)
+    targets = {"html": folder / f"{REPORT_NAME}.html", "xlsx": folder / f"{REPORT_NAME}.xlsx"}
+    staged = {kind: path.with_name(f".{path.name}.writing") for kind, path in targets.items()}
+    staged["html"].write_text(_html(rows, summary), encoding="utf-8")
+    workbook = open_workbook(staged["xlsx"])
+    write_table_sheet(workbook, "Проблемы", rows, COLUMNS, empty_note="Проблем не найдено.")
+    write_key_value_sheet(workbook, "Сводка", list(summary), ("Показатель", "Значение"))
+    workbook.close()
+    for kind, path in targets.items():
+        os.replace(staged[kind], path)
+    return targets
+
+
+def _html(rows: pd.DataFrame, summary: Sequence[tuple[str, Any]]) -> str:
+    def cell(value: Any) -> str:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return html.escape(str(value))
+
+    summary_rows = "".join(
+        f"<tr><th>{cell(k)}</th><td>{cell(', '.join(map(str, v)) if isinstance(v, list) else v)}"
+        "</td></tr>"
+        for k, v in summary
+    )
+    head = "".join(f"<th>{html.escape(c.header)}</th>" for c in COLUMNS)
+    body = "".join(
+        f'<tr class="{cell(record["severity"])}">'
+        + "".join(f"<td>{cell(record[c.field])}</td>" for c in COLUMNS)
+        + "</tr>"
+        for record in rows.to_dict("records")
+    )
+    if rows.empty:
+        body = f'<tr><td colspan="{len(COLUMNS)}">Проблем не найдено.</td></tr>'
+    return f"""<!DOCTYPE html>
+<html lang="ru"><head><meta charset="utf-8"><title>Проверка данных shnor</title>
+<style>
+body {{ font-family: sans-serif; margin: 1.5em; }}
+table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
+th, td {{ border: 1px solid #bbb; padding: 3px 6px; vertical-align: top; text-align: left; }}
+thead th {{ background: #ddebf7; position: sticky; top: 0; }}
+tr.blocking td {{ background: #fde2e1; }}
+tr.warning td {{ background: #fff5d6; }}
+tr.info td {{ background: #e8f4e8; }}
+</style></head><body>
+<h1>Проверка данных</h1>
+<table>{summary_rows}</table>
+<h2>Проблемы ({len(rows)})</h2>
+<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+</body></html>
+"""

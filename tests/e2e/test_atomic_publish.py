@@ -1,0 +1,187 @@
+"""Publishing as one set (DATA_CONTRACT §6–7): a run killed mid-build or mid-publish leaves the
+published marts and reports intact and readable; an unchanged rerun leaves every published
+file byte-identical; failed mart checks publish nothing; readers never open the warehouse."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pandas as pd
+import pytest
+from bad_inputs import VPR_HEADER, csv_text, tiny_region, vpr_rows, write
+from typer.testing import CliRunner
+
+from shnor import marts
+from shnor.cli import app
+
+runner = CliRunner()
+
+
+def published_files(data_dir: Path) -> dict[str, str]:
+    """Every file readers see under DIR/marts (through the symlink) → its SHA-256."""
+    root = data_dir / "marts"
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def assert_readable(data_dir: Path) -> None:
+    root = data_dir / "marts"
+    manifest = json.loads((root / "run_manifest.json").read_text("utf-8"))
+    assert os.readlink(root).endswith(manifest["version"])
+    for path in root.glob("*.parquet"):
+        pd.read_parquet(path)
+    for path in (root / "reports").glob("*.xlsx"):
+        openpyxl.load_workbook(path, read_only=True).close()
+    assert not marts.read("fct_school_flags", data_dir=data_dir).empty
+
+
+def run_cli(data_dir: Path) -> int:
+    outcome = runner.invoke(app, ["run", "--data-dir", str(data_dir), "--no-prefect"])
+    assert "Traceback" not in outcome.output
+    return outcome.exit_code
+
+
+@pytest.fixture
+def published(tmp_path) -> Path:
+    data_dir = tmp_path / "D"
+    tiny_region(data_dir / "raw")
+    assert run_cli(data_dir) == 0
+    return data_dir
+
+
+def test_marts_is_a_symlink_to_one_complete_version(published):
+    link = published / "marts"
+    assert link.is_symlink()
+    target = link.resolve()
+    assert target.parent == published / "marts.versions"
+    assert {p.name for p in target.glob("*.parquet")} >= {
+        "dim_schools.parquet",
+        "fct_school_procedure_results.parquet",
+        "fct_school_flags.parquet",
+    }
+    assert_readable(published)
+
+
+def test_an_unchanged_rerun_leaves_every_published_file_byte_identical(published):
+    before, link = published_files(published), os.readlink(published / "marts")
+    outcome = runner.invoke(app, ["run", "--data-dir", str(published), "--no-prefect"])
+    assert outcome.exit_code == 0
+    assert "не изменились" in " ".join(outcome.output.split())
+    assert published_files(published) == before
+    assert os.readlink(published / "marts") == link
+    last_run = json.loads((published / "validation" / "last_run.json").read_text("utf-8"))
+    assert last_run["status"] == "unchanged"
+    summary = openpyxl.load_workbook(published / "validation" / "validation_report.xlsx")["Сводка"]
+    said = dict(summary.iter_rows(min_row=2, values_only=True))
+    assert "не изменились" in said["Публикация"]
+
+
+def test_a_changed_input_publishes_a_new_version_and_keeps_the_previous_one(published):
+    first = (published / "marts").resolve()
+    orphan = published / "marts.versions" / "20990101000000-killed"  # renamed, never swapped in
+    orphan.mkdir()
+    write(published / "raw", "vpr/2026/russian.csv",
+          csv_text(VPR_HEADER, vpr_rows(2026, subject="Русский язык", seed=1)))  # fmt: skip
+    assert run_cli(published) == 0
+    second = (published / "marts").resolve()
+    assert second != first and first.is_dir()  # kept until the next publish
+    assert not orphan.exists()
+    write(published / "raw", "vpr/2026/history.csv",
+          csv_text(VPR_HEADER, vpr_rows(2026, subject="История", seed=2)))  # fmt: skip
+    assert run_cli(published) == 0
+    assert not first.exists() and second.is_dir()
+    assert_readable(published)
+
+
+@pytest.mark.parametrize("stage", ["build", "publish"])
+def test_a_run_killed_mid_way_leaves_the_published_outputs_intact(published, stage, tmp_path):
+    before = published_files(published)
+    write(published / "raw", "vpr/2026/russian.csv",
+          csv_text(VPR_HEADER, vpr_rows(2026, subject="Русский язык", seed=1)))  # fmt: skip
+    trace = tmp_path / "progress.log"
+    env = os.environ | {"SHNOR_PROGRESS_FILE": str(trace)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shnor.cli", "run", "--data-dir", str(published), "--no-prefect"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if trace.is_file() and any(
+            line.startswith(f"{stage}\t") for line in trace.read_text("utf-8").splitlines()
+        ):
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    assert process.wait(timeout=60) == -signal.SIGKILL, "the run ended before it was killed"
+    assert_readable(published)
+    if stage == "build":
+        assert published_files(published) == before
+    # The next run recovers: it publishes the new input and removes the half-written version.
+    assert run_cli(published) == 0
+    assert_readable(published)
+    assert not list((published / "marts.versions").glob(".building-*"))
+    subjects = marts.read("fct_school_procedure_results", data_dir=published)["subject"]
+    assert "russian" in set(subjects)
+
+
+def test_failed_mart_checks_publish_nothing_exit_4(published, tmp_path, monkeypatch):
+    from shnor.quality.suites import expectations_dir
+
+    strict = tmp_path / "expectations"
+    shutil.copytree(expectations_dir(), strict)
+    suite_path = strict / "marts.fct_school_flags.json"
+    suite = json.loads(suite_path.read_text("utf-8"))
+    suite["expectations"].append(
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "exam_year", "min_value": 3000},
+            "severity": "critical",
+            "meta": {"rule": "value_out_of_range", "description_ru": "год вне диапазона",
+                     "action_ru": "сообщите разработчикам", "column_ru": "exam_year"},
+        }
+    )  # fmt: skip
+    suite_path.write_text(json.dumps(suite, ensure_ascii=False), "utf-8")
+    monkeypatch.setenv("SHNOR_EXPECTATIONS", str(strict))
+    before = published_files(published)
+    write(published / "raw", "vpr/2026/russian.csv",
+          csv_text(VPR_HEADER, vpr_rows(2026, subject="Русский язык", seed=1)))  # fmt: skip
+    outcome = runner.invoke(app, ["run", "--data-dir", str(published), "--no-prefect"])
+    assert outcome.exit_code == 4, outcome.output
+    assert "Ничего не опубликовано" in outcome.output
+    assert published_files(published) == before
+    report = openpyxl.load_workbook(published / "validation" / "validation_report.xlsx")
+    rows = list(report["Проблемы"].iter_rows(values_only=True))
+    assert ("блокирующая", "(витрина fct_school_flags)") in {(r[0], r[1]) for r in rows}
+
+
+def test_a_plain_marts_folder_of_an_earlier_version_is_migrated(tmp_path):
+    data_dir = tmp_path / "D"
+    tiny_region(data_dir / "raw")
+    (data_dir / "marts").mkdir()
+    (data_dir / "marts" / "old.parquet").write_bytes(b"old")
+    assert run_cli(data_dir) == 0
+    assert (data_dir / "marts").is_symlink()
+    (legacy,) = (data_dir / "marts.versions").glob("legacy-*")
+    assert (legacy / "old.parquet").read_bytes() == b"old"
+    assert_readable(data_dir)
+
+
+def test_readers_work_while_a_build_holds_the_warehouse(published):
+    with duckdb.connect(str(published / "shnor.duckdb")):  # a running build's write lock
+        assert not marts.read("fct_school_flags", data_dir=published).empty
+        assert marts.manifest(published)["version"]
