@@ -793,3 +793,21 @@ def test_stg_context_scale_is_decided_per_component_and_year_over_all_files(con)
         "SELECT message FROM raw._problems WHERE rule = 'context_scale' AND message LIKE '%2025%'",
     )[0:1]
     assert "vacancy_share: проценты" in message[0] and "context/2025/north.csv" in message[0]
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("001\u00a0", "001"),  # a no-break space from an Excel export
+        ("\u200b540160.0 ", "540160"),  # a zero-width space and a number saved as a float
+        (" 54 01\u202f60 ", "54 01 60"),  # inner spaces of any kind become one space
+        ("\u00a0", None),
+    ],
+)
+def test_school_codes_are_one_spelling_whatever_spaces_the_export_used(con, written, code):
+    assert con.execute("SELECT clean_code(?)", [written]).fetchall()[0][0] == code
+
+
+def test_text_loses_zero_width_characters_and_runs_of_spaces(con):
+    got = con.execute("SELECT clean_text(?)", ["МБОУ\u00a0\u00a0СОШ\u200b №\u20605 "]).fetchall()
+    assert got[0][0] == "МБОУ СОШ №5"

@@ -9,12 +9,16 @@ CREATE OR REPLACE MACRO parse_integer(value) AS
     CASE WHEN parse_number(value) = floor(parse_number(value))
          THEN CAST(parse_number(value) AS INTEGER) END;
 
--- Empty text is missing text.
-CREATE OR REPLACE MACRO clean_text(value) AS nullif(trim(regexp_replace(value, '\s+', ' ', 'g')), '');
+-- Text as one spelling: zero-width characters dropped, runs of spaces (the no-break space of
+-- Excel exports too, which RE2's \s does not match) made one space; empty text is missing.
+CREATE OR REPLACE MACRO clean_text(value) AS nullif(trim(regexp_replace(
+    regexp_replace(value, '[\x{200B}-\x{200D}\x{2060}\x{FEFF}]', '', 'g'),
+    '[\s\x{00A0}\x{202F}]+', ' ', 'g')), '');
 
--- A school code as one spelling: spaces trimmed, a number saved as «540160.0» read as «540160».
+-- A school code as one spelling: cleaned as text, a number saved as «540160.0» read as «540160».
 CREATE OR REPLACE MACRO clean_code(value) AS
-    CASE WHEN regexp_matches(trim(value), '^\d+\.0+$') THEN regexp_replace(trim(value), '\.0+$', '')
+    CASE WHEN regexp_matches(clean_text(value), '^\d+\.0+$')
+         THEN regexp_replace(clean_text(value), '\.0+$', '')
          ELSE clean_text(value) END;
 
 -- A class as one spelling: «4 а», «4-А», «4A» (Latin) → «4А».
