@@ -16,6 +16,7 @@ from prefect.runtime import deployment
 
 from shnor import run as steps
 from shnor.history import recorded_run
+from shnor.presets import Preset, load_preset
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
@@ -37,7 +38,7 @@ def ingest(data_dir: str) -> dict[str, Any]:
 
 
 @task(name="build", cache_policy=NO_CACHE)
-def build(data_dir: str, preset: str) -> dict[str, Any]:
+def build(data_dir: str, preset: Preset) -> dict[str, Any]:
     """Build staging, intermediate and marts (only what changed files touch)."""
     result = steps.build_step(data_dir, preset)
     rebuilt = result["rebuilt"]
@@ -54,7 +55,7 @@ def build(data_dir: str, preset: str) -> dict[str, Any]:
 
 
 @task(name="flag", cache_policy=NO_CACHE)
-def flag(data_dir: str, preset: str) -> dict[str, Any]:
+def flag(data_dir: str, preset: Preset) -> dict[str, Any]:
     """Score schools and compute the flags."""
     result = steps.flag_step(data_dir, preset)
     get_run_logger().info(
@@ -82,7 +83,7 @@ def check(data_dir: str) -> dict[str, Any]:
 @task(name="publish", cache_policy=NO_CACHE)
 def publish(
     data_dir: str,
-    preset: str,
+    preset: Preset,
     facts: dict[str, Any],
     checked: dict[str, Any] | None,
     year: int | None,
@@ -110,18 +111,19 @@ def annual_list(
     logger = get_run_logger()
     trigger = f"prefect:{deployment.name}" if deployment.name else "prefect"
     with recorded_run(data_dir, preset, trigger) as record:
+        chosen = load_preset(preset)  # read once: every task uses this very version
         ingested = ingest(data_dir)
         record.add_step("ingest", ingested)
         built = flagged = checked = None
         if ingested["usable"]:
-            built = build(data_dir, preset)
+            built = build(data_dir, chosen)
             record.add_step("build", built)
-            flagged = flag(data_dir, preset)
+            flagged = flag(data_dir, chosen)
             record.add_step("flag", flagged)
             checked = check(data_dir)
             record.add_step("check", checked)
         facts = steps.run_facts(record.started_at, ingested, built, flagged)
-        published = publish(data_dir, preset, facts | {"run_id": record.run_id}, checked, year)
+        published = publish(data_dir, chosen, facts | {"run_id": record.run_id}, checked, year)
         record.add_step("publish", published)
     logger.info(
         "%s; %s год: оценено %s, ШНОР %s, группа риска %s (запуск %s)",

@@ -22,7 +22,7 @@ from shnor.config import Paths, data_dir_from
 from shnor.history import recorded_run
 from shnor.incremental import changes_since_last_build
 from shnor.ingest.raw_load import PROBLEM_COLUMNS, Problem
-from shnor.presets import load_preset
+from shnor.presets import Preset, load_preset
 from shnor.progress import report
 from shnor.publish import mart_tables, publish, published_manifest
 from shnor.quality.fingerprint import content_fingerprint
@@ -74,7 +74,9 @@ def has_usable_results(con: Any) -> bool:
     return bool(con.execute(f"SELECT {query}").fetchall()[0][0])
 
 
-def build_step(data_dir: str | Path | None, preset: str, full: bool = False) -> dict[str, Any]:
+def build_step(
+    data_dir: str | Path | None, preset: str | Preset, full: bool = False
+) -> dict[str, Any]:
     """Build staging, intermediate and SQL marts — only what the changed files touch, unless
     `full` or something else changed; returns row counts by table and what was rebuilt."""
     paths, chosen = _paths(data_dir), load_preset(preset)
@@ -107,7 +109,7 @@ def build_step(data_dir: str | Path | None, preset: str, full: bool = False) -> 
     }
 
 
-def flag_step(data_dir: str | Path | None, preset: str) -> dict[str, Any]:
+def flag_step(data_dir: str | Path | None, preset: str | Preset) -> dict[str, Any]:
     """Score schools and compute the flags; returns row counts by table."""
     paths, chosen = _paths(data_dir), load_preset(preset)
     started = time.perf_counter()
@@ -133,7 +135,7 @@ def check_step(data_dir: str | Path | None) -> dict[str, Any]:
 
 def publish_step(
     data_dir: str | Path | None,
-    preset: str,
+    preset: str | Preset,
     facts: dict[str, Any],
     checked: dict[str, Any] | None = None,
     year: int | None = None,
@@ -355,18 +357,19 @@ def run_annual(
     ingest → publish, which reports and publishes nothing), recorded in the run history; the
     summary is of `year` (default: the latest)."""
     with recorded_run(_paths(data_dir).data_dir, preset, trigger) as record:
+        chosen = load_preset(preset)  # read once: every step uses this very version
         ingested = ingest_step(data_dir)
         record.add_step("ingest", ingested)
         built = flagged = checked = None
         if ingested["usable"]:
-            built = build_step(data_dir, preset)
+            built = build_step(data_dir, chosen)
             record.add_step("build", built)
-            flagged = flag_step(data_dir, preset)
+            flagged = flag_step(data_dir, chosen)
             record.add_step("flag", flagged)
             checked = check_step(data_dir)
             record.add_step("check", checked)
         facts = run_facts(record.started_at, ingested, built, flagged) | {"run_id": record.run_id}
-        published = publish_step(data_dir, preset, facts, checked, year)
+        published = publish_step(data_dir, chosen, facts, checked, year)
         record.add_step("publish", published)
     return published | {
         "ingest": ingested,

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -129,3 +130,38 @@ def test_status_shows_last_runs_and_what_the_next_run_reads(region, tmp_path):
     assert history(data_dir)[0]["run_id"][:8] in text
     assert f"Новые файлы │ 1: {pending.new[0]}" in text
     assert f"Без изменений (не читаются) │ {len(region.files) - 2}" in text
+
+
+def test_a_preset_edited_while_a_run_goes_on_does_not_mix_into_that_run(region, tmp_path):
+    from builders import write_preset
+
+    from shnor.progress import reporting_to
+
+    data_dir = tmp_path / "edited"
+    shutil.copytree(region.data_dir / "raw", data_dir / "raw")
+    preset = write_preset(tmp_path, "[flags]\nlow_share = 0.10\n", name="region")
+    edited = []
+
+    def edit_when_the_build_starts(stage, message, done, total):
+        if stage == "build" and not edited:  # the analyst saves a new version mid-run
+            preset.write_text(
+                '[preset]\nname = "region"\nversion = "2"\n\n[flags]\nlow_share = 0.5\n',
+                encoding="utf-8",
+            )
+            edited.append(stage)
+
+    with reporting_to(edit_when_the_build_starts):
+        result = run_annual(data_dir, str(preset))
+    assert edited
+    flags = pd.read_parquet(data_dir / "marts" / "fct_school_flags.parquet")
+    assert set(flags["preset"]) == {"region@1"}
+    manifest = json.loads((data_dir / "marts" / "run_manifest.json").read_text("utf-8"))
+    assert manifest["preset_version"] == "1"
+    rated = flags[flags["is_rated"] & (flags["exam_year"] == result["year"])]
+    # version 1's worst 10%, not version 2's worst half
+    assert 0 < rated["is_low_result"].sum() <= 0.1 * len(rated)
+    # the next run reads the new version
+    again = run_annual(data_dir, str(preset))
+    assert again["status"] == "published"
+    flags = pd.read_parquet(data_dir / "marts" / "fct_school_flags.parquet")
+    assert set(flags["preset"]) == {"region@2"}

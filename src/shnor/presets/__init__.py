@@ -52,8 +52,12 @@ def available_presets() -> list[str]:
     )
 
 
-def load_preset(name_or_path: str | Path = REFERENCE) -> Preset:
-    """The preset shipped under this name, or the TOML file at this path."""
+def load_preset(name_or_path: str | Path | Preset = REFERENCE) -> Preset:
+    """The preset shipped under this name, or the TOML file at this path (a Preset already
+    loaded is returned as it is: a run reads its preset file once, so an edit made while it
+    runs cannot mix two versions in one run)."""
+    if isinstance(name_or_path, Preset):
+        return name_or_path
     reference = _read_toml(_packaged(REFERENCE), REFERENCE)
     text, candidate = str(name_or_path), Path(name_or_path)
     looks_like_path = candidate.suffix == ".toml" or "/" in text or "\\" in text
