@@ -283,7 +283,116 @@ def suites() -> dict[str, dict]:
             "Долгота",
         ),
     ]
+    found["raw_vpr_mark_stats"] = [
+        *summary_counts("ВПР", ["participant_count"]),
+        *[
+            percent_in_range(column, f"доля отметки «{mark}»", f"«{mark}» (%)")
+            for mark, column in ((m, f"mark_{m}_percent") for m in (2, 3, 4, 5))
+        ],
+        percent_not_numeric("доля отметки", "«2»–«5» (%)"),
+        repeated_summary("ВПР по тому же классу и предмету", "ОО"),
+    ]
+    found["raw_vpr_journal_comparison"] = [
+        *summary_counts("ВПР", ["participant_count"]),
+        percent_in_range("lowered_percent", "доля понизивших отметку", "Понизили (%)"),
+        percent_in_range("confirmed_percent", "доля подтвердивших отметку", "Подтвердили (%)"),
+        percent_in_range("raised_percent", "доля повысивших отметку", "Повысили (%)"),
+        percent_not_numeric("доля участников", "Понизили / Подтвердили / Повысили (%)"),
+        repeated_summary("ВПР (сравнение с журналом) по тому же классу и предмету", "ОО"),
+    ]
+    found["raw_ege_school_summary"] = [
+        *summary_counts("ЕГЭ", ["participant_count", "fail_count"]),
+        expect(
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            "blocking",
+            "counts_contradict",
+            "не преодолевших минимальный порог больше, чем участников (значение — участники "
+            "/ не преодолевшие)",
+            FIX_AND_RERUN,
+            "не преодолен min порог ≤ приняло участие",
+            column_A="participant_count",
+            column_B="fail_count",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
+        repeated_summary(
+            "ЕГЭ по тому же предмету и профилю (школа — муниципалитет и название)",
+            "Образовательная организация (школа)",
+        ),
+    ]
     return found | mart_suites()
+
+
+SUMMARY_COUNTS = {
+    "participant_count": ("участников", "Кол-во участников / приняло участие"),
+    "fail_count": ("не преодолевших минимальный порог", "не преодолен min порог"),
+}
+
+
+def summary_counts(exam_label: str, columns: list[str]) -> list[dict]:
+    """Counts of a school summary (a blank cell is 0 or no data): not negative, whole numbers."""
+    checks = []
+    for column in columns:
+        what, column_ru = SUMMARY_COUNTS[column]
+        checks += [
+            expect(
+                "expect_column_values_to_be_between",
+                "blocking",
+                "count_out_of_range",
+                f"число {what} в сводной таблице {exam_label} отрицательное",
+                FIX_AND_RERUN,
+                column_ru,
+                column=column,
+                min_value=0,
+            ),
+            not_null(
+                f"{column}_text",
+                "blocking",
+                "count_not_numeric",
+                f"число {what} в сводной таблице {exam_label} не целое число",
+                FIX_AND_RERUN,
+                column_ru,
+            ),
+        ]
+    return checks
+
+
+def percent_in_range(column: str, what: str, column_ru: str) -> dict:
+    return expect(
+        "expect_column_values_to_be_between",
+        "blocking",
+        "share_out_of_range",
+        f"{what} вне 0–100 %",
+        FIX_AND_RERUN,
+        column_ru,
+        column=column,
+        min_value=0,
+        max_value=100,
+    )
+
+
+def percent_not_numeric(what: str, column_ru: str) -> dict:
+    return not_null(
+        "percent_text",
+        "blocking",
+        "share_not_numeric",
+        f"{what} не число (значение — столбец и ячейка): из долей считаются численности",
+        FIX_AND_RERUN,
+        column_ru,
+    )
+
+
+def repeated_summary(what: str, column_ru: str) -> dict:
+    return not_null(
+        "repeats_file",
+        "blocking",
+        "repeated_procedure",
+        f"результаты этой школы {what} за этот год уже загружены из другого файла "
+        "(значение — тот файл): повтор или противоречие",
+        "оставьте один файл с этими результатами: если это исправление, замените им "
+        "прежний файл (то же имя), иначе удалите лишний",
+        column_ru,
+    )
 
 
 REBUILD = (
@@ -292,7 +401,9 @@ REBUILD = (
 )
 
 
-def key_checks(table: str, key: list[str]) -> list[dict]:
+def key_checks(table: str, key: list[str], required: list[str] | None = None) -> list[dict]:
+    """The key unique; its columns (or `required` ones, where a key column may be empty)
+    never empty."""
     unique = (
         {"kind": "expect_column_values_to_be_unique", "column": key[0]}
         if len(key) == 1
@@ -318,7 +429,7 @@ def key_checks(table: str, key: list[str]) -> list[dict]:
             column,
             column=column,
         )
-        for column in key
+        for column in (key if required is None else required)
     ]
     return checks
 
@@ -446,6 +557,7 @@ def mart_suites() -> dict[str, dict]:
             *key_checks("marts.fct_school_early_warning", by_subject),
             between("marts.fct_school_early_warning", "predicted_fail_share", 0, 1),
         ],
+        **new_mart_suites(),
         "reports.rpt_school_list": [
             *key_checks("reports.rpt_school_list", school_year),
             expect(
@@ -457,6 +569,122 @@ def mart_suites() -> dict[str, dict]:
                 "status",
                 column="status",
             ),
+        ],
+    }
+
+
+def shares(table: str, columns: list[str]) -> list[dict]:
+    return [between(table, column, 0, 1) for column in columns]
+
+
+def counts(table: str, columns: list[str]) -> list[dict]:
+    return [between(table, column, 0, None) for column in columns]
+
+
+def with_intervals(table: str, prefix: str = "") -> list[dict]:
+    """Both years' fail shares with their Wilson intervals, the change and its test."""
+    years = [
+        f"{prefix}{p}fail_share{s}" for p in ("", "previous_") for s in ("", "_lower", "_upper")
+    ]
+    return [
+        *counts(table, [f"{prefix}{p}{c}" for p in ("", "previous_")
+                        for c in ("participant_count", "fail_count")]),
+        at_most(table, f"{prefix}fail_count", f"{prefix}participant_count"),
+        at_most(table, f"{prefix}previous_fail_count", f"{prefix}previous_participant_count"),
+        *shares(table, [*years, f"{prefix}change_p_value"]),
+        *[between(table, f"{prefix}change{s}", -1, 1) for s in ("", "_lower", "_upper")],
+    ]  # fmt: skip
+
+
+def new_mart_suites() -> dict[str, list[dict]]:
+    """The task results, the school-name review table and the report tables (rpt_*)."""
+    tasks = "marts.fct_school_task_results"
+    review = "marts.review_school_matches"
+    procedures = "reports.rpt_year_over_year"
+    schools = "reports.rpt_school_year_over_year"
+    municipalities = "reports.rpt_municipality_summary"
+    pairs = "reports.rpt_partner_pairs"
+    advice = "reports.rpt_recommendations"
+    municipality_counts = [
+        "school_count", "rated_count", "shnor_count", "shnsu_count", "risk_group_count",
+        "resilient_count", "student_count", "entered_count", "stayed_count", "exited_count",
+        "not_rated_count", "previous_shnor_rated_count", "positive_dynamics_count",
+    ]  # fmt: skip
+    return {
+        tasks: [
+            *key_checks(tasks, ["school_id", "exam_year", "grade", "subject", "task"]),
+            between(tasks, "grade", 1, 11),
+            between(tasks, "result_count", 1, None),
+            *counts(tasks, ["mean_points", "max_points_observed"]),
+            at_most(tasks, "mean_points", "max_points_observed"),
+        ],
+        review: [
+            # one row per name as written (municipality, name) and candidate; a name without
+            # candidates has one row with none
+            *key_checks(
+                review,
+                ["municipality_name", "school_name", "candidate_rank"],
+                required=["school_name", "match_status", "school_id"],
+            ),
+            in_set(review, "match_status", ["ambiguous", "unmatched", "name_only"]),
+            between(review, "candidate_rank", 1, None),
+            between(review, "similarity", 0, 1),
+        ],
+        procedures: [
+            *key_checks(procedures, ["school_id", "exam_year", "exam", "grade", "subject"]),
+            in_set(procedures, "exam", ["vpr", "oge", "ege"]),
+            *with_intervals(procedures),
+            *[
+                between(procedures, c, 0, 100)
+                for c in ("fail_share_percentile", "previous_fail_share_percentile")
+            ],
+            between(procedures, "percentile_change", -100, 100),
+        ],
+        schools: [
+            *key_checks(schools, ["school_id", "exam_year"]),
+            *with_intervals(schools),
+            between(schools, "expected_share", 0, 1),
+            counts(schools, ["near_miss_count"])[0],
+            in_set(schools, "transition", ["вошли", "остались", "вышли", "не оценивается"]),
+        ],
+        municipalities: [
+            *key_checks(municipalities, ["municipality_name", "exam_year"]),
+            *counts(municipalities, municipality_counts),
+            at_most(municipalities, "rated_count", "school_count"),
+            at_most(municipalities, "shnor_count", "rated_count"),
+            at_most(municipalities, "positive_dynamics_count", "previous_shnor_rated_count"),
+            *shares(
+                municipalities,
+                [
+                    "shnor_share",
+                    "shnsu_share",
+                    "risk_group_share",
+                    "resilient_share",
+                    "shnor_student_share",
+                    "positive_dynamics_share",
+                ],
+            ),
+        ],
+        pairs: [
+            # each ШНОР of a year once, with its tutor or the reason it has none
+            *key_checks(pairs, ["exam_year", "school_id"]),
+            counts(pairs, ["distance"])[0],
+            expect(
+                "expect_column_values_to_not_be_null",
+                "blocking",
+                "value_missing",
+                f"пустое объяснение пары (reason_text) в {pairs}",
+                REBUILD,
+                "reason_text",
+                column="reason_text",
+            ),
+        ],
+        advice: [
+            *key_checks(advice, ["exam_year", "school_id", "kind", "rank"]),
+            in_set(advice, "kind", ["процедура", "задание"]),
+            between(advice, "rank", 1, None),
+            counts(advice, ["result_count"])[0],
+            *shares(advice, ["value", "value_lower", "value_upper", "regional_value", "threshold"]),
         ],
     }
 

@@ -377,8 +377,8 @@ def context_scale_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
 
 
 def summary_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
-    """Warnings about school summaries: cells that are not numbers (unknown, never blocking for
-    100-scorers or the mean; the row is left out when participants or fails are unreadable),
+    """Warnings about school summaries: cells that are not numbers, and impossible 100-scorers or
+    means (unknown, never blocking; the row is left out when participants or fails are unreadable),
     and summaries that disagree with participant results (which win)."""
     rows = con.execute(
         """SELECT _source_file, _sheet, _row, school_name, subject_name, unreadable_columns
@@ -390,8 +390,9 @@ def summary_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
             source,
             "summary_unreadable_value",
             "warning",
-            f"«{school}», {subject}: не число в столбцах {', '.join(columns)} — значение "
-            "неизвестно"
+            f"«{school}», {subject}: не число (или невозможное значение: отрицательное, "
+            f"80–100 баллов больше участников, средний вне 0–100) в столбцах "
+            f"{', '.join(columns)} — значение неизвестно"
             + ("; строка не учтена" if {"participant_count", "fail_count"} & set(columns) else ""),
             "исправьте ячейку в файле и запустите расчёт снова",
             sheet=sheet,

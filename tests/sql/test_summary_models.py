@@ -8,6 +8,7 @@ from builders import build_models, fetch, insert_raw
 
 from shnor import warehouse
 from shnor.ingest.school_names import name_school_id
+from shnor.quality.mart_checks import check_marts
 
 REGISTRY = [
     {"school_code": "12345", "school_name": "МБОУ «СОШ № 5» с. Ёлкино",
@@ -286,3 +287,32 @@ def test_without_a_registry_summary_names_join_the_codes_of_participant_files(co
         "FROM marts.fct_school_procedure_results ORDER BY subject",
     ) == [("300", "physics", 5, "ege_summary"), ("300", "russian", 2, "participants")]
     assert fetch(con, "SELECT count(*) FROM marts.dim_schools") == [(1,)]
+
+
+def test_impossible_100_scorers_or_mean_become_unknown_and_do_not_block_publishing(con):
+    insert_raw(con, "schools", "schools/registry.csv", REGISTRY)
+    insert_raw(con, "ege_school_summary", "ege/2025/svod.xlsx", [
+        _summary("г. Городск", "Гимназия № 3", high="15", hundred="9"),  # 24 of 20 sat
+        _summary("г. Городск", "Гимназия № 3", subject="Химия", mean="105"),
+        _summary("г. Городск", "Гимназия № 3", subject="Физика", hundred="-1"),
+    ])  # fmt: skip
+    build_models(con)
+    assert fetch(
+        con,
+        "SELECT subject, participant_count, fail_count, high_count, mean_score "
+        "FROM marts.fct_school_procedure_results ORDER BY subject",
+    ) == [("chemistry", 20, 2, 4, None), ("physics", 20, 2, None, 70.5),
+          ("russian", 20, 2, None, 70.5)]  # fmt: skip
+    warned = fetch(
+        con,
+        'SELECT "row", "column", severity FROM raw._problems '
+        "WHERE rule = 'summary_unreadable_value' ORDER BY 1",
+    )
+    assert warned == [(2, "high_80_99_count, hundred_count", "warning"),
+                      (3, "mean_score", "warning"),
+                      (4, "high_80_99_count, hundred_count", "warning")]  # fmt: skip
+    blocking = [
+        p for p in check_marts(con, ["marts.fct_school_procedure_results"])
+        if p.severity == "blocking"
+    ]  # fmt: skip
+    assert blocking == []

@@ -8,9 +8,12 @@ import json
 
 import pytest
 from builders import insert_raw
+from summary_workbooks import summary_region, write_summary_workbook
 
 from shnor import warehouse
 from shnor.ingest.layouts import LAYOUTS
+from shnor.ingest.raw_load import ingest_raw
+from shnor.ingest.readers import read_file
 from shnor.quality.raw_checks import check_files, suite_for
 from shnor.quality.suites import _suite, check_sql, expectations_dir, frame_for, suite_names
 
@@ -148,3 +151,122 @@ def test_many_bad_cells_are_listed_up_to_a_limit_then_counted(con):
     messages = [r[0] for r in con.execute("SELECT message FROM raw._problems").fetchall()]
     assert len(messages) == 21
     assert sum("ещё 10 строк" in m for m in messages) == 1
+
+
+# --- the summary layouts (ВПР «Статистика по отметкам», сравнение с журналом, ЕГЭ сводная) ---
+
+
+def _summary_region(schools=6):
+    region = summary_region(seed=3, schools=schools, years=(2024, 2025), renamed=0)
+    for year in region:
+        for school in region[year]:  # every school sits Russian, so each has a row
+            school.figures["Русский язык"] = (10, 1, 2, None, 61.5)
+    return region
+
+
+def _blocking(con, source):
+    return con.execute(
+        'SELECT rule, severity, "row", "column", value FROM raw._problems '
+        "WHERE source_file = ? AND severity = 'blocking' ORDER BY ALL",
+        [source],
+    ).fetchall()
+
+
+def test_an_ege_summary_with_more_fails_than_participants_is_quarantined(tmp_path, con):
+    region = _summary_region()
+    bad = region[2025][2]
+    bad.figures["Русский язык"] = (5, 7, None, None, 40.0)
+    folder = tmp_path / "raw" / "ege" / "2025"
+    folder.mkdir(parents=True)
+    path = write_summary_workbook(folder / "svod.xlsx", {2025: region[2025]})
+    (sheet, _) = read_file(path, "ege")
+    (row,) = {r["_row"] for r in sheet.table.to_pylist() if r["school_name"] == bad.name}
+    other = tmp_path / "raw" / "ege" / "2024"
+    other.mkdir()
+    write_summary_workbook(other / "svod.xlsx", {2024: region[2024]})
+    summary = ingest_raw(con, tmp_path / "raw")
+    assert summary.quarantined == ["ege/2025/svod.xlsx"]
+    assert _blocking(con, "ege/2025/svod.xlsx") == [
+        ("counts_contradict", "blocking", row, "не преодолен min порог ≤ приняло участие",
+         "5 / 7"),
+    ]  # fmt: skip
+    assert _statuses(con)["ege/2024/svod.xlsx"] == "loaded"
+    assert con.execute("SELECT count(*) FROM raw.ege_school_summary").fetchall()[0][0] > 0
+
+
+def test_a_second_summary_workbook_of_the_same_year_is_a_repeat_but_another_folder_is_not(
+    tmp_path, con
+):
+    region = _summary_region()
+    raw = tmp_path / "raw" / "ege"
+    for year in (2024, 2025):
+        (raw / str(year)).mkdir(parents=True)
+    # a 2024 sheet in the 2025 workbook yields to the 2024 folder's workbook: no conflict
+    write_summary_workbook(raw / "2024" / "a.xlsx", {2024: region[2024]})
+    write_summary_workbook(raw / "2025" / "b.xlsx", region)
+    summary = ingest_raw(con, tmp_path / "raw")
+    assert summary.quarantined == []
+    # another workbook of 2025 giving the same schools again (one figure changed)
+    region[2025][0].figures["Русский язык"] = (11, 1, 2, None, 61.5)
+    write_summary_workbook(raw / "2025" / "c.xlsx", {2025: region[2025]})
+    summary = ingest_raw(con, tmp_path / "raw")
+    assert summary.quarantined == ["ege/2025/c.xlsx"]
+    rules = _blocking(con, "ege/2025/c.xlsx")
+    assert {r[0] for r in rules} == {"repeated_procedure"}
+    assert len(rules) == len(region[2025])  # each school named once, on its row
+    assert {r[4] for r in rules} == {"ege/2025/b.xlsx"}
+
+
+def test_unreadable_counts_block_a_summary_but_junk_in_the_mean_does_not(con):
+    good = {"municipality_name": "Район", "school_name": "СОШ № 1", "sheet_year": "2025",
+            "subject": "Химия", "participant_count": "12", "fail_count": "",
+            "hundred_count": "н/д", "mean_score": "—"}  # fmt: skip
+    _file(con, "ege/2025/a.xlsx", layout="ege_school_summary")
+    insert_raw(con, "ege_school_summary", "ege/2025/a.xlsx", [good])
+    _file(con, "ege/2025/b.xlsx", layout="ege_school_summary")
+    insert_raw(con, "ege_school_summary", "ege/2025/b.xlsx",
+               [good | {"school_name": "СОШ № 2", "participant_count": "12,5"},
+                good | {"school_name": "СОШ № 3", "fail_count": "-1"}])  # fmt: skip
+    assert check_files(con, ["ege/2025/a.xlsx", "ege/2025/b.xlsx"]) == {"ege/2025/b.xlsx"}
+    assert _blocking(con, "ege/2025/a.xlsx") == []
+    assert [p[:3] for p in _blocking(con, "ege/2025/b.xlsx")] == [
+        ("count_not_numeric", "blocking", 2), ("count_out_of_range", "blocking", 3)
+    ]  # fmt: skip
+
+
+def test_vpr_summary_shares_outside_0_100_or_not_numbers_block_the_file(con):
+    school = {"school_code": "sch1", "title_subject": "Математика", "title_grade": "5",
+              "title_year": "2025", "participant_count": "20"}  # fmt: skip
+    marks = {"mark_2_percent": "10", "mark_3_percent": "40", "mark_4_percent": "30",
+             "mark_5_percent": "20"}  # fmt: skip
+    _file(con, "vpr/2025/stats.xlsx", layout="vpr_mark_stats")
+    insert_raw(con, "vpr_mark_stats", "vpr/2025/stats.xlsx", [
+        school | marks,
+        school | marks | {"school_code": "sch2", "mark_2_percent": "-10", "mark_3_percent": "60"},
+        {"school_name": "Вся выборка", "participant_count": "1000"} | marks,
+    ])  # fmt: skip
+    journal = {
+        "school_code": "sch1",
+        "title_subject": "Математика",
+        "title_grade": "5",
+        "lowered_percent": "20%",
+        "confirmed_percent": "н/д",
+        "raised_percent": "10%",
+    }
+    _file(con, "vpr/2025/journal.xlsx", layout="vpr_journal_comparison")
+    insert_raw(con, "vpr_journal_comparison", "vpr/2025/journal.xlsx", [journal])
+    # the same school, grade and subject from another file
+    _file(con, "vpr/2025/stats_copy.xlsx", layout="vpr_mark_stats")
+    insert_raw(con, "vpr_mark_stats", "vpr/2025/stats_copy.xlsx", [school | marks])
+    files = ["vpr/2025/stats.xlsx", "vpr/2025/journal.xlsx", "vpr/2025/stats_copy.xlsx"]
+    assert check_files(con, files) == set(files)
+    assert _blocking(con, "vpr/2025/stats.xlsx") == [
+        ("share_out_of_range", "blocking", 3, "«2» (%)", "-10")
+    ]
+    assert _blocking(con, "vpr/2025/journal.xlsx") == [
+        ("share_not_numeric", "blocking", 2, "Понизили / Подтвердили / Повысили (%)",
+         "подтвердили: н/д"),
+    ]  # fmt: skip
+    assert _blocking(con, "vpr/2025/stats_copy.xlsx") == [
+        ("repeated_procedure", "blocking", 2, "ОО", "vpr/2025/stats.xlsx")
+    ]

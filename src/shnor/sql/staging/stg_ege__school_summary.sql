@@ -1,7 +1,9 @@
 -- ЕГЭ school summary workbook rows (DATA_CONTRACT §4), typed. Grain: one row per raw row
 -- (school × subject of one sheet; subject NULL for a school with graduates but no figures).
 -- A blank count is 0; a count that is not a whole number is NULL (named in
--- unreadable_columns and reported); the mean of a subject nobody sat is NULL. The year is the
+-- unreadable_columns and reported); so are 80–99 and 100 counts that are negative or exceed
+-- the participants together, and a mean outside 0–100 (junk in columns no flag uses must not
+-- stop the build: DATA_CONTRACT §6); the mean of a subject nobody sat is NULL. The year is the
 -- sheet's own, else the folder's; when a year arrives both from a file in that year's folder
 -- and from a sheet of a workbook in another folder, the file in the year's folder wins.
 -- The school is the one the name map gives (alias, registry or the name's own identity).
@@ -49,12 +51,41 @@ WITH typed AS (
         ON names.municipality_name IS NOT DISTINCT FROM clean_text(s.municipality_name)
         AND names.school_name = clean_text(s.school_name)
     LEFT JOIN ref.subject_map AS subjects ON subjects.raw_subject = s.subject
+),
+
+checked AS (
+    SELECT
+        * REPLACE (
+            CASE WHEN NOT high_out_of_range THEN high_80_99_count END AS high_80_99_count,
+            CASE WHEN NOT high_out_of_range THEN hundred_count END AS hundred_count,
+            CASE WHEN NOT mean_out_of_range THEN mean_score END AS mean_score,
+            list_concat(
+                unreadable_columns,
+                list_filter(
+                    [
+                        CASE WHEN high_out_of_range THEN 'high_80_99_count' END,
+                        CASE WHEN high_out_of_range THEN 'hundred_count' END,
+                        CASE WHEN mean_out_of_range THEN 'mean_score' END
+                    ],
+                    lambda c: c IS NOT NULL
+                )
+            ) AS unreadable_columns
+        )
+    FROM (
+        SELECT
+            *,
+            coalesce(high_80_99_count < 0 OR hundred_count < 0
+                     OR high_80_99_count + hundred_count > participant_count, false)
+                AS high_out_of_range,
+            coalesce(NOT mean_score BETWEEN 0 AND 100, false) AS mean_out_of_range
+        FROM typed
+    )
 )
 
 SELECT
-    * EXCLUDE (mean_score),
+    * EXCLUDE (mean_score, high_out_of_range, mean_out_of_range),
     -- 80–100 points, as for participant results (score ≥ ege_high_score = 80)
     high_80_99_count + hundred_count AS high_count,
     CASE WHEN participant_count > 0 THEN mean_score END AS mean_score
-FROM typed
+FROM checked
 QUALIFY folder_year = exam_year OR NOT bool_or(folder_year = exam_year) OVER (PARTITION BY exam_year)

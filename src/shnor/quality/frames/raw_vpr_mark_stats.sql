@@ -1,0 +1,72 @@
+-- The ВПР «Статистика по отметкам» rows of the files being checked ($files), typed for the
+-- suite expectations/raw_vpr_mark_stats.json: the participant count and the four mark shares
+-- as numbers (text kept where they are not), and the file that already holds the same
+-- school's grade and subject for the year. Aggregate rows (no school code: the whole sample,
+-- region, municipalities) are checked for their values, never as repeats. Earlier = loaded by
+-- an earlier run, then path order. The percent sum is checked on reading (percent_sum).
+WITH checked_files AS (
+    SELECT unnest($files::VARCHAR[]) AS source_file
+),
+candidates AS (
+    SELECT
+        m._source_file,
+        m._sheet,
+        m._row,
+        CASE WHEN f.status = 'loaded' THEN 0 ELSE 1 END AS file_rank,
+        coalesce(try_cast(m.title_year AS INTEGER), folder_year(m._source_file)) AS exam_year,
+        clean_code(m.school_code) AS school_id,
+        trim(m.title_grade) AS grade_key,
+        lower(clean_text(m.title_subject)) AS subject_key
+    FROM raw.vpr_mark_stats AS m
+    JOIN raw._files AS f ON f.source_file = m._source_file
+    WHERE (f.status = 'loaded' OR f.source_file IN (SELECT source_file FROM checked_files))
+      AND clean_code(m.school_code) IS NOT NULL
+),
+procedure_files AS (
+    SELECT exam_year, school_id, grade_key, subject_key, _source_file,
+           min(file_rank) AS file_rank, arg_min(_sheet, _row) AS first_sheet,
+           min(_row) AS first_row
+    FROM candidates
+    GROUP BY ALL
+),
+repeats AS (
+    SELECT _source_file, first_sheet, first_row,
+           first_value(_source_file) OVER (
+               PARTITION BY exam_year, school_id, grade_key, subject_key
+               ORDER BY file_rank, _source_file) AS repeats_file
+    FROM procedure_files
+    QUALIFY repeats_file <> _source_file
+)
+SELECT
+    m._source_file,
+    m._sheet,
+    m._row,
+    parse_number(m.participant_count) AS participant_count,
+    CASE WHEN clean_text(m.participant_count) IS NOT NULL
+          AND parse_integer(m.participant_count) IS NULL
+         THEN m.participant_count END AS participant_count_text,
+    parse_number(replace(m.mark_2_percent, '%', '')) AS mark_2_percent,
+    parse_number(replace(m.mark_3_percent, '%', '')) AS mark_3_percent,
+    parse_number(replace(m.mark_4_percent, '%', '')) AS mark_4_percent,
+    parse_number(replace(m.mark_5_percent, '%', '')) AS mark_5_percent,
+    -- the first share of the row that is not a number (with its column)
+    coalesce(
+        CASE WHEN clean_text(m.mark_2_percent) IS NOT NULL
+              AND parse_number(replace(m.mark_2_percent, '%', '')) IS NULL
+             THEN '«2»: ' || m.mark_2_percent END,
+        CASE WHEN clean_text(m.mark_3_percent) IS NOT NULL
+              AND parse_number(replace(m.mark_3_percent, '%', '')) IS NULL
+             THEN '«3»: ' || m.mark_3_percent END,
+        CASE WHEN clean_text(m.mark_4_percent) IS NOT NULL
+              AND parse_number(replace(m.mark_4_percent, '%', '')) IS NULL
+             THEN '«4»: ' || m.mark_4_percent END,
+        CASE WHEN clean_text(m.mark_5_percent) IS NOT NULL
+              AND parse_number(replace(m.mark_5_percent, '%', '')) IS NULL
+             THEN '«5»: ' || m.mark_5_percent END
+    ) AS percent_text,
+    r.repeats_file
+FROM raw.vpr_mark_stats AS m
+LEFT JOIN repeats AS r
+    ON r._source_file = m._source_file AND r.first_sheet IS NOT DISTINCT FROM m._sheet
+    AND r.first_row = m._row
+WHERE m._source_file IN (SELECT source_file FROM checked_files)
