@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import duckdb
 import openpyxl
+import pandas as pd
 import pytest
 from bad_inputs import CORPUS, GOOD_FILES, tiny_region, write
 from typer.testing import CliRunner
 
 from shnor.cli import app
+from shnor.reports.build import municipality_slug
 
 runner = CliRunner()
 
@@ -119,12 +122,27 @@ def test_output_names_are_shnor_s_own_never_from_inputs(corpus_run):
         "validation_report.xlsx",
     ]
     reports = sorted(p.name for p in (data_dir / "marts" / "reports").iterdir())
-    assert reports == [
+    own = [n for n in reports if not n.startswith("municipality_")]
+    assert own == [
+        "comparative_2026.html",
+        "comparative_2026.xlsx",
         "school_list_2025.xlsx",
         "school_list_2026.xlsx",
         "validation_report.html",
         "validation_report.xlsx",
     ]
+    # A municipality's page is named by shnor's slug of it: [a-z0-9-] and a hash, never the
+    # input text itself (which may hold «/», «..» or anything else).
+    names = pd.read_parquet(data_dir / "marts" / "dim_schools.parquet")["municipality_name"]
+    expected = {
+        f"municipality_2026_{municipality_slug(name)}.{kind}"
+        for name in names.dropna().unique()
+        for kind in ("html", "xlsx")
+    }
+    municipal = {n for n in reports if n.startswith("municipality_")}
+    assert municipal and municipal <= expected
+    assert all(re.fullmatch(r"municipality_2026_[a-z0-9-]+-[0-9a-f]{6}\.(html|xlsx)", n)
+               for n in municipal)  # fmt: skip
 
 
 def test_report_names_the_cell_of_a_bad_mark(corpus_run):
