@@ -44,7 +44,8 @@ def test_runs_are_recorded_with_inputs_changes_and_timings(region):
     data_dir, raw = region.data_dir, region.data_dir / "raw"
     first = run_annual(data_dir, "reference")
     corrected = sorted(raw.glob("vpr/*/*.csv"))[0]
-    corrected.write_bytes(corrected.read_bytes() + corrected.read_bytes().splitlines(True)[-1])
+    # a correction: the export resent without its last participant row
+    corrected.write_bytes(b"".join(corrected.read_bytes().splitlines(True)[:-1]))
     second = run_annual(data_dir, "urban_rural", trigger="test")
 
     runs = history(data_dir)
@@ -61,7 +62,7 @@ def test_runs_are_recorded_with_inputs_changes_and_timings(region):
     checksums = {i["source_file"]: i["checksum"] for i in two["inputs"]}
     assert checksums[source] == file_checksum(corrected)
     assert len(checksums) == len(region.files)
-    assert set(two["steps"]) == {"ingest", "build", "flag", "publish"}
+    assert set(two["steps"]) == {"ingest", "build", "flag", "check", "publish"}
     assert all(seconds > 0 for seconds in two["steps"].values())
     assert two["row_counts"]["marts.fct_school_flags"] > 0
     assert two["summary"]["year"] == max(region.years)
@@ -80,13 +81,14 @@ def test_runs_are_recorded_with_inputs_changes_and_timings(region):
 def test_a_failed_run_is_recorded_with_its_error(region, tmp_path):
     data_dir = tmp_path / "broken"
     shutil.copytree(region.data_dir / "raw", data_dir / "raw")
-    (data_dir / "marts").write_text("not a folder")  # publishing cannot create marts/
+    # publishing cannot create its versions folder
+    (data_dir / "marts.versions").write_text("not a folder")
     with pytest.raises(FileExistsError):
         run_annual(data_dir, "reference")
     (run,) = history(data_dir)
     assert run["outcome"] == "failed"
     assert run["error"].startswith("FileExistsError")
-    assert set(run["steps"]) == {"ingest", "build", "flag"}
+    assert set(run["steps"]) == {"ingest", "build", "flag", "check"}
     assert len(run["inputs"]) == len(region.files)
     (row,) = _table(data_dir)
     assert row[:3] == (run["run_id"], "failed", run["error"])
