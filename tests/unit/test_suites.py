@@ -270,3 +270,12 @@ def test_vpr_summary_shares_outside_0_100_or_not_numbers_block_the_file(con):
     assert _blocking(con, "vpr/2025/stats_copy.xlsx") == [
         ("repeated_procedure", "blocking", 2, "ОО", "vpr/2025/stats.xlsx")
     ]
+
+
+def test_a_passport_share_written_with_a_percent_sign_is_a_number_not_junk(con):
+    _file(con, "context/2025/p.csv", layout="context")
+    passport = {"school_code": "s1", "single_parent_share": "6,1%", "vacancy_share": "н/д"}
+    insert_raw(con, "context", "context/2025/p.csv", [passport])
+    assert check_files(con, ["context/2025/p.csv"]) == set()
+    (row,) = con.execute('SELECT rule, "column", value FROM raw._problems').fetchall()
+    assert row[0] == "value_unknown" and row[2] == "н/д"  # only the real junk is named

@@ -4,6 +4,10 @@
 CREATE OR REPLACE MACRO parse_number(value) AS
     try_cast(replace(replace(replace(trim(value), chr(160), ''), ' ', ''), ',', '.') AS DOUBLE);
 
+-- A share as written: a number with or without a % sign (whether it is a percent or a fraction
+-- is decided per component and year in staging).
+CREATE OR REPLACE MACRO parse_share(value) AS parse_number(replace(value, '%', ''));
+
 -- The integer in a cell such as '4', '4.0', ' 4 '; NULL when it is not a whole number.
 CREATE OR REPLACE MACRO parse_integer(value) AS
     CASE WHEN parse_number(value) = floor(parse_number(value))

@@ -42,8 +42,8 @@ SELECT
     o._sheet,
     o._row,
     s.component,
-    parse_number(s.share_as_read) AS share,
-    CASE WHEN clean_text(s.share_as_read) IS NOT NULL AND parse_number(s.share_as_read) IS NULL
+    parse_share(s.share_as_read) AS share,
+    CASE WHEN clean_text(s.share_as_read) IS NOT NULL AND parse_share(s.share_as_read) IS NULL
          THEN s.share_as_read END AS share_text,
     parse_number(o.student_count) AS student_count,
     CASE WHEN clean_text(o.student_count) IS NOT NULL AND parse_number(o.student_count) IS NULL

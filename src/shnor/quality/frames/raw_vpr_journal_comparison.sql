@@ -45,19 +45,19 @@ SELECT
     CASE WHEN clean_text(j.participant_count) IS NOT NULL
           AND parse_integer(j.participant_count) IS NULL
          THEN j.participant_count END AS participant_count_text,
-    parse_number(replace(j.lowered_percent, '%', '')) AS lowered_percent,
-    parse_number(replace(j.confirmed_percent, '%', '')) AS confirmed_percent,
-    parse_number(replace(j.raised_percent, '%', '')) AS raised_percent,
+    parse_share(j.lowered_percent) AS lowered_percent,
+    parse_share(j.confirmed_percent) AS confirmed_percent,
+    parse_share(j.raised_percent) AS raised_percent,
     -- the first share of the row that is not a number (with its column)
     coalesce(
         CASE WHEN clean_text(j.lowered_percent) IS NOT NULL
-              AND parse_number(replace(j.lowered_percent, '%', '')) IS NULL
+              AND parse_share(j.lowered_percent) IS NULL
              THEN 'понизили: ' || j.lowered_percent END,
         CASE WHEN clean_text(j.confirmed_percent) IS NOT NULL
-              AND parse_number(replace(j.confirmed_percent, '%', '')) IS NULL
+              AND parse_share(j.confirmed_percent) IS NULL
              THEN 'подтвердили: ' || j.confirmed_percent END,
         CASE WHEN clean_text(j.raised_percent) IS NOT NULL
-              AND parse_number(replace(j.raised_percent, '%', '')) IS NULL
+              AND parse_share(j.raised_percent) IS NULL
              THEN 'повысили: ' || j.raised_percent END
     ) AS percent_text,
     r.repeats_file

@@ -45,23 +45,23 @@ SELECT
     CASE WHEN clean_text(m.participant_count) IS NOT NULL
           AND parse_integer(m.participant_count) IS NULL
          THEN m.participant_count END AS participant_count_text,
-    parse_number(replace(m.mark_2_percent, '%', '')) AS mark_2_percent,
-    parse_number(replace(m.mark_3_percent, '%', '')) AS mark_3_percent,
-    parse_number(replace(m.mark_4_percent, '%', '')) AS mark_4_percent,
-    parse_number(replace(m.mark_5_percent, '%', '')) AS mark_5_percent,
+    parse_share(m.mark_2_percent) AS mark_2_percent,
+    parse_share(m.mark_3_percent) AS mark_3_percent,
+    parse_share(m.mark_4_percent) AS mark_4_percent,
+    parse_share(m.mark_5_percent) AS mark_5_percent,
     -- the first share of the row that is not a number (with its column)
     coalesce(
         CASE WHEN clean_text(m.mark_2_percent) IS NOT NULL
-              AND parse_number(replace(m.mark_2_percent, '%', '')) IS NULL
+              AND parse_share(m.mark_2_percent) IS NULL
              THEN '«2»: ' || m.mark_2_percent END,
         CASE WHEN clean_text(m.mark_3_percent) IS NOT NULL
-              AND parse_number(replace(m.mark_3_percent, '%', '')) IS NULL
+              AND parse_share(m.mark_3_percent) IS NULL
              THEN '«3»: ' || m.mark_3_percent END,
         CASE WHEN clean_text(m.mark_4_percent) IS NOT NULL
-              AND parse_number(replace(m.mark_4_percent, '%', '')) IS NULL
+              AND parse_share(m.mark_4_percent) IS NULL
              THEN '«4»: ' || m.mark_4_percent END,
         CASE WHEN clean_text(m.mark_5_percent) IS NOT NULL
-              AND parse_number(replace(m.mark_5_percent, '%', '')) IS NULL
+              AND parse_share(m.mark_5_percent) IS NULL
              THEN '«5»: ' || m.mark_5_percent END
     ) AS percent_text,
     r.repeats_file

@@ -16,7 +16,7 @@ parsed AS (
         coalesce(codes.school_id, clean_code(long.school_code)) AS school_id,
         folder_year(_source_file) AS exam_year,
         component,
-        parse_number(replace(raw_value, '%', '')) AS value,
+        parse_share(raw_value) AS value,
         raw_value,
         _source_file,
         _row

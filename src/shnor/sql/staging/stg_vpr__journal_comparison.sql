@@ -11,9 +11,9 @@ WITH typed AS (
         try_cast(j.title_grade AS INTEGER) AS grade,
         coalesce(subjects.subject, 'unknown') AS subject,
         parse_integer(j.participant_count) AS participant_count,
-        parse_number(replace(j.lowered_percent, '%', '')) AS lowered_percent,
-        parse_number(replace(j.confirmed_percent, '%', '')) AS confirmed_percent,
-        parse_number(replace(j.raised_percent, '%', '')) AS raised_percent,
+        parse_share(j.lowered_percent) AS lowered_percent,
+        parse_share(j.confirmed_percent) AS confirmed_percent,
+        parse_share(j.raised_percent) AS raised_percent,
         CASE WHEN clean_code(j.school_code) IS NOT NULL THEN 'school' ELSE 'aggregate' END
             AS row_kind,
         j._source_file,

@@ -13,10 +13,10 @@ WITH typed AS (
         coalesce(subjects.subject, 'unknown') AS subject,
         clean_text(m.title_subject) AS subject_name,
         parse_integer(m.participant_count) AS participant_count,
-        parse_number(replace(m.mark_2_percent, '%', '')) AS mark_2_percent,
-        parse_number(replace(m.mark_3_percent, '%', '')) AS mark_3_percent,
-        parse_number(replace(m.mark_4_percent, '%', '')) AS mark_4_percent,
-        parse_number(replace(m.mark_5_percent, '%', '')) AS mark_5_percent,
+        parse_share(m.mark_2_percent) AS mark_2_percent,
+        parse_share(m.mark_3_percent) AS mark_3_percent,
+        parse_share(m.mark_4_percent) AS mark_4_percent,
+        parse_share(m.mark_5_percent) AS mark_5_percent,
         CASE
             WHEN clean_code(m.school_code) IS NOT NULL
                 AND NOT regexp_matches(lower(coalesce(m.school_name, '')), 'вся выборка')
