@@ -11,6 +11,7 @@ import pytest
 import xlsxwriter
 
 from shnor import pipeline, warehouse
+from shnor.ingest import raw_load
 from shnor.ingest.raw_load import ensure_raw_tables, ingest_raw, raw_files
 
 VPR_HEADER = "Код ОО;Класс;Предмет;Отметка;Первичный балл\n"
@@ -168,6 +169,22 @@ def test_second_ingest_of_unchanged_files_reads_nothing(con, tmp_path):
     assert _rows(con, "SELECT DISTINCT _loaded_at FROM raw.vpr_participants ORDER BY 1") == (
         loaded_at
     )
+
+
+def test_files_are_read_and_checked_again_when_the_reading_code_changes(con, tmp_path, monkeypatch):
+    # A new shnor (a fixed reader or check) re-reads what an older one loaded, so a file's
+    # rows and problems are always those this shnor finds, not those of the version before.
+    raw = tmp_path / "raw"
+    _write(raw, "vpr/2025/a.csv", _vpr_text("001;4А;Математика;4;10"))
+    ingest_raw(con, raw)
+    assert ingest_raw(con, raw).unchanged == ["vpr/2025/a.csv"]
+    monkeypatch.setattr(raw_load, "_reading_code_digest", lambda: "a newer shnor")
+
+    again = ingest_raw(con, raw)
+
+    assert again.loaded == ["vpr/2025/a.csv"] and again.unchanged == []
+    assert _count(con, "raw.vpr_participants") == 1
+    assert ingest_raw(con, raw).unchanged == ["vpr/2025/a.csv"]
 
 
 def test_corrected_file_replaces_its_rows(con, tmp_path):

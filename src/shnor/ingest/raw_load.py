@@ -15,6 +15,8 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -36,7 +38,7 @@ FILE_COLUMNS = {
     "row_count": "BIGINT",
     "encoding": "VARCHAR",
     "loaded_at": "TIMESTAMP",
-    "aliases_fingerprint": "VARCHAR",
+    "reading_fingerprint": "VARCHAR",
 }
 # ВПР task points in long form (one row per participant row × task column with a value).
 TASK_POINT_COLUMNS = {"task": "VARCHAR", "points": "VARCHAR"}
@@ -108,6 +110,33 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f'ALTER TABLE raw.{table} ADD COLUMN "{name}" {kind}')
 
 
+def reading_fingerprint(reference_dir: Path | None = None) -> str:
+    """A digest of what decides how a file reads and which of its rows pass the raw checks:
+    the header aliases in force, the ingest and quality code, the SQL macros and the raw
+    suites. A file loaded under another fingerprint is read and checked again."""
+    digest = hashlib.sha256(aliases_fingerprint(reference_dir).encode())
+    digest.update(_reading_code_digest().encode())
+    return digest.hexdigest()[:16]
+
+
+@cache
+def _reading_code_digest() -> str:
+    from shnor.quality.suites import expectations_dir
+
+    package = Path(str(resources.files("shnor")))
+    files = [
+        *package.glob("ingest/*.py"),
+        *(p for p in package.glob("quality/**/*") if p.suffix in (".py", ".sql")),
+        package / "sql" / "macros.sql",
+        *expectations_dir().glob("raw_*.json"),
+    ]
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(f"{path.relative_to(path.parent.parent).as_posix()}\n".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def file_checksum(path: Path) -> str:
     """SHA-256 of the file's bytes."""
     digest = hashlib.sha256()
@@ -137,11 +166,11 @@ def ingest_raw(
     """Bring raw.* in line with the files under raw_dir; returns what changed."""
     ensure_raw_tables(con)
     summary = IngestSummary()
-    fingerprint = aliases_fingerprint(reference_dir)
+    fingerprint = reading_fingerprint(reference_dir)
     known = {
-        source: (checksum, status, aliases)
-        for source, checksum, status, aliases in con.execute(
-            "SELECT source_file, checksum, status, aliases_fingerprint FROM raw._files"
+        source: (checksum, status, reading)
+        for source, checksum, status, reading in con.execute(
+            "SELECT source_file, checksum, status, reading_fingerprint FROM raw._files"
         ).fetchall()
     }
     files = raw_files(raw_dir)
@@ -160,7 +189,8 @@ def ingest_raw(
             progress(source, number, len(on_disk))
         checksum = file_checksum(path)
         # Read again only what may now read differently: new or changed content, a file
-        # quarantined before, or header aliases changed since (an analyst added one).
+        # quarantined before, or header aliases (an analyst added one) or the reading and
+        # checking code changed since (a file's rows and problems are as this shnor reads them).
         if known.get(source) == (checksum, "loaded", fingerprint):
             summary.unchanged.append(source)
             continue
