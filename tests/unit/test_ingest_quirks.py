@@ -43,6 +43,27 @@ def test_a_header_split_over_two_rows_is_read(tmp_path):
     assert (row["mark"], row["journal_mark"], row["_row"]) == ("4", "3", 4)
 
 
+def test_task_numbers_under_a_group_title_head_the_task_columns(tmp_path):
+    # «Баллы за задания» merged over the task columns, their numbers in the row below
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Результаты ВПР 2025, 7 класс"])
+    sheet.append(["Код ОО", "Класс", "Предмет", "Код участника", "Отметка", "Баллы за задания"])
+    sheet.merge_cells("F2:H2")
+    sheet.append([None, None, None, None, None, "1", 2, "3"])
+    sheet.append([540161, "7Б", "История", "H-1", 4, 2, 1, "х"])
+    sheet.append([540161, "7Б", "История", "H-2", 3, 0, 1, 2])
+    book.save(tmp_path / "vpr.xlsx")
+
+    (read,) = read_file(tmp_path / "vpr.xlsx", "vpr")
+
+    assert isinstance(read, SheetRead) and read.header_row == 3
+    assert [r["school_code"] for r in read.table.to_pylist()] == ["540161", "540161"]
+    points = sorted((r["_row"], r["task"], r["points"]) for r in read.task_points.to_pylist())
+    assert points == [(4, "1", "2"), (4, "2", "1"), (4, "3", "х"),
+                      (5, "1", "0"), (5, "2", "1"), (5, "3", "2")]  # fmt: skip
+
+
 def test_task_columns_become_task_results_per_school(tmp_path, con):
     folder = tmp_path / "raw" / "vpr" / "2025"
     folder.mkdir(parents=True)

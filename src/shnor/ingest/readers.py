@@ -90,7 +90,17 @@ def _header_match(
         columns = [canonical_column(cell, reference_dir) for cell in row]
         layout = best_layout(columns, folder)
         if layout is not None:
-            return index, layout, columns, [_text(cell) or "" for cell in row]
+            texts = [_text(cell) or "" for cell in row]
+            below = rows[index + 1] if index + 1 < len(rows) else []
+            numbers = _task_numbers_below(columns, below)
+            if numbers:  # «Баллы за задания» over a row of task numbers: the numbers head them
+                width = max(len(texts), max(numbers) + 1)
+                texts += [""] * (width - len(texts))
+                columns += [None] * (width - len(columns))
+                for position, number in numbers.items():
+                    texts[position] = number
+                return index + 1, layout, columns, texts
+            return index, layout, columns, texts
     for index in range(min(len(rows) - 1, HEADER_SEARCH_ROWS)):
         upper, lower = rows[index], rows[index + 1]
         texts, columns = [], []
@@ -109,6 +119,17 @@ def _header_match(
         if layout is not None:
             return index + 1, layout, columns, texts
     return None
+
+
+def _task_numbers_below(columns: list[str | None], below: list[object]) -> dict[int, str]:
+    """Task numbers by position when the row under a header holds only task numbers, under
+    columns the header does not name (a group title over them) — else nothing: a data row
+    has values under the named columns."""
+    cells = {p: _text(c) for p, c in enumerate(below) if _text(c)}
+    unnamed = all(p >= len(columns) or columns[p] is None for p in cells)
+    if cells and unnamed and all(is_task_column(t) for t in cells.values()):
+        return {p: str(t) for p, t in cells.items()}
+    return {}
 
 
 def _selection(

@@ -17,7 +17,19 @@ WITH combined AS (
 )
 
 SELECT
-    * EXCLUDE (source),
+    school_id,
+    exam_year,
+    exam,
+    grade,
+    subject,
+    -- counts as BIGINT whatever the sums of the sources made of them (HUGEINT, DOUBLE)
+    participant_count::BIGINT AS participant_count,
+    fail_count::BIGINT AS fail_count,
+    high_count::BIGINT AS high_count,
+    mean_score,
+    absent_count::BIGINT AS absent_count,
+    not_counted_count::BIGINT AS not_counted_count,
+    class_count,
     CASE WHEN participant_count > 0 THEN fail_count / participant_count END AS fail_share,
     wilson_lower(fail_count, participant_count, $z) AS fail_share_lower,
     wilson_upper(fail_count, participant_count, $z) AS fail_share_upper,
