@@ -215,6 +215,11 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> int
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _incoming")
     finally:
         con.unregister("_incoming")
+    # A pandas column of nothing but None arrives untyped (NULL); it can only be text there
+    # (numbers arrive as float with NaN), and readers of the Parquet need a type.
+    for name, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall():
+        if kind.strip('"') == "NULL":
+            con.execute(f'ALTER TABLE {table} ALTER COLUMN "{name}" TYPE VARCHAR')
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
 

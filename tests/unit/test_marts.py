@@ -211,3 +211,14 @@ def test_school_list_of_a_year_without_data(data_dir):
 
 def test_manifest(data_dir):
     assert marts.manifest(data_dir) == {"preset": "reference", "preset_version": "2026.1"}
+
+
+def test_a_column_of_nothing_but_none_is_stored_as_text_not_untyped():
+    # e.g. not_rated_reason when every school is rated: readers of the Parquet need a type
+    import duckdb
+
+    con = duckdb.connect()
+    frame = pd.DataFrame({"reason": [None, None], "share": [0.5, None]})
+    assert warehouse.replace_table(con, "t", frame) == 2
+    types = {name: kind for name, kind, *_ in con.execute("DESCRIBE t").fetchall()}
+    assert types == {"reason": "VARCHAR", "share": "DOUBLE"}

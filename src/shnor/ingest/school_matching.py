@@ -33,6 +33,11 @@ REVIEW_COLUMNS = [
     "years",
     "source_files",
 ]
+# Types of the review table, so that it is typed even when no name needs review.
+REVIEW_TYPES = dict.fromkeys(REVIEW_COLUMNS, "string") | {
+    "candidate_rank": "Int64",
+    "similarity": "float64",
+}
 
 
 def school_code_map(codes: list[str], registry: pd.DataFrame) -> pd.DataFrame:
@@ -102,7 +107,7 @@ def school_name_map(
     )
     if registry.empty:
         review += _same_school_suggestions(names, name_map)
-    return name_map, pd.DataFrame(review, columns=REVIEW_COLUMNS)
+    return name_map, pd.DataFrame(review, columns=REVIEW_COLUMNS).astype(REVIEW_TYPES)
 
 
 def _review_rows(row, key, school_id: str, rule: str, registry: pd.DataFrame) -> list[tuple]:
