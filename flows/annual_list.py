@@ -1,8 +1,9 @@
 """The annual run as a Prefect flow: ingest (with the raw checks) → build → flag → check (the
 mart suites) → publish (validation report every run; marts only when usable and valid).
 
-Each task wraps one step of `shnor.run` and logs what it did; the flow only orders them and
-records the run in the run history (`shnor.history`). No caching (every run reads the current
+Each task wraps one step of `shnor.run` and logs what it did; the flow hands its tasks to
+`shnor.run.run_annual`, the one sequence of a run (recorded in the run history) that
+`shnor run --no-prefect` uses too. No caching (every run reads the current
 inputs); no retries (failures here are data problems, not flaky I/O).
 """
 
@@ -15,8 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import deployment
 
 from shnor import run as steps
-from shnor.history import recorded_run
-from shnor.presets import Preset, load_preset
+from shnor.presets import Preset
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
@@ -110,21 +110,13 @@ def annual_list(
     for every year."""
     logger = get_run_logger()
     trigger = f"prefect:{deployment.name}" if deployment.name else "prefect"
-    with recorded_run(data_dir, preset, trigger) as record:
-        chosen = load_preset(preset)  # read once: every task uses this very version
-        ingested = ingest(data_dir)
-        record.add_step("ingest", ingested)
-        built = flagged = checked = None
-        if ingested["usable"]:
-            built = build(data_dir, chosen)
-            record.add_step("build", built)
-            flagged = flag(data_dir, chosen)
-            record.add_step("flag", flagged)
-            checked = check(data_dir)
-            record.add_step("check", checked)
-        facts = steps.run_facts(record.started_at, ingested, built, flagged)
-        published = publish(data_dir, chosen, facts | {"run_id": record.run_id}, checked, year)
-        record.add_step("publish", published)
+    published = steps.run_annual(
+        data_dir,
+        preset,
+        year,
+        trigger,
+        steps.Steps(ingest=ingest, build=build, flag=flag, check=check, publish=publish),
+    )
     logger.info(
         "%s; %s год: оценено %s, ШНОР %s, группа риска %s (запуск %s)",
         published["status"],
@@ -132,6 +124,6 @@ def annual_list(
         published["rated_count"],
         published["shnor_list_count"],
         published["risk_group_count"],
-        record.run_id,
+        published["run_id"],
     )
-    return published | {"ingest": ingested, "build": built, "run_id": record.run_id}
+    return published

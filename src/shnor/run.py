@@ -11,7 +11,8 @@ import datetime as dt
 import json
 import os
 import time
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -352,24 +353,27 @@ def run_annual(
     preset: str = "reference",
     year: int | None = None,
     trigger: str = "direct",
+    steps: Steps | None = None,
 ) -> dict[str, Any]:
-    """The whole run without Prefect: ingest → build → flag → check → publish (no usable input:
-    ingest → publish, which reports and publishes nothing), recorded in the run history; the
-    summary is of `year` (default: the latest)."""
+    """The whole run: ingest → build → flag → check → publish (no usable input: ingest →
+    publish, which reports and publishes nothing), recorded in the run history; the summary
+    is of `year` (default: the latest). `steps` are the step functions, this module's own by
+    default; the Prefect flow passes its tasks, so both run this one sequence."""
+    step = steps or Steps()
     with recorded_run(_paths(data_dir).data_dir, preset, trigger) as record:
         chosen = load_preset(preset)  # read once: every step uses this very version
-        ingested = ingest_step(data_dir)
+        ingested = step.ingest(data_dir)
         record.add_step("ingest", ingested)
         built = flagged = checked = None
         if ingested["usable"]:
-            built = build_step(data_dir, chosen)
+            built = step.build(data_dir, chosen)
             record.add_step("build", built)
-            flagged = flag_step(data_dir, chosen)
+            flagged = step.flag(data_dir, chosen)
             record.add_step("flag", flagged)
-            checked = check_step(data_dir)
+            checked = step.check(data_dir)
             record.add_step("check", checked)
         facts = run_facts(record.started_at, ingested, built, flagged) | {"run_id": record.run_id}
-        published = publish_step(data_dir, chosen, facts, checked, year)
+        published = step.publish(data_dir, chosen, facts, checked, year)
         record.add_step("publish", published)
     return published | {
         "ingest": ingested,
@@ -377,6 +381,17 @@ def run_annual(
         "steps": record.steps,
         "run_id": record.run_id,
     }
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The step functions a run calls (plain functions here; Prefect tasks in the flow)."""
+
+    ingest: Callable[..., dict[str, Any]] = ingest_step
+    build: Callable[..., dict[str, Any]] = build_step
+    flag: Callable[..., dict[str, Any]] = flag_step
+    check: Callable[..., dict[str, Any]] = check_step
+    publish: Callable[..., dict[str, Any]] = publish_step
 
 
 def run_facts(
