@@ -60,3 +60,43 @@ def test_report_with_another_preset_does_not_mislabel_the_published_lists(
         if row and row[0] == "preset.name"
     }
     assert named == flags_preset
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="no run lock and publish_step fingerprints raw._files as it is at publish time: a "
+    "second run's ingest between another run's build and publish gets a manifest (and "
+    "content_fingerprint) of inputs the published marts were not built from; every later "
+    "rerun then says «unchanged» and the stale marts stay published",
+)
+def test_interleaved_runs_never_publish_marts_under_another_runs_fingerprint(tmp_path):
+    import pandas as pd
+
+    from shnor import run as steps
+    from shnor.demo import generate_demo_region
+    from shnor.presets import load_preset
+
+    region = generate_demo_region(tmp_path / "region", seed=5, school_count=40, year_count=2)
+    data_dir, raw, preset = region.data_dir, region.data_dir / "raw", load_preset("reference")
+    last = max(region.years)
+    held = sorted(raw.glob(f"vpr/{last}/*.csv"))[0]
+    aside = tmp_path / held.name
+    shutil.move(held, aside)
+    # Run 1 ingests and builds without the held file …
+    ingested = steps.ingest_step(data_dir)
+    built = steps.build_step(data_dir, preset)
+    flagged = steps.flag_step(data_dir, preset)
+    checked = steps.check_step(data_dir)
+    # … while run 2 (a schedule, or an analyst's `shnor run`) ingests the file that arrived.
+    shutil.move(aside, held)
+    steps.ingest_step(data_dir)
+    facts = steps.run_facts("2026-01-01T00:00:00", ingested, built, flagged)
+    steps.publish_step(data_dir, preset, facts, checked)
+    # Any later run on these very inputs must publish marts that contain the held file.
+    rerun = steps.run_annual(data_dir, "reference")
+    results = pd.read_parquet(data_dir / "marts" / "fct_school_procedure_results.parquet")
+    fresh = tmp_path / "fresh"
+    shutil.copytree(raw, fresh / "raw")
+    steps.run_annual(fresh, "reference")
+    expected = pd.read_parquet(fresh / "marts" / "fct_school_procedure_results.parquet")
+    assert len(results) == len(expected), rerun["status"]
