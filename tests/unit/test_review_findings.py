@@ -225,3 +225,35 @@ def test_an_alias_code_without_leading_zeros_is_the_registry_school(con, tmp_pat
         "SELECT school_id, participant_count FROM marts.fct_school_procedure_results"
     ).fetchall()
     assert results == [("0012", 20)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a school given twice in one ВПР «Статистика по отметкам» file (other numbers) passes "
+    "the raw checks (repeats are looked for across files only); "
+    "int_school_results_from_summaries keeps the first row and the second is dropped with no "
+    "line in raw._problems (summary_repeated_school covers the ЕГЭ summary only)",
+)
+def test_a_school_repeated_within_a_vpr_mark_statistics_file_is_reported(con, tmp_path):
+    import openpyxl
+
+    from shnor import pipeline
+    from shnor.presets import load_preset
+
+    folder = tmp_path / "raw" / "vpr" / "2025"
+    folder.mkdir(parents=True)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for line in ("Статистика по отметкам", "Предмет: Математика", "Класс: 5", "ВПР 2025", None):
+        sheet.append([line])
+    sheet.append(["ОО", "Название ОО", "Муниципалитет", "Кол-во участников", "2", "3", "4", "5"])
+    sheet.append(["sch100", "МБОУ СОШ № 1", "Ивановский район", 27, 11.11, 37.04, 33.33, 18.52])
+    sheet.append(["sch100", "МБОУ СОШ № 1", "Ивановский район", 40, 50, 25, 15, 10])
+    book.save(folder / "stat.xlsx")
+    summary = ingest_raw(con, tmp_path / "raw")
+    pipeline.map_subjects(con, None)
+    pipeline.build(con, load_preset())
+    rows = con.execute(
+        "SELECT count(*) FROM raw._problems WHERE source_file = 'vpr/2025/stat.xlsx' AND row = 8"
+    ).fetchall()[0][0]
+    assert summary.quarantined == ["vpr/2025/stat.xlsx"] or rows >= 1
