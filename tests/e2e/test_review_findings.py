@@ -1,0 +1,123 @@
+"""Review findings after the merges (end to end): xfail strict until fixed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="DATA_CONTRACT §7 names reports/year_over_year_<year-1>_<year>.xlsx and .html as the "
+    "stable interface; the reports branch publishes comparative_<year>.* instead and no "
+    "year_over_year_* file at all",
+)
+def test_published_reports_have_the_contract_names(demo_run, demo_region):
+    reports = Path(demo_run["manifest"]).parent / "reports"
+    last = max(demo_region.years)
+    names = {path.name for path in reports.iterdir()}
+    assert f"school_list_{last}.xlsx" in names
+    assert {
+        f"year_over_year_{last - 1}_{last}.xlsx",
+        f"year_over_year_{last - 1}_{last}.html",
+    } <= names
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`shnor report --preset X` rewrites the published lists with X's headers and "
+    "parameter sheet while every flag in them was computed with the run's preset (the "
+    "rpt_* marts are read, not recomputed), inside the published version folder",
+)
+def test_report_with_another_preset_does_not_mislabel_the_published_lists(
+    demo_run, demo_region, tmp_path
+):
+    import openpyxl
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from shnor.cli import app
+
+    data_dir = tmp_path / "copy"
+    shutil.copytree(demo_region.data_dir, data_dir, symlinks=True)
+    outcome = CliRunner().invoke(
+        app, ["report", "--data-dir", str(data_dir), "--preset", "urban_rural"]
+    )
+    flags = pd.read_parquet(data_dir / "marts" / "fct_school_flags.parquet")
+    flags_preset = {value.split("@")[0] for value in flags["preset"]}  # name@version
+    assert flags_preset == {"reference"}
+    if outcome.exit_code == 2:  # refusing a preset other than the run's is a fix too
+        return
+    last = max(demo_region.years)
+    book = openpyxl.load_workbook(
+        data_dir / "marts" / "reports" / f"school_list_{last}.xlsx", read_only=True
+    )
+    named = {
+        row[1]
+        for row in book["Параметры методики"].iter_rows(values_only=True)
+        if row and row[0] == "preset.name"
+    }
+    assert named == flags_preset
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="no run lock and publish_step fingerprints raw._files as it is at publish time: a "
+    "second run's ingest between another run's build and publish gets a manifest (and "
+    "content_fingerprint) of inputs the published marts were not built from; every later "
+    "rerun then says «unchanged» and the stale marts stay published",
+)
+def test_interleaved_runs_never_publish_marts_under_another_runs_fingerprint(tmp_path):
+    import pandas as pd
+
+    from shnor import run as steps
+    from shnor.demo import generate_demo_region
+    from shnor.presets import load_preset
+
+    region = generate_demo_region(tmp_path / "region", seed=5, school_count=40, year_count=2)
+    data_dir, raw, preset = region.data_dir, region.data_dir / "raw", load_preset("reference")
+    last = max(region.years)
+    held = sorted(raw.glob(f"vpr/{last}/*.csv"))[0]
+    aside = tmp_path / held.name
+    shutil.move(held, aside)
+    # Run 1 ingests and builds without the held file …
+    ingested = steps.ingest_step(data_dir)
+    built = steps.build_step(data_dir, preset)
+    flagged = steps.flag_step(data_dir, preset)
+    checked = steps.check_step(data_dir)
+    # … while run 2 (a schedule, or an analyst's `shnor run`) ingests the file that arrived.
+    shutil.move(aside, held)
+    steps.ingest_step(data_dir)
+    facts = steps.run_facts("2026-01-01T00:00:00", ingested, built, flagged)
+    steps.publish_step(data_dir, preset, facts, checked)
+    # Any later run on these very inputs must publish marts that contain the held file.
+    rerun = steps.run_annual(data_dir, "reference")
+    results = pd.read_parquet(data_dir / "marts" / "fct_school_procedure_results.parquet")
+    fresh = tmp_path / "fresh"
+    shutil.copytree(raw, fresh / "raw")
+    steps.run_annual(fresh, "reference")
+    expected = pd.read_parquet(fresh / "marts" / "fct_school_procedure_results.parquet")
+    assert len(results) == len(expected), rerun["status"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the build never drops tables no model makes any more: a mart left in the warehouse "
+    "by an earlier shnor (renamed or removed since) is published and checked, has no suite "
+    "(suite_missing, blocking), and nothing is ever published again (exit 4) until the "
+    "analyst deletes the warehouse",
+)
+def test_a_table_left_by_an_earlier_version_does_not_block_publishing(tmp_path):
+    import duckdb
+
+    from shnor.demo import generate_demo_region
+    from shnor.run import run_annual
+
+    region = generate_demo_region(tmp_path / "region", seed=3, school_count=40, year_count=2)
+    assert run_annual(region.data_dir, "reference")["status"] == "published"
+    with duckdb.connect(str(region.data_dir / "shnor.duckdb")) as con:
+        con.execute("CREATE TABLE marts.fct_school_old_name AS SELECT 1 AS x")
+    rerun = run_annual(region.data_dir, "reference")
+    assert rerun["status"] != "not_published", rerun["validation"]["mart_blocking"]
