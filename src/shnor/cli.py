@@ -103,8 +103,10 @@ def run(
 
     Коды выхода: 0 — опубликовано без замечаний к файлам; 3 — опубликовано, но есть файлы в
     карантине; 4 — ничего не опубликовано (проверка витрин не пройдена или нет пригодных
-    данных; прежние витрины оставлены); 2 — неверные аргументы; 1 — непредвиденная ошибка.
+    данных; прежние витрины оставлены); 2 — неверные аргументы (или в этой папке уже идёт
+    другой запуск); 1 — непредвиденная ошибка.
     """
+    from shnor.history import RunInProgressError
     from shnor.presets import PresetError, load_preset
 
     target = data_dir_from(data_dir)
@@ -134,6 +136,9 @@ def run(
                 from shnor.run import run_annual
 
                 result = run_annual(target, preset, trigger="cli")
+    except RunInProgressError as error:  # one run at a time per data folder
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
     except Exception as error:  # the analyst gets a sentence and the log, not a traceback
         console.print(
             f"[red]Непредвиденная ошибка: {type(error).__name__}: {error}[/red]\n"
@@ -197,6 +202,14 @@ def report(
     except (marts.MartsNotFoundError, PresetError) as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
+    if (chosen.name, chosen.version) != (published.get("preset"), published.get("preset_version")):
+        console.print(
+            f"[red]Витрины рассчитаны по методике {published.get('preset')}@"
+            f"{published.get('preset_version')}, а не {chosen.label}.[/red] Отчёты показывают "
+            "опубликованные флаги; чтобы применить другую методику, выполните "
+            f"[bold]shnor run --preset {preset}[/bold]."
+        )
+        raise typer.Exit(2)
     if year is not None and year not in known:
         console.print(f"[red]Нет данных за {year} год.[/red] Есть: {', '.join(map(str, known))}")
         raise typer.Exit(2)
@@ -464,7 +477,10 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
             console.print(f"  … и ещё {len(quarantined) - 8}")
     year = result["year"]
     for path in result["reports"]:
-        if Path(path).name in (f"school_list_{year}.xlsx", f"comparative_{year}.html"):
+        if Path(path).name in (
+            f"school_list_{year}.xlsx",
+            f"year_over_year_{year - 1}_{year}.html",
+        ):
             console.print(f"Отчёт: [bold]{path}[/bold]")
     console.print(f"Отчёт о проверке данных: [bold]{result['validation_report']['html']}[/bold]")
     if result["manifest"]:

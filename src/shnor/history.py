@@ -9,6 +9,7 @@ the warehouse is free.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import socket
@@ -105,27 +106,67 @@ def recorded_run(data_dir: str | Path, preset: str, trigger: str) -> Iterator[Ru
     from shnor.presets import load_preset
 
     paths = Paths(data_dir_from(data_dir))
-    record = RunRecord(str(paths.data_dir), str(preset), trigger)
     folder = paths.data_dir / "runs"
     folder.mkdir(parents=True, exist_ok=True)
-    _write_json(folder / "current.json", record.as_dict() | {"pid": os.getpid()})
+    with _run_lock(folder):
+        record = RunRecord(str(paths.data_dir), str(preset), trigger)
+        _write_json(folder / "current.json", record.as_dict() | {"pid": os.getpid()})
+        try:
+            chosen = load_preset(preset)
+            record.preset, record.preset_version = chosen.name, chosen.version
+            yield record
+        except BaseException as error:
+            record.outcome = "failed"
+            record.error = f"{type(error).__name__}: {error}"
+            record.summary["traceback"] = traceback.format_exc(limit=5)
+            raise
+        else:  # published / unchanged (the published version kept) / not_published
+            record.outcome = record.summary.get("status", "published")
+        finally:
+            record.finished_at = _now()
+            _append_line(folder / "history.jsonl", record.as_dict())
+            (folder / "current.json").unlink(missing_ok=True)
+            sync_history_table(paths)
+
+
+class RunInProgressError(RuntimeError):
+    """Another run of this data folder is under way (one run at a time per folder)."""
+
+
+@contextmanager
+def _run_lock(folder: Path) -> Iterator[None]:
+    """Hold DIR/runs/run.lock for the run: a second run (a schedule while an analyst runs by
+    hand) is refused before it touches anything, so runs never interleave their steps."""
+    handle = open(folder / "run.lock", "a+", encoding="utf-8")  # noqa: SIM115 (held for the run)
     try:
-        chosen = load_preset(preset)
-        record.preset, record.preset_version = chosen.name, chosen.version
-        yield record
-    except BaseException as error:
-        record.outcome = "failed"
-        record.error = f"{type(error).__name__}: {error}"
-        record.summary["traceback"] = traceback.format_exc(limit=5)
-        raise
-    else:  # published / unchanged (the published version kept) / not_published
-        record.outcome = record.summary.get("status", "published")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as busy:
+            running = current_run(folder.parent) or {}
+            raise RunInProgressError(
+                f"В папке {folder.parent} уже идёт запуск {running.get('run_id', '')} "
+                f"(начат {running.get('started_at', '?')}, {running.get('trigger', '?')}); "
+                "дождитесь его окончания (shnor status) и запустите снова"
+            ) from busy
+        yield
     finally:
-        record.finished_at = _now()
-        with open(folder / "history.jsonl", "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record.as_dict(), ensure_ascii=False, default=str) + "\n")
-        (folder / "current.json").unlink(missing_ok=True)
-        sync_history_table(paths)
+        handle.close()  # closing releases the lock
+
+
+def _append_line(path: Path, content: dict[str, Any]) -> None:
+    """One JSON line at the end of the history, on a line of its own even when the last one
+    was cut short (a run killed while writing it)."""
+    starts_clean = not path.is_file() or path.stat().st_size == 0
+    if not starts_clean:
+        with open(path, "rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            starts_clean = handle.read(1) == b"\n"
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(
+            ("" if starts_clean else "\n")
+            + json.dumps(content, ensure_ascii=False, default=str)
+            + "\n"
+        )
 
 
 def history(data_dir: str | Path) -> list[dict[str, Any]]:
@@ -133,8 +174,14 @@ def history(data_dir: str | Path) -> list[dict[str, Any]]:
     path = data_dir_from(data_dir) / "runs" / "history.jsonl"
     if not path.is_file():
         return []
+    runs = []
     with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+        for line in handle:
+            try:
+                runs.append(json.loads(line))
+            except json.JSONDecodeError:  # a line cut short by a killed run: not a run
+                continue
+    return runs
 
 
 def current_run(data_dir: str | Path) -> dict[str, Any] | None:

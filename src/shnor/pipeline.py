@@ -26,10 +26,29 @@ from shnor.methods.objectivity import objectivity_concerns, objectivity_markers,
 from shnor.methods.support import class_support_signals, early_warning
 from shnor.presets import Preset
 from shnor.progress import report
-from shnor.report_tables import report_tables
+from shnor.report_tables import REPORT_TABLES, report_tables
 from shnor.scoring import school_year_scores
 
 Progress = Callable[[str], None]
+
+# Tables the Python stages make beside the SQL models; with the models of the marts and
+# reports layers, they are every table a run publishes (`published_tables`).
+PYTHON_TABLES = (
+    "marts.review_school_matches",
+    "marts.fct_school_flags",
+    "marts.fct_class_support_signals",
+    "marts.fct_school_early_warning",
+    *(f"reports.{name}" for name in REPORT_TABLES),
+)
+
+
+def published_tables() -> list[str]:
+    """`schema.table` of every table this shnor publishes (a table an earlier version left in
+    the warehouse is not one of them)."""
+    models = [model.table for model in warehouse.models(("marts", "reports"))]
+    return sorted({*models, *PYTHON_TABLES})
+
+
 FLAG_STEPS = 6  # parts of `flag` reported to the progress bar
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 
 from shnor.config import Paths
+from shnor.pipeline import published_tables
 from shnor.presets import Preset
 from shnor.reports.build import write_reports
 
@@ -49,12 +50,14 @@ def versions_dir(paths: Paths) -> Path:
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """`schema.table` of every mart and report table (each becomes `<table>.parquet`)."""
+    """`schema.table` of every mart and report table this shnor makes and the warehouse holds
+    (each becomes `<table>.parquet`); tables an earlier version left behind are not published."""
     rows = con.execute(
         "SELECT table_schema || '.' || table_name FROM information_schema.tables "
         "WHERE table_schema IN ('marts', 'reports') ORDER BY table_schema, table_name"
     ).fetchall()
-    return [row[0] for row in rows]
+    made = set(published_tables())
+    return [row[0] for row in rows if row[0] in made]
 
 
 def published_manifest(paths: Paths) -> dict[str, Any] | None:

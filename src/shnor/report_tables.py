@@ -29,6 +29,16 @@ FAIL_WORDS = {"ege": "доля ниже минимального балла"}  #
 SCHOOL_COLUMNS = ["school_id", "school_name", "municipality_name"]
 
 
+# The tables report_tables makes (stored as reports.<name> and published).
+REPORT_TABLES = (
+    "rpt_year_over_year",
+    "rpt_school_year_over_year",
+    "rpt_municipality_summary",
+    "rpt_partner_pairs",
+    "rpt_recommendations",
+)
+
+
 def report_tables(marts: Mapping[str, pd.DataFrame], preset: Preset) -> dict[str, pd.DataFrame]:
     """rpt_year_over_year, rpt_school_year_over_year, rpt_municipality_summary,
     rpt_partner_pairs and rpt_recommendations from dim_schools, fct_school_procedure_results,
@@ -164,8 +174,10 @@ def partner_pairs(flags: pd.DataFrame, schools: pd.DataFrame, preset: Preset) ->
 
 
 def _standardised(values: pd.Series, reference: pd.Series) -> pd.Series:
+    """z-scores against `reference`; 0 where it has no spread (fewer than two values)."""
+    values, reference = values.astype(float), reference.astype(float)
     spread = reference.std()
-    if not spread or np.isnan(spread):
+    if pd.isna(spread) or spread == 0:
         return pd.Series(0.0, index=values.index)
     return (values - reference.mean()) / spread
 

@@ -21,7 +21,7 @@ import pandas as pd
 from shnor import __version__, pipeline, warehouse
 from shnor.config import Paths, data_dir_from
 from shnor.history import recorded_run
-from shnor.incremental import changes_since_last_build
+from shnor.incremental import BUILD_INPUTS, changes_since_last_build
 from shnor.ingest.raw_load import PROBLEM_COLUMNS, Problem
 from shnor.presets import Preset, load_preset
 from shnor.progress import report
@@ -155,14 +155,7 @@ def publish_step(
     blocked = any(p.severity == "blocking" for p in mart_problems)
     with warehouse.connect(paths.warehouse) as con:
         report("publish", "витрины и отчёты")
-        inputs = (
-            con.execute(
-                "SELECT source_file, checksum, status, layouts, row_count FROM raw._files "
-                "ORDER BY source_file"
-            )
-            .df()
-            .to_dict("records")
-        )
+        inputs = built_inputs(con)
         finished_at = dt.datetime.now().isoformat(timespec="seconds")
         fingerprint = content_fingerprint(inputs, chosen, paths.reference)
         current = published_manifest(paths) or {}
@@ -216,6 +209,22 @@ def publish_step(
     write_last_run(paths, outcome | {"started_at": facts.get("started_at"),
                                      "finished_at": finished_at})  # fmt: skip
     return outcome
+
+
+def built_inputs(con: Any) -> list[dict[str, Any]]:
+    """The inputs the marts were built from — what the last build read (ops.build_inputs),
+    not raw._files now, which another ingest may have moved on — with layouts and rows."""
+    if not warehouse.table_exists(con, BUILD_INPUTS):
+        query = (
+            "SELECT source_file, checksum, status, layouts, row_count FROM raw._files "
+            "ORDER BY source_file"
+        )
+    else:
+        query = f"""SELECT b.source_file, b.checksum, b.status, f.layouts, f.row_count
+                    FROM {BUILD_INPUTS} AS b
+                    LEFT JOIN raw._files AS f USING (source_file, checksum)
+                    ORDER BY b.source_file"""
+    return con.execute(query).df().to_dict("records")
 
 
 def exit_code(status: str, quarantined_file_count: int) -> int:

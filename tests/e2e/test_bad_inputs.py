@@ -124,12 +124,12 @@ def test_output_names_are_shnor_s_own_never_from_inputs(corpus_run):
     reports = sorted(p.name for p in (data_dir / "marts" / "reports").iterdir())
     own = [n for n in reports if not n.startswith("municipality_")]
     assert own == [
-        "comparative_2026.html",
-        "comparative_2026.xlsx",
         "school_list_2025.xlsx",
         "school_list_2026.xlsx",
         "validation_report.html",
         "validation_report.xlsx",
+        "year_over_year_2025_2026.html",
+        "year_over_year_2025_2026.xlsx",
     ]
     # A municipality's page is named by shnor's slug of it: [a-z0-9-] and a hash, never the
     # input text itself (which may hold «/», «..» or anything else).

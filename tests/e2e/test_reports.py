@@ -81,7 +81,7 @@ def test_annual_list_workbook_sheets_headers_and_values(published):
 
 
 def test_comparative_workbook_matches_the_marts(published):
-    path = published / "reports" / f"comparative_{YEAR}.xlsx"
+    path = published / "reports" / f"year_over_year_{YEAR - 1}_{YEAR}.xlsx"
     book = openpyxl.load_workbook(path, read_only=True)
     assert book.sheetnames == [
         "Сводка", "Муниципалитеты", "ШНОР — динамика", "Все школы — динамика",
@@ -136,7 +136,7 @@ def chromium(*arguments: str) -> subprocess.CompletedProcess:
 
 
 def test_comparative_page_renders_in_headless_chromium(published):
-    page = published / "reports" / f"comparative_{YEAR}.html"
+    page = published / "reports" / f"year_over_year_{YEAR - 1}_{YEAR}.html"
     text = page.read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)  # nothing to fetch
     dom = chromium("--dump-dom", page.as_uri())
@@ -149,7 +149,7 @@ def test_comparative_page_renders_in_headless_chromium(published):
     assert len(svgs) == 4
     assert all(svg.count("<rect") + svg.count("<circle") >= 2 for svg in svgs)
     ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / f"comparative_{YEAR}.png"
+    shot = ARTIFACTS / f"year_over_year_{YEAR - 1}_{YEAR}.png"
     shot.unlink(missing_ok=True)
     taken = chromium("--window-size=1200,3000", f"--screenshot={shot}", page.as_uri())
     assert taken.returncode == 0, taken.stderr[-2000:]

@@ -30,7 +30,10 @@ def test_flow_runs_ingest_build_flag_check_publish(prefect_server, tmp_path):
     assert [n for n in names if n.startswith("school_list_")] == [
         f"school_list_{year}.xlsx" for year in sorted(region.years)
     ]
-    assert {f"comparative_{last}.html", f"comparative_{last}.xlsx"} <= set(names)
+    assert {
+        f"year_over_year_{last - 1}_{last}.html",
+        f"year_over_year_{last - 1}_{last}.xlsx",
+    } <= set(names)
     assert all((region.data_dir / "marts" / "reports" / n).is_file() for n in names)
     assert result["status"] == "published" and result["exit_code"] == 0
     assert Path(result["validation_report"]["xlsx"]).is_file()

@@ -67,7 +67,9 @@ def test_a_served_season_deployment_publishes_the_marts(prefect_server, tmp_path
     assert sorted(p.name for p in (marts / "reports").glob("school_list_*.xlsx")) == [
         f"school_list_{year}.xlsx" for year in sorted(region.years)
     ]
-    assert (marts / "reports" / f"comparative_{max(region.years)}.html").is_file()
+    assert (
+        marts / "reports" / f"year_over_year_{max(region.years) - 1}_{max(region.years)}.html"
+    ).is_file()
     manifest = json.loads((marts / "run_manifest.json").read_text("utf-8"))
     (record,) = history(region.data_dir)
     assert record["outcome"] == "published" and record["trigger"] == "prefect:vpr"

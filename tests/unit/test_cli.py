@@ -115,10 +115,14 @@ def test_report_regenerates_the_reports_from_published_marts(small_region):
     outcome = runner.invoke(app, ["report", "--data-dir", str(data_dir), "--year", "2026"])
     assert outcome.exit_code == 0, outcome.output
     names = {p.name for p in reports.iterdir()}
-    assert {"school_list_2026.xlsx", "comparative_2026.xlsx", "comparative_2026.html"} <= names
+    assert {
+        "school_list_2026.xlsx",
+        "year_over_year_2025_2026.xlsx",
+        "year_over_year_2025_2026.html",
+    } <= names
     assert any(n.startswith("municipality_2026_") and n.endswith(".html") for n in names)
     assert not any(n.startswith(".") for n in names)  # no scratch folder left behind
-    assert "comparative_2026.html" in "".join(outcome.output.split())  # rich wraps paths
+    assert "year_over_year_2025_2026.html" in "".join(outcome.output.split())  # rich wraps paths
 
 
 def test_report_for_a_year_without_data_exits_2(small_region, tmp_path):

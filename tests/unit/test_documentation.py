@@ -112,3 +112,13 @@ def test_every_table_written_by_flag_is_in_the_tables_section(table):
 def test_every_raw_layout_table_is_in_the_tables_section(layout):
     table = f"raw.{layout.raw_table}"
     assert table in documented_tables(), f"`{table}` is missing from README «Tables»"
+
+
+def test_every_table_the_python_stages_write_is_published():
+    # pipeline.PYTHON_TABLES is what publish adds to the models: a table written by a stage and
+    # missing there would silently never reach the marts.
+    from shnor.pipeline import PYTHON_TABLES
+
+    source = resources.files("shnor").joinpath("pipeline.py").read_text("utf-8")
+    written = set(re.findall(r'replace_table\(\s*con,\s*"((?:marts|reports)\.[a-z_]+)"', source))
+    assert written and written <= set(PYTHON_TABLES)

@@ -127,12 +127,6 @@ def test_negative_task_points_are_not_published_as_results(con, tmp_path):
     assert lowest >= 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report_tables._standardised: with no registry (nullable student_count) and fewer "
-    "than two rated schools in a year, reference.std() is pd.NA and `not spread` raises "
-    "TypeError: the flag step crashes (exit 1) instead of listing no partner pairs",
-)
 def test_flags_of_a_year_with_no_rated_school_do_not_crash(con, tmp_path):
     from shnor import pipeline
     from shnor.presets import load_preset
@@ -145,12 +139,6 @@ def test_flags_of_a_year_with_no_rated_school_do_not_crash(con, tmp_path):
     assert rated == [("12", False)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="history.history() json.loads every line: one truncated line (a run killed while "
-    "appending, a full disk) makes every later run fail in recorded_run's finally (after it "
-    "published: exit 1) and `shnor status` crash",
-)
 def test_a_truncated_history_line_does_not_fail_later_runs(tmp_path):
     from shnor.history import history, recorded_run
 
@@ -188,13 +176,6 @@ def test_a_vpr_class_repeated_without_the_leading_zeros_is_not_counted_twice(con
     assert counted == [("0012", 2)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="school_matching.school_name_map takes an alias's code as written: «12» for the "
-    "registry's «0012» (zeros Excel drops when the analyst edits school_aliases.csv) makes a "
-    "phantom school 12 with the summary's results, 0012 loses them, and nothing is reported "
-    "(the leading-zeros rule of school_code_map is not applied; unknown alias codes not checked)",
-)
 def test_an_alias_code_without_leading_zeros_is_the_registry_school(con, tmp_path):
     from summary_workbooks import SummarySchool, write_summary_workbook
 
@@ -259,13 +240,6 @@ def test_a_school_repeated_within_a_vpr_mark_statistics_file_is_reported(con, tm
     assert summary.quarantined == ["vpr/2025/stat.xlsx"] or rows >= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="history.recorded_run writes and then unlinks DIR/runs/current.json unconditionally: "
-    "a second run started while one is under way (a schedule and an analyst's `shnor run`) "
-    "overwrites it and, when it ends (it fails on the warehouse lock), deletes it, so "
-    "`shnor status` no longer shows the run still under way",
-)
 def test_a_second_run_ending_does_not_hide_the_run_under_way(tmp_path):
     from shnor.history import current_run, recorded_run
 

@@ -70,14 +70,23 @@ def school_name_map(
     'result_files' for schools only coded result files name); aliases: municipality,
     school_name, school_code. Name map: municipality_name, school_name, school_id, match_rule ∈
     alias / registry / result_files / ambiguous / unmatched / name_only."""
-    confirmed = {
-        (municipality_key(a.municipality), school_name_key(a.school_name)): str(a.school_code)
-        for a in aliases.itertuples()
-        if a.school_name and a.school_code
-    }
-    by_key: dict[tuple[str, str], list[str]] = {}
     if "source" not in registry:
         registry = registry.assign(source="registry")
+    listed = [a for a in aliases.itertuples() if a.school_name and a.school_code]
+    # An alias code is read like a result file's: «12» typed for the registry's «0012» (the
+    # zeros a spreadsheet drops) is that school, not a new one.
+    alias_codes = school_code_map(
+        sorted({str(a.school_code).strip() for a in listed}),
+        registry[registry["source"] == "registry"],
+    )
+    code_of = dict(zip(alias_codes["raw_code"], alias_codes["school_id"], strict=True))
+    confirmed = {
+        (municipality_key(a.municipality), school_name_key(a.school_name)): code_of[
+            str(a.school_code).strip()
+        ]
+        for a in listed
+    }
+    by_key: dict[tuple[str, str], list[str]] = {}
     sources = dict(zip(registry["school_id"], registry["source"], strict=True))
     registry = registry.assign(
         muni_key=registry["municipality_name"].map(municipality_key),

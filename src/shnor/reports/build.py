@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from shnor.presets import Preset
-from shnor.report_tables import report_tables
+from shnor.report_tables import REPORT_TABLES, report_tables
 from shnor.reports.comparative import (
     Scope,
     comparison,
@@ -29,13 +29,7 @@ from shnor.reports.support_sheets import support_sheets
 
 BASE_MARTS = ("dim_schools", "fct_school_procedure_results", "fct_school_flags", "rpt_school_list")
 OPTIONAL_MARTS = ("fct_school_task_results",)
-REPORT_MARTS = (
-    "rpt_year_over_year",
-    "rpt_school_year_over_year",
-    "rpt_municipality_summary",
-    "rpt_partner_pairs",
-    "rpt_recommendations",
-)
+REPORT_MARTS = REPORT_TABLES
 _TRANSLIT = {
     letter: latin.strip("-")  # «-» stands for a letter written as nothing (ъ, ь)
     for letter, latin in zip(
@@ -115,7 +109,7 @@ def write_reports(
             .dropna()
             .unique()
         )
-        scopes = [(Scope("Регион", None), f"comparative_{year}")] + [
+        scopes = [(Scope("Регион", None), f"year_over_year_{year - 1}_{year}")] + [
             (Scope(name, name), f"municipality_{year}_{municipality_slug(name)}") for name in names
         ]
         for scope, stem in scopes:

@@ -5,15 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
 
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="DATA_CONTRACT §7 names reports/year_over_year_<year-1>_<year>.xlsx and .html as the "
-    "stable interface; the reports branch publishes comparative_<year>.* instead and no "
-    "year_over_year_* file at all",
-)
 def test_published_reports_have_the_contract_names(demo_run, demo_region):
     reports = Path(demo_run["manifest"]).parent / "reports"
     last = max(demo_region.years)
@@ -25,12 +17,6 @@ def test_published_reports_have_the_contract_names(demo_run, demo_region):
     } <= names
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`shnor report --preset X` rewrites the published lists with X's headers and "
-    "parameter sheet while every flag in them was computed with the run's preset (the "
-    "rpt_* marts are read, not recomputed), inside the published version folder",
-)
 def test_report_with_another_preset_does_not_mislabel_the_published_lists(
     demo_run, demo_region, tmp_path
 ):
@@ -62,13 +48,6 @@ def test_report_with_another_preset_does_not_mislabel_the_published_lists(
     assert named == flags_preset
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no run lock and publish_step fingerprints raw._files as it is at publish time: a "
-    "second run's ingest between another run's build and publish gets a manifest (and "
-    "content_fingerprint) of inputs the published marts were not built from; every later "
-    "rerun then says «unchanged» and the stale marts stay published",
-)
 def test_interleaved_runs_never_publish_marts_under_another_runs_fingerprint(tmp_path):
     import pandas as pd
 
@@ -102,13 +81,6 @@ def test_interleaved_runs_never_publish_marts_under_another_runs_fingerprint(tmp
     assert len(results) == len(expected), rerun["status"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the build never drops tables no model makes any more: a mart left in the warehouse "
-    "by an earlier shnor (renamed or removed since) is published and checked, has no suite "
-    "(suite_missing, blocking), and nothing is ever published again (exit 4) until the "
-    "analyst deletes the warehouse",
-)
 def test_a_table_left_by_an_earlier_version_does_not_block_publishing(tmp_path):
     import duckdb
 
