@@ -170,24 +170,40 @@ def map_schools(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
            FROM raw.schools WHERE clean_code(school_code) IS NOT NULL GROUP BY 1"""
     ).df()
     registry = registry.fillna({"school_name": "", "municipality_name": ""})
+    # The macros run on distinct spellings (thousands), not on every participant row.
+    spelled = " UNION ALL ".join(
+        f"SELECT school_code, school_name, "
+        f"{'municipality_name' if table != 'context' else 'NULL'} AS municipality_name, "
+        f"count(*) AS n FROM raw.{table} GROUP BY ALL"
+        for table in CODED_RAW_TABLES
+    )
     named = con.execute(
-        "SELECT school_id, mode(school_name) AS school_name, "
-        "mode(municipality_name) AS municipality_name FROM ("
-        + " UNION ALL ".join(
-            f"SELECT clean_code(school_code) AS school_id, clean_text(school_name) AS "
-            f"school_name, clean_text({'municipality_name' if table != 'context' else 'NULL'})"
-            f" AS municipality_name FROM raw.{table}"
-            for table in CODED_RAW_TABLES
-        )
-        + ") WHERE school_id IS NOT NULL AND school_name IS NOT NULL GROUP BY 1"
+        f"""WITH cleaned AS (
+                SELECT clean_code(school_code) AS school_id, clean_text(school_name) AS
+                       school_name, clean_text(municipality_name) AS municipality_name, n
+                FROM ({spelled})
+                WHERE clean_code(school_code) IS NOT NULL AND clean_text(school_name) IS NOT NULL
+            ),
+            names AS (SELECT school_id, school_name, sum(n) AS n FROM cleaned GROUP BY ALL),
+            municipalities AS (
+                SELECT school_id, municipality_name, sum(n) AS n FROM cleaned
+                WHERE municipality_name IS NOT NULL GROUP BY ALL
+            )
+            SELECT school_id, arg_max(names.school_name, names.n) AS school_name,
+                   any_value(m.municipality_name) AS municipality_name
+            FROM names
+            LEFT JOIN (SELECT school_id, arg_max(municipality_name, n) AS municipality_name
+                       FROM municipalities GROUP BY school_id) AS m USING (school_id)
+            GROUP BY school_id"""
     ).df()
     codes = [
         row[0]
         for row in con.execute(
-            " UNION ".join(
-                f"SELECT DISTINCT clean_code(school_code) FROM raw.{table}"
-                for table in CODED_RAW_TABLES
+            "SELECT DISTINCT clean_code(school_code) FROM ("
+            + " UNION ".join(
+                f"SELECT DISTINCT school_code FROM raw.{table}" for table in CODED_RAW_TABLES
             )
+            + ")"
         ).fetchall()
         if row[0] is not None
     ]

@@ -15,9 +15,14 @@ CREATE OR REPLACE MACRO parse_integer(value) AS
 
 -- Text as one spelling: zero-width characters dropped, runs of spaces (the no-break space of
 -- Excel exports too, which RE2's \s does not match) made one space; empty text is missing.
-CREATE OR REPLACE MACRO clean_text(value) AS nullif(trim(regexp_replace(
-    regexp_replace(value, '[\x{200B}-\x{200D}\x{2060}\x{FEFF}]', '', 'g'),
-    '[\s\x{00A0}\x{202F}]+', ' ', 'g')), '');
+-- The replacing runs only where something is to replace (a cheap test first): this macro
+-- runs on every text cell of every participant row.
+CREATE OR REPLACE MACRO clean_text(value) AS nullif(trim(
+    CASE WHEN regexp_matches(value, '[\s\x{00A0}\x{202F}]{2,}|[\t\n\r\f\x{00A0}\x{202F}\x{200B}-\x{200D}\x{2060}\x{FEFF}]')
+         THEN regexp_replace(
+             translate(value, chr(8203) || chr(8204) || chr(8205) || chr(8288) || chr(65279), ''),
+             '[\s\x{00A0}\x{202F}]+', ' ', 'g')
+         ELSE value END), '');
 
 -- A school code as one spelling: cleaned as text, a number saved as «540160.0» read as «540160».
 CREATE OR REPLACE MACRO clean_code(value) AS

@@ -1,8 +1,16 @@
 -- incremental: _source_file
 -- ВПР participant results, typed. Grain: one row per raw row of raw.vpr_participants
 -- (absentees and unusable marks kept and labelled, never dropped).
+-- The school of each spelling of a code, worked out once per spelling (clean_code and the
+-- leading-zeros map), not once per participant row.
+WITH school_of AS (
+    SELECT spelled.school_code, coalesce(codes.school_id, clean_code(spelled.school_code)) AS school_id
+    FROM (SELECT DISTINCT school_code FROM raw.vpr_participants) AS spelled
+    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(spelled.school_code)
+)
+
 SELECT
-    coalesce(codes.school_id, clean_code(v.school_code)) AS school_id,
+    school_of.school_id,
     clean_text(v.municipality_name) AS municipality_name,
     clean_text(v.school_name) AS school_name,
     folder_year(v._source_file) AS exam_year,
@@ -23,4 +31,4 @@ SELECT
     v._row
 FROM raw.vpr_participants AS v
 LEFT JOIN ref.subject_map AS subjects ON subjects.raw_subject = v.subject
-LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(v.school_code)
+LEFT JOIN school_of ON school_of.school_code = v.school_code
