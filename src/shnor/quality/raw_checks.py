@@ -8,7 +8,7 @@ from collections import defaultdict
 import duckdb
 
 from shnor.ingest.layouts import LAYOUTS
-from shnor.ingest.raw_load import Problem, record_problems
+from shnor.ingest.raw_load import Problem, delete_rows, record_problems
 from shnor.quality.suites import (
     Failure,
     checked_value,
@@ -70,8 +70,7 @@ def check_files(con: duckdb.DuckDBPyConnection, sources: list[str]) -> set[str]:
 
 def quarantine(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Take a file's rows out of raw.* and mark it quarantined (its problems stay)."""
-    for layout in LAYOUTS:
-        con.execute(f"DELETE FROM raw.{layout.raw_table} WHERE _source_file = ?", [source])
+    delete_rows(con, source)
     con.execute(
         "UPDATE raw._files SET status = 'quarantined', row_count = 0 WHERE source_file = ?",
         [source],

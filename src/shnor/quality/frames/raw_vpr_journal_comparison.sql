@@ -7,6 +7,23 @@
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
+registry_digits AS (
+    -- Registry codes by their digits without leading zeros (school_key in macros.sql).
+    SELECT ltrim(clean_code(school_code), '0') AS digits,
+           count(DISTINCT clean_code(school_code)) AS registry_codes,
+           min(clean_code(school_code)) AS registry_code
+    FROM raw.schools
+    WHERE regexp_full_match(clean_code(school_code), '[0-9]+')
+    GROUP BY 1
+),
+codes AS (
+    -- Each code as written → the school staging will see it as (regular expressions once per
+    -- distinct code, not per row): «12.0», « 12» and, by the registry, «0012» are one school.
+    SELECT c.school_code,
+           school_key(clean_code(c.school_code), r.registry_codes, r.registry_code) AS school_id
+    FROM (SELECT DISTINCT school_code FROM raw.vpr_journal_comparison) AS c
+    LEFT JOIN registry_digits AS r ON r.digits = ltrim(clean_code(c.school_code), '0')
+),
 candidates AS (
     SELECT
         j._source_file,
@@ -14,13 +31,14 @@ candidates AS (
         j._row,
         CASE WHEN f.status = 'loaded' THEN 0 ELSE 1 END AS file_rank,
         coalesce(try_cast(j.title_year AS INTEGER), folder_year(j._source_file)) AS exam_year,
-        clean_code(j.school_code) AS school_id,
+        k.school_id,
         trim(j.title_grade) AS grade_key,
         lower(clean_text(j.title_subject)) AS subject_key
     FROM raw.vpr_journal_comparison AS j
     JOIN raw._files AS f ON f.source_file = j._source_file
+    JOIN codes AS k ON k.school_code = j.school_code
     WHERE (f.status = 'loaded' OR f.source_file IN (SELECT source_file FROM checked_files))
-      AND clean_code(j.school_code) IS NOT NULL
+      AND k.school_id IS NOT NULL
 ),
 procedure_files AS (
     SELECT exam_year, school_id, grade_key, subject_key, _source_file,
