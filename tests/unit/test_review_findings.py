@@ -76,11 +76,6 @@ def test_a_quarantined_vpr_file_leaves_no_task_points(con, tmp_path):
     assert left == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a task cell that is not a number («abc») becomes NULL in stg_vpr__task_points and is "
-    "dropped from fct_school_task_results with no line in raw._problems (nothing lost, §6)",
-)
 def test_a_task_cell_that_is_not_a_number_is_reported(con, tmp_path):
     raw = tmp_path / "raw"
     _task_file(
@@ -93,11 +88,6 @@ def test_a_task_cell_that_is_not_a_number_is_reported(con, tmp_path):
     assert reported == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="negative task points pass every check: fct_school_task_results gets mean_points "
-    "-2.0 (a task result below 0 is impossible; it should be reported and left out)",
-)
 def test_negative_task_points_are_not_published_as_results(con, tmp_path):
     raw = tmp_path / "raw"
     _task_file(
@@ -204,13 +194,6 @@ def test_an_alias_code_without_leading_zeros_is_the_registry_school(con, tmp_pat
     assert results == [("0012", 20)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a school given twice in one ВПР «Статистика по отметкам» file (other numbers) passes "
-    "the raw checks (repeats are looked for across files only); "
-    "int_school_results_from_summaries keeps the first row and the second is dropped with no "
-    "line in raw._problems (summary_repeated_school covers the ЕГЭ summary only)",
-)
 def test_a_school_repeated_within_a_vpr_mark_statistics_file_is_reported(con, tmp_path):
     import openpyxl
 

@@ -1,9 +1,11 @@
 -- The ВПР «Статистика по отметкам» rows of the files being checked ($files), typed for the
 -- suite expectations/raw_vpr_mark_stats.json: the participant count and the four mark shares
--- as numbers (text kept where they are not), and the file that already holds the same
--- school's grade and subject for the year. Aggregate rows (no school code: the whole sample,
--- region, municipalities) are checked for their values, never as repeats. Earlier = loaded by
--- an earlier run, then path order. The percent sum is checked on reading (percent_sum).
+-- as numbers (text kept where they are not), the file that already holds the same school's
+-- grade and subject for the year, and the earlier row of the same file giving that school
+-- again (repeats_row when its numbers differ, same_as_row when they do not). Aggregate rows (no
+-- school code: the whole sample, region, municipalities) are checked for their values, never
+-- as repeats. Earlier = loaded by an earlier run, then path order. The percent sum is checked
+-- on reading (percent_sum).
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
@@ -33,7 +35,9 @@ candidates AS (
         coalesce(try_cast(m.title_year AS INTEGER), folder_year(m._source_file)) AS exam_year,
         k.school_id,
         trim(m.title_grade) AS grade_key,
-        lower(clean_text(m.title_subject)) AS subject_key
+        lower(clean_text(m.title_subject)) AS subject_key,
+        -- the row's numbers, to tell a repeated row from a contradicting one
+        [parse_number(m.participant_count), parse_share(m.mark_2_percent), parse_share(m.mark_3_percent), parse_share(m.mark_4_percent), parse_share(m.mark_5_percent)] AS numbers
     FROM raw.vpr_mark_stats AS m
     JOIN raw._files AS f ON f.source_file = m._source_file
     JOIN codes AS k ON k.school_code = m.school_code
@@ -46,6 +50,30 @@ procedure_files AS (
            min(_row) AS first_row
     FROM candidates
     GROUP BY ALL
+),
+in_file_repeats AS (
+    -- A school given again in the same file (same year, grade and subject): where it was
+    -- first given there, and whether the numbers differ from that row.
+    SELECT _source_file, _sheet, _row, first_seen, numbers IS DISTINCT FROM first_numbers AS differs
+    FROM (
+        SELECT c._source_file, c._sheet, c._row, c.numbers,
+               first_value(coalesce(c._sheet || ', ', '') || 'строка ' || c._row) OVER w
+                   AS first_seen,
+               first_value(c.numbers) OVER w AS first_numbers,
+               row_number() OVER w AS nth
+        FROM candidates AS c
+        SEMI JOIN (
+            SELECT _source_file, exam_year, school_id, grade_key, subject_key
+            FROM candidates
+            WHERE _source_file IN (SELECT source_file FROM checked_files)
+            GROUP BY ALL
+            HAVING count(*) > 1
+        ) AS twice USING (_source_file, exam_year, school_id, grade_key, subject_key)
+        WINDOW w AS (
+            PARTITION BY c._source_file, c.exam_year, c.school_id, c.grade_key, c.subject_key
+            ORDER BY c._sheet, c._row)
+    )
+    WHERE nth > 1
 ),
 repeats AS (
     SELECT _source_file, first_sheet, first_row,
@@ -82,9 +110,14 @@ SELECT
               AND parse_share(m.mark_5_percent) IS NULL
              THEN '«5»: ' || m.mark_5_percent END
     ) AS percent_text,
-    r.repeats_file
+    r.repeats_file,
+    CASE WHEN i.differs THEN i.first_seen END AS repeats_row,
+    CASE WHEN NOT i.differs THEN i.first_seen END AS same_as_row
 FROM raw.vpr_mark_stats AS m
 LEFT JOIN repeats AS r
     ON r._source_file = m._source_file AND r.first_sheet IS NOT DISTINCT FROM m._sheet
     AND r.first_row = m._row
+LEFT JOIN in_file_repeats AS i
+    ON i._source_file = m._source_file AND i._sheet IS NOT DISTINCT FROM m._sheet
+    AND i._row = m._row
 WHERE m._source_file IN (SELECT source_file FROM checked_files)
