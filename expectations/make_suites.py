@@ -291,6 +291,7 @@ def suites() -> dict[str, dict]:
         ],
         percent_not_numeric("доля отметки", "«2»–«5» (%)"),
         repeated_summary("ВПР по тому же классу и предмету", "ОО"),
+        *repeated_in_file("ВПР по тому же классу и предмету", "ОО"),
     ]
     found["raw_vpr_journal_comparison"] = [
         *summary_counts("ВПР", ["participant_count"]),
@@ -299,6 +300,28 @@ def suites() -> dict[str, dict]:
         percent_in_range("raised_percent", "доля повысивших отметку", "Повысили (%)"),
         percent_not_numeric("доля участников", "Понизили / Подтвердили / Повысили (%)"),
         repeated_summary("ВПР (сравнение с журналом) по тому же классу и предмету", "ОО"),
+        *repeated_in_file("ВПР (сравнение с журналом) по тому же классу и предмету", "ОО"),
+    ]
+    found["raw_vpr_task_points"] = [
+        expect(
+            "expect_column_values_to_be_between",
+            "warning",
+            "task_points_negative",
+            "баллы за задание отрицательные: значение не учитывается (файл загружен)",
+            "если результаты по заданиям нужны, исправьте баллы в файле",
+            "Баллы за задание",
+            column="points",
+            min_value=0,
+        ),
+        not_null(
+            "points_text",
+            "warning",
+            "value_unknown",
+            "баллы за задание не число (x/х — задание не выполнялось — не ошибка): значение не "
+            "учитывается (файл загружен)",
+            "если результаты по заданиям нужны, исправьте баллы в файле",
+            "Баллы за задание",
+        ),
     ]
     found["raw_ege_school_summary"] = [
         *summary_counts("ЕГЭ", ["participant_count", "fail_count"]),
@@ -393,6 +416,31 @@ def repeated_summary(what: str, column_ru: str) -> dict:
         "прежний файл (то же имя), иначе удалите лишний",
         column_ru,
     )
+
+
+def repeated_in_file(what: str, column_ru: str) -> list[dict]:
+    """A school given twice in one file: blocking when the numbers differ (which is right is
+    unknown), a warning when they are the same (counted once)."""
+    return [
+        not_null(
+            "repeats_row",
+            "blocking",
+            "repeated_procedure",
+            f"результаты этой школы {what} уже даны в этом файле выше с другими числами "
+            "(значение — та строка): противоречие",
+            "оставьте в файле одну верную строку этой школы и запустите расчёт снова",
+            column_ru,
+        ),
+        not_null(
+            "same_as_row",
+            "warning",
+            "repeated_school_row",
+            f"результаты этой школы {what} уже даны в этом файле выше с теми же числами "
+            "(значение — та строка): учтены один раз",
+            "удалите повторяющуюся строку",
+            column_ru,
+        ),
+    ]
 
 
 REBUILD = (

@@ -18,13 +18,6 @@ def _write(raw: Path, relative: str, rows: list[str]) -> None:
     path.write_text(VPR_HEADER + "".join(f"{row}\n" for row in rows), encoding="utf-8")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="quality/frames/raw_vpr_participants.sql keys repeats on trim(school_code), not "
-    "clean_code(): «12.0» (a number exported by Excel) is the same school 12 to staging, so a "
-    "second "
-    "file repeating the class is loaded and its results are counted twice",
-)
 @pytest.mark.parametrize("spelling", ["12.0", " 12.0"])
 def test_a_vpr_class_repeated_under_another_spelling_of_the_code_is_blocked(
     con, tmp_path, spelling
@@ -45,11 +38,6 @@ def test_a_vpr_class_repeated_under_another_spelling_of_the_code_is_blocked(
     assert "repeated_procedure" in rules
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="quality/frames/raw_exam_participants.sql keys repeats on trim(school_code), not "
-    "clean_code(): an ОГЭ file repeating another file's school under «7.0» loads and counts twice",
-)
 def test_an_exam_procedure_repeated_under_another_spelling_of_the_code_is_blocked(con, tmp_path):
     header = "Код ОУ;Код МСУ;Предмет;Первичный балл;Оценка;Этап\n"
     for name, code, mark in (("a.csv", "7", "4"), ("b.csv", "7.0", "3")):
@@ -77,11 +65,6 @@ def _task_file(raw: Path, relative: str, rows: list[str]) -> None:
     path.write_text(TASK_HEADER + "".join(f"{row}\n" for row in rows), encoding="utf-8")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="raw_checks.quarantine deletes a file's rows from the layout tables only: its rows "
-    "in raw.vpr_task_points stay in the warehouse although the file is «not loaded»",
-)
 def test_a_quarantined_vpr_file_leaves_no_task_points(con, tmp_path):
     raw = tmp_path / "raw"
     _task_file(raw, "vpr/2025/bad.csv", ["13;4А;Математика;7;10;1;1;1"])  # mark 7: blocking
@@ -93,11 +76,6 @@ def test_a_quarantined_vpr_file_leaves_no_task_points(con, tmp_path):
     assert left == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a task cell that is not a number («abc») becomes NULL in stg_vpr__task_points and is "
-    "dropped from fct_school_task_results with no line in raw._problems (nothing lost, §6)",
-)
 def test_a_task_cell_that_is_not_a_number_is_reported(con, tmp_path):
     raw = tmp_path / "raw"
     _task_file(
@@ -110,11 +88,6 @@ def test_a_task_cell_that_is_not_a_number_is_reported(con, tmp_path):
     assert reported == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="negative task points pass every check: fct_school_task_results gets mean_points "
-    "-2.0 (a task result below 0 is impossible; it should be reported and left out)",
-)
 def test_negative_task_points_are_not_published_as_results(con, tmp_path):
     raw = tmp_path / "raw"
     _task_file(
@@ -150,12 +123,6 @@ def test_a_truncated_history_line_does_not_fail_later_runs(tmp_path):
     assert [r["outcome"] for r in history(tmp_path)][-1] == "published"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the raw repeat checks key on the file's own code text while staging maps «12» to the "
-    "registry's «0012» (school_code_map, leading zeros): a class sent twice, once with the "
-    "zeros Excel dropped, is loaded twice and counted twice (4 participants for 2)",
-)
 def test_a_vpr_class_repeated_without_the_leading_zeros_is_not_counted_twice(con, tmp_path):
     from shnor import pipeline
     from shnor.presets import load_preset
@@ -208,13 +175,6 @@ def test_an_alias_code_without_leading_zeros_is_the_registry_school(con, tmp_pat
     assert results == [("0012", 20)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a school given twice in one ВПР «Статистика по отметкам» file (other numbers) passes "
-    "the raw checks (repeats are looked for across files only); "
-    "int_school_results_from_summaries keeps the first row and the second is dropped with no "
-    "line in raw._problems (summary_repeated_school covers the ЕГЭ summary only)",
-)
 def test_a_school_repeated_within_a_vpr_mark_statistics_file_is_reported(con, tmp_path):
     import openpyxl
 

@@ -288,11 +288,17 @@ def _record_copy(
     con.execute("COMMIT")
 
 
+def delete_rows(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Delete a file's rows from every raw table a file can write (the layout tables and the
+    ВПР task points)."""
+    for table in sorted({layout.raw_table for layout in LAYOUTS} | {"vpr_task_points"}):
+        con.execute(f"DELETE FROM raw.{table} WHERE _source_file = ?", [source])
+
+
 def _forget(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Remove a file's rows, problems and registry entry (before a reload or after removal)."""
     con.execute("BEGIN TRANSACTION")
-    for table in {layout.raw_table for layout in LAYOUTS} | {"vpr_task_points"}:
-        con.execute(f"DELETE FROM raw.{table} WHERE _source_file = ?", [source])
+    delete_rows(con, source)
     con.execute("DELETE FROM raw._problems WHERE source_file = ?", [source])
     con.execute("DELETE FROM raw._files WHERE source_file = ?", [source])
     con.execute("COMMIT")

@@ -8,7 +8,7 @@ from collections import defaultdict
 import duckdb
 
 from shnor.ingest.layouts import LAYOUTS
-from shnor.ingest.raw_load import Problem, record_problems
+from shnor.ingest.raw_load import Problem, delete_rows, record_problems
 from shnor.quality.suites import (
     Failure,
     checked_value,
@@ -19,6 +19,10 @@ from shnor.quality.suites import (
 )
 
 INDEX_COLUMNS = ["_source_file", "_sheet", "_row"]
+# The task cells of layouts with task columns (raw.vpr_task_points): one row per cell, the task
+# naming the cell's column.
+TASK_SUITE = "raw_vpr_task_points"
+TASK_INDEX_COLUMNS = [*INDEX_COLUMNS, "task"]
 # Problems listed one by one per file, rule and column; the rest are counted in one line.
 MAX_LISTED = 20
 
@@ -54,6 +58,10 @@ def check_files(con: duckdb.DuckDBPyConnection, sources: list[str]) -> set[str]:
             frame = frame_for(con, suite_for(layout.name), {"files": files})
             for failure in failures(frame, suite_for(layout.name), INDEX_COLUMNS):
                 problems += problems_of(failure)
+        if files and layout.has_tasks:
+            frame = frame_for(con, TASK_SUITE, {"files": files})
+            for failure in failures(frame, TASK_SUITE, TASK_INDEX_COLUMNS):
+                problems += problems_of(failure, TASK_INDEX_COLUMNS)
     blocked = sorted({p.source_file for p in problems if p.severity == "blocking"})
     con.execute("BEGIN TRANSACTION")
     for source in blocked:
@@ -70,16 +78,16 @@ def check_files(con: duckdb.DuckDBPyConnection, sources: list[str]) -> set[str]:
 
 def quarantine(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Take a file's rows out of raw.* and mark it quarantined (its problems stay)."""
-    for layout in LAYOUTS:
-        con.execute(f"DELETE FROM raw.{layout.raw_table} WHERE _source_file = ?", [source])
+    delete_rows(con, source)
     con.execute(
         "UPDATE raw._files SET status = 'quarantined', row_count = 0 WHERE source_file = ?",
         [source],
     )
 
 
-def problems_of(failure: Failure) -> list[Problem]:
-    """One problem per bad cell (at most MAX_LISTED per file), then a line counting the rest."""
+def problems_of(failure: Failure, index_columns: list[str] = INDEX_COLUMNS) -> list[Problem]:
+    """One problem per bad cell (at most MAX_LISTED per file), then a line counting the rest. A
+    task cell's column is named with its task («Баллы за задание 2»)."""
     by_file: dict[str, list[dict]] = defaultdict(list)
     for row in failure.rows:
         by_file[row["_source_file"]].append(row)
@@ -95,8 +103,8 @@ def problems_of(failure: Failure) -> list[Problem]:
                     failure.action,
                     sheet=readable(row.get("_sheet")) or None,
                     row=int(row["_row"]),
-                    column=failure.column,
-                    value=checked_value(row, INDEX_COLUMNS),
+                    column=" ".join(filter(None, [failure.column, readable(row.get("task"))])),
+                    value=checked_value(row, index_columns),
                 )
             )
         if len(rows) > MAX_LISTED:

@@ -68,3 +68,14 @@ CREATE OR REPLACE MACRO settlement_kind(value) AS
 CREATE OR REPLACE MACRO is_absent_mark(value) AS
     clean_text(value) IS NULL
     OR regexp_matches(lower(clean_text(value)), '^(отсутств|не явил|неявка|н$|абс)');
+
+-- The school a cleaned result code will be once ref.school_code_map exists (pipeline.map_schools,
+-- school_matching.school_code_map), for the raw checks that run before it: registry_codes and
+-- registry_code are how many registry codes have the code's digits without leading zeros and,
+-- when one, which. One → that registry school; several → the code itself; none → the digits
+-- without leading zeros («0012» and «12» are one school whenever the registry arrives).
+CREATE OR REPLACE MACRO school_key(code, registry_codes, registry_code) AS
+    CASE WHEN NOT regexp_full_match(code, '[0-9]+') THEN code
+         WHEN registry_codes = 1 THEN registry_code
+         WHEN registry_codes > 1 THEN code
+         ELSE ltrim(code, '0') END;

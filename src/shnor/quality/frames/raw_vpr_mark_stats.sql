@@ -1,11 +1,30 @@
 -- The ВПР «Статистика по отметкам» rows of the files being checked ($files), typed for the
 -- suite expectations/raw_vpr_mark_stats.json: the participant count and the four mark shares
--- as numbers (text kept where they are not), and the file that already holds the same
--- school's grade and subject for the year. Aggregate rows (no school code: the whole sample,
--- region, municipalities) are checked for their values, never as repeats. Earlier = loaded by
--- an earlier run, then path order. The percent sum is checked on reading (percent_sum).
+-- as numbers (text kept where they are not), the file that already holds the same school's
+-- grade and subject for the year, and the earlier row of the same file giving that school
+-- again (repeats_row when its numbers differ, same_as_row when they do not). Aggregate rows (no
+-- school code: the whole sample, region, municipalities) are checked for their values, never
+-- as repeats. Earlier = loaded by an earlier run, then path order. The percent sum is checked
+-- on reading (percent_sum).
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
+),
+registry_digits AS (
+    -- Registry codes by their digits without leading zeros (school_key in macros.sql).
+    SELECT ltrim(clean_code(school_code), '0') AS digits,
+           count(DISTINCT clean_code(school_code)) AS registry_codes,
+           min(clean_code(school_code)) AS registry_code
+    FROM raw.schools
+    WHERE regexp_full_match(clean_code(school_code), '[0-9]+')
+    GROUP BY 1
+),
+codes AS (
+    -- Each code as written → the school staging will see it as (regular expressions once per
+    -- distinct code, not per row): «12.0», « 12» and, by the registry, «0012» are one school.
+    SELECT c.school_code,
+           school_key(clean_code(c.school_code), r.registry_codes, r.registry_code) AS school_id
+    FROM (SELECT DISTINCT school_code FROM raw.vpr_mark_stats) AS c
+    LEFT JOIN registry_digits AS r ON r.digits = ltrim(clean_code(c.school_code), '0')
 ),
 candidates AS (
     SELECT
@@ -14,13 +33,16 @@ candidates AS (
         m._row,
         CASE WHEN f.status = 'loaded' THEN 0 ELSE 1 END AS file_rank,
         coalesce(try_cast(m.title_year AS INTEGER), folder_year(m._source_file)) AS exam_year,
-        clean_code(m.school_code) AS school_id,
+        k.school_id,
         trim(m.title_grade) AS grade_key,
-        lower(clean_text(m.title_subject)) AS subject_key
+        lower(clean_text(m.title_subject)) AS subject_key,
+        -- the row's numbers, to tell a repeated row from a contradicting one
+        [parse_number(m.participant_count), parse_share(m.mark_2_percent), parse_share(m.mark_3_percent), parse_share(m.mark_4_percent), parse_share(m.mark_5_percent)] AS numbers
     FROM raw.vpr_mark_stats AS m
     JOIN raw._files AS f ON f.source_file = m._source_file
+    JOIN codes AS k ON k.school_code = m.school_code
     WHERE (f.status = 'loaded' OR f.source_file IN (SELECT source_file FROM checked_files))
-      AND clean_code(m.school_code) IS NOT NULL
+      AND k.school_id IS NOT NULL
 ),
 procedure_files AS (
     SELECT exam_year, school_id, grade_key, subject_key, _source_file,
@@ -28,6 +50,30 @@ procedure_files AS (
            min(_row) AS first_row
     FROM candidates
     GROUP BY ALL
+),
+in_file_repeats AS (
+    -- A school given again in the same file (same year, grade and subject): where it was
+    -- first given there, and whether the numbers differ from that row.
+    SELECT _source_file, _sheet, _row, first_seen, numbers IS DISTINCT FROM first_numbers AS differs
+    FROM (
+        SELECT c._source_file, c._sheet, c._row, c.numbers,
+               first_value(coalesce(c._sheet || ', ', '') || 'строка ' || c._row) OVER w
+                   AS first_seen,
+               first_value(c.numbers) OVER w AS first_numbers,
+               row_number() OVER w AS nth
+        FROM candidates AS c
+        SEMI JOIN (
+            SELECT _source_file, exam_year, school_id, grade_key, subject_key
+            FROM candidates
+            WHERE _source_file IN (SELECT source_file FROM checked_files)
+            GROUP BY ALL
+            HAVING count(*) > 1
+        ) AS twice USING (_source_file, exam_year, school_id, grade_key, subject_key)
+        WINDOW w AS (
+            PARTITION BY c._source_file, c.exam_year, c.school_id, c.grade_key, c.subject_key
+            ORDER BY c._sheet, c._row)
+    )
+    WHERE nth > 1
 ),
 repeats AS (
     SELECT _source_file, first_sheet, first_row,
@@ -64,9 +110,14 @@ SELECT
               AND parse_share(m.mark_5_percent) IS NULL
              THEN '«5»: ' || m.mark_5_percent END
     ) AS percent_text,
-    r.repeats_file
+    r.repeats_file,
+    CASE WHEN i.differs THEN i.first_seen END AS repeats_row,
+    CASE WHEN NOT i.differs THEN i.first_seen END AS same_as_row
 FROM raw.vpr_mark_stats AS m
 LEFT JOIN repeats AS r
     ON r._source_file = m._source_file AND r.first_sheet IS NOT DISTINCT FROM m._sheet
     AND r.first_row = m._row
+LEFT JOIN in_file_repeats AS i
+    ON i._source_file = m._source_file AND i._sheet IS NOT DISTINCT FROM m._sheet
+    AND i._row = m._row
 WHERE m._source_file IN (SELECT source_file FROM checked_files)
