@@ -266,13 +266,14 @@ def identity_problems(
             "(все файлы)",
             "school_code_leading_zeros",
             "warning",
-            f"код ОО «{row.raw_code}» в результатах и «{row.school_id}» в реестре различаются "
-            "только ведущими нулями: результаты отнесены к школе реестра",
+            f"код ОО «{row.raw_code}» и «{row.school_id}» "
+            + ("в реестре " if row.match_rule == "leading_zeros" else "в других файлах ")
+            + f"различаются только ведущими нулями: это одна школа с кодом «{row.school_id}»",
             "ничего делать не нужно; если это разные школы, исправьте код в файле",
             column="Код ОО",
             value=row.raw_code,
         )
-        for row in code_map[code_map["match_rule"] == "leading_zeros"].itertuples()
+        for row in code_map[code_map["match_rule"].str.startswith("leading_zeros")].itertuples()
     ]
     sources = {
         (row.municipality_name, row.school_name): row.source_files for row in names.itertuples()

@@ -121,6 +121,18 @@ def test_codes_without_their_leading_zeros_find_the_registry_code():
     assert list(mapped["match_rule"]) == ["leading_zeros", "code", "code", "code", "code"]
 
 
+def test_codes_differing_by_leading_zeros_without_a_registry_are_one_school():
+    # no registry code fits: the spelling with the zeros wins (a spreadsheet only drops them)
+    mapped = school_code_map(["12", "0012", "012", "5"], pd.DataFrame({"school_id": ["5"]}))
+    assert list(mapped["school_id"]) == ["0012", "0012", "0012", "5"]
+    assert list(mapped["match_rule"]) == [
+        "leading_zeros_in_files",
+        "code",
+        "leading_zeros_in_files",
+        "code",
+    ]
+
+
 def test_drifting_names_of_a_realistic_region_find_their_registry_school():
     from summary_workbooks import summary_region
 

@@ -43,12 +43,21 @@ REVIEW_TYPES = dict.fromkeys(REVIEW_COLUMNS, "string") | {
 def school_code_map(codes: list[str], registry: pd.DataFrame) -> pd.DataFrame:
     """raw_code → school_id: a code the registry lacks whose digits without leading zeros are
     one registry code's («012345» in a result file, 12345 in the registry, or back) is that
-    school (match_rule 'leading_zeros'); every other code is itself."""
+    school (match_rule 'leading_zeros'); codes no registry code fits that differ only by
+    leading zeros are one school under the longest spelling ('leading_zeros_in_files');
+    every other code is itself."""
     known = set(registry["school_id"])
     stripped: dict[str, list[str]] = {}
     for code in known:
         if code.isdigit():
             stripped.setdefault(code.lstrip("0"), []).append(code)
+    # Codes the registry lacks that differ only by leading zeros are one school, under the
+    # longest spelling: a spreadsheet drops zeros, it never adds them.
+    unregistered: dict[str, str] = {}
+    for code in codes:
+        if code.isdigit() and code not in known and not stripped.get(code.lstrip("0")):
+            digits = code.lstrip("0")
+            unregistered[digits] = max(unregistered.get(digits, code), code, key=len)
     rows = []
     for code in codes:
         if code in known or not code.isdigit():
@@ -57,6 +66,8 @@ def school_code_map(codes: list[str], registry: pd.DataFrame) -> pd.DataFrame:
         same = stripped.get(code.lstrip("0"), [])
         if len(same) == 1:
             rows.append((code, same[0], "leading_zeros"))
+        elif not same and unregistered[code.lstrip("0")] != code:
+            rows.append((code, unregistered[code.lstrip("0")], "leading_zeros_in_files"))
         else:
             rows.append((code, code, "code"))
     return pd.DataFrame(rows, columns=["raw_code", "school_id", "match_rule"])
