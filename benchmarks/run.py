@@ -370,8 +370,9 @@ def _write_section(title: str, rows: list, args: argparse.Namespace, note: str) 
     lines = [
         f"## {title}",
         "",
-        f"Measured {dt.date.today().isoformat()} by `benchmarks/run.py --only {args.only} "
-        f"--schools {args.schools} --xlsx-mb {args.xlsx_mb:g}` on {platform.machine()}, "
+        f"Measured {dt.date.today().isoformat()} by `benchmarks/run.py "
+        + (f"--only {args.only} " if args.only else "")
+        + f"--schools {args.schools} --xlsx-mb {args.xlsx_mb:g}` on {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}. {note}",
         "",
         *_table(rows),
