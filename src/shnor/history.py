@@ -186,11 +186,26 @@ def history(data_dir: str | Path) -> list[dict[str, Any]]:
 
 def current_run(data_dir: str | Path) -> dict[str, Any] | None:
     """The run under way (as its start was recorded), if any."""
-    path = data_dir_from(data_dir) / "runs" / "current.json"
+    folder = data_dir_from(data_dir) / "runs"
+    if not _is_locked(folder / "run.lock"):  # a run killed on its way left current.json behind
+        return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads((folder / "current.json").read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
         return None
+
+
+def _is_locked(path: Path) -> bool:
+    """True while a run holds the folder's run lock (the kernel frees it when a run dies)."""
+    if not path.is_file():
+        return False
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 def sync_history_table(paths: Paths) -> int:

@@ -83,11 +83,12 @@ def publish(
     content_fingerprint, which is then kept as it is."""
     current = published_manifest(paths)
     fingerprint = manifest.get("content_fingerprint")
+    root = versions_dir(paths)
+    if root.is_dir():  # half-written folders of killed runs go, whatever this run publishes
+        _remove_unfinished(root)
     if current and fingerprint and current.get("content_fingerprint") == fingerprint:
         return _as_published(paths, current.get("version", ""), unchanged=True)
-    root = versions_dir(paths)
     root.mkdir(parents=True, exist_ok=True)
-    _remove_unfinished(root)
     version = _new_version_name(root, manifest)
     building = root / f".building-{version}"
     (building / "reports").mkdir(parents=True)

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from shnor import marts
 from shnor.cli import app
+from shnor.history import current_run
 
 runner = CliRunner()
 
@@ -129,6 +130,7 @@ def test_a_run_killed_mid_way_leaves_the_published_outputs_intact(published, sta
         time.sleep(0.01)
     assert process.wait(timeout=60) == -signal.SIGKILL, "the run ended before it was killed"
     assert_readable(published)
+    assert current_run(published) is None  # `shnor status` does not show a dead run as running
     if stage == "build":
         assert published_files(published) == before
     # The next run recovers: it publishes the new input and removes the half-written version.
