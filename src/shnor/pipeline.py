@@ -19,7 +19,7 @@ from shnor.flags import school_flags
 from shnor.incremental import Changes, remember_build
 from shnor.ingest.headers import subject_code
 from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw, record_problems
-from shnor.ingest.school_matching import school_code_map, school_name_map
+from shnor.ingest.school_matching import CODED_RAW_TABLES, school_name_map, update_school_code_map
 from shnor.methods.context_index import context_index, derived_components, shnsu_mask
 from shnor.methods.contextual import contextual_value_added
 from shnor.methods.objectivity import objectivity_concerns, objectivity_markers, vpr_evidence_mask
@@ -150,26 +150,11 @@ def build(
     return counts
 
 
-CODED_RAW_TABLES = (
-    "vpr_participants",
-    "exam_participants",
-    "context",
-    "vpr_mark_stats",
-    "vpr_journal_comparison",
-)
-
-
 def map_schools(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """ref.school_code_map (result codes → registry codes, leading zeros restored),
     ref.school_name_map (summary names → school ids) and marts.review_school_matches (names for
     the analyst to confirm), with warnings in raw._problems (DATA_CONTRACT §1)."""
-    registry = con.execute(
-        """SELECT clean_code(school_code) AS school_id,
-                  arg_max(clean_text(school_name), _loaded_at) AS school_name,
-                  arg_max(clean_text(municipality_name), _loaded_at) AS municipality_name
-           FROM raw.schools WHERE clean_code(school_code) IS NOT NULL GROUP BY 1"""
-    ).df()
-    registry = registry.fillna({"school_name": "", "municipality_name": ""})
+    code_map, registry = update_school_code_map(con)
     # The macros run on distinct spellings (thousands), not on every participant row.
     spelled = " UNION ALL ".join(
         f"SELECT school_code, school_name, "
@@ -196,18 +181,6 @@ def map_schools(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                        FROM municipalities GROUP BY school_id) AS m USING (school_id)
             GROUP BY school_id"""
     ).df()
-    codes = [
-        row[0]
-        for row in con.execute(
-            "SELECT DISTINCT clean_code(school_code) FROM ("
-            + " UNION ".join(
-                f"SELECT DISTINCT school_code FROM raw.{table}" for table in CODED_RAW_TABLES
-            )
-            + ")"
-        ).fetchall()
-        if row[0] is not None
-    ]
-    code_map = school_code_map(codes, registry)
     names = con.execute(
         """SELECT clean_text(municipality_name) AS municipality_name,
                   clean_text(school_name) AS school_name,
@@ -236,7 +209,7 @@ def map_schools(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     )
     name_map, review = school_name_map(names, known, aliases.fillna(""))
     counts = {
-        "ref.school_code_map": warehouse.replace_table(con, "ref.school_code_map", code_map),
+        "ref.school_code_map": len(code_map),
         "ref.school_name_map": warehouse.replace_table(
             con,
             "ref.school_name_map",

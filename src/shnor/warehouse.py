@@ -251,3 +251,9 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, reference_dir: Path | 
             keys = list(REFERENCE_KEYS.get(name, packaged.columns))
             packaged = pd.concat([own, packaged], ignore_index=True).drop_duplicates(keys)
         replace_table(con, f"ref.{name}", packaged)
+    # Made from the data by school_matching.update_school_code_map; empty until it runs, so that
+    # school_of_codes (macros.sql) always has a table to read.
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS ref.school_code_map "
+        "(raw_code VARCHAR, school_id VARCHAR, match_rule VARCHAR)"
+    )

@@ -9,6 +9,7 @@ import duckdb
 
 from shnor.ingest.layouts import LAYOUTS
 from shnor.ingest.raw_load import Problem, delete_rows, record_problems
+from shnor.ingest.school_matching import update_school_code_map
 from shnor.quality.suites import (
     Failure,
     checked_value,
@@ -47,6 +48,7 @@ def check_files(con: duckdb.DuckDBPyConnection, sources: list[str]) -> set[str]:
             by_layout[name].append(source)
     problems: list[Problem] = []
     known = set(suite_names())
+    update_school_code_map(con)  # repeats are sought under the school staging will count
     for layout in LAYOUTS:
         files = sorted(by_layout.get(layout.name, []))
         if files and suite_for(layout.name) not in known:

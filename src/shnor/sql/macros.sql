@@ -69,13 +69,12 @@ CREATE OR REPLACE MACRO is_absent_mark(value) AS
     clean_text(value) IS NULL
     OR regexp_matches(lower(clean_text(value)), '^(отсутств|не явил|неявка|н$|абс)');
 
--- The school a cleaned result code will be once ref.school_code_map exists (pipeline.map_schools,
--- school_matching.school_code_map), for the raw checks that run before it: registry_codes and
--- registry_code are how many registry codes have the code's digits without leading zeros and,
--- when one, which. One → that registry school; several → the code itself; none → the digits
--- without leading zeros («0012» and «12» are one school whenever the registry arrives).
-CREATE OR REPLACE MACRO school_key(code, registry_codes, registry_code) AS
-    CASE WHEN NOT regexp_full_match(code, '[0-9]+') THEN code
-         WHEN registry_codes = 1 THEN registry_code
-         WHEN registry_codes > 1 THEN code
-         ELSE ltrim(code, '0') END;
+-- The school each spelling of a code in a raw table is: cleaned, then ref.school_code_map
+-- (leading zeros restored by the registry; school_matching.school_code_map), worked out once per
+-- distinct spelling, not per row. Staging and the raw checks both use it, so a repeat is found
+-- under the school staging will count it for.
+CREATE OR REPLACE MACRO school_of_codes(raw_table) AS TABLE
+    SELECT spelled.school_code,
+           coalesce(codes.school_id, clean_code(spelled.school_code)) AS school_id
+    FROM (SELECT DISTINCT school_code FROM query_table(raw_table)) AS spelled
+    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(spelled.school_code);

@@ -6,23 +6,6 @@
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
-registry_digits AS (
-    -- Registry codes by their digits without leading zeros (school_key in macros.sql).
-    SELECT ltrim(clean_code(school_code), '0') AS digits,
-           count(DISTINCT clean_code(school_code)) AS registry_codes,
-           min(clean_code(school_code)) AS registry_code
-    FROM raw.schools
-    WHERE regexp_full_match(clean_code(school_code), '[0-9]+')
-    GROUP BY 1
-),
-codes AS (
-    -- Each code as written → the school staging will see it as (regular expressions once per
-    -- distinct code, not per row): «12.0», « 12» and, by the registry, «0012» are one school.
-    SELECT c.school_code,
-           school_key(clean_code(c.school_code), r.registry_codes, r.registry_code) AS school_id
-    FROM (SELECT DISTINCT school_code FROM raw.vpr_participants) AS c
-    LEFT JOIN registry_digits AS r ON r.digits = ltrim(clean_code(c.school_code), '0')
-),
 candidates AS (
     SELECT
         v._source_file,
@@ -38,7 +21,7 @@ candidates AS (
         rtrim(class_key, 'АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯABCDEFGHIJKLMNOPQRSTUVWXYZ') AS grade
     FROM raw.vpr_participants AS v
     JOIN raw._files AS f ON f.source_file = v._source_file
-    LEFT JOIN codes AS k ON k.school_code = v.school_code
+    LEFT JOIN school_of_codes('raw.vpr_participants') AS k ON k.school_code = v.school_code
     WHERE f.status = 'loaded' OR f.source_file IN (SELECT source_file FROM checked_files)
 ),
 repeated_participants AS (

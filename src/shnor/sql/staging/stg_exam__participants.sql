@@ -1,14 +1,6 @@
 -- incremental: _source_file
 -- ОГЭ, ЕГЭ and mock exam participant results, typed. Grain: one row per raw row of
 -- raw.exam_participants (every attempt kept; which one counts is decided downstream).
--- The school of each spelling of a code, worked out once per spelling (clean_code and the
--- leading-zeros map), not once per participant row.
-WITH school_of AS (
-    SELECT spelled.school_code, coalesce(codes.school_id, clean_code(spelled.school_code)) AS school_id
-    FROM (SELECT DISTINCT school_code FROM raw.exam_participants) AS spelled
-    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(spelled.school_code)
-)
-
 SELECT
     school_of.school_id,
     folder_name(e._source_file) AS exam,
@@ -40,4 +32,4 @@ SELECT
     e._row
 FROM raw.exam_participants AS e
 LEFT JOIN ref.subject_map AS subjects ON subjects.raw_subject = e.subject
-LEFT JOIN school_of ON school_of.school_code = e.school_code
+LEFT JOIN school_of_codes('raw.exam_participants') AS school_of ON school_of.school_code = e.school_code

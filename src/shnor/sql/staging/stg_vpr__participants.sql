@@ -1,14 +1,6 @@
 -- incremental: _source_file
 -- ВПР participant results, typed. Grain: one row per raw row of raw.vpr_participants
 -- (absentees and unusable marks kept and labelled, never dropped).
--- The school of each spelling of a code, worked out once per spelling (clean_code and the
--- leading-zeros map), not once per participant row.
-WITH school_of AS (
-    SELECT spelled.school_code, coalesce(codes.school_id, clean_code(spelled.school_code)) AS school_id
-    FROM (SELECT DISTINCT school_code FROM raw.vpr_participants) AS spelled
-    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(spelled.school_code)
-)
-
 SELECT
     school_of.school_id,
     clean_text(v.municipality_name) AS municipality_name,
@@ -31,4 +23,4 @@ SELECT
     v._row
 FROM raw.vpr_participants AS v
 LEFT JOIN ref.subject_map AS subjects ON subjects.raw_subject = v.subject
-LEFT JOIN school_of ON school_of.school_code = v.school_code
+LEFT JOIN school_of_codes('raw.vpr_participants') AS school_of ON school_of.school_code = v.school_code
