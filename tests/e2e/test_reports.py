@@ -85,7 +85,7 @@ def test_comparative_workbook_matches_the_marts(published):
     book = openpyxl.load_workbook(path, read_only=True)
     assert book.sheetnames == [
         "Сводка", "Муниципалитеты", "ШНОР — динамика", "Все школы — динамика",
-        "Процедуры — динамика", "Сетевые пары", "Рекомендации", "Примечания",
+        "Процедуры — значимые изменения", "Сетевые пары", "Рекомендации", "Примечания",
     ]  # fmt: skip
     schools = mart(published, "rpt_school_year_over_year").query("exam_year == @YEAR")
     cohort = schools[schools["was_on_shnor_list"] | schools["is_on_shnor_list"]]
@@ -107,8 +107,19 @@ def test_comparative_workbook_matches_the_marts(published):
     assert region.shnor_count == int(
         mart(published, "fct_school_flags").query("exam_year == @YEAR")["is_on_shnor_list"].sum()
     )
-    procedures = sheet_frame(path, "Процедуры — динамика")
-    assert len(procedures) == len(mart(published, "rpt_year_over_year").query("exam_year == @YEAR"))
+    # The regional workbook lists the comparisons with a verdict; every one of them, none other.
+    comparisons = mart(published, "rpt_year_over_year").query("exam_year == @YEAR")
+    verdicts = comparisons[
+        comparisons["change_label"].isin(
+            ["значимое улучшение", "значимое ухудшение", "порог изменился: сравнение по процентилю"]
+        )
+    ]
+    assert 0 < len(verdicts) < len(comparisons)
+    procedures = sheet_frame(path, "Процедуры — значимые изменения")
+    assert sorted(zip(procedures["Код ОО"], procedures["Процедура"], strict=True)) == sorted(
+        zip(verdicts["school_id"], verdicts["procedure_name"], strict=True)
+    )
+    assert set(procedures["Вывод"]) == set(verdicts["change_label"])
 
 
 def test_one_page_and_workbook_per_municipality_with_safe_names(published):
@@ -123,6 +134,13 @@ def test_one_page_and_workbook_per_municipality_with_safe_names(published):
     listed = sheet_frame(book, "Список школ")
     assert set(listed["Муниципалитет"]) == {name}
     assert len(listed) == int((names == name).sum())
+    # A municipality's workbook has every school × procedure comparison of its schools.
+    comparisons = mart(published, "rpt_year_over_year").query(
+        "exam_year == @YEAR and municipality_name == @name"
+    )
+    procedures = sheet_frame(book, "Процедуры — динамика")
+    assert len(procedures) == len(comparisons) > 0
+    assert set(procedures["Муниципалитет"]) == {name}
 
 
 def chromium(*arguments: str) -> subprocess.CompletedProcess:

@@ -12,6 +12,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,7 @@ from shnor.reports.comparative import (
     write_comparative_page,
     write_comparative_workbook,
 )
+from shnor.reports.parallel import ReportJob, written_in_parallel
 from shnor.reports.school_list import write_school_list
 from shnor.reports.support_sheets import support_sheets
 
@@ -82,15 +84,28 @@ def write_reports(
     missing = [n for n in REPORT_MARTS if n not in marts]
     if missing:
         marts |= report_tables(marts, preset)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    return written_in_parallel(report_jobs(marts, preset, run_facts, reports_dir, years))
+
+
+def report_jobs(
+    marts: dict[str, pd.DataFrame],
+    preset: Preset,
+    run_facts: list[tuple[str, object]],
+    reports_dir: Path,
+    years: list[int] | None,
+) -> list[ReportJob]:
+    """One job per annual list and per comparative scope (its workbook and page)."""
     flags = marts["fct_school_flags"]
     rated_years = sorted(int(y) for y in flags.loc[flags["is_rated"], "exam_year"].unique())
     list_years = rated_years if years is None else years
     analysed_years = rated_years[-1:] if years is None else years
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for year in list_years:
-        written.append(
-            write_school_list(
+    jobs = [
+        ReportJob(
+            f"school_list_{year}",
+            len(flags),
+            partial(
+                write_school_list,
                 marts["rpt_school_list"],
                 year,
                 preset,
@@ -98,8 +113,11 @@ def write_reports(
                 reports_dir / f"school_list_{year}.xlsx",
                 has_previous_year=year - 1 in rated_years,
                 support_sheets=support_sheets(marts, year),
-            )
+            ),
         )
+        for year in list_years
+    ]
+    comparisons = marts["rpt_year_over_year"]
     for year in analysed_years:
         if year - 1 not in rated_years:
             continue
@@ -112,17 +130,37 @@ def write_reports(
         scopes = [(Scope("Регион", None), f"year_over_year_{year - 1}_{year}")] + [
             (Scope(name, name), f"municipality_{year}_{municipality_slug(name)}") for name in names
         ]
+        of_year = comparisons[comparisons["exam_year"] == year]
         for scope, stem in scopes:
-            view = comparison(marts, year, scope)
-            written.append(
-                write_comparative_workbook(
-                    view, scope, preset, run_facts, reports_dir / f"{stem}.xlsx"
+            size = (
+                len(of_year)
+                if scope.municipality is None
+                else int((of_year["municipality_name"] == scope.municipality).sum())
+            )
+            jobs.append(
+                ReportJob(
+                    stem,
+                    size,
+                    partial(_comparative_report, marts, year, scope, preset, run_facts,
+                            reports_dir / stem),
                 )
-            )
-            written.append(
-                write_comparative_page(view, scope, preset, run_facts, reports_dir / f"{stem}.html")
-            )
-    return written
+            )  # fmt: skip
+    return jobs
+
+
+def _comparative_report(
+    marts: Mapping[str, pd.DataFrame],
+    year: int,
+    scope: Scope,
+    preset: Preset,
+    run_facts: list[tuple[str, object]],
+    stem: Path,
+) -> list[Path]:
+    view = comparison(marts, year, scope)
+    return [
+        write_comparative_workbook(view, scope, preset, run_facts, stem.with_suffix(".xlsx")),
+        write_comparative_page(view, scope, preset, run_facts, stem.with_suffix(".html")),
+    ]
 
 
 def regenerate_reports(

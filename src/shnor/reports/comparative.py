@@ -173,7 +173,7 @@ def write_comparative_workbook(
     path: Path,
 ) -> Path:
     """The workbook of one `comparison` view: Сводка, (Список школ), Муниципалитеты, ШНОР —
-    динамика, Все школы — динамика, Процедуры — динамика, Сетевые пары, Рекомендации,
+    динамика, Все школы — динамика, Процедуры (`procedure_sheet`), Сетевые пары, Рекомендации,
     Примечания."""
     workbook = open_workbook(path)
     try:
@@ -185,14 +185,12 @@ def write_comparative_workbook(
         write_table_sheet(workbook, "Муниципалитеты", view["summary"], MUNICIPALITY_COLUMNS)
         write_table_sheet(workbook, "ШНОР — динамика", view["cohort"], SCHOOL_CHANGE_COLUMNS)
         write_table_sheet(workbook, "Все школы — динамика", view["schools"], SCHOOL_CHANGE_COLUMNS)
-        write_table_sheet(
-            workbook, "Процедуры — динамика", view["procedures"], PROCEDURE_CHANGE_COLUMNS,
-            "Нет процедур с результатами в обоих годах.",
-        )  # fmt: skip
+        write_table_sheet(workbook, *procedure_sheet(view, scope), PROCEDURE_CHANGE_COLUMNS,
+                          "Нет процедур с результатами в обоих годах.")  # fmt: skip
         for name, frame, columns in view["support"]:
             write_table_sheet(workbook, name, frame, columns, "Нет строк за этот год.")
         write_table_sheet(
-            workbook, "Примечания", pd.DataFrame({"note": notes(view, preset)}),
+            workbook, "Примечания", pd.DataFrame({"note": notes(view, preset, scope)}),
             [Column("note", "Как читать отчёт", 120)],
         )  # fmt: skip
     finally:
@@ -200,8 +198,36 @@ def write_comparative_workbook(
     return path
 
 
-def notes(view: dict[str, Any], preset: Preset) -> list[str]:
-    """Reading notes: what each verdict means and what changed between the years."""
+REGIONAL_PROCEDURE_SHEET = "Процедуры — значимые изменения"
+MUNICIPAL_PROCEDURE_SHEET = "Процедуры — динамика"
+VERDICTS = (IMPROVED, WORSENED, BY_PERCENTILE)
+
+
+def procedure_sheet(view: dict[str, Any], scope: Scope) -> tuple[str, pd.DataFrame]:
+    """A municipality's workbook lists every school × procedure comparison; the regional one
+    only those with a verdict (~3% of ~20 000 rows on a 600-school region): the rest is in the
+    municipalities' workbooks and in the rpt_year_over_year mart."""
+    procedures = view["procedures"]
+    if scope.municipality is not None:
+        return MUNICIPAL_PROCEDURE_SHEET, procedures
+    return REGIONAL_PROCEDURE_SHEET, procedures[procedures["change_label"].isin(VERDICTS)]
+
+
+def full_table_note(scope: Scope) -> str:
+    """Where a reader finds every school × procedure comparison of this report."""
+    if scope.municipality is not None:
+        return (f"Полная таблица «школа × процедура» с интервалами — лист "
+                f"«{MUNICIPAL_PROCEDURE_SHEET}» рабочей книги.")  # fmt: skip
+    return (
+        "Полная таблица «школа × процедура» с интервалами — в рабочих книгах муниципалитетов "
+        f"(лист «{MUNICIPAL_PROCEDURE_SHEET}») и в витрине rpt_year_over_year; в региональной "
+        f"рабочей книге — только сопоставления с выводом (лист «{REGIONAL_PROCEDURE_SHEET}»)."
+    )
+
+
+def notes(view: dict[str, Any], preset: Preset, scope: Scope) -> list[str]:
+    """Reading notes: what each verdict means, where the full comparison table is and what
+    changed between the years."""
     yoy = preset["year_over_year"]
     level = f"{100 * preset['indicators.interval_confidence']:.0f}%"
     texts = [
@@ -221,6 +247,7 @@ def notes(view: dict[str, Any], preset: Preset) -> list[str]:
         "Переходы: «вошли» — в списке ШНОР в этом году, но не в прошлом; «остались» — в обоих; "
         "«вышли» — выполнили условия выхода; «не оценивается» — в списке в прошлом году, но в "
         "этом году результатов недостаточно для оценки.",
+        full_table_note(scope),
     ]
     changed = view["procedures"][~view["procedures"]["is_comparable"]]
     if changed.empty:
@@ -331,13 +358,11 @@ def write_comparative_page(
     procedures = view["procedures"]
     enough = preset["small_samples.small_sample_size"]
     significant = procedures[
-        procedures["change_label"].isin([IMPROVED, WORSENED, BY_PERCENTILE])
+        procedures["change_label"].isin(VERDICTS)
         & (procedures["participant_count"] >= enough)
         & (procedures["previous_participant_count"] >= enough)
     ].sort_values(["change_label", "change"])
-    small_significant = int(
-        procedures["change_label"].isin([IMPROVED, WORSENED, BY_PERCENTILE]).sum()
-    ) - len(significant)
+    small_significant = int(procedures["change_label"].isin(VERDICTS).sum()) - len(significant)
     by_school = [
         (name, group["text"].tolist())
         for name, group in recommendations.groupby(
@@ -359,7 +384,8 @@ def write_comparative_page(
             small_sample_size=enough,
             pairs=pairs,
             recommendations=by_school,
-            notes=notes(view, preset),
+            notes=notes(view, preset, scope),
+            full_table_note=full_table_note(scope),
             generated_at=dt.datetime.now().isoformat(timespec="seconds"),
         )
     )
