@@ -27,7 +27,7 @@ from shnor.methods.support import class_support_signals, early_warning
 from shnor.presets import Preset
 from shnor.progress import report
 from shnor.report_tables import REPORT_TABLES, report_tables
-from shnor.scoring import school_year_scores
+from shnor.scoring import school_year_scores, year_input_keys
 
 Progress = Callable[[str], None]
 
@@ -477,7 +477,7 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     concerns = objectivity_concerns(markers, preset)
     usable = vpr_evidence_mask(results, concerns, preset)
     report("flag", "школьный эффект (эмпирический Байес)", 1, FLAG_STEPS)
-    scores = school_year_scores(results, schools, preset, evidence_mask=usable)
+    scores, score_keys = reused_year_scores(con, results, schools, preset, usable)
     # School conditions join the index only where the school has a passport that year, so the
     # ШНСУ population is the schools with a passport (METHODOLOGY §5).
     with_passport = passport[["school_id", "exam_year"]].drop_duplicates()
@@ -505,15 +505,12 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
         value_added=value_added,
         students=students,
     )
-    counts = {
+    counts = store_year_scores(con, scores, score_keys) | {
         "intermediate.int_vpr_objectivity_markers": warehouse.replace_table(
             con, "intermediate.int_vpr_objectivity_markers", markers
         ),
         "intermediate.int_school_objectivity": warehouse.replace_table(
             con, "intermediate.int_school_objectivity", concerns
-        ),
-        "intermediate.int_school_year_scores": warehouse.replace_table(
-            con, "intermediate.int_school_year_scores", scores
         ),
         "intermediate.int_school_context": warehouse.replace_table(
             con, "intermediate.int_school_context", context
@@ -534,6 +531,64 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     for name, table in report_tables(report_inputs(con, schools, results, flags), preset).items():
         counts[f"reports.{name}"] = warehouse.replace_table(con, f"reports.{name}", table)
     report("flag", "готово", FLAG_STEPS, FLAG_STEPS)
+    return counts
+
+
+SCORE_KEYS = "ops.score_inputs"
+
+
+def reused_year_scores(
+    con: duckdb.DuckDBPyConnection,
+    results: pd.DataFrame,
+    schools: pd.DataFrame,
+    preset: Preset,
+    usable: pd.Series,
+) -> tuple[pd.DataFrame, dict[int, str]]:
+    """`school_year_scores`, fitted again only for the years whose inputs differ from those of
+    the scores in the warehouse (a new file of the latest year leaves the earlier years' fits
+    as they were); also the per-year input keys, to store beside the scores."""
+    keys = year_input_keys(results, schools, preset, usable)
+    stored = {}
+    if warehouse.table_exists(con, SCORE_KEYS) and warehouse.table_exists(
+        con, "intermediate.int_school_year_scores"
+    ):
+        stored = dict(con.execute(f"SELECT exam_year, input_key FROM {SCORE_KEYS}").fetchall())
+    kept = sorted(year for year, key in keys.items() if stored.get(year) == key)
+    fitted = ~results["exam_year"].isin(kept)
+    if not kept:
+        return school_year_scores(results, schools, preset, evidence_mask=usable), keys
+    earlier = con.execute(
+        "SELECT * FROM intermediate.int_school_year_scores "
+        "WHERE list_contains($years, exam_year) ORDER BY exam_year, school_id",
+        {"years": kept},
+    ).df()
+    if not fitted.any():
+        return earlier, keys
+    scores = school_year_scores(results[fitted], schools, preset, evidence_mask=usable[fitted])
+    earlier = earlier[list(scores.columns)].astype(scores.dtypes.to_dict())
+    scores = pd.concat([scores, earlier], ignore_index=True)
+    return scores.sort_values(["exam_year", "school_id"], ignore_index=True), keys
+
+
+def store_year_scores(
+    con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, keys: dict[int, str]
+) -> dict[str, int]:
+    """The scores and their per-year input keys, in one transaction (a key never describes
+    scores other than those stored beside it)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        counts = {
+            "intermediate.int_school_year_scores": warehouse.replace_table(
+                con, "intermediate.int_school_year_scores", scores
+            ),
+            SCORE_KEYS: warehouse.replace_table(
+                con, SCORE_KEYS, pd.DataFrame(keys.items(), columns=["exam_year", "input_key"])
+            ),
+        }
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
     return counts
 
 

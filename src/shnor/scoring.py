@@ -5,9 +5,15 @@ Works at school grain (procedure results, thousands of rows), never on participa
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
+from shnor import __version__
+from shnor.methods import ranking, school_effect
 from shnor.methods.ranking import percentile_rank
 from shnor.methods.school_effect import school_effects
 from shnor.presets import Preset
@@ -106,6 +112,28 @@ def school_year_scores(
         "composite_score"
     ].transform(percentile_rank)
     return scores[list(SCORE_COLUMNS)].sort_values(["exam_year", "school_id"], ignore_index=True)
+
+
+def year_input_keys(
+    results: pd.DataFrame, schools: pd.DataFrame, preset: Preset, evidence_mask: pd.Series
+) -> dict[int, str]:
+    """Per year, a hash of all that `school_year_scores` reads for it: the year's result rows
+    (any column, in a canonical order) and which are evidence, the rating pools, the preset and
+    the scoring code. The fit is per year and pool, so equal keys mean equal scores."""
+    common = hashlib.sha256(__version__.encode())
+    for module in (__file__, school_effect.__file__, ranking.__file__):
+        common.update(Path(module).read_bytes())
+    common.update(json.dumps(preset.values, sort_keys=True, default=str).encode())
+    pools = school_pools(schools, preset).sort_index()
+    common.update(pd.util.hash_pandas_object(pools.reset_index(), index=False).to_numpy())
+    rows = results.assign(_evidence=evidence_mask.reindex(results.index, fill_value=True))
+    rows = rows.sort_values(["school_id", "exam", "grade", "subject"], kind="stable")
+    keys = {}
+    for year, group in rows.groupby("exam_year", sort=True):
+        digest = common.copy()
+        digest.update(pd.util.hash_pandas_object(group, index=False).to_numpy())
+        keys[int(year)] = digest.hexdigest()
+    return keys
 
 
 def _pool_effects(group: pd.DataFrame, preset: Preset) -> pd.DataFrame:

@@ -70,12 +70,16 @@ def sql_models() -> list[str]:
 
 
 def tables_written_by_flag() -> list[str]:
-    """`schema.table` names that pipeline.flag passes to warehouse.replace_table."""
+    """`schema.table` names that pipeline.flag (or store_year_scores, which it calls) passes to
+    warehouse.replace_table."""
     source = resources.files("shnor").joinpath("pipeline.py").read_text("utf-8")
-    start = source.index("def flag(")
-    end = source.find("\ndef ", start + 1)
-    body = source[start : end if end > 0 else None]
-    return sorted(set(re.findall(r'replace_table\(\s*con,\s*"([a-z_]+\.[a-z_]+)"', body)))
+    tables = set()
+    for function in ("flag", "store_year_scores"):
+        start = source.index(f"def {function}(")
+        end = source.find("\ndef ", start + 1)
+        body = source[start : end if end > 0 else None]
+        tables |= set(re.findall(r'replace_table\(\s*con,\s*"([a-z_]+\.[a-z_]+)"', body))
+    return sorted(tables)
 
 
 def cli_commands() -> list[str]:
