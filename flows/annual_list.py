@@ -67,9 +67,9 @@ def flag(data_dir: str, preset: Preset) -> dict[str, Any]:
 
 
 @task(name="check", cache_policy=NO_CACHE)
-def check(data_dir: str) -> dict[str, Any]:
+def check(data_dir: str, preset: Preset | None = None) -> dict[str, Any]:
     """Run the mart suites over the built marts."""
-    result = steps.check_step(data_dir)
+    result = steps.check_step(data_dir, preset)
     blocking = sum(p["severity"] == "blocking" for p in result["problems"])
     get_run_logger().info(
         "проверка витрин: блокирующих нарушений %d, предупреждений %d за %.1f с",

@@ -36,6 +36,9 @@ EXIT_UNEXPECTED_ERROR = 1
 EXIT_BAD_ARGUMENTS = 2
 EXIT_PUBLISHED_WITH_QUARANTINE = 3
 EXIT_NOTHING_PUBLISHED = 4
+# The mart check of the marts in the warehouse, with the content fingerprint they were made from
+# (written by a check with the run's preset, dropped when the flag step starts to change them).
+CHECKED_MARTS = "ops.checked_marts"
 
 
 def _paths(data_dir: str | Path | None) -> Paths:
@@ -115,23 +118,49 @@ def flag_step(data_dir: str | Path | None, preset: str | Preset) -> dict[str, An
     paths, chosen = _paths(data_dir), load_preset(preset)
     started = time.perf_counter()
     with warehouse.connect(paths.warehouse) as con:
+        con.execute(f"DROP TABLE IF EXISTS {CHECKED_MARTS}")  # the marts change from here on
         pipeline.prepare_connection(con, paths.reference)
         report("flag", "школьный эффект и флаги")
         counts = pipeline.flag(con, chosen)
     return {"row_counts": counts, "seconds": round(time.perf_counter() - started, 3)}
 
 
-def check_step(data_dir: str | Path | None) -> dict[str, Any]:
-    """Run the mart suites over the built marts; returns their problems (JSON-able)."""
+def check_step(data_dir: str | Path | None, preset: str | Preset | None = None) -> dict[str, Any]:
+    """Run the mart suites over the built marts; returns their problems (JSON-able). With the
+    run's preset, the outcome is also kept with what the marts were made from (for
+    `unchanged_marts_check`)."""
     paths = _paths(data_dir)
     started = time.perf_counter()
     with warehouse.connect(paths.warehouse) as con:
         report("check", "проверка витрин")
-        problems = check_marts(con, mart_tables(con))
-    return {
-        "problems": [asdict(p) for p in problems],
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+        problems = [asdict(p) for p in check_marts(con, mart_tables(con))]
+        if preset is not None:
+            made_from = built_inputs(con)
+            fingerprint = content_fingerprint(made_from, load_preset(preset), paths.reference)
+            con.execute(
+                f"CREATE OR REPLACE TABLE {CHECKED_MARTS} AS "
+                "SELECT $fingerprint AS content_fingerprint, $problems AS problems",
+                {"fingerprint": fingerprint, "problems": json.dumps(problems, default=str)},
+            )
+    return {"problems": problems, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def unchanged_marts_check(data_dir: str | Path | None, preset: Preset) -> dict[str, Any] | None:
+    """The check outcome of the marts in the warehouse when they were flagged and checked from
+    exactly what the published version was made from (inputs, preset, reference, code): then
+    flagging and checking again would only repeat it. None otherwise."""
+    paths = _paths(data_dir)
+    published = (published_manifest(paths) or {}).get("content_fingerprint")
+    if not published:
+        return None
+    with warehouse.connect(paths.warehouse) as con:
+        if not warehouse.table_exists(con, CHECKED_MARTS):
+            return None
+        kept = con.execute(f"SELECT content_fingerprint, problems FROM {CHECKED_MARTS}").fetchall()
+        current = content_fingerprint(built_inputs(con), preset, paths.reference)
+    if not kept or kept[0][0] != current or current != published:
+        return None
+    return {"problems": json.loads(kept[0][1]), "seconds": 0.0, "reused": True}
 
 
 def publish_step(
@@ -377,9 +406,12 @@ def run_annual(
         if ingested["usable"]:
             built = step.build(data_dir, chosen)
             record.add_step("build", built)
-            flagged = step.flag(data_dir, chosen)
-            record.add_step("flag", flagged)
-            checked = step.check(data_dir)
+            # Nothing changed since the published version: its flags and checks stand.
+            checked = unchanged_marts_check(data_dir, chosen)
+            if checked is None:
+                flagged = step.flag(data_dir, chosen)
+                record.add_step("flag", flagged)
+                checked = step.check(data_dir, chosen)
             record.add_step("check", checked)
         facts = run_facts(record.started_at, ingested, built, flagged) | {"run_id": record.run_id}
         published = step.publish(data_dir, chosen, facts, checked, year)
@@ -409,7 +441,8 @@ def run_facts(
     built: dict[str, Any] | None,
     flagged: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """The manifest's record of the earlier steps (built/flagged None: nothing was built)."""
+    """The manifest's record of the earlier steps (built None: nothing was built; flagged
+    None: nothing built or the flags of the published version stand)."""
     built = built or {"row_counts": {}, "seconds": None}
     flagged = flagged or {"row_counts": {}, "seconds": None}
     return {

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from builders import write_preset
 
-from shnor.run import run_annual
+from shnor.run import flag_step, run_annual
 
 pytestmark = pytest.mark.slow
 
@@ -75,13 +75,21 @@ def test_incremental_reruns_equal_a_build_from_scratch(tmp_path):
     assert rerun["build"]["rebuilt"]["files"] == [source]
     _assert_equal_to_scratch(data_dir, tmp_path / "scratch")
 
-    # Nothing changed: nothing is built again. A preset that changes what the SQL models bind
-    # rebuilds everything; one that changes only the flags does not need to.
-    assert run_annual(data_dir, "reference")["build"]["rebuilt"] == {
-        "mode": "incremental",
-        "files": [],
-        "years": [],
-    }
+    # Nothing changed: nothing is built again, and the flags and mart checks of the published
+    # version stand (neither is computed again; the validation report says the same).
+    unchanged = run_annual(data_dir, "reference")
+    assert unchanged["build"]["rebuilt"] == {"mode": "incremental", "files": [], "years": []}
+    assert unchanged["status"] == "unchanged"
+    assert "flag" not in unchanged["steps"]
+    assert unchanged["validation"]["warnings_by_rule"] == rerun["validation"]["warnings_by_rule"]
+    assert unchanged["rated_count"] == rerun["rated_count"] > 0
+    # A flag step that ran without its check (a run that died in between) changed the marts in
+    # the warehouse: the next run flags and checks again.
+    flag_step(data_dir, "reference")
+    again = run_annual(data_dir, "reference")
+    assert "flag" in again["steps"] and again["status"] == "unchanged"
+    # A preset that changes what the SQL models bind rebuilds everything; one that changes only
+    # the flags does not need to.
     assert run_annual(data_dir, "urban_rural")["build"]["rebuilt"]["mode"] == "incremental"
     other = write_preset(tmp_path, "[small_samples]\nsmall_sample_size = 12\n")
     assert run_annual(data_dir, str(other))["build"]["rebuilt"] == {"mode": "full"}
