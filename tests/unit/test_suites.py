@@ -276,3 +276,38 @@ def test_a_passport_share_written_with_a_percent_sign_is_a_number_not_junk(con):
     assert check_files(con, ["context/2025/p.csv"]) == set()
     (row,) = con.execute('SELECT rule, "column", value FROM raw._problems').fetchall()
     assert row[0] == "value_unknown" and row[2] == "н/д"  # only the real junk is named
+
+
+@pytest.mark.parametrize(
+    ("layout", "numbers", "other_numbers"),
+    [
+        ("vpr_mark_stats",
+         {"mark_2_percent": "10", "mark_3_percent": "40", "mark_4_percent": "30",
+          "mark_5_percent": "20"},
+         {"mark_2_percent": "30", "mark_3_percent": "40", "mark_4_percent": "20",
+          "mark_5_percent": "10"}),
+        ("vpr_journal_comparison",
+         {"lowered_percent": "20", "confirmed_percent": "70", "raised_percent": "10"},
+         {"lowered_percent": "5", "confirmed_percent": "90", "raised_percent": "5"}),
+    ],
+)  # fmt: skip
+def test_a_school_given_twice_in_a_vpr_summary_file(con, layout, numbers, other_numbers):
+    # The same row again is counted once (a warning naming the first row); other numbers for
+    # the same school, grade and subject block the file; another grade is no repeat.
+    school = {"school_code": "sch1", "title_subject": "Математика", "title_grade": "5",
+              "title_year": "2025", "participant_count": "20"}  # fmt: skip
+    _file(con, "vpr/2025/twice.xlsx", layout=layout)
+    insert_raw(con, layout, "vpr/2025/twice.xlsx", [
+        school | numbers,
+        school | numbers,
+        school | {"title_grade": "6"} | other_numbers,
+        school | other_numbers,
+    ])  # fmt: skip
+    assert check_files(con, ["vpr/2025/twice.xlsx"]) == {"vpr/2025/twice.xlsx"}
+    assert _blocking(con, "vpr/2025/twice.xlsx") == [
+        ("repeated_procedure", "blocking", 5, "ОО", "строка 2")
+    ]
+    warnings = con.execute(
+        "SELECT rule, \"row\", value FROM raw._problems WHERE severity = 'warning'"
+    ).fetchall()
+    assert warnings == [("repeated_school_row", 3, "строка 2")]

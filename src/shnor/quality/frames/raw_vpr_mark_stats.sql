@@ -4,7 +4,7 @@
 -- grade and subject for the year, and the earlier row of the same file giving that school
 -- again (repeats_row when its numbers differ, same_as_row when they do not). Aggregate rows (no
 -- school code: the whole sample, region, municipalities) are checked for their values, never
--- as repeats. Earlier = loaded by an earlier run, then path order. The percent sum is checked
+-- as repeats (macro summary_repeats). The percent sum is checked
 -- on reading (percent_sum).
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
@@ -26,45 +26,6 @@ candidates AS (
     JOIN school_of_codes('raw.vpr_mark_stats') AS k ON k.school_code = m.school_code
     WHERE (f.status = 'loaded' OR f.source_file IN (SELECT source_file FROM checked_files))
       AND k.school_id IS NOT NULL
-),
-procedure_files AS (
-    SELECT exam_year, school_id, grade_key, subject_key, _source_file,
-           min(file_rank) AS file_rank, arg_min(_sheet, _row) AS first_sheet,
-           min(_row) AS first_row
-    FROM candidates
-    GROUP BY ALL
-),
-in_file_repeats AS (
-    -- A school given again in the same file (same year, grade and subject): where it was
-    -- first given there, and whether the numbers differ from that row.
-    SELECT _source_file, _sheet, _row, first_seen, numbers IS DISTINCT FROM first_numbers AS differs
-    FROM (
-        SELECT c._source_file, c._sheet, c._row, c.numbers,
-               first_value(coalesce(c._sheet || ', ', '') || 'строка ' || c._row) OVER w
-                   AS first_seen,
-               first_value(c.numbers) OVER w AS first_numbers,
-               row_number() OVER w AS nth
-        FROM candidates AS c
-        SEMI JOIN (
-            SELECT _source_file, exam_year, school_id, grade_key, subject_key
-            FROM candidates
-            WHERE _source_file IN (SELECT source_file FROM checked_files)
-            GROUP BY ALL
-            HAVING count(*) > 1
-        ) AS twice USING (_source_file, exam_year, school_id, grade_key, subject_key)
-        WINDOW w AS (
-            PARTITION BY c._source_file, c.exam_year, c.school_id, c.grade_key, c.subject_key
-            ORDER BY c._sheet, c._row)
-    )
-    WHERE nth > 1
-),
-repeats AS (
-    SELECT _source_file, first_sheet, first_row,
-           first_value(_source_file) OVER (
-               PARTITION BY exam_year, school_id, grade_key, subject_key
-               ORDER BY file_rank, _source_file) AS repeats_file
-    FROM procedure_files
-    QUALIFY repeats_file <> _source_file
 )
 SELECT
     m._source_file,
@@ -94,13 +55,10 @@ SELECT
              THEN '«5»: ' || m.mark_5_percent END
     ) AS percent_text,
     r.repeats_file,
-    CASE WHEN i.differs THEN i.first_seen END AS repeats_row,
-    CASE WHEN NOT i.differs THEN i.first_seen END AS same_as_row
+    r.repeats_row,
+    r.same_as_row
 FROM raw.vpr_mark_stats AS m
-LEFT JOIN repeats AS r
-    ON r._source_file = m._source_file AND r.first_sheet IS NOT DISTINCT FROM m._sheet
-    AND r.first_row = m._row
-LEFT JOIN in_file_repeats AS i
-    ON i._source_file = m._source_file AND i._sheet IS NOT DISTINCT FROM m._sheet
-    AND i._row = m._row
+LEFT JOIN summary_repeats('candidates', $files::VARCHAR[]) AS r
+    ON r._source_file = m._source_file AND r._sheet IS NOT DISTINCT FROM m._sheet
+    AND r._row = m._row
 WHERE m._source_file IN (SELECT source_file FROM checked_files)
