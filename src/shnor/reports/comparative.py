@@ -185,8 +185,8 @@ def write_comparative_workbook(
         write_table_sheet(workbook, "Муниципалитеты", view["summary"], MUNICIPALITY_COLUMNS)
         write_table_sheet(workbook, "ШНОР — динамика", view["cohort"], SCHOOL_CHANGE_COLUMNS)
         write_table_sheet(workbook, "Все школы — динамика", view["schools"], SCHOOL_CHANGE_COLUMNS)
-        write_table_sheet(workbook, *procedure_sheet(view, scope), PROCEDURE_CHANGE_COLUMNS,
-                          "Нет процедур с результатами в обоих годах.")  # fmt: skip
+        name, procedures, empty_note = procedure_sheet(view, scope)
+        write_table_sheet(workbook, name, procedures, PROCEDURE_CHANGE_COLUMNS, empty_note)
         for name, frame, columns in view["support"]:
             write_table_sheet(workbook, name, frame, columns, "Нет строк за этот год.")
         write_table_sheet(
@@ -203,14 +203,24 @@ MUNICIPAL_PROCEDURE_SHEET = "Процедуры — динамика"
 VERDICTS = (IMPROVED, WORSENED, BY_PERCENTILE)
 
 
-def procedure_sheet(view: dict[str, Any], scope: Scope) -> tuple[str, pd.DataFrame]:
-    """A municipality's workbook lists every school × procedure comparison; the regional one
-    only those with a verdict (~3% of ~20 000 rows on a 600-school region): the rest is in the
-    municipalities' workbooks and in the rpt_year_over_year mart."""
+def procedure_sheet(view: dict[str, Any], scope: Scope) -> tuple[str, pd.DataFrame, str]:
+    """The procedure sheet's name, rows and what it says when it has none. A municipality's
+    workbook lists every school × procedure comparison; the regional one only those with a
+    verdict (~3% of ~20 000 rows on a 600-school region): the rest is in the municipalities'
+    workbooks and in the rpt_year_over_year mart."""
     procedures = view["procedures"]
+    if procedures.empty:
+        name = MUNICIPAL_PROCEDURE_SHEET if scope.municipality else REGIONAL_PROCEDURE_SHEET
+        return name, procedures, "Нет процедур с результатами в обоих годах."
     if scope.municipality is not None:
-        return MUNICIPAL_PROCEDURE_SHEET, procedures
-    return REGIONAL_PROCEDURE_SHEET, procedures[procedures["change_label"].isin(VERDICTS)]
+        return MUNICIPAL_PROCEDURE_SHEET, procedures, ""
+    return (
+        REGIONAL_PROCEDURE_SHEET,
+        procedures[procedures["change_label"].isin(VERDICTS)],
+        f"Ни одно из {len(procedures)} сопоставлений «школа × процедура» не дало значимого "
+        "изменения; все они — в рабочих книгах муниципалитетов (лист "
+        f"«{MUNICIPAL_PROCEDURE_SHEET}») и в витрине rpt_year_over_year.",
+    )
 
 
 def full_table_note(scope: Scope) -> str:

@@ -20,6 +20,7 @@ from shnor.progress import report
 
 MAX_WORKERS = 4
 _jobs: Sequence[ReportJob] = ()  # what forked workers run (set just before they fork)
+_parent = 0  # the process that forks them
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def worker_count(jobs: Sequence[ReportJob]) -> int:
 def written_in_parallel(jobs: Sequence[ReportJob]) -> list[Path]:
     """Run every job (largest first, so the long ones do not come last); the files written,
     in the order of `jobs`. A failed job fails the whole call, as a sequential run would."""
-    global _jobs
+    global _jobs, _parent
     workers = worker_count(jobs)
     results: dict[int, list[Path]] = {}
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i].size)
@@ -56,7 +57,7 @@ def written_in_parallel(jobs: Sequence[ReportJob]) -> list[Path]:
             results[index] = jobs[index].run()
             report("publish", f"отчёт {jobs[index].name}", done, len(jobs))
     else:
-        _jobs = jobs
+        _jobs, _parent = jobs, os.getpid()
         try:
             with ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start
@@ -81,9 +82,12 @@ def _run_job(index: int) -> list[Path]:
 
 def _worker_start() -> None:
     """A worker dies with the run that forked it (Linux): a killed run leaves no writer behind
-    to hold its files or its run lock."""
+    to hold its files or its run lock. A run killed before the worker got here has already
+    left it an orphan: it exits at once."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         pr_set_pdeathsig = 1
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != _parent:
+        os._exit(1)
