@@ -39,6 +39,10 @@ REPORT_TABLES = (
 )
 
 
+# How a school without a municipality (not in the registry, files without one) is grouped.
+MUNICIPALITY_NOT_GIVEN = "не указан"
+
+
 def report_tables(marts: Mapping[str, pd.DataFrame], preset: Preset) -> dict[str, pd.DataFrame]:
     """rpt_year_over_year, rpt_school_year_over_year, rpt_municipality_summary,
     rpt_partner_pairs and rpt_recommendations from dim_schools, fct_school_procedure_results,
@@ -76,7 +80,7 @@ def municipality_summary(
     frame = flags.merge(
         schools[["school_id", "municipality_name", "student_count"]], on="school_id", how="left"
     )
-    frame["municipality_name"] = frame["municipality_name"].fillna("не указан")
+    frame["municipality_name"] = frame["municipality_name"].fillna(MUNICIPALITY_NOT_GIVEN)
     frame = frame.merge(
         by_school[["school_id", "exam_year", "transition", "was_on_shnor_list",
                    "has_positive_dynamics"]],

@@ -29,3 +29,26 @@ def test_regional_procedure_sheet_without_verdicts_does_not_say_there_are_no_com
     book = openpyxl.load_workbook(tmp_path / f"year_over_year_{YEAR - 1}_{YEAR}.xlsx")
     texts = [c for row in book[REGIONAL_PROCEDURE_SHEET].values for c in row if c]
     assert NO_COMPARISONS not in texts, texts
+
+
+def test_every_comparison_is_in_some_workbook_when_a_school_has_no_municipality(demo_run, tmp_path):
+    marts = load_marts(Path(demo_run["manifest"]).parent)
+    comparisons = marts["rpt_year_over_year"]
+    plain = comparisons[
+        (comparisons["exam_year"] == YEAR) & ~comparisons["change_label"].isin(VERDICTS)
+    ]
+    school = plain["school_id"].iloc[0]
+    for frame in marts.values():  # a school the registry does not know, files without municipality
+        if {"school_id", "municipality_name"} <= set(frame.columns):
+            frame.loc[frame["school_id"] == school, "municipality_name"] = None
+    write_reports(marts, load_preset(), [], tmp_path, [YEAR])
+    listed = set()
+    for path in tmp_path.glob("*.xlsx"):
+        book = openpyxl.load_workbook(path, read_only=True)
+        for name in book.sheetnames:
+            if name.startswith("Процедуры"):
+                rows = list(book[name].values)
+                if rows and "Код ОО" in rows[0]:
+                    at = rows[0].index("Код ОО")
+                    listed |= {row[at] for row in rows[1:]}
+    assert school in listed

@@ -63,3 +63,35 @@ def test_a_run_killed_while_its_workers_start_leaves_no_worker_holding_the_run_l
     finally:
         for pid in _holders(lock):
             os.kill(pid, signal.SIGKILL)
+
+
+def _named_jobs(tag: str) -> list:
+    from shnor.reports.parallel import ReportJob
+
+    return [ReportJob(f"{tag}{i}", 1, lambda t=tag, i=i: Path(f"{t}{i}")) for i in range(3)]
+
+
+def test_written_in_parallel_from_two_threads_returns_each_callers_own_files():
+    import threading
+
+    from shnor.reports.parallel import worker_count, written_in_parallel
+
+    if worker_count(_named_jobs("a")) == 0:
+        pytest.skip("needs fork and two cores")
+    wrong = []
+
+    def call(tag: str) -> None:
+        try:
+            got = written_in_parallel(_named_jobs(tag))
+        except Exception as error:  # an IndexError when the other call has reset _jobs
+            got = [repr(error)]
+        if got != [Path(f"{tag}{i}") for i in range(3)]:
+            wrong.append((tag, got))
+
+    for _ in range(10):
+        threads = [threading.Thread(target=call, args=(tag,)) for tag in "ab"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert wrong == []

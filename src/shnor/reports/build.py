@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from shnor.presets import Preset
-from shnor.report_tables import REPORT_TABLES, report_tables
+from shnor.report_tables import MUNICIPALITY_NOT_GIVEN, REPORT_TABLES, report_tables
 from shnor.reports.comparative import (
     Scope,
     comparison,
@@ -84,8 +84,21 @@ def write_reports(
     missing = [n for n in REPORT_MARTS if n not in marts]
     if missing:
         marts |= report_tables(marts, preset)
+    marts = with_municipality_named(marts)
     reports_dir.mkdir(parents=True, exist_ok=True)
     return written_in_parallel(report_jobs(marts, preset, run_facts, reports_dir, years))
+
+
+def with_municipality_named(marts: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The marts with a school of no municipality under «не указан», as in the municipality
+    summary: its rows get a municipal report like any other and are never left out of all."""
+    named = {}
+    for name, frame in marts.items():
+        columns = [c for c in ("municipality_name", "tutor_municipality_name") if c in frame]
+        named[name] = (
+            frame.fillna({c: MUNICIPALITY_NOT_GIVEN for c in columns}) if columns else frame
+        )
+    return named
 
 
 def report_jobs(

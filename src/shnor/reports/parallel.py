@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from shnor.progress import report
 MAX_WORKERS = 4
 _jobs: Sequence[ReportJob] = ()  # what forked workers run (set just before they fork)
 _parent = 0  # the process that forks them
+_one_at_a_time = threading.Lock()  # the two above belong to one call until its workers end
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ def written_in_parallel(jobs: Sequence[ReportJob]) -> list[Path]:
             results[index] = jobs[index].run()
             report("publish", f"отчёт {jobs[index].name}", done, len(jobs))
     else:
+        _one_at_a_time.acquire()
         _jobs, _parent = jobs, os.getpid()
         try:
             with ProcessPoolExecutor(
@@ -73,6 +76,7 @@ def written_in_parallel(jobs: Sequence[ReportJob]) -> list[Path]:
                     raise
         finally:
             _jobs = ()
+            _one_at_a_time.release()
     return [path for index in range(len(jobs)) for path in results[index]]
 
 
