@@ -68,6 +68,11 @@ def changes_since_last_build(
     return Changes(sources, years)
 
 
+def forget_build(con: duckdb.DuckDBPyConnection) -> None:
+    """No record of a last build (said when a build starts; `remember_build` ends it)."""
+    con.execute(f"DROP TABLE IF EXISTS {BUILD_STATE}")
+
+
 def remember_build(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> None:
     """Record what this (successful) build read, for the next build to compare with."""
     fingerprint = build_fingerprint(con, parameters)

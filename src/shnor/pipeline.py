@@ -16,7 +16,7 @@ from scipy.stats import norm
 
 from shnor import warehouse
 from shnor.flags import school_flags
-from shnor.incremental import Changes, remember_build
+from shnor.incremental import Changes, forget_build, remember_build
 from shnor.ingest.headers import subject_code
 from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw, record_problems
 from shnor.ingest.school_matching import CODED_RAW_TABLES, school_name_map, update_school_code_map
@@ -142,6 +142,9 @@ def build(
     dropped silently."""
     parameters = sql_parameters(preset)
     counts = {} if schools_mapped else map_schools(con)
+    # A build that dies half-way leaves no record of a last build: the next one is full (it
+    # could not tell the rows this one changed from those of the last build).
+    forget_build(con)
     counts |= warehouse.run_models(
         con, parameters, ("staging", "intermediate", "marts"), on_model, changes
     )

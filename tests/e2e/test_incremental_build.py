@@ -93,3 +93,34 @@ def test_incremental_reruns_equal_a_build_from_scratch(tmp_path):
     assert run_annual(data_dir, "urban_rural")["build"]["rebuilt"]["mode"] == "incremental"
     other = write_preset(tmp_path, "[small_samples]\nsmall_sample_size = 12\n")
     assert run_annual(data_dir, str(other))["build"]["rebuilt"] == {"mode": "full"}
+
+
+def test_a_build_that_died_half_way_is_followed_by_a_full_build(tmp_path):
+    from shnor.demo import generate_demo_region
+    from shnor.progress import reporting_to
+    from shnor.run import build_step, ingest_step
+
+    region = generate_demo_region(tmp_path / "region", seed=5, school_count=30, year_count=2)
+    data_dir, raw = region.data_dir, region.data_dir / "raw"
+    added = sorted(raw.glob(f"vpr/{max(region.years)}/*.csv"))[-1]
+    held = tmp_path / added.name
+    shutil.move(added, held)
+    run_annual(data_dir, "reference")
+
+    # A new file is read and its rows go into staging; the build dies before the rest.
+    shutil.move(held, added)
+    ingest_step(data_dir)
+
+    def dies_after_staging(stage, message, done, total):
+        if stage == "build" and message.startswith("intermediate."):
+            raise KeyboardInterrupt
+
+    with reporting_to(dies_after_staging), pytest.raises(KeyboardInterrupt):
+        build_step(data_dir, "reference")
+
+    # The file is taken away again. Staging still holds rows the dead build wrote; the next
+    # build cannot tell which, so it is full, and the marts are those of a build from scratch.
+    added.unlink()
+    rerun = run_annual(data_dir, "reference")
+    assert rerun["build"]["rebuilt"] == {"mode": "full"}
+    _assert_equal_to_scratch(data_dir, tmp_path / "scratch")
