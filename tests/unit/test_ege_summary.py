@@ -141,3 +141,58 @@ def test_a_summary_in_a_vpr_folder_is_the_wrong_place(tmp_path):
     path = write_summary_workbook(tmp_path / "svod.xlsx", {2025: _schools()}, subjects=SUBJECTS)
     read, _ = _read(path, folder="vpr")
     assert read[0].layout.name == "ege_school_summary"  # the loader reports the mismatch
+
+
+@pytest.mark.parametrize("style", ["merged", "repeated", "subtotal"])
+@pytest.mark.parametrize(("encoding", "delimiter"), [("utf-8-sig", ";"), ("cp1251", ",")])
+def test_a_summary_sheet_saved_as_csv_reads_as_the_sheet(tmp_path, style, encoding, delimiter):
+    # «Save as CSV» in Excel: one sheet, values as shown, merged cells empty but their first.
+    import csv
+
+    from python_calamine import CalamineWorkbook
+
+    book = write_summary_workbook(
+        tmp_path / "svod.xlsx", {2025: _schools()}, style, "last", subjects=SUBJECTS
+    )
+    cells = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("2025").to_python()
+    shown = [["" if c == "" else str(int(c) if c == int(c) else c) if isinstance(c, float)
+              else str(c) for c in row] for row in cells]  # fmt: skip
+    saved = tmp_path / "ЕГЭ_сводная_2025.csv"
+    with open(saved, "w", encoding=encoding, newline="") as handle:
+        csv.writer(handle, delimiter=delimiter).writerows(shown)
+
+    (sheet,) = read_file(book, "ege")[:1]
+    (from_csv,) = read_file(saved, "ege")
+    assert isinstance(from_csv, SheetRead) and from_csv.sheet is None
+    assert from_csv.layout.name == "ege_school_summary"
+    assert (from_csv.encoding, from_csv.delimiter) == (encoding, delimiter)
+    assert _by_school_subject(from_csv) == _by_school_subject(sheet)
+    assert from_csv.total_rows == sheet.total_rows
+    assert [n.rule for n in from_csv.notes] == [n.rule for n in sheet.notes]
+
+
+def test_a_summary_csv_is_loaded_and_checked_like_the_sheet(tmp_path, con):
+    import csv
+
+    from python_calamine import CalamineWorkbook
+
+    from shnor.ingest.raw_load import ingest_raw
+
+    book = write_summary_workbook(tmp_path / "svod.xlsx", {2025: _schools()}, subjects=SUBJECTS)
+    cells = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("2025").to_python()
+    saved = tmp_path / "raw" / "ege" / "2025" / "svod_2025.csv"
+    saved.parent.mkdir(parents=True)
+    with open(saved, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, delimiter=";").writerows(
+            [["" if c == "" else str(c).removesuffix(".0") for c in row] for row in cells]
+        )
+    summary = ingest_raw(con, tmp_path / "raw")
+    assert summary.loaded == ["ege/2025/svod_2025.csv"] and summary.quarantined == []
+    rows = con.execute(
+        "SELECT school_name, subject, participant_count, fail_count, _sheet "
+        "FROM raw.ege_school_summary WHERE subject = 'Русский язык' ORDER BY school_name"
+    ).fetchall()
+    assert rows == [
+        ("МБОУ «СОШ № 1»", "Русский язык", "30", "2", None),
+        ("МКОУ «ООШ № 2»", "Русский язык", "10", "1", None),
+    ]

@@ -100,3 +100,24 @@ def test_journal_comparison_is_recognised(tmp_path):
         "10%",
         "4",
     )
+
+
+def test_mark_statistics_saved_as_csv_read_as_the_workbook(tmp_path):
+    # The same report saved as CSV (Windows-1251, «;», decimal comma): title lines, a blank
+    # line, the header, the rows.
+    lines = ["Статистика по отметкам", "Предмет: Математика", "Класс: 5", "ВПР 2025", "",
+             ";".join(HEADER)]  # fmt: skip
+    for row in ROWS:
+        lines.append(";".join("" if v is None else str(v).replace(".", ",") for v in row))
+    path = tmp_path / "stat.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
+    (sheet,) = read_file(path, "vpr")
+    assert isinstance(sheet, SheetRead) and sheet.layout.name == "vpr_mark_stats"
+    school = sheet.table.to_pylist()[3]
+    assert (school["school_code"], school["participant_count"]) == ("sch100", "27")
+    assert school["mark_2_percent"] == "11,11"  # as read; staging parses the comma
+    assert (school["title_subject"], school["title_grade"], school["title_year"]) == (
+        "Математика",
+        "5",
+        "2025",
+    )

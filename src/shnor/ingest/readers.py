@@ -212,6 +212,9 @@ def _read_csv(
     found, rows, delimiter = None, [], ";"
     for delimiter in delimiters_by_frequency(lines):  # the one under which a header is found
         rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+        metrics_at = metric_row(rows, reference_dir)
+        if metrics_at is not None:  # a §4 summary sheet saved as CSV
+            return _summary_csv(path, encoding, delimiter, metrics_at, reference_dir)
         found = _header_match(rows, folder, reference_dir)
         if found is not None:
             break
@@ -391,22 +394,49 @@ def _read_workbook(
         yield _sheet_table(name, rows, folder, reference_dir)
 
 
+def _summary_csv(
+    path: Path, encoding: str, delimiter: str, metrics_at: int, reference_dir: Path | None
+) -> SheetRead | SheetSkipped:
+    """A §4 summary sheet saved as CSV (a few thousand lines at most): read whole, then as the
+    sheet it was; the year comes from the file name or the header, as a sheet's would."""
+    try:
+        with open(path, encoding=encoding, newline="") as handle:
+            rows: list[list[object]] = list(csv.reader(handle, delimiter=delimiter))
+    except UnicodeDecodeError as error:
+        raise UnreadableFile(f"CSV не читается ({encoding}): {error}") from error
+    read = _summary_read(None, path.stem, rows, metrics_at, reference_dir)
+    if isinstance(read, SheetRead):
+        read.encoding, read.delimiter = encoding, delimiter
+    return read
+
+
+def _summary_read(
+    sheet: str | None,
+    name: str,
+    rows: list[list[object]],
+    metrics_at: int,
+    reference_dir: Path | None,
+) -> SheetRead | SheetSkipped:
+    """The §4 summary table of a sheet (`name` is read for its year), or why it is skipped."""
+    summary = read_summary_sheet(name, rows, metrics_at, reference_dir)
+    if isinstance(summary, str):
+        return SheetSkipped(sheet, summary, _first(rows))
+    return SheetRead(
+        sheet=sheet,
+        layout=layout_named("ege_school_summary"),
+        header_row=summary.header_row,
+        table=summary.table,
+        total_rows=summary.total_rows,
+        notes=summary.notes,
+    )
+
+
 def _sheet_table(
     name: str, rows: list[list[object]], folder: str | None, reference_dir: Path | None
 ) -> SheetRead | SheetSkipped:
     metrics_at = metric_row(rows, reference_dir)
     if metrics_at is not None:
-        summary = read_summary_sheet(name, rows, metrics_at, reference_dir)
-        if isinstance(summary, str):
-            return SheetSkipped(name, summary, _first(rows))
-        return SheetRead(
-            sheet=name,
-            layout=layout_named("ege_school_summary"),
-            header_row=summary.header_row,
-            table=summary.table,
-            total_rows=summary.total_rows,
-            notes=summary.notes,
-        )
+        return _summary_read(name, name, rows, metrics_at, reference_dir)
     found = _header_match(rows, folder, reference_dir)
     if found is None:
         return SheetSkipped(name, _skip_reason(rows), _first(rows))
