@@ -316,3 +316,46 @@ def test_impossible_100_scorers_or_mean_become_unknown_and_do_not_block_publishi
         if p.severity == "blocking"
     ]  # fmt: skip
     assert blocking == []
+
+
+def test_a_procedure_known_only_from_summaries_has_objectivity_evidence(con):
+    # A region sending only ФИС ОКО summaries: §2b gives counts and the mean, §2c the journal
+    # counts. Twelve schools raise 5% of marks above the journal; one raises 60% — M1.
+    from shnor.methods.objectivity import objectivity_markers
+    from shnor.presets import load_preset
+
+    title = {"title_subject": "Математика", "title_grade": "5", "title_year": "2025"}
+    codes = [f"sch{i:02d}" for i in range(13)]
+    insert_raw(con, "vpr_mark_stats", "vpr/2025/stat.xlsx", [
+        {**title, "school_code": code, "participant_count": "40", "mark_2_percent": "10",
+         "mark_3_percent": "40", "mark_4_percent": "40", "mark_5_percent": "10"}
+        for code in codes
+    ])  # fmt: skip
+    insert_raw(con, "vpr_journal_comparison", "vpr/2025/journal.xlsx", [
+        {**title, "school_code": code, "participant_count": "40", "lowered_percent": "5",
+         "confirmed_percent": "35" if code == "sch12" else "90",
+         "raised_percent": "60" if code == "sch12" else "5"}
+        for code in codes
+    ])  # fmt: skip
+    build_models(con)
+    evidence = con.execute(
+        "SELECT * FROM intermediate.int_vpr_objectivity_evidence ORDER BY school_id"
+    ).df()
+    assert len(evidence) == 13
+    row = evidence.iloc[12]
+    assert (row.school_id, row.participant_count, row.fail_count, row.mean_mark) == (
+        "sch12",
+        40,
+        4,
+        3.5,
+    )
+    assert (row.journal_pair_count, row.raised_count, row.journal_source) == (
+        40,
+        24,
+        "journal_comparison",
+    )
+    assert evidence["listed_count"].isna().all()  # M5 (absentees) needs participant rows
+    results = con.execute("SELECT * FROM marts.fct_school_procedure_results").df()
+    markers = objectivity_markers(evidence, results, load_preset()).set_index("school_id")
+    assert markers.index[markers["m1_journal_mismatch"]].tolist() == ["sch12"]
+    assert not markers[["m2_boundary_spike", "m5_absentees"]].any().any()

@@ -3,6 +3,9 @@
 -- school_id × exam_year × grade × subject: marks against journal marks (M1; from the §2c
 -- summary where participant rows carry none, see journal_source), primary scores at
 -- the lower «3» boundary against the region (M2), fail share and mean (M3, M4), absentees (M5).
+-- A procedure known only from the ФИС ОКО summaries (a region that sends no participant files)
+-- has its counts and mean mark from «Статистика по отметкам» (§2b) and its journal counts from
+-- §2c: M1, M3 and M4 are judged there too; M2 and M5 need participant rows.
 -- The boundary is read from the region's own data: the lowest primary score from which at
 -- least $boundary_pass_rate of the region's results ($boundary_min_results or more) are «3» or
 -- better. A spike is judged
@@ -61,6 +64,37 @@ per_school AS (
     GROUP BY ALL
 ),
 
+-- Procedures with no participant rows, from «Статистика по отметкам» (§2b, first row of a
+-- school's grade and subject): counts from the mark shares, the mean mark from them.
+summary_only AS (
+    SELECT
+        school_id, exam_year, grade, subject,
+        mark_2_count + mark_3_count + mark_4_count + mark_5_count AS participant_count,
+        mark_2_count AS fail_count,
+        (2 * mark_2_count + 3 * mark_3_count + 4 * mark_4_count + 5 * mark_5_count)
+            / nullif(mark_2_count + mark_3_count + mark_4_count + mark_5_count, 0) AS mean_mark,
+        0 AS journal_pair_count, 0 AS raised_count, 0 AS lowered_count,
+        0 AS scored_count, 0 AS at_boundary_count, 0 AS near_boundary_count
+    FROM staging.stg_vpr__mark_stats AS m
+    WHERE row_kind = 'school' AND school_id IS NOT NULL AND grade IS NOT NULL
+        AND mark_2_count IS NOT NULL AND mark_3_count IS NOT NULL
+        AND mark_4_count IS NOT NULL AND mark_5_count IS NOT NULL
+        AND NOT EXISTS (
+            SELECT 1 FROM per_school AS p
+            WHERE p.school_id = m.school_id AND p.exam_year = m.exam_year
+                AND p.grade = m.grade AND p.subject = m.subject
+        )
+    QUALIFY row_number() OVER (
+        PARTITION BY school_id, exam_year, grade, subject ORDER BY _source_file, _sheet, _row
+    ) = 1
+),
+
+procedures AS (
+    SELECT * FROM per_school
+    UNION ALL BY NAME
+    SELECT * FROM summary_only
+),
+
 -- ФИС ОКО «Сравнение отметок с отметками по журналу» (§2c) gives M1 its counts where the
 -- participant files carry no journal marks (the mean gap stays unknown there).
 journal_summaries AS (
@@ -90,7 +124,7 @@ per_school_with_journal AS (
             WHEN p.journal_pair_count > 0 THEN 'participants'
             WHEN j.school_id IS NOT NULL THEN 'journal_comparison'
         END AS journal_source
-    FROM per_school AS p
+    FROM procedures AS p
     LEFT JOIN journal_summaries AS j USING (school_id, exam_year, grade, subject)
 ),
 
