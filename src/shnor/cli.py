@@ -191,8 +191,9 @@ def report(
     """Пересобрать отчёты (списки, сравнительный анализ, муниципалитеты) из витрин."""
     from shnor import marts
     from shnor.config import Paths
+    from shnor.history import RunInProgressError, run_lock
     from shnor.presets import PresetError, load_preset
-    from shnor.reports.build import regenerate_reports
+    from shnor.publish import republish_with_reports
 
     paths = Paths(data_dir_from(data_dir))
     try:
@@ -214,17 +215,22 @@ def report(
         console.print(f"[red]Нет данных за {year} год.[/red] Есть: {', '.join(map(str, known))}")
         raise typer.Exit(2)
     started = time.perf_counter()
-    with console.status("Сборка отчётов…"):
-        written = regenerate_reports(
-            paths.marts, paths.reports, chosen, None if year is None else [year]
-        )
+    try:
+        with run_lock(paths.data_dir), console.status("Сборка отчётов…"):
+            version, written = republish_with_reports(
+                paths, chosen, None if year is None else [year]
+            )
+    except RunInProgressError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
     for path in written:
         if not path.name.startswith("municipality_"):
             console.print(f"Отчёт: [bold]{path}[/bold]")
     municipal = sum(p.name.startswith("municipality_") for p in written)
     console.print(
         f"Муниципальных файлов: {municipal}. Всего файлов: {len(written)} "
-        f"({time.perf_counter() - started:.1f} с), папка {paths.reports}"
+        f"({time.perf_counter() - started:.1f} с), папка {paths.reports} (версия {version}; "
+        "прежняя оставлена без изменений)"
     )
 
 

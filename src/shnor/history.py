@@ -129,6 +129,15 @@ def recorded_run(data_dir: str | Path, preset: str, trigger: str) -> Iterator[Ru
             sync_history_table(paths)
 
 
+@contextmanager
+def run_lock(data_dir: str | Path) -> Iterator[None]:
+    """The folder's run lock, for work that publishes outside a run (`shnor report`)."""
+    folder = Paths(data_dir_from(data_dir)).data_dir / "runs"
+    folder.mkdir(parents=True, exist_ok=True)
+    with _run_lock(folder):
+        yield
+
+
 class RunInProgressError(RuntimeError):
     """Another run of this data folder is under way (one run at a time per folder)."""
 

@@ -15,6 +15,7 @@ preset and code are those of the published version changes nothing (the manifest
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -122,6 +123,49 @@ def write_version(
     (folder / MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
     )
+
+
+def republish_with_reports(
+    paths: Paths, preset: Preset, years: list[int] | None = None
+) -> tuple[str, list[Path]]:
+    """`shnor report`: a new version holding the published one's files (hard links) with the
+    reports rebuilt from its marts, swapped in like a run's — the published version itself is
+    never written to, so a reader of it sees no file change. Returns the version and the
+    rebuilt report files (through DIR/marts)."""
+    from shnor.reports.build import regenerate_reports
+
+    current = published_manifest(paths)
+    if current is None:
+        raise FileNotFoundError(f"в {paths.marts} нет опубликованных витрин: сначала shnor run")
+    root = versions_dir(paths)
+    _remove_unfinished(root)
+    stamp = dt.datetime.now().isoformat(timespec="seconds")
+    version = _new_version_name(root, current | {"finished_at": stamp})
+    building = root / f".building-{version}"
+    try:
+        shutil.copytree(paths.marts.resolve(), building, copy_function=_linked_or_copied)
+        manifest = current | {"version": version, "reports_rebuilt_at": stamp}
+        staged = building / f".{MANIFEST}.writing"  # a new file: the linked one stays as it was
+        staged.write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+        )
+        os.replace(staged, building / MANIFEST)
+        written = regenerate_reports(building, building / "reports", preset, years)
+        os.replace(building, root / version)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    previous = _point_marts_to(paths, root / version)
+    _remove_old_versions(root, keep={version, previous})
+    return version, [paths.reports / path.name for path in written]
+
+
+def _linked_or_copied(source: str, target: str) -> None:
+    """A hard link to a published file (no copy of the marts), or a copy where links fail."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _as_published(paths: Paths, version: str, unchanged: bool = False) -> Published:

@@ -3,6 +3,7 @@ a demo region of 20 schools generated and run without Prefect."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -110,10 +111,18 @@ def test_report_regenerates_the_reports_from_published_marts(small_region):
             runner.invoke(app, ["run", "--data-dir", str(data_dir), "--no-prefect"]).exit_code == 0
         )
     reports = data_dir / "marts" / "reports"
-    for old in reports.glob("*"):
-        old.unlink()
+    published = (data_dir / "marts").resolve()
+    before = {p.name: p.read_bytes() for p in published.rglob("*") if p.is_file()}
     outcome = runner.invoke(app, ["report", "--data-dir", str(data_dir), "--year", "2026"])
     assert outcome.exit_code == 0, outcome.output
+    # A new version with the rebuilt reports is swapped in; the one a reader had is untouched.
+    assert (data_dir / "marts").resolve() != published
+    assert {p.name: p.read_bytes() for p in published.rglob("*") if p.is_file()} == before
+    new = (data_dir / "marts").resolve()
+    assert (new / "fct_school_flags.parquet").read_bytes() == before["fct_school_flags.parquet"]
+    assert (reports / "school_list_2026.xlsx").read_bytes() != before["school_list_2026.xlsx"]
+    manifest = json.loads((new / "run_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["version"] == new.name and manifest["reports_rebuilt_at"]
     names = {p.name for p in reports.iterdir()}
     assert {
         "school_list_2026.xlsx",

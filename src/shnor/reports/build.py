@@ -179,8 +179,9 @@ def _comparative_report(
 def regenerate_reports(
     marts_dir: Path, reports_dir: Path, preset: Preset, years: list[int] | None = None
 ) -> list[Path]:
-    """`shnor report`: the reports rebuilt from published marts (run facts from the run
-    manifest), written aside and renamed into `reports_dir`, so a reader never sees half a file."""
+    """The reports rebuilt from the marts in `marts_dir` (run facts from its manifest), written
+    aside and renamed into `reports_dir`: a reader never sees half a file, and a file there
+    that is a link to a published version's is replaced, never written through."""
     manifest_path = marts_dir / "run_manifest.json"
     manifest = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}

@@ -75,6 +75,8 @@ RUN_FACT_LABELS = {
     "files_unchanged": "Файлов без изменений",
     "files_removed": "Файлов удалено",
     "files_quarantined": "Файлов в карантине",
+    "version": "Версия витрин",
+    "reports_rebuilt_at": "Отчёты пересобраны (shnor report)",
 }
 
 NOT_RATED_COLUMNS = (
