@@ -29,7 +29,7 @@ import duckdb
 from shnor.config import Paths
 from shnor.pipeline import published_tables
 from shnor.presets import Preset
-from shnor.reports.build import write_reports
+from shnor.reports.build import regenerate_reports, write_reports
 
 MANIFEST = "run_manifest.json"
 
@@ -132,8 +132,6 @@ def republish_with_reports(
     reports rebuilt from its marts, swapped in like a run's — the published version itself is
     never written to, so a reader of it sees no file change. Returns the version and the
     rebuilt report files (through DIR/marts)."""
-    from shnor.reports.build import regenerate_reports
-
     current = published_manifest(paths)
     if current is None:
         raise FileNotFoundError(f"в {paths.marts} нет опубликованных витрин: сначала shnor run")

@@ -135,8 +135,7 @@ def check_step(data_dir: str | Path | None, preset: str | Preset | None = None) 
         report("check", "проверка витрин")
         problems = [asdict(p) for p in check_marts(con, mart_tables(con))]
         if preset is not None:
-            made_from = built_inputs(con)
-            fingerprint = content_fingerprint(made_from, load_preset(preset), paths.reference)
+            fingerprint = marts_fingerprint(con, load_preset(preset), paths)
             con.execute(
                 f"CREATE OR REPLACE TABLE {CHECKED_MARTS} AS "
                 "SELECT $fingerprint AS content_fingerprint, $problems AS problems",
@@ -157,7 +156,7 @@ def unchanged_marts_check(data_dir: str | Path | None, preset: Preset) -> dict[s
         if not warehouse.table_exists(con, CHECKED_MARTS):
             return None
         kept = con.execute(f"SELECT content_fingerprint, problems FROM {CHECKED_MARTS}").fetchall()
-        current = content_fingerprint(built_inputs(con), preset, paths.reference)
+        current = marts_fingerprint(con, preset, paths)
     if not kept or kept[0][0] != current or current != published:
         return None
     return {"problems": json.loads(kept[0][1]), "seconds": 0.0, "reused": True}
@@ -186,7 +185,7 @@ def publish_step(
         report("publish", "витрины и отчёты")
         inputs = built_inputs(con)
         finished_at = dt.datetime.now().isoformat(timespec="seconds")
-        fingerprint = content_fingerprint(inputs, chosen, paths.reference)
+        fingerprint = marts_fingerprint(con, chosen, paths, inputs)
         current = published_manifest(paths) or {}
         status = (
             "not_published"
@@ -238,6 +237,16 @@ def publish_step(
     write_last_run(paths, outcome | {"started_at": facts.get("started_at"),
                                      "finished_at": finished_at})  # fmt: skip
     return outcome
+
+
+def marts_fingerprint(
+    con: Any, preset: Preset, paths: Paths, inputs: list[dict[str, Any]] | None = None
+) -> str:
+    """The content fingerprint of the marts in the warehouse: what they were built from
+    (`built_inputs`, unless given), the preset, the reference files and the code."""
+    return content_fingerprint(
+        built_inputs(con) if inputs is None else inputs, preset, paths.reference
+    )
 
 
 def built_inputs(con: Any) -> list[dict[str, Any]]:
