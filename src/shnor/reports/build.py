@@ -118,14 +118,13 @@ def report_jobs(
             f"school_list_{year}",
             len(flags),
             partial(
-                write_school_list,
-                marts["rpt_school_list"],
+                _school_list_report,
+                marts,
                 year,
                 preset,
                 run_facts,
                 reports_dir / f"school_list_{year}.xlsx",
-                has_previous_year=year - 1 in rated_years,
-                support_sheets=support_sheets(marts, year),
+                year - 1 in rated_years,
             ),
         )
         for year in list_years
@@ -159,6 +158,20 @@ def report_jobs(
                 )
             )  # fmt: skip
     return jobs
+
+
+def _school_list_report(
+    marts: Mapping[str, pd.DataFrame],
+    year: int,
+    preset: Preset,
+    run_facts: list[tuple[str, object]],
+    path: Path,
+    has_previous_year: bool,
+) -> Path:
+    return write_school_list(
+        marts["rpt_school_list"], year, preset, run_facts, path,
+        has_previous_year=has_previous_year, support_sheets=support_sheets(marts, year),
+    )  # fmt: skip
 
 
 def _comparative_report(
