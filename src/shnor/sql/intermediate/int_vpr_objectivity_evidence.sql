@@ -64,29 +64,21 @@ per_school AS (
     GROUP BY ALL
 ),
 
--- Procedures with no participant rows, from «Статистика по отметкам» (§2b, first row of a
--- school's grade and subject): counts from the mark shares, the mean mark from them.
+-- Procedures with no participant rows: the school's «Статистика по отметкам» (§2b) as the fact
+-- table takes it (counts and the mean mark from the mark shares).
 summary_only AS (
     SELECT
-        school_id, exam_year, grade, subject,
-        mark_2_count + mark_3_count + mark_4_count + mark_5_count AS participant_count,
-        mark_2_count AS fail_count,
-        (2 * mark_2_count + 3 * mark_3_count + 4 * mark_4_count + 5 * mark_5_count)
-            / nullif(mark_2_count + mark_3_count + mark_4_count + mark_5_count, 0) AS mean_mark,
+        school_id, exam_year, grade, subject, participant_count, fail_count,
+        mean_score AS mean_mark,
         0 AS journal_pair_count, 0 AS raised_count, 0 AS lowered_count,
         0 AS scored_count, 0 AS at_boundary_count, 0 AS near_boundary_count
-    FROM staging.stg_vpr__mark_stats AS m
-    WHERE row_kind = 'school' AND school_id IS NOT NULL AND grade IS NOT NULL
-        AND mark_2_count IS NOT NULL AND mark_3_count IS NOT NULL
-        AND mark_4_count IS NOT NULL AND mark_5_count IS NOT NULL
+    FROM intermediate.int_school_results_from_summaries AS s
+    WHERE exam = 'vpr'
         AND NOT EXISTS (
             SELECT 1 FROM per_school AS p
-            WHERE p.school_id = m.school_id AND p.exam_year = m.exam_year
-                AND p.grade = m.grade AND p.subject = m.subject
+            WHERE p.school_id = s.school_id AND p.exam_year = s.exam_year
+                AND p.grade = s.grade AND p.subject = s.subject
         )
-    QUALIFY row_number() OVER (
-        PARTITION BY school_id, exam_year, grade, subject ORDER BY _source_file, _sheet, _row
-    ) = 1
 ),
 
 procedures AS (
