@@ -333,7 +333,7 @@ def serve(
         console.print(
             "[red]Не задан PREFECT_API_URL.[/red] Расписания запускает сервер Prefect: "
             "запустите [bold]prefect server start[/bold] и задайте "
-            "PREFECT_API_URL=http://127.0.0.1:4200/api (см. README, «Эксплуатация»)."
+            "PREFECT_API_URL=http://127.0.0.1:4200/api (см. docs/operations.md)."
         )
         raise typer.Exit(2)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")  # task logs reach the server

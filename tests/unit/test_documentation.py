@@ -1,5 +1,6 @@
-"""README documents everything a user meets: every command and every table (in the style of
-sqlite-utils: adding a command or a model without documenting it fails here)."""
+"""The docs document everything a user meets: every command, table and input layout (in the style
+of sqlite-utils: adding a command, a model or a layout without documenting it fails here), and
+nothing in the project points outside the repository."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import typer
 from shnor.cli import app
 from shnor.ingest.layouts import LAYOUTS
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 # Tables pipeline.flag writes from pandas (not SQL models); these at least, and any it adds.
 FLAG_TABLES = (
     "intermediate.int_school_year_scores",
@@ -22,11 +25,14 @@ FLAG_TABLES = (
 )
 
 
-def section(title: str) -> str:
-    """The README text under `## title`, up to the next level-2 heading."""
-    text = README.read_text(encoding="utf-8")
-    match = re.search(rf"^## {re.escape(title)}\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
-    assert match, f"README has no «## {title}» section"
+def section(document: str, title: str, level: int = 2) -> str:
+    """The text of docs/`document` under the heading of this level that starts with `title`, up
+    to the next heading of the same or a higher level."""
+    text = (DOCS / document).read_text(encoding="utf-8")
+    hashes = "#" * level
+    pattern = rf"^{hashes} {re.escape(title)}[^\n]*$(.*?)(?=^#{{1,{level}}} |\Z)"
+    match = re.search(pattern, text, re.M | re.S)
+    assert match, f"docs/{document} has no «{hashes} {title}» section"
     return match.group(1)
 
 
@@ -44,7 +50,7 @@ def first_cells(text: str) -> list[str]:
 
 def documented_commands() -> set[str]:
     names = set()
-    for cell in first_cells(section("Commands")):
+    for cell in first_cells(section("operations.md", "Commands")):
         for code in re.findall(r"`([^`]+)`", cell):
             words = code.split()
             if len(words) >= 2 and words[0] == "shnor":
@@ -54,7 +60,9 @@ def documented_commands() -> set[str]:
 
 def documented_tables() -> set[str]:
     return {
-        code for cell in first_cells(section("Tables")) for code in re.findall(r"`([^`]+)`", cell)
+        code
+        for cell in first_cells(section("tables.md", "Tables"))
+        for code in re.findall(r"`([^`]+)`", cell)
     }
 
 
@@ -95,12 +103,14 @@ def test_the_sections_are_found():
 
 @pytest.mark.parametrize("command", cli_commands())
 def test_every_command_is_in_the_commands_table(command):
-    assert command in documented_commands(), f"`shnor {command}` is missing from README «Commands»"
+    assert command in documented_commands(), (
+        f"`shnor {command}` is missing from docs/operations.md «Commands»"
+    )
 
 
 @pytest.mark.parametrize("table", sql_models())
 def test_every_sql_model_is_in_the_tables_section(table):
-    assert table in documented_tables(), f"`{table}` is missing from README «Tables»"
+    assert table in documented_tables(), f"`{table}` is missing from docs/tables.md «Tables»"
 
 
 def test_the_flag_tables_are_found_in_pipeline_flag():
@@ -109,13 +119,13 @@ def test_the_flag_tables_are_found_in_pipeline_flag():
 
 @pytest.mark.parametrize("table", sorted({*FLAG_TABLES, *tables_written_by_flag()}))
 def test_every_table_written_by_flag_is_in_the_tables_section(table):
-    assert table in documented_tables(), f"`{table}` is missing from README «Tables»"
+    assert table in documented_tables(), f"`{table}` is missing from docs/tables.md «Tables»"
 
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.name)
 def test_every_raw_layout_table_is_in_the_tables_section(layout):
     table = f"raw.{layout.raw_table}"
-    assert table in documented_tables(), f"`{table}` is missing from README «Tables»"
+    assert table in documented_tables(), f"`{table}` is missing from docs/tables.md «Tables»"
 
 
 def test_every_table_the_python_stages_write_is_published():
@@ -126,3 +136,22 @@ def test_every_table_the_python_stages_write_is_published():
     source = resources.files("shnor").joinpath("pipeline.py").read_text("utf-8")
     written = set(re.findall(r'replace_table\(\s*con,\s*"((?:marts|reports)\.[a-z_]+)"', source))
     assert written and written <= set(PYTHON_TABLES)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.name)
+def test_every_layout_and_its_columns_are_in_the_data_contract(layout):
+    text = section("data-contract.md", f"`{layout.name}`", level=3)
+    missing = [
+        column
+        for column in layout.columns
+        if column != "extra_columns" and f"`{column}`" not in text
+    ]
+    assert not missing, f"docs/data-contract.md «{layout.name}» does not name {missing}"
+
+
+def test_the_readme_is_a_front_door_whose_links_resolve():
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 150
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text)
+    assert "docs/user-guide.md" in links and "docs/data-contract.md" in links
+    assert [link for link in links if not (ROOT / link).exists()] == []
