@@ -30,7 +30,7 @@ from shnor.quality.fingerprint import content_fingerprint
 from shnor.quality.mart_checks import check_marts
 from shnor.quality.report import write_validation_report
 
-# `shnor run` exit codes (docs/operations.md «Commands»; cli.run maps a run's status to one of these).
+# `shnor run` exit codes (docs/operations.md; cli.run maps a run's status to one of these).
 EXIT_PUBLISHED = 0
 EXIT_UNEXPECTED_ERROR = 1
 EXIT_BAD_ARGUMENTS = 2

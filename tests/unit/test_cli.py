@@ -1,4 +1,4 @@
-"""The `shnor` command (docs/operations.md «Commands»): help, refusals with exit code 2 and what to do, and
+"""The `shnor` command (docs/operations.md): help, refusals with exit code 2 and what to do, and
 a demo region of 20 schools generated and run without Prefect."""
 
 from __future__ import annotations
