@@ -6,64 +6,15 @@ from __future__ import annotations
 
 import re
 from importlib import resources
-from pathlib import Path
 
 import pytest
 import typer
+from docs_index import ROOT, documented_commands, documented_tables, section
 
 from shnor.cli import app
 from shnor.ingest.layouts import LAYOUTS
 
-ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
-DOCS = ROOT / "docs"
-# Tables pipeline.flag writes from pandas (not SQL models); these at least, and any it adds.
-FLAG_TABLES = (
-    "intermediate.int_school_year_scores",
-    "intermediate.int_school_context",
-    "marts.fct_school_flags",
-)
-
-
-def section(document: str, title: str, level: int = 2) -> str:
-    """The text of docs/`document` under the heading of this level that starts with `title`, up
-    to the next heading of the same or a higher level."""
-    text = (DOCS / document).read_text(encoding="utf-8")
-    hashes = "#" * level
-    pattern = rf"^{hashes} {re.escape(title)}[^\n]*$(.*?)(?=^#{{1,{level}}} |\Z)"
-    match = re.search(pattern, text, re.M | re.S)
-    assert match, f"docs/{document} has no «{hashes} {title}» section"
-    return match.group(1)
-
-
-def first_cells(text: str) -> list[str]:
-    """The first cell of every table row (header and separator rows excluded)."""
-    cells = []
-    for line in text.splitlines():
-        if not line.startswith("|"):
-            continue
-        cell = re.split(r"(?<!\\)\|", line)[1].strip()  # `\|` is a pipe inside a cell
-        if cell and not set(cell) <= set("-: ") and "`" in cell:
-            cells.append(cell)
-    return cells
-
-
-def documented_commands() -> set[str]:
-    names = set()
-    for cell in first_cells(section("operations.md", "Commands")):
-        for code in re.findall(r"`([^`]+)`", cell):
-            words = code.split()
-            if len(words) >= 2 and words[0] == "shnor":
-                names.add(words[1])
-    return names
-
-
-def documented_tables() -> set[str]:
-    return {
-        code
-        for cell in first_cells(section("tables.md", "Tables"))
-        for code in re.findall(r"`([^`]+)`", cell)
-    }
 
 
 def sql_models() -> list[str]:
@@ -75,19 +26,6 @@ def sql_models() -> list[str]:
         for model in layer.iterdir()
         if model.name.endswith(".sql")
     )
-
-
-def tables_written_by_flag() -> list[str]:
-    """`schema.table` names that pipeline.flag (or store_year_scores, which it calls) passes to
-    warehouse.replace_table."""
-    source = resources.files("shnor").joinpath("pipeline.py").read_text("utf-8")
-    tables = set()
-    for function in ("flag", "store_year_scores"):
-        start = source.index(f"def {function}(")
-        end = source.find("\ndef ", start + 1)
-        body = source[start : end if end > 0 else None]
-        tables |= set(re.findall(r'replace_table\(\s*con,\s*"([a-z_]+\.[a-z_]+)"', body))
-    return sorted(tables)
 
 
 def cli_commands() -> list[str]:
@@ -110,15 +48,6 @@ def test_every_command_is_in_the_commands_table(command):
 
 @pytest.mark.parametrize("table", sql_models())
 def test_every_sql_model_is_in_the_tables_section(table):
-    assert table in documented_tables(), f"`{table}` is missing from docs/tables.md «Tables»"
-
-
-def test_the_flag_tables_are_found_in_pipeline_flag():
-    assert set(FLAG_TABLES) <= set(tables_written_by_flag())
-
-
-@pytest.mark.parametrize("table", sorted({*FLAG_TABLES, *tables_written_by_flag()}))
-def test_every_table_written_by_flag_is_in_the_tables_section(table):
     assert table in documented_tables(), f"`{table}` is missing from docs/tables.md «Tables»"
 
 

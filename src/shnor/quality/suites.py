@@ -82,14 +82,24 @@ def frame_for(
     return table.to_pandas()
 
 
+def _quiet_great_expectations() -> None:
+    """GX gives some of its own loggers level INFO when imported: an English line about a
+    temporary docs folder reached the analyst's console. Only its errors are shown."""
+    for name in list(logging.root.manager.loggerDict):
+        if name == "great_expectations" or name.startswith("great_expectations."):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
 @cache
 def _context():
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    _quiet_great_expectations()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    _quiet_great_expectations()
     return context, context.data_sources.add_pandas("shnor_frames")
 
 

@@ -1,4 +1,5 @@
-"""Review of session 3 (commits 9f58d8a..5617276): bugs found, each a test (fixed since)."""
+"""Report jobs on forked workers: a run killed while its workers start leaves no worker holding
+the run lock; two threads writing reports at once each get their own files."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Review of session 3 (commits 9f58d8a..5617276): bugs found, each a test (fixed since)."""
+"""Comparative workbooks: the regional procedure sheet says when comparisons exist but none has a
+verdict; every comparison is in some workbook when a school has no municipality."""
 
 from __future__ import annotations
 

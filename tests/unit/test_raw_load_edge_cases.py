@@ -1,5 +1,5 @@
-"""Review findings after the merges: each test states a guarantee the merged code breaks
-(xfail strict until fixed; flip the marker with the fix)."""
+"""Raw loading at its edges: a procedure repeated under another spelling of the school code,
+task points that are junk or come from a quarantined file, a year where no school is rated."""
 
 from __future__ import annotations
 
@@ -112,17 +112,6 @@ def test_flags_of_a_year_with_no_rated_school_do_not_crash(con, tmp_path):
     assert rated == [("12", False)]
 
 
-def test_a_truncated_history_line_does_not_fail_later_runs(tmp_path):
-    from shnor.history import history, recorded_run
-
-    runs = tmp_path / "runs"
-    runs.mkdir(parents=True)
-    (runs / "history.jsonl").write_text('{"run_id": "abc", "started_at": "2026-0', "utf-8")
-    with recorded_run(tmp_path, "reference", "test") as record:
-        record.add_step("publish", {"status": "published", "seconds": 0.1})
-    assert [r["outcome"] for r in history(tmp_path)][-1] == "published"
-
-
 def test_a_vpr_class_repeated_without_the_leading_zeros_is_not_counted_twice(con, tmp_path):
     from shnor import pipeline
     from shnor.presets import load_preset
@@ -175,7 +164,7 @@ def test_an_alias_code_without_leading_zeros_is_the_registry_school(con, tmp_pat
     assert results == [("0012", 20)]
 
 
-def test_a_school_repeated_within_a_vpr_mark_statistics_file_is_reported(con, tmp_path):
+def test_a_school_repeated_within_a_vpr_mark_statistics_file_is_blocked(con, tmp_path):
     import openpyxl
 
     from shnor import pipeline
@@ -197,15 +186,8 @@ def test_a_school_repeated_within_a_vpr_mark_statistics_file_is_reported(con, tm
     rows = con.execute(
         "SELECT count(*) FROM raw._problems WHERE source_file = 'vpr/2025/stat.xlsx' AND row = 8"
     ).fetchall()[0][0]
-    assert summary.quarantined == ["vpr/2025/stat.xlsx"] or rows >= 1
-
-
-def test_a_second_run_ending_does_not_hide_the_run_under_way(tmp_path):
-    from shnor.history import current_run, recorded_run
-
-    with recorded_run(tmp_path, "reference", "schedule") as first:
-        with pytest.raises(RuntimeError), recorded_run(tmp_path, "reference", "cli"):
-            raise RuntimeError("warehouse locked")
-        running = current_run(tmp_path)
-        assert running is not None and running["run_id"] == first.run_id
-        first.add_step("publish", {"status": "published", "seconds": 0.1})
+    assert summary.quarantined == ["vpr/2025/stat.xlsx"]
+    rules = con.execute(
+        "SELECT DISTINCT rule FROM raw._problems WHERE source_file = 'vpr/2025/stat.xlsx'"
+    ).fetchall()
+    assert ("repeated_procedure",) in rules and rows >= 1
