@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from shnor import russian
 from shnor.config import data_dir_from, use_offline_prefect
 
 app = typer.Typer(
@@ -83,9 +84,10 @@ def demo(
             console.print(f"[red]{error}[/red]")
             raise typer.Exit(2) from error
     console.print(
-        f"Демо-регион: {summary.school_count} школ, годы {', '.join(map(str, summary.years))}, "
-        f"{len(summary.files)} файлов, {summary.participant_row_count:,} строк участников "
-        f"за {time.perf_counter() - started:.1f} с.\n"
+        f"Демо-регион: {russian.counted(summary.school_count, 'школа')}, годы "
+        f"{', '.join(map(str, summary.years))}, {russian.counted(len(summary.files), 'файл')}, "
+        f"{russian.counted(summary.participant_row_count, 'строка участников')} "
+        f"за {russian.number(time.perf_counter() - started)} с.\n"
         f"Исходные данные: {target / 'raw'}\nИстина для проверки: {summary.truth_path}"
     )
 

@@ -6,6 +6,8 @@ import csv
 from functools import lru_cache
 from importlib import resources
 
+from shnor import russian
+
 EXAM_LABELS = {"vpr": "ВПР", "oge": "ОГЭ", "ege": "ЕГЭ", "mock": "Репетиционный экзамен"}
 SETTLEMENT_LABELS = {"urban": "город", "rural": "село"}
 LEVEL_LABELS = {"primary": "НОШ", "basic": "ООШ", "secondary": "СОШ"}
@@ -32,5 +34,5 @@ def procedure_label(exam: str, grade: int | None, subject: str) -> str:
 
 
 def percent(share: float) -> str:
-    """0.3456 → «34.6%»."""
-    return f"{100 * share:.1f}%"
+    """0.3456 → «34,6 %» (the ru locale: decimal comma, a non-breaking space before %)."""
+    return russian.percent(share)

@@ -280,7 +280,7 @@ def test_prevention_group_is_the_worst_tenth_of_rated_schools_by_at_risk_share()
         "at_risk_student_count": 18,
     }
     assert (
-        "Группа профилактики: 18 обучающихся (18.0%) с риском учебной неуспешности"
+        "Группа профилактики: 18 обучающихся (18,0\u00a0%) с риском учебной неуспешности"
         in (flags.loc[("s18", 2026), "reason_text"])
     )
     assert "prevention_group" not in rules(flags, "s17", 2026)

@@ -260,8 +260,8 @@ def test_absolute_risk_needs_two_procedures_at_thirty_percent_with_ten_participa
         ("ege", 11, "math_profile"),
     ]
     assert flags.loc[("s04", 2026), "reason_text"] == (
-        "Высокая доля не преодолевших порог: ВПР, Математика, 5 кл. — 40.0%; "
-        "ВПР, Русский язык, 6 кл. — 50.0%; ЕГЭ, Математика (профильная) — 50.0%."
+        "Высокая доля не преодолевших порог: ВПР, Математика, 5 кл. — 40,0\u00a0%; "
+        "ВПР, Русский язык, 6 кл. — 50,0\u00a0%; ЕГЭ, Математика (профильная) — 50,0\u00a0%."
     )
     for school in ("s02", "s03"):
         assert rules(flags, school, 2026) == []
@@ -300,7 +300,7 @@ def test_persistent_failing_procedure_is_the_same_procedure_at_thirty_percent_bo
     ]
     assert flags.loc[("s06", 2026), "reason_text"] == (
         "Высокая доля неудовлетворительных результатов два года подряд: "
-        "ВПР, Математика, 5 кл. — 40.0% → 30.0%."
+        "ВПР, Математика, 5 кл. — 40,0\u00a0% → 30,0\u00a0%."
     )
     for school in ("s07", "s08", "s09"):
         assert "persistent_failing_procedure" not in rules(flags, school, 2026), school
@@ -345,7 +345,7 @@ def test_significant_deterioration_is_holm_adjusted_within_the_school_year(tmp_p
         }
     ]
     assert flags.loc[("s06", 2026), "reason_text"] == (
-        "Значимое ухудшение: ВПР, Математика, 5 кл. — 20.0% → 35.0%."
+        "Значимое ухудшение: ВПР, Математика, 5 кл. — 20,0\u00a0% → 35,0\u00a0%."
     )
     # significant alone, not after Holm over six procedures
     assert rules(flags, "s07", 2026) == []
@@ -404,7 +404,7 @@ def test_a_stable_low_school_is_not_in_the_risk_group_even_with_risk_reasons():
     ]
     text = school["reason_text"]
     assert text.startswith("Низкие результаты второй год подряд (2025 и 2026)")
-    assert "ВПР, Математика, 5 кл. — 50.0%; ВПР, Русский язык, 5 кл. — 50.0%" in text
+    assert "ВПР, Математика, 5 кл. — 50,0\u00a0%; ВПР, Русский язык, 5 кл. — 50,0\u00a0%" in text
     assert text.endswith("ШНСУ с результатами хуже медианы.")
 
 
@@ -480,8 +480,8 @@ def test_reasons_are_json_naming_rules_and_procedures():
     ]
     assert flags.loc[("s18", 2026), "reason_text"] == (
         "Впервые в числе школ с низкими результатами (2026), вероятность попадания в 10% "
-        "худших 0.05. Высокая доля не преодолевших порог: ВПР, Математика, 5 кл. — 40.0%; "
-        "ОГЭ, Русский язык — 40.0%."
+        "худших 0.05. Высокая доля не преодолевших порог: ВПР, Математика, 5 кл. — 40,0\u00a0%; "
+        "ОГЭ, Русский язык — 40,0\u00a0%."
     )
     for value in flags["reasons"]:
         assert isinstance(json.loads(value), list)
@@ -562,7 +562,7 @@ def test_the_sentence_lists_five_procedures_and_counts_the_rest():
     flags = run(scores, plain_results(scores, special))
     assert len(reason(flags, "s07", 2026, "absolute_risk")["procedures"]) == 7
     assert flags.loc[("s07", 2026), "reason_text"] == (
-        "Высокая доля не преодолевших порог: ВПР, Математика, 4 кл. — 50.0%; "
-        "ВПР, Математика, 5 кл. — 50.0%; ВПР, Математика, 6 кл. — 50.0%; "
-        "ВПР, Математика, 7 кл. — 50.0%; ВПР, Математика, 8 кл. — 50.0% и ещё 2."
+        "Высокая доля не преодолевших порог: ВПР, Математика, 4 кл. — 50,0\u00a0%; "
+        "ВПР, Математика, 5 кл. — 50,0\u00a0%; ВПР, Математика, 6 кл. — 50,0\u00a0%; "
+        "ВПР, Математика, 7 кл. — 50,0\u00a0%; ВПР, Математика, 8 кл. — 50,0\u00a0% и ещё 2."
     )

@@ -93,4 +93,4 @@ def test_recommendations_use_tasks_when_present_and_subjects_otherwise():
     assert with_tasks["kind"].value_counts().to_dict() == {"процедура": 3, "задание": 2}
     task_text = with_tasks.loc[with_tasks["task"] == "1", "text"].item()
     assert task_text.startswith("ВПР, Математика, 5 кл., задание 1 (базовый уровень)")
-    assert "решаемость 40.0% при пороге 57.0%" in task_text
+    assert "решаемость 40,0\u00a0% при пороге 57,0\u00a0%" in task_text

@@ -10,6 +10,8 @@ from html import escape
 import numpy as np
 from markupsafe import Markup
 
+from shnor import russian
+
 FONT = "font-family:Arial,Helvetica,sans-serif;font-size:12px"
 BLUE, RED, GREEN, GREY = "#2f6db5", "#c0392b", "#27864a", "#9aa5b1"
 
@@ -119,7 +121,7 @@ def funnel_plot(
     for tick in np.linspace(0, y_max, 5):
         body.append(
             f'<text x="{left - 6}" y="{sy(tick) + 4:.1f}" text-anchor="end">'
-            f"{100 * tick:.0f}%</text>"
+            f"{russian.percent(tick, 0)}</text>"
         )
     body.append(
         f'<text x="{(width + left) / 2}" y="{height - 5}" text-anchor="middle">'
@@ -158,7 +160,7 @@ def change_scatter(points: Sequence[Point], near_miss_change: float, label: str)
         body.append(
             f'<line x1="{left}" x2="{width - right}" y1="{sy(near_miss_change):.1f}" '
             f'y2="{sy(near_miss_change):.1f}" stroke="{GREEN}" stroke-dasharray="2,2">'
-            f"<title>Школы «почти в списке»: {100 * near_miss_change:+.1f} п.п.</title></line>"
+            f"<title>Школы «почти в списке»: {russian.points(near_miss_change)}</title></line>"
         )
     for point in points:
         if np.isfinite(point.x) and np.isfinite(point.y):
@@ -170,9 +172,9 @@ def change_scatter(points: Sequence[Point], near_miss_change: float, label: str)
     for tick in np.linspace(-extent, extent, 5):
         body.append(
             f'<text x="{sx(tick):.1f}" y="{height - bottom + 16}" text-anchor="middle">'
-            f"{100 * tick:+.0f}</text>"
+            f"{russian.number(100 * tick, 0, signed=True)}</text>"
             f'<text x="{left - 6}" y="{sy(tick) + 4:.1f}" text-anchor="end">'
-            f"{100 * tick:+.0f}</text>"
+            f"{russian.number(100 * tick, 0, signed=True)}</text>"
         )
     body.append(
         f'<text x="{(width + left) / 2}" y="{height - 5}" text-anchor="middle">'

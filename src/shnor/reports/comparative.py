@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from shnor import russian
 from shnor.methods.year_over_year import BY_PERCENTILE, IMPROVED, TRANSITIONS, WORSENED
 from shnor.presets import Preset
 from shnor.report_tables import REGION
@@ -63,7 +64,11 @@ def comparison(marts: Mapping[str, pd.DataFrame], year: int, scope: Scope) -> di
         "schools": schools,
         "cohort": cohort.sort_values(["transition", "municipality_name", "school_name"]),
         "judged": judged,
-        "procedures": _scoped(marts["rpt_year_over_year"], year, scope),
+        "procedures": _scoped(marts["rpt_year_over_year"], year, scope).pipe(
+            lambda rows: rows.assign(
+                comparability_note=rows["comparability_note"].fillna(COMPARABLE)
+            )
+        ),
         "summary": summary,
         "transitions": {t: int((cohort["transition"] == t).sum()) for t in TRANSITIONS},
         "previous_count": int(cohort["was_on_shnor_list"].sum()),
@@ -199,6 +204,8 @@ def write_comparative_workbook(
 
 
 REGIONAL_PROCEDURE_SHEET = "Процедуры — значимые изменения"
+# The «Сопоставимость» of a procedure whose thresholds did not change between the years.
+COMPARABLE = "сопоставимо: пороги не менялись"
 MUNICIPAL_PROCEDURE_SHEET = "Процедуры — динамика"
 VERDICTS = (IMPROVED, WORSENED, BY_PERCENTILE)
 
@@ -263,7 +270,7 @@ def notes(view: dict[str, Any], preset: Preset, scope: Scope) -> list[str]:
     if changed.empty:
         texts.append("Сопоставимость: пороги процедур между годами не менялись.")
     else:
-        for note, rows in changed.groupby("comparability_note"):
+        for note, rows in changed.groupby("comparability_note"):  # never COMPARABLE here
             names = ", ".join(sorted(rows["procedure_name"].unique()))
             texts.append(f"Сопоставимость ({names}): {note}; «{BY_PERCENTILE}».")
     return texts
@@ -273,23 +280,29 @@ def notes(view: dict[str, Any], preset: Preset, scope: Scope) -> list[str]:
 
 
 def _pct(value: object, digits: int = 1) -> str:
-    return "—" if value is None or pd.isna(value) else f"{100 * float(value):.{digits}f}%"
+    return russian.percent(value, digits)
 
 
 def _pp(value: object) -> str:
-    return "—" if value is None or pd.isna(value) else f"{100 * float(value):+.1f} п.п."
+    return russian.points(value)
 
 
 def _interval(lower: object, upper: object) -> str:
+    """Bounds of a share or a change, in percent, as «[32,0; 80,7]»."""
     if pd.isna(lower) or pd.isna(upper):
         return ""
-    return f"[{100 * float(lower):.1f}; {100 * float(upper):.1f}]"
+    low, high = russian.number(100 * float(lower)), russian.number(100 * float(upper))
+    return f"[{low}; {high}]"
 
 
 def _p(value: object) -> str:
-    if pd.isna(value):
-        return "—"
-    return "< 0.001" if float(value) < 0.001 else f"{float(value):.3f}"
+    """«p = 0,005», «p < 0,001» or «—»."""
+    return russian.p_value(value)
+
+
+def _text(value: object) -> str:
+    """A text cell: empty when missing (a missing note must not print as «nan»)."""
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
 def _environment() -> jinja2.Environment:
@@ -300,7 +313,9 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters |= {"pct": _pct, "pp": _pp, "interval": _interval, "p": _p}
+    environment.filters |= {
+        "pct": _pct, "pp": _pp, "interval": _interval, "p": _p, "text": _text
+    }  # fmt: skip
     return environment
 
 

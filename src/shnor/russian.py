@@ -1,0 +1,103 @@
+"""Numbers and counted words in Russian for readers: the ru locale's decimal comma and digit
+groups (Babel), percentages and percentage points with a non-breaking space, a true minus sign,
+and nouns agreed with their numbers (pymorphy3: «1 файл», «2 файла», «101 файл»)."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+from babel.numbers import format_decimal
+
+NBSP = "\u00a0"
+MINUS = "\u2212"
+MISSING = "—"
+
+
+def _missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return math.isnan(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def number(value: object, digits: int = 1, signed: bool = False) -> str:
+    """12345.67 → «12 345,7» (non-breaking space between digit groups); «—» when missing.
+    `signed`: «+1,5» / «−1,5» (a minus sign, not a hyphen: a cell starting with «-» reads as a
+    formula in a spreadsheet)."""
+    if _missing(value):
+        return MISSING
+    amount = float(value)  # type: ignore[arg-type]
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    text = format_decimal(abs(amount), pattern, locale="ru").replace("\u202f", NBSP)
+    if round(abs(amount), digits) == 0:
+        return text
+    if amount < 0:
+        return MINUS + text
+    return ("+" + text) if signed else text
+
+
+def percent(share: object, digits: int = 1) -> str:
+    """A share 0.3456 → «34,6 %»."""
+    return MISSING if _missing(share) else f"{number(100 * float(share), digits)}{NBSP}%"  # type: ignore[arg-type]
+
+
+def points(change: object, digits: int = 1) -> str:
+    """A change of shares 0.052 → «+5,2 п.п.», −0.512 → «−51,2 п.п.»."""
+    if _missing(change):
+        return MISSING
+    return f"{number(100 * float(change), digits, signed=True)}{NBSP}п.п."  # type: ignore[arg-type]
+
+
+def percent_range(lower: object, upper: object, digits: int = 1) -> str:
+    """Interval bounds as shares → «32,0–80,7 %»; empty when a bound is missing."""
+    if _missing(lower) or _missing(upper):
+        return ""
+    low = number(100 * float(lower), digits)  # type: ignore[arg-type]
+    high = number(100 * float(upper), digits)  # type: ignore[arg-type]
+    return f"{low}–{high}{NBSP}%"
+
+
+def points_range(lower: object, upper: object, digits: int = 1) -> str:
+    """Interval bounds of a change → «[−74,3; −15,3] п.п.»; empty when a bound is missing."""
+    if _missing(lower) or _missing(upper):
+        return ""
+    low = number(100 * float(lower), digits, signed=True)  # type: ignore[arg-type]
+    high = number(100 * float(upper), digits, signed=True)  # type: ignore[arg-type]
+    return f"[{low}; {high}]{NBSP}п.п."
+
+
+def p_value(value: object) -> str:
+    """«p = 0,005» / «p < 0,001»; «—» when missing."""
+    if _missing(value):
+        return MISSING
+    if float(value) < 0.001:  # type: ignore[arg-type]
+        return "p < 0,001"
+    return f"p = {number(value, 3)}"
+
+
+@cache
+def _morph():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@cache
+def agreed(word: str, count: int) -> str:
+    """`word` (nominative singular) in the form that goes with `count`: («файл», 5) → «файлов».
+    In a phrase the first word agrees and the rest is its complement («строка участников» →
+    «строк участников»); a word the dictionary does not know is left as it is."""
+    first, *rest = word.split(" ")
+    form = _morph().parse(first)[0].make_agree_with_number(abs(int(count)))
+    head = form.word if form is not None else first
+    if first[:1].isupper():
+        head = head[:1].upper() + head[1:]
+    return " ".join([head, *rest])
+
+
+def counted(count: int, word: str) -> str:
+    """«101 файл», «2 школы», «71 обучающийся» (digit groups separated for large numbers)."""
+    return f"{number(count, 0)} {agreed(word, count)}"

@@ -1,0 +1,54 @@
+"""The texts of the published pages read as Russian: no «nan» or «None» where a value is
+missing, no decimal point in a number with % or п.п."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+DECIMAL_POINT = re.compile(r"\d\.\d+\s?(?:%|п\.п\.)")
+MISSING_WORDS = re.compile(r"\b(?:nan|NaN|None|NaT|<NA>)\b")
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("style", "script")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("style", "script")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def page_text(path: Path) -> str:
+    parser = _Text()
+    parser.feed(path.read_text("utf-8"))
+    return " ".join(parser.parts)
+
+
+def pages(demo_run) -> list[Path]:
+    return sorted((Path(demo_run["manifest"]).parent / "reports").glob("*.html"))
+
+
+def test_there_are_pages_to_read(demo_run):
+    assert len(pages(demo_run)) >= 3
+
+
+@pytest.mark.parametrize("kind", ["year_over_year", "municipality", "validation_report"])
+def test_pages_print_no_missing_value_words_and_no_decimal_points(demo_run, kind):
+    checked = [path for path in pages(demo_run) if path.name.startswith(kind)]
+    assert checked, kind
+    for path in checked:
+        text = page_text(path)
+        assert not MISSING_WORDS.findall(text), (path.name, MISSING_WORDS.findall(text)[:5])
+        assert not DECIMAL_POINT.findall(text), (path.name, DECIMAL_POINT.findall(text)[:5])

@@ -1,0 +1,60 @@
+"""Russian for readers: decimal commas, percentage points with a minus sign, nouns agreed with
+their numbers (the cases that go wrong by hand: 1, 2, 5, 11, 21, 101)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from shnor import russian
+from shnor.labels import percent
+
+NB = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.3456, f"34,6{NB}%"), (1.0, f"100,0{NB}%"), (0.0, f"0,0{NB}%"), (math.nan, "—")],
+)
+def test_percent_has_a_decimal_comma_and_a_non_breaking_space(value, expected):
+    assert russian.percent(value) == expected
+    assert percent(value) == expected
+
+
+def test_changes_are_percentage_points_with_a_true_minus_sign():
+    assert russian.points(-0.512) == f"\u221251,2{NB}п.п."
+    assert russian.points(0.052) == f"+5,2{NB}п.п."
+    assert russian.points(-0.0001) == f"0,0{NB}п.п."  # no «−0,0»
+    assert russian.points_range(-0.743, -0.153) == f"[\u221274,3; \u221215,3]{NB}п.п."
+    assert not russian.points(-0.5).startswith("-")  # a spreadsheet reads «-…» as a formula
+
+
+def test_large_numbers_group_digits_and_p_values_read_in_russian():
+    assert russian.number(1746349, 0) == f"1{NB}746{NB}349"
+    assert russian.p_value(0.0049) == "p = 0,005"
+    assert russian.p_value(0.00001) == "p < 0,001"
+    assert russian.percent_range(0.32, 0.807) == f"32,0–80,7{NB}%"
+
+
+@pytest.mark.parametrize(
+    ("count", "file", "student", "school"),
+    [
+        (1, "файл", "обучающийся", "школа"),
+        (2, "файла", "обучающихся", "школы"),
+        (5, "файлов", "обучающихся", "школ"),
+        (11, "файлов", "обучающихся", "школ"),
+        (21, "файл", "обучающийся", "школа"),
+        (71, "файл", "обучающийся", "школа"),
+        (101, "файл", "обучающийся", "школа"),
+        (112, "файлов", "обучающихся", "школ"),
+    ],
+)
+def test_nouns_agree_with_their_numbers(count, file, student, school):
+    assert russian.counted(count, "файл") == f"{count} {file}"
+    assert russian.agreed("обучающийся", count) == student
+    assert russian.agreed("школа", count) == school
+
+
+def test_in_a_phrase_the_first_word_agrees():
+    assert russian.counted(5, "строка участников") == "5 строк участников"
