@@ -231,7 +231,8 @@ def report(
     municipal = sum(p.name.startswith("municipality_") for p in written)
     console.print(
         f"Муниципальных файлов: {municipal}. Всего файлов: {len(written)} "
-        f"({time.perf_counter() - started:.1f} с), папка {paths.reports} (версия {version}; "
+        f"({russian.number(time.perf_counter() - started)} с), папка {paths.reports} "
+        f"(версия {version}; "
         "прежняя оставлена без изменений)"
     )
 
@@ -492,7 +493,7 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
             console.print(f"Отчёт: [bold]{path}[/bold]")
     console.print(f"Отчёт о проверке данных: [bold]{result['validation_report']['html']}[/bold]")
     if result["manifest"]:
-        console.print(f"Витрины: {Path(result['manifest']).parent}  ({seconds:.1f} с)")
+        console.print(f"Витрины: {Path(result['manifest']).parent}  ({russian.number(seconds)} с)")
 
 
 if __name__ == "__main__":

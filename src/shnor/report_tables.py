@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from shnor import russian
 from shnor.labels import LEVEL_LABELS, SETTLEMENT_LABELS, percent, procedure_label, subject_label
 from shnor.methods.partners import PairCosts, assign_partners, pair_distances
 from shnor.methods.recommendations import TASK_COLUMNS, weak_tasks, weakest_procedures
@@ -214,9 +215,12 @@ def _pair_row(year: int, mentee: pd.Series, tutor: pd.Series | None, distance: f
     )
     if pd.notna(mentee["context_index"]) and pd.notna(tutor["context_index"]):
         parts.append(
-            f"индекс контекста {mentee['context_index']:.2f} и {tutor['context_index']:.2f}"
+            f"индекс контекста {russian.number(mentee['context_index'], 2)} и "
+            f"{russian.number(tutor['context_index'], 2)}"
         )
-    parts.append(f"размер {mentee['size']:.0f} и {tutor['size']:.0f} уч.")
+    parts.append(
+        f"размер {russian.number(mentee['size'], 0)} и {russian.number(tutor['size'], 0)} уч."
+    )
     return base | {
         "tutor_school_id": tutor["school_id"],
         "tutor_school_name": tutor["school_name"],
@@ -230,7 +234,7 @@ def _pair_row(year: int, mentee: pd.Series, tutor: pd.Series | None, distance: f
         "tutor_size": float(tutor["size"]),
         "reason_text": f"Тьютор — {', '.join(kinds)}; "
         + "; ".join(parts)
-        + f"; расстояние {distance:.2f}.",
+        + f"; различие по признакам {russian.number(distance, 2)}.",
     }
 
 
@@ -251,9 +255,9 @@ def recommendations(
     ]
     procedures["text"] = [
         f"{r.procedure_name}: {FAIL_WORDS.get(r.exam, 'доля «2»')} {percent(r.fail_share)} "
-        f"[{percent(r.fail_share_lower)}–{percent(r.fail_share_upper)}], n = "
+        f"[{russian.percent_range(r.fail_share_lower, r.fail_share_upper)}], n = "
         f"{r.participant_count}; по региону {percent(r.regional_share)} "
-        f"(стандартизованное отклонение {r.standardised_difference:.1f})"
+        f"(стандартизованное отклонение {russian.number(r.standardised_difference)})"
         for r in procedures.itertuples()
     ]
     parts = [
