@@ -91,40 +91,57 @@ def ingest(
     return summary
 
 
+# Where subject names stand in raw.*: (table, column, what a row is, in Russian).
+SUBJECT_COLUMNS = (
+    ("vpr_participants", "subject", "строки участников"),
+    ("exam_participants", "subject", "строки участников"),
+    ("ege_school_summary", "subject", "строки школ"),
+    ("vpr_mark_stats", "title_subject", "строки школ"),
+    ("vpr_journal_comparison", "title_subject", "строки школ"),
+)
+
+
 def map_subjects(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> pd.DataFrame:
-    """ref.subject_map: every subject name in raw.* → canonical code; unknown ones reported."""
-    names = [
-        row[0]
-        for row in con.execute(
-            "SELECT DISTINCT subject FROM raw.vpr_participants WHERE subject IS NOT NULL "
-            "UNION SELECT DISTINCT subject FROM raw.exam_participants WHERE subject IS NOT NULL "
-            "UNION SELECT DISTINCT subject FROM raw.ege_school_summary WHERE subject IS NOT NULL "
-            "UNION SELECT DISTINCT title_subject FROM raw.vpr_mark_stats "
-            "WHERE title_subject IS NOT NULL "
-            "UNION SELECT DISTINCT title_subject FROM raw.vpr_journal_comparison "
-            "WHERE title_subject IS NOT NULL"
-        ).fetchall()
-    ]
+    """ref.subject_map: every subject name in raw.* → canonical code. A name no alias knows
+    gets no code: staging leaves its rows out (other subjects of the file still load) and each
+    file is told, in Russian, which subject and how many of its rows were not loaded."""
+    union = " UNION ".join(
+        f"SELECT DISTINCT {column} FROM raw.{table} WHERE {column} IS NOT NULL"
+        for table, column, _ in SUBJECT_COLUMNS
+    )
+    names = [row[0] for row in con.execute(union).fetchall()]
     mapped = [(name, *subject_code(name, reference_dir)) for name in names]
     frame = pd.DataFrame(mapped, columns=["raw_subject", "subject", "is_known"])
+    frame["subject"] = frame["subject"].astype("string")
+    frame["is_known"] = frame["is_known"].astype(bool)
     warehouse.replace_table(con, "ref.subject_map", frame)
     con.execute("DELETE FROM raw._problems WHERE rule = 'unknown_subject'")
-    record_problems(
-        con,
-        [
+    unknown = sorted(name for name, _, known in mapped if not known)
+    problems = []
+    for table, column, what in SUBJECT_COLUMNS if unknown else ():
+        found = con.execute(
+            f"""SELECT _source_file, {column}, arg_min(_sheet, _row), min(_row), count(*)
+                FROM raw.{table} WHERE list_contains($names, {column})
+                GROUP BY ALL ORDER BY ALL""",
+            {"names": unknown},
+        ).fetchall()
+        problems += [
             Problem(
-                "(все файлы)",
+                source,
                 "unknown_subject",
                 "warning",
-                f"предмет «{name}» не найден в справочнике; используется код «{code}»",
-                "добавьте название в reference/subject_aliases.csv, если это известный предмет",
+                f"предмет «{name}» не найден в справочнике предметов: его {what} ({count}) "
+                "не загружены, код предмету не придумывается (другие предметы файла загружены)",
+                "если это известный предмет, добавьте его название в "
+                "reference/subject_aliases.csv и запустите расчёт снова",
+                sheet=sheet,
+                row=row,
                 column="Предмет",
                 value=name,
             )
-            for name, code, known in mapped
-            if not known
-        ],
-    )
+            for source, name, sheet, row, count in found
+        ]
+    record_problems(con, problems)
     return frame
 
 
