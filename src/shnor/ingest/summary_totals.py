@@ -1,0 +1,122 @@
+"""Totals and subtotals of a summary sheet found by arithmetic: a row whose counts equal (within
+rounding) the sum of the rows it covers — the whole sheet, or a block just above or below it —
+is a total whatever its label says; the label is the second signal (issue 18)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+TOLERANCE = 0.5  # counts are whole numbers: a total equal «within rounding» is equal
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A row's counts: `required` (participants and fails per subject; a blank is 0, junk is
+    NaN) are always compared, `optional` (graduates, 80–99, 100) only where the row gives one."""
+
+    required: tuple[float, ...]
+    optional: tuple[float | None, ...]
+
+    @property
+    def size(self) -> float:
+        return sum(self.required[0::2]) if self.required else 0.0
+
+
+@dataclass(frozen=True)
+class TotalMatch:
+    """What a total row covers: the whole sheet, or the rows first..last (positions in the list
+    given to `find_totals`) just above or below it."""
+
+    scope: str  # "sheet" | "above" | "below"
+    first: int
+    last: int
+
+
+def find_totals(
+    rows: list[Counts], marked: set[int], school_like: set[int]
+) -> dict[int, TotalMatch]:
+    """Position → match for every row that sums others. Rows already known as totals
+    (`marked`, by their words) are left out of every sum; a row named like a school is a total
+    only when it sums the whole sheet. Smaller totals are found first, so a region total is
+    compared with the schools alone, never with schools and subtotals."""
+    found: dict[int, TotalMatch] = {}
+    skipped = set(marked)
+    order = sorted(
+        (p for p, r in enumerate(rows) if _usable(r) and r.size > 0), key=lambda p: rows[p].size
+    )
+    for position in order:
+        match = _whole_sheet(rows, position, skipped)
+        if match is None and position not in school_like:
+            match = _adjacent(rows, position, skipped, -1) or _adjacent(rows, position, skipped, 1)
+        if match is not None:
+            found[position] = match
+            skipped.add(position)
+    return found
+
+
+def _usable(counts: Counts) -> bool:
+    return not any(math.isnan(v) for v in counts.required)
+
+
+def _adjacent(
+    rows: list[Counts], position: int, skipped: set[int], step: int
+) -> TotalMatch | None:
+    """The nearest run of rows above (step -1) or below (+1) summing to the row, skipping rows
+    already known as totals; a row of junk counts ends the run."""
+    target = rows[position]
+    required = [0.0] * len(target.required)
+    optional = [0.0] * len(target.optional)
+    covered: list[int] = []
+    index = position + step
+    while 0 <= index < len(rows):
+        if index in skipped:
+            index += step
+            continue
+        row = rows[index]
+        if not _usable(row):
+            return None
+        _add(required, optional, row)
+        covered.append(index)
+        if sum(required[0::2]) > target.size + TOLERANCE:
+            return None
+        if _equal(target, required, optional):
+            scope = "above" if step < 0 else "below"
+            return TotalMatch(scope, min(covered), max(covered))
+        index += step
+    return None
+
+
+def _whole_sheet(rows: list[Counts], position: int, skipped: set[int]) -> TotalMatch | None:
+    """The sheet's total: the row equals the sum of every other row not known as a total (rows
+    equal to it — the same total first and last — left out as well); at least two rows."""
+    target = rows[position]
+    required = [0.0] * len(target.required)
+    optional = [0.0] * len(target.optional)
+    covered = []
+    for index, row in enumerate(rows):
+        if index == position or index in skipped or row == target:
+            continue
+        if not _usable(row):
+            return None
+        _add(required, optional, row)
+        covered.append(index)
+    if len(covered) >= 2 and _equal(target, required, optional):
+        return TotalMatch("sheet", min(covered), max(covered))
+    return None
+
+
+def _add(required: list[float], optional: list[float], row: Counts) -> None:
+    for i, value in enumerate(row.required):
+        required[i] += value
+    for i, value in enumerate(row.optional):
+        optional[i] += value or 0.0
+
+
+def _equal(target: Counts, required: list[float], optional: list[float]) -> bool:
+    if any(abs(a - b) > TOLERANCE for a, b in zip(target.required, required, strict=True)):
+        return False
+    return all(
+        a is None or abs(a - b) <= TOLERANCE
+        for a, b in zip(target.optional, optional, strict=True)
+    )
