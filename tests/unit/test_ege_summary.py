@@ -201,10 +201,11 @@ def test_a_summary_csv_is_loaded_and_checked_like_the_sheet(tmp_path, con):
 def test_a_school_equal_to_the_sum_of_its_neighbours_stays_a_school(tmp_path):
     # tiny schools: «СОШ № 5» has exactly the figures of the two schools below it; named like
     # a school, it is a total only if it summed the whole sheet (issue 18)
+    rayon = "Ивановский район"
     schools = [
-        SummarySchool("a", "Ивановский район", "МБОУ «СОШ № 5»", 2, {"Русский язык": (2, None, None, None, 60)}),
-        SummarySchool("b", "Ивановский район", "МКОУ «ООШ № 6»", 1, {"Русский язык": (1, None, None, None, 50)}),
-        SummarySchool("c", "Ивановский район", "МКОУ «ООШ № 7»", 1, {"Русский язык": (1, None, None, None, 70)}),
+        SummarySchool("a", rayon, "МБОУ «СОШ № 5»", 2, {"Русский язык": (2, None, None, None, 60)}),
+        SummarySchool("b", rayon, "МКОУ «ООШ № 6»", 1, {"Русский язык": (1, None, None, None, 50)}),
+        SummarySchool("c", rayon, "МКОУ «ООШ № 7»", 1, {"Русский язык": (1, None, None, None, 70)}),
         SummarySchool("d", "г. Городск", "Лицей № 4", 9, {"Русский язык": (9, 1, 2, None, 66)}),
     ]  # fmt: skip
     path = write_summary_workbook(

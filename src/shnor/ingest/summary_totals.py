@@ -59,9 +59,7 @@ def _usable(counts: Counts) -> bool:
     return not any(math.isnan(v) for v in counts.required)
 
 
-def _adjacent(
-    rows: list[Counts], position: int, skipped: set[int], step: int
-) -> TotalMatch | None:
+def _adjacent(rows: list[Counts], position: int, skipped: set[int], step: int) -> TotalMatch | None:
     """The nearest run of rows above (step -1) or below (+1) summing to the row, skipping rows
     already known as totals; a row of junk counts ends the run."""
     target = rows[position]
@@ -117,6 +115,5 @@ def _equal(target: Counts, required: list[float], optional: list[float]) -> bool
     if any(abs(a - b) > TOLERANCE for a, b in zip(target.required, required, strict=True)):
         return False
     return all(
-        a is None or abs(a - b) <= TOLERANCE
-        for a, b in zip(target.optional, optional, strict=True)
+        a is None or abs(a - b) <= TOLERANCE for a, b in zip(target.optional, optional, strict=True)
     )
