@@ -3,6 +3,7 @@ folder when its sheets name their years; a sheet's year beats its folder's, with
 
 from __future__ import annotations
 
+from builders import build_models
 from regional_workbooks import make_variant
 
 from shnor.ingest.raw_load import ingest_raw
@@ -76,3 +77,44 @@ def test_a_sheet_of_another_year_than_its_folder_wins_with_a_warning(tmp_path, c
         row[0] for row in con.execute("SELECT sheet_year FROM raw.ege_school_summary").fetchall()
     }
     assert years == {"2022", "2023"}
+
+
+def test_a_multi_year_workbook_without_a_folder_stages_each_sheet_under_its_year(tmp_path, con):
+    folder = tmp_path / "raw" / "ege"
+    folder.mkdir(parents=True)
+    truth = make_variant("multi_year_sheet_names", folder / "svod.xlsx")
+    ingest_raw(con, tmp_path / "raw")
+    build_models(con)
+    staged = con.execute(
+        "SELECT exam_year, count(*) FROM staging.stg_ege__school_summary "
+        "WHERE subject IS NOT NULL GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    by_year = {}
+    for sheet, *_ in truth.cells:
+        by_year[truth.years[sheet]] = by_year.get(truth.years[sheet], 0) + 1
+    assert staged == sorted(by_year.items())
+
+
+def test_an_unknown_subject_column_is_reported_and_the_others_load(tmp_path, con):
+    folder = tmp_path / "raw" / "ege" / "2023"
+    folder.mkdir(parents=True)
+    truth = make_variant("unknown_subject_column", folder / "svod.xlsx")
+    ingest_raw(con, tmp_path / "raw")
+    build_models(con)
+    subjects = dict(
+        con.execute(
+            "SELECT subject_name, count(*) FROM staging.stg_ege__school_summary "
+            "WHERE subject IS NOT NULL GROUP BY 1"
+        ).fetchall()
+    )
+    expected = {}
+    for _, _, _, subject in truth.cells:
+        if subject not in truth.unknown_subjects:
+            expected[subject] = expected.get(subject, 0) + 1
+    assert subjects == expected
+    astronomy = sum(1 for key in truth.cells if key[3] == "Астрономия")
+    ((value, sheet, message),) = con.execute(
+        "SELECT value, sheet, message FROM raw._problems WHERE rule = 'unknown_subject'"
+    ).fetchall()
+    assert (value, sheet) == ("Астрономия", "2023")
+    assert f"его строки школ ({astronomy}) не загружены" in message

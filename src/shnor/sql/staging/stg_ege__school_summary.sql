@@ -90,4 +90,6 @@ SELECT
     high_80_99_count + hundred_count AS high_count,
     CASE WHEN participant_count > 0 THEN mean_score END AS mean_score
 FROM checked
-QUALIFY folder_year = exam_year OR NOT bool_or(folder_year = exam_year) OVER (PARTITION BY exam_year)
+-- (a workbook lying in ege/ without a year folder has no folder year: its sheets' years count)
+QUALIFY coalesce(folder_year = exam_year, false)
+    OR NOT bool_or(coalesce(folder_year = exam_year, false)) OVER (PARTITION BY exam_year)
