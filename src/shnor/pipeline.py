@@ -298,8 +298,46 @@ BUILD_RULES = (
     "summary_unreadable_value",
     "summary_disagrees_with_participants",
     "summary_repeated_school",
+    "summary_conflict",
     "context_scale",
 )
+
+
+def summary_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One blocking problem per file row of a school-procedure that files give with different
+    numbers, naming the other files: none of them counts until an analyst names one in
+    reference/authoritative_files.csv (the other rows of the files still count)."""
+    rows = con.execute(
+        """SELECT r._source_file, r._sheet, r._row, r.school_name, r.subject_name, r.exam_year,
+                  r.participant_count, r.fail_count,
+                  string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file)
+           FROM intermediate.int_ege_summary_file_rows AS r
+           JOIN intermediate.int_ege_summary_file_rows AS o
+             ON o.school_id = r.school_id AND o.exam_year = r.exam_year
+            AND o.subject = r.subject AND coalesce(o.profile, '') = coalesce(r.profile, '')
+            AND o._source_file <> r._source_file AND o.figures_hash <> r.figures_hash
+           WHERE r.is_conflict
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    return [
+        Problem(
+            source,
+            "summary_conflict",
+            "blocking",
+            f"«{school}», {subject}, {year}: файл даёт {count} участников и {fails} не "
+            f"преодолевших порог, а файл «{others}» — другие числа; какой верен, неизвестно: "
+            "результат этой школы по предмету не учитывается ни из одного файла (остальные "
+            "строки файлов учтены)",
+            "выясните, какой файл верен, и укажите его в reference/authoritative_files.csv "
+            "(source_file, при необходимости exam_year и municipality_name, reviewed_by — кто "
+            "проверил); или удалите неверный файл",
+            sheet=sheet,
+            row=row,
+            column="Образовательная организация (школа)",
+            value=others,
+        )
+        for source, sheet, row, school, subject, year, count, fails, others in rows
+    ]
 
 
 def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
@@ -436,8 +474,8 @@ def summary_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
            FROM staging.stg_ege__school_summary
            WHERE subject IS NOT NULL AND participant_count > 0 AND fail_count IS NOT NULL
            QUALIFY row_number() OVER (
-               PARTITION BY school_id, exam_year, subject, coalesce(profile, '')
-               ORDER BY _source_file, _sheet, _row
+               PARTITION BY school_id, exam_year, subject, coalesce(profile, ''), _source_file
+               ORDER BY _sheet, _row
            ) > 1
            ORDER BY ALL"""
     ).fetchall()
@@ -456,6 +494,7 @@ def summary_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
         )
         for source, sheet, row, school, subject, school_id, year in rows
     ]
+    problems += summary_conflicts(con)
     rows = con.execute(
         """SELECT _source_file, _sheet, _row, school_id, exam_year, exam, grade, subject,
                   participant_count, summary_participant_count, fail_count, summary_fail_count
