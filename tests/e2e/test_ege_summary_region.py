@@ -53,7 +53,7 @@ def test_every_participant_and_below_threshold_count_is_exact(summary_run):
                         failed or 0,
                         (high or 0) + (hundred or 0),
                     )
-    assert len(expected) > 8_000
+    assert len(expected) > 6_500  # 16 known subjects (the 5 unknown ones are reported, not loaded)
     assert facts == expected
 
 

@@ -42,17 +42,72 @@ def find_totals(
     compared with the schools alone, never with schools and subtotals."""
     found: dict[int, TotalMatch] = {}
     skipped = set(marked)
+    sheet = _SheetSum(rows, skipped)
     order = sorted(
         (p for p, r in enumerate(rows) if _usable(r) and r.size > 0), key=lambda p: rows[p].size
     )
     for position in order:
-        match = _whole_sheet(rows, position, skipped)
+        match = sheet.match(position, skipped)
         if match is None and position not in school_like:
             match = _adjacent(rows, position, skipped, -1) or _adjacent(rows, position, skipped, 1)
         if match is not None:
             found[position] = match
-            skipped.add(position)
+            if position not in skipped:
+                skipped.add(position)
+                sheet.remove(position)
     return found
+
+
+class _SheetSum:
+    """The sum of every row not known as a total, kept as totals are found (a sheet of a
+    thousand rows is summed once, not once per row)."""
+
+    def __init__(self, rows: list[Counts], skipped: set[int]):
+        self.rows = rows
+        width = len(rows[0].required) if rows else 0
+        self.required = [0.0] * width
+        self.optional = [0.0] * (len(rows[0].optional) if rows else 0)
+        self.count = 0
+        self.unusable = 0
+        self.same: dict[Counts, int] = {}
+        for index, row in enumerate(rows):
+            if index not in skipped:
+                self._change(row, 1)
+
+    def _change(self, row: Counts, sign: int) -> None:
+        self.count += sign
+        if not _usable(row):
+            self.unusable += sign
+            return
+        self.same[row] = self.same.get(row, 0) + sign
+        for i, value in enumerate(row.required):
+            self.required[i] += sign * value
+        for i, value in enumerate(row.optional):
+            self.optional[i] += sign * (value or 0.0)
+
+    def remove(self, position: int) -> None:
+        self._change(self.rows[position], -1)
+
+    def match(self, position: int, skipped: set[int]) -> TotalMatch | None:
+        """The sheet's total: the row equals the sum of every other row not known as a total
+        (rows equal to it — the same total first and last — left out too); two rows at least."""
+        target = self.rows[position]
+        equal = self.same.get(target, 0)  # itself among them unless it is known as a total
+        covered = self.count - equal
+        if self.unusable or covered < 2:
+            return None
+        required = [a - equal * b for a, b in zip(self.required, target.required, strict=True)]
+        optional = [
+            a - equal * (b or 0.0) for a, b in zip(self.optional, target.optional, strict=True)
+        ]
+        if not _equal(target, required, optional):
+            return None
+        others = [
+            i
+            for i, row in enumerate(self.rows)
+            if i not in skipped and i != position and row != target
+        ]
+        return TotalMatch("sheet", min(others), max(others))
 
 
 def _usable(counts: Counts) -> bool:
@@ -82,25 +137,6 @@ def _adjacent(rows: list[Counts], position: int, skipped: set[int], step: int) -
             scope = "above" if step < 0 else "below"
             return TotalMatch(scope, min(covered), max(covered))
         index += step
-    return None
-
-
-def _whole_sheet(rows: list[Counts], position: int, skipped: set[int]) -> TotalMatch | None:
-    """The sheet's total: the row equals the sum of every other row not known as a total (rows
-    equal to it — the same total first and last — left out as well); at least two rows."""
-    target = rows[position]
-    required = [0.0] * len(target.required)
-    optional = [0.0] * len(target.optional)
-    covered = []
-    for index, row in enumerate(rows):
-        if index == position or index in skipped or row == target:
-            continue
-        if not _usable(row):
-            return None
-        _add(required, optional, row)
-        covered.append(index)
-    if len(covered) >= 2 and _equal(target, required, optional):
-        return TotalMatch("sheet", min(covered), max(covered))
     return None
 
 
