@@ -32,7 +32,8 @@ _TOTAL = re.compile(
 )
 # Words of a school's name: a row so named is a total by arithmetic only when it sums the sheet.
 _SCHOOL = re.compile(
-    r"(школ|сош|оош|нош|лицей|гимнази|интернат|кадет|учрежден|\b[мгк]?[бак]?оу\b|\bоо\b|\d)"
+    r"(школ|сош|оош|нош|лицей|гимнази|интернат|кадет|учрежден|центр образован|колледж"
+    r"|\b[мгк]?[бак]?оу\b|\bоо\b|\d)"
 )
 _REGION = re.compile(r"(регион|област|кра[йяю]\b|республик|субъект)")
 _GRADUATES = re.compile(r"^(всего )?выпускник")
