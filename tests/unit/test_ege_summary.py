@@ -239,7 +239,30 @@ def test_a_region_total_is_found_by_its_sum_whatever_its_label(tmp_path, label, 
     assert sorted({r["school_name"] for r in read[0].table.to_pylist()}) == sorted(
         s.name for s in _schools()
     )
-    by_words = label.startswith("ВСЕГО")  # a total by its words needs no note of its sum
+    # a total by its words («ВСЕГО», a territory's name) needs no note of its sum
+    by_words = label.startswith("ВСЕГО") or label.endswith("край")
     assert [n.rule for n in read[0].notes if n.row == row] == (
         [] if by_words else ["summary_total_by_sum"]
     )
+
+
+@pytest.mark.parametrize("label", ["Красноярский край", "Ивановский муниципальный район"])
+def test_a_total_named_for_a_territory_that_sums_nothing_is_a_warning_not_a_school(tmp_path, label):
+    from openpyxl import load_workbook
+
+    path = write_summary_workbook(
+        tmp_path / "svod.xlsx", {2025: _schools()}, "merged", "last", subjects=SUBJECTS,
+        region_total_bias=2,
+    )  # fmt: skip
+    book = load_workbook(path)
+    sheet = book["2025"]
+    row = next(
+        r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == "Итого по региону"
+    )
+    sheet.cell(row, 1).value = None
+    sheet.cell(row, 2).value = label
+    book.save(path)
+    read, _ = _read(path)
+    assert label not in {r["school_name"] for r in read[0].table.to_pylist()}
+    assert read[0].total_rows == [row]
+    assert [n.rule for n in read[0].notes if n.row == row] == ["summary_total_mismatch"]

@@ -35,6 +35,9 @@ _SCHOOL = re.compile(
     r"(школ|сош|оош|нош|лицей|гимнази|интернат|кадет|учрежден|центр образован|колледж"
     r"|\b[мгк]?[бак]?оу\b|\bоо\b|\d)"
 )
+_TERRITORY = re.compile(
+    r"(район|округ|област|\bкра[йяю]\b|республик|\bгород|\bг\b|\bмо\b|муниципал|регион|субъект)"
+)
 _REGION = re.compile(r"(регион|област|кра[йяю]\b|республик|субъект)")
 _GRADUATES = re.compile(r"^(всего )?выпускник")
 
@@ -244,6 +247,8 @@ def _body(
             line.label_total = ("label", None)
         elif not line.school and line.muni:
             line.label_total = ("municipality", line.muni)  # a municipality's subtotal row
+        elif _is_territory(line.school):  # «Красноярский край», «Каменский район»: no school
+            line.label_total = ("label", None)
     counts = [_counts(line, identity) for line in with_figures]
     marked = {p for p, line in enumerate(with_figures) if line.label_total}
     school_like = {
@@ -428,6 +433,12 @@ def _differences(figures, sums, blocks) -> list[str]:
                     f"{blocks[b][0]}, {metric}: итог {stated:g}, сумма школ {sums[b][m]:g}"
                 )
     return found
+
+
+def _is_territory(text: str | None) -> bool:
+    """A name of a region or municipality, not of a school (a total by its words)."""
+    label = normalized_cyrillic(text)
+    return bool(label) and bool(_TERRITORY.search(label)) and not _SCHOOL.search(label)
 
 
 def _is_total(text: str | None) -> bool:
