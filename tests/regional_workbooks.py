@@ -38,6 +38,7 @@ VARIANTS = (
     "subtotal_above",
     "subtotal_below_words",
     "subtotal_below_unlabelled",
+    "subtotal_below_named_schools_without_municipality",
     "total_in_the_middle_region_name",
     "total_first_unlabelled",
     "column_numbers_and_schools_without_figures",
@@ -197,6 +198,8 @@ def _write_sheet(book, truth, name, year, schools, subjects, style) -> None:
             sheet.total(members, municipality, f"Итого по МО «{municipality}»")
         elif subtotal == "below_unlabelled":
             sheet.total(members, None, None)
+        elif subtotal == "below_named":  # the municipality named once, under its schools
+            sheet.total(members, municipality, None)
     if region_total == "last":
         sheet.total(schools, *label)
     truth.years[name] = year
@@ -225,6 +228,7 @@ def make_variant(variant: str, path: Path, seed: int = 18) -> Truth:
             "municipality": "merged", "subtotal": "below_unlabelled",
             "region_label": (None, None),
         },
+        "subtotal_below_named_schools_without_municipality": {"subtotal": "below_named"},
         "total_in_the_middle_region_name": {
             "municipality": "repeated", "region_total": "middle", "region_label": (None, REGION),
         },
