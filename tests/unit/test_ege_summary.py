@@ -266,3 +266,20 @@ def test_a_total_named_for_a_territory_that_sums_nothing_is_a_warning_not_a_scho
     assert label not in {r["school_name"] for r in read[0].table.to_pylist()}
     assert read[0].total_rows == [row]
     assert [n.rule for n in read[0].notes if n.row == row] == ["summary_total_mismatch"]
+
+
+def test_two_tiny_schools_with_the_same_figures_are_both_schools(tmp_path):
+    # names without school words: only arithmetic could mistake one for the other's total
+    same = {"Русский язык": (1, None, None, None, 64)}
+    schools = [
+        SummarySchool("a", "Ивановский район", "Ивановская", 1, dict(same)),
+        SummarySchool("b", "Ивановский район", "Петровская", 1, dict(same)),
+        SummarySchool("c", "г. Городск", "Лицей № 4", 9, {"Русский язык": (9, 1, 2, None, 66)}),
+    ]
+    path = write_summary_workbook(
+        tmp_path / "svod.xlsx", {2025: schools}, "repeated", "none", subjects=SUBJECTS
+    )
+    read, _ = _read(path)
+    assert sorted(r["school_name"] for r in read[0].table.to_pylist()) == sorted(
+        s.name for s in schools
+    )

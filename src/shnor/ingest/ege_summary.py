@@ -256,7 +256,8 @@ def _body(
         for p, line in enumerate(with_figures)
         if line.school and _SCHOOL.search(normalized_cyrillic(line.school))
     }
-    for position, match in find_totals(counts, marked, school_like).items():
+    named = {p for p, line in enumerate(with_figures) if line.school}
+    for position, match in find_totals(counts, marked, school_like, named).items():
         with_figures[position].match = match
     return _classified(lines, with_figures, identity, blocks, metric_index, sheet_year, notes)
 

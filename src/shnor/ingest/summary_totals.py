@@ -34,12 +34,13 @@ class TotalMatch:
 
 
 def find_totals(
-    rows: list[Counts], marked: set[int], school_like: set[int]
+    rows: list[Counts], marked: set[int], school_like: set[int], named: set[int] = frozenset()
 ) -> dict[int, TotalMatch]:
     """Position → match for every row that sums others. Rows already known as totals
     (`marked`, by their words) are left out of every sum; a row named like a school is a total
-    only when it sums the whole sheet. Smaller totals are found first, so a region total is
-    compared with the schools alone, never with schools and subtotals."""
+    only when it sums the whole sheet, a row with another name (`named`) when it sums two rows
+    or more (two tiny schools may have the same figures). Smaller totals are found first, so a
+    region total is compared with the schools alone, never with schools and subtotals."""
     found: dict[int, TotalMatch] = {}
     skipped = set(marked)
     sheet = _SheetSum(rows, skipped)
@@ -49,7 +50,10 @@ def find_totals(
     for position in order:
         match = sheet.match(position, skipped)
         if match is None and position not in school_like:
-            match = _adjacent(rows, position, skipped, -1) or _adjacent(rows, position, skipped, 1)
+            least = 2 if position in named and position not in marked else 1
+            match = _adjacent(rows, position, skipped, -1, least) or _adjacent(
+                rows, position, skipped, 1, least
+            )
         if match is not None:
             found[position] = match
             if position not in skipped:
@@ -114,7 +118,9 @@ def _usable(counts: Counts) -> bool:
     return not any(math.isnan(v) for v in counts.required)
 
 
-def _adjacent(rows: list[Counts], position: int, skipped: set[int], step: int) -> TotalMatch | None:
+def _adjacent(
+    rows: list[Counts], position: int, skipped: set[int], step: int, least: int = 1
+) -> TotalMatch | None:
     """The nearest run of rows above (step -1) or below (+1) summing to the row, skipping rows
     already known as totals; a row of junk counts ends the run."""
     target = rows[position]
@@ -133,7 +139,7 @@ def _adjacent(rows: list[Counts], position: int, skipped: set[int], step: int) -
         covered.append(index)
         if sum(required[0::2]) > target.size + TOLERANCE:
             return None
-        if _equal(target, required, optional):
+        if len(covered) >= least and _equal(target, required, optional):
             scope = "above" if step < 0 else "below"
             return TotalMatch(scope, min(covered), max(covered))
         index += step
