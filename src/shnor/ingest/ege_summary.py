@@ -290,7 +290,8 @@ def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year,
             elif line.label_total is None:
                 notes.append(_total_by_sum(line, with_figures))
             above = line.match is not None and line.match.scope == "above"
-            if muni and not _is_total(muni) and not above:
+            region = bool(_REGION.search(normalized_cyrillic(muni)))
+            if muni and not _is_total(muni) and not above and not region:
                 current = muni  # a subtotal above its schools heads them; one below ends them
             continue
         if not line.has_figures:
