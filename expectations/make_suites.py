@@ -338,10 +338,8 @@ def suites() -> dict[str, dict]:
             or_equal=True,
             ignore_row_if="either_value_is_missing",
         ),
-        repeated_summary(
-            "ЕГЭ по тому же предмету и профилю (школа — муниципалитет и название)",
-            "Образовательная организация (школа)",
-        ),
+        # a school given by two files is settled at build time, the same whatever the files'
+        # names or order (int_school_results_from_summaries, summary_conflict; issue 18)
     ]
     return found | mart_suites()
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from shnor import russian
 from shnor.config import data_dir_from, use_offline_prefect
+from shnor.labels import rule_label
 
 app = typer.Typer(
     help="shnor — школы с низкими образовательными результатами (ШНОР): расчёт по ВПР, ОГЭ, ЕГЭ.",
@@ -455,7 +456,7 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
     table.add_row(
         "Предупреждений о данных",
         f"{sum(warnings.values())}"
-        + (": " + ", ".join(f"{rule} {n}" for rule, n in list(warnings.items())[:4]))
+        + (": " + ", ".join(f"{rule_label(rule)} {n}" for rule, n in list(warnings.items())[:4]))
         if warnings
         else "0",
     )
@@ -467,7 +468,7 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
         console.print("Исходные данные не изменились: опубликованные витрины оставлены как были.")
     else:
         reason = (
-            "проверка витрин не пройдена: " + ", ".join(validation["mart_blocking"])
+            "проверка витрин не пройдена: " + _rule_names(", ".join(validation["mart_blocking"]))
             if validation["mart_blocking"]
             else "нет пригодных данных результатов"
         )
@@ -481,7 +482,7 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
     if quarantined:
         console.print(f"[yellow]В карантине (не загружены, файлы не тронуты): {len(quarantined)}")
         for item in quarantined[:8]:
-            console.print(f"  {item['file']} — {item['rules'] or 'см. отчёт'}")
+            console.print(f"  {item['file']} — {_rule_names(item['rules']) or 'см. отчёт'}")
         if len(quarantined) > 8:
             console.print(f"  … и ещё {len(quarantined) - 8}")
     year = result["year"]
@@ -498,3 +499,9 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
 
 if __name__ == "__main__":
     app()
+
+
+def _rule_names(rules: str) -> str:
+    """«missing_year_folder, percent_sum» → their Russian names for the console (the tables and
+    the manifest keep the codes)."""
+    return ", ".join(rule_label(rule) for rule in filter(None, rules.split(", ")))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -25,6 +26,9 @@ BUILD_INPUTS = "ops.build_inputs"
 BUILD_STATE = "ops.build_state"
 BUILD_SUBJECT_MAP = "ops.build_subject_map"
 _FILE_STATE = "source_file, checksum, status, loaded_at"
+
+
+_YEAR_FOLDER = re.compile(r"^[^/]+/\d{4}/")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ def changes_since_last_build(
                 GROUP BY source_file ORDER BY source_file"""
         ).fetchall()
     ]
+    if any(source.startswith("ege/") and not _YEAR_FOLDER.match(source) for source in sources):
+        return None  # a summary workbook without a year folder: its years are its sheets'
     years = [
         row[0]
         for row in con.execute(

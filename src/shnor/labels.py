@@ -25,6 +25,18 @@ def subject_label(subject: str) -> str:
     return subject_names().get(subject, subject)
 
 
+@lru_cache(maxsize=1)
+def rule_labels() -> dict[str, str]:
+    """Problem rule code → short Russian name (codes stay in tables, names go to the console)."""
+    text = resources.files("shnor.reference").joinpath("rule_labels.csv").read_text("utf-8")
+    return {row["rule"]: row["label_ru"] for row in csv.DictReader(text.splitlines())}
+
+
+def rule_label(rule: str) -> str:
+    """The Russian name of a rule; a rule without one is shown as its code."""
+    return rule_labels().get(rule, rule)
+
+
 def procedure_label(exam: str, grade: int | None, subject: str) -> str:
     """«ВПР, Математика, 5 кл.» / «ЕГЭ, Русский язык»."""
     exam_label = EXAM_LABELS.get(exam, exam)

@@ -91,40 +91,57 @@ def ingest(
     return summary
 
 
+# Where subject names stand in raw.*: (table, column, what a row is, in Russian).
+SUBJECT_COLUMNS = (
+    ("vpr_participants", "subject", "строки участников"),
+    ("exam_participants", "subject", "строки участников"),
+    ("ege_school_summary", "subject", "строки школ"),
+    ("vpr_mark_stats", "title_subject", "строки школ"),
+    ("vpr_journal_comparison", "title_subject", "строки школ"),
+)
+
+
 def map_subjects(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> pd.DataFrame:
-    """ref.subject_map: every subject name in raw.* → canonical code; unknown ones reported."""
-    names = [
-        row[0]
-        for row in con.execute(
-            "SELECT DISTINCT subject FROM raw.vpr_participants WHERE subject IS NOT NULL "
-            "UNION SELECT DISTINCT subject FROM raw.exam_participants WHERE subject IS NOT NULL "
-            "UNION SELECT DISTINCT subject FROM raw.ege_school_summary WHERE subject IS NOT NULL "
-            "UNION SELECT DISTINCT title_subject FROM raw.vpr_mark_stats "
-            "WHERE title_subject IS NOT NULL "
-            "UNION SELECT DISTINCT title_subject FROM raw.vpr_journal_comparison "
-            "WHERE title_subject IS NOT NULL"
-        ).fetchall()
-    ]
+    """ref.subject_map: every subject name in raw.* → canonical code. A name no alias knows
+    gets no code: staging leaves its rows out (other subjects of the file still load) and each
+    file is told, in Russian, which subject and how many of its rows were not loaded."""
+    union = " UNION ".join(
+        f"SELECT DISTINCT {column} FROM raw.{table} WHERE {column} IS NOT NULL"
+        for table, column, _ in SUBJECT_COLUMNS
+    )
+    names = [row[0] for row in con.execute(union).fetchall()]
     mapped = [(name, *subject_code(name, reference_dir)) for name in names]
     frame = pd.DataFrame(mapped, columns=["raw_subject", "subject", "is_known"])
+    frame["subject"] = frame["subject"].astype("string")
+    frame["is_known"] = frame["is_known"].astype(bool)
     warehouse.replace_table(con, "ref.subject_map", frame)
     con.execute("DELETE FROM raw._problems WHERE rule = 'unknown_subject'")
-    record_problems(
-        con,
-        [
+    unknown = sorted(name for name, _, known in mapped if not known)
+    problems = []
+    for table, column, what in SUBJECT_COLUMNS if unknown else ():
+        found = con.execute(
+            f"""SELECT _source_file, {column}, arg_min(_sheet, _row), min(_row), count(*)
+                FROM raw.{table} WHERE list_contains($names, {column})
+                GROUP BY ALL ORDER BY ALL""",
+            {"names": unknown},
+        ).fetchall()
+        problems += [
             Problem(
-                "(все файлы)",
+                source,
                 "unknown_subject",
                 "warning",
-                f"предмет «{name}» не найден в справочнике; используется код «{code}»",
-                "добавьте название в reference/subject_aliases.csv, если это известный предмет",
+                f"предмет «{name}» не найден в справочнике предметов: его {what} ({count}) "
+                "не загружены, код предмету не придумывается (другие предметы файла загружены)",
+                "если это известный предмет, добавьте его название в "
+                "reference/subject_aliases.csv и запустите расчёт снова",
+                sheet=sheet,
+                row=row,
                 column="Предмет",
                 value=name,
             )
-            for name, code, known in mapped
-            if not known
-        ],
-    )
+            for source, name, sheet, row, count in found
+        ]
+    record_problems(con, problems)
     return frame
 
 
@@ -281,8 +298,46 @@ BUILD_RULES = (
     "summary_unreadable_value",
     "summary_disagrees_with_participants",
     "summary_repeated_school",
+    "summary_conflict",
     "context_scale",
 )
+
+
+def summary_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One blocking problem per file row of a school-procedure that files give with different
+    numbers, naming the other files: none of them counts until an analyst names one in
+    reference/authoritative_files.csv (the other rows of the files still count)."""
+    rows = con.execute(
+        """SELECT r._source_file, r._sheet, r._row, r.school_name, r.subject_name, r.exam_year,
+                  r.participant_count, r.fail_count,
+                  string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file)
+           FROM intermediate.int_ege_summary_file_rows AS r
+           JOIN intermediate.int_ege_summary_file_rows AS o
+             ON o.school_id = r.school_id AND o.exam_year = r.exam_year
+            AND o.subject = r.subject AND coalesce(o.profile, '') = coalesce(r.profile, '')
+            AND o._source_file <> r._source_file AND o.figures_hash <> r.figures_hash
+           WHERE r.is_conflict
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    return [
+        Problem(
+            source,
+            "summary_conflict",
+            "blocking",
+            f"«{school}», {subject}, {year}: файл даёт {count} участников и {fails} не "
+            f"преодолевших порог, а файл «{others}» — другие числа; какой верен, неизвестно: "
+            "результат этой школы по предмету не учитывается ни из одного файла (остальные "
+            "строки файлов учтены)",
+            "выясните, какой файл верен, и укажите его в reference/authoritative_files.csv "
+            "(source_file, при необходимости exam_year и municipality_name, reviewed_by — кто "
+            "проверил); или удалите неверный файл",
+            sheet=sheet,
+            row=row,
+            column="Образовательная организация (школа)",
+            value=others,
+        )
+        for source, sheet, row, school, subject, year, count, fails, others in rows
+    ]
 
 
 def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
@@ -419,8 +474,8 @@ def summary_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
            FROM staging.stg_ege__school_summary
            WHERE subject IS NOT NULL AND participant_count > 0 AND fail_count IS NOT NULL
            QUALIFY row_number() OVER (
-               PARTITION BY school_id, exam_year, subject, coalesce(profile, '')
-               ORDER BY _source_file, _sheet, _row
+               PARTITION BY school_id, exam_year, subject, coalesce(profile, ''), _source_file
+               ORDER BY _sheet, _row
            ) > 1
            ORDER BY ALL"""
     ).fetchall()
@@ -439,6 +494,7 @@ def summary_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
         )
         for source, sheet, row, school, subject, school_id, year in rows
     ]
+    problems += summary_conflicts(con)
     rows = con.execute(
         """SELECT _source_file, _sheet, _row, school_id, exam_year, exam, grade, subject,
                   participant_count, summary_participant_count, fail_count, summary_fail_count

@@ -46,14 +46,14 @@ def test_every_participant_and_below_threshold_count_is_exact(summary_run):
         for school in schools:
             school_id = ids[(year, school.municipality, " ".join(school.name.split()))]
             for subject, (sat, failed, high, hundred, _) in school.figures.items():
-                if sat:
-                    code = subject_code(subject)[0]
+                code, known = subject_code(subject)
+                if sat and known:  # an unknown subject is reported, never loaded (issue 18)
                     expected[(school_id, year, code)] = (
                         sat,
                         failed or 0,
                         (high or 0) + (hundred or 0),
                     )
-    assert len(expected) > 8_000
+    assert len(expected) > 6_500  # 16 known subjects (the 5 unknown ones are reported, not loaded)
     assert facts == expected
 
 
@@ -94,3 +94,12 @@ def test_a_region_with_only_the_summary_gets_its_list_rated_on_ege(summary_run):
     assert problems["sheet_skipped"] == 1
     assert problems["total_row"] == 2
     assert "summary_total_mismatch" not in problems
+    # the subjects no alias knows («Итальянский язык», «Астрономия» …) are named, per sheet
+    unknown = {
+        name
+        for (name,) in con.execute(
+            "SELECT DISTINCT value FROM raw._problems WHERE rule = 'unknown_subject'"
+        ).fetchall()
+    }
+    assert unknown == {"Итальянский язык", "Татарский язык", "Якутский язык", "Астрономия",
+                       "Экономика"}  # fmt: skip

@@ -196,3 +196,90 @@ def test_a_summary_csv_is_loaded_and_checked_like_the_sheet(tmp_path, con):
         ("МБОУ «СОШ № 1»", "Русский язык", "30", "2", None),
         ("МКОУ «ООШ № 2»", "Русский язык", "10", "1", None),
     ]
+
+
+def test_a_school_equal_to_the_sum_of_its_neighbours_stays_a_school(tmp_path):
+    # tiny schools: «СОШ № 5» has exactly the figures of the two schools below it; named like
+    # a school, it is a total only if it summed the whole sheet (issue 18)
+    rayon = "Ивановский район"
+    schools = [
+        SummarySchool("a", rayon, "МБОУ «СОШ № 5»", 2, {"Русский язык": (2, None, None, None, 60)}),
+        SummarySchool("b", rayon, "МКОУ «ООШ № 6»", 1, {"Русский язык": (1, None, None, None, 50)}),
+        SummarySchool("c", rayon, "МКОУ «ООШ № 7»", 1, {"Русский язык": (1, None, None, None, 70)}),
+        SummarySchool("d", "г. Городск", "Лицей № 4", 9, {"Русский язык": (9, 1, 2, None, 66)}),
+    ]  # fmt: skip
+    path = write_summary_workbook(
+        tmp_path / "svod.xlsx", {2025: schools}, "repeated", "none", subjects=SUBJECTS
+    )
+    read, _ = _read(path)
+    assert sorted(r["school_name"] for r in read[0].table.to_pylist()) == sorted(
+        s.name for s in schools
+    )
+    assert read[0].total_rows == []
+
+
+@pytest.mark.parametrize("label", ["", "Красноярский край", "ВСЕГО ПО СУБЪЕКТУ РФ:", "Σ"])
+@pytest.mark.parametrize("total", ["first", "last"])
+def test_a_region_total_is_found_by_its_sum_whatever_its_label(tmp_path, label, total):
+    from openpyxl import load_workbook
+
+    path = write_summary_workbook(
+        tmp_path / "svod.xlsx", {2025: _schools()}, "merged", total, subjects=SUBJECTS
+    )
+    book = load_workbook(path)
+    sheet = book["2025"]
+    row = next(
+        r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == "Итого по региону"
+    )
+    sheet.cell(row, 1).value = None
+    sheet.cell(row, 2).value = label or None  # in the school column, or nowhere
+    book.save(path)
+    read, _ = _read(path)
+    assert read[0].total_rows == [row]
+    assert sorted({r["school_name"] for r in read[0].table.to_pylist()}) == sorted(
+        s.name for s in _schools()
+    )
+    # a total by its words («ВСЕГО», a territory's name) needs no note of its sum
+    by_words = label.startswith("ВСЕГО") or label.endswith("край")
+    assert [n.rule for n in read[0].notes if n.row == row] == (
+        [] if by_words else ["summary_total_by_sum"]
+    )
+
+
+@pytest.mark.parametrize("label", ["Красноярский край", "Ивановский муниципальный район"])
+def test_a_total_named_for_a_territory_that_sums_nothing_is_a_warning_not_a_school(tmp_path, label):
+    from openpyxl import load_workbook
+
+    path = write_summary_workbook(
+        tmp_path / "svod.xlsx", {2025: _schools()}, "merged", "last", subjects=SUBJECTS,
+        region_total_bias=2,
+    )  # fmt: skip
+    book = load_workbook(path)
+    sheet = book["2025"]
+    row = next(
+        r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == "Итого по региону"
+    )
+    sheet.cell(row, 1).value = None
+    sheet.cell(row, 2).value = label
+    book.save(path)
+    read, _ = _read(path)
+    assert label not in {r["school_name"] for r in read[0].table.to_pylist()}
+    assert read[0].total_rows == [row]
+    assert [n.rule for n in read[0].notes if n.row == row] == ["summary_total_mismatch"]
+
+
+def test_two_tiny_schools_with_the_same_figures_are_both_schools(tmp_path):
+    # names without school words: only arithmetic could mistake one for the other's total
+    same = {"Русский язык": (1, None, None, None, 64)}
+    schools = [
+        SummarySchool("a", "Ивановский район", "Ивановская", 1, dict(same)),
+        SummarySchool("b", "Ивановский район", "Петровская", 1, dict(same)),
+        SummarySchool("c", "г. Городск", "Лицей № 4", 9, {"Русский язык": (9, 1, 2, None, 66)}),
+    ]
+    path = write_summary_workbook(
+        tmp_path / "svod.xlsx", {2025: schools}, "repeated", "none", subjects=SUBJECTS
+    )
+    read, _ = _read(path)
+    assert sorted(r["school_name"] for r in read[0].table.to_pylist()) == sorted(
+        s.name for s in schools
+    )

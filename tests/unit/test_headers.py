@@ -13,7 +13,6 @@ from shnor.ingest.headers import (
     normalized,
     normalized_cyrillic,
     subject_code,
-    transliterated_code,
 )
 
 # --- normalisation --------------------------------------------------------------------------
@@ -183,22 +182,62 @@ def test_known_subjects(name, code):
     assert subject_code(name) == (code, True)
 
 
+# Official names the subjects had over the years (ЕГЭ, ОГЭ, ВПР), as regional files write them.
 @pytest.mark.parametrize(
     ("name", "code"),
     [
-        ("Астрономия", "astronomiya"),
-        ("Основы безопасности жизнедеятельности", "osnovy_bezopasnosti_zhiznedeyatelnosti"),
-        ("Шахматы", "shakhmaty"),
-        ("Труд (технология)", "trud_tekhnologiya"),
+        ("Информатика и ИКТ", "informatics"),
+        ("ИКТ", "informatics"),
+        ("Информатика и информационно-коммуникационные технологии (ИКТ)", "informatics"),
+        ("ИНФОРМАТИКА И ИКТ (КЕГЭ)", "informatics"),
+        ("Информатика и ИКТ (компьютерная форма)", "informatics"),
+        ("Обществознание", "social_studies"),
+        ("Обществоведение", "social_studies"),
+        ("Обществознание (включая экономику и право)", "social_studies"),
+        ("Английский язык (письменная часть)", "english"),
+        ("Английский язык (письменно)", "english"),
+        ("Английский язык (письменная и устная части)", "english"),
+        ("Иностранный язык (английский) письменная и устная части", "english"),
+        ("Иностранный язык (английский язык)", "english"),
+        ("Английский язык (устная часть)", "english_oral"),
+        ("Иностранный язык (английский), устная часть", "english_oral"),
+        ("Немецкий язык (письменная часть)", "german"),
+        ("Немецкий язык (устная часть)", "german_oral"),
+        ("Французский язык (устно)", "french_oral"),
+        ("Испанский язык (письменная и устная части)", "spanish"),
+        ("Китайский язык (устная часть)", "chinese_oral"),
+        ("Математика (профильный уровень)", "math_profile"),
+        ("Математика П", "math_profile"),
+        ("Математика Б (базовый уровень)", "math_base"),
+        ("Математика (углублённый уровень)", "math"),
+        ("История России. Всеобщая история", "history"),
     ],
 )
-def test_unknown_subject_is_transliterated(name, code):
-    assert subject_code(name) == (code, False)
+def test_historical_official_subject_names(name, code):
+    assert subject_code(name) == (code, True)
 
 
-def test_transliterated_code_of_nothing():
-    assert transliterated_code("") == "unknown"
-    assert transliterated_code("(!)") == "unknown"
+def test_every_alias_names_a_subject_of_the_reference_table():
+    import csv
+    from importlib import resources
+
+    def read(name: str) -> list[dict[str, str]]:
+        text = resources.files("shnor.reference").joinpath(name).read_text("utf-8")
+        return list(csv.DictReader(text.splitlines()))
+
+    subjects = {row["subject"] for row in read("subjects.csv")}
+    assert {row["subject"] for row in read("subject_aliases.csv")} <= subjects
+    for row in read("subject_aliases.csv"):
+        assert subject_code(row["alias"]) == (row["subject"], True), row
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Астрономия", "Основы безопасности жизнедеятельности", "Шахматы", "Труд (технология)",
+     "Иностранный язык", "Родной язык", ""],
+)  # fmt: skip
+def test_an_unknown_subject_gets_no_invented_code(name):
+    assert subject_code(name) == (None, False)
 
 
 # --- a region's own aliases -----------------------------------------------------------------
@@ -234,7 +273,7 @@ def test_region_subject_aliases_extend_the_table(tmp_path):
     reference_dir = _local_aliases(
         tmp_path / "ref_subjects", "subject_aliases.csv", "subject,alias\nrussian,Родной русский\n"
     )
-    assert subject_code("Родной русский") == ("rodnoi_russkii", False)
+    assert subject_code("Родной русский") == (None, False)
     assert subject_code("Родной русский", reference_dir) == ("russian", True)
 
 

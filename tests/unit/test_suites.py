@@ -11,6 +11,7 @@ from builders import insert_raw
 from summary_workbooks import summary_region, write_summary_workbook
 
 from shnor import warehouse
+from shnor.ingest.headers import subject_code
 from shnor.ingest.layouts import LAYOUTS
 from shnor.ingest.raw_load import ingest_raw
 from shnor.ingest.readers import read_file
@@ -191,9 +192,9 @@ def test_an_ege_summary_with_more_fails_than_participants_is_quarantined(tmp_pat
     assert con.execute("SELECT count(*) FROM raw.ege_school_summary").fetchall()[0][0] > 0
 
 
-def test_a_second_summary_workbook_of_the_same_year_is_a_repeat_but_another_folder_is_not(
-    tmp_path, con
-):
+def test_a_second_summary_workbook_of_the_same_year_conflicts_only_where_it_differs(tmp_path, con):
+    from builders import build_models
+
     region = _summary_region()
     raw = tmp_path / "raw" / "ege"
     for year in (2024, 2025):
@@ -203,15 +204,33 @@ def test_a_second_summary_workbook_of_the_same_year_is_a_repeat_but_another_fold
     write_summary_workbook(raw / "2025" / "b.xlsx", region)
     summary = ingest_raw(con, tmp_path / "raw")
     assert summary.quarantined == []
-    # another workbook of 2025 giving the same schools again (one figure changed)
+    # another workbook of 2025 giving the same schools again, one figure changed: the same
+    # figures count once; the changed school-procedure counts from neither file (issue 18:
+    # which file wins must not depend on names or order), said on both files' rows
     region[2025][0].figures["Русский язык"] = (11, 1, 2, None, 61.5)
     write_summary_workbook(raw / "2025" / "c.xlsx", {2025: region[2025]})
     summary = ingest_raw(con, tmp_path / "raw")
-    assert summary.quarantined == ["ege/2025/c.xlsx"]
-    rules = _blocking(con, "ege/2025/c.xlsx")
-    assert {r[0] for r in rules} == {"repeated_procedure"}
-    assert len(rules) == len(region[2025])  # each school named once, on its row
-    assert {r[4] for r in rules} == {"ege/2025/b.xlsx"}
+    assert summary.quarantined == []
+    build_models(con)
+    conflicts = con.execute(
+        "SELECT source_file, value FROM raw._problems WHERE rule = 'summary_conflict' ORDER BY ALL"
+    ).fetchall()
+    assert conflicts == [
+        ("ege/2025/b.xlsx", "ege/2025/c.xlsx"), ("ege/2025/c.xlsx", "ege/2025/b.xlsx")
+    ]  # fmt: skip
+    counted = con.execute(
+        "SELECT s.school_name, f.subject, f.participant_count "
+        "FROM marts.fct_school_procedure_results AS f JOIN (SELECT DISTINCT school_id, "
+        "school_name FROM staging.stg_ege__school_summary WHERE exam_year = 2025) AS s "
+        "USING (school_id) WHERE f.exam_year = 2025"
+    ).fetchall()
+    first = " ".join(region[2025][0].name.split())
+    assert (first, "russian") not in {(school, subject) for school, subject, _ in counted}
+    expected = sum(
+        1 for school in region[2025] for subject, figures in school.figures.items()
+        if figures[0] and subject_code(subject)[1]
+    )  # fmt: skip
+    assert len(counted) == expected - 1
 
 
 def test_unreadable_counts_block_a_summary_but_junk_in_the_mean_does_not(con):

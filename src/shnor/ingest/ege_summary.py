@@ -9,6 +9,7 @@ subtotals are never schools: they are left out, reported, and used to check the 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pyarrow as pa
 
 from shnor.ingest.headers import canonical_column, normalized_cyrillic, subject_code
 from shnor.ingest.school_names import municipality_key
+from shnor.ingest.summary_totals import Counts, TotalMatch, find_totals
 from shnor.ingest.text import cell_text as _text
 
 METRICS = ("participant_count", "fail_count", "high_80_99_count", "hundred_count", "mean_score")
@@ -25,7 +27,17 @@ CHECKED = ("participant_count", "fail_count")  # the counts a total row is check
 IDENTITY = ("municipality_name", "school_name", "profile", "graduate_count")
 HEADER_DEPTH = 3  # rows of the header block above and including the metric row
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
-_TOTAL = re.compile(r"^(итог|всего|в целом|по региону|по област|по краю|по республик|регион)")
+_TOTAL = re.compile(
+    r"^(итог|всего|в целом|по региону|по област|по краю|по республик|по субъекту|регион( |$))"
+)
+# Words of a school's name: a row so named is a total by arithmetic only when it sums the sheet.
+_SCHOOL = re.compile(
+    r"(школ|сош|оош|нош|лицей|гимнази|интернат|кадет|учрежден|центр образован|колледж"
+    r"|\b[мгк]?[бак]?оу\b|\bоо\b|\d)"
+)
+_TERRITORY = re.compile(
+    r"(район|округ|област|\bкра[йяю]\b|республик|\bгород|\bг\b|\bмо\b|муниципал|регион|субъект)"
+)
 _REGION = re.compile(r"(регион|област|кра[йяю]\b|республик|субъект)")
 _GRADUATES = re.compile(r"^(всего )?выпускник")
 
@@ -183,6 +195,20 @@ def _subject_blocks(
     return named, notes
 
 
+@dataclass
+class _Line:
+    """A body row with names or figures, before it is known to be a school or a total."""
+
+    number: int  # 1-based sheet row
+    muni: str | None  # the municipality cell as written
+    school: str | None
+    row: list[object]
+    figures: list[list[str | None]]
+    has_figures: bool
+    label_total: tuple[str, str | None] | None = None  # (kind, municipality) by its words
+    match: TotalMatch | None = None
+
+
 def _body(
     grid: list[list[object]],
     start: int,
@@ -192,54 +218,86 @@ def _body(
     sheet_year: int | None,
     notes: list[SummaryNote],
 ) -> SummarySheet:
-    """Long school rows; totals and other non-school rows left out and noted; totals checked."""
-    out: dict[str, list] = {c: [] for c in (*IDENTITY, "sheet_year", "subject", *METRICS)}
-    out["_row"] = []
-    totals: list[tuple[int, str, str | None, list]] = []  # (row, kind, municipality, cells)
-    schools: list[tuple[str | None, list]] = []
-    total_rows: list[int] = []
-    current: str | None = None
+    """Long school rows; totals and other non-school rows left out and noted. A row is a total
+    by arithmetic first (it sums the sheet or a block of rows beside it), by its words second;
+    a total by words that sums nothing is checked against its municipality or the region."""
     muni_col, school_col = identity.get("municipality_name"), identity["school_name"]
     block_positions = [[columns.get(m) for m in METRICS] for _, columns in blocks]
+    lines: list[_Line] = []
     for index in range(start, len(grid)):
         row, number = grid[index], index + 1
-        muni = _text(row[muni_col]) if muni_col is not None and muni_col < len(row) else None
-        school = _text(row[school_col]) if school_col < len(row) else None
-        width = len(row)
+        muni = _cell(row, muni_col)
+        school = _cell(row, school_col)
         figures = [
             [
-                None if c is None or c >= width or row[c] is None or row[c] == "" else _text(row[c])
+                None
+                if c is None or c >= len(row) or row[c] is None or row[c] == ""
+                else _text(row[c])
                 for c in positions
             ]
             for positions in block_positions
         ]
         graduates = _cell(row, identity.get("graduate_count"))
         has_figures = graduates is not None or any(v is not None for b in figures for v in b)
-        if not (muni or school or has_figures):
-            continue
-        if _is_total(school) or (not school and _is_total(muni)):
-            totals.append((number, *_total_kind(school, muni, current), figures))
+        if muni or school or has_figures:
+            lines.append(_Line(number, muni, school, row, figures, has_figures))
+    with_figures = [line for line in lines if line.has_figures]
+    for line in with_figures:
+        if _is_total(line.school) or (not line.school and _is_total(line.muni)):
+            line.label_total = ("label", None)
+        elif not line.school and line.muni:
+            line.label_total = ("municipality", line.muni)  # a municipality's subtotal row
+        elif _is_territory(line.school):  # «Красноярский край», «Каменский район»: no school
+            line.label_total = ("label", None)
+    counts = [_counts(line, identity) for line in with_figures]
+    marked = {p for p, line in enumerate(with_figures) if line.label_total}
+    school_like = {
+        p
+        for p, line in enumerate(with_figures)
+        if line.school and _SCHOOL.search(normalized_cyrillic(line.school))
+    }
+    named = {p for p, line in enumerate(with_figures) if line.school}
+    for position, match in find_totals(counts, marked, school_like, named).items():
+        with_figures[position].match = match
+    return _classified(lines, with_figures, identity, blocks, metric_index, sheet_year, notes)
+
+
+def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year, notes):
+    """The school rows and notes once totals are known; municipalities carried down from a
+    heading or a subtotal above its schools, or given by a subtotal below its schools."""
+    out: dict[str, list] = {c: [] for c in (*IDENTITY, "sheet_year", "subject", *METRICS)}
+    out["_row"] = []
+    totals: list[tuple[int, str, str | None, list]] = []  # (row, kind, municipality, cells)
+    schools: list[tuple[str | None, list]] = []
+    total_rows: list[int] = []
+    position_of = {id(line): p for p, line in enumerate(with_figures)}
+    owner_below: dict[int, str] = {}  # position of a school → municipality of a subtotal below
+    for line in with_figures:
+        if line.match and line.match.scope == "above" and line.muni and not _is_total(line.muni):
+            for p in range(line.match.first, line.match.last + 1):
+                owner_below[p] = line.muni
+    current: str | None = None
+    for line in lines:
+        number, school, muni = line.number, line.school, line.muni
+        is_total = line.label_total is not None or line.match is not None
+        if is_total:
             total_rows.append(number)
+            if line.match is None:  # a total by its words alone: checked against the schools
+                kind, owner = line.label_total
+                if kind == "label":
+                    kind, owner = _total_kind(school, muni, current)
+                totals.append((number, kind, owner, line.figures))
+            elif line.label_total is None:
+                notes.append(_total_by_sum(line, with_figures))
+            above = line.match is not None and line.match.scope == "above"
+            region = bool(_REGION.search(normalized_cyrillic(muni)))
+            if muni and not _is_total(muni) and not above and not region:
+                current = muni  # a subtotal above its schools heads them; one below ends them
             continue
-        if not school:
-            if muni:
-                current = muni  # a municipality heading or subtotal row: its schools follow
-                if has_figures:
-                    totals.append((number, "municipality", muni, figures))
-                    total_rows.append(number)
+        if not line.has_figures:
+            if not school and muni:
+                current = muni  # a municipality heading: its schools follow
                 continue
-            notes.append(
-                SummaryNote(
-                    "summary_unlabelled_row",
-                    "строка с числами без школы и муниципалитета — не загружена",
-                    "если это школа, впишите её название",
-                    row=number,
-                )
-            )
-            continue
-        if muni:
-            current = muni
-        if not has_figures:
             notes.append(
                 SummaryNote(
                     "summary_not_a_school",
@@ -250,20 +308,74 @@ def _body(
                 )
             )
             continue
-        schools.append((current, figures))
+        if not school:
+            notes.append(
+                SummaryNote(
+                    "summary_unlabelled_row",
+                    "строка с числами без школы и муниципалитета не равна сумме строк рядом "
+                    "или всего листа — не загружена",
+                    "если это школа, впишите её название",
+                    row=number,
+                )
+            )
+            continue
+        if muni:
+            current = muni
+        municipality = muni or owner_below.get(position_of[id(line)]) or current
+        schools.append((municipality, line.figures))
         written = False
-        for (subject, _), cells in zip(blocks, figures, strict=True):
+        for (subject, _), cells in zip(blocks, line.figures, strict=True):
             if all(v is None for v in cells):
                 continue  # nobody from this school sat the subject
-            _append(out, current, school, row, identity, sheet_year, subject, cells, number)
+            _append(
+                out, municipality, school, line.row, identity, sheet_year, subject, cells, number
+            )
             written = True
         if not written:  # graduates, but no subject figures: the school is still a school
-            _append(out, current, school, row, identity, sheet_year, None, [None] * 5, number)
+            _append(
+                out, municipality, school, line.row, identity, sheet_year, None, [None] * 5, number
+            )
     notes += _total_checks(totals, schools, blocks)
     table = pa.table(
         {c: pa.array(v, pa.int64() if c == "_row" else pa.string()) for c, v in out.items()}
     )
     return SummarySheet(metric_index + 1, table, sheet_year, total_rows, notes)
+
+
+def _counts(line: _Line, identity: dict[str, int]) -> Counts:
+    """The row's counts for the arithmetic: participants and fails of each subject always
+    (blank 0), graduates, 80–99 and 100 where given."""
+    required: list[float] = []
+    optional: list[float | None] = [_number(_cell(line.row, identity.get("graduate_count")))]
+    for cells in line.figures:
+        for value in cells[:2]:
+            number = _number(value)
+            required.append(
+                0.0
+                if value is None
+                else (number if number is not None and number >= 0 else math.nan)
+            )
+        optional += [_number(v) for v in cells[2:4]]
+    return Counts(tuple(required), tuple(optional))
+
+
+def _total_by_sum(line: _Line, with_figures: list[_Line]) -> SummaryNote:
+    """What an analyst reads about a row taken as a total by its numbers alone."""
+    match = line.match
+    label = line.school or line.muni
+    if match.scope == "sheet":
+        covered = "сумме всех школ листа"
+    else:
+        first, last = with_figures[match.first].number, with_figures[match.last].number
+        covered = f"сумме строк {first}–{last} {'над ней' if match.scope == 'above' else 'под ней'}"
+    return SummaryNote(
+        "summary_total_by_sum",
+        (f"строка «{label}»" if label else "строка без подписи")
+        + f": её числа равны {covered} — это итог, не школа, не загружена",
+        "ничего делать не нужно; если это школа, проверьте её числа",
+        row=line.number,
+        value=label,
+    )
 
 
 def _append(out, municipality, school, row, identity, year, subject, cells, number) -> None:
@@ -323,6 +435,12 @@ def _differences(figures, sums, blocks) -> list[str]:
                     f"{blocks[b][0]}, {metric}: итог {stated:g}, сумма школ {sums[b][m]:g}"
                 )
     return found
+
+
+def _is_territory(text: str | None) -> bool:
+    """A name of a region or municipality, not of a school (a total by its words)."""
+    label = normalized_cyrillic(text)
+    return bool(label) and bool(_TERRITORY.search(label)) and not _SCHOOL.search(label)
 
 
 def _is_total(text: str | None) -> bool:

@@ -17,14 +17,6 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 _LOOKALIKES = str.maketrans("aceopxykABCEHKMOPTXY", "асеорхукАВСЕНКМОРТХУ")
 _LOOKALIKE_WORD = re.compile(r"[0-9а-яёА-ЯЁaceopxykABCEHKMOPTXY]+")
 _TOKEN = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+")
-_TRANSLIT = str.maketrans(
-    {
-        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z",
-        "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
-        "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch",
-        "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
-    }
-)  # fmt: skip
 
 
 def normalized(text: object) -> str:
@@ -46,11 +38,6 @@ def normalized_cyrillic(text: object) -> str:
         return word.translate(_LOOKALIKES) if _LOOKALIKE_WORD.fullmatch(word) else word
 
     return normalized(_TOKEN.sub(fixed, value))
-
-
-def transliterated_code(text: object) -> str:
-    """A snake_case ASCII code for a name no alias knows (unknown subjects keep this)."""
-    return "_".join(normalized_cyrillic(text).translate(_TRANSLIT).split()) or "unknown"
 
 
 def _read_aliases(rows: list[dict[str, str]], key: str) -> dict[str, str]:
@@ -124,10 +111,16 @@ def is_task_column(header: object) -> bool:
 
 # Word stems that name a subject whatever the wording around them («Математика (профильный
 # уровень)», «Иностранный язык (английский)»): tried, in order, when no alias matches exactly.
+# An oral part («Английский язык (устная часть)») is its own subject, never the language's.
 _SUBJECT_STEMS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("математ", "проф"), "math_profile"),
     (("математ", "баз"), "math_base"),
     (("русск", "язык"), "russian"),
+    (("англ", "устн"), "english_oral"),
+    (("немец", "устн"), "german_oral"),
+    (("француз", "устн"), "french_oral"),
+    (("испан", "устн"), "spanish_oral"),
+    (("китай", "устн"), "chinese_oral"),
     (("англ",), "english"),
     (("немец",), "german"),
     (("француз",), "french"),
@@ -135,6 +128,7 @@ _SUBJECT_STEMS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("китай",), "chinese"),
     (("окружающ",), "surrounding_world"),
     (("обществозн",), "social_studies"),
+    (("обществовед",), "social_studies"),
     (("информатик",), "informatics"),
     (("литератур",), "literature"),
     (("географ",), "geography"),
@@ -146,14 +140,19 @@ _SUBJECT_STEMS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 
 
-def subject_code(name: object, reference_dir: Path | None = None) -> tuple[str, bool]:
+def subject_code(name: object, reference_dir: Path | None = None) -> tuple[str | None, bool]:
     """(canonical subject code, known?) for a subject as written: an alias, else the subject
-    whose word stems the name carries, else a transliterated code (reported as unknown)."""
+    whose word stems the name carries, else (None, False): an unknown subject gets no code; its
+    results are reported and not loaded (never under an invented code)."""
     text = normalized_cyrillic(name)
     known = subject_aliases(reference_dir).get(text)
     if known:
         return known, True
+    # «письменная и устная части» together are the language itself, not its oral part
+    stemmed = text.replace("устн", "") if "письм" in text else text
     for stems, code in _SUBJECT_STEMS:
-        if all(stem in text for stem in stems):
+        if all(stem in stemmed for stem in stems):
             return code, True
-    return transliterated_code(name), False
+    if re.search(r"(^| )икт( |$)", text):
+        return "informatics", True
+    return None, False

@@ -331,7 +331,13 @@ def _folder_of(source: str) -> tuple[str | None, int | None, Problem | None]:
                 source,
                 "missing_year_folder",
                 "blocking",
-                f"в папке {folder}/ файл должен лежать в папке года, например {folder}/2025/",
+                f"в папке {folder}/ файл должен лежать в папке года, например {folder}/2025/"
+                + (
+                    " (сводная книга ЕГЭ по школам может лежать прямо в ege/, если каждый её "
+                    "лист назван годом: «2023», «2023 год», «ЕГЭ-2023»)"
+                    if folder == "ege"
+                    else ""
+                ),
                 f"переложите файл в raw/{folder}/<год>/",
             ),
         )
@@ -348,7 +354,9 @@ def _load_file(
 ) -> tuple[str, int]:
     """Read one file and insert its recognised sheets; returns (status, rows loaded)."""
     folder, year, problem = _folder_of(source)
-    problems: list[Problem] = [problem] if problem else []
+    # A summary workbook whose sheets name their years needs no year folder (issue 18).
+    yearless = problem is not None and problem.rule == "missing_year_folder" and folder == "ege"
+    problems: list[Problem] = [problem] if problem and not yearless else []
     sheets: list[SheetRead | SheetSkipped] = []
     if not problems:
         try:
@@ -364,6 +372,8 @@ def _load_file(
                 )
             )
     read = [s for s in sheets if isinstance(s, SheetRead)]
+    if yearless and not problems and not _years_named(read):
+        problems.append(problem)
     problems += [p for s in sheets for p in _sheet_problems(source, s)]
     problems += [p for s in read for p in layout_checks(source, s, year)]
     if sheets and not read:
@@ -434,6 +444,17 @@ def _load_file(
     )
     con.execute("COMMIT")
     return ("quarantined" if blocked else "loaded"), rows
+
+
+def _years_named(read: list[SheetRead]) -> bool:
+    """True when every sheet read is a summary sheet that names its year (its name, title or
+    graduates header): such a workbook may lie in ege/ without a year folder."""
+    return bool(read) and all(
+        sheet.layout.name == "ege_school_summary"
+        and "sheet_year" in sheet.table.column_names
+        and None not in sheet.table["sheet_year"].to_pylist()
+        for sheet in read
+    )
 
 
 def _insert_sheet(

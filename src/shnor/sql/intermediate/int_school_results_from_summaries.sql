@@ -2,18 +2,13 @@
 -- ВПР «Статистика по отметкам» school rows (fail = mark «2», high = the preset's high marks,
 -- mean = mean mark). Rows whose participants or fails are unreadable are left out (reported).
 -- A school given on several rows for its profiles (Профиль) is their sum (mean weighted by
--- participants; unknown if any part is); a school-year-procedure given twice for the same
--- profile keeps its first row (file, sheet, row order; reported).
+-- participants; unknown if any part is); a school-year-procedure given twice in one file for
+-- the same profile keeps its first row (sheet, row order; reported). Given by two files: as
+-- int_ege_summary_file_rows settles it (once where they agree; where they disagree, the file
+-- an analyst named authoritative, else none), whatever the files' names or order.
 -- Grain: school_id × exam_year × exam × grade × subject.
 WITH ege_profiles AS (
-    SELECT *
-    FROM staging.stg_ege__school_summary
-    WHERE subject IS NOT NULL AND participant_count > 0 AND fail_count IS NOT NULL
-        AND school_id IS NOT NULL
-    QUALIFY row_number() OVER (
-        PARTITION BY school_id, exam_year, subject, coalesce(profile, '')
-        ORDER BY _source_file, _sheet, _row
-    ) = 1
+    SELECT * FROM intermediate.int_ege_summary_file_rows WHERE is_counted
 ),
 
 summaries AS (

@@ -1,0 +1,29 @@
+"""Rule codes stay in the tables; the console names rules in Russian (issue 18)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import shnor
+from shnor.cli import _rule_names
+from shnor.labels import rule_label, rule_labels
+
+
+def test_the_console_names_rules_in_russian():
+    assert rule_label("missing_year_folder") == "нет папки года"
+    assert _rule_names("missing_year_folder, percent_sum") == (
+        "нет папки года, доли отметок не дают 100%"
+    )
+    assert rule_label("some_new_rule") == "some_new_rule"  # a code without a name stays
+
+
+def test_every_rule_the_loader_and_readers_write_has_a_russian_name():
+    package = Path(shnor.__file__).parent
+    written = set()
+    for path in [*package.glob("ingest/*.py"), package / "pipeline.py"]:
+        text = path.read_text("utf-8")
+        written |= set(re.findall(r'"([a-z][a-z0-9_]+)",\s*"(?:blocking|warning)"', text))
+        written |= set(re.findall(r'SummaryNote\(\s*"([a-z_]+)"', text))
+    assert len(written) > 20
+    assert written - rule_labels().keys() == set()
