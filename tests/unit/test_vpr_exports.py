@@ -141,6 +141,21 @@ def test_file_name_and_folder_give_subject_grade_and_form():
     assert (title.subject, title.grade, title.form) == ("русскому языку", 4, None)
     title = export_title(Path("vpr/2022/5 класс/Английский язык.xlsx"))
     assert (title.subject, title.grade, title.form) == ("Английский язык", 5, None)
+    # a renamed file keeps what its name says
+    title = export_title(Path("vpr/2021/Математика 5 класс (по образцу 6 класса) 2021.xlsx"))
+    assert (title.subject, title.grade, title.form) == ("Математика", 5, "по образцу 6 класса")
+
+
+def test_a_year_in_the_file_name_other_than_the_folder_is_a_warning(tmp_path):
+    import random
+
+    from vpr_export_files import ExportTruth, write_2021_export
+
+    folder = tmp_path / "vpr" / "2022"
+    folder.mkdir(parents=True)
+    path = write_2021_export(folder, WORKS[0], 2021, ["220001"], 5, random.Random(1), ExportTruth())
+    (read,) = read_file(path, "vpr")
+    assert [(n.rule, n.value) for n in read.notes] == [("vpr_year_differs", "2021")]
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ _TITLE = re.compile(
     re.IGNORECASE,
 )
 _FOLDER_GRADE = re.compile(r"(?<!\d)(\d{1,2})\s*-?\s*(?:й\s*)?(?:класс|кл\b)", re.IGNORECASE)
+_FORM = re.compile(r"\((по\s+образцу[^)]*)\)", re.IGNORECASE)
 _CODE_NAME = re.compile(r"^\s*([^|]*?)\s*\|\s*(.*?)\s*$")
 # Sheets of the 2022 protocol workbook that are not results.
 CLASS_SHEETS = ("классы",)
@@ -49,9 +50,19 @@ def export_title(path: Path) -> ExportTitle:
             int(match.group("grade")),
             normalized_cyrillic(form) if form else None,
         )
-    folder = _FOLDER_GRADE.search(path.parent.name)
-    subject = re.sub(r"(?i)\bвпр\b|\b20\d\d\b", " ", stem).strip(" .-_") or None
-    return ExportTitle(subject, int(folder.group(1)) if folder else None, None)
+    # a renamed file («Математика 5 класс (по образцу 6 класса) 2021.xlsx») or the 2022 protocol
+    # («5 класс/Английский язык.xlsx»): the grade in the name, else in the folder
+    form = _FORM.search(stem)
+    rest = _FORM.sub(" ", stem)
+    grade = _FOLDER_GRADE.search(rest) or _FOLDER_GRADE.search(path.parent.name)
+    subject = _FOLDER_GRADE.sub(" ", rest)
+    subject = re.sub(r"(?i)впр|20\d\d|[.,;_()\-]", " ", subject)
+    subject = re.sub(r"\s+", " ", subject).strip() or None
+    return ExportTitle(
+        subject,
+        int(grade.group(1)) if grade else None,
+        normalized_cyrillic(form.group(1)) if form else None,
+    )
 
 
 def split_code_name(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
@@ -111,6 +122,19 @@ def complete_export(table: pa.Table, path: Path) -> tuple[pa.Table, list[Summary
                 "класс (параллель) не указан ни в имени файла, ни в папке: берётся из названий "
                 "классов («5А»); строки без номера класса не учитываются",
                 "положите файл в папку параллели, например «5 класс»",
+            )
+        )
+    named = re.search(r"(?<!\d)(20\d\d)(?!\d)", path.stem)
+    folder_year = next((p for p in reversed(path.parent.parts) if re.fullmatch(r"20\d\d", p)), None)
+    if named and folder_year and named.group(1) != folder_year:
+        year = named.group(1)
+        notes.append(
+            SummaryNote(
+                "vpr_year_differs",
+                f"в имени файла указан {year} год, файл лежит в папке {folder_year}: "
+                f"результаты загружены как {folder_year} год",
+                f"если это результаты {year} года, переложите файл в vpr/{year}/",
+                value=year,
             )
         )
     table = _set(table, "work_form", pa.array([title.form] * n, pa.string()))
