@@ -458,9 +458,9 @@ def _insert_sheet(
         n = rows.num_rows
         table = (
             rows.append_column("_source_file", pa.repeat(pa.scalar(source, pa.string()), n))
-            .append_column("_sheet", pa.array([sheet.sheet] * n, pa.string()))
+            .append_column("_sheet", pa.repeat(pa.scalar(sheet.sheet, pa.string()), n))
             .append_column("_file_checksum", pa.repeat(pa.scalar(checksum, pa.string()), n))
-            .append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us")))
+            .append_column("_loaded_at", pa.repeat(pa.scalar(loaded_at, pa.timestamp("us")), n))
         )
         con.register("_incoming_sheet", table)
         try:
