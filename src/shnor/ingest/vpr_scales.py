@@ -137,12 +137,11 @@ def scale_notes(
         if score is None:
             continue
         expected = scale.mark(score)
-        if expected is None:
+        given = None if from_scale else _number(row.get("mark") or "")
+        if expected is None and from_scale:
             above.append(row["_row"])
-        elif not from_scale and row.get("mark") not in (None, ""):
-            given = _number(row["mark"])
-            if given is not None and given != expected:
-                differs.append(row["_row"])
+        elif given is not None and given != expected:  # a score outside the scale too
+            differs.append(row["_row"])
     notes = [
         SummaryNote(
             "vpr_scale_missing",
@@ -172,8 +171,9 @@ def scale_notes(
         notes.append(
             SummaryNote(
                 "vpr_mark_scale_mismatch",
-                f"отметка в файле не совпадает с отметкой по шкале ФИОКО для первичного балла в "
-                f"строках {_rows_text(differs)}; учитывается отметка из файла",
+                f"отметка в файле не совпадает с отметкой по шкале ФИОКО для первичного балла "
+                f"(или балл вне шкалы) в строках {_rows_text(differs)}; учитывается отметка из "
+                "файла",
                 "проверьте отметки и баллы в файле (или шкалу в reference/vpr_scales.csv)",
                 row=differs[0],
                 column="mark",
