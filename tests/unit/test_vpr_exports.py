@@ -249,3 +249,18 @@ def test_class_sheet_of_a_protocol_is_skipped_with_a_note(tmp_path):
     sheets = read_file(truth.files[0], "vpr")
     assert isinstance(sheets[0], SheetSkipped) and "учебников" in sheets[0].reason
     assert isinstance(sheets[1], SheetRead) and sheets[1].table.column_names[0] == "school_code"
+
+
+def test_export_rows_without_a_scale_or_above_it_are_named_and_never_given_marks():
+    import pyarrow as pa
+
+    table = pa.table({
+        "subject": ["русскому языку"] * 3 + ["физике"], "grade": ["4", "4", "4", "8"],
+        "mark_source": ["scale"] * 4, "primary_score": ["24", "25", None, "7"],
+        "_row": [2, 3, 4, 5],
+    })  # fmt: skip
+    notes = {n.rule: n for n in scale_notes(table, 2026)}
+    assert set(notes) == {"vpr_scale_missing", "vpr_score_above_scale"}
+    assert notes["vpr_score_above_scale"].row == 3
+    assert "«физике»" in notes["vpr_scale_missing"].message
+    assert "1 строк" in notes["vpr_scale_missing"].message
