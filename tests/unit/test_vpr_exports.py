@@ -264,3 +264,28 @@ def test_export_rows_without_a_scale_or_above_it_are_named_and_never_given_marks
     assert notes["vpr_score_above_scale"].row == 3
     assert "«физике»" in notes["vpr_scale_missing"].message
     assert "1 строк" in notes["vpr_scale_missing"].message
+
+
+def test_an_export_that_gives_marks_uses_them_and_compares_them_with_the_scale(db, tmp_path):
+    folder = tmp_path / "raw" / "vpr" / "2026"
+    folder.mkdir(parents=True)
+    path = folder / "Проведение работы по русскому языку, 4 класс. ВПР 2026.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Лист1")
+    rows = [
+        ["логин школы", "класс", "вариант", "всего баллов", "Отметка"],
+        ["sch220001", "А", 1, 9, 2],
+        ["sch220001", "А", 2, 16, 5],  # the scale says «4»: the file's mark, with a warning
+        ["sch220001", "Б", "отсутствовал", None, None],
+    ]
+    for line, row in enumerate(rows):
+        sheet.write_row(line, 0, row)
+    book.close()
+    con, summary = _load(db, tmp_path, None)
+    assert summary.quarantined == []
+    assert con.execute(
+        "SELECT class_label, mark, is_absent FROM staging.stg_vpr__participants ORDER BY _row"
+    ).fetchall() == [("4А", 2, False), ("4А", 5, False), ("4Б", None, True)]
+    assert con.execute(
+        "SELECT row FROM raw._problems WHERE rule = 'vpr_mark_scale_mismatch'"
+    ).fetchall() == [(3,)]

@@ -102,6 +102,7 @@ LAYOUTS: tuple[Layout, ...] = (
             "grade",
             "work_form",
             "mark_source",
+            "mark",  # an export that does give the mark: used, and compared with the scale
         ),
     ),
     Layout(

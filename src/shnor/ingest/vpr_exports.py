@@ -84,8 +84,8 @@ def _set(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
 
 
 def complete_export(table: pa.Table, path: Path) -> tuple[pa.Table, list[SummaryNote]]:
-    """The export's rows with subject, grade, form and `mark_source` = 'scale' added, and the
-    «code | name» cells split; notes say what could not be told from the file."""
+    """The export's rows with subject, grade, form and `mark_source` = 'scale' (no mark column
+    with marks) added, and the «code | name» cells split; notes say what could not be told."""
     notes: list[SummaryNote] = []
     title = export_title(path)
     n = table.num_rows
@@ -138,7 +138,13 @@ def complete_export(table: pa.Table, path: Path) -> tuple[pa.Table, list[Summary
             )
         )
     table = _set(table, "work_form", pa.array([title.form] * n, pa.string()))
-    table = _set(table, "mark_source", pa.array(["scale"] * n, pa.string()))
+    # no ВПР mark in the file (the usual export): the mark comes from the scale in staging
+    gives_marks = "mark" in table.column_names and any(
+        v not in (None, "") for v in table["mark"].to_pylist()
+    )
+    table = _set(
+        table, "mark_source", pa.array([None if gives_marks else "scale"] * n, pa.string())
+    )
     if title.subject is None:
         notes.append(
             SummaryNote(
