@@ -82,6 +82,11 @@ def test_a_region_of_real_exports_loads_with_exact_participants_and_fails(db, tm
     ids = con.execute("SELECT DISTINCT school_id FROM staging.stg_vpr__participants").fetchall()
     ids = {r[0] for r in ids}
     assert len(ids) == 6 and len({_digits(i) for i in ids}) == 6
+    # the municipality: the 2021 export's `регион`, the protocol's «code | name» cell split
+    for school, municipality in con.execute(
+        "SELECT school_id, municipality_name FROM marts.dim_schools"
+    ).fetchall():
+        assert municipality == f"Муниципалитет {int(_digits(school)[-2:]) % 7 + 1}"
     # the work without a scale: a Russian warning naming it, its rows kept without marks
     missing = con.execute(
         "SELECT source_file, message FROM raw._problems WHERE rule = 'vpr_scale_missing'"

@@ -7,7 +7,8 @@
 WITH typed AS (
     SELECT
         school_of.school_id,
-        clean_text(v.municipality_name) AS municipality_name,
+        -- the 2020–2021 export's `регион` is in practice a municipality or grouping label
+        coalesce(clean_text(v.municipality_name), clean_text(v.region_name)) AS municipality_name,
         clean_text(v.school_name) AS school_name,
         folder_year(v._source_file) AS exam_year,
         coalesce(
