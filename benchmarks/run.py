@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py [--schools 600] [--csv-rows 2000000]
     .venv/bin/python benchmarks/run.py --only incremental|xlsx-ingest [--xlsx-mb 5]
+    .venv/bin/python benchmarks/run.py --only vpr-exports [--schools 600] [--export-rows 600000]
 
 Writes benchmarks/RESULTS.md (`--only X` rewrites only its own section; a whole run keeps the
 others). Every measurement runs in a fresh subprocess so that its peak memory (max RSS) is its
@@ -50,10 +51,17 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=600)
     parser.add_argument("--csv-rows", type=int, default=2_000_000)
     parser.add_argument(
-        "--only", choices=["incremental", "xlsx-ingest"], help="run one benchmark only"
+        "--only",
+        choices=["incremental", "xlsx-ingest", "vpr-exports"],
+        help="run one benchmark only",
     )
     parser.add_argument("--xlsx-mb", type=float, default=5.0)
+    parser.add_argument("--export-rows", type=int, default=600_000)
     args = parser.parse_args()
+    if args.only == "vpr-exports":
+        rows = vpr_export_rows(args.schools, args.export_rows)
+        _write_section(EXPORTS_TITLE, rows, args, EXPORTS_NOTE)
+        return
     if args.only == "xlsx-ingest":
         _write_section(XLSX_TITLE, xlsx_ingest_rows(args.xlsx_mb), args, XLSX_NOTE)
         return
@@ -384,6 +392,102 @@ def xlsx_ingest_rows(target_mb: float) -> list[tuple[str, str, dict, dict | None
             )
         )
     return out
+
+
+EXPORTS_TITLE = "Ingest: a region's ФИС ОКО ВПР exports"
+EXPORTS_NOTE = (
+    "A region's year of ВПР participant exports as ФИС ОКО gives them (2020–2021 style: one "
+    "workbook per subject and grade, subject and grade in the file name, task columns), written "
+    "by tests/vpr_export_files.py; read, checked and loaded by `ingest_raw` into an in-memory "
+    "warehouse, then staged (marks from the scales) by the SQL build."
+)
+
+
+def vpr_export_rows(schools: int, total_rows: int) -> list[tuple[str, str, dict, dict | None]]:
+    """A region's year of ФИС ОКО ВПР exports (30 workbooks, `schools` schools, about
+    `total_rows` rows): read alone, then ingested (read, raw checks, DuckDB insert), then built."""
+    work = Path(tempfile.mkdtemp(prefix="shnor-bench-exports-"))
+    setup = f"""
+        import sys
+        from pathlib import Path
+        sys.path.insert(0, {str(HERE.parent / "tests")!r})
+        from vpr_export_files import WORKS, _work, write_region, write_scales
+        EXTRA = tuple(
+            _work(g, dative, name, code, [2, 2, 3, 2, 3, 2, 2, 3])
+            for g, dative, name, code in (
+                (6, "истории", "История", "history"), (7, "истории", "История", "history"),
+                (8, "истории", "История", "history"),
+                (6, "обществознанию", "Обществознание", "social_studies"),
+                (7, "обществознанию", "Обществознание", "social_studies"),
+                (8, "обществознанию", "Обществознание", "social_studies"),
+                (7, "географии", "География", "geography"),
+                (8, "географии", "География", "geography"),
+                (5, "биологии", "Биология", "biology"), (6, "биологии", "Биология", "biology"),
+                (8, "биологии", "Биология", "biology"), (8, "химии", "Химия", "chemistry"),
+                (7, "немецкому языку", "Немецкий язык", "german"),
+            )
+        )
+        ALL = WORKS + EXTRA
+        """
+    generated = measured(
+        setup
+        + f"""
+        truth = write_region(Path({str(work / "raw")!r}), 2021, school_count={schools},
+                             rows_per_file={total_rows} // len(ALL), works=ALL)
+        write_scales(Path({str(work / "reference")!r}), 2021, ALL)
+        result["rows"] = truth.rows
+        result["files"] = len(truth.files)
+        """
+    )
+    files = f"{generated['files']} workbooks, {schools} schools, {generated['rows']:,} rows"
+    read = measured(
+        f"""
+        import time
+        from pathlib import Path
+        import pandas, pyarrow
+        from shnor.ingest.readers import read_file
+        t = time.perf_counter()
+        rows = 0
+        for path in sorted(Path({str(work / "raw" / "vpr")!r}).rglob("*.xlsx")):
+            rows += sum(s.table.num_rows for s in read_file(path, "vpr") if hasattr(s, "table"))
+        result["seconds"] = time.perf_counter() - t
+        result["rows"] = rows
+        """
+    )
+    loaded = measured(
+        f"""
+        import time
+        from pathlib import Path
+        from shnor import pipeline, warehouse
+        from shnor.ingest.raw_load import ingest_raw
+        from shnor.presets import load_preset
+        reference = Path({str(work / "reference")!r})
+        with warehouse.connect(":memory:") as con:
+            pipeline.prepare_connection(con, reference)
+            t = time.perf_counter()
+            summary = ingest_raw(con, Path({str(work / "raw")!r}), reference)
+            result["ingest_seconds"] = round(time.perf_counter() - t, 3)
+            result["quarantined"] = len(summary.quarantined)
+            result["rows"] = summary.rows_loaded
+            pipeline.map_subjects(con, reference)
+            b = time.perf_counter()
+            pipeline.build(con, load_preset())
+            result["build_seconds"] = round(time.perf_counter() - b, 3)
+            result["seconds"] = result["ingest_seconds"]
+        """
+    )
+    built = {"seconds": loaded["build_seconds"], "peak_mb": loaded["peak_mb"]}
+    return [
+        ("generation (xlsxwriter)", files, generated, None),
+        ("XLSX read: shnor (calamine → Arrow)", f"{files}; {read['rows']:,} rows out", read, None),
+        (
+            "ingest into raw.* (read, raw checks, DuckDB insert)",
+            f"{files}; {loaded['rows']:,} rows loaded, {loaded['quarantined']} quarantined",
+            loaded,
+            None,
+        ),
+        ("SQL build (staging → marts) after that ingest", files, built, None),
+    ]
 
 
 def _write_section(title: str, rows: list, args: argparse.Namespace, note: str) -> None:

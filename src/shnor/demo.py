@@ -449,6 +449,7 @@ def generate_demo_region(
 
     say("Реестр ОО / registry")
     files.append(_write_registry(region, raw / "schools", last_year))
+    _write_vpr_scales(data_dir / "reference", years)
 
     say("Истина / demo_truth.parquet")
     truth_path = data_dir / "demo_truth.parquet"
@@ -463,6 +464,24 @@ def generate_demo_region(
         truth_path=truth_path,
         mock_row_count=int(mock_rows),
     )
+
+
+def _write_vpr_scales(reference: Path, years: Sequence[int]) -> None:
+    """The demo's own ВПР scales as the region's reference/vpr_scales.csv (synthetic, labelled
+    so): its marks follow them, not ФИОКО's real scales of those years. A file already there
+    (the analyst's) is left alone."""
+    path = reference / "vpr_scales.csv"
+    if path.exists():
+        return
+    reference.mkdir(parents=True, exist_ok=True)
+    source = "синтетическая шкала демо-региона (shnor demo) — не шкала ФИОКО"
+    lines = ["exam_year,grade,subject,form,max_score,min_score_3,min_score_4,min_score_5,source"]
+    lines += [
+        f"{year},{grade},{scale.code},,{scale.max_score},{scale.b3},{scale.b4},{scale.b5},{source}"
+        for year in years
+        for (_, grade), scale in VPR_SCALES.items()
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _refuse_non_empty(raw: Path) -> None:

@@ -226,6 +226,7 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> int
 # The key of each reference table: a region's row replaces the packaged row with the same key.
 REFERENCE_KEYS = {
     "ege_min_scores": ("exam_year", "subject"),
+    "vpr_scales": ("exam_year", "grade", "subject", "form"),
     "header_aliases": ("alias",),
     "subject_aliases": ("alias",),
     "subjects": ("subject",),
@@ -249,7 +250,11 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, reference_dir: Path | 
             rows = read_small_csv(local, tuple(packaged.columns))
             own = pd.DataFrame(rows, columns=packaged.columns).astype(packaged.dtypes.to_dict())
             keys = list(REFERENCE_KEYS.get(name, packaged.columns))
-            packaged = pd.concat([own, packaged], ignore_index=True).drop_duplicates(keys)
+            packaged = pd.concat([own, packaged], ignore_index=True)
+            # an empty text key (a scale's form) is one key whether read as "" or as missing
+            text_keys = [k for k in keys if not pd.api.types.is_numeric_dtype(packaged[k])]
+            packaged[text_keys] = packaged[text_keys].fillna("")
+            packaged = packaged.drop_duplicates(keys)
         replace_table(con, f"ref.{name}", packaged)
     # Made from the data by school_matching.update_school_code_map; empty until it runs, so that
     # school_of_codes (macros.sql) always has a table to read.

@@ -104,9 +104,28 @@ def canonical_column(header: object, reference_dir: Path | None = None) -> str |
     return header_aliases(reference_dir).get(normalized_cyrillic(header))
 
 
+# A ВПР task header: the task number (`1`, `4.1`), the ФИС ОКО export's «балл за 1», the 2022
+# protocol's number with its criterion and maximum («5К1 (1б)», «1 (5б)»).
+_TASK_HEADER = re.compile(
+    r"(?:балл(?:ы)?\s+за\s+)?(\d{1,2}(?:\.\d{1,2})?(?:\s*[кk]\s*\d{1,2})?)"
+    r"\s*(?:\(\s*(\d{1,3})\s*(?:б|балл\w*)?\.?\s*\))?",
+    re.IGNORECASE,
+)
+
+
+def task_header(header: object) -> tuple[str, int | None] | None:
+    """(task, maximum points or None) of a ВПР task column header, or None for other headers."""
+    match = _TASK_HEADER.fullmatch(str(header or "").strip())
+    if match is None:
+        return None
+    task = re.sub(r"\s+", "", match.group(1)).upper().replace("K", "К")
+    return task, int(match.group(2)) if match.group(2) else None
+
+
 def is_task_column(header: object) -> bool:
-    """ВПР task columns are headed by the task number (`1`, `2`, `10`, `4.1`)."""
-    return bool(re.fullmatch(r"\d{1,2}(\.\d{1,2})?", str(header or "").strip()))
+    """ВПР task columns: headed by the task number (`1`, `2`, `10`, `4.1`), «балл за 1» or
+    «5К1 (1б)» (the task with its maximum)."""
+    return task_header(header) is not None
 
 
 # Word stems that name a subject whatever the wording around them («Математика (профильный

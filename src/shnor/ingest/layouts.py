@@ -34,6 +34,7 @@ class Layout:
     by_header_row: bool = True  # False: a wide layout read by its own reader (ege_summary.py)
     has_tasks: bool = False  # task columns `1`, `2`, … kept in raw.vpr_task_points
     keeps_unknown: bool = False  # unknown columns kept as JSON text in `extra_columns`
+    suite: str | None = None  # the raw suite when it is another layout's (same raw table)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -70,6 +71,38 @@ LAYOUTS: tuple[Layout, ...] = (
             "variant",
             "primary_score",
             "journal_mark",
+        ),
+    ),
+    # The participant exports ФИС ОКО gives a region (docs/data-contract.md §2 a′): the 2020–2021
+    # workbook (subject and grade in the file name) and the 2022 «протокол» (sheet «Протокол»).
+    # No ВПР mark: it comes from the official scale (reference/vpr_scales.csv); subject, grade
+    # and the form of the work are added from the file name and folder (ingest/vpr_exports.py).
+    Layout(
+        name="vpr_export",
+        label_ru="ВПР: выгрузка ФИС ОКО по участникам (без отметки)",
+        raw_table="vpr_participants",
+        folders=("vpr",),
+        required=("school_code", "variant", "primary_score"),
+        has_tasks=True,
+        suite="raw_vpr_participants",
+        optional=(
+            "class_label",
+            "participant_id",
+            "participant_number",
+            "journal_mark",
+            "sex",
+            "textbook",
+            "region_code",
+            "region_name",
+            "municipality_code",
+            "municipality_name",
+            "school_name",
+            "upload_date",
+            "subject",
+            "grade",
+            "work_form",
+            "mark_source",
+            "mark",  # an export that does give the mark: used, and compared with the scale
         ),
     ),
     Layout(
@@ -166,7 +199,9 @@ LAYOUTS: tuple[Layout, ...] = (
         label_ru="Реестр школ",
         raw_table="schools",
         folders=("schools",),
-        required=("school_code", "school_name", "municipality_name"),
+        required=("school_code", "school_name"),
+        # a ФИС ОКО login list (`логин`, `имя`, `регион`) names a grouping label, not a municipality
+        any_of=("municipality_name", "region_name"),
         optional=(
             "municipality_code",
             "settlement_type",

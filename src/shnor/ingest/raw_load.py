@@ -25,6 +25,7 @@ import pyarrow as pa
 from shnor.ingest.headers import aliases_fingerprint
 from shnor.ingest.layouts import LAYOUTS, RAW_FOLDERS, YEARLY_FOLDERS
 from shnor.ingest.readers import SheetRead, SheetSkipped, UnreadableFile, read_file
+from shnor.ingest.vpr_scales import scale_notes, scales_fingerprint
 
 PROVENANCE = ("_source_file", "_sheet", "_row", "_file_checksum", "_loaded_at")
 FILE_COLUMNS = {
@@ -41,7 +42,7 @@ FILE_COLUMNS = {
     "reading_fingerprint": "VARCHAR",
 }
 # ВПР task points in long form (one row per participant row × task column with a value).
-TASK_POINT_COLUMNS = {"task": "VARCHAR", "points": "VARCHAR"}
+TASK_POINT_COLUMNS = {"task": "VARCHAR", "points": "VARCHAR", "max_points": "VARCHAR"}
 PROBLEM_COLUMNS = dict.fromkeys(
     ("source_file", "sheet", "row", "column", "value", "rule", "severity", "message", "action"),
     "VARCHAR",
@@ -90,7 +91,10 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     types = {"_row": "BIGINT", "_loaded_at": "TIMESTAMP"}
     for layout in LAYOUTS:
         columns = [*layout.columns, *PROVENANCE]
-        tables[layout.raw_table] = {c: types.get(c, "VARCHAR") for c in columns}
+        # layouts landing in the same raw table (a ФИС ОКО export in raw.vpr_participants) add
+        # their columns to it
+        known = tables.setdefault(layout.raw_table, {})
+        known |= {c: types.get(c, "VARCHAR") for c in columns if c not in known}
     tables["vpr_task_points"] = TASK_POINT_COLUMNS | {
         c: types.get(c, "VARCHAR") for c in PROVENANCE
     }
@@ -112,9 +116,10 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def reading_fingerprint(reference_dir: Path | None = None) -> str:
     """A digest of what decides how a file reads and which of its rows pass the raw checks:
-    the header aliases in force, the ingest and quality code, the SQL macros and the raw
-    suites. A file loaded under another fingerprint is read and checked again."""
+    the header aliases and ВПР scales in force, the ingest and quality code, the SQL macros and
+    the raw suites. A file loaded under another fingerprint is read and checked again."""
     digest = hashlib.sha256(aliases_fingerprint(reference_dir).encode())
+    digest.update(scales_fingerprint(reference_dir).encode())
     digest.update(_reading_code_digest().encode())
     return digest.hexdigest()[:16]
 
@@ -374,6 +379,9 @@ def _load_file(
     read = [s for s in sheets if isinstance(s, SheetRead)]
     if yearless and not problems and not _years_named(read):
         problems.append(problem)
+    for sheet in read:
+        if sheet.layout.raw_table == "vpr_participants":
+            sheet.notes += scale_notes(sheet.table, year, reference_dir)
     problems += [p for s in sheets for p in _sheet_problems(source, s)]
     problems += [p for s in read for p in layout_checks(source, s, year)]
     if sheets and not read:
@@ -471,9 +479,9 @@ def _insert_sheet(
         n = rows.num_rows
         table = (
             rows.append_column("_source_file", pa.repeat(pa.scalar(source, pa.string()), n))
-            .append_column("_sheet", pa.array([sheet.sheet] * n, pa.string()))
+            .append_column("_sheet", pa.repeat(pa.scalar(sheet.sheet, pa.string()), n))
             .append_column("_file_checksum", pa.repeat(pa.scalar(checksum, pa.string()), n))
-            .append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us")))
+            .append_column("_loaded_at", pa.repeat(pa.scalar(loaded_at, pa.timestamp("us")), n))
         )
         con.register("_incoming_sheet", table)
         try:

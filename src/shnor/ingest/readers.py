@@ -20,10 +20,17 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from shnor.ingest.ege_summary import SummaryNote, metric_row, read_summary_sheet
-from shnor.ingest.headers import canonical_column, is_task_column, normalized_cyrillic, subject_code
+from shnor.ingest.headers import (
+    canonical_column,
+    is_task_column,
+    normalized_cyrillic,
+    subject_code,
+    task_header,
+)
 from shnor.ingest.layouts import Layout, best_layout, layout_named
 from shnor.ingest.text import cell_text as _text
 from shnor.ingest.text import delimiters_by_frequency, detect_encoding
+from shnor.ingest.vpr_exports import CLASS_SHEETS, EXPORT_LAYOUT, complete_export
 
 HEADER_SEARCH_ROWS = 30
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -72,12 +79,34 @@ def read_file(
     if path.stat().st_size == 0:
         raise UnreadableFile("файл пустой (0 байт)")
     if suffix in CSV_SUFFIXES:
-        return [_read_csv(path, folder, reference_dir)]
+        return _completed([_read_csv(path, folder, reference_dir)], path)
     if suffix in XLSX_SUFFIXES:
-        return list(_read_workbook(path, folder, reference_dir))
+        return _completed(list(_read_workbook(path, folder, reference_dir)), path)
     raise UnreadableFile(
         f"формат «{suffix or 'без расширения'}» не поддерживается: нужен CSV или XLSX"
     )
+
+
+def _completed(
+    sheets: list[SheetRead | SheetSkipped], path: Path
+) -> list[SheetRead | SheetSkipped]:
+    """ФИС ОКО exports completed from their file name and folder (subject, grade, form); the
+    protocol workbook's sheet of classes and textbooks skipped with a note saying what it is."""
+    if not any(isinstance(s, SheetRead) and s.layout.name == EXPORT_LAYOUT for s in sheets):
+        return sheets
+    done: list[SheetRead | SheetSkipped] = []
+    for sheet in sheets:
+        if isinstance(sheet, SheetRead) and sheet.layout.name == EXPORT_LAYOUT:
+            sheet.table, notes = complete_export(sheet.table, path)
+            sheet.notes += notes
+        elif normalized_cyrillic(sheet.sheet) in CLASS_SHEETS:
+            sheet = SheetSkipped(
+                sheet.sheet,
+                "лист классов и учебников протокола ВПР — не результаты участников",
+                sheet.headers_seen if isinstance(sheet, SheetSkipped) else [],
+            )
+        done.append(sheet)
+    return done
 
 
 def _header_match(
@@ -176,11 +205,16 @@ def _split_carried(
         for position, task in tasks.items():
             values = table[names[position]]
             has_value = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(values), ""), False)
+            number, maximum = task_header(task) or (task, None)
             part = pa.table(
                 {
                     "_row": table["_row"],
-                    "task": pa.repeat(pa.scalar(task, pa.string()), table.num_rows),
+                    "task": pa.repeat(pa.scalar(number, pa.string()), table.num_rows),
                     "points": values,
+                    "max_points": pa.repeat(
+                        pa.scalar(None if maximum is None else str(maximum), pa.string()),
+                        table.num_rows,
+                    ),
                 }
             )
             parts.append(part.filter(has_value))

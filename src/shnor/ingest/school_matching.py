@@ -11,6 +11,7 @@ ranked candidates. Similar names are suggestions, never matches.
 
 from __future__ import annotations
 
+import re
 from difflib import SequenceMatcher
 
 import duckdb
@@ -58,7 +59,8 @@ def update_school_code_map(
     registry = con.execute(
         """SELECT clean_code(school_code) AS school_id,
                   arg_max(clean_text(school_name), _loaded_at) AS school_name,
-                  arg_max(clean_text(municipality_name), _loaded_at) AS municipality_name
+                  arg_max(coalesce(clean_text(municipality_name), clean_text(region_name)),
+                          _loaded_at) AS municipality_name
            FROM raw.schools WHERE clean_code(school_code) IS NOT NULL GROUP BY 1"""
     ).df()
     registry = registry.fillna({"school_name": "", "municipality_name": ""})
@@ -99,8 +101,12 @@ def school_code_map(codes: list[str], registry: pd.DataFrame) -> pd.DataFrame:
         if code.isdigit() and code not in known and not stripped.get(code.lstrip("0")):
             digits = code.lstrip("0")
             unregistered[digits] = max(unregistered.get(digits, code), code, key=len)
+    logins = _login_map(codes, known)
     rows = []
     for code in codes:
+        if code in logins:
+            rows.append((code, *logins[code]))
+            continue
         if code in known or not code.isdigit():
             rows.append((code, code, "code"))
             continue
@@ -112,6 +118,40 @@ def school_code_map(codes: list[str], registry: pd.DataFrame) -> pd.DataFrame:
         else:
             rows.append((code, code, "code"))
     return pd.DataFrame(rows, columns=["raw_code", "school_id", "match_rule"])
+
+
+_LOGIN = re.compile(r"^([A-Za-z]{2,5})_?(\d{4,})$")
+
+
+def _login_map(codes: list[str], known: set[str]) -> dict[str, tuple[str, str]]:
+    """ФИС ОКО logins the registry lacks → (school_id, rule): the same school appears as
+    `sch220206`, `edu220206`, `ksh220206` (docs/data-contract.md §2 a′), so a login is the one
+    registry school whose login or code has the same digits ('login_prefix'); with none, the
+    logins with the same digits are one school under the first spelling in alphabetical order
+    ('login_prefix_in_files'). Two registry schools with those digits: the login stays itself."""
+
+    def digits_of(code: str) -> str | None:
+        match = _LOGIN.match(code)
+        return match.group(2) if match else (code if code.isdigit() else None)
+
+    registered: dict[str, list[str]] = {}
+    for code in known:
+        digits = digits_of(code)
+        if digits:
+            registered.setdefault(digits, []).append(code)
+    in_files: dict[str, list[str]] = {}
+    for code in codes:
+        if _LOGIN.match(code) and code not in known:
+            in_files.setdefault(digits_of(code) or "", []).append(code)
+    found: dict[str, tuple[str, str]] = {}
+    for digits, spellings in in_files.items():
+        same = registered.get(digits, [])
+        for code in spellings:
+            if len(same) == 1:
+                found[code] = (same[0], "login_prefix")
+            elif not same and len(spellings) > 1:
+                found[code] = (min(spellings), "login_prefix_in_files")
+    return found
 
 
 def school_name_map(

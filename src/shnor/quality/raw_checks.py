@@ -29,8 +29,9 @@ MAX_LISTED = 20
 
 
 def suite_for(layout_name: str) -> str:
-    """The suite of a raw layout: expectations/raw_<layout>.json."""
-    return f"raw_{layout_name}"
+    """The suite of a raw layout: expectations/raw_<layout>.json, or the suite it shares."""
+    layout = next((x for x in LAYOUTS if x.name == layout_name), None)
+    return (layout.suite if layout else None) or f"raw_{layout_name}"
 
 
 def check_files(con: duckdb.DuckDBPyConnection, sources: list[str]) -> set[str]:

@@ -15,10 +15,14 @@ candidates AS (
         -- Keys in a cheap spelling (no regular expressions over every row); the school as
         -- staging will see it.
         k.school_id,
-        lower(trim(v.subject)) AS subject_key,
+        -- a ФИС ОКО export names its grade and form of the work in the file name (v.grade,
+        -- v.work_form; its class may be a bare letter or «НЕТ»): both are part of the keys
+        lower(trim(v.subject)) || coalesce(' | ' || v.work_form, '') AS subject_key,
         nullif(trim(v.participant_id), '') AS participant_key,
-        upper(replace(replace(v.class_label, ' ', ''), '-', '')) AS class_key,
-        rtrim(class_key, 'АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯABCDEFGHIJKLMNOPQRSTUVWXYZ') AS grade
+        coalesce(v.grade || ':', '')
+            || upper(replace(replace(v.class_label, ' ', ''), '-', '')) AS class_key,
+        coalesce(v.grade, rtrim(class_key,
+            'АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯABCDEFGHIJKLMNOPQRSTUVWXYZ')) AS grade
     FROM raw.vpr_participants AS v
     JOIN raw._files AS f ON f.source_file = v._source_file
     LEFT JOIN school_of_codes('raw.vpr_participants') AS k ON k.school_code = v.school_code

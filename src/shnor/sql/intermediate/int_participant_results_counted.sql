@@ -12,8 +12,14 @@ WITH vpr AS (
         mark AS score,
         mark = 2 AS is_fail,
         list_contains($high_marks, mark) AS is_high,
-        CASE WHEN is_absent THEN 'absent' WHEN mark IS NULL THEN 'invalid_mark' END
-            AS not_counted_reason
+        -- an export's row with no scale for its work (or a score outside it) has no mark: not
+        -- counted, neither as a participant nor as a fail (scale_status, stg_vpr__participants)
+        CASE
+            WHEN is_absent THEN 'absent'
+            WHEN mark IS NULL AND scale_status IN ('no_scale', 'score_outside_scale')
+                THEN scale_status
+            WHEN mark IS NULL THEN 'invalid_mark'
+        END AS not_counted_reason
     FROM staging.stg_vpr__participants
 ),
 

@@ -1,5 +1,6 @@
 -- ВПР results per task (for task-level recommendations): points of participants who sat the
 -- work with a usable mark; tasks marked not applicable and non-numbers are not results.
+-- max_points: the task's maximum where the file's header gives it («1 (5б)»), else NULL.
 -- Grain: school_id × exam_year × grade × subject × task (task as headed in the file: '1', '4.1').
 SELECT
     p.school_id,
@@ -9,7 +10,8 @@ SELECT
     t.task,
     count(t.points) AS result_count,
     avg(t.points) AS mean_points,
-    max(t.points) AS max_points_observed
+    max(t.points) AS max_points_observed,
+    max(t.max_points) AS max_points
 FROM staging.stg_vpr__task_points AS t
 JOIN staging.stg_vpr__participants AS p
     ON p._source_file = t._source_file AND p._sheet IS NOT DISTINCT FROM t._sheet

@@ -5,7 +5,8 @@ WITH typed AS (
     SELECT
         clean_code(school_code) AS school_id,
         clean_text(school_name) AS school_name,
-        clean_text(municipality_name) AS municipality_name,
+        -- a ФИС ОКО login list (`логин`, `имя`, `регион`) gives a grouping label instead
+        coalesce(clean_text(municipality_name), clean_text(region_name)) AS municipality_name,
         clean_text(municipality_code) AS municipality_code,
         settlement_kind(settlement_type) AS settlement_type,
         CASE

@@ -8,5 +8,7 @@ SELECT
     _row,
     task,
     CASE WHEN parse_number(points) >= 0 THEN parse_number(points) END AS points,
+    -- the task's maximum as its header gives it («1 (5б)»), where it does
+    CASE WHEN parse_number(max_points) > 0 THEN parse_number(max_points) END AS max_points,
     lower(trim(points)) IN ('x', 'х') AS is_not_applicable
 FROM raw.vpr_task_points
