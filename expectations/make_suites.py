@@ -247,6 +247,53 @@ def suites() -> dict[str, dict]:
             "Код ОО",
         ),
     ]
+    found["raw_context_questionnaire"] = [
+        expect(
+            "expect_column_values_to_be_between",
+            "warning",
+            "count_out_of_range",
+            "число в анкете ФИС ОКО отрицательное: считается неизвестным",
+            "исправьте значение в файле, если оно нужно для индекса условий",
+            "Количество (анкета ФИС ОКО)",
+            column="count_value",
+            min_value=0,
+        ),
+        not_null(
+            "count_text",
+            "warning",
+            "value_unknown",
+            "число в анкете ФИС ОКО не распознано: считается неизвестным (файл загружен)",
+            "если число известно, исправьте его в файле",
+            "Количество (анкета ФИС ОКО)",
+        ),
+        not_null(
+            "repeats_file",
+            "blocking",
+            "repeated_procedure",
+            "анкета ФИС ОКО этой школы за этот год уже загружена из другого файла "
+            "(значение — тот файл)",
+            "оставьте один файл: исправление кладите под прежним именем",
+            "Логин",
+        ),
+    ]
+    found["raw_fioco_objectivity_list"] = [
+        not_null(
+            "missing_code",
+            "warning",
+            "missing_school_code",
+            "строка списка ФИОКО без логина ОО: не сопоставлена со школой",
+            "впишите логин ОО в строку и запустите расчёт снова",
+            "Логин",
+        ),
+        not_null(
+            "year_text",
+            "warning",
+            "value_unknown",
+            "год в списке ФИОКО не распознан: взят год папки",
+            "запишите год четырьмя цифрами",
+            "Год",
+        ),
+    ]
     found["raw_registry"] = [
         expect(
             "expect_column_values_to_be_between",

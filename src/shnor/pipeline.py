@@ -21,6 +21,11 @@ from shnor.ingest.headers import subject_code
 from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw, record_problems
 from shnor.ingest.school_matching import CODED_RAW_TABLES, school_name_map, update_school_code_map
 from shnor.methods.context_index import context_index, derived_components, shnsu_mask
+from shnor.methods.context_sources import (
+    combined_components,
+    context_school_years,
+    context_sources,
+)
 from shnor.methods.contextual import contextual_value_added
 from shnor.methods.objectivity import objectivity_concerns, objectivity_markers, vpr_evidence_mask
 from shnor.methods.support import class_support_signals, early_warning
@@ -102,7 +107,9 @@ def map_subjects(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> 
             "UNION SELECT DISTINCT title_subject FROM raw.vpr_mark_stats "
             "WHERE title_subject IS NOT NULL "
             "UNION SELECT DISTINCT title_subject FROM raw.vpr_journal_comparison "
-            "WHERE title_subject IS NOT NULL"
+            "WHERE title_subject IS NOT NULL "
+            "UNION SELECT DISTINCT subject FROM raw.fioco_objectivity_list "
+            "WHERE subject IS NOT NULL"
         ).fetchall()
     ]
     mapped = [(name, *subject_code(name, reference_dir)) for name in names]
@@ -282,6 +289,7 @@ BUILD_RULES = (
     "summary_disagrees_with_participants",
     "summary_repeated_school",
     "context_scale",
+    "questionnaire_answer_unmapped",
 )
 
 
@@ -352,7 +360,34 @@ def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
         for source, school_id, count, first_row in rows
     ]
     problems += summary_problems(con) + context_scale_problems(con)
+    problems += questionnaire_problems(con)
     record_problems(con, problems)
+
+
+def questionnaire_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One warning per file × question × answer of the ФИС ОКО questionnaire that
+    reference/questionnaire_answers.csv does not map (the component is left to imputation)."""
+    rows = con.execute(
+        """SELECT _source_file, question, answer, count(*), min(_row)
+           FROM staging.stg_context__questionnaire_answers
+           WHERE is_mapped_question AND component IS NULL
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    return [
+        Problem(
+            source,
+            "questionnaire_answer_unmapped",
+            "warning",
+            f"ответ «{answer}» на вопрос анкеты ({question}) не сопоставлен с компонентом "
+            f"индекса условий ({count} школ): компонент считается неизвестным (заполняется)",
+            "добавьте строку question, answer_pattern, component, value в "
+            "reference/questionnaire_answers.csv",
+            row=first_row,
+            column=question,
+            value=answer,
+        )
+        for source, question, answer, count, first_row in rows
+    ]
 
 
 def context_scale_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
@@ -470,6 +505,10 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     passport = con.execute(
         "SELECT school_id, exam_year, component, share FROM staging.stg_context__components"
     ).df()
+    questionnaire = con.execute(
+        "SELECT school_id, exam_year, component, share "
+        "FROM staging.stg_context__questionnaire_components"
+    ).df()
     enrolment = con.execute(
         "SELECT school_id, exam_year, student_count FROM staging.stg_context__schools "
         "WHERE student_count IS NOT NULL"
@@ -481,16 +520,16 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     usable = vpr_evidence_mask(results, concerns, preset)
     report("flag", "школьный эффект (эмпирический Байес)", 1, FLAG_STEPS)
     scores, score_keys = reused_year_scores(con, results, schools, preset, usable)
-    # School conditions join the index only where the school has a passport that year, so the
-    # ШНСУ population is the schools with a passport (METHODOLOGY §5).
-    with_passport = passport[["school_id", "exam_year"]].drop_duplicates()
-    derived = derived_components(schools, enrolment, sorted(set(with_passport["exam_year"])))
-    derived = derived.merge(
-        with_passport.astype({"exam_year": "int64"}), on=["school_id", "exam_year"]
-    )
-    components = pd.concat([passport, derived], ignore_index=True)
+    # School conditions join the index only where the school has a passport or a ФИС ОКО
+    # questionnaire that year, so the ШНСУ population is those schools (METHODOLOGY §5); the
+    # passport wins a component both give, then the registry's conditions, then the
+    # questionnaire (methods/context_sources.py).
+    with_context = context_school_years(passport, questionnaire)
+    derived = derived_components(schools, enrolment, sorted(set(with_context["exam_year"])))
+    derived = derived.merge(with_context, on=["school_id", "exam_year"])
+    components = combined_components(passport, derived, questionnaire)
     report("flag", "индекс условий, ШНСУ", 2, FLAG_STEPS)
-    context = context_for_years(components, scores, preset)
+    context = context_for_years(components, scores, preset, context_sources(components))
     students = con.execute(
         "SELECT school_id, exam_year, count(*) AS student_count, "
         "count(*) FILTER (WHERE is_at_risk) AS at_risk_student_count "
@@ -621,15 +660,22 @@ def report_inputs(
 
 
 def context_for_years(
-    components: pd.DataFrame, scores: pd.DataFrame, preset: Preset
+    components: pd.DataFrame,
+    scores: pd.DataFrame,
+    preset: Preset,
+    sources: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Context index and ШНСУ per school × year of the scores; a year without a passport uses
-    the school's nearest one, earlier first (recorded in context_year)."""
+    """Context index and ШНСУ per school × year of the scores; a year without a passport (or
+    questionnaire) uses the school's nearest one, earlier first (recorded in context_year);
+    `sources` (school_id, exam_year, context_source) says which documents gave it."""
     components = components.astype({"exam_year": "int64"})
     index = context_index(components, preset["context.index_method"])
     index = index.astype(
         {"school_id": scores["school_id"].dtype, "exam_year": "int64", "context_index": "float64"}
     )
+    if sources is not None:
+        sources = sources.astype({"school_id": index["school_id"].dtype, "exam_year": "int64"})
+        index = index.merge(sources, on=["school_id", "exam_year"], how="left")
     index["is_shnsu"] = index.groupby("exam_year")["context_index"].transform(
         lambda s: shnsu_mask(s, preset["context.shnsu_share"])
     )

@@ -230,6 +230,8 @@ REFERENCE_KEYS = {
     "subject_aliases": ("alias",),
     "subjects": ("subject",),
     "parameter_labels": ("key",),
+    "header_patterns": ("column", "pattern"),
+    "questionnaire_answers": ("question", "answer_pattern"),
 }
 
 
