@@ -700,6 +700,7 @@ def new_mart_suites() -> dict[str, list[dict]]:
     municipalities = "reports.rpt_municipality_summary"
     pairs = "reports.rpt_partner_pairs"
     advice = "reports.rpt_recommendations"
+    lists = "reports.rpt_objectivity_comparison"
     municipality_counts = [
         "school_count", "rated_count", "shnor_count", "shnsu_count", "risk_group_count",
         "resilient_count", "student_count", "entered_count", "stayed_count", "exited_count",
@@ -773,6 +774,12 @@ def new_mart_suites() -> dict[str, list[dict]]:
                 "reason_text",
                 column="reason_text",
             ),
+        ],
+        lists: [
+            # each school of a year with a ФИОКО list once, on at least one of the two lists
+            *key_checks(lists, ["exam_year", "school_id"]),
+            in_set(lists, "agreement", ["both", "fioco_only", "shnor_only"]),
+            counts(lists, ["common_procedure_count"])[0],
         ],
         advice: [
             *key_checks(advice, ["exam_year", "school_id", "kind", "rank"]),

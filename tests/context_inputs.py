@@ -154,6 +154,10 @@ def questionnaire_row(school: School, headers: list[str], blank: set[str]) -> li
     for grade, pupils in enumerate(school.pupils, start=1):
         answers[f"Количество обучающихся в {grade}-х классах"] = pupils
         answers[f"Количество классов в {grade}-х классах"] = max(1, pupils // 25)
+        answers[f"Количество обучающихся с ОВЗ в {grade}-х классах"] = pupils // 10
+    for header in headers:
+        if header.startswith("Дополнительный вопрос"):
+            answers[header] = "1. Да, в полном объеме"
     return [None if h in blank else answers.get(h) for h in headers]
 
 

@@ -28,6 +28,7 @@ from shnor.methods.context_sources import (
 )
 from shnor.methods.contextual import contextual_value_added
 from shnor.methods.objectivity import objectivity_concerns, objectivity_markers, vpr_evidence_mask
+from shnor.methods.objectivity_lists import with_fioco_list
 from shnor.methods.support import class_support_signals, early_warning
 from shnor.presets import Preset
 from shnor.progress import report
@@ -515,8 +516,12 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     ).df()
     evidence = con.execute("SELECT * FROM intermediate.int_vpr_objectivity_evidence").df()
     report("flag", "маркеры объективности ВПР", 0, FLAG_STEPS)
+    fioco = con.execute(
+        "SELECT school_id, exam_year, grade, subject FROM staging.stg_objectivity__fioco_list"
+    ).df()
     markers = objectivity_markers(evidence, results, preset)
-    concerns = objectivity_concerns(markers, preset)
+    # The ФИОКО list counts as a concern when the preset says so (objectivity.fioco_list_...).
+    concerns = with_fioco_list(objectivity_concerns(markers, preset), fioco, preset)
     usable = vpr_evidence_mask(results, concerns, preset)
     report("flag", "школьный эффект (эмпирический Байес)", 1, FLAG_STEPS)
     scores, score_keys = reused_year_scores(con, results, schools, preset, usable)
@@ -648,6 +653,14 @@ def report_inputs(
         "fct_school_flags": flags,
         "ege_min_scores": con.execute("SELECT * FROM ref.ege_min_scores").df(),
     }
+    # The ФИОКО lists beside shnor's own objectivity markers (rpt_objectivity_comparison).
+    for name, table in (
+        ("int_school_objectivity", "intermediate.int_school_objectivity"),
+        ("int_vpr_objectivity_markers", "intermediate.int_vpr_objectivity_markers"),
+        ("stg_objectivity__fioco_list", "staging.stg_objectivity__fioco_list"),
+    ):
+        if warehouse.table_exists(con, table):
+            inputs[name] = con.execute(f"SELECT * FROM {table}").df()
     has_tasks = con.execute(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_schema = 'marts' AND table_name = 'fct_school_task_results'"
