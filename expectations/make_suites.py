@@ -280,7 +280,7 @@ def suites() -> dict[str, dict]:
         not_null(
             "missing_code",
             "warning",
-            "missing_school_code",
+            "list_row_without_login",
             "строка списка ФИОКО без логина ОО: не сопоставлена со школой",
             "впишите логин ОО в строку и запустите расчёт снова",
             "Логин",
