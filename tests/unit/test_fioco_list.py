@@ -156,3 +156,76 @@ def test_the_comparison_lists_agreement_and_each_lists_own_schools():
     assert pd.isna(table.loc["fioco", "shnor_procedures"])
     assert table.loc["shnor", "agreement_label"] == "только по маркерам shnor"
     assert table.loc["shnor", "school_name"] == "Школа 3"
+
+
+def _small_region(con, tmp_path) -> list:
+    """12 schools × ВПР 2024–2025, questionnaires (no passport) and a ФИОКО list of 2025."""
+    from builders import insert_raw
+    from context_inputs import plant_schools, write_questionnaire
+
+    schools = plant_schools(12, seed=5)
+    for year in (2024, 2025):
+        rows = []
+        for i, school in enumerate(schools):
+            for subject in ("Математика", "Русский язык"):
+                for p in range(12):
+                    mark = "2" if p < 1 + i // 3 else str(3 + (p + i) % 3)
+                    rows.append(
+                        {"school_code": school.login, "class_label": "5А", "subject": subject,
+                         "mark": mark, "primary_score": str(4 + p), "journal_mark": mark,
+                         "participant_id": f"{i}-{p}"}
+                    )  # fmt: skip
+        insert_raw(con, "vpr_participants", f"vpr/{year}/vpr.csv", rows)
+        write_questionnaire(tmp_path / f"raw/context/{year}/anketa.xlsx", schools, year)
+    write_fioco_list(
+        tmp_path / "raw/objectivity/2025/list.xlsx",
+        [{"login": schools[0].login, "year": 2025, "grade": "5", "subject": "Математика"},
+         {"login": schools[5].login, "year": 2025}],
+    )  # fmt: skip
+    pipeline.ingest(con, tmp_path / "raw")
+    build_models(con)
+    pipeline.flag(con, load_preset())
+    return schools
+
+
+def test_the_flag_stage_counts_the_list_uses_the_questionnaire_and_the_workbook_shows_both(
+    con, tmp_path
+):
+    from python_calamine import CalamineWorkbook
+
+    from shnor.reports.build import write_reports
+
+    schools = _small_region(con, tmp_path)
+    listed = {schools[0].login, schools[5].login}
+    context = con.execute(
+        "SELECT exam_year, context_source, count(*), count(*) FILTER (WHERE is_shnsu) "
+        "FROM intermediate.int_school_context GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert context == [(2024, "questionnaire", 12, 3), (2025, "questionnaire", 12, 3)]
+    flags = con.execute(
+        "SELECT school_id FROM marts.fct_school_flags "
+        "WHERE exam_year = 2025 AND has_objectivity_concern"
+    ).fetchall()
+    assert {s for (s,) in flags} >= listed
+    compared = con.execute(
+        "SELECT school_id, agreement, fioco_procedures FROM reports.rpt_objectivity_comparison"
+    ).df()
+    on_list = compared[compared["agreement"].isin(["both", "fioco_only"])]
+    assert set(on_list["school_id"]) == listed
+    assert set(compared.loc[compared["agreement"] == "shnor_only", "school_id"]).isdisjoint(listed)
+    assert compared.set_index("school_id").loc[schools[5].login, "fioco_procedures"] == (
+        "вся школа"
+    )
+
+    marts = {
+        name.split(".")[1]: con.execute(f"SELECT * FROM {name}").df()
+        for name in pipeline.published_tables()
+    }
+    written = write_reports(marts, load_preset(), [], tmp_path / "reports", [2025])
+    [workbook] = [p for p in written if p.name == "school_list_2025.xlsx"]
+    book = CalamineWorkbook.from_path(str(workbook))
+    assert "Объективность ФИОКО и shnor" in book.sheet_names
+    cells = book.get_sheet_by_name("Объективность ФИОКО и shnor").to_python()
+    text = "\n".join(" ".join(str(c) for c in row) for row in cells)
+    for login in listed:
+        assert login in text
