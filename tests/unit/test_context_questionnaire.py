@@ -250,3 +250,13 @@ def test_an_unmapped_answer_is_a_warning_and_a_regions_row_maps_it(con, tmp_path
     assert not con.execute(
         "SELECT count(*) FROM raw._problems WHERE rule = 'questionnaire_answer_unmapped'"
     ).fetchall()[0][0]
+
+
+def test_a_regions_header_pattern_is_tried_before_the_packaged_ones(tmp_path):
+    header = "Сколько педагогов в школе имеют стаж более 40 лет и высшую категорию"
+    assert canonical_column(header) == "top_category_teacher_count"
+    (tmp_path / "header_patterns.csv").write_text(
+        "column,pattern,note\nveteran_teacher_count,стаж более 40,вопрос региональной анкеты\n",
+        encoding="utf-8",
+    )
+    assert canonical_column(header, tmp_path) == "veteran_teacher_count"
