@@ -229,3 +229,8 @@ def test_the_flag_stage_counts_the_list_uses_the_questionnaire_and_the_workbook_
     text = "\n".join(" ".join(str(c) for c in row) for row in cells)
     for login in listed:
         assert login in text
+    # 2024 has no ФИОКО list: the sheet says so instead of looking like agreement
+    from shnor.reports.support_sheets import objectivity_sheet
+
+    _, rows_2024, _, note = objectivity_sheet(marts, 2024)
+    assert rows_2024.empty and "не загружен" in note

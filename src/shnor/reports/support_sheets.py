@@ -54,14 +54,22 @@ OBJECTIVITY_COLUMNS = (
 )
 
 
+NO_FIOCO_LIST = (
+    "Нет строк: список ФИОКО за этот год не загружен (положите его в raw/objectivity/<год>/) "
+    "или в нём, как и по маркерам shnor, нет ни одной школы."
+)
+
+
 def objectivity_sheet(
     marts: Mapping[str, pd.DataFrame], year: int
-) -> tuple[str, pd.DataFrame, tuple[Column, ...]]:
-    """«Объективность ФИОКО и shnor»: the year's rows of rpt_objectivity_comparison."""
+) -> tuple[str, pd.DataFrame, tuple[Column, ...], str]:
+    """«Объективность ФИОКО и shnor»: the year's rows of rpt_objectivity_comparison (and what
+    the sheet says when it has none)."""
     frame = marts.get("rpt_objectivity_comparison")
     if frame is None:
         frame = pd.DataFrame(columns=[c.field for c in OBJECTIVITY_COLUMNS] + ["exam_year"])
-    return ("Объективность ФИОКО и shnor", frame[frame["exam_year"] == year], OBJECTIVITY_COLUMNS)
+    rows = frame[frame["exam_year"] == year]
+    return ("Объективность ФИОКО и shnor", rows, OBJECTIVITY_COLUMNS, NO_FIOCO_LIST)
 
 
 def for_scope(frame: pd.DataFrame, year: int, municipality: str | None) -> pd.DataFrame:
