@@ -291,6 +291,7 @@ BUILD_RULES = (
     "summary_repeated_school",
     "context_scale",
     "questionnaire_answer_unmapped",
+    "fioco_list_unknown_school",
 )
 
 
@@ -361,8 +362,32 @@ def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
         for source, school_id, count, first_row in rows
     ]
     problems += summary_problems(con) + context_scale_problems(con)
-    problems += questionnaire_problems(con)
+    problems += questionnaire_problems(con) + fioco_list_problems(con)
     record_problems(con, problems)
+
+
+def fioco_list_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """A warning per ФИОКО list row whose login names no school shnor knows (neither the
+    registry nor any results): it is compared, but cannot be matched to results."""
+    rows = con.execute(
+        """SELECT _source_file, school_id, min(_row)
+           FROM staging.stg_objectivity__fioco_list
+           WHERE school_id NOT IN (SELECT school_id FROM marts.dim_schools)
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    return [
+        Problem(
+            source,
+            "fioco_list_unknown_school",
+            "warning",
+            f"школы с логином «{school_id}» из списка ФИОКО нет ни в реестре, ни в результатах",
+            "проверьте логин (или добавьте школу в реестр raw/schools/)",
+            row=first_row,
+            column="Логин",
+            value=school_id,
+        )
+        for source, school_id, first_row in rows
+    ]
 
 
 def questionnaire_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:

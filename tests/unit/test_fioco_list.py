@@ -73,6 +73,11 @@ def test_both_list_shapes_are_read_from_the_objectivity_folder(con, tmp_path):
     ).fetchall()
     assert problems == [("objectivity/2023/logins.xlsx", "list_row_without_login")]
     assert con.execute("SELECT count(*) FROM raw.fioco_objectivity_list").fetchall() == [(5,)]
+    # no registry and no results here: every listed login is named as unknown
+    unknown = con.execute(
+        "SELECT value FROM raw._problems WHERE rule = 'fioco_list_unknown_school' ORDER BY 1"
+    ).fetchall()
+    assert unknown == [("sch100001",), ("sch100002",), ("sch100003",)]
 
 
 def test_a_login_list_elsewhere_is_not_taken_for_a_fioco_list(tmp_path):
@@ -197,6 +202,9 @@ def test_the_flag_stage_counts_the_list_uses_the_questionnaire_and_the_workbook_
 
     schools = _small_region(con, tmp_path)
     listed = {schools[0].login, schools[5].login}
+    assert not con.execute(
+        "SELECT count(*) FROM raw._problems WHERE rule = 'fioco_list_unknown_school'"
+    ).fetchall()[0][0]
     context = con.execute(
         "SELECT exam_year, context_source, count(*), count(*) FILTER (WHERE is_shnsu) "
         "FROM intermediate.int_school_context GROUP BY ALL ORDER BY ALL"
