@@ -260,3 +260,18 @@ def test_a_regions_header_pattern_is_tried_before_the_packaged_ones(tmp_path):
         encoding="utf-8",
     )
     assert canonical_column(header, tmp_path) == "veteran_teacher_count"
+
+
+def test_a_second_questionnaire_file_for_the_same_schools_and_year_is_quarantined(con, tmp_path):
+    schools = plant_schools(3)
+    write_questionnaire(tmp_path / "raw/context/2024/a.xlsx", schools, 2024)
+    write_questionnaire(tmp_path / "raw/context/2024/b.xlsx", schools[:1], 2024)
+    write_questionnaire(tmp_path / "raw/context/2025/a.xlsx", schools, 2025)
+    summary = pipeline.ingest(con, tmp_path / "raw")
+    assert summary.quarantined == ["context/2024/b.xlsx"]
+    assert sorted(summary.loaded) == ["context/2024/a.xlsx", "context/2025/a.xlsx"]
+    rules = con.execute(
+        "SELECT DISTINCT rule, value FROM raw._problems WHERE source_file = 'context/2024/b.xlsx' "
+        "AND severity = 'blocking'"
+    ).fetchall()
+    assert rules == [("repeated_procedure", "context/2024/a.xlsx")]
