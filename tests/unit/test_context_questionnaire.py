@@ -275,3 +275,26 @@ def test_a_second_questionnaire_file_for_the_same_schools_and_year_is_quarantine
         "AND severity = 'blocking'"
     ).fetchall()
     assert rules == [("repeated_procedure", "context/2024/a.xlsx")]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "component", "value"),
+    [
+        ("settlement_population", "2) от 1 до 5 тыс. человек", "settlement_log_population", 3.477),
+        ("settlement_population", "3", "settlement_log_population", 3.875),
+        ("settlement_population", "7. 500 тыс. – 1 млн чел.", "settlement_log_population", 5.875),
+        ("settlement_population", "8. Более 1 млн чел", "settlement_log_population", 6.301),
+        ("settlement_place", "село", "rural_settlement", 1.0),
+        ("settlement_place", "1. Населённый пункт городского типа (пгт)", "rural_settlement", 0.0),
+        ("regional_centre_transport", "2. НЕТ", "no_regular_transport", 1.0),
+        ("regional_centre_transport", "1", "no_regular_transport", 0.0),
+        ("is_boarding_school", "1. Да", "special_school", 1.0),
+        ("is_evening_school", "нет", "special_school", 0.0),
+    ],
+)
+def test_answer_wordings_map_to_their_component(con, question, answer, component, value):
+    insert_raw(
+        con, "context_questionnaire", "context/2024/a.csv", [{"school_code": "1", question: answer}]
+    )
+    build_models(con)
+    assert _components(con) == {("1", component): pytest.approx(value)}
