@@ -30,7 +30,7 @@ def combined_components(
     frames = []
     for source, frame in zip(SOURCES, (passport, derived, questionnaire), strict=True):
         part = frame[[*KEYS, "component", "share"]].dropna(subset=["share"])
-        frames.append(part.astype({"exam_year": "int64"}).assign(source=source))
+        frames.append(part.astype({"exam_year": "int64", "share": "float64"}).assign(source=source))
     combined = pd.concat(frames, ignore_index=True)
     combined = combined.drop_duplicates([*KEYS, "component"], keep="first", ignore_index=True)
     return combined
