@@ -242,3 +242,22 @@ def test_the_flag_stage_counts_the_list_uses_the_questionnaire_and_the_workbook_
 
     _, rows_2024, _, note = objectivity_sheet(marts, 2024)
     assert rows_2024.empty and "не загружен" in note
+
+
+def test_a_list_with_longer_headers_is_read_too(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "objectivity/2025/perechen.xlsx"
+    path.parent.mkdir(parents=True)
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["Логин образовательной организации", "Год проведения ВПР",
+                           "Класс (параллель)", "Учебный предмет"])  # fmt: skip
+    sheet.write_row(1, 0, ["ksh0001", 2025, 7, "История"])
+    book.close()
+    [read] = read_file(path, "objectivity")
+    assert read.layout.name == "fioco_objectivity_list"
+    [row] = read.table.select(["school_code", "context_year", "class_label", "subject"]).to_pylist()
+    assert row == {
+        "school_code": "ksh0001", "context_year": "2025", "class_label": "7", "subject": "История"
+    }  # fmt: skip
