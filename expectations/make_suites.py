@@ -247,6 +247,53 @@ def suites() -> dict[str, dict]:
             "Код ОО",
         ),
     ]
+    found["raw_context_questionnaire"] = [
+        expect(
+            "expect_column_values_to_be_between",
+            "warning",
+            "count_out_of_range",
+            "число в анкете ФИС ОКО отрицательное: считается неизвестным",
+            "исправьте значение в файле, если оно нужно для индекса условий",
+            "Количество (анкета ФИС ОКО)",
+            column="count_value",
+            min_value=0,
+        ),
+        not_null(
+            "count_text",
+            "warning",
+            "value_unknown",
+            "число в анкете ФИС ОКО не распознано: считается неизвестным (файл загружен)",
+            "если число известно, исправьте его в файле",
+            "Количество (анкета ФИС ОКО)",
+        ),
+        not_null(
+            "repeats_file",
+            "blocking",
+            "repeated_procedure",
+            "анкета ФИС ОКО этой школы за этот год уже загружена из другого файла "
+            "(значение — тот файл)",
+            "оставьте один файл: исправление кладите под прежним именем",
+            "Логин",
+        ),
+    ]
+    found["raw_fioco_objectivity_list"] = [
+        not_null(
+            "missing_code",
+            "warning",
+            "list_row_without_login",
+            "строка списка ФИОКО без логина ОО: не сопоставлена со школой",
+            "впишите логин ОО в строку и запустите расчёт снова",
+            "Логин",
+        ),
+        not_null(
+            "year_text",
+            "warning",
+            "value_unknown",
+            "год в списке ФИОКО не распознан: взят год папки",
+            "запишите год четырьмя цифрами",
+            "Год",
+        ),
+    ]
     found["raw_registry"] = [
         expect(
             "expect_column_values_to_be_between",
@@ -651,6 +698,7 @@ def new_mart_suites() -> dict[str, list[dict]]:
     municipalities = "reports.rpt_municipality_summary"
     pairs = "reports.rpt_partner_pairs"
     advice = "reports.rpt_recommendations"
+    lists = "reports.rpt_objectivity_comparison"
     municipality_counts = [
         "school_count", "rated_count", "shnor_count", "shnsu_count", "risk_group_count",
         "resilient_count", "student_count", "entered_count", "stayed_count", "exited_count",
@@ -724,6 +772,12 @@ def new_mart_suites() -> dict[str, list[dict]]:
                 "reason_text",
                 column="reason_text",
             ),
+        ],
+        lists: [
+            # each school of a year with a ФИОКО list once, on at least one of the two lists
+            *key_checks(lists, ["exam_year", "school_id"]),
+            in_set(lists, "agreement", ["both", "fioco_only", "shnor_only"]),
+            counts(lists, ["common_procedure_count"])[0],
         ],
         advice: [
             *key_checks(advice, ["exam_year", "school_id", "kind", "rank"]),

@@ -21,8 +21,14 @@ from shnor.ingest.headers import subject_code
 from shnor.ingest.raw_load import IngestSummary, Problem, ingest_raw, record_problems
 from shnor.ingest.school_matching import CODED_RAW_TABLES, school_name_map, update_school_code_map
 from shnor.methods.context_index import context_index, derived_components, shnsu_mask
+from shnor.methods.context_sources import (
+    combined_components,
+    context_school_years,
+    context_sources,
+)
 from shnor.methods.contextual import contextual_value_added
 from shnor.methods.objectivity import objectivity_concerns, objectivity_markers, vpr_evidence_mask
+from shnor.methods.objectivity_lists import with_fioco_list
 from shnor.methods.support import class_support_signals, early_warning
 from shnor.presets import Preset
 from shnor.progress import report
@@ -98,6 +104,7 @@ SUBJECT_COLUMNS = (
     ("ege_school_summary", "subject", "строки школ"),
     ("vpr_mark_stats", "title_subject", "строки школ"),
     ("vpr_journal_comparison", "title_subject", "строки школ"),
+    ("fioco_objectivity_list", "subject", "строки списка"),
 )
 
 
@@ -300,6 +307,8 @@ BUILD_RULES = (
     "summary_repeated_school",
     "summary_conflict",
     "context_scale",
+    "questionnaire_answer_unmapped",
+    "fioco_list_unknown_school",
 )
 
 
@@ -407,7 +416,58 @@ def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
         for source, school_id, count, first_row in rows
     ]
     problems += summary_problems(con) + context_scale_problems(con)
+    problems += questionnaire_problems(con) + fioco_list_problems(con)
     record_problems(con, problems)
+
+
+def fioco_list_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """A warning per ФИОКО list row whose login names no school shnor knows (neither the
+    registry nor any results): it is compared, but cannot be matched to results."""
+    rows = con.execute(
+        """SELECT _source_file, school_id, min(_row)
+           FROM staging.stg_objectivity__fioco_list
+           WHERE school_id NOT IN (SELECT school_id FROM marts.dim_schools)
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    return [
+        Problem(
+            source,
+            "fioco_list_unknown_school",
+            "warning",
+            f"школы с логином «{school_id}» из списка ФИОКО нет ни в реестре, ни в результатах",
+            "проверьте логин (или добавьте школу в реестр raw/schools/)",
+            row=first_row,
+            column="Логин",
+            value=school_id,
+        )
+        for source, school_id, first_row in rows
+    ]
+
+
+def questionnaire_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One warning per file × question × answer of the ФИС ОКО questionnaire that
+    reference/questionnaire_answers.csv does not map (the component is left to imputation)."""
+    rows = con.execute(
+        """SELECT _source_file, question, answer, count(*), min(_row)
+           FROM staging.stg_context__questionnaire_answers
+           WHERE is_mapped_question AND component IS NULL
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    return [
+        Problem(
+            source,
+            "questionnaire_answer_unmapped",
+            "warning",
+            f"ответ «{answer}» на вопрос анкеты ({question}) не сопоставлен с компонентом "
+            f"индекса условий ({count} школ): компонент считается неизвестным (заполняется)",
+            "добавьте строку question, answer_pattern, component, value в "
+            "reference/questionnaire_answers.csv",
+            row=first_row,
+            column=question,
+            value=answer,
+        )
+        for source, question, answer, count, first_row in rows
+    ]
 
 
 def context_scale_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
@@ -526,27 +586,35 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     passport = con.execute(
         "SELECT school_id, exam_year, component, share FROM staging.stg_context__components"
     ).df()
+    questionnaire = con.execute(
+        "SELECT school_id, exam_year, component, share "
+        "FROM staging.stg_context__questionnaire_components"
+    ).df()
     enrolment = con.execute(
         "SELECT school_id, exam_year, student_count FROM staging.stg_context__schools "
         "WHERE student_count IS NOT NULL"
     ).df()
     evidence = con.execute("SELECT * FROM intermediate.int_vpr_objectivity_evidence").df()
     report("flag", "маркеры объективности ВПР", 0, FLAG_STEPS)
+    fioco = con.execute(
+        "SELECT school_id, exam_year, grade, subject FROM staging.stg_objectivity__fioco_list"
+    ).df()
     markers = objectivity_markers(evidence, results, preset)
-    concerns = objectivity_concerns(markers, preset)
+    # The ФИОКО list counts as a concern when the preset says so (objectivity.fioco_list_...).
+    concerns = with_fioco_list(objectivity_concerns(markers, preset), fioco, preset)
     usable = vpr_evidence_mask(results, concerns, preset)
     report("flag", "школьный эффект (эмпирический Байес)", 1, FLAG_STEPS)
     scores, score_keys = reused_year_scores(con, results, schools, preset, usable)
-    # School conditions join the index only where the school has a passport that year, so the
-    # ШНСУ population is the schools with a passport (METHODOLOGY §5).
-    with_passport = passport[["school_id", "exam_year"]].drop_duplicates()
-    derived = derived_components(schools, enrolment, sorted(set(with_passport["exam_year"])))
-    derived = derived.merge(
-        with_passport.astype({"exam_year": "int64"}), on=["school_id", "exam_year"]
-    )
-    components = pd.concat([passport, derived], ignore_index=True)
+    # School conditions join the index only where the school has a passport or a ФИС ОКО
+    # questionnaire that year, so the ШНСУ population is those schools (METHODOLOGY §5); the
+    # passport wins a component both give, then the registry's conditions, then the
+    # questionnaire (methods/context_sources.py).
+    with_context = context_school_years(passport, questionnaire)
+    derived = derived_components(schools, enrolment, sorted(set(with_context["exam_year"])))
+    derived = derived.merge(with_context, on=["school_id", "exam_year"])
+    components = combined_components(passport, derived, questionnaire)
     report("flag", "индекс условий, ШНСУ", 2, FLAG_STEPS)
-    context = context_for_years(components, scores, preset)
+    context = context_for_years(components, scores, preset, context_sources(components))
     students = con.execute(
         "SELECT school_id, exam_year, count(*) AS student_count, "
         "count(*) FILTER (WHERE is_at_risk) AS at_risk_student_count "
@@ -665,6 +733,14 @@ def report_inputs(
         "fct_school_flags": flags,
         "ege_min_scores": con.execute("SELECT * FROM ref.ege_min_scores").df(),
     }
+    # The ФИОКО lists beside shnor's own objectivity markers (rpt_objectivity_comparison).
+    for name, table in (
+        ("int_school_objectivity", "intermediate.int_school_objectivity"),
+        ("int_vpr_objectivity_markers", "intermediate.int_vpr_objectivity_markers"),
+        ("stg_objectivity__fioco_list", "staging.stg_objectivity__fioco_list"),
+    ):
+        if warehouse.table_exists(con, table):
+            inputs[name] = con.execute(f"SELECT * FROM {table}").df()
     has_tasks = con.execute(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_schema = 'marts' AND table_name = 'fct_school_task_results'"
@@ -677,15 +753,22 @@ def report_inputs(
 
 
 def context_for_years(
-    components: pd.DataFrame, scores: pd.DataFrame, preset: Preset
+    components: pd.DataFrame,
+    scores: pd.DataFrame,
+    preset: Preset,
+    sources: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Context index and ШНСУ per school × year of the scores; a year without a passport uses
-    the school's nearest one, earlier first (recorded in context_year)."""
+    """Context index and ШНСУ per school × year of the scores; a year without a passport (or
+    questionnaire) uses the school's nearest one, earlier first (recorded in context_year);
+    `sources` (school_id, exam_year, context_source) says which documents gave it."""
     components = components.astype({"exam_year": "int64"})
     index = context_index(components, preset["context.index_method"])
     index = index.astype(
         {"school_id": scores["school_id"].dtype, "exam_year": "int64", "context_index": "float64"}
     )
+    if sources is not None:
+        sources = sources.astype({"school_id": index["school_id"].dtype, "exam_year": "int64"})
+        index = index.merge(sources, on=["school_id", "exam_year"], how="left")
     index["is_shnsu"] = index.groupby("exam_year")["context_index"].transform(
         lambda s: shnsu_mask(s, preset["context.shnsu_share"])
     )

@@ -12,6 +12,7 @@ import pandas as pd
 
 from shnor import russian
 from shnor.labels import LEVEL_LABELS, SETTLEMENT_LABELS, percent, procedure_label, subject_label
+from shnor.methods.objectivity_lists import COMPARISON_COLUMNS, objectivity_comparison
 from shnor.methods.partners import PairCosts, assign_partners, pair_distances
 from shnor.methods.recommendations import TASK_COLUMNS, weak_tasks, weakest_procedures
 from shnor.methods.year_over_year import (
@@ -37,6 +38,7 @@ REPORT_TABLES = (
     "rpt_municipality_summary",
     "rpt_partner_pairs",
     "rpt_recommendations",
+    "rpt_objectivity_comparison",
 )
 
 
@@ -46,8 +48,10 @@ MUNICIPALITY_NOT_GIVEN = "не указан"
 
 def report_tables(marts: Mapping[str, pd.DataFrame], preset: Preset) -> dict[str, pd.DataFrame]:
     """rpt_year_over_year, rpt_school_year_over_year, rpt_municipality_summary,
-    rpt_partner_pairs and rpt_recommendations from dim_schools, fct_school_procedure_results,
-    fct_school_flags and (when present) fct_school_task_results and ege_min_scores."""
+    rpt_partner_pairs, rpt_recommendations and rpt_objectivity_comparison from dim_schools,
+    fct_school_procedure_results, fct_school_flags and (when present) fct_school_task_results,
+    ege_min_scores and the objectivity tables (int_school_objectivity,
+    int_vpr_objectivity_markers, stg_objectivity__fioco_list)."""
     schools = marts["dim_schools"]
     results = marts["fct_school_procedure_results"]
     flags = marts["fct_school_flags"]
@@ -69,7 +73,26 @@ def report_tables(marts: Mapping[str, pd.DataFrame], preset: Preset) -> dict[str
         "rpt_recommendations": recommendations(
             results, flags, schools, marts.get("fct_school_task_results"), preset
         ),
+        "rpt_objectivity_comparison": fioco_comparison(marts, schools),
     }
+
+
+def fioco_comparison(marts: Mapping[str, pd.DataFrame], schools: pd.DataFrame) -> pd.DataFrame:
+    """rpt_objectivity_comparison: the ФИОКО lists beside shnor's objectivity concerns (empty
+    when the warehouse tables it reads are not given, e.g. reports rebuilt from marts alone)."""
+    needed = (
+        "int_school_objectivity",
+        "int_vpr_objectivity_markers",
+        "stg_objectivity__fioco_list",
+    )
+    if not all(name in marts for name in needed):
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    return objectivity_comparison(
+        marts["int_school_objectivity"],
+        marts["int_vpr_objectivity_markers"],
+        marts["stg_objectivity__fioco_list"],
+        schools,
+    )
 
 
 def municipality_summary(

@@ -231,6 +231,8 @@ REFERENCE_KEYS = {
     "subject_aliases": ("alias",),
     "subjects": ("subject",),
     "parameter_labels": ("key",),
+    "header_patterns": ("column", "pattern"),
+    "questionnaire_answers": ("question", "answer_pattern"),
 }
 
 

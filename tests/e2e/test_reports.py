@@ -59,7 +59,8 @@ def test_annual_list_workbook_sheets_headers_and_values(published):
     book = openpyxl.load_workbook(path, read_only=True)
     assert book.sheetnames == [
         "ШНОР", "Группа риска", "ШНСУ", "Стабильно высокие", "Резильентные", "Не оцениваются",
-        "Сетевые пары", "Рекомендации", "Параметры методики", "Сведения о запуске",
+        "Сетевые пары", "Рекомендации", "Объективность ФИОКО и shnor", "Параметры методики",
+        "Сведения о запуске",
     ]  # fmt: skip
     rows = mart(published, "rpt_school_list")
     rows = rows[rows["exam_year"] == YEAR].set_index("school_id")

@@ -458,6 +458,8 @@ def test_ensure_raw_tables_is_idempotent_and_adds_missing_columns(con):
         "exam_participants",
         "ege_school_summary",
         "context",
+        "context_questionnaire",
+        "fioco_objectivity_list",
         "schools",
     }
 

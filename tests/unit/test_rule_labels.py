@@ -27,3 +27,16 @@ def test_every_rule_the_loader_and_readers_write_has_a_russian_name():
         written |= set(re.findall(r'SummaryNote\(\s*"([a-z_]+)"', text))
     assert len(written) > 20
     assert written - rule_labels().keys() == set()
+
+
+def test_every_rule_of_the_great_expectations_suites_has_a_russian_name():
+    import json
+
+    folder = Path(shnor.__file__).parents[2] / "expectations"
+    rules = {
+        (expectation.get("meta") or {}).get("rule")
+        for path in folder.glob("*.json")
+        for expectation in json.loads(path.read_text("utf-8"))["expectations"]
+    } - {None}
+    assert len(rules) > 10
+    assert rules - rule_labels().keys() == set()

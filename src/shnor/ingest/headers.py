@@ -96,12 +96,46 @@ def aliases_fingerprint(reference_dir: Path | None = None) -> str:
     digest = hashlib.sha256()
     for header, column in sorted(header_aliases(reference_dir).items()):
         digest.update(f"{header}\t{column}\n".encode())
+    for pattern, column in header_patterns(reference_dir):
+        digest.update(f"{pattern.pattern}\t{column}\n".encode())
     return digest.hexdigest()[:16]
 
 
+def header_patterns(reference_dir: Path | None = None) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """(regex over the normalised header, canonical column) of reference/header_patterns.csv, in
+    order (a region's rows first): long questionnaire headers whose wording varies by year."""
+    return _header_patterns(reference_dir, _local_version(reference_dir, "header_patterns.csv"))
+
+
+@lru_cache(maxsize=8)
+def _header_patterns(
+    reference_dir: Path | None, version: tuple[int, int] | None
+) -> tuple[tuple[re.Pattern[str], str], ...]:
+    rows = _local_rows_of(reference_dir, "header_patterns.csv", ("column", "pattern"))
+    rows += _packaged_rows("header_patterns.csv")
+    return tuple((re.compile(row["pattern"]), row["column"]) for row in rows)
+
+
+def _local_rows_of(
+    reference_dir: Path | None, file_name: str, required: tuple[str, ...]
+) -> list[dict[str, str]]:
+    if _local_version(reference_dir, file_name) is None:
+        return []
+    return read_small_csv(reference_dir / file_name, required)
+
+
 def canonical_column(header: object, reference_dir: Path | None = None) -> str | None:
-    """The canonical column a header names, or None when no alias knows it."""
-    return header_aliases(reference_dir).get(normalized_cyrillic(header))
+    """The canonical column a header names: an exact alias, else the first header pattern the
+    normalised header matches (`{n}` in the column is the pattern's group `n`), else None."""
+    text = normalized_cyrillic(header)
+    known = header_aliases(reference_dir).get(text)
+    if known or len(text) < 12:  # short headers are aliases only, never patterns
+        return known
+    for pattern, column in header_patterns(reference_dir):
+        found = pattern.search(text)
+        if found:
+            return column.format(**found.groupdict())
+    return None
 
 
 # A ВПР task header: the task number (`1`, `4.1`), the ФИС ОКО export's «балл за 1», the 2022

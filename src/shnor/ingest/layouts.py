@@ -18,6 +18,28 @@ CONTEXT_COMPONENTS = (
     "unconfirmed_competence_share",
 )
 
+# Answers of the ФИС ОКО context questionnaire (DATA_CONTRACT §5): categories in text or counts.
+GRADES = tuple(range(1, 12))
+QUESTIONNAIRE_CATEGORIES = (
+    "settlement_place",
+    "settlement_population",
+    "regional_centre_transport",
+    "is_special_school",
+    "is_evening_school",
+    "is_boarding_school",
+    "internet_access",
+    "parent_involvement",
+)
+QUESTIONNAIRE_COUNTS = (
+    "teacher_count",
+    "top_category_teacher_count",
+    "young_teacher_count",
+    "pension_age_teacher_count",
+    "computer_count",
+    *(f"pupils_grade_{grade}" for grade in GRADES),
+    *(f"class_count_grade_{grade}" for grade in GRADES),
+)
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -35,6 +57,7 @@ class Layout:
     has_tasks: bool = False  # task columns `1`, `2`, … kept in raw.vpr_task_points
     keeps_unknown: bool = False  # unknown columns kept as JSON text in `extra_columns`
     suite: str | None = None  # the raw suite when it is another layout's (same raw table)
+    only_in_folder: bool = False  # recognised only in its own folders (too few columns to tell)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -195,6 +218,34 @@ LAYOUTS: tuple[Layout, ...] = (
         ),
     ),
     Layout(
+        name="context_questionnaire",
+        label_ru="Контекстные данные ФИС ОКО (анкета ОО)",
+        raw_table="context_questionnaire",
+        folders=("context",),
+        required=("school_code",),
+        any_of=QUESTIONNAIRE_CATEGORIES + QUESTIONNAIRE_COUNTS,
+        keeps_unknown=True,
+        optional=(
+            "school_name",
+            "municipality_name",
+            "legal_form",
+            "education_levels",
+            "settlement_type",
+            "student_count",
+            "context_year",
+            "extra_columns",
+        ),
+    ),
+    Layout(
+        name="fioco_objectivity_list",
+        label_ru="Список ФИОКО: ОО с признаками необъективности результатов",
+        raw_table="fioco_objectivity_list",
+        folders=("objectivity",),
+        required=("school_code",),
+        only_in_folder=True,
+        optional=("school_name", "municipality_name", "context_year", "class_label", "subject"),
+    ),
+    Layout(
         name="registry",
         label_ru="Реестр школ",
         raw_table="schools",
@@ -213,14 +264,18 @@ LAYOUTS: tuple[Layout, ...] = (
     ),
 )
 
-RAW_FOLDERS = ("schools", "context", "vpr", "oge", "ege", "mock")
-YEARLY_FOLDERS = ("context", "vpr", "oge", "ege", "mock")
+RAW_FOLDERS = ("schools", "context", "vpr", "oge", "ege", "mock", "objectivity")
+YEARLY_FOLDERS = ("context", "vpr", "oge", "ege", "mock", "objectivity")
 
 
 def best_layout(columns: Iterable[str | None], folder: str | None = None) -> Layout | None:
     """The layout these canonical columns fit best (the folder's own layouts first), or None."""
     present = {c for c in columns if c}
-    fitting = [layout for layout in LAYOUTS if layout.matches(present)]
+    fitting = [
+        layout
+        for layout in LAYOUTS
+        if layout.matches(present) and (folder in layout.folders or not layout.only_in_folder)
+    ]
     if not fitting:
         return None
     in_folder = [layout for layout in fitting if folder in layout.folders]

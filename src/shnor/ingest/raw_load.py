@@ -321,7 +321,7 @@ def _folder_of(source: str) -> tuple[str | None, int | None, Problem | None]:
                 source,
                 "unknown_folder",
                 "blocking",
-                "файл лежит вне известных папок raw/ (schools, context, vpr, oge, ege, mock)",
+                f"файл лежит вне известных папок raw/ ({', '.join(RAW_FOLDERS)})",
                 "переложите файл в папку своего вида данных, например raw/vpr/2025/",
             ),
         )

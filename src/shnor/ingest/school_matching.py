@@ -25,6 +25,8 @@ CODED_RAW_TABLES = (
     "context",
     "vpr_mark_stats",
     "vpr_journal_comparison",
+    "context_questionnaire",
+    "fioco_objectivity_list",
 )
 
 CANDIDATES = 3

@@ -27,6 +27,11 @@ COMPONENT_SIGNS = {
     "rural_settlement": 1,
     "log_student_count": -1,
     "enrolment_trend": -1,
+    # From the ФИС ОКО questionnaire (reference/questionnaire_answers.csv and its counts).
+    "settlement_log_population": -1,
+    "no_regular_transport": 1,
+    "special_school": 1,
+    "pension_age_teacher_share": 1,
 }
 
 

@@ -27,7 +27,7 @@ from shnor.reports.comparative import (
 )
 from shnor.reports.parallel import ReportJob, written_in_parallel
 from shnor.reports.school_list import write_school_list
-from shnor.reports.support_sheets import support_sheets
+from shnor.reports.support_sheets import objectivity_sheet, support_sheets
 
 BASE_MARTS = ("dim_schools", "fct_school_procedure_results", "fct_school_flags", "rpt_school_list")
 OPTIONAL_MARTS = ("fct_school_task_results",)
@@ -170,7 +170,8 @@ def _school_list_report(
 ) -> Path:
     return write_school_list(
         marts["rpt_school_list"], year, preset, run_facts, path,
-        has_previous_year=has_previous_year, support_sheets=support_sheets(marts, year),
+        has_previous_year=has_previous_year,
+        support_sheets=[*support_sheets(marts, year), objectivity_sheet(marts, year)],
     )  # fmt: skip
 
 

@@ -96,7 +96,7 @@ def write_school_list(
     path: Path,
     *,
     has_previous_year: bool = True,
-    support_sheets: Sequence[tuple[str, pd.DataFrame, Sequence[Column]]] = (),
+    support_sheets: Sequence[tuple] = (),
 ) -> Path:
     """Write the workbook for one year: ШНОР, группа риска, ШНСУ, стабильно высокие,
     резильентные, не оцениваются, support sheets (partner pairs, recommendations), parameters,
@@ -123,8 +123,9 @@ def write_school_list(
             workbook, "Не оцениваются", year_rows[year_rows["status"] == "не оценивается"],
             NOT_RATED_COLUMNS,
         )  # fmt: skip
-        for name, frame, sheet_columns in support_sheets:
-            write_table_sheet(workbook, name, frame, sheet_columns, "Нет строк за этот год.")
+        for name, frame, sheet_columns, *empty in support_sheets:  # (…, message when empty)
+            message = empty[0] if empty else "Нет строк за этот год."
+            write_table_sheet(workbook, name, frame, sheet_columns, message)
         labels = parameter_labels()
         parameters = pd.DataFrame(
             [

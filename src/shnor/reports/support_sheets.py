@@ -41,6 +41,37 @@ RECOMMENDATION_COLUMNS = (
 )
 
 
+OBJECTIVITY_COLUMNS = (
+    Column("agreement_label", "Совпадение", 24),
+    Column("municipality_name", "Муниципалитет", 24),
+    Column("school_id", "Код ОО", 12),
+    Column("school_name", "Наименование ОО", 36),
+    Column("is_on_fioco_list", "В списке ФИОКО", 10),
+    Column("has_shnor_concern", "Вопросы по маркерам shnor", 12),
+    Column("fioco_procedures", "Процедуры в списке ФИОКО", 40),
+    Column("shnor_procedures", "Процедуры с маркерами shnor", 60),
+    Column("common_procedure_count", "Общих процедур", 10, "0"),
+)
+
+
+NO_FIOCO_LIST = (
+    "Нет строк: список ФИОКО за этот год не загружен (положите его в raw/objectivity/<год>/) "
+    "или в нём, как и по маркерам shnor, нет ни одной школы."
+)
+
+
+def objectivity_sheet(
+    marts: Mapping[str, pd.DataFrame], year: int
+) -> tuple[str, pd.DataFrame, tuple[Column, ...], str]:
+    """«Объективность ФИОКО и shnor»: the year's rows of rpt_objectivity_comparison (and what
+    the sheet says when it has none)."""
+    frame = marts.get("rpt_objectivity_comparison")
+    if frame is None:
+        frame = pd.DataFrame(columns=[c.field for c in OBJECTIVITY_COLUMNS] + ["exam_year"])
+    rows = frame[frame["exam_year"] == year]
+    return ("Объективность ФИОКО и shnor", rows, OBJECTIVITY_COLUMNS, NO_FIOCO_LIST)
+
+
 def for_scope(frame: pd.DataFrame, year: int, municipality: str | None) -> pd.DataFrame:
     """A report table's rows of one year (and one municipality when given)."""
     rows = frame[frame["exam_year"] == year]

@@ -1,0 +1,67 @@
+-- Categorical answers of the ФИС ОКО context questionnaire («1. Да, …», «3. 5–10 тыс. чел»)
+-- with the context component reference/questionnaire_answers.csv maps each to (METHODOLOGY §5).
+-- Grain: one row per raw questionnaire row × question with an answer. `component` and `value`
+-- are NULL when no pattern of a question the table knows matches (reported as a warning); when
+-- several match, the longest (most specific) pattern wins.
+WITH answers AS (
+    UNPIVOT (
+        SELECT
+            _source_file,
+            _row,
+            school_code,
+            coalesce(settlement_place, settlement_type) AS settlement_place,
+            settlement_population,
+            regional_centre_transport,
+            is_special_school,
+            is_evening_school,
+            is_boarding_school,
+            internet_access,
+            parent_involvement
+        FROM raw.context_questionnaire
+    )
+    ON settlement_place, settlement_population, regional_centre_transport, is_special_school,
+        is_evening_school, is_boarding_school, internet_access, parent_involvement
+    INTO NAME question VALUE answer
+),
+
+cleaned AS (
+    SELECT
+        coalesce(codes.school_id, clean_code(a.school_code)) AS school_id,
+        folder_year(a._source_file) AS exam_year,
+        a.question,
+        clean_text(a.answer) AS answer,
+        trim(regexp_replace(replace(lower(a.answer), 'ё', 'е'), '[^0-9a-zа-я]+', ' ', 'g'))
+            AS answer_text,
+        a._source_file,
+        a._row
+    FROM answers AS a
+    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(a.school_code)
+    WHERE clean_text(a.answer) IS NOT NULL
+),
+
+matched AS (
+    SELECT
+        c.*,
+        m.component,
+        CAST(m.value AS DOUBLE) AS value,
+        row_number() OVER (
+            PARTITION BY c._source_file, c._row, c.question
+            ORDER BY length(m.answer_pattern) DESC, m.answer_pattern
+        ) AS pattern_rank
+    FROM cleaned AS c
+    LEFT JOIN ref.questionnaire_answers AS m
+        ON m.question = c.question AND regexp_matches(c.answer_text, m.answer_pattern)
+)
+
+SELECT
+    school_id,
+    exam_year,
+    question,
+    answer,
+    component,
+    value,
+    question IN (SELECT question FROM ref.questionnaire_answers) AS is_mapped_question,
+    _source_file,
+    _row
+FROM matched
+WHERE pattern_rank = 1
