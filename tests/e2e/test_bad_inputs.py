@@ -110,7 +110,7 @@ def test_each_bad_input_gets_its_outcome_and_is_named_in_the_report(corpus_run, 
     if not case.rule:  # odd but readable: loaded with no blocking problem
         assert not [r for r in named if r["Важность"] == "блокирующая"], named
         return
-    matching = [r for r in named if r["Правило (rule)"] == case.rule]
+    matching = [r for r in named if r["Код правила"] == case.rule]
     assert matching, (case.path, named)
     expected = "блокирующая" if case.outcome == "quarantined" else "предупреждение"
     assert {r["Важность"] for r in matching} == {expected}
@@ -182,7 +182,7 @@ def test_copies_and_conflicts_are_not_double_counted(corpus_run):
 
 
 def test_mart_warnings_reach_the_report(corpus_run):
-    rules = {r["Правило (rule)"] for r in report_rows(corpus_run[0])}
+    rules = {r["Код правила"] for r in report_rows(corpus_run[0])}
     assert "participants_above_enrolment" in rules  # s04: 5 pupils in the registry, 15 sat
 
 
@@ -210,7 +210,7 @@ def test_a_correction_supersedes_the_old_rows_and_the_run_says_so(tmp_path):
     assert manifest["validation"]["superseded"] == {
         "vpr/2026/results.csv": {"rows_before": 60, "rows_after": 55}
     }
-    notes = [r for r in report_rows(tmp_path) if r["Правило (rule)"] == "file_corrected"]
+    notes = [r for r in report_rows(tmp_path) if r["Код правила"] == "file_corrected"]
     assert [n["Файл"] for n in notes] == ["vpr/2026/results.csv"]
     with duckdb.connect(str(tmp_path / "shnor.duckdb"), read_only=True) as con:
         assert (

@@ -1,6 +1,6 @@
-"""The validation report the analyst opens: every problem with its file, sheet, row, column,
-value, rule (English name and Russian description), severity and what to do — as a
-self-contained HTML page and an XLSX workbook, written aside and renamed in."""
+"""The validation report the analyst opens: a count per file first, then every problem with its
+file, sheet, row, column, value, rule (Russian name, code and description), severity and what
+to do — as a self-contained HTML page and an XLSX workbook, written aside and renamed in."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from shnor.labels import rule_label
 from shnor.reports.workbook import Column, open_workbook, write_key_value_sheet, write_table_sheet
 
 REPORT_NAME = "validation_report"
@@ -24,16 +25,53 @@ COLUMNS = (
     Column("row", "Строка", 9, "0"),
     Column("column", "Столбец", 20),
     Column("value", "Значение", 24),
-    Column("rule", "Правило (rule)", 24),
+    Column("rule_ru", "Правило", 28),
+    Column("rule", "Код правила", 22),
     Column("message", "Описание", 60),
     Column("action", "Что сделать", 50),
 )
+
+
+FILE_COLUMNS = (
+    Column("source_file", "Файл", 48),
+    Column("blocking_count", "Блокирующих", 12, "0"),
+    Column("warning_count", "Предупреждений", 14, "0"),
+    Column("info_count", "Сведений", 10, "0"),
+    Column("rules_ru", "Правила", 70),
+)
+
+
+def problems_by_file(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per file (blocking first): how many problems of each severity and which rules,
+    so a data clerk sees which file to open first."""
+    if rows.empty:
+        return pd.DataFrame(columns=[c.field for c in FILE_COLUMNS])
+    frame = rows.assign(source_file=rows["source_file"].fillna("(без файла)"))
+    counts = pd.crosstab(frame["source_file"], frame["severity"])
+    for severity in ("blocking", "warning", "info"):
+        if severity not in counts:
+            counts[severity] = 0
+    rules = frame.groupby("source_file")["rule_ru"].agg(
+        lambda names: "; ".join(f"{name} ({n})" for name, n in names.value_counts().items())
+    )
+    table = pd.DataFrame(
+        {
+            "blocking_count": counts["blocking"],
+            "warning_count": counts["warning"],
+            "info_count": counts["info"],
+            "rules_ru": rules,
+        }
+    ).reset_index(names="source_file")
+    return table.sort_values(
+        ["blocking_count", "warning_count", "source_file"], ascending=[False, False, True]
+    ).reset_index(drop=True)
 
 
 def ordered_problems(problems: pd.DataFrame) -> pd.DataFrame:
     """Blocking first, then warnings and notes; by file, sheet and row within each."""
     frame = problems.copy()
     frame["severity_ru"] = frame["severity"].map(SEVERITY_RU).fillna(frame["severity"])
+    frame["rule_ru"] = frame["rule"].map(rule_label)
     frame["_order"] = frame["severity"].map(SEVERITY_ORDER).fillna(3)
     frame = frame.sort_values(
         ["_order", "source_file", "sheet", "row", "rule", "column", "value"],
@@ -51,8 +89,12 @@ def write_validation_report(
     rows = ordered_problems(problems)
     targets = {"html": folder / f"{REPORT_NAME}.html", "xlsx": folder / f"{REPORT_NAME}.xlsx"}
     staged = {kind: path.with_name(f".{path.name}.writing") for kind, path in targets.items()}
-    staged["html"].write_text(_html(rows, summary), encoding="utf-8")
+    by_file = problems_by_file(rows)
+    staged["html"].write_text(_html(rows, by_file, summary), encoding="utf-8")
     workbook = open_workbook(staged["xlsx"])
+    write_table_sheet(
+        workbook, "По файлам", by_file, FILE_COLUMNS, empty_note="Проблем не найдено."
+    )
     write_table_sheet(workbook, "Проблемы", rows, COLUMNS, empty_note="Проблем не найдено.")
     write_key_value_sheet(workbook, "Сводка", list(summary), ("Показатель", "Значение"))
     workbook.close()
@@ -61,7 +103,7 @@ def write_validation_report(
     return targets
 
 
-def _html(rows: pd.DataFrame, summary: Sequence[tuple[str, Any]]) -> str:
+def _html(rows: pd.DataFrame, by_file: pd.DataFrame, summary: Sequence[tuple[str, Any]]) -> str:
     def cell(value: Any) -> str:
         if value is None or (isinstance(value, float) and pd.isna(value)):
             return ""
@@ -74,21 +116,26 @@ def _html(rows: pd.DataFrame, summary: Sequence[tuple[str, Any]]) -> str:
         "</td></tr>"
         for k, v in summary
     )
-    head = "".join(f"<th>{html.escape(c.header)}</th>" for c in COLUMNS)
-    body = "".join(
-        f'<tr class="{cell(record["severity"])}">'
-        + "".join(f"<td>{cell(record[c.field])}</td>" for c in COLUMNS)
-        + "</tr>"
-        for record in rows.to_dict("records")
-    )
-    if rows.empty:
-        body = f'<tr><td colspan="{len(COLUMNS)}">Проблем не найдено.</td></tr>'
+
+    def table(frame: pd.DataFrame, columns: Sequence[Column], row_class: str | None) -> str:
+        head = "".join(f"<th>{html.escape(c.header)}</th>" for c in columns)
+        body = "".join(
+            (f'<tr class="{cell(record[row_class])}">' if row_class else "<tr>")
+            + "".join(f"<td>{cell(record[c.field])}</td>" for c in columns)
+            + "</tr>"
+            for record in frame.to_dict("records")
+        )
+        if frame.empty:
+            body = f'<tr><td colspan="{len(columns)}">Проблем не найдено.</td></tr>'
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
     return f"""<!DOCTYPE html>
 <html lang="ru"><head><meta charset="utf-8"><title>Проверка данных shnor</title>
 <style>
 body {{ font-family: sans-serif; margin: 1.5em; }}
 table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
-th, td {{ border: 1px solid #bbb; padding: 3px 6px; vertical-align: top; text-align: left; }}
+th, td {{ border: 1px solid #bbb; padding: 3px 6px; vertical-align: top; text-align: left;
+  overflow-wrap: normal; word-break: keep-all; }}
 thead th {{ background: #ddebf7; position: sticky; top: 0; }}
 tr.blocking td {{ background: #fde2e1; }}
 tr.warning td {{ background: #fff5d6; }}
@@ -96,7 +143,9 @@ tr.info td {{ background: #e8f4e8; }}
 </style></head><body>
 <h1>Проверка данных</h1>
 <table>{summary_rows}</table>
+<h2>По файлам ({len(by_file)})</h2>
+{table(by_file, FILE_COLUMNS, None)}
 <h2>Проблемы ({len(rows)})</h2>
-<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+{table(rows, COLUMNS, "severity")}
 </body></html>
 """
