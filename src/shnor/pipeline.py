@@ -5,6 +5,7 @@ Flows only sequence these; tests call them directly. Order: ingest → build →
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -306,9 +307,18 @@ BUILD_RULES = (
     "summary_disagrees_with_participants",
     "summary_repeated_school",
     "summary_conflict",
+    "participant_conflict",
     "context_scale",
     "questionnaire_answer_unmapped",
     "fioco_list_unknown_school",
+)
+EXAM_LABELS = {"vpr": "ВПР", "oge": "ОГЭ", "ege": "ЕГЭ", "mock": "репетиционный экзамен"}
+# Conflicting school-procedures listed one by one per file; the rest are counted in one line.
+MAX_CONFLICTS_LISTED = 20
+RESOLVE_CONFLICT = (
+    "выясните, какой файл верен, и укажите его в reference/authoritative_files.csv "
+    "(source_file, при необходимости exam_year и municipality_name, reviewed_by — кто "
+    "проверил); или удалите неверный файл"
 )
 
 
@@ -347,6 +357,60 @@ def summary_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
         )
         for source, sheet, row, school, subject, year, count, fails, others in rows
     ]
+
+
+def participant_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One blocking problem per file and school-procedure (class, subject) that participant
+    files give with different rows, naming the other files: none counts for it until an analyst
+    names one in reference/authoritative_files.csv (the files' other rows still count)."""
+    rows = con.execute(
+        """SELECT r._source_file, r.first_sheet, r.first_row, r.school_id, r.school_name,
+                  r.exam, r.exam_year, r.class_label, coalesce(r.subject_name, r.subject),
+                  r.row_count,
+                  string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file)
+           FROM intermediate.int_participant_file_procedures AS r
+           JOIN intermediate.int_participant_file_procedures AS o
+             ON o.procedure_key = r.procedure_key AND o._source_file <> r._source_file
+            AND o.rows_hash <> r.rows_hash
+           WHERE r.is_conflict
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    problems, listed = [], defaultdict(int)
+    for source, sheet, row, school_id, school, exam, year, class_label, subject, n, others in rows:
+        listed[source] += 1
+        if listed[source] > MAX_CONFLICTS_LISTED:
+            continue
+        where = f"класс {class_label}" if class_label else "класс не указан"
+        problems.append(
+            Problem(
+                source,
+                "participant_conflict",
+                "blocking",
+                f"школа {school_id} «{school}», {EXAM_LABELS.get(exam, exam)} {year}, {where}, "
+                f"{subject}: файл даёт {n} строк участников, а файл «{others}» — другие; какой "
+                "верен, неизвестно: эти результаты школы не учитываются ни из одного файла "
+                "(остальные строки файлов учтены)",
+                RESOLVE_CONFLICT,
+                sheet=sheet,
+                row=row,
+                column="Код ОО",
+                value=others,
+            )
+        )
+    for source, count in sorted(listed.items()):
+        if count > MAX_CONFLICTS_LISTED:
+            problems.append(
+                Problem(
+                    source,
+                    "participant_conflict",
+                    "blocking",
+                    f"ещё {count - MAX_CONFLICTS_LISTED} результатов школ (класс, предмет) "
+                    "расходятся с другими файлами и не учитываются ни из одного (показаны первые)",
+                    RESOLVE_CONFLICT,
+                    column="Код ОО",
+                )
+            )
+    return problems
 
 
 def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
@@ -416,6 +480,7 @@ def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
         for source, school_id, count, first_row in rows
     ]
     problems += summary_problems(con) + context_scale_problems(con)
+    problems += participant_conflicts(con)
     problems += questionnaire_problems(con) + fioco_list_problems(con)
     record_problems(con, problems)
 

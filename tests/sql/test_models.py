@@ -34,6 +34,7 @@ def test_build_creates_every_model(con):
         "staging.stg_vpr__participants": 0,
         "staging.stg_vpr__task_points": 0,
         "intermediate.int_ege_summary_file_rows": 0,
+        "intermediate.int_participant_file_procedures": 0,
         "intermediate.int_participant_results_counted": 0,
         "intermediate.int_school_results_from_participants": 0,
         "intermediate.int_school_results_from_summaries": 0,

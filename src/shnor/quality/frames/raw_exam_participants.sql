@@ -1,8 +1,10 @@
 -- The ОГЭ/ЕГЭ/mock participant rows of the files being checked ($files), typed for the suite
 -- expectations/raw_exam_participants.json, with the facts that need other rows: where the
--- same participant's exam first appeared, which file already holds the same procedure, the
--- year of the exam date and what the file's content looks like (ОГЭ marks or ЕГЭ scores).
--- Earlier = loaded by an earlier run, then path order; repeats found by grouping.
+-- same participant's exam appeared before (earlier in the same file, or in another file under
+-- another class; earlier = loaded by an earlier run, then path order), the year of the exam
+-- date and what the file's content looks like (ОГЭ marks or ЕГЭ scores). A procedure two files
+-- both give is settled at build time, whatever the files' names or order
+-- (int_participant_file_procedures, issue 18).
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
@@ -33,32 +35,33 @@ repeated_participants AS (
     GROUP BY ALL
     HAVING count(*) > 1
 ),
+repeated_rows AS (
+    SELECT c.*
+    FROM candidates AS c
+    SEMI JOIN repeated_participants AS p
+        USING (exam, exam_year, school_id, subject_key, participant_key, stage_key, date_key)
+),
 duplicates AS (
-    SELECT _source_file, _row, first_seen AS duplicate_of
-    FROM (
-        SELECT c._source_file, c._row, first_value(c._source_file || ', строка ' || c._row) OVER (
-            PARTITION BY c.exam, c.exam_year, c.school_id, c.subject_key, c.participant_key,
-                         c.stage_key, c.date_key
-            ORDER BY c.file_rank, c._source_file, c._row) AS first_seen
-        FROM candidates AS c
-        SEMI JOIN repeated_participants AS p
-            USING (exam, exam_year, school_id, subject_key, participant_key, stage_key, date_key)
-    )
-    WHERE first_seen <> _source_file || ', строка ' || _row
-),
-procedure_files AS (
-    SELECT exam, exam_year, school_id, class_key, subject_key, stage_key, date_key, _source_file,
-           min(file_rank) AS file_rank, min(_row) AS first_row
-    FROM candidates
-    GROUP BY ALL
-),
-repeats AS (
-    SELECT _source_file, first_row,
-           first_value(_source_file) OVER (
-               PARTITION BY exam, exam_year, school_id, class_key, subject_key, stage_key, date_key
-               ORDER BY file_rank, _source_file) AS repeats_file
-    FROM procedure_files
-    QUALIFY repeats_file <> _source_file
+    -- the same participant earlier in the same file, or in another file under another class
+    -- (the same class in two files is one school-procedure given twice: settled at build time)
+    SELECT r._source_file, r._row,
+           arg_min(o._source_file || ', строка ' || o._row,
+                   o.file_rank || o._source_file || lpad(o._row::VARCHAR, 10, '0'))
+               AS duplicate_of
+    FROM repeated_rows AS r
+    JOIN repeated_rows AS o
+        ON o.exam IS NOT DISTINCT FROM r.exam
+        AND o.exam_year IS NOT DISTINCT FROM r.exam_year
+        AND o.school_id IS NOT DISTINCT FROM r.school_id
+        AND o.subject_key IS NOT DISTINCT FROM r.subject_key
+        AND o.participant_key IS NOT DISTINCT FROM r.participant_key
+        AND o.stage_key IS NOT DISTINCT FROM r.stage_key
+        AND o.date_key IS NOT DISTINCT FROM r.date_key
+    WHERE (o._source_file = r._source_file AND o._row < r._row)
+       OR (o._source_file <> r._source_file AND o.class_key IS DISTINCT FROM r.class_key
+           AND (o.file_rank < r.file_rank
+                OR (o.file_rank = r.file_rank AND o._source_file < r._source_file)))
+    GROUP BY r._source_file, r._row
 ),
 file_content AS (
     -- ОГЭ gives marks; ЕГЭ gives test scores (a mark only for base maths). One verdict per
@@ -109,9 +112,7 @@ SELECT
          THEN e.exam_date END AS exam_date_text,
     year(e.exam_day) AS exam_date_year,
     c.content_exam,
-    d.duplicate_of,
-    r.repeats_file
+    d.duplicate_of
 FROM typed AS e
 LEFT JOIN duplicates AS d ON d._source_file = e._source_file AND d._row = e._row
-LEFT JOIN repeats AS r ON r._source_file = e._source_file AND r.first_row = e._row
 LEFT JOIN file_content AS c ON c._source_file = e._source_file AND c.first_row = e._row

@@ -1,8 +1,9 @@
 -- The ВПР participant rows of the files being checked ($files), typed for the suite
--- expectations/raw_vpr_participants.json, with the facts that need other files: where the
--- same participant first appeared, and which file already holds the same class and subject.
--- Earlier = loaded by an earlier run, then path order. Repeats are found by grouping (hash
--- aggregates, no sort of every row), then joined back to the rows they concern.
+-- expectations/raw_vpr_participants.json, with where the same participant appeared before:
+-- earlier in the same file, or in another file under another class (earlier = loaded by an
+-- earlier run, then path order). A class and subject two files both give is settled at build
+-- time, whatever the files' names or order (int_participant_file_procedures, issue 18). Repeats
+-- are found by grouping (hash aggregates, no sort of every row), then joined back.
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
@@ -35,31 +36,31 @@ repeated_participants AS (
     GROUP BY ALL
     HAVING count(*) > 1
 ),
+repeated_rows AS (
+    SELECT c.*
+    FROM candidates AS c
+    SEMI JOIN repeated_participants AS p
+        USING (exam_year, school_id, grade, subject_key, participant_key)
+),
 duplicates AS (
-    SELECT _source_file, _row, first_seen AS duplicate_of
-    FROM (
-        SELECT c._source_file, c._row, first_value(c._source_file || ', строка ' || c._row) OVER (
-            PARTITION BY c.exam_year, c.school_id, c.grade, c.subject_key, c.participant_key
-            ORDER BY c.file_rank, c._source_file, c._row) AS first_seen
-        FROM candidates AS c
-        SEMI JOIN repeated_participants AS p
-            USING (exam_year, school_id, grade, subject_key, participant_key)
-    )
-    WHERE first_seen <> _source_file || ', строка ' || _row
-),
-procedure_files AS (
-    SELECT exam_year, school_id, class_key, subject_key, _source_file, min(file_rank) AS file_rank,
-           min(_row) AS first_row
-    FROM candidates
-    GROUP BY ALL
-),
-repeats AS (
-    SELECT _source_file, first_row,
-           first_value(_source_file) OVER (
-               PARTITION BY exam_year, school_id, class_key, subject_key
-               ORDER BY file_rank, _source_file) AS repeats_file
-    FROM procedure_files
-    QUALIFY repeats_file <> _source_file
+    -- the same participant earlier in the same file, or in another file under another class
+    -- (the same class in two files is one school-procedure given twice: settled at build time)
+    SELECT r._source_file, r._row,
+           arg_min(o._source_file || ', строка ' || o._row,
+                   o.file_rank || o._source_file || lpad(o._row::VARCHAR, 10, '0'))
+               AS duplicate_of
+    FROM repeated_rows AS r
+    JOIN repeated_rows AS o
+        ON o.exam_year IS NOT DISTINCT FROM r.exam_year
+        AND o.school_id IS NOT DISTINCT FROM r.school_id
+        AND o.grade IS NOT DISTINCT FROM r.grade
+        AND o.subject_key IS NOT DISTINCT FROM r.subject_key
+        AND o.participant_key IS NOT DISTINCT FROM r.participant_key
+    WHERE (o._source_file = r._source_file AND o._row < r._row)
+       OR (o._source_file <> r._source_file AND o.class_key IS DISTINCT FROM r.class_key
+           AND (o.file_rank < r.file_rank
+                OR (o.file_rank = r.file_rank AND o._source_file < r._source_file)))
+    GROUP BY r._source_file, r._row
 )
 SELECT
     v._source_file,
@@ -75,9 +76,7 @@ SELECT
     parse_number(v.journal_mark) AS journal_mark,
     CASE WHEN clean_text(v.journal_mark) IS NOT NULL AND parse_number(v.journal_mark) IS NULL
          THEN v.journal_mark END AS journal_mark_text,
-    d.duplicate_of,
-    r.repeats_file
+    d.duplicate_of
 FROM raw.vpr_participants AS v
 LEFT JOIN duplicates AS d ON d._source_file = v._source_file AND d._row = v._row
-LEFT JOIN repeats AS r ON r._source_file = v._source_file AND r.first_row = v._row
 WHERE v._source_file IN (SELECT source_file FROM checked_files)

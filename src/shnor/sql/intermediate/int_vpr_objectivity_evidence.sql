@@ -11,9 +11,17 @@
 -- better. A spike is judged
 -- locally: results at the boundary among those one point either side of it, against the
 -- region's share of that window at the boundary — robust to the school's overall level.
-WITH results AS (
+WITH counted_procedures AS (
+    -- the files' school-procedures that count (issue 18: conflicting files count for none)
+    SELECT _source_file, procedure_key
+    FROM intermediate.int_participant_file_procedures
+    WHERE is_counted
+),
+
+results AS (
     SELECT school_id, exam_year, grade, subject, primary_score, mark, journal_mark, is_absent
     FROM staging.stg_vpr__participants
+    SEMI JOIN counted_procedures USING (_source_file, procedure_key)
     WHERE school_id IS NOT NULL AND exam_year IS NOT NULL AND grade IS NOT NULL
 ),
 

@@ -1,0 +1,85 @@
+-- incremental: school_id
+-- The school-procedures each participant file gives (ВПР: school × year × grade × class ×
+-- subject × form; ОГЭ/ЕГЭ/mock: school × year × exam × class × subject × stage × day; issue 18)
+-- and whether the file's rows of it count. Files giving a procedure with the same rows count
+-- once. Where files give it with different rows, only the file an analyst named in
+-- reference/authoritative_files.csv (a reviewed row: reviewed_by filled; scope by year and
+-- municipality when given) counts; with none named, none does (is_conflict, reported as
+-- participant_conflict): the outcome never depends on the files' names or the order they
+-- arrived in. Rows without a school are not settled here (reported as unusable downstream).
+-- Each row depends only on its school's rows of its year, so it is updated per school.
+-- Grain: procedure_key × _source_file.
+WITH file_procedures AS (
+    SELECT
+        procedure_key, _source_file, school_id, exam_year, 'vpr' AS exam, grade, class_label,
+        subject, any_value(subject_name) AS subject_name, any_value(school_name) AS school_name,
+        any_value(municipality_name) AS municipality_name,
+        count(*) AS row_count, min(_row) AS first_row, arg_min(_sheet, _row) AS first_sheet,
+        md5(string_agg(
+            {'id': participant_id, 'variant': variant, 'score': primary_score, 'mark': mark,
+             'absent': is_absent, 'journal': journal_mark}::VARCHAR,
+            chr(10) ORDER BY
+            {'id': participant_id, 'variant': variant, 'score': primary_score, 'mark': mark,
+             'absent': is_absent, 'journal': journal_mark}::VARCHAR
+        )) AS rows_hash
+    FROM staging.stg_vpr__participants
+    GROUP BY procedure_key, _source_file, school_id, exam_year, grade, class_label, subject
+    UNION ALL
+    SELECT
+        procedure_key, _source_file, school_id, exam_year, exam, class_grade AS grade,
+        class_label, subject, any_value(subject_name) AS subject_name,
+        any_value(school_name) AS school_name, any_value(municipality_name) AS municipality_name,
+        count(*) AS row_count, min(_row) AS first_row, arg_min(_sheet, _row) AS first_sheet,
+        md5(string_agg(
+            {'id': participant_id, 'primary': primary_score, 'test': test_score,
+             'mark': mark}::VARCHAR,
+            chr(10) ORDER BY
+            {'id': participant_id, 'primary': primary_score, 'test': test_score,
+             'mark': mark}::VARCHAR
+        )) AS rows_hash
+    FROM staging.stg_exam__participants
+    GROUP BY procedure_key, _source_file, school_id, exam_year, exam, class_grade, class_label,
+        subject
+),
+
+judged AS (
+    SELECT
+        *,
+        EXISTS (
+            SELECT 1 FROM ref.authoritative_files AS a
+            WHERE a.source_file = f._source_file
+              AND nullif(trim(a.reviewed_by), '') IS NOT NULL
+              AND (try_cast(a.exam_year AS INTEGER) IS NULL
+                   OR try_cast(a.exam_year AS INTEGER) = f.exam_year)
+              AND (nullif(trim(a.municipality_name), '') IS NULL
+                   OR clean_text(a.municipality_name) = f.municipality_name)
+        ) AS is_authoritative
+    FROM file_procedures AS f
+),
+
+compared AS (
+    SELECT
+        *,
+        bool_or(is_authoritative) OVER procedure AS has_authoritative,
+        min(rows_hash) OVER procedure <> max(rows_hash) OVER procedure AS files_differ,
+        min(rows_hash) FILTER (WHERE is_authoritative) OVER procedure
+            <> max(rows_hash) FILTER (WHERE is_authoritative) OVER procedure
+            AS authoritative_differ,
+        row_number() OVER (
+            PARTITION BY procedure_key, is_authoritative ORDER BY _source_file
+        ) AS file_order
+    FROM judged
+    WINDOW procedure AS (PARTITION BY procedure_key)
+)
+
+SELECT
+    * EXCLUDE (file_order, has_authoritative, authoritative_differ),
+    school_id IS NOT NULL AND CASE WHEN has_authoritative
+        THEN coalesce(authoritative_differ, false) ELSE files_differ END AS is_conflict,
+    CASE
+        WHEN school_id IS NULL THEN true
+        WHEN has_authoritative
+            THEN is_authoritative AND NOT coalesce(authoritative_differ, false) AND file_order = 1
+        ELSE NOT files_differ AND file_order = 1
+    END AS is_counted
+FROM compared
