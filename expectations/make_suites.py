@@ -331,7 +331,8 @@ def suites() -> dict[str, dict]:
             for mark, column in ((m, f"mark_{m}_percent") for m in (2, 3, 4, 5))
         ],
         percent_not_numeric("доля отметки", "«2»–«5» (%)"),
-        repeated_summary("ВПР по тому же классу и предмету", "ОО"),
+        # another file giving the school is settled at build time (int_vpr_summary_file_rows,
+        # summary_conflict; issue 18)
         *repeated_in_file("ВПР по тому же классу и предмету", "ОО"),
     ]
     found["raw_vpr_journal_comparison"] = [
@@ -340,7 +341,8 @@ def suites() -> dict[str, dict]:
         percent_in_range("confirmed_percent", "доля подтвердивших отметку", "Подтвердили (%)"),
         percent_in_range("raised_percent", "доля повысивших отметку", "Повысили (%)"),
         percent_not_numeric("доля участников", "Понизили / Подтвердили / Повысили (%)"),
-        repeated_summary("ВПР (сравнение с журналом) по тому же классу и предмету", "ОО"),
+        # another file giving the school is settled at build time (int_vpr_summary_file_rows,
+        # summary_conflict; issue 18)
         *repeated_in_file("ВПР (сравнение с журналом) по тому же классу и предмету", "ОО"),
     ]
     found["raw_vpr_task_points"] = [
@@ -440,19 +442,6 @@ def percent_not_numeric(what: str, column_ru: str) -> dict:
         "share_not_numeric",
         f"{what} не число (значение — столбец и ячейка): из долей считаются численности",
         FIX_AND_RERUN,
-        column_ru,
-    )
-
-
-def repeated_summary(what: str, column_ru: str) -> dict:
-    return not_null(
-        "repeats_file",
-        "blocking",
-        "repeated_procedure",
-        f"результаты этой школы {what} за этот год уже загружены из другого файла "
-        "(значение — тот файл): повтор или противоречие",
-        "оставьте один файл с этими результатами: если это исправление, замените им "
-        "прежний файл (то же имя), иначе удалите лишний",
         column_ru,
     )
 

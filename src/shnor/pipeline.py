@@ -359,6 +359,48 @@ def summary_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
     ]
 
 
+def vpr_summary_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One blocking problem per file row of a school's ВПР summary (§2b, §2c) that files give
+    with different numbers, naming the other files: none counts until an analyst names one in
+    reference/authoritative_files.csv (the files' other rows still count)."""
+    rows = con.execute(
+        """SELECT r._source_file, r._sheet, r._row, r.summary, r.school_id, r.school_name,
+                  r.grade, r.subject_name, r.exam_year, r.participant_count,
+                  string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file)
+           FROM intermediate.int_vpr_summary_file_rows AS r
+           JOIN intermediate.int_vpr_summary_file_rows AS o
+             ON o.summary = r.summary AND o.school_id = r.school_id
+            AND o.exam_year = r.exam_year AND o.grade IS NOT DISTINCT FROM r.grade
+            AND o.subject = r.subject AND o._source_file <> r._source_file
+            AND o.figures_hash <> r.figures_hash
+           WHERE r.is_conflict
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    kinds = {
+        "mark_stats": "«Статистика по отметкам»",
+        "journal_comparison": "«Сравнение отметок с отметками по журналу»",
+    }
+    return [
+        Problem(
+            source,
+            "summary_conflict",
+            "blocking",
+            f"ВПР {year}, {kinds[summary]}: школа {school_id} «{school}», {grade} класс, "
+            f"{subject}: файл даёт {count} участников, а файл «{others}» — другие числа; какой "
+            "верен, неизвестно: эта строка школы не учитывается ни из одного файла (остальные "
+            "строки файлов учтены)",
+            RESOLVE_CONFLICT,
+            sheet=sheet,
+            row=row,
+            column="ОО",
+            value=others,
+        )
+        for source, sheet, row, summary, school_id, school, grade, subject, year, count, others in (
+            rows
+        )
+    ]
+
+
 def participant_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
     """One blocking problem per file and school-procedure (class, subject) that participant
     files give with different rows, naming the other files: none counts for it until an analyst
@@ -480,7 +522,7 @@ def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
         for source, school_id, count, first_row in rows
     ]
     problems += summary_problems(con) + context_scale_problems(con)
-    problems += participant_conflicts(con)
+    problems += participant_conflicts(con) + vpr_summary_conflicts(con)
     problems += questionnaire_problems(con) + fioco_list_problems(con)
     record_problems(con, problems)
 

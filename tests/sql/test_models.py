@@ -42,6 +42,7 @@ def test_build_creates_every_model(con):
         "intermediate.int_vpr_class_results": 0,
         "intermediate.int_vpr_objectivity_evidence": 0,
         "intermediate.int_vpr_students_at_risk": 0,
+        "intermediate.int_vpr_summary_file_rows": 0,
         "marts.dim_schools": 0,
         "marts.fct_school_mock_results": 0,
         "marts.fct_school_procedure_results": 0,

@@ -275,7 +275,7 @@ def test_vpr_summary_shares_outside_0_100_or_not_numbers_block_the_file(con):
     _file(con, "vpr/2025/stats_copy.xlsx", layout="vpr_mark_stats")
     insert_raw(con, "vpr_mark_stats", "vpr/2025/stats_copy.xlsx", [school | marks])
     files = ["vpr/2025/stats.xlsx", "vpr/2025/journal.xlsx", "vpr/2025/stats_copy.xlsx"]
-    assert check_files(con, files) == set(files)
+    assert check_files(con, files) == set(files[:2])
     assert _blocking(con, "vpr/2025/stats.xlsx") == [
         ("share_out_of_range", "blocking", 3, "«2» (%)", "-10")
     ]
@@ -283,9 +283,9 @@ def test_vpr_summary_shares_outside_0_100_or_not_numbers_block_the_file(con):
         ("share_not_numeric", "blocking", 2, "Понизили / Подтвердили / Повысили (%)",
          "подтвердили: н/д"),
     ]  # fmt: skip
-    assert _blocking(con, "vpr/2025/stats_copy.xlsx") == [
-        ("repeated_procedure", "blocking", 2, "ОО", "vpr/2025/stats.xlsx")
-    ]
+    # another file giving the same school is settled at build time whatever the files' names
+    # (int_vpr_summary_file_rows, issue 18), not by blocking the later file
+    assert _blocking(con, "vpr/2025/stats_copy.xlsx") == []
 
 
 def test_a_passport_share_written_with_a_percent_sign_is_a_number_not_junk(con):

@@ -102,7 +102,11 @@ journal_summaries AS (
         school_id, exam_year, grade, subject,
         lowered_count + confirmed_count + raised_count AS journal_pair_count,
         raised_count, lowered_count
-    FROM staging.stg_vpr__journal_comparison
+    FROM staging.stg_vpr__journal_comparison AS j
+    -- given by two files: as int_vpr_summary_file_rows settles it, whatever names or order
+    SEMI JOIN intermediate.int_vpr_summary_file_rows AS c
+        ON c.summary = 'journal_comparison' AND c.is_counted AND c._source_file = j._source_file
+        AND c._sheet IS NOT DISTINCT FROM j._sheet AND c._row = j._row
     WHERE row_kind = 'school' AND school_id IS NOT NULL AND grade IS NOT NULL
         AND raised_count IS NOT NULL AND lowered_count IS NOT NULL AND confirmed_count IS NOT NULL
     QUALIFY row_number() OVER (
