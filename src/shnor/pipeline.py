@@ -308,6 +308,7 @@ BUILD_RULES = (
     "summary_repeated_school",
     "summary_conflict",
     "participant_conflict",
+    "passport_conflict",
     "context_scale",
     "questionnaire_answer_unmapped",
     "fioco_list_unknown_school",
@@ -398,6 +399,41 @@ def vpr_summary_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
         for source, sheet, row, summary, school_id, school, grade, subject, year, count, others in (
             rows
         )
+    ]
+
+
+def passport_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One blocking problem per file and school-year whose social passport files give
+    differently, naming the other files: none counts for it until an analyst names one in
+    reference/authoritative_files.csv (the files' other schools still count)."""
+    rows = con.execute(
+        """SELECT r._source_file, r.first_sheet, r.first_row, r.school_id, r.school_name,
+                  r.exam_year,
+                  string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file)
+           FROM staging.stg_context__passport_files AS r
+           JOIN staging.stg_context__passport_files AS o
+             ON o.school_id = r.school_id AND o.exam_year IS NOT DISTINCT FROM r.exam_year
+            AND o._source_file <> r._source_file AND o.rows_hash <> r.rows_hash
+           WHERE r.is_conflict
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    return [
+        Problem(
+            source,
+            "passport_conflict",
+            "blocking",
+            f"социальный паспорт школы {school_id}"
+            + (f" «{school}»" if school else "")
+            + f" за {year} год: файл даёт одни значения, а файл «{others}» — другие; какой "
+            "верен, неизвестно: паспорт этой школы за год не учитывается ни из одного файла "
+            "(индекс условий строится без него; остальные школы файлов учтены)",
+            RESOLVE_CONFLICT,
+            sheet=sheet,
+            row=row,
+            column="Код ОО",
+            value=others,
+        )
+        for source, sheet, row, school_id, school, year, others in rows
     ]
 
 
@@ -523,6 +559,7 @@ def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
     ]
     problems += summary_problems(con) + context_scale_problems(con)
     problems += participant_conflicts(con) + vpr_summary_conflicts(con)
+    problems += passport_conflicts(con)
     problems += questionnaire_problems(con) + fioco_list_problems(con)
     record_problems(con, problems)
 
