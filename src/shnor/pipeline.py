@@ -465,9 +465,10 @@ def participant_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
                 "participant_conflict",
                 "blocking",
                 f"школа {school_id} «{school}», {EXAM_LABELS.get(exam, exam)} {year}, {where}, "
-                f"{subject}: файл даёт {n} строк участников, а файл «{others}» — другие; какой "
-                "верен, неизвестно: эти результаты школы не учитываются ни из одного файла "
-                "(остальные строки файлов учтены)",
+                f"{subject}: файл даёт {n} строк участников, а файл «{others}» — другие строки"
+                + (" (или баллы за задания)" if exam == "vpr" else "")
+                + "; какой верен, неизвестно: эти результаты школы не учитываются ни из одного "
+                "файла (остальные строки файлов учтены)",
                 RESOLVE_CONFLICT,
                 sheet=sheet,
                 row=row,

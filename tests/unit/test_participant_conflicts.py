@@ -260,3 +260,18 @@ def test_nothing_is_lost_every_row_counts_or_is_named(tmp_path, con):
         "+ (SELECT count(*) FROM raw.exam_participants)"
     ).fetchone()
     assert raw_rows == sum(len(rows) for files in (ORIGINAL, RESENT) for rows in files.values())
+
+
+def test_the_same_marks_with_other_task_points_conflict_too(tmp_path, con):
+    # the task results must not depend on which of two files counts
+    other_tasks = ["s1;5А;Математика;p1;4;10;0;1;1", "s1;5А;Математика;p2;2;3;0;1;0"]
+    _run(
+        con,
+        tmp_path / "raw",
+        [{"a.csv": {"vpr/2025": ORIGINAL["vpr/2025"][:2]}, "b.csv": {"vpr/2025": other_tasks}}],
+    )
+    assert ("s1", "math") not in _counted(con, "vpr")
+    (message,) = con.execute(
+        "SELECT any_value(message) FROM raw._problems WHERE rule = 'participant_conflict'"
+    ).fetchone()
+    assert "баллы за задания" in message

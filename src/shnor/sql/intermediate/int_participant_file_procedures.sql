@@ -1,8 +1,8 @@
 -- incremental: school_id
 -- The school-procedures each participant file gives (ВПР: school × year × grade × class ×
 -- subject × form; ОГЭ/ЕГЭ/mock: school × year × exam × class × subject × stage × day; issue 18)
--- and whether the file's rows of it count. Files giving a procedure with the same rows count
--- once. Where files give it with different rows, only the file an analyst named in
+-- and whether the file's rows of it count. Files giving a procedure with the same rows (and, for
+-- ВПР, the same task points) count once. Where files give it with different rows, only the file an analyst named in
 -- reference/authoritative_files.csv (a reviewed row: reviewed_by filled; scope by year and
 -- municipality when given) counts; with none named, none does (is_conflict, reported as
 -- participant_conflict): the outcome never depends on the files' names or the order they
@@ -15,13 +15,10 @@ WITH file_procedures AS (
         subject, any_value(subject_name) AS subject_name, any_value(school_name) AS school_name,
         any_value(municipality_name) AS municipality_name,
         count(*) AS row_count, min(_row) AS first_row, arg_min(_sheet, _row) AS first_sheet,
-        md5(string_agg(
+        -- the rows as a multiset, whatever their order: how many, and the sum of their hashes
+        count(*) || ':' || sum(hash(
             {'id': participant_id, 'variant': variant, 'score': primary_score, 'mark': mark,
-             'absent': is_absent, 'journal': journal_mark}::VARCHAR,
-            chr(10) ORDER BY
-            {'id': participant_id, 'variant': variant, 'score': primary_score, 'mark': mark,
-             'absent': is_absent, 'journal': journal_mark}::VARCHAR
-        )) AS rows_hash
+             'absent': is_absent, 'journal': journal_mark})::HUGEINT) AS rows_hash
     FROM staging.stg_vpr__participants
     GROUP BY procedure_key, _source_file, school_id, exam_year, grade, class_label, subject
     UNION ALL
@@ -30,16 +27,56 @@ WITH file_procedures AS (
         class_label, subject, any_value(subject_name) AS subject_name,
         any_value(school_name) AS school_name, any_value(municipality_name) AS municipality_name,
         count(*) AS row_count, min(_row) AS first_row, arg_min(_sheet, _row) AS first_sheet,
-        md5(string_agg(
+        count(*) || ':' || sum(hash(
             {'id': participant_id, 'primary': primary_score, 'test': test_score,
-             'mark': mark}::VARCHAR,
-            chr(10) ORDER BY
-            {'id': participant_id, 'primary': primary_score, 'test': test_score,
-             'mark': mark}::VARCHAR
-        )) AS rows_hash
+             'mark': mark})::HUGEINT) AS rows_hash
     FROM staging.stg_exam__participants
     GROUP BY procedure_key, _source_file, school_id, exam_year, exam, class_grade, class_label,
         subject
+),
+
+-- ВПР procedures several files give with the same rows: their task points (raw, as written)
+-- tell them apart too, so that the task results never depend on which file counts. Only such
+-- files' task cells are read.
+same_rows AS (
+    SELECT procedure_key, rows_hash
+    FROM file_procedures
+    WHERE exam = 'vpr'
+    GROUP BY ALL
+    HAVING count(*) > 1
+),
+
+task_rows AS (
+    SELECT
+        t._source_file, t._sheet, t._row,
+        string_agg(t.task || '=' || coalesce(trim(t.points), ''), ';' ORDER BY t.task) AS tasks
+    FROM raw.vpr_task_points AS t
+    WHERE t._source_file IN (
+        SELECT f._source_file
+        FROM file_procedures AS f
+        SEMI JOIN same_rows USING (procedure_key, rows_hash)
+    )
+    GROUP BY ALL
+),
+
+task_hashes AS (
+    SELECT
+        v.procedure_key, v._source_file,
+        sum(hash({'id': v.participant_id, 'mark': v.mark, 'tasks': t.tasks})::HUGEINT)::VARCHAR
+            AS tasks_hash
+    FROM staging.stg_vpr__participants AS v
+    SEMI JOIN same_rows AS s ON s.procedure_key = v.procedure_key
+    LEFT JOIN task_rows AS t
+        ON t._source_file = v._source_file AND t._sheet IS NOT DISTINCT FROM v._sheet
+        AND t._row = v._row
+    GROUP BY ALL
+),
+
+with_tasks AS (
+    SELECT
+        f.* REPLACE (coalesce(f.rows_hash || ':' || h.tasks_hash, f.rows_hash) AS rows_hash)
+    FROM file_procedures AS f
+    LEFT JOIN task_hashes AS h USING (procedure_key, _source_file)
 ),
 
 judged AS (
@@ -54,7 +91,7 @@ judged AS (
               AND (nullif(trim(a.municipality_name), '') IS NULL
                    OR clean_text(a.municipality_name) = f.municipality_name)
         ) AS is_authoritative
-    FROM file_procedures AS f
+    FROM with_tasks AS f
 ),
 
 compared AS (
@@ -66,10 +103,13 @@ compared AS (
             <> max(rows_hash) FILTER (WHERE is_authoritative) OVER procedure
             AS authoritative_differ,
         row_number() OVER (
-            PARTITION BY procedure_key, is_authoritative ORDER BY _source_file
+            PARTITION BY school_id, exam_year, procedure_key, is_authoritative
+            ORDER BY _source_file
         ) AS file_order
     FROM judged
-    WINDOW procedure AS (PARTITION BY procedure_key)
+    -- (the key holds the school and year; named too, so that an update of some schools' years
+    -- reaches the scans below)
+    WINDOW procedure AS (PARTITION BY school_id, exam_year, procedure_key)
 )
 
 SELECT
