@@ -275,3 +275,27 @@ def test_the_same_marks_with_other_task_points_conflict_too(tmp_path, con):
         "SELECT any_value(message) FROM raw._problems WHERE rule = 'participant_conflict'"
     ).fetchone()
     assert "баллы за задания" in message
+
+
+def test_a_corrected_resubmission_settles_the_conflict_as_a_cold_build_does(tmp_path):
+    # run 1: the conflicting resubmission; run 2: it is corrected under the same name to agree
+    # (built in place): the same marts as a cold build of the agreeing files, no conflict left
+    extra = {
+        "vpr/2025": "s2;6А;Математика;q7;4;9;1;1;0",
+        "oge/2025": "s2;01;Физика;o8;20;4;основной",
+        "mock/2025": "s2;01;Физика;m8;20;4;основной",
+    }  # the same schools (a new school would change the code map: a full build)
+    agreeing = {folder: [*rows, extra[folder]] for folder, rows in ORIGINAL.items()}
+    results = {}
+    for case, steps in {
+        "cold": [{"a.csv": ORIGINAL, "b.csv": agreeing}],
+        "corrected": [{"a.csv": ORIGINAL, "b.csv": RESENT}, {"b.csv": agreeing}],
+    }.items():
+        with warehouse.connect(":memory:") as con:
+            pipeline.prepare_connection(con, None)
+            ensure_raw_tables(con)
+            results[case] = _run(con, tmp_path / case / "raw", steps)
+            assert con.execute(
+                "SELECT count(*) FROM raw._problems WHERE rule = 'participant_conflict'"
+            ).fetchone() == (0,)
+    assert results["corrected"] == results["cold"]
