@@ -445,35 +445,42 @@ def participant_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
         """SELECT r._source_file, r.first_sheet, r.first_row, r.school_id, r.school_name,
                   r.exam, r.exam_year, r.class_label, coalesce(r.subject_name, r.subject),
                   r.row_count,
-                  string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file)
+                  string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file),
+                  r.crossed_files
            FROM intermediate.int_participant_file_procedures AS r
-           JOIN intermediate.int_participant_file_procedures AS o
+           LEFT JOIN intermediate.int_participant_file_procedures AS o
              ON o.procedure_key = r.procedure_key AND o._source_file <> r._source_file
             AND o.rows_hash <> r.rows_hash
            WHERE r.is_conflict
            GROUP BY ALL ORDER BY ALL"""
     ).fetchall()
     problems, listed = [], defaultdict(int)
-    for source, sheet, row, school_id, school, exam, year, class_label, subject, n, others in rows:
+    for row_values in rows:
+        source, sheet, row, school_id, school, exam, year, class_label, subject, n = row_values[:10]
+        others, crossed = row_values[10:]
         listed[source] += 1
         if listed[source] > MAX_CONFLICTS_LISTED:
             continue
         where = f"класс {class_label}" if class_label else "класс не указан"
+        said = (
+            f"файл даёт {n} строк участников, а файл «{others}» — другие строки"
+            + (" (или баллы за задания)" if exam == "vpr" else "")
+            if others
+            else f"те же участники (по коду) есть в файле «{crossed}» в другом классе"
+        )
         problems.append(
             Problem(
                 source,
                 "participant_conflict",
                 "blocking",
                 f"школа {school_id} «{school}», {EXAM_LABELS.get(exam, exam)} {year}, {where}, "
-                f"{subject}: файл даёт {n} строк участников, а файл «{others}» — другие строки"
-                + (" (или баллы за задания)" if exam == "vpr" else "")
-                + "; какой верен, неизвестно: эти результаты школы не учитываются ни из одного "
-                "файла (остальные строки файлов учтены)",
+                f"{subject}: {said}; какой файл верен, неизвестно: эти результаты школы не "
+                "учитываются ни из одного файла (остальные строки файлов учтены)",
                 RESOLVE_CONFLICT,
                 sheet=sheet,
                 row=row,
                 column="Код ОО",
-                value=others,
+                value=others or crossed,
             )
         )
     for source, count in sorted(listed.items()):

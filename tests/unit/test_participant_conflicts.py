@@ -299,3 +299,24 @@ def test_a_corrected_resubmission_settles_the_conflict_as_a_cold_build_does(tmp_
                 "SELECT count(*) FROM raw._problems WHERE rule = 'participant_conflict'"
             ).fetchone() == (0,)
     assert results["corrected"] == results["cold"]
+
+
+@pytest.mark.parametrize("names", [("a.csv", "b.csv"), ("b.csv", "a.csv")])
+def test_a_participant_in_two_files_under_other_classes_counts_from_neither(tmp_path, con, names):
+    # the resubmission moves p2 to 5Б: s1's 5А and 5Б mathematics are in doubt in both files
+    moved = {"vpr/2025": ["s1;5А;Математика;p1;4;10;1;1;1", "s1;5Б;Математика;p2;2;3;0;1;0",
+                          "s2;5А;Математика;q1;5;12;1;1;1"]}  # fmt: skip
+    original = {"vpr/2025": ORIGINAL["vpr/2025"]}
+    _run(con, tmp_path / "raw", [dict(zip(names, (original, moved), strict=True))])
+    assert con.execute("SELECT count(*) FROM raw._files WHERE status <> 'loaded'").fetchone() == (
+        0,
+    )
+    vpr = _counted(con, "vpr")
+    assert ("s1", "math") not in vpr and vpr[("s2", "math")] == 1
+    assert vpr[("s1", "russian")] == 2
+    messages = con.execute(
+        "SELECT source_file, message FROM raw._problems WHERE rule = 'participant_conflict' "
+        "ORDER BY ALL"
+    ).fetchall()
+    assert {source for source, _ in messages} == {"vpr/2025/a.csv", "vpr/2025/b.csv"}
+    assert any("в другом классе" in message for _, message in messages)

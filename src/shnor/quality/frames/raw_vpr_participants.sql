@@ -1,9 +1,8 @@
 -- The ВПР participant rows of the files being checked ($files), typed for the suite
--- expectations/raw_vpr_participants.json, with where the same participant appeared before:
--- earlier in the same file, or in another file under another class (earlier = loaded by an
--- earlier run, then path order). A class and subject two files both give is settled at build
--- time, whatever the files' names or order (int_participant_file_procedures, issue 18). Repeats
--- are found by grouping (hash aggregates, no sort of every row), then joined back.
+-- expectations/raw_vpr_participants.json, with where the same participant appeared earlier in
+-- the same file. A participant or a class and subject that two files both give is settled at
+-- build time, whatever the files' names or order (int_participant_file_procedures, issue 18).
+-- Repeats are found by grouping (hash aggregates, no sort of every row), then joined back.
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
@@ -11,7 +10,6 @@ candidates AS (
     SELECT
         v._source_file,
         v._row,
-        CASE WHEN f.status = 'loaded' THEN 0 ELSE 1 END AS file_rank,
         folder_year(v._source_file) AS exam_year,
         -- Keys in a cheap spelling (no regular expressions over every row); the school as
         -- staging will see it.
@@ -25,12 +23,11 @@ candidates AS (
         coalesce(v.grade, rtrim(class_key,
             'АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯABCDEFGHIJKLMNOPQRSTUVWXYZ')) AS grade
     FROM raw.vpr_participants AS v
-    JOIN raw._files AS f ON f.source_file = v._source_file
     LEFT JOIN school_of_codes('raw.vpr_participants') AS k ON k.school_code = v.school_code
-    WHERE f.status = 'loaded' OR f.source_file IN (SELECT source_file FROM checked_files)
+    WHERE v._source_file IN (SELECT source_file FROM checked_files)
 ),
 repeated_participants AS (
-    SELECT exam_year, school_id, grade, subject_key, participant_key
+    SELECT _source_file, exam_year, school_id, grade, subject_key, participant_key
     FROM candidates
     WHERE participant_key IS NOT NULL
     GROUP BY ALL
@@ -40,26 +37,21 @@ repeated_rows AS (
     SELECT c.*
     FROM candidates AS c
     SEMI JOIN repeated_participants AS p
-        USING (exam_year, school_id, grade, subject_key, participant_key)
+        USING (_source_file, exam_year, school_id, grade, subject_key, participant_key)
 ),
 duplicates AS (
-    -- the same participant earlier in the same file, or in another file under another class
-    -- (the same class in two files is one school-procedure given twice: settled at build time)
+    -- the same participant earlier in the same file (in two files: settled at build time)
     SELECT r._source_file, r._row,
-           arg_min(o._source_file || ', строка ' || o._row,
-                   o.file_rank || o._source_file || lpad(o._row::VARCHAR, 10, '0'))
-               AS duplicate_of
+           min(o._row) AS first_row
     FROM repeated_rows AS r
     JOIN repeated_rows AS o
-        ON o.exam_year IS NOT DISTINCT FROM r.exam_year
+        ON o._source_file = r._source_file
+        AND o.exam_year IS NOT DISTINCT FROM r.exam_year
         AND o.school_id IS NOT DISTINCT FROM r.school_id
         AND o.grade IS NOT DISTINCT FROM r.grade
         AND o.subject_key IS NOT DISTINCT FROM r.subject_key
         AND o.participant_key IS NOT DISTINCT FROM r.participant_key
-    WHERE (o._source_file = r._source_file AND o._row < r._row)
-       OR (o._source_file <> r._source_file AND o.class_key IS DISTINCT FROM r.class_key
-           AND (o.file_rank < r.file_rank
-                OR (o.file_rank = r.file_rank AND o._source_file < r._source_file)))
+    WHERE o._row < r._row
     GROUP BY r._source_file, r._row
 )
 SELECT
@@ -76,7 +68,8 @@ SELECT
     parse_number(v.journal_mark) AS journal_mark,
     CASE WHEN clean_text(v.journal_mark) IS NOT NULL AND parse_number(v.journal_mark) IS NULL
          THEN v.journal_mark END AS journal_mark_text,
-    d.duplicate_of
+    CASE WHEN d.first_row IS NOT NULL
+         THEN v._source_file || ', строка ' || d.first_row END AS duplicate_of
 FROM raw.vpr_participants AS v
 LEFT JOIN duplicates AS d ON d._source_file = v._source_file AND d._row = v._row
 WHERE v._source_file IN (SELECT source_file FROM checked_files)

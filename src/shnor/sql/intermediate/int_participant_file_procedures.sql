@@ -2,11 +2,13 @@
 -- The school-procedures each participant file gives (ВПР: school × year × grade × class ×
 -- subject × form; ОГЭ/ЕГЭ/mock: school × year × exam × class × subject × stage × day; issue 18)
 -- and whether the file's rows of it count. Files giving a procedure with the same rows (and, for
--- ВПР, the same task points) count once. Where files give it with different rows, only the file an analyst named in
--- reference/authoritative_files.csv (a reviewed row: reviewed_by filled; scope by year and
--- municipality when given) counts; with none named, none does (is_conflict, reported as
--- participant_conflict): the outcome never depends on the files' names or the order they
--- arrived in. Rows without a school are not settled here (reported as unusable downstream).
+-- ВПР, the same task points) count once. Where files give it with different rows, or two files
+-- give the same participant (school, year, grade or stage and day, subject, code) under other
+-- classes (crossed_files), only the file an analyst named in reference/authoritative_files.csv
+-- (a reviewed row: reviewed_by filled; scope by year and municipality when given) counts; with
+-- none named, none does (is_conflict, reported as participant_conflict): the outcome never
+-- depends on the files' names or the order they arrived in. Rows without a school are not
+-- settled here (reported as unusable downstream).
 -- Each row depends only on its school's rows of its year, so it is updated per school.
 -- Grain: procedure_key × _source_file.
 WITH file_procedures AS (
@@ -79,9 +81,46 @@ with_tasks AS (
     LEFT JOIN task_hashes AS h USING (procedure_key, _source_file)
 ),
 
+-- the same participant in two files under other procedures (another class): both files'
+-- procedures holding them are in doubt
+persons AS (
+    SELECT
+        concat_ws('|', 'vpr', exam_year, school_id, grade, subject, work_form, participant_id)
+            AS person_key,
+        procedure_key, _source_file
+    FROM staging.stg_vpr__participants
+    WHERE participant_id IS NOT NULL AND school_id IS NOT NULL
+    UNION ALL
+    SELECT
+        concat_ws('|', exam, exam_year, school_id, subject, stage,
+                  coalesce(exam_date::VARCHAR, ''), participant_id) AS person_key,
+        procedure_key, _source_file
+    FROM staging.stg_exam__participants
+    WHERE participant_id IS NOT NULL AND school_id IS NOT NULL
+),
+
+shared_persons AS (
+    SELECT person_key
+    FROM persons
+    GROUP BY person_key
+    HAVING count(DISTINCT _source_file) > 1 AND count(DISTINCT procedure_key) > 1
+),
+
+crossed AS (
+    SELECT
+        a.procedure_key, a._source_file,
+        string_agg(DISTINCT b._source_file, '», «' ORDER BY b._source_file) AS crossed_files
+    FROM (SELECT * FROM persons SEMI JOIN shared_persons USING (person_key)) AS a
+    JOIN persons AS b
+        ON b.person_key = a.person_key AND b._source_file <> a._source_file
+        AND b.procedure_key <> a.procedure_key
+    GROUP BY ALL
+),
+
 judged AS (
     SELECT
-        *,
+        f.*,
+        c.crossed_files,
         EXISTS (
             SELECT 1 FROM ref.authoritative_files AS a
             WHERE a.source_file = f._source_file
@@ -92,6 +131,7 @@ judged AS (
                    OR clean_text(a.municipality_name) = f.municipality_name)
         ) AS is_authoritative
     FROM with_tasks AS f
+    LEFT JOIN crossed AS c USING (procedure_key, _source_file)
 ),
 
 compared AS (
@@ -114,10 +154,14 @@ compared AS (
 
 SELECT
     * EXCLUDE (file_order, has_authoritative, authoritative_differ),
-    school_id IS NOT NULL AND CASE WHEN has_authoritative
-        THEN coalesce(authoritative_differ, false) ELSE files_differ END AS is_conflict,
+    school_id IS NOT NULL AND (
+        CASE WHEN has_authoritative THEN coalesce(authoritative_differ, false)
+             ELSE files_differ END
+        OR (crossed_files IS NOT NULL AND NOT is_authoritative)
+    ) AS is_conflict,
     CASE
         WHEN school_id IS NULL THEN true
+        WHEN crossed_files IS NOT NULL AND NOT is_authoritative THEN false
         WHEN has_authoritative
             THEN is_authoritative AND NOT coalesce(authoritative_differ, false) AND file_order = 1
         ELSE NOT files_differ AND file_order = 1
