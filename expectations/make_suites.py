@@ -92,21 +92,14 @@ def participant_common(exam_label: str) -> list[dict]:
             "duplicate_of",
             "blocking",
             "duplicate_participant_row",
-            "участник с тем же кодом, предметом и школой уже есть в загруженных данных "
-            "(значение — где он впервые встретился): результат был бы учтён дважды",
+            "участник с тем же кодом, предметом и школой уже есть выше в этом файле (значение "
+            "— где он впервые встретился): результат был бы учтён дважды",
             "удалите повторяющиеся строки или лишний файл",
             "Код участника",
         ),
-        not_null(
-            "repeats_file",
-            "blocking",
-            "repeated_procedure",
-            "результаты этой школы по тому же классу и предмету за этот год уже загружены "
-            "из другого файла (значение — тот файл): повтор или противоречие",
-            "оставьте один файл с этими результатами: если это исправление, замените им "
-            "прежний файл (то же имя), иначе удалите лишний",
-            "Код ОО",
-        ),
+        # a class and subject given by two files is settled at build time, the same whatever
+        # the files' names or order (int_participant_file_procedures, participant_conflict;
+        # issue 18)
     ]
 
 
@@ -237,15 +230,8 @@ def suites() -> dict[str, dict]:
             column_B="folder_year",
             ignore_row_if="either_value_is_missing",
         ),
-        not_null(
-            "repeats_file",
-            "blocking",
-            "repeated_procedure",
-            "социальный паспорт этой школы за этот год уже загружен из другого файла "
-            "(значение — тот файл)",
-            "оставьте один файл: исправление кладите под прежним именем",
-            "Код ОО",
-        ),
+        # a school-year given by two files is settled at build time, the same whatever the
+        # files' names or order (stg_context__passport_files, passport_conflict; issue 18)
     ]
     found["raw_context_questionnaire"] = [
         expect(
@@ -337,7 +323,8 @@ def suites() -> dict[str, dict]:
             for mark, column in ((m, f"mark_{m}_percent") for m in (2, 3, 4, 5))
         ],
         percent_not_numeric("доля отметки", "«2»–«5» (%)"),
-        repeated_summary("ВПР по тому же классу и предмету", "ОО"),
+        # another file giving the school is settled at build time (int_vpr_summary_file_rows,
+        # summary_conflict; issue 18)
         *repeated_in_file("ВПР по тому же классу и предмету", "ОО"),
     ]
     found["raw_vpr_journal_comparison"] = [
@@ -346,7 +333,8 @@ def suites() -> dict[str, dict]:
         percent_in_range("confirmed_percent", "доля подтвердивших отметку", "Подтвердили (%)"),
         percent_in_range("raised_percent", "доля повысивших отметку", "Повысили (%)"),
         percent_not_numeric("доля участников", "Понизили / Подтвердили / Повысили (%)"),
-        repeated_summary("ВПР (сравнение с журналом) по тому же классу и предмету", "ОО"),
+        # another file giving the school is settled at build time (int_vpr_summary_file_rows,
+        # summary_conflict; issue 18)
         *repeated_in_file("ВПР (сравнение с журналом) по тому же классу и предмету", "ОО"),
     ]
     found["raw_vpr_task_points"] = [
@@ -446,19 +434,6 @@ def percent_not_numeric(what: str, column_ru: str) -> dict:
         "share_not_numeric",
         f"{what} не число (значение — столбец и ячейка): из долей считаются численности",
         FIX_AND_RERUN,
-        column_ru,
-    )
-
-
-def repeated_summary(what: str, column_ru: str) -> dict:
-    return not_null(
-        "repeats_file",
-        "blocking",
-        "repeated_procedure",
-        f"результаты этой школы {what} за этот год уже загружены из другого файла "
-        "(значение — тот файл): повтор или противоречие",
-        "оставьте один файл с этими результатами: если это исправление, замените им "
-        "прежний файл (то же имя), иначе удалите лишний",
         column_ru,
     )
 

@@ -5,6 +5,7 @@ Flows only sequence these; tests call them directly. Order: ingest → build →
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -306,9 +307,19 @@ BUILD_RULES = (
     "summary_disagrees_with_participants",
     "summary_repeated_school",
     "summary_conflict",
+    "participant_conflict",
+    "passport_conflict",
     "context_scale",
     "questionnaire_answer_unmapped",
     "fioco_list_unknown_school",
+)
+EXAM_LABELS = {"vpr": "ВПР", "oge": "ОГЭ", "ege": "ЕГЭ", "mock": "репетиционный экзамен"}
+# Conflicting school-procedures listed one by one per file; the rest are counted in one line.
+MAX_CONFLICTS_LISTED = 20
+RESOLVE_CONFLICT = (
+    "выясните, какой файл верен, и укажите его в reference/authoritative_files.csv "
+    "(source_file, при необходимости exam_year и municipality_name, reviewed_by — кто "
+    "проверил); или удалите неверный файл"
 )
 
 
@@ -347,6 +358,145 @@ def summary_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
         )
         for source, sheet, row, school, subject, year, count, fails, others in rows
     ]
+
+
+def vpr_summary_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One blocking problem per file row of a school's ВПР summary (§2b, §2c) that files give
+    with different numbers, naming the other files: none counts until an analyst names one in
+    reference/authoritative_files.csv (the files' other rows still count)."""
+    rows = con.execute(
+        """SELECT r._source_file, r._sheet, r._row, r.summary, r.school_id, r.school_name,
+                  r.grade, r.subject_name, r.exam_year, r.participant_count,
+                  string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file)
+           FROM intermediate.int_vpr_summary_file_rows AS r
+           JOIN intermediate.int_vpr_summary_file_rows AS o
+             ON o.summary = r.summary AND o.school_id = r.school_id
+            AND o.exam_year = r.exam_year AND o.grade IS NOT DISTINCT FROM r.grade
+            AND o.subject = r.subject AND o._source_file <> r._source_file
+            AND o.figures_hash <> r.figures_hash
+           WHERE r.is_conflict
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    kinds = {
+        "mark_stats": "«Статистика по отметкам»",
+        "journal_comparison": "«Сравнение отметок с отметками по журналу»",
+    }
+    return [
+        Problem(
+            source,
+            "summary_conflict",
+            "blocking",
+            f"ВПР {year}, {kinds[summary]}: школа {school_id} «{school}», {grade} класс, "
+            f"{subject}: файл даёт {count} участников, а файл «{others}» — другие числа; какой "
+            "верен, неизвестно: эта строка школы не учитывается ни из одного файла (остальные "
+            "строки файлов учтены)",
+            RESOLVE_CONFLICT,
+            sheet=sheet,
+            row=row,
+            column="ОО",
+            value=others,
+        )
+        for source, sheet, row, summary, school_id, school, grade, subject, year, count, others in (
+            rows
+        )
+    ]
+
+
+def passport_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One blocking problem per file and school-year whose social passport files give
+    differently, naming the other files: none counts for it until an analyst names one in
+    reference/authoritative_files.csv (the files' other schools still count)."""
+    rows = con.execute(
+        """SELECT r._source_file, r.first_sheet, r.first_row, r.school_id, r.school_name,
+                  r.exam_year,
+                  string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file)
+           FROM staging.stg_context__passport_files AS r
+           JOIN staging.stg_context__passport_files AS o
+             ON o.school_id = r.school_id AND o.exam_year IS NOT DISTINCT FROM r.exam_year
+            AND o._source_file <> r._source_file AND o.rows_hash <> r.rows_hash
+           WHERE r.is_conflict
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    return [
+        Problem(
+            source,
+            "passport_conflict",
+            "blocking",
+            f"социальный паспорт школы {school_id}"
+            + (f" «{school}»" if school else "")
+            + f" за {year} год: файл даёт одни значения, а файл «{others}» — другие; какой "
+            "верен, неизвестно: паспорт этой школы за год не учитывается ни из одного файла "
+            "(индекс условий строится без него; остальные школы файлов учтены)",
+            RESOLVE_CONFLICT,
+            sheet=sheet,
+            row=row,
+            column="Код ОО",
+            value=others,
+        )
+        for source, sheet, row, school_id, school, year, others in rows
+    ]
+
+
+def participant_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One blocking problem per file and school-procedure (class, subject) that participant
+    files give with different rows, naming the other files: none counts for it until an analyst
+    names one in reference/authoritative_files.csv (the files' other rows still count)."""
+    rows = con.execute(
+        """SELECT r._source_file, r.first_sheet, r.first_row, r.school_id, r.school_name,
+                  r.exam, r.exam_year, r.class_label, coalesce(r.subject_name, r.subject),
+                  r.row_count,
+                  string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file),
+                  r.crossed_files
+           FROM intermediate.int_participant_file_procedures AS r
+           LEFT JOIN intermediate.int_participant_file_procedures AS o
+             ON o.procedure_key = r.procedure_key AND o._source_file <> r._source_file
+            AND o.rows_hash <> r.rows_hash
+           WHERE r.is_conflict
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    problems, listed = [], defaultdict(int)
+    for row_values in rows:
+        source, sheet, row, school_id, school, exam, year, class_label, subject, n = row_values[:10]
+        others, crossed = row_values[10:]
+        listed[source] += 1
+        if listed[source] > MAX_CONFLICTS_LISTED:
+            continue
+        where = f"класс {class_label}" if class_label else "класс не указан"
+        said = (
+            f"файл даёт {n} строк участников, а файл «{others}» — другие строки"
+            + (" (или баллы за задания)" if exam == "vpr" else "")
+            if others
+            else f"те же участники (по коду) есть в файле «{crossed}» в другом классе"
+        )
+        problems.append(
+            Problem(
+                source,
+                "participant_conflict",
+                "blocking",
+                f"школа {school_id} «{school}», {EXAM_LABELS.get(exam, exam)} {year}, {where}, "
+                f"{subject}: {said}; какой файл верен, неизвестно: эти результаты школы не "
+                "учитываются ни из одного файла (остальные строки файлов учтены)",
+                RESOLVE_CONFLICT,
+                sheet=sheet,
+                row=row,
+                column="Код ОО",
+                value=others or crossed,
+            )
+        )
+    for source, count in sorted(listed.items()):
+        if count > MAX_CONFLICTS_LISTED:
+            problems.append(
+                Problem(
+                    source,
+                    "participant_conflict",
+                    "blocking",
+                    f"ещё {count - MAX_CONFLICTS_LISTED} результатов школ (класс, предмет) "
+                    "расходятся с другими файлами и не учитываются ни из одного (показаны первые)",
+                    RESOLVE_CONFLICT,
+                    column="Код ОО",
+                )
+            )
+    return problems
 
 
 def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
@@ -416,6 +566,8 @@ def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
         for source, school_id, count, first_row in rows
     ]
     problems += summary_problems(con) + context_scale_problems(con)
+    problems += participant_conflicts(con) + vpr_summary_conflicts(con)
+    problems += passport_conflicts(con)
     problems += questionnaire_problems(con) + fioco_list_problems(con)
     record_problems(con, problems)
 

@@ -479,6 +479,11 @@ def test_a_byte_copy_is_not_loaded_and_names_the_first_file(con, tmp_path):
     _write(raw, "vpr/2025/a.csv", _vpr_text("001;4А;Математика;5;12"))
     summary = ingest_raw(con, raw)
     assert summary.corrected == ["vpr/2025/a.csv"]
-    assert summary.quarantined == ["vpr/2025/b.csv"]  # now it repeats a.csv's class and subject
+    # now it gives a.csv's class and subject with other numbers: it loads, and neither file
+    # counts for them (issue 18: which file wins must not depend on names or order)
+    assert summary.quarantined == []
+    from builders import build_models
+
+    build_models(con)
     rules = {r[0] for r in _rows(con, "SELECT rule FROM raw._problems")}
-    assert "duplicate_file" not in rules and "repeated_procedure" in rules
+    assert "duplicate_file" not in rules and "participant_conflict" in rules

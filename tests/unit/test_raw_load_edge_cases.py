@@ -19,9 +19,7 @@ def _write(raw: Path, relative: str, rows: list[str]) -> None:
 
 
 @pytest.mark.parametrize("spelling", ["12.0", " 12.0"])
-def test_a_vpr_class_repeated_under_another_spelling_of_the_code_is_blocked(
-    con, tmp_path, spelling
-):
+def test_a_vpr_class_repeated_under_another_spelling_of_the_code_conflicts(con, tmp_path, spelling):
     raw = tmp_path / "raw"
     _write(raw, "vpr/2025/a.csv", ["12;4А;Математика;4;10", "12;4А;Математика;2;3"])
     _write(
@@ -33,19 +31,36 @@ def test_a_vpr_class_repeated_under_another_spelling_of_the_code_is_blocked(
         "SELECT count(DISTINCT clean_code(school_code)) FROM raw.vpr_participants"
     ).fetchall()[0]
     assert schools == 1
-    assert summary.quarantined == ["vpr/2025/b.csv"]
-    rules = {r[0] for r in con.execute("SELECT rule FROM raw._problems").fetchall()}
-    assert "repeated_procedure" in rules
+    # neither file counts for the class (issue 18), both are named; nothing is quarantined
+    assert summary.quarantined == []
+    _conflict_built(con, ["vpr/2025/a.csv", "vpr/2025/b.csv"])
 
 
-def test_an_exam_procedure_repeated_under_another_spelling_of_the_code_is_blocked(con, tmp_path):
+def _conflict_built(con, files: list[str]) -> None:
+    """Built: each file named in a blocking participant_conflict, no participant counted."""
+    from builders import build_models
+
+    build_models(con)
+    conflicts = con.execute(
+        "SELECT DISTINCT source_file, severity FROM raw._problems "
+        "WHERE rule = 'participant_conflict' ORDER BY 1"
+    ).fetchall()
+    assert conflicts == [(source, "blocking") for source in files]
+    (counted,) = con.execute(
+        "SELECT count(*) FROM intermediate.int_participant_results_counted"
+    ).fetchone()
+    assert counted == 0
+
+
+def test_an_exam_procedure_repeated_under_another_spelling_of_the_code_conflicts(con, tmp_path):
     header = "Код ОУ;Код МСУ;Предмет;Первичный балл;Оценка;Этап\n"
     for name, code, mark in (("a.csv", "7", "4"), ("b.csv", "7.0", "3")):
         path = tmp_path / "raw" / "oge" / "2025" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(header + f"{code};01;Математика;15;{mark};основной\n", encoding="utf-8")
     summary = ingest_raw(con, tmp_path / "raw")
-    assert summary.quarantined == ["oge/2025/b.csv"]
+    assert summary.quarantined == []
+    _conflict_built(con, ["oge/2025/a.csv", "oge/2025/b.csv"])
 
 
 TASK_HEADER = "Код ОО;Класс;Предмет;Отметка;Первичный балл;1;2;3\n"

@@ -79,32 +79,21 @@ CREATE OR REPLACE MACRO school_of_codes(raw_table) AS TABLE
     FROM (SELECT DISTINCT school_code FROM query_table(raw_table)) AS spelled
     LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(spelled.school_code);
 
--- ВПР school summary rows (§2b, §2c) that give a school's year, grade and subject again, for the
--- raw checks. `candidates` names a relation of rows with a school (_source_file, _sheet, _row,
--- file_rank: 0 loaded by an earlier run, 1 being checked; exam_year, school_id, grade_key,
--- subject_key; numbers: the row's values as a list); `files` are the files being checked. One
--- row per repeat in those files: repeats_file — the earlier file that already holds it (on the
--- file's first row of it; earlier = loaded by an earlier run, then path order); repeats_row /
--- same_as_row — the earlier row of the same file, whose numbers differ / are the same.
+-- ВПР school summary rows (§2b, §2c) that give a school's year, grade and subject again in the
+-- same file, for the raw checks. `candidates` names a relation of rows with a school
+-- (_source_file, _sheet, _row, exam_year, school_id, grade_key, subject_key; numbers: the row's
+-- values as a list); `files` are the files being checked. One row per repeat in those files:
+-- repeats_row / same_as_row — the earlier row of the same file, whose numbers differ / are the
+-- same. Another file giving it is settled at build time, whatever the files' names or order
+-- (int_vpr_summary_file_rows, summary_conflict; issue 18).
 CREATE OR REPLACE MACRO summary_repeats(candidates, files) AS TABLE
-    WITH rows AS (SELECT * FROM query_table(candidates)),
-    procedure_files AS (
-        SELECT exam_year, school_id, grade_key, subject_key, _source_file,
-               min(file_rank) AS file_rank, arg_min(_sheet, _row) AS first_sheet,
-               min(_row) AS first_row
-        FROM rows
-        GROUP BY ALL
-    ),
-    across_files AS (
-        SELECT _source_file, first_sheet AS _sheet, first_row AS _row,
-               first_value(_source_file) OVER (
-                   PARTITION BY exam_year, school_id, grade_key, subject_key
-                   ORDER BY file_rank, _source_file) AS repeats_file
-        FROM procedure_files
-        QUALIFY repeats_file <> _source_file AND list_contains(files, _source_file)
-    ),
-    in_file AS (
-        SELECT _source_file, _sheet, _row, first_seen, numbers IS DISTINCT FROM first_numbers AS differs
+    WITH rows AS (SELECT * FROM query_table(candidates))
+    SELECT _source_file, _sheet, _row,
+           CASE WHEN differs THEN first_seen END AS repeats_row,
+           CASE WHEN NOT differs THEN first_seen END AS same_as_row
+    FROM (
+        SELECT _source_file, _sheet, _row, numbers IS DISTINCT FROM first_numbers AS differs,
+               first_seen, nth
         FROM (
             SELECT _source_file, _sheet, _row, numbers,
                    first_value(coalesce(_sheet || ', ', '') || 'строка ' || _row) OVER w
@@ -116,15 +105,5 @@ CREATE OR REPLACE MACRO summary_repeats(candidates, files) AS TABLE
             WINDOW w AS (PARTITION BY _source_file, exam_year, school_id, grade_key, subject_key
                          ORDER BY _sheet, _row)
         )
-        WHERE nth > 1
     )
-    SELECT coalesce(a._source_file, i._source_file) AS _source_file,
-           coalesce(a._sheet, i._sheet) AS _sheet,
-           coalesce(a._row, i._row) AS _row,
-           a.repeats_file,
-           CASE WHEN i.differs THEN i.first_seen END AS repeats_row,
-           CASE WHEN NOT i.differs THEN i.first_seen END AS same_as_row
-    FROM across_files AS a
-    FULL JOIN in_file AS i
-        ON i._source_file = a._source_file AND i._sheet IS NOT DISTINCT FROM a._sheet
-        AND i._row = a._row;
+    WHERE nth > 1;

@@ -1,24 +1,18 @@
 -- The social-passport rows of the files being checked ($files), one row per school row and
--- share column (long form), typed for expectations/raw_context.json; with the stated year,
--- the file already holding the same school's passport for the year, and the pupil count.
+-- share column (long form), typed for expectations/raw_context.json; with the stated year and
+-- the pupil count. A school-year two files give is settled at build time, whatever the files'
+-- names or order (stg_context__passport_files, passport_conflict; issue 18).
 WITH candidates AS (
     SELECT
         c.*,
         folder_year(c._source_file) AS folder_year,
-        CASE WHEN f.status = 'loaded' THEN 0 ELSE 1 END AS file_rank,
         clean_code(c.school_code) AS school_id
     FROM raw.context AS c
-    JOIN raw._files AS f ON f.source_file = c._source_file
-    WHERE f.status = 'loaded' OR list_contains($files, c._source_file)
+    WHERE list_contains($files, c._source_file)
 ),
 ordered AS (
     SELECT
         *,
-        first_value(_source_file) OVER (
-            PARTITION BY folder_year, school_id ORDER BY file_rank, _source_file, _row
-        ) AS passport_owner,
-        row_number() OVER (PARTITION BY folder_year, school_id, _source_file ORDER BY _row)
-            AS school_row,
         -- «2024/2025» states both years: the folder's year is the one that counts.
         CASE WHEN list_contains(regexp_extract_all(context_year, '\d{4}'), folder_year::VARCHAR)
              THEN folder_year
@@ -49,9 +43,7 @@ SELECT
     CASE WHEN clean_text(o.student_count) IS NOT NULL AND parse_number(o.student_count) IS NULL
          THEN o.student_count END AS student_count_text,
     o.folder_year,
-    o.stated_year,
-    CASE WHEN o.school_row = 1 AND o.passport_owner <> o._source_file
-         THEN o.passport_owner END AS repeats_file
+    o.stated_year
 FROM ordered AS o
 LEFT JOIN shares AS s
     ON s._source_file = o._source_file AND s._row = o._row AND s._sheet IS NOT DISTINCT FROM o._sheet

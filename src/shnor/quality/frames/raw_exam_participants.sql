@@ -1,8 +1,9 @@
 -- The ОГЭ/ЕГЭ/mock participant rows of the files being checked ($files), typed for the suite
 -- expectations/raw_exam_participants.json, with the facts that need other rows: where the
--- same participant's exam first appeared, which file already holds the same procedure, the
--- year of the exam date and what the file's content looks like (ОГЭ marks or ЕГЭ scores).
--- Earlier = loaded by an earlier run, then path order; repeats found by grouping.
+-- same participant's exam appeared earlier in the same file, the year of the exam date and what
+-- the file's content looks like (ОГЭ marks or ЕГЭ scores). A participant or a procedure that two
+-- files both give is settled at build time, whatever the files' names or order
+-- (int_participant_file_procedures, issue 18).
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
@@ -10,7 +11,6 @@ candidates AS (
     SELECT
         e._source_file,
         e._row,
-        CASE WHEN f.status = 'loaded' THEN 0 ELSE 1 END AS file_rank,
         folder_name(e._source_file) AS exam,
         folder_year(e._source_file) AS exam_year,
         -- Keys in a cheap spelling (no regular expressions over every row); the school as
@@ -18,47 +18,43 @@ candidates AS (
         k.school_id,
         lower(trim(e.subject)) AS subject_key,
         nullif(trim(e.participant_id), '') AS participant_key,
-        coalesce(upper(replace(replace(e.class_label, ' ', ''), '-', '')), '') AS class_key,
         lower(coalesce(trim(e.stage), '')) AS stage_key,
         coalesce(trim(e.exam_date), '') AS date_key
     FROM raw.exam_participants AS e
-    JOIN raw._files AS f ON f.source_file = e._source_file
     LEFT JOIN school_of_codes('raw.exam_participants') AS k ON k.school_code = e.school_code
-    WHERE f.status = 'loaded' OR f.source_file IN (SELECT source_file FROM checked_files)
+    WHERE e._source_file IN (SELECT source_file FROM checked_files)
 ),
 repeated_participants AS (
-    SELECT exam, exam_year, school_id, subject_key, participant_key, stage_key, date_key
+    SELECT _source_file, exam, exam_year, school_id, subject_key, participant_key, stage_key,
+           date_key
     FROM candidates
     WHERE participant_key IS NOT NULL
     GROUP BY ALL
     HAVING count(*) > 1
 ),
+repeated_rows AS (
+    SELECT c.*
+    FROM candidates AS c
+    SEMI JOIN repeated_participants AS p
+        USING (_source_file, exam, exam_year, school_id, subject_key, participant_key, stage_key,
+               date_key)
+),
 duplicates AS (
-    SELECT _source_file, _row, first_seen AS duplicate_of
-    FROM (
-        SELECT c._source_file, c._row, first_value(c._source_file || ', строка ' || c._row) OVER (
-            PARTITION BY c.exam, c.exam_year, c.school_id, c.subject_key, c.participant_key,
-                         c.stage_key, c.date_key
-            ORDER BY c.file_rank, c._source_file, c._row) AS first_seen
-        FROM candidates AS c
-        SEMI JOIN repeated_participants AS p
-            USING (exam, exam_year, school_id, subject_key, participant_key, stage_key, date_key)
-    )
-    WHERE first_seen <> _source_file || ', строка ' || _row
-),
-procedure_files AS (
-    SELECT exam, exam_year, school_id, class_key, subject_key, stage_key, date_key, _source_file,
-           min(file_rank) AS file_rank, min(_row) AS first_row
-    FROM candidates
-    GROUP BY ALL
-),
-repeats AS (
-    SELECT _source_file, first_row,
-           first_value(_source_file) OVER (
-               PARTITION BY exam, exam_year, school_id, class_key, subject_key, stage_key, date_key
-               ORDER BY file_rank, _source_file) AS repeats_file
-    FROM procedure_files
-    QUALIFY repeats_file <> _source_file
+    -- the same participant earlier in the same file (in two files: settled at build time)
+    SELECT r._source_file, r._row,
+           min(o._row) AS first_row
+    FROM repeated_rows AS r
+    JOIN repeated_rows AS o
+        ON o._source_file = r._source_file
+        AND o.exam IS NOT DISTINCT FROM r.exam
+        AND o.exam_year IS NOT DISTINCT FROM r.exam_year
+        AND o.school_id IS NOT DISTINCT FROM r.school_id
+        AND o.subject_key IS NOT DISTINCT FROM r.subject_key
+        AND o.participant_key IS NOT DISTINCT FROM r.participant_key
+        AND o.stage_key IS NOT DISTINCT FROM r.stage_key
+        AND o.date_key IS NOT DISTINCT FROM r.date_key
+    WHERE o._row < r._row
+    GROUP BY r._source_file, r._row
 ),
 file_content AS (
     -- ОГЭ gives marks; ЕГЭ gives test scores (a mark only for base maths). One verdict per
@@ -109,9 +105,8 @@ SELECT
          THEN e.exam_date END AS exam_date_text,
     year(e.exam_day) AS exam_date_year,
     c.content_exam,
-    d.duplicate_of,
-    r.repeats_file
+    CASE WHEN d.first_row IS NOT NULL
+         THEN e._source_file || ', строка ' || d.first_row END AS duplicate_of
 FROM typed AS e
 LEFT JOIN duplicates AS d ON d._source_file = e._source_file AND d._row = e._row
-LEFT JOIN repeats AS r ON r._source_file = e._source_file AND r.first_row = e._row
 LEFT JOIN file_content AS c ON c._source_file = e._source_file AND c.first_row = e._row

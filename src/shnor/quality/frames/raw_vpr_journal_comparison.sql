@@ -1,11 +1,11 @@
 -- The ВПР «Сравнение отметок с отметками по журналу» rows of the files being checked
 -- ($files), typed for the suite expectations/raw_vpr_journal_comparison.json: the
 -- participant count (optional) and the three shares (lowered, confirmed, raised) as numbers
--- (text kept where they are not), and the file that already holds the same school's grade and
--- subject for the year, and the earlier row of the same file giving that school again
--- (repeats_row when its numbers differ, same_as_row when they do not). Aggregate rows (no
--- school code) are checked for their values, never as repeats. Earlier = loaded by an earlier run, then path order
--- (macro summary_repeats).
+-- (text kept where they are not), and the earlier row of the same file giving the same school's
+-- grade and subject again (repeats_row when its numbers differ, same_as_row when they do not;
+-- another file giving it is settled at build time, whatever the files' names or order:
+-- int_vpr_summary_file_rows). Aggregate rows (no school code) are checked for their values,
+-- never as repeats (macro summary_repeats).
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
@@ -14,7 +14,6 @@ candidates AS (
         j._source_file,
         j._sheet,
         j._row,
-        CASE WHEN f.status = 'loaded' THEN 0 ELSE 1 END AS file_rank,
         coalesce(try_cast(j.title_year AS INTEGER), folder_year(j._source_file)) AS exam_year,
         k.school_id,
         trim(j.title_grade) AS grade_key,
@@ -22,10 +21,8 @@ candidates AS (
         -- the row's numbers, to tell a repeated row from a contradicting one
         [parse_number(j.participant_count), parse_share(j.lowered_percent), parse_share(j.confirmed_percent), parse_share(j.raised_percent)] AS numbers
     FROM raw.vpr_journal_comparison AS j
-    JOIN raw._files AS f ON f.source_file = j._source_file
     JOIN school_of_codes('raw.vpr_journal_comparison') AS k ON k.school_code = j.school_code
-    WHERE (f.status = 'loaded' OR f.source_file IN (SELECT source_file FROM checked_files))
-      AND k.school_id IS NOT NULL
+    WHERE j._source_file IN (SELECT source_file FROM checked_files) AND k.school_id IS NOT NULL
 )
 SELECT
     j._source_file,
@@ -50,7 +47,6 @@ SELECT
               AND parse_share(j.raised_percent) IS NULL
              THEN 'повысили: ' || j.raised_percent END
     ) AS percent_text,
-    r.repeats_file,
     r.repeats_row,
     r.same_as_row
 FROM raw.vpr_journal_comparison AS j

@@ -1,11 +1,11 @@
 -- The ВПР «Статистика по отметкам» rows of the files being checked ($files), typed for the
 -- suite expectations/raw_vpr_mark_stats.json: the participant count and the four mark shares
--- as numbers (text kept where they are not), the file that already holds the same school's
--- grade and subject for the year, and the earlier row of the same file giving that school
--- again (repeats_row when its numbers differ, same_as_row when they do not). Aggregate rows (no
--- school code: the whole sample, region, municipalities) are checked for their values, never
--- as repeats (macro summary_repeats). The percent sum is checked
--- on reading (percent_sum).
+-- as numbers (text kept where they are not), and the earlier row of the same file giving the
+-- same school's grade and subject again (repeats_row when its numbers differ, same_as_row when
+-- they do not; another file giving it is settled at build time, whatever the files' names or
+-- order: int_vpr_summary_file_rows). Aggregate rows (no school code: the whole sample, region,
+-- municipalities) are checked for their values, never as repeats (macro summary_repeats). The
+-- percent sum is checked on reading (percent_sum).
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
@@ -14,7 +14,6 @@ candidates AS (
         m._source_file,
         m._sheet,
         m._row,
-        CASE WHEN f.status = 'loaded' THEN 0 ELSE 1 END AS file_rank,
         coalesce(try_cast(m.title_year AS INTEGER), folder_year(m._source_file)) AS exam_year,
         k.school_id,
         trim(m.title_grade) AS grade_key,
@@ -22,10 +21,8 @@ candidates AS (
         -- the row's numbers, to tell a repeated row from a contradicting one
         [parse_number(m.participant_count), parse_share(m.mark_2_percent), parse_share(m.mark_3_percent), parse_share(m.mark_4_percent), parse_share(m.mark_5_percent)] AS numbers
     FROM raw.vpr_mark_stats AS m
-    JOIN raw._files AS f ON f.source_file = m._source_file
     JOIN school_of_codes('raw.vpr_mark_stats') AS k ON k.school_code = m.school_code
-    WHERE (f.status = 'loaded' OR f.source_file IN (SELECT source_file FROM checked_files))
-      AND k.school_id IS NOT NULL
+    WHERE m._source_file IN (SELECT source_file FROM checked_files) AND k.school_id IS NOT NULL
 )
 SELECT
     m._source_file,
@@ -54,7 +51,6 @@ SELECT
               AND parse_share(m.mark_5_percent) IS NULL
              THEN '«5»: ' || m.mark_5_percent END
     ) AS percent_text,
-    r.repeats_file,
     r.repeats_row,
     r.same_as_row
 FROM raw.vpr_mark_stats AS m

@@ -1,8 +1,8 @@
 -- The ВПР participant rows of the files being checked ($files), typed for the suite
--- expectations/raw_vpr_participants.json, with the facts that need other files: where the
--- same participant first appeared, and which file already holds the same class and subject.
--- Earlier = loaded by an earlier run, then path order. Repeats are found by grouping (hash
--- aggregates, no sort of every row), then joined back to the rows they concern.
+-- expectations/raw_vpr_participants.json, with where the same participant appeared earlier in
+-- the same file. A participant or a class and subject that two files both give is settled at
+-- build time, whatever the files' names or order (int_participant_file_procedures, issue 18).
+-- Repeats are found by grouping (hash aggregates, no sort of every row), then joined back.
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
@@ -10,7 +10,6 @@ candidates AS (
     SELECT
         v._source_file,
         v._row,
-        CASE WHEN f.status = 'loaded' THEN 0 ELSE 1 END AS file_rank,
         folder_year(v._source_file) AS exam_year,
         -- Keys in a cheap spelling (no regular expressions over every row); the school as
         -- staging will see it.
@@ -24,42 +23,36 @@ candidates AS (
         coalesce(v.grade, rtrim(class_key,
             'АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯABCDEFGHIJKLMNOPQRSTUVWXYZ')) AS grade
     FROM raw.vpr_participants AS v
-    JOIN raw._files AS f ON f.source_file = v._source_file
     LEFT JOIN school_of_codes('raw.vpr_participants') AS k ON k.school_code = v.school_code
-    WHERE f.status = 'loaded' OR f.source_file IN (SELECT source_file FROM checked_files)
+    WHERE v._source_file IN (SELECT source_file FROM checked_files)
 ),
 repeated_participants AS (
-    SELECT exam_year, school_id, grade, subject_key, participant_key
+    SELECT _source_file, exam_year, school_id, grade, subject_key, participant_key
     FROM candidates
     WHERE participant_key IS NOT NULL
     GROUP BY ALL
     HAVING count(*) > 1
 ),
+repeated_rows AS (
+    SELECT c.*
+    FROM candidates AS c
+    SEMI JOIN repeated_participants AS p
+        USING (_source_file, exam_year, school_id, grade, subject_key, participant_key)
+),
 duplicates AS (
-    SELECT _source_file, _row, first_seen AS duplicate_of
-    FROM (
-        SELECT c._source_file, c._row, first_value(c._source_file || ', строка ' || c._row) OVER (
-            PARTITION BY c.exam_year, c.school_id, c.grade, c.subject_key, c.participant_key
-            ORDER BY c.file_rank, c._source_file, c._row) AS first_seen
-        FROM candidates AS c
-        SEMI JOIN repeated_participants AS p
-            USING (exam_year, school_id, grade, subject_key, participant_key)
-    )
-    WHERE first_seen <> _source_file || ', строка ' || _row
-),
-procedure_files AS (
-    SELECT exam_year, school_id, class_key, subject_key, _source_file, min(file_rank) AS file_rank,
-           min(_row) AS first_row
-    FROM candidates
-    GROUP BY ALL
-),
-repeats AS (
-    SELECT _source_file, first_row,
-           first_value(_source_file) OVER (
-               PARTITION BY exam_year, school_id, class_key, subject_key
-               ORDER BY file_rank, _source_file) AS repeats_file
-    FROM procedure_files
-    QUALIFY repeats_file <> _source_file
+    -- the same participant earlier in the same file (in two files: settled at build time)
+    SELECT r._source_file, r._row,
+           min(o._row) AS first_row
+    FROM repeated_rows AS r
+    JOIN repeated_rows AS o
+        ON o._source_file = r._source_file
+        AND o.exam_year IS NOT DISTINCT FROM r.exam_year
+        AND o.school_id IS NOT DISTINCT FROM r.school_id
+        AND o.grade IS NOT DISTINCT FROM r.grade
+        AND o.subject_key IS NOT DISTINCT FROM r.subject_key
+        AND o.participant_key IS NOT DISTINCT FROM r.participant_key
+    WHERE o._row < r._row
+    GROUP BY r._source_file, r._row
 )
 SELECT
     v._source_file,
@@ -75,9 +68,8 @@ SELECT
     parse_number(v.journal_mark) AS journal_mark,
     CASE WHEN clean_text(v.journal_mark) IS NOT NULL AND parse_number(v.journal_mark) IS NULL
          THEN v.journal_mark END AS journal_mark_text,
-    d.duplicate_of,
-    r.repeats_file
+    CASE WHEN d.first_row IS NOT NULL
+         THEN v._source_file || ', строка ' || d.first_row END AS duplicate_of
 FROM raw.vpr_participants AS v
 LEFT JOIN duplicates AS d ON d._source_file = v._source_file AND d._row = v._row
-LEFT JOIN repeats AS r ON r._source_file = v._source_file AND r.first_row = v._row
 WHERE v._source_file IN (SELECT source_file FROM checked_files)

@@ -3,7 +3,14 @@
 -- (METHODOLOGY §1): present, a usable result, main period (early, main or reserve days), and
 -- the participant's first attempt at that subject that year. Fail and high per exam rules.
 -- Grain: one row per staged participant result (mock exams excluded: they never feed ШНОР).
-WITH vpr AS (
+WITH counted_procedures AS (
+    -- the files' school-procedures that count (issue 18: conflicting files count for none)
+    SELECT _source_file, procedure_key
+    FROM intermediate.int_participant_file_procedures
+    WHERE is_counted
+),
+
+vpr AS (
     SELECT
         school_id, exam_year, 'vpr' AS exam, grade, subject, class_label, participant_id,
         _source_file, _row,
@@ -21,6 +28,7 @@ WITH vpr AS (
             WHEN mark IS NULL THEN 'invalid_mark'
         END AS not_counted_reason
     FROM staging.stg_vpr__participants
+    SEMI JOIN counted_procedures USING (_source_file, procedure_key)
 ),
 
 exams AS (
@@ -30,6 +38,7 @@ exams AS (
         e.stage IN ('early', 'main', 'reserve') AS is_main_period,
         minimums.min_test_score
     FROM staging.stg_exam__participants AS e
+    SEMI JOIN counted_procedures USING (_source_file, procedure_key)
     LEFT JOIN ref.ege_min_scores AS minimums
         ON e.exam = 'ege' AND minimums.exam_year = e.exam_year AND minimums.subject = e.subject
     WHERE e.exam IN ('oge', 'ege')

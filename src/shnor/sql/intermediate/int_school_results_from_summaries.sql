@@ -4,8 +4,9 @@
 -- A school given on several rows for its profiles (Профиль) is their sum (mean weighted by
 -- participants; unknown if any part is); a school-year-procedure given twice in one file for
 -- the same profile keeps its first row (sheet, row order; reported). Given by two files: as
--- int_ege_summary_file_rows settles it (once where they agree; where they disagree, the file
--- an analyst named authoritative, else none), whatever the files' names or order.
+-- int_ege_summary_file_rows and int_vpr_summary_file_rows settle it (once where they agree;
+-- where they disagree, the file an analyst named authoritative, else none), whatever the files'
+-- names or order.
 -- Grain: school_id × exam_year × exam × grade × subject.
 WITH ege_profiles AS (
     SELECT * FROM intermediate.int_ege_summary_file_rows WHERE is_counted
@@ -36,7 +37,10 @@ summaries AS (
         / nullif(mark_2_percent + mark_3_percent + mark_4_percent + mark_5_percent, 0)
             AS mean_score,
         'vpr_mark_stats' AS source, _source_file, _sheet, _row
-    FROM staging.stg_vpr__mark_stats
+    FROM staging.stg_vpr__mark_stats AS m
+    SEMI JOIN intermediate.int_vpr_summary_file_rows AS c
+        ON c.summary = 'mark_stats' AND c.is_counted AND c._source_file = m._source_file
+        AND c._sheet IS NOT DISTINCT FROM m._sheet AND c._row = m._row
     WHERE row_kind = 'school' AND participant_count > 0 AND mark_2_count IS NOT NULL
         AND grade IS NOT NULL AND exam_year IS NOT NULL
 )

@@ -1,12 +1,20 @@
 -- incremental: exam_year
 -- ВПР results per class, next to the rest of the school and the region (METHODOLOGY §8, support
 -- for teachers). Grain: school_id × exam_year × grade × subject × class_label.
-WITH classes AS (
+WITH counted_procedures AS (
+    -- the files' school-procedures that count (issue 18: conflicting files count for none)
+    SELECT _source_file, procedure_key
+    FROM intermediate.int_participant_file_procedures
+    WHERE is_counted
+),
+
+classes AS (
     SELECT
         school_id, exam_year, grade, subject, class_label,
         count(*) AS participant_count,
         count(*) FILTER (WHERE mark = 2) AS fail_count
     FROM staging.stg_vpr__participants
+    SEMI JOIN counted_procedures USING (_source_file, procedure_key)
     WHERE NOT is_absent AND mark IS NOT NULL AND class_label IS NOT NULL
         AND school_id IS NOT NULL AND exam_year IS NOT NULL AND grade IS NOT NULL
     GROUP BY ALL

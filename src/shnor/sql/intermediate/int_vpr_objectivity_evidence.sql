@@ -11,9 +11,17 @@
 -- better. A spike is judged
 -- locally: results at the boundary among those one point either side of it, against the
 -- region's share of that window at the boundary — robust to the school's overall level.
-WITH results AS (
+WITH counted_procedures AS (
+    -- the files' school-procedures that count (issue 18: conflicting files count for none)
+    SELECT _source_file, procedure_key
+    FROM intermediate.int_participant_file_procedures
+    WHERE is_counted
+),
+
+results AS (
     SELECT school_id, exam_year, grade, subject, primary_score, mark, journal_mark, is_absent
     FROM staging.stg_vpr__participants
+    SEMI JOIN counted_procedures USING (_source_file, procedure_key)
     WHERE school_id IS NOT NULL AND exam_year IS NOT NULL AND grade IS NOT NULL
 ),
 
@@ -94,7 +102,11 @@ journal_summaries AS (
         school_id, exam_year, grade, subject,
         lowered_count + confirmed_count + raised_count AS journal_pair_count,
         raised_count, lowered_count
-    FROM staging.stg_vpr__journal_comparison
+    FROM staging.stg_vpr__journal_comparison AS j
+    -- given by two files: as int_vpr_summary_file_rows settles it, whatever names or order
+    SEMI JOIN intermediate.int_vpr_summary_file_rows AS c
+        ON c.summary = 'journal_comparison' AND c.is_counted AND c._source_file = j._source_file
+        AND c._sheet IS NOT DISTINCT FROM j._sheet AND c._row = j._row
     WHERE row_kind = 'school' AND school_id IS NOT NULL AND grade IS NOT NULL
         AND raised_count IS NOT NULL AND lowered_count IS NOT NULL AND confirmed_count IS NOT NULL
     QUALIFY row_number() OVER (

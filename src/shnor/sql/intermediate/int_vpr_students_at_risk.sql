@@ -20,6 +20,11 @@ SELECT
         OR count(*) FILTER (WHERE mark = 2 AND journal_mark <= $prevention_journal_mark_at_most) > 0
         AS is_at_risk
 FROM staging.stg_vpr__participants
+SEMI JOIN (
+    SELECT _source_file, procedure_key
+    FROM intermediate.int_participant_file_procedures
+    WHERE is_counted
+) AS counted USING (_source_file, procedure_key)
 WHERE NOT is_absent AND mark IS NOT NULL AND participant_id IS NOT NULL
     AND school_id IS NOT NULL AND exam_year IS NOT NULL AND grade IS NOT NULL
 GROUP BY ALL

@@ -13,6 +13,10 @@ WITH mocks AS (
         ) AS grade,
         minimums.min_test_score
     FROM staging.stg_exam__participants AS m
+    -- the files' school-procedures that count (issue 18: conflicting files count for none)
+    SEMI JOIN intermediate.int_participant_file_procedures AS c
+        ON c._source_file = m._source_file AND c.procedure_key = m.procedure_key
+        AND c.is_counted
     LEFT JOIN ref.ege_min_scores AS minimums
         ON minimums.exam_year = m.exam_year AND minimums.subject = m.subject
     WHERE m.exam = 'mock' AND m.school_id IS NOT NULL AND m.exam_year IS NOT NULL

@@ -16,6 +16,9 @@ FROM staging.stg_vpr__task_points AS t
 JOIN staging.stg_vpr__participants AS p
     ON p._source_file = t._source_file AND p._sheet IS NOT DISTINCT FROM t._sheet
     AND p._row = t._row
+-- the files' school-procedures that count (issue 18: conflicting files count for none)
+SEMI JOIN intermediate.int_participant_file_procedures AS c
+    ON c._source_file = p._source_file AND c.procedure_key = p.procedure_key AND c.is_counted
 WHERE NOT p.is_absent AND p.mark IS NOT NULL AND p.school_id IS NOT NULL
     AND p.grade IS NOT NULL AND p.exam_year IS NOT NULL AND NOT t.is_not_applicable
     AND t.points IS NOT NULL

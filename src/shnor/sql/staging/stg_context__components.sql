@@ -3,6 +3,7 @@
 -- files has a value with a % sign or above 1, else as a fraction (DATA_CONTRACT §5): decided per
 -- component × year over all files, so a municipality whose percentages are all ≤ 1 is not read
 -- as fractions. `scale` says which; `file_scale` what the file alone would have suggested.
+-- Only the file that counts for a school-year gives its components (stg_context__passport_files).
 WITH long AS (
     UNPIVOT raw.context
     ON parents_higher_education_share, single_parent_share, low_income_share,
@@ -46,5 +47,11 @@ FROM (
     WINDOW
         year_column AS (PARTITION BY exam_year, component),
         file_column AS (PARTITION BY _source_file, component)
+) AS p
+-- a school-year that files give differently counts from the file an analyst named, else none
+-- (stg_context__passport_files, issue 18), whatever the files' names or order
+WHERE school_id IS NOT NULL AND EXISTS (
+    SELECT 1 FROM staging.stg_context__passport_files AS f
+    WHERE f.is_counted AND f._source_file = p._source_file AND f.school_id = p.school_id
+        AND f.exam_year IS NOT DISTINCT FROM p.exam_year
 )
-WHERE school_id IS NOT NULL

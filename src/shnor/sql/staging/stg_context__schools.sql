@@ -3,7 +3,8 @@
 -- lacks it). The passport wins where both give a fact for a school-year; the questionnaire's
 -- pupils are its total, else the sum of its pupils by grade; its settlement type is its
 -- settlement answer as reference/questionnaire_answers.csv maps it (rural_settlement).
--- Grain: school_id × exam_year (the largest pupil figure when files repeat a school).
+-- Grain: school_id × exam_year (the largest pupil figure when a file repeats a school; of two
+-- files giving a school-year different passports, the one stg_context__passport_files counts).
 WITH passport AS (
     SELECT
         coalesce(codes.school_id, clean_code(c.school_code)) AS school_id,
@@ -14,6 +15,13 @@ WITH passport AS (
     FROM raw.context AS c
     LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(c.school_code)
     WHERE clean_code(c.school_code) IS NOT NULL
+        -- the file that counts for the school-year (stg_context__passport_files, issue 18)
+        AND EXISTS (
+            SELECT 1 FROM staging.stg_context__passport_files AS f
+            WHERE f.is_counted AND f._source_file = c._source_file
+                AND f.school_id = coalesce(codes.school_id, clean_code(c.school_code))
+                AND f.exam_year IS NOT DISTINCT FROM folder_year(c._source_file)
+        )
     GROUP BY ALL
 ),
 

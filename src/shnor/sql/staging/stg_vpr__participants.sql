@@ -88,6 +88,11 @@ SELECT
     END AS scale_status,
     t.is_absent,
     t.journal_mark,
+    -- the school-procedure a file gives (school × year × grade × class × subject × form): two
+    -- files giving one with different rows conflict (int_participant_file_procedures)
+    concat_ws('|', 'vpr', coalesce(t.exam_year::VARCHAR, ''), coalesce(t.school_id, ''),
+              coalesce(t.grade::VARCHAR, ''), coalesce(t.class_label, ''), t.subject,
+              t.work_form) AS procedure_key,
     t._source_file,
     t._sheet,
     t._row

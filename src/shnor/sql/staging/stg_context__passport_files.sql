@@ -1,0 +1,76 @@
+-- The social passport (DATA_CONTRACT §5) of each school-year as each file gives it (issue 18),
+-- and whether the file counts for it. Files giving the same rows count once. Where files give a
+-- school-year different rows, only the file an analyst named in reference/authoritative_files.csv
+-- (a reviewed row: reviewed_by filled; scope by year, and by municipality as the registry
+-- places the school, when given) counts; with none named, none does (is_conflict, reported as
+-- passport_conflict): the outcome never depends on the files' names or the order they arrived
+-- in. stg_context__components and stg_context__schools keep the counted files' rows only.
+-- Grain: school_id × exam_year × _source_file.
+WITH file_rows AS (
+    SELECT
+        coalesce(codes.school_id, clean_code(c.school_code)) AS school_id,
+        folder_year(c._source_file) AS exam_year,
+        c._source_file,
+        any_value(clean_text(c.school_name)) AS school_name,
+        count(*) AS row_count,
+        arg_min(c._sheet, c._row) AS first_sheet,
+        min(c._row) AS first_row,
+        md5(string_agg(
+            [c.parents_higher_education_share, c.single_parent_share, c.low_income_share,
+             c.unemployed_parents_share, c.on_register_share, c.non_native_russian_share,
+             c.disability_share, c.vacancy_share, c.top_category_teacher_share,
+             c.unconfirmed_competence_share, c.student_count, c.settlement_type,
+             c.context_year]::VARCHAR,
+            chr(10) ORDER BY
+            [c.parents_higher_education_share, c.single_parent_share, c.low_income_share,
+             c.unemployed_parents_share, c.on_register_share, c.non_native_russian_share,
+             c.disability_share, c.vacancy_share, c.top_category_teacher_share,
+             c.unconfirmed_competence_share, c.student_count, c.settlement_type,
+             c.context_year]::VARCHAR
+        )) AS rows_hash
+    FROM raw.context AS c
+    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(c.school_code)
+    WHERE clean_code(c.school_code) IS NOT NULL
+    GROUP BY ALL
+),
+
+judged AS (
+    SELECT
+        f.*,
+        EXISTS (
+            SELECT 1 FROM ref.authoritative_files AS a
+            WHERE a.source_file = f._source_file
+              AND nullif(trim(a.reviewed_by), '') IS NOT NULL
+              AND (try_cast(a.exam_year AS INTEGER) IS NULL
+                   OR try_cast(a.exam_year AS INTEGER) = f.exam_year)
+              AND (nullif(trim(a.municipality_name), '') IS NULL
+                   OR clean_text(a.municipality_name) IN (
+                       SELECT s.municipality_name FROM staging.stg_schools AS s
+                       WHERE s.school_id = f.school_id))
+        ) AS is_authoritative
+    FROM file_rows AS f
+),
+
+compared AS (
+    SELECT
+        *,
+        bool_or(is_authoritative) OVER school_year AS has_authoritative,
+        min(rows_hash) OVER school_year <> max(rows_hash) OVER school_year AS files_differ,
+        min(rows_hash) FILTER (WHERE is_authoritative) OVER school_year
+            <> max(rows_hash) FILTER (WHERE is_authoritative) OVER school_year
+            AS authoritative_differ,
+        row_number() OVER (
+            PARTITION BY school_id, exam_year, is_authoritative ORDER BY _source_file
+        ) AS file_order
+    FROM judged
+    WINDOW school_year AS (PARTITION BY school_id, exam_year)
+)
+
+SELECT
+    * EXCLUDE (file_order, has_authoritative, authoritative_differ),
+    CASE WHEN has_authoritative THEN coalesce(authoritative_differ, false)
+         ELSE files_differ END AS is_conflict,
+    CASE WHEN has_authoritative
+         THEN is_authoritative AND NOT coalesce(authoritative_differ, false) AND file_order = 1
+         ELSE NOT files_differ AND file_order = 1 END AS is_counted
+FROM compared
