@@ -44,7 +44,7 @@ def test_incremental_reruns_equal_a_build_from_scratch(tmp_path):
     region = generate_demo_region(tmp_path / "region", seed=11, school_count=70, year_count=2)
     data_dir, raw = region.data_dir, region.data_dir / "raw"
     last, first = max(region.years), min(region.years)
-    added = next(p for p in sorted(raw.glob(f"vpr/{last}/*")) if p.suffix == ".csv")
+    added = sorted(raw.glob(f"vpr/{last}/**/*.csv"))[0]  # a protocol in a grade folder
     held = tmp_path / "held" / added.name
     held.parent.mkdir()
     shutil.move(added, held)
@@ -102,7 +102,7 @@ def test_a_build_that_died_half_way_is_followed_by_a_full_build(tmp_path):
 
     region = generate_demo_region(tmp_path / "region", seed=5, school_count=30, year_count=2)
     data_dir, raw = region.data_dir, region.data_dir / "raw"
-    added = sorted(raw.glob(f"vpr/{max(region.years)}/*.csv"))[-1]
+    added = sorted(raw.glob(f"vpr/{max(region.years)}/**/*.csv"))[-1]
     held = tmp_path / added.name
     shutil.move(added, held)
     run_annual(data_dir, "reference")

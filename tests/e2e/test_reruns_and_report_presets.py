@@ -49,7 +49,7 @@ def test_interleaved_runs_never_publish_marts_under_another_runs_fingerprint(tmp
     region = generate_demo_region(tmp_path / "region", seed=5, school_count=40, year_count=2)
     data_dir, raw, preset = region.data_dir, region.data_dir / "raw", load_preset("reference")
     last = max(region.years)
-    held = sorted(raw.glob(f"vpr/{last}/*.csv"))[0]
+    held = sorted(raw.glob(f"vpr/{last}/**/*.csv"))[0]  # a protocol in a grade folder
     aside = tmp_path / held.name
     shutil.move(held, aside)
     # Run 1 ingests and builds without the held file …
