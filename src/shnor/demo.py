@@ -1,9 +1,10 @@
 """Synthetic demo region with known truth.
 
 `generate_demo_region` writes the raw files a regional centre (РЦОИ/РЦОКО) would receive, in
-the layouts of DATA_CONTRACT.md (§1 registry, §2a ВПР participants, §3 ОГЭ/ЕГЭ participants and
-mock exams, §5 social context), under ``data_dir/raw/``, and the planted truth beside them in
-``data_dir/demo_truth.parquet``. Everything is drawn from ``numpy.random.Generator`` streams
+the layouts of docs/data-contract.md (registry, ВПР as ФИС ОКО exports it — ``vpr_export`` —,
+ОГЭ/ЕГЭ participants and mock exams, social context), under ``data_dir/raw/``, the demo's own
+(synthetic) ВПР scales in ``data_dir/reference/vpr_scales.csv``, and the planted truth beside
+them in ``data_dir/demo_truth.parquet``. Everything is drawn from ``numpy.random.Generator`` streams
 seeded with ``seed`` (mock exams have streams of their own, so the other files do not depend on
 them): the same seed and arguments give byte-identical files.
 
@@ -25,6 +26,17 @@ Generative model (logit scale, higher = worse):
   would-be «2» become «3» with the primary score exactly at the lower «3» boundary, 20% of
   their «3» become «4» at the lower «4» boundary, most of the remaining would-be «2» are absent;
   journal marks and ОГЭ/ЕГЭ stay honest.
+- ВПР files carry no mark: the earlier years come as the 2020–2021 export (one file per work,
+  «Проведение работы по <предмет>, <N> класс. ВПР <год>», class letters, «балл за N»), the later
+  ones as the 2022 protocol (``<N> класс/<Предмет>``, «code | name» cells, tasks headed with
+  their maximum); mostly CSV (UTF-8 or Windows-1251), small files (and a year's smallest
+  protocol) XLSX. Workbooks carry the task scores; the CSV copies analysts save keep them for
+  Russian and maths of one grade a year (``4 + year % 5``), the other columns in every file
+  (speed: task scores of every row would multiply the rows loaded). Some schools log in as
+  ``edu`` + the registry digits in the protocol years; a few rows have class «НЕТ», 5% a blank
+  journal mark; absentees have «отсутствовал» as the variant. In the export years grade 7
+  biology of two municipalities is the form «по образцу 8 класса» with grade 8 biology's scale.
+  A reader's marks from ``reference/vpr_scales.csv`` are the planted marks.
 - mock exams («репетиционные экзамены», ``raw/mock/<year>/``, §3 layout plus ``Класс`` such as
   «9А» or «11Б», ``Этап`` «репетиционный» or absent) in March–April: grade 9 Russian and maths
   (ОГЭ marks), grade 11 Russian and the maths level the student sits in the main exam (ЕГЭ test
@@ -1139,6 +1151,7 @@ _EDU_SHARE = 0.3  # schools whose ФИС ОКО login is `edu…` in the protoco
 _NO_CLASS_SHARE = 0.005  # rows with class «НЕТ»
 _NO_JOURNAL_SHARE = 0.05  # rows with a blank journal mark
 _SEXES = np.array(["М", "Ж"], dtype=object)
+_CSV_KINDS = ["csv_utf8", "csv_1251"]
 
 
 def _is_protocol_year(yi: int, year_count: int) -> bool:
@@ -1151,21 +1164,24 @@ def _write_vpr(frng, reg: _Region, rows: dict, folder: Path, year: int, protocol
     folder.mkdir(parents=True, exist_ok=True)
     logins = _logins(frng, reg, protocol)
     work = rows["key"] * 2 + rows["form"]
+    works, sizes = np.unique(work, return_counts=True)
+    smallest = works[np.argmin(sizes)] if protocol else -1  # a protocol workbook every year
     written = []
-    for w in np.unique(work):
+    for w, size in zip(works, sizes, strict=True):
         idx = np.flatnonzero(work == w)
         (subject, grade), form = _VPR_KEYS[w // 2], BIO_FORM if w % 2 else None
-        xlsx = len(idx) <= _VPR_XLSX_LIMIT and (form is not None or frng.random() < 0.15)
-        fmt = _Format("xlsx" if xlsx else str(frng.choice(["csv_utf8", "csv_1251"])))
+        small = size <= _VPR_XLSX_LIMIT and (form is not None or frng.random() < 0.15)
+        fmt = _Format("xlsx" if small or w == smallest else str(frng.choice(_CSV_KINDS)))
+        tasks = fmt.kind == "xlsx" or (subject in (RUS, MATH) and grade == 4 + year % 5)
         scale = VPR_FORM_SCALES[(subject, grade, form)] if form else VPR_SCALES[(subject, grade)]
         if protocol:
             path = folder / f"{grade} класс" / f"{subject}{fmt.suffix}"
-            table = _protocol_table(frng, reg, rows, idx, logins, scale, year)
+            table = _protocol_table(frng, reg, rows, idx, logins, scale, year, tasks)
         else:
             named = f" ({form})" if form else ""
             title = f"Проведение работы по {_DATIVE[subject]}, {grade} класс{named}. ВПР {year}"
             path = folder / f"{title}{fmt.suffix}"
-            table = _export_table(frng, reg, rows, idx, logins, scale)
+            table = _export_table(frng, reg, rows, idx, logins, scale, tasks)
         written.append(_write_vpr_file(path, table, fmt, year, grade, protocol))
     return written
 
@@ -1177,8 +1193,9 @@ def _logins(frng, reg: _Region, protocol: bool) -> np.ndarray:
     return np.where(edu, np.char.replace(reg.codes.astype(str), "sch", "edu"), reg.codes)
 
 
-def _export_table(frng, reg: _Region, rows: dict, idx, logins, scale: MarkScale) -> pa.Table:
-    """The 2020–2021 export of one work: class letters, numbered participants, «балл за N»."""
+def _export_table(frng, reg: _Region, rows: dict, idx, logins, scale, tasks: bool) -> pa.Table:
+    """The 2020–2021 export of one work: class letters, numbered participants and, with
+    `tasks`, «балл за N»."""
     school = rows["school"][idx]
     label = rows["class_label"][idx].astype(str)
     letter = np.char.lstrip(label, "0123456789")
@@ -1192,7 +1209,7 @@ def _export_table(frng, reg: _Region, rows: dict, idx, logins, scale: MarkScale)
     }
     cols |= _common_columns(frng, rows, idx, klass)
     cols = dict(zip(_EXPORT_HEADERS, cols.values(), strict=True))
-    points = _task_points(frng, rows["score"][idx], scale)
+    points = _task_points(frng, rows["score"][idx], scale, tasks)
     absent = rows["absent"][idx]
     for t in range(points.shape[1]):
         cols[f"балл за {t + 1}"] = pa.array(points[:, t], mask=absent)
@@ -1214,9 +1231,9 @@ def _common_columns(frng, rows: dict, idx, klass: np.ndarray) -> dict[str, pa.Ar
     }
 
 
-def _protocol_table(frng, reg, rows: dict, idx, logins, scale: MarkScale, year) -> pa.Table:
-    """The 2022 «протокол» of one subject and grade: «code | name» cells, tasks headed with
-    their maximum («3 (2б)»)."""
+def _protocol_table(frng, reg, rows: dict, idx, logins, scale, year, tasks: bool) -> pa.Table:
+    """The 2022 «протокол» of one subject and grade: «code | name» cells and, with `tasks`,
+    tasks headed with their maximum («3 (2б)»)."""
     school = rows["school"][idx]
     muni = reg.muni[school]
     muni_cells = np.char.add(
@@ -1225,7 +1242,7 @@ def _protocol_table(frng, reg, rows: dict, idx, logins, scale: MarkScale, year) 
     ).astype(object)
     school_cells = np.char.add(np.char.add(logins.astype(str), " | "), reg.names.astype(str))
     common = _common_columns(frng, rows, idx, rows["class_label"][idx].astype(str))
-    points = _task_points(frng, rows["score"][idx], scale)
+    points = _task_points(frng, rows["score"][idx], scale, tasks)
     absent = rows["absent"][idx]
     n = len(idx)
     cols = {
@@ -1238,7 +1255,7 @@ def _protocol_table(frng, reg, rows: dict, idx, logins, scale: MarkScale, year) 
         "Код": pa.array(rows["code"][idx]),
         "Вариант": common["variant"],
     }
-    for t, top in enumerate(_task_caps(scale)):
+    for t, top in enumerate(_task_caps(scale)[: points.shape[1]]):
         cols[f"{t + 1} ({top}б)"] = pa.array(points[:, t], mask=absent)
     cols["Наименование класса"] = common["class"]
     cols["Пол"] = common["sex"]
@@ -1254,13 +1271,17 @@ def _task_caps(scale: MarkScale) -> np.ndarray:
     return caps
 
 
-def _task_points(frng, scores: np.ndarray, scale: MarkScale) -> np.ndarray:
-    """Points per task (rows x tasks) summing to the primary score, easier tasks first."""
+def _task_points(frng, scores: np.ndarray, scale: MarkScale, tasks: bool) -> np.ndarray:
+    """Points per task (rows x tasks) summing to the primary score, easier tasks first; no
+    columns without `tasks`."""
+    if not tasks:
+        return np.zeros((len(scores), 0), dtype=np.int64)
     caps = _task_caps(scale)
     unit_task = np.repeat(np.arange(scale.task_count), caps)
     difficulty = np.linspace(0.0, 1.0, scale.task_count)[unit_task]
     keys = frng.random((len(scores), len(unit_task))) + difficulty[None, :]
-    ranks = np.argsort(np.argsort(keys, axis=1), axis=1)
+    ranks = np.empty(keys.shape, dtype=np.int64)
+    np.put_along_axis(ranks, np.argsort(keys, axis=1), np.arange(keys.shape[1])[None, :], axis=1)
     starts = np.concatenate([[0], np.cumsum(caps)[:-1]])
     return np.add.reduceat((ranks < scores[:, None]).astype(np.int64), starts, axis=1)
 

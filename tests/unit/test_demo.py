@@ -191,7 +191,7 @@ def _vpr_file(path: Path, raw: Path) -> pd.DataFrame:
         tasks = columns[8:-4]
         parsed = [PROTOCOL_TASK.match(t) for t in tasks]
         assert all(parsed) and [int(m[1]) for m in parsed] == list(range(1, len(tasks) + 1))
-        task_max = sum(int(m[2]) for m in parsed)
+        task_max = sum(int(m[2]) for m in parsed) if tasks else None
         subject, form = path.stem, None
         grade = int(re.fullmatch(r"(\d) класс", path.parent.name)[1])
         assert path.parent.parent.name.isdigit()
@@ -213,6 +213,7 @@ def _vpr_file(path: Path, raw: Path) -> pd.DataFrame:
             "вариант": variant,
             "первичный балл": _num(score),
             "отметка по журналу": _num(journal),
+            "tasks": len(tasks),
             "task_sum": points.sum(axis=1, min_count=1),
             "task_blank": points.isna().all(axis=1),
             "task_max": task_max,
@@ -661,12 +662,21 @@ def test_ege_scores_minimums_and_base_maths(tables):
 def test_task_columns_sum_to_the_primary_score(tables):
     for year in YEARS:
         vpr = tables[("vpr", year)]
-        present = vpr[vpr["первичный балл"].notna()]
+        tasked = vpr[vpr["tasks"] > 0]
+        present = tasked[tasked["первичный балл"].notna()]
         assert (present["task_sum"] == present["первичный балл"]).all()
-        assert vpr.loc[vpr["первичный балл"].isna(), "task_blank"].all()
+        assert tasked.loc[tasked["первичный балл"].isna(), "task_blank"].all()
         headed = vpr[vpr["task_max"].notna()]  # the protocol heads tasks with their maximum
         assert (headed["task_max"] == headed["max_score"]).all()
-    assert tables[("vpr", YEARS[-1])]["task_max"].notna().all()
+        # workbooks carry the tasks; of the CSV copies, Russian and maths of one grade
+        assert vpr.loc[vpr["_file"].str.endswith(".xlsx"), "tasks"].gt(0).all()
+        csv = vpr[vpr["_file"].str.endswith(".csv")]
+        with_tasks = csv.loc[csv["tasks"] > 0, ["предмет", "grade"]].drop_duplicates()
+        assert set(map(tuple, with_tasks.to_numpy())) == {
+            ("Русский язык", 4 + year % 5),
+            ("Математика", 4 + year % 5),
+        }
+    assert tables[("vpr", YEARS[-1])]["task_max"].notna().any()
 
 
 def test_context_shares_and_a_missing_column(tables, truth):
