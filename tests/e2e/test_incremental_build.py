@@ -29,6 +29,8 @@ def _assert_equal_to_scratch(data_dir: Path, scratch: Path) -> None:
     """Build the same raw files from scratch in `scratch` and compare every mart."""
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(data_dir / "raw", scratch / "raw")
+    # the region's own ВПР scales (the demo writes its synthetic ones there) are inputs too
+    shutil.copytree(data_dir / "reference", scratch / "reference")
     fresh = run_annual(scratch, "reference")
     assert fresh["build"]["rebuilt"] == {"mode": "full"}
     incremental, expected = _published(data_dir), _published(scratch)

@@ -67,6 +67,7 @@ def test_interleaved_runs_never_publish_marts_under_another_runs_fingerprint(tmp
     results = pd.read_parquet(data_dir / "marts" / "fct_school_procedure_results.parquet")
     fresh = tmp_path / "fresh"
     shutil.copytree(raw, fresh / "raw")
+    shutil.copytree(data_dir / "reference", fresh / "reference")  # the demo's ВПР scales
     steps.run_annual(fresh, "reference")
     expected = pd.read_parquet(fresh / "marts" / "fct_school_procedure_results.parquet")
     key = ["school_id", "exam_year", "exam", "grade", "subject"]
