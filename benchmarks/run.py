@@ -137,9 +137,11 @@ def main() -> None:
         )
     )
 
-    big_csv = work / "vpr" / "2025" / "big.csv"
-    big_csv.parent.mkdir(parents=True)
     source = max(region.glob("raw/vpr/**/*.csv"), key=lambda p: p.stat().st_size)
+    # the export's own name and grade folder: the subject and grade are only there
+    year_folder = region / "raw" / "vpr" / source.relative_to(region / "raw" / "vpr").parts[0]
+    big_csv = work / "vpr" / "2025" / source.relative_to(year_folder)
+    big_csv.parent.mkdir(parents=True)
     _repeat_csv(source, big_csv, args.csv_rows)
     shnor_csv = measured(
         f"""
@@ -215,7 +217,7 @@ def incremental_rows(region: Path, schools: int) -> list[tuple[str, str, dict, d
         generate_demo_region(Path({str(region)!r}), seed=20241, school_count={schools})
         """
     )
-    added = sorted((region / "raw" / "vpr").glob("*/*.csv"))[-1]
+    added = sorted((region / "raw" / "vpr").rglob("*.csv"))[-1]
     held = region.parent / added.name
     added.rename(held)
     # `seconds` is the run itself; the process's start and imports (the same for every run,

@@ -1,9 +1,10 @@
 """Synthetic demo region with known truth.
 
 `generate_demo_region` writes the raw files a regional centre (РЦОИ/РЦОКО) would receive, in
-the layouts of DATA_CONTRACT.md (§1 registry, §2a ВПР participants, §3 ОГЭ/ЕГЭ participants and
-mock exams, §5 social context), under ``data_dir/raw/``, and the planted truth beside them in
-``data_dir/demo_truth.parquet``. Everything is drawn from ``numpy.random.Generator`` streams
+the layouts of docs/data-contract.md (registry, ВПР as ФИС ОКО exports it — ``vpr_export`` —,
+ОГЭ/ЕГЭ participants and mock exams, social context), under ``data_dir/raw/``, the demo's own
+(synthetic) ВПР scales in ``data_dir/reference/vpr_scales.csv``, and the planted truth beside
+them in ``data_dir/demo_truth.parquet``. Everything is drawn from ``numpy.random.Generator`` streams
 seeded with ``seed`` (mock exams have streams of their own, so the other files do not depend on
 them): the same seed and arguments give byte-identical files.
 
@@ -25,6 +26,17 @@ Generative model (logit scale, higher = worse):
   would-be «2» become «3» with the primary score exactly at the lower «3» boundary, 20% of
   their «3» become «4» at the lower «4» boundary, most of the remaining would-be «2» are absent;
   journal marks and ОГЭ/ЕГЭ stay honest.
+- ВПР files carry no mark: the earlier years come as the 2020–2021 export (one file per work,
+  «Проведение работы по <предмет>, <N> класс. ВПР <год>», class letters, «балл за N»), the later
+  ones as the 2022 protocol (``<N> класс/<Предмет>``, «code | name» cells, tasks headed with
+  their maximum); mostly CSV (UTF-8 or Windows-1251), small files (and a year's smallest
+  protocol) XLSX. Workbooks carry the task scores; the CSV copies analysts save keep them for
+  Russian and maths of one grade a year (``4 + year % 5``), the other columns in every file
+  (speed: task scores of every row would multiply the rows loaded). Some schools log in as
+  ``edu`` + the registry digits in the protocol years; a few rows have class «НЕТ», 5% a blank
+  journal mark; absentees have «отсутствовал» as the variant. In the export years grade 7
+  biology of two municipalities is the form «по образцу 8 класса» with grade 8 biology's scale.
+  A reader's marks from ``reference/vpr_scales.csv`` are the planted marks.
 - mock exams («репетиционные экзамены», ``raw/mock/<year>/``, §3 layout plus ``Класс`` such as
   «9А» or «11Б», ``Этап`` «репетиционный» or absent) in March–April: grade 9 Russian and maths
   (ОГЭ marks), grade 11 Russian and the maths level the student sits in the main exam (ЕГЭ test
@@ -83,6 +95,7 @@ import xlsxwriter
 __all__ = [
     "EGE_SCALES",
     "OGE_SCALES",
+    "VPR_FORM_SCALES",
     "VPR_SCALES",
     "DemoSummary",
     "EgeScale",
@@ -180,6 +193,14 @@ VPR_SCALES: dict[tuple[str, int], MarkScale] = {
     ("Обществознание", 8): _ms("social_studies", 23, 8, 14, 19, 9, 0.13, 0.52, 0.88),
     ("Физика", 8): _ms("physics", 18, 5, 9, 14, 11, 0.18, 0.62, 0.92),
     ("Химия", 8): _ms("chemistry", 36, 10, 19, 28, 14, 0.12, 0.52, 0.87),
+}
+
+#: ВПР forms with a scale of their own, keyed by (subject, grade, form as in the file name): in
+#: the years written as the 2020–2021 export, grade 7 biology of the schools in two municipalities
+#: is the form «по образцу 8 класса», scored and marked on grade 8 biology's scale.
+BIO_FORM = "по образцу 8 класса"
+VPR_FORM_SCALES: dict[tuple[str, int, str], MarkScale] = {
+    ("Биология", 7, BIO_FORM): VPR_SCALES[("Биология", 8)],
 }
 
 #: ОГЭ scales keyed by subject as written in files (weight = elective popularity).
@@ -414,9 +435,10 @@ def generate_demo_region(
     mock_counts = np.zeros((len(years), school_count), dtype=np.int64)
     for yi, year in enumerate(years):
         say(f"ВПР {year}")
-        vpr = _vpr_rows(rng, region, yi)
+        protocol = _is_protocol_year(yi, len(years))
+        vpr = _vpr_rows(rng, region, yi, with_forms=not protocol)
         assessed[yi] += np.bincount(vpr["school"][~vpr["absent"]], minlength=school_count)
-        files += _write_vpr(frng, region, vpr, raw / "vpr" / str(year), year, yi)
+        files += _write_vpr(frng, region, vpr, raw / "vpr" / str(year), year, protocol)
         participant_rows += len(vpr["school"])
 
         say(f"ОГЭ {year}")
@@ -476,10 +498,13 @@ def _write_vpr_scales(reference: Path, years: Sequence[int]) -> None:
     reference.mkdir(parents=True, exist_ok=True)
     source = "синтетическая шкала демо-региона (shnor demo) — не шкала ФИОКО"
     lines = ["exam_year,grade,subject,form,max_score,min_score_3,min_score_4,min_score_5,source"]
+    keyed = [((grade, ""), scale) for (_, grade), scale in VPR_SCALES.items()]
+    keyed += [((grade, form), scale) for (_, grade, form), scale in VPR_FORM_SCALES.items()]
     lines += [
-        f"{year},{grade},{scale.code},,{scale.max_score},{scale.b3},{scale.b4},{scale.b5},{source}"
+        f"{year},{grade},{scale.code},{form},{scale.max_score},{scale.b3},{scale.b4},{scale.b5},"
+        f"{source}"
         for year in years
-        for (_, grade), scale in VPR_SCALES.items()
+        for (grade, form), scale in keyed
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -709,8 +734,11 @@ _VPR_KEYS = list(VPR_SCALES)
 _VPR_KEY_INDEX = {k: i for i, k in enumerate(_VPR_KEYS)}
 
 
-def _vpr_rows(rng: np.random.Generator, reg: _Region, yi: int) -> dict[str, np.ndarray]:
-    """One year's ВПР participant rows (internal columns, ordered by school/class/subject)."""
+def _vpr_rows(
+    rng: np.random.Generator, reg: _Region, yi: int, *, with_forms: bool
+) -> dict[str, np.ndarray]:
+    """One year's ВПР participant rows (internal columns, ordered by school/class/subject); with
+    `with_forms`, grade 7 biology of the form schools is the form «по образцу 8 класса»."""
     grades = np.arange(4, 9)
     coh = reg.cohorts[yi][:, 3:8]
     sg_school, sg_g = np.nonzero(coh > 0)
@@ -787,6 +815,12 @@ def _vpr_rows(rng: np.random.Generator, reg: _Region, yi: int) -> dict[str, np.n
         score[sel] = _mark_scores(ability[sel], scale)
         honest[sel] = _marks(score[sel], scale)
         b3[sel], b4[sel] = scale.b3, scale.b4
+    form = _form_rows(reg, school, row_key) if with_forms else np.zeros(nrow, dtype=bool)
+    if form.any():  # the form's own scale; scores are a function of ability (no draws)
+        scale = VPR_FORM_SCALES[("Биология", 7, BIO_FORM)]
+        score[form] = _mark_scores(ability[form], scale)
+        honest[form] = _marks(score[form], scale)
+        b3[form], b4[form] = scale.b3, scale.b4
     j = ability + journal_noise
     journal[:] = 2 + (j >= j_cuts[0]) + (j >= j_cuts[1]) + (j >= j_cuts[2])
 
@@ -810,7 +844,14 @@ def _vpr_rows(rng: np.random.Generator, reg: _Region, yi: int) -> dict[str, np.n
         "honest": honest,
         "journal": journal,
         "absent": absent,
+        "form": form,
     }
+
+
+def _form_rows(reg: _Region, school: np.ndarray, row_key: np.ndarray) -> np.ndarray:
+    """Rows of grade 7 biology written as the form «по образцу 8 класса» (two municipalities)."""
+    form_school = np.isin(reg.muni, sorted(reg.task_munis))
+    return form_school[school] & (row_key == _VPR_KEY_INDEX[("Биология", 7)])
 
 
 # --------------------------------------------------------------------------------------------
@@ -1036,9 +1077,7 @@ def _gia_center(subject: str, exam: str) -> float:
 # Writers
 # --------------------------------------------------------------------------------------------
 
-_CODE_HEADERS = ("Код ОО", "Логин ОО", "Код ОУ")
 _MUNI_HEADERS = ("Муниципалитет", "МО", "Муниципальное образование")
-_NAME_HEADERS = ("Название ОО", "Наименование ОО")
 _XLSX_REGION_LIMIT = 150_000  # larger region-wide files are delivered as CSV (speed)
 _STAGES = np.array(["основной", "резервный", "дополнительный"], dtype=object)
 
@@ -1082,101 +1121,183 @@ def _vary(header: str, frng: np.random.Generator, p: float = 0.12) -> str:
     return header + " "
 
 
-def _write_vpr(frng, reg: _Region, rows: dict, folder: Path, year: int, yi: int) -> list[Path]:
-    """Write one year's ВПР participant files; return their paths."""
+# ВПР as ФИС ОКО exports it (docs/data-contract.md, `vpr_export`): no ВПР mark column, the
+# subject, grade and form in the file name or the grade folder; marks come from the scale.
+_DATIVE = {
+    RUS: "русскому языку",
+    MATH: "математике",
+    "Окружающий мир": "окружающему миру",
+    "История": "истории",
+    "Биология": "биологии",
+    "География": "географии",
+    "Обществознание": "обществознанию",
+    "Физика": "физике",
+    "Химия": "химии",
+}
+_EXPORT_HEADERS = (
+    "логин школы",
+    "регион",
+    "номер обучающегося",
+    "код обучающегося",
+    "отметка за предыдущую четверть/триместр",
+    "пол",
+    "класс",
+    "вариант",
+    "всего баллов",
+)
+_PROTOCOL_REGION = ("99", "reg990000 | Демо-регион")
+_VPR_XLSX_LIMIT = 3000  # ВПР files up to this many rows may come as XLSX (speed)
+_EDU_SHARE = 0.3  # schools whose ФИС ОКО login is `edu…` in the protocol years
+_NO_CLASS_SHARE = 0.005  # rows with class «НЕТ»
+_NO_JOURNAL_SHARE = 0.05  # rows with a blank journal mark
+_SEXES = np.array(["М", "Ж"], dtype=object)
+_CSV_KINDS = ["csv_utf8", "csv_1251"]
+
+
+def _is_protocol_year(yi: int, year_count: int) -> bool:
+    """Later years come as the 2022 «протокол», earlier ones as the 2020–2021 export."""
+    return yi >= max(1, year_count // 2)
+
+
+def _write_vpr(frng, reg: _Region, rows: dict, folder: Path, year: int, protocol: bool) -> list:
+    """Write one year's ВПР as ФИС ОКО exports it, a file per work; return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
+    logins = _logins(frng, reg, protocol)
+    work = rows["key"] * 2 + rows["form"]
+    works, sizes = np.unique(work, return_counts=True)
+    smallest = works[np.argmin(sizes)] if protocol else -1  # a protocol workbook every year
     written = []
-    if yi % 2 == 1:  # odd years: one region file; even years: one file per municipality
-        fmt = _Format("csv_1251" if yi % 4 == 1 else "csv_utf8")
-        idx = np.arange(len(rows["school"]))
-        path = folder / f"vpr_{year}_region_participants{fmt.suffix}"
-        written.append(_write_vpr_file(frng, reg, rows, idx, path, fmt, year, "Регион", 0, True))
-        return written
-    muni_of_row = reg.muni[rows["school"]]
-    no_journal = int(frng.integers(0, len(reg.muni_names)))
-    for mi, muni_name in enumerate(reg.muni_names):
-        idx = np.flatnonzero(muni_of_row == mi)
-        if len(idx) == 0:
-            continue
-        fmt = _pick_format(frng, len(idx), xlsx_limit=12000)
-        tasks = mi in reg.task_munis
-        safe = muni_name.replace(" ", "_")
-        path = folder / f"ВПР_{year}_{safe}{fmt.suffix}"
-        with_journal = mi != no_journal or tasks
-        written.append(
-            _write_vpr_file(frng, reg, rows, idx, path, fmt, year, muni_name, tasks, with_journal)
-        )
+    for w, size in zip(works, sizes, strict=True):
+        idx = np.flatnonzero(work == w)
+        (subject, grade), form = _VPR_KEYS[w // 2], BIO_FORM if w % 2 else None
+        small = size <= _VPR_XLSX_LIMIT and (form is not None or frng.random() < 0.15)
+        fmt = _Format("xlsx" if small or w == smallest else str(frng.choice(_CSV_KINDS)))
+        tasks = fmt.kind == "xlsx" or (subject in (RUS, MATH) and grade == 4 + year % 5)
+        scale = VPR_FORM_SCALES[(subject, grade, form)] if form else VPR_SCALES[(subject, grade)]
+        if protocol:
+            path = folder / f"{grade} класс" / f"{subject}{fmt.suffix}"
+            table = _protocol_table(frng, reg, rows, idx, logins, scale, year, tasks)
+        else:
+            named = f" ({form})" if form else ""
+            title = f"Проведение работы по {_DATIVE[subject]}, {grade} класс{named}. ВПР {year}"
+            path = folder / f"{title}{fmt.suffix}"
+            table = _export_table(frng, reg, rows, idx, logins, scale, tasks)
+        written.append(_write_vpr_file(path, table, fmt, year, grade, protocol))
     return written
 
 
-def _write_vpr_file(frng, reg, rows, idx, path, fmt, year, where, tasks, with_journal) -> Path:
-    """Write the ВПР rows `idx` to `path` in format `fmt`."""
+def _logins(frng, reg: _Region, protocol: bool) -> np.ndarray:
+    """ФИС ОКО logins: the registry's `sch…`, or `edu…` with the same digits for some schools
+    in the protocol years."""
+    edu = protocol & (frng.random(reg.n) < _EDU_SHARE)
+    return np.where(edu, np.char.replace(reg.codes.astype(str), "sch", "edu"), reg.codes)
+
+
+def _export_table(frng, reg: _Region, rows: dict, idx, logins, scale, tasks: bool) -> pa.Table:
+    """The 2020–2021 export of one work: class letters, numbered participants and, with
+    `tasks`, «балл за N»."""
     school = rows["school"][idx]
-    absent = rows["absent"][idx]
-    absent_word = frng.random() < 0.5
-    h_code = _vary(str(frng.choice(_CODE_HEADERS)), frng)
-    h_muni = _vary(str(frng.choice(_MUNI_HEADERS)), frng)
-    h_name = _vary(str(frng.choice(_NAME_HEADERS)), frng)
-    keys = rows["key"][idx]
-    subject_names = np.array([k[0] for k in _VPR_KEYS], dtype=object)
-    mark_values = rows["mark"][idx]
-    if absent_word:
-        mark_col = pa.array(np.where(absent, "отсутствовал", mark_values.astype(str)).tolist())
-    else:
-        mark_col = pa.array(mark_values, mask=absent)
-    cols: dict[str, pa.Array] = {
-        h_code: pa.array(reg.codes[school]),
-        h_muni: pa.array(np.array(reg.muni_names, dtype=object)[reg.muni[school]]),
-        h_name: pa.array(reg.names[school]),
-        _vary("Класс", frng): pa.array(rows["class_label"][idx].tolist()),
-        _vary("Предмет", frng): pa.array(subject_names[keys]),
-        _vary("Код участника", frng): pa.array(rows["code"][idx]),
-        _vary("Вариант", frng): pa.array(rows["variant"][idx]),
-        _vary("Первичный балл", frng): pa.array(rows["score"][idx], mask=absent),
-        _vary("Отметка", frng): mark_col,
+    label = rows["class_label"][idx].astype(str)
+    letter = np.char.lstrip(label, "0123456789")
+    klass = np.where(letter == "", label, letter)
+    number = _expand(np.bincount(school, minlength=reg.n)[np.unique(school)])[1] + 1
+    cols = {
+        "логин школы": pa.array(logins[school]),
+        "регион": pa.array(np.array(reg.muni_names, dtype=object)[reg.muni[school]]),
+        "номер обучающегося": pa.array(number),
+        "код обучающегося": pa.array(rows["code"][idx]),
     }
-    if with_journal:
-        cols[_vary("Отметка по журналу", frng)] = pa.array(rows["journal"][idx])
-    if tasks:
-        cols.update(_task_columns(frng, rows["score"][idx], keys, absent))
-    table = pa.table(cols)
+    cols |= _common_columns(frng, rows, idx, klass)
+    cols = dict(zip(_EXPORT_HEADERS, cols.values(), strict=True))
+    points = _task_points(frng, rows["score"][idx], scale, tasks)
+    absent = rows["absent"][idx]
+    for t in range(points.shape[1]):
+        cols[f"балл за {t + 1}"] = pa.array(points[:, t], mask=absent)
+    return pa.table(cols)
+
+
+def _common_columns(frng, rows: dict, idx, klass: np.ndarray) -> dict[str, pa.Array]:
+    """Journal mark (some blank), sex, class («НЕТ» for a few), variant or «отсутствовал»,
+    total score."""
+    n, absent = len(idx), rows["absent"][idx]
+    no_class = frng.random(n) < _NO_CLASS_SHARE
+    variant = np.where(absent, "отсутствовал", rows["variant"][idx].astype(str))
+    return {
+        "journal": pa.array(rows["journal"][idx], mask=frng.random(n) < _NO_JOURNAL_SHARE),
+        "sex": pa.array(_SEXES[frng.integers(0, 2, n)]),
+        "class": pa.array(np.where(no_class, "НЕТ", klass).tolist()),
+        "variant": pa.array(variant.tolist()),
+        "score": pa.array(rows["score"][idx], mask=absent),
+    }
+
+
+def _protocol_table(frng, reg, rows: dict, idx, logins, scale, year, tasks: bool) -> pa.Table:
+    """The 2022 «протокол» of one subject and grade: «code | name» cells and, with `tasks`,
+    tasks headed with their maximum («3 (2б)»)."""
+    school = rows["school"][idx]
+    muni = reg.muni[school]
+    muni_cells = np.char.add(
+        np.char.add("reg99_m", np.char.zfill(np.array(reg.muni_codes, dtype=str), 3)),
+        np.char.add(" | ", np.array(reg.muni_names, dtype=str)),
+    ).astype(object)
+    school_cells = np.char.add(np.char.add(logins.astype(str), " | "), reg.names.astype(str))
+    common = _common_columns(frng, rows, idx, rows["class_label"][idx].astype(str))
+    points = _task_points(frng, rows["score"][idx], scale, tasks)
+    absent = rows["absent"][idx]
+    n = len(idx)
+    cols = {
+        "Пользователь": pa.array(logins[school]),
+        "Код региона": pa.array(np.full(n, _PROTOCOL_REGION[0], dtype=object)),
+        "Регион": pa.array(np.full(n, _PROTOCOL_REGION[1], dtype=object)),
+        "Муниципалитет": pa.array(muni_cells[muni]),
+        "Школа": pa.array(school_cells.astype(object)[school]),
+        "Дата загрузки": pa.array(np.full(n, f"{year}-04-20", dtype=object)),
+        "Код": pa.array(rows["code"][idx]),
+        "Вариант": common["variant"],
+    }
+    for t, top in enumerate(_task_caps(scale)[: points.shape[1]]):
+        cols[f"{t + 1} ({top}б)"] = pa.array(points[:, t], mask=absent)
+    cols["Наименование класса"] = common["class"]
+    cols["Пол"] = common["sex"]
+    cols["Отметка за предыдущий триместр/ четверть/полугодие"] = common["journal"]
+    cols["Итого баллов"] = common["score"]
+    return pa.table(cols)
+
+
+def _task_caps(scale: MarkScale) -> np.ndarray:
+    """Maximum points per task, summing to the scale's maximum score."""
+    caps = np.full(scale.task_count, scale.max_score // scale.task_count)
+    caps[scale.task_count - scale.max_score % scale.task_count :] += 1
+    return caps
+
+
+def _task_points(frng, scores: np.ndarray, scale: MarkScale, tasks: bool) -> np.ndarray:
+    """Points per task (rows x tasks) summing to the primary score, easier tasks first; no
+    columns without `tasks`."""
+    if not tasks:
+        return np.zeros((len(scores), 0), dtype=np.int64)
+    caps = _task_caps(scale)
+    unit_task = np.repeat(np.arange(scale.task_count), caps)
+    difficulty = np.linspace(0.0, 1.0, scale.task_count)[unit_task]
+    keys = frng.random((len(scores), len(unit_task))) + difficulty[None, :]
+    ranks = np.empty(keys.shape, dtype=np.int64)
+    np.put_along_axis(ranks, np.argsort(keys, axis=1), np.arange(keys.shape[1])[None, :], axis=1)
+    starts = np.concatenate([[0], np.cumsum(caps)[:-1]])
+    return np.add.reduceat((ranks < scores[:, None]).astype(np.int64), starts, axis=1)
+
+
+def _write_vpr_file(path: Path, table: pa.Table, fmt: _Format, year, grade, protocol) -> Path:
+    """One ВПР file: CSV as analysts save it, or the workbook (the protocol's with `Классы`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     if fmt.kind != "xlsx":
         _write_csv(path, table, fmt)
         return path
-    title = f"Результаты ВПР {year}"
-    if fmt.sheets_by_subject:
-        sheets = []
-        names = subject_names[keys]
-        for subject in [x for x in dict.fromkeys(subject_names) if x in set(names)]:
-            sel = np.flatnonzero(names == subject)
-            titles = [f"{title}, {subject}", where][: fmt.title_lines]
-            sheets.append((subject, titles, table.take(pa.array(sel))))
-    else:
-        sheets = [("Лист1", [title, where][: fmt.title_lines], table)]
+    sheets = [("Протокол" if protocol else "Лист1", [], table)]
+    if protocol:
+        classes = pa.table({"Класс": [f"{grade}А"], "Учебник": ["Учебник для школы"]})
+        sheets.insert(0, ("Классы", [], classes))
     _write_xlsx(path, sheets, year)
     return path
-
-
-def _task_columns(frng, scores: np.ndarray, keys: np.ndarray, absent: np.ndarray) -> dict:
-    """Per-task points (`x` beyond a subject's task count) summing to the primary score."""
-    n = len(scores)
-    width = max(VPR_SCALES[_VPR_KEYS[k]].task_count for k in np.unique(keys))
-    out = np.full((n, width), "x", dtype=object)
-    for k in np.unique(keys):
-        scale = VPR_SCALES[_VPR_KEYS[k]]
-        sel = np.flatnonzero(keys == k)
-        caps = np.full(scale.task_count, scale.max_score // scale.task_count)
-        caps[scale.task_count - scale.max_score % scale.task_count :] += 1
-        unit_task = np.repeat(np.arange(scale.task_count), caps)
-        difficulty = np.linspace(0.0, 1.0, scale.task_count)[unit_task]
-        keys_u = frng.random((len(sel), len(unit_task))) + difficulty[None, :]
-        ranks = np.argsort(np.argsort(keys_u, axis=1), axis=1)
-        taken = ranks < scores[sel][:, None]
-        starts = np.concatenate([[0], np.cumsum(caps)[:-1]])
-        points = np.add.reduceat(taken.astype(np.int64), starts, axis=1)
-        out[sel, : scale.task_count] = points.astype(str)
-    out[absent] = None
-    return {str(i + 1): pa.array(out[:, i].tolist(), type=pa.string()) for i in range(width)}
 
 
 def _write_gia(frng, reg: _Region, rows: dict, folder: Path, year, yi, *, exam) -> list[Path]:

@@ -29,6 +29,8 @@ def _assert_equal_to_scratch(data_dir: Path, scratch: Path) -> None:
     """Build the same raw files from scratch in `scratch` and compare every mart."""
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(data_dir / "raw", scratch / "raw")
+    # the region's own ВПР scales (the demo writes its synthetic ones there) are inputs too
+    shutil.copytree(data_dir / "reference", scratch / "reference")
     fresh = run_annual(scratch, "reference")
     assert fresh["build"]["rebuilt"] == {"mode": "full"}
     incremental, expected = _published(data_dir), _published(scratch)
@@ -44,7 +46,7 @@ def test_incremental_reruns_equal_a_build_from_scratch(tmp_path):
     region = generate_demo_region(tmp_path / "region", seed=11, school_count=70, year_count=2)
     data_dir, raw = region.data_dir, region.data_dir / "raw"
     last, first = max(region.years), min(region.years)
-    added = next(p for p in sorted(raw.glob(f"vpr/{last}/*")) if p.suffix == ".csv")
+    added = sorted(raw.glob(f"vpr/{last}/**/*.csv"))[0]  # a protocol in a grade folder
     held = tmp_path / "held" / added.name
     held.parent.mkdir()
     shutil.move(added, held)
@@ -102,7 +104,7 @@ def test_a_build_that_died_half_way_is_followed_by_a_full_build(tmp_path):
 
     region = generate_demo_region(tmp_path / "region", seed=5, school_count=30, year_count=2)
     data_dir, raw = region.data_dir, region.data_dir / "raw"
-    added = sorted(raw.glob(f"vpr/{max(region.years)}/*.csv"))[-1]
+    added = sorted(raw.glob(f"vpr/{max(region.years)}/**/*.csv"))[-1]
     held = tmp_path / added.name
     shutil.move(added, held)
     run_annual(data_dir, "reference")

@@ -42,6 +42,8 @@ def _variant(full_region, target: Path, folders: set[str], last_year_only: bool)
             if path.is_file() and (not last_year_only or not yearly or relative.parts[1] == last):
                 (target / "raw" / relative).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, target / "raw" / relative)
+    # the region's own ВПР scales (the demo's synthetic ones) come with whatever it sends
+    shutil.copytree(full_region.data_dir / "reference", target / "reference")
     return target
 
 

@@ -49,7 +49,7 @@ def test_interleaved_runs_never_publish_marts_under_another_runs_fingerprint(tmp
     region = generate_demo_region(tmp_path / "region", seed=5, school_count=40, year_count=2)
     data_dir, raw, preset = region.data_dir, region.data_dir / "raw", load_preset("reference")
     last = max(region.years)
-    held = sorted(raw.glob(f"vpr/{last}/*.csv"))[0]
+    held = sorted(raw.glob(f"vpr/{last}/**/*.csv"))[0]  # a protocol in a grade folder
     aside = tmp_path / held.name
     shutil.move(held, aside)
     # Run 1 ingests and builds without the held file …
@@ -67,6 +67,7 @@ def test_interleaved_runs_never_publish_marts_under_another_runs_fingerprint(tmp
     results = pd.read_parquet(data_dir / "marts" / "fct_school_procedure_results.parquet")
     fresh = tmp_path / "fresh"
     shutil.copytree(raw, fresh / "raw")
+    shutil.copytree(data_dir / "reference", fresh / "reference")  # the demo's ВПР scales
     steps.run_annual(fresh, "reference")
     expected = pd.read_parquet(fresh / "marts" / "fct_school_procedure_results.parquet")
     key = ["school_id", "exam_year", "exam", "grade", "subject"]

@@ -11,7 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shnor.demo import EGE_SCALES, OGE_SCALES, VPR_SCALES, DemoSummary, generate_demo_region
+from shnor.demo import (
+    BIO_FORM,
+    EGE_SCALES,
+    OGE_SCALES,
+    VPR_FORM_SCALES,
+    VPR_SCALES,
+    DemoSummary,
+    generate_demo_region,
+)
 
 YEARS = (2024, 2025)
 SCHOOLS = 60
@@ -63,6 +71,37 @@ MOCK_SUBJECTS = {
 }
 
 
+# ВПР as ФИС ОКО exports it (docs/data-contract.md, `vpr_export`), read back from the contract.
+DATIVE = {
+    "русскому языку": "Русский язык",
+    "математике": "Математика",
+    "окружающему миру": "Окружающий мир",
+    "истории": "История",
+    "биологии": "Биология",
+    "географии": "География",
+    "обществознанию": "Обществознание",
+    "физике": "Физика",
+    "химии": "Химия",
+}
+EXPORT_TITLE = re.compile(
+    r"^Проведение работы по (?P<dative>[^,]+), (?P<grade>\d) класс(?: \((?P<form>[^)]+)\))?"
+    r"\. ВПР (?P<year>\d{4})$"
+)
+EXPORT_HEADERS = [
+    "логин школы", "регион", "номер обучающегося", "код обучающегося",
+    "отметка за предыдущую четверть/триместр", "пол", "класс", "вариант", "всего баллов",
+]  # fmt: skip
+PROTOCOL_HEAD = [
+    "Пользователь", "Код региона", "Регион", "Муниципалитет", "Школа", "Дата загрузки", "Код",
+    "Вариант",
+]  # fmt: skip
+PROTOCOL_TAIL = [
+    "Наименование класса", "Пол", "Отметка за предыдущий триместр/ четверть/полугодие",
+    "Итого баллов",
+]  # fmt: skip
+PROTOCOL_TASK = re.compile(r"^(\d+) \((\d+)б\)$")
+
+
 def _canonical(header: object) -> str:
     """Contract key of a header: code/name/municipality/participant or the normalised text."""
     n = _norm(header)
@@ -109,6 +148,106 @@ def _load(folder: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _cell_text(value: object) -> str:
+    """A workbook cell as CSV text: blanks empty, whole numbers without «.0»."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _vpr_sheet(path: Path) -> pd.DataFrame:
+    """The results table of a ВПР file as text: the CSV, or the workbook's one results sheet
+    (the protocol's `Классы` sheet set aside), headers in the first row."""
+    if path.suffix == ".csv":
+        return _sheets(path)[0][1]
+    book = pd.read_excel(path, sheet_name=None, engine="calamine", dtype=object)
+    results = [name for name in book if name != "Классы"]
+    assert results in (["Лист1"], ["Протокол"]), (path.name, list(book))
+    if results == ["Протокол"]:
+        assert list(book) == ["Классы", "Протокол"], path.name
+    return book[results[0]].map(_cell_text)
+
+
+def _vpr_file(path: Path, raw: Path) -> pd.DataFrame:
+    """One ВПР export's rows as (login, code, grade, subject, form, class, variant, score,
+    journal, task points and maxima), checking its headers against the contract."""
+    frame = _vpr_sheet(path)
+    columns = list(frame.columns)
+    title = EXPORT_TITLE.match(path.stem)
+    if title:  # the 2020–2021 export: subject, grade and form in the file name only
+        assert title["year"] == path.parent.name
+        assert columns[:9] == EXPORT_HEADERS, path.name
+        tasks = columns[9:]
+        assert tasks == [f"балл за {i}" for i in range(1, len(tasks) + 1)], path.name
+        subject, grade, form = DATIVE[title["dative"]], int(title["grade"]), title["form"]
+        login, klass = frame["логин школы"], frame["класс"]
+        label = klass.where(klass.isin(["НЕТ", str(grade)]), str(grade) + klass)
+        journal = frame["отметка за предыдущую четверть/триместр"]
+        variant, score, task_max = frame["вариант"], frame["всего баллов"], None
+    else:  # the 2022 protocol: «<N> класс/<Предмет>»
+        assert columns[:8] == PROTOCOL_HEAD and columns[-4:] == PROTOCOL_TAIL, path.name
+        tasks = columns[8:-4]
+        parsed = [PROTOCOL_TASK.match(t) for t in tasks]
+        assert all(parsed) and [int(m[1]) for m in parsed] == list(range(1, len(tasks) + 1))
+        task_max = sum(int(m[2]) for m in parsed) if tasks else None
+        subject, form = path.stem, None
+        grade = int(re.fullmatch(r"(\d) класс", path.parent.name)[1])
+        assert path.parent.parent.name.isdigit()
+        login, label = frame["Пользователь"], frame["Наименование класса"]
+        assert (frame["Школа"].str.split(" | ", regex=False).str[0] == login).all()
+        assert frame["Муниципалитет"].str.fullmatch(r"reg99_m\d{3} \| .+").all()
+        journal = frame["Отметка за предыдущий триместр/ четверть/полугодие"]
+        variant, score = frame["Вариант"], frame["Итого баллов"]
+    assert login.str.fullmatch(r"(sch|edu)\d{6}").all(), path.name
+    points = frame[tasks].replace("", np.nan).astype(float)
+    return pd.DataFrame(
+        {
+            "login": login,
+            "code": "sch" + login.str[3:],
+            "grade": grade,
+            "предмет": subject,
+            "form": form,
+            "класс": label,
+            "вариант": variant,
+            "первичный балл": _num(score),
+            "отметка по журналу": _num(journal),
+            "tasks": len(tasks),
+            "task_sum": points.sum(axis=1, min_count=1),
+            "task_blank": points.isna().all(axis=1),
+            "task_max": task_max,
+            "_file": path.relative_to(raw).as_posix(),
+        }
+    )
+
+
+def _scales(data_dir: Path) -> pd.DataFrame:
+    """The demo's own scales as written to DIR/reference/vpr_scales.csv."""
+    scales = pd.read_csv(data_dir / "reference" / "vpr_scales.csv", dtype={"form": str})
+    return scales.fillna({"form": ""})
+
+
+def _load_vpr(data_dir: Path, year: int) -> pd.DataFrame:
+    """A year's ВПР rows with the mark a reader derives from the demo's scale (NaN if absent)."""
+    raw = data_dir / "raw"
+    files = sorted(p for p in (raw / "vpr" / str(year)).rglob("*") if p.is_file())
+    vpr = pd.concat([_vpr_file(p, raw) for p in files], ignore_index=True)
+    codes = {(s, g): scale.code for (s, g), scale in VPR_SCALES.items()}
+    vpr["subject_code"] = [codes[k] for k in zip(vpr["предмет"], vpr["grade"], strict=True)]
+    keys = ["grade", "subject_code", "form"]
+    scales = _scales(data_dir)
+    scales = scales[scales["exam_year"] == year].rename(columns={"subject": "subject_code"})
+    columns = [*keys, "max_score", "min_score_3", "min_score_4", "min_score_5"]
+    vpr = vpr.assign(form=vpr["form"].fillna(""))
+    vpr = vpr.merge(scales[columns], on=keys, how="left", validate="m:1")
+    assert vpr["max_score"].notna().all()
+    score = vpr["первичный балл"]
+    mark = 2 + (score >= vpr["min_score_3"]).astype(int) + (score >= vpr["min_score_4"])
+    vpr["отметка"] = (mark + (score >= vpr["min_score_5"])).where(score.notna())
+    return vpr.rename(columns={"min_score_3": "b3"})
+
+
 def _num(series: pd.Series) -> pd.Series:
     """Numeric values; empty cells and words become NaN."""
     return pd.to_numeric(series.replace("", np.nan), errors="coerce")
@@ -153,7 +292,7 @@ def tables(region) -> dict[tuple[str, int], pd.DataFrame]:
     """Every raw participant/context table read back, keyed by (folder, year)."""
     raw = region.data_dir / "raw"
     return {
-        (kind, y): _load(raw / kind / str(y))
+        (kind, y): _load_vpr(region.data_dir, y) if kind == "vpr" else _load(raw / kind / str(y))
         for kind in ("vpr", "oge", "ege", "context")
         for y in YEARS
     }
@@ -199,8 +338,10 @@ def test_writes_contract_folders_and_reports_every_file(region):
     assert sorted(region.files) == on_disk
     assert region.years == YEARS and region.school_count == SCHOOLS
     folders = {p.parent.relative_to(raw).as_posix() for p in on_disk}
-    kinds = ("context", "vpr", "oge", "ege", "mock")
+    kinds = ("context", "oge", "ege", "mock")
     expected = {"schools"} | {f"{k}/{y}" for k in kinds for y in YEARS}
+    # ВПР: the 2020–2021 exports in the year folder, then the protocols in grade folders
+    expected |= {f"vpr/{YEARS[0]}"} | {f"vpr/{YEARS[1]}/{g} класс" for g in range(4, 9)}
     assert folders == expected
     assert {p.suffix for p in on_disk} == {".csv", ".xlsx"}
     assert region.truth_path == region.data_dir / "demo_truth.parquet"
@@ -227,12 +368,6 @@ def test_csv_files_come_in_both_contract_encodings(region):
             {"code", "name", "muni"}
             | _names("Уровень", "Численность обучающихся", "Широта", "Долгота"),
             _names("Тип поселения"),
-        ),
-        (
-            "vpr",
-            {"code", "muni", "name", "participant"}
-            | _names("Класс", "Предмет", "Вариант", "Первичный балл", "Отметка"),
-            _names("Отметка по журналу"),
         ),
         (
             "oge",
@@ -263,14 +398,33 @@ def test_headers_are_the_contracts(region, kind, required, optional):
             where = f"{path.name} [{sheet}]"
             assert len(set(keys)) == len(keys), where
             extra = set(keys) - required - optional
-            if kind == "vpr":
-                extra = {k for k in extra if not k.isdigit()}
             assert not extra, f"{where}: {extra}"
             assert required <= set(keys), f"{where}: missing {required - set(keys)}"
             if kind in ("oge", "ege", "mock"):
                 assert {"muni", _norm("Код МСУ")} & set(keys), where
             if kind == "mock":
                 assert _names("Балл", "Оценка") & set(keys), where
+
+
+def test_vpr_comes_as_fis_oko_exports_csv_and_xlsx(region, tables):
+    """Both real layouts (headers checked as read), CSV and XLSX, and the exports' quirks."""
+    vpr = pd.concat([tables[("vpr", y)].assign(exam_year=y) for y in YEARS], ignore_index=True)
+    files = [p for p in region.files if p.relative_to(region.data_dir / "raw").parts[0] == "vpr"]
+    assert {p.suffix for p in files} == {".csv", ".xlsx"}
+    assert {p.suffix for p in files if EXPORT_TITLE.match(p.stem)} == {".csv", ".xlsx"}
+    assert {p.suffix for p in files if not EXPORT_TITLE.match(p.stem)} == {".csv", ".xlsx"}
+    sizes = vpr.groupby("_file").size()
+    assert sizes[[f.endswith(".xlsx") for f in sizes.index]].max() <= 3000
+    formed = vpr[vpr["form"] != ""]
+    assert set(formed["form"]) == {BIO_FORM} and set(formed["grade"]) == {7}
+    assert set(formed["exam_year"]) == {YEARS[0]} and formed["_file"].str.endswith(".xlsx").all()
+    assert (formed["max_score"] == VPR_FORM_SCALES[("Биология", 7, BIO_FORM)].max_score).all()
+    # one school, several logins: `sch…` in one year, `edu…` in another
+    spellings = vpr.groupby("code")["login"].agg(lambda x: frozenset(x.str[:3]))
+    assert (spellings == frozenset({"sch", "edu"})).sum() >= 5
+    assert set(vpr["login"].str[:3]) == {"sch", "edu"}
+    assert 0 < (vpr["класс"] == "НЕТ").mean() < 0.02
+    assert 0.02 < vpr["отметка по журналу"].isna().mean() < 0.1
 
 
 def test_participant_row_count_matches_the_files(region, tables):
@@ -377,31 +531,30 @@ def vpr_rows(tables, truth) -> pd.DataFrame:
         vpr["exam_year"] = year
         frames.append(vpr)
     vpr = pd.concat(frames, ignore_index=True)
-    vpr["mark"] = _num(vpr["отметка"])
-    vpr["score"] = _num(vpr["первичный балл"])
-    vpr["journal"] = _num(vpr["отметка по журналу"])
-    vpr["grade"] = vpr["класс"].str.extract(r"(\d+)")[0].astype(int)
-    scales = [VPR_SCALES[(s, g)] for s, g in zip(vpr["предмет"], vpr["grade"], strict=True)]
-    vpr["b3"] = [s.b3 for s in scales]
+    vpr["mark"] = vpr["отметка"]
+    vpr["score"] = vpr["первичный балл"]
+    vpr["journal"] = vpr["отметка по журналу"]
     keyed = truth.set_index(["school_id", "exam_year"])["is_inflated_vpr"]
     vpr["inflated"] = keyed.reindex(pd.MultiIndex.from_frame(vpr[["code", "exam_year"]])).to_numpy()
     return vpr
 
 
-def test_vpr_marks_follow_scales_and_absence_is_marked(vpr_rows):
+def test_vpr_marks_from_the_scale_are_the_planted_marks_and_absence_is_marked(vpr_rows):
     vpr = vpr_rows
-    absent = vpr["mark"].isna()
-    assert set(vpr.loc[absent, "отметка"].fillna("").astype(str)) <= {"", "отсутствовал"}
-    assert vpr.loc[absent, "score"].isna().all()
+    absent = vpr["вариант"] == "отсутствовал"
+    assert (vpr["mark"].isna() == absent).all() and vpr.loc[absent, "task_blank"].all()
+    assert set(vpr.loc[~absent, "вариант"]) == {"1", "2"}
     assert 0.02 < absent.mean() < 0.09
     present = vpr[~absent]
     assert set(present["mark"]) == {2, 3, 4, 5}
-    for (subject, grade), rows in present.groupby(["предмет", "grade"]):
-        scale = VPR_SCALES[(subject, grade)]
+    # the demo's scale file gives the marks the generator planted with its own scales
+    for (subject, grade, form), rows in present.groupby(["предмет", "grade", "form"]):
+        scale = VPR_FORM_SCALES[(subject, grade, form)] if form else VPR_SCALES[(subject, grade)]
         expected = 2 + (rows["score"] >= scale.b3) + (rows["score"] >= scale.b4)
         expected += rows["score"] >= scale.b5
-        assert (rows["mark"] == expected).all(), (subject, grade)
+        assert (rows["mark"] == expected).all(), (subject, grade, form)
         assert rows["score"].between(0, scale.max_score).all()
+        assert (rows["max_score"] == scale.max_score).all()
     fail = (present["mark"] == 2).mean()
     assert 0.06 < fail < 0.25
     honest = present[~present["inflated"] & present["journal"].notna()]
@@ -507,21 +660,23 @@ def test_ege_scores_minimums_and_base_maths(tables):
 
 
 def test_task_columns_sum_to_the_primary_score(tables):
-    checked = 0
     for year in YEARS:
         vpr = tables[("vpr", year)]
-        tasks = [c for c in vpr.columns if c.isdigit()]
-        if not tasks:
-            continue
-        cells = vpr[tasks].astype(str).replace({"x": "0", "х": "0", "": np.nan, "nan": np.nan})
-        cells = cells.replace({"None": np.nan})
-        with_tasks = cells.notna().any(axis=1)
-        points = cells[with_tasks].astype(float).fillna(0).sum(axis=1)
-        score = _num(vpr.loc[with_tasks, "первичный балл"])
-        assert (points == score).all()
-        assert vpr.loc[with_tasks, "_file"].nunique() <= 2
-        checked += int(with_tasks.sum())
-    assert checked > 0
+        tasked = vpr[vpr["tasks"] > 0]
+        present = tasked[tasked["первичный балл"].notna()]
+        assert (present["task_sum"] == present["первичный балл"]).all()
+        assert tasked.loc[tasked["первичный балл"].isna(), "task_blank"].all()
+        headed = vpr[vpr["task_max"].notna()]  # the protocol heads tasks with their maximum
+        assert (headed["task_max"] == headed["max_score"]).all()
+        # workbooks carry the tasks; of the CSV copies, Russian and maths of one grade
+        assert vpr.loc[vpr["_file"].str.endswith(".xlsx"), "tasks"].gt(0).all()
+        csv = vpr[vpr["_file"].str.endswith(".csv")]
+        with_tasks = csv.loc[csv["tasks"] > 0, ["предмет", "grade"]].drop_duplicates()
+        assert set(map(tuple, with_tasks.to_numpy())) == {
+            ("Русский язык", 4 + year % 5),
+            ("Математика", 4 + year % 5),
+        }
+    assert tables[("vpr", YEARS[-1])]["task_max"].notna().any()
 
 
 def test_context_shares_and_a_missing_column(tables, truth):

@@ -24,7 +24,7 @@ _TITLE = re.compile(
 )
 _FOLDER_GRADE = re.compile(r"(?<!\d)(\d{1,2})\s*-?\s*(?:й\s*)?(?:класс|кл\b)", re.IGNORECASE)
 _FORM = re.compile(r"\((по\s+образцу[^)]*)\)", re.IGNORECASE)
-_CODE_NAME = re.compile(r"^\s*([^|]*?)\s*\|\s*(.*?)\s*$")
+_CODE_NAME_RE2 = r"^\s*(?P<code>[^|]*?)\s*\|\s*(?P<name>.*?)\s*$"
 # Sheets of the 2022 protocol workbook that are not results.
 CLASS_SHEETS = ("классы",)
 
@@ -67,14 +67,20 @@ def export_title(path: Path) -> ExportTitle:
 
 def split_code_name(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
     """(code, name) of «reg22_m030 | Павловский муниципальный район» cells; a cell without «|»
-    is a name alone."""
-    texts = values.to_pylist()
-    codes, names = [], []
-    for text in texts:
-        match = _CODE_NAME.match(text) if text else None
-        codes.append((match.group(1) or None) if match else None)
-        names.append((match.group(2) or None) if match else text)
-    return pa.array(codes, pa.string()), pa.array(names, pa.string())
+    is a name alone (vectorised: a protocol has a cell per participant)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    texts = values.cast(pa.string())
+    parts = pc.extract_regex(texts, _CODE_NAME_RE2)
+    split = pc.is_valid(parts)
+    codes = _empty_as_null(pc.struct_field(parts, "code"))
+    names = pc.if_else(split, _empty_as_null(pc.struct_field(parts, "name")), texts)
+    return codes, names
+
+
+def _empty_as_null(values: pa.Array) -> pa.Array:
+    """`values` with empty strings as nulls."""
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
 
 
 def _set(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
