@@ -18,7 +18,6 @@ from shnor.methods.ranking import (
     best_share_mask,
     worst_share_mask,
 )
-from shnor.methods.school_effect import stable_low_probability
 from shnor.presets import Preset
 
 PROCEDURE_KEY = ["exam", "grade", "subject"]
@@ -35,6 +34,7 @@ FLAG_COLUMNS = (
     "composite_percentile",
     "low_probability",
     "stable_low_probability",
+    "next_low_probability",
     "is_low_result",
     "is_stable_low",
     "is_stable_low_confirmed",
@@ -176,9 +176,10 @@ def school_flags(
         ],
     )
     was_low = previous["is_low_result"].astype("boolean").fillna(False).astype(bool)
-    flags["stable_low_probability"] = stable_low_probability(
-        previous["low_probability"].to_numpy(dtype=float),
-        flags["low_probability"].to_numpy(dtype=float),
+    # P(worst share in Y−1 and Y) from the joint posterior of the two years (METHODOLOGY §3),
+    # as fitted with the scores; NaN where the school was not rated in Y−1.
+    flags["stable_low_probability"] = flags["stable_low_probability"].where(
+        previous["is_low_result"].notna() & flags["is_rated"]
     )
     flags["is_stable_low"] = flags["is_low_result"] & was_low
     flags["is_stable_low_confirmed"] = flags["is_stable_low"] & (

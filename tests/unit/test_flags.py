@@ -129,13 +129,9 @@ def test_all_schools_equal_nobody_is_low_high_or_resilient():
 
 def test_confirmed_stable_low_requires_probability_of_at_least_a_half():
     composites = ordered([2025, 2026])
-    probability = {
-        ("s18", 2025): 1.0,
-        ("s18", 2026): 0.5,  # product exactly 0.5: confirmed
-        ("s19", 2025): 0.7,
-        ("s19", 2026): 0.7,  # 0.49: not confirmed
-    }
-    flags = run(make_scores(composites, probability))
+    # the joint probability of the two years, as the model states it (never a product)
+    stable = {("s18", 2026): 0.5, ("s19", 2026): 0.49}  # 0.5: confirmed; 0.49: not
+    flags = run(make_scores(composites, stable_low_probability=stable))
     assert where(flags, "is_stable_low", 2026) == ["s18", "s19"]
     assert where(flags, "is_stable_low_confirmed", 2026) == ["s18"]
     assert flags.loc[("s18", 2026), "stable_low_probability"] == pytest.approx(0.5)
@@ -152,7 +148,7 @@ def test_confirmed_stable_low_requires_probability_of_at_least_a_half():
 
 
 def test_stable_low_sentence_names_both_years_and_the_probability():
-    flags = run(make_scores(ordered([2025, 2026]), {("s19", 2025): 0.9, ("s19", 2026): 0.8}))
+    flags = run(make_scores(ordered([2025, 2026]), stable_low_probability={("s19", 2026): 0.72}))
     assert flags.loc[("s19", 2026), "reason_text"] == (
         "Низкие результаты второй год подряд (2025 и 2026): процентиль школьного эффекта "
         "100 из 100 (100 — худший), вероятность устойчиво низких результатов 0.72, "
