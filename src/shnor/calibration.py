@@ -145,4 +145,92 @@ def calibration_report(preset: Preset, regions: int = 27, school_count: int = 50
             f"| {group['persistence'].max():.3f} |"
         )
     lines.append("")
+    lines += _dynamics_lines(preset, max(3, regions // 3), school_count)
     return "\n".join(lines)
+
+
+def _dynamics_lines(preset: Preset, regions: int, school_count: int) -> list[str]:
+    """The §7 section: positive dynamics with no intervention and with planted improvements."""
+    lines = [
+        "## Positive dynamics (§7)",
+        "",
+        f"{regions} other simulated regions per row (ρ {list(PERSISTENCES)}, shapes "
+        f"{list(SHAPES)}), {school_count} schools: of the schools low in Y−1 (worst share of the "
+        "composite), the share credited with «положительная динамика» in Y (fails below the "
+        "posterior predictive at 5%, ≥ 10 results in both years); with every truly low school "
+        "of Y−1 given a true improvement of k sd of θ in Y, the share of them found. Target: "
+        "≤ 5% credited with no intervention.",
+        "",
+        "| planted improvement (sd of θ) | credited, no intervention | found |",
+        "|---|---|---|",
+    ]
+    for size in (0.5, 1.0, 2.0):
+        figures = dynamics_figures(preset, regions, school_count, improvement=size)
+        quiet = figures[figures["planted"] == 0]
+        credited = (quiet["credited_share"] * quiet["low_last_year"]).sum() / quiet[
+            "low_last_year"
+        ].sum()
+        found = figures.loc[figures["planted"] > 0, "found_share"].mean()
+        lines.append(f"| {size} | {credited:.3f} | {found:.3f} |")
+    return [*lines, ""]
+
+
+def dynamics_figures(
+    preset: Preset, regions: int = 9, school_count: int = 500, improvement: float = 0.5
+) -> pd.DataFrame:
+    """Per simulated region: of last year's low schools (worst share of the composite), the
+    share credited with positive dynamics with no intervention, and of the schools given a
+    true improvement of ``improvement`` sd of θ, the share found (METHODOLOGY §7)."""
+    rows = []
+    for seed in range(regions):
+        persistence = PERSISTENCES[seed % 3]
+        shape = SHAPES[(seed // 3) % 3]
+        for planted in (0.0, improvement):
+            region = simulated_region(
+                1000 + seed, school_count=school_count, persistence=persistence, shape=shape,
+                low_share=preset["flags.low_share"], improvement=planted, improved_share=1.0,
+            )  # fmt: skip
+            credited, low = _credited(region, preset)
+            last = region.truth[region.truth["exam_year"] == region.truth["exam_year"].max()]
+            improved = last.set_index("school_id")["is_improved"].reindex(credited.index)
+            rows.append(
+                {
+                    "seed": seed,
+                    "persistence": persistence,
+                    "shape": shape,
+                    "planted": planted,
+                    "low_last_year": int(low.sum()),
+                    "credited_share": float(credited[low].mean()),
+                    "found_share": float(credited[improved.fillna(False)].mean())
+                    if planted
+                    else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _credited(region, preset: Preset) -> tuple[pd.Series, pd.Series]:
+    """Positive dynamics in the last year (by the flags' rule) and low in the year before."""
+    from shnor.methods.dynamics import positive_dynamics
+
+    truth = region.truth
+    rated = truth.loc[truth["is_rated"], ["school_id", "exam_year"]]
+    effects, _ = joint_school_effects(
+        region.results.merge(rated),
+        low_share=preset["flags.low_share"],
+        default_persistence=preset["school_effect.default_persistence"],
+    )
+    counts = region.results.groupby(["school_id", "exam_year"])["participant_count"].sum()
+    effects = effects.join(counts, on=["school_id", "exam_year"])
+    last = effects["exam_year"].max()
+    before = effects[effects["exam_year"] == last - 1].set_index("school_id")
+    now = effects[effects["exam_year"] == last].set_index("school_id")
+    cut = before["composite_score"].quantile(1 - preset["flags.low_share"])
+    low = (before["composite_score"] > cut).reindex(now.index).fillna(False)
+    credited = positive_dynamics(
+        now["improvement_p_value"],
+        before["participant_count"].reindex(now.index),
+        now["participant_count"],
+        preset,
+    )
+    return credited, low

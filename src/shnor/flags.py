@@ -11,7 +11,8 @@ from typing import Any
 import pandas as pd
 
 from shnor.labels import percent, procedure_label
-from shnor.methods.intervals import holm_adjusted, two_proportion_z_test
+from shnor.methods.dynamics import change_p_value, positive_dynamics
+from shnor.methods.intervals import holm_adjusted
 from shnor.methods.ranking import (
     above_median_mask,
     below_median_mask,
@@ -49,6 +50,9 @@ FLAG_COLUMNS = (
     "is_on_shnor_list",
     "is_shnor_exit",
     "is_shnor_exit_pending",
+    "has_positive_dynamics",
+    "expected_fail_share",
+    "improvement_p_value",
     "context_index",
     "expected_composite",
     "contextual_value_added",
@@ -115,11 +119,12 @@ def procedure_evidence(results: pd.DataFrame, preset: Preset) -> pd.DataFrame:
         & (rows["fail_share"] >= risk["persistent_fail_share"])
         & (rows["previous_fail_share"] >= risk["persistent_fail_share"])
     )
-    rows["change_p_value"] = two_proportion_z_test(
+    rows["change_p_value"] = change_p_value(
         rows["previous_fail_count"].fillna(0).to_numpy(),
         rows["previous_participant_count"].fillna(0).to_numpy(),
         rows["fail_count"].to_numpy(),
         rows["participant_count"].to_numpy(),
+        preset,
     )
     if risk["deterioration_multiple_testing"] == "holm":
         rows["change_p_value"] = holm_adjusted(
@@ -224,7 +229,7 @@ def school_flags(
         & did_well.astype("boolean").fillna(False).astype(bool)
         & no_concern
     )
-    flags = _with_shnor_exit(flags, results, preset)
+    flags = _with_shnor_exit(flags, preset)
 
     evidence = procedure_evidence(results, preset)
     flags = flags.merge(
@@ -286,39 +291,19 @@ def _with_prevention_group(
     return flags
 
 
-def _with_shnor_exit(flags: pd.DataFrame, results: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+def _with_shnor_exit(flags: pd.DataFrame, preset: Preset) -> pd.DataFrame:
     """ШНОР list membership across years and exit (METHODOLOGY §4): a school on the list leaves
     it after not being low for `exit.not_low_years` consecutive calendar years, or after one
-    year of significant improvement of its fail share, never with an objectivity concern;
+    year of positive dynamics beyond the predicted (§7), never with an objectivity concern;
     until then it stays on the list (`is_shnor_exit_pending`)."""
-    pooled = results.groupby(["school_id", "exam_year"], as_index=False)[
-        ["participant_count", "fail_count"]
-    ].sum()
-    previous = pooled.assign(exam_year=pooled["exam_year"] + 1)
-    pooled = pooled.merge(
-        previous, on=["school_id", "exam_year"], how="left", suffixes=("", "_prev")
-    )
-    share = pooled["fail_count"] / pooled["participant_count"].where(
-        pooled["participant_count"] > 0
-    )
-    previous_share = pooled["fail_count_prev"] / pooled["participant_count_prev"]
-    p_value = two_proportion_z_test(
-        pooled["fail_count_prev"].fillna(0).to_numpy(),
-        pooled["participant_count_prev"].fillna(0).to_numpy(),
-        pooled["fail_count"].to_numpy(),
-        pooled["participant_count"].to_numpy(),
-    )
-    yoy = preset["year_over_year"]
-    pooled["is_significantly_improved"] = (
-        (previous_share - share >= yoy["min_change_points"] - 1e-9) & (p_value < yoy["alpha"])
-    ).fillna(False)
-    flags = flags.merge(
-        pooled[["school_id", "exam_year", "is_significantly_improved"]],
-        on=["school_id", "exam_year"],
-        how="left",
-    )
-    flags["is_significantly_improved"] = (
-        flags["is_significantly_improved"].astype("boolean").fillna(False).astype(bool)
+    # «положительная динамика» against the posterior predictive (METHODOLOGY §7), the rule
+    # the year-on-year report uses too.
+    previous_count = _previous(flags, ["counted_participant_count"])["counted_participant_count"]
+    flags["has_positive_dynamics"] = (
+        positive_dynamics(
+            flags["improvement_p_value"], previous_count, flags["counted_participant_count"], preset
+        )
+        & flags["is_rated"]
     )
     needed = preset["exit.not_low_years"]
     on_list: dict[str, bool] = {}
@@ -337,7 +322,7 @@ def _with_shnor_exit(flags: pd.DataFrame, results: pd.DataFrame, preset: Preset)
             and not row.is_stable_low
             and not_low
             and not row.has_objectivity_concern
-            and (run >= needed or row.is_significantly_improved)
+            and (run >= needed or row.has_positive_dynamics)
         )
         now_on = bool(row.is_stable_low or (was_on and not exits_now))
         on_list[row.school_id] = now_on
@@ -459,7 +444,7 @@ def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
     if row.is_shnor_exit:
         reasons.append(
             {"rule": "shnor_exit", "year": year, "not_low_years": preset["exit.not_low_years"],
-             "by_improvement": bool(row.is_significantly_improved)}
+             "by_improvement": bool(row.has_positive_dynamics)}
         )  # fmt: skip
     if row.is_prevention_group:
         reasons.append(

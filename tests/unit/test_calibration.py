@@ -34,3 +34,17 @@ def test_a_simulated_region_is_calibrated_in_the_large_and_by_ece():
     assert predictions.loc[both, "stable_low_probability"].mean() == pytest.approx(
         predictions.loc[both, "is_stable_low"].mean(), abs=0.015
     )
+
+
+def test_no_intervention_credits_at_most_five_percent_and_a_true_improvement_is_found_more():
+    # METHODOLOGY §7: positive dynamics judged against the posterior predictive
+    from shnor.calibration import dynamics_figures
+
+    figures = dynamics_figures(load_preset("reference"), regions=3, improvement=2.0)
+    quiet = figures[figures["planted"] == 0]
+    credited = (quiet["credited_share"] * quiet["low_last_year"]).sum() / quiet[
+        "low_last_year"
+    ].sum()
+    assert credited <= 0.05
+    found = figures.loc[figures["planted"] > 0, "found_share"].mean()
+    assert found > 3 * max(credited, 0.02)
