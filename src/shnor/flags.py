@@ -19,6 +19,7 @@ from shnor.methods.ranking import (
     best_share_mask,
     worst_share_mask,
 )
+from shnor.methods.risk_group import risk_group_mask, risk_group_priority
 from shnor.presets import Preset
 
 PROCEDURE_KEY = ["exam", "grade", "subject"]
@@ -43,6 +44,7 @@ FLAG_COLUMNS = (
     "is_stable_high",
     "is_absolute_risk",
     "is_risk_group",
+    "risk_group_priority",
     "is_shnsu",
     "is_resilient",
     "has_objectivity_concern",
@@ -240,12 +242,10 @@ def school_flags(
         flags["high_failing"].map(len, na_action="ignore").fillna(0) >= absolute["procedure_count"]
     ) & flags["is_rated"]
 
+    flags["is_risk_group"] = risk_group_mask(flags, preset)
+    flags["risk_group_priority"] = risk_group_priority(flags)
     reasons = [_reasons_of(row, preset) for row in flags.itertuples(index=False)]
     flags["reasons"] = [json.dumps(r, ensure_ascii=False) for r in reasons]
-    has_risk_reason = pd.Series(
-        [any(reason["rule"] in RISK_RULES for reason in r) for r in reasons], index=flags.index
-    )
-    flags["is_risk_group"] = has_risk_reason & ~flags["is_on_shnor_list"] & flags["is_rated"]
     flags["reason_text"] = [_sentence(r) for r in reasons]
     flags["preset"] = preset.label
     return flags[list(FLAG_COLUMNS)].sort_values(["exam_year", "school_id"], ignore_index=True)
@@ -335,14 +335,6 @@ def _with_shnor_exit(flags: pd.DataFrame, preset: Preset) -> pd.DataFrame:
 
 
 _POOL_NAMES = {"region": "весь регион", "unknown": "тип не указан"}
-RISK_RULES = (
-    "absolute_risk",
-    "persistent_failing_procedure",
-    "first_time_low",
-    "recurrent_low",
-    "significant_deterioration",
-    "shnsu_below_median",
-)
 
 
 def _procedure_reasons(evidence: pd.DataFrame, preset: Preset) -> pd.DataFrame:
@@ -439,6 +431,12 @@ def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
         reasons.append(
             {"rule": "shnsu_below_median", "context_index": _rounded(row.context_index, 3)}
         )
+    if row.is_risk_group:
+        reasons.append(
+            {"rule": "likely_low_next_year", "year": year + 1, "low_share": low_share,
+             "next_low_probability": _rounded(row.next_low_probability, 4),
+             "priority": int(row.risk_group_priority)}
+        )  # fmt: skip
     if row.is_shnor_exit_pending:
         reasons.append({"rule": "shnor_exit_pending", "year": year})
     if row.is_shnor_exit:
@@ -513,6 +511,12 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
             )
         elif rule == "shnsu_below_median":
             texts.append("ШНСУ с результатами хуже медианы")
+        elif rule == "likely_low_next_year":
+            texts.append(
+                f"Группа риска: вероятность попасть в {100 * r['low_share']:.0f}% худших в "
+                f"{r['year']} году {r['next_low_probability']:.2f} (очерёдность поддержки "
+                f"{r['priority']})"
+            )
         elif rule == "shnor_exit_pending":
             texts.append("Остаётся в списке ШНОР до выполнения условий выхода")
         elif rule == "shnor_exit":

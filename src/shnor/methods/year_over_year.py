@@ -205,7 +205,8 @@ def school_changes(results: pd.DataFrame, flags: pd.DataFrame, preset: Preset) -
 
     # The expected year-Y result is the posterior predictive from the data through Y−1, in the
     # school's own pool (METHODOLOGY §3, §7), as fitted with the scores.
-    schools["expected_change"] = schools["expected_fail_share"] - schools["previous_fail_share"]
+    schools["expected_share"] = schools["expected_fail_share"].where(schools["was_rated"])
+    schools["expected_change"] = schools["expected_share"] - schools["previous_fail_share"]
     schools.loc[~schools["was_rated"], "expected_change"] = np.nan
     schools["has_positive_dynamics"] = (
         positive_dynamics(
