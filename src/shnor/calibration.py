@@ -51,6 +51,7 @@ def simulated_predictions(seed: int, preset: Preset, school_count: int = 500) ->
         low_share=preset["flags.low_share"],
         confidence=preset["school_effect.confidence"],
         default_persistence=preset["school_effect.default_persistence"],
+        overdispersion=preset["school_effect.overdispersion"],
     )
     low = truth.set_index(["school_id", "exam_year"])["is_low"]
     key = pd.MultiIndex.from_frame(effects[["school_id", "exam_year"]])
@@ -219,6 +220,7 @@ def _credited(region, preset: Preset) -> tuple[pd.Series, pd.Series]:
         region.results.merge(rated),
         low_share=preset["flags.low_share"],
         default_persistence=preset["school_effect.default_persistence"],
+        overdispersion=preset["school_effect.overdispersion"],
     )
     counts = region.results.groupby(["school_id", "exam_year"])["participant_count"].sum()
     effects = effects.join(counts, on=["school_id", "exam_year"])

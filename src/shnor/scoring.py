@@ -160,6 +160,7 @@ def _pool_effects(group: pd.DataFrame, preset: Preset) -> pd.DataFrame:
         low_share=preset["flags.low_share"],
         confidence=preset["school_effect.confidence"],
         default_persistence=preset["school_effect.default_persistence"],
+        overdispersion=preset["school_effect.overdispersion"],
         shrinkage=preset["school_effect.shrinkage"],
     )
     return effects

@@ -45,6 +45,9 @@ def test_no_intervention_credits_at_most_five_percent_and_a_true_improvement_is_
     credited = (quiet["credited_share"] * quiet["low_last_year"]).sum() / quiet[
         "low_last_year"
     ].sum()
-    assert credited <= 0.05
+    # 150 low schools: at a true rate of 5% the share credited exceeds 8% with probability
+    # about 5% (one-sided binomial); the ≤ 5% figure itself is measured over 9 regions by
+    # `shnor calibration` (benchmarks/CALIBRATION.md)
+    assert credited <= 0.08
     found = figures.loc[figures["planted"] > 0, "found_share"].mean()
     assert found > 3 * max(credited, 0.02)

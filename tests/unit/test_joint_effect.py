@@ -135,3 +135,31 @@ def test_no_shrinkage_gives_likelihood_intervals_open_at_a_cap():
     inside = grid[ll >= ll.max() - 0.5 * 1.959964**2]
     assert ordinary["composite_lower"] == pytest.approx(inside.min(), abs=1e-3)
     assert ordinary["composite_upper"] == pytest.approx(inside.max(), abs=1e-3)
+
+
+def test_overdispersion_is_estimated_from_the_pool_and_none_when_binomial():
+    from shnor.methods.joint_effect import _overdispersion_weighted
+
+    rng = np.random.default_rng(0)
+    schools, shares = 2000, [0.05, 0.1, 0.2, 0.3]
+    theta = rng.normal(0, 0.5, schools)
+    effects = []
+    for deviation_sd in (0.0, 0.5):
+        rows = []
+        for k, share in enumerate(shares):
+            n = rng.integers(10, 60, schools)
+            deviation = rng.normal(0, deviation_sd, schools)
+            rows.append(
+                pd.DataFrame(
+                    {"school_id": np.arange(schools), "exam_year": 2020, "procedure": k,
+                     "participant_count": n,
+                     "fail_count": rng.binomial(n, expit(logit(share) + theta + deviation))}
+                )
+            )  # fmt: skip
+        frame = pd.concat(rows, ignore_index=True)
+        weighted = _overdispersion_weighted(frame)
+        weight = weighted["weight"] if "weight" in weighted else pd.Series(1.0, frame.index)
+        # the design effect 1 + (n − 1)·p(1 − p)·σ², with σ² = 0.25: about 1.7 on average here
+        effects.append(float((1 / weight).mean()))
+    assert effects[0] < 1.02
+    assert 1.4 < effects[1] < 2.2

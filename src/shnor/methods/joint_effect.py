@@ -104,13 +104,16 @@ def joint_school_effects(
     confidence: float = 0.95,
     default_persistence: float = 0.6,
     shrinkage: bool = True,
+    overdispersion: bool = False,
 ) -> tuple[pd.DataFrame, list[YearFit]]:
     """Return each school × year's posterior summaries (``JOINT_COLUMNS``) and the yearly fits.
 
     ``results``: one pool at grain school × year × procedure with ``school_id``, ``exam_year``,
     ``procedure``, ``participant_count``, ``fail_count`` and optional ``weight`` (normalised
     per school-year so that weights change emphasis, never the amount of evidence). A year
-    with no year before it predicts the next with ``default_persistence``.
+    with no year before it predicts the next with ``default_persistence``. ``overdispersion``:
+    each result row counts as 1 / (1 + (n − 1)·p(1 − p)·σ²) of its size, σ² the between-school
+    spread of procedure-specific deviations estimated from the pool-year (quasi-likelihood).
     """
     results = _normalised_weights(results)
     years = sorted(int(y) for y in results["exam_year"].unique())
@@ -120,6 +123,8 @@ def joint_school_effects(
     state: _State | None = None
     for year in years:
         rows = results[results["exam_year"] == year]
+        if overdispersion:
+            rows = _overdispersion_weighted(rows)
         ids, _, _, _, evidence = _prepare(rows)
         if evidence.school_count == 0:
             state = None
@@ -146,6 +151,40 @@ def joint_school_effects(
         return pd.DataFrame(columns=list(JOINT_COLUMNS)), fits
     out = pd.concat(tables, ignore_index=True)
     return out[list(JOINT_COLUMNS)], fits
+
+
+def _overdispersion_weighted(rows: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows with their weight divided by the design effect of a procedure-specific
+    school deviation, 1 + (n − 1)·p(1 − p)·σ², σ² by moments of the Pearson residuals."""
+    ids, _, _, _, evidence = _prepare(rows)
+    if evidence.school_count == 0:
+        return rows
+    mle, _ = _maximum_likelihood(evidence)
+    usable = ~evidence.is_separated[evidence.row_school]
+    p = expit(evidence.row_offset + mle[evidence.row_school])
+    n, f = evidence.row_trials, evidence.row_fails
+    variance = n * p * (1.0 - p)
+    pearson = ((f - n * p) ** 2 / np.maximum(variance, 1e-12))[usable].sum()
+    freedom = usable.sum() - (~evidence.is_separated).sum() - len(evidence.procedure_offset)
+    spread = (np.maximum(n - 1.0, 0.0) * p * (1.0 - p))[usable].sum()
+    sigma2 = max(pearson - freedom, 0.0) / max(spread, 1e-12)
+    if sigma2 <= 0:
+        return rows
+    # Each row of the frame, at its school's MLE (0 where separated) and its intercept.
+    codes = pd.factorize(rows["school_id"], sort=True)[0]
+    proc_codes, labels = pd.factorize(rows["procedure"])
+    count = rows["participant_count"].to_numpy(float)
+    pooled_n = np.bincount(proc_codes, count, len(labels))
+    pooled_f = np.bincount(proc_codes, rows["fail_count"].to_numpy(float), len(labels))
+    informative = (pooled_f > 0) & (pooled_f < pooled_n)
+    kept = np.cumsum(informative) - 1
+    offset = np.where(informative[proc_codes], evidence.procedure_offset[kept[proc_codes]], 0.0)
+    theta = np.zeros(len(ids))
+    theta[evidence.school_position] = np.where(evidence.is_separated, 0.0, mle)
+    share = expit(offset + theta[codes])
+    effect = 1.0 + np.maximum(count - 1.0, 0.0) * share * (1.0 - share) * sigma2
+    weight = rows["weight"].to_numpy(float) if "weight" in rows.columns else np.ones(len(rows))
+    return rows.assign(weight=weight / effect)
 
 
 def _intercepts_by_procedure(rows: pd.DataFrame, evidence: _Evidence) -> dict:
