@@ -123,31 +123,31 @@ def test_all_schools_equal_nobody_is_low_high_or_resilient():
     assert flags.loc[("s00", 2026), "reason_text"] == ""
 
 
-def test_confirmed_stable_low_requires_probability_of_at_least_a_half():
+def test_confirmed_stable_low_requires_the_presets_probability():
     composites = ordered([2025, 2026])
     # the joint probability of the two years, as the model states it (never a product)
-    stable = {("s18", 2026): 0.5, ("s19", 2026): 0.49}  # 0.5: confirmed; 0.49: not
+    stable = {("s18", 2026): 0.9, ("s19", 2026): 0.89}  # 0.9: confirmed; 0.89: not
     flags = run(make_scores(composites, stable_low_probability=stable))
     assert where(flags, "is_stable_low", 2026) == ["s18", "s19"]
     assert where(flags, "is_stable_low_confirmed", 2026) == ["s18"]
-    assert flags.loc[("s18", 2026), "stable_low_probability"] == pytest.approx(0.5)
-    assert flags.loc[("s19", 2026), "stable_low_probability"] == pytest.approx(0.49)
+    assert flags.loc[("s18", 2026), "stable_low_probability"] == pytest.approx(0.9)
+    assert flags.loc[("s19", 2026), "stable_low_probability"] == pytest.approx(0.89)
     assert flags.loc[("s00", 2026), "stable_low_probability"] == pytest.approx(0.0025)
     assert np.isnan(flags.loc[("s00", 2025), "stable_low_probability"])  # no 2024
     confirmed = reason(flags, "s18", 2026, "stable_low")
     assert confirmed["is_confirmed"] is True
     assert confirmed["years"] == [2025, 2026]
-    assert confirmed["stable_low_probability"] == 0.5
+    assert confirmed["stable_low_probability"] == 0.9
     assert reason(flags, "s19", 2026, "stable_low")["is_confirmed"] is False
     assert "статистически подтверждено" in flags.loc[("s18", 2026), "reason_text"]
     assert "статистически подтверждено" not in flags.loc[("s19", 2026), "reason_text"]
 
 
 def test_stable_low_sentence_names_both_years_and_the_probability():
-    flags = run(make_scores(ordered([2025, 2026]), stable_low_probability={("s19", 2026): 0.72}))
+    flags = run(make_scores(ordered([2025, 2026]), stable_low_probability={("s19", 2026): 0.92}))
     assert flags.loc[("s19", 2026), "reason_text"] == (
         "Низкие результаты второй год подряд (2025 и 2026): процентиль школьного эффекта "
-        "100 из 100 (100 — худший), вероятность устойчиво низких результатов 0.72, "
+        "100 из 100 (100 — худший), вероятность устойчиво низких результатов 0.92, "
         "статистически подтверждено."
     )
 
