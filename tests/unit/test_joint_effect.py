@@ -66,8 +66,14 @@ def test_posteriors_match_brute_force_two_dimensional_quadrature():
         post /= post.sum()
         mine = out[(out["school_id"] == school) & (out["exam_year"] == 2021)].iloc[0]
         margin = post.sum(axis=0)
-        assert mine["composite_score"] == pytest.approx(margin @ grid2, abs=1e-3)
         assert mine["low_probability"] == pytest.approx(margin @ above2, abs=1e-3)
+        # the composite rests on the year's own evidence: prior N(μ₂, τ₂²), not the predictive
+        own = np.exp(l2 - 0.5 * v[0] ** 2 - (l2 - 0.5 * v[0] ** 2).max())
+        own /= own.sum()
+        own_mean = own @ grid2
+        assert mine["composite_score"] == pytest.approx(own_mean, abs=1e-3)
+        own_sd = np.sqrt(own @ (grid2 - own_mean) ** 2)
+        assert mine["composite_sd"] == pytest.approx(own_sd, abs=1e-3)
         # jointly, never the product of the margins
         both = above1 @ post @ above2
         assert mine["stable_low_probability"] == pytest.approx(both, abs=1e-3)
@@ -79,6 +85,20 @@ def test_posteriors_match_brute_force_two_dimensional_quadrature():
     school0 = out[(out["school_id"] == 0)].set_index("exam_year")
     product = school0.loc[2020, "low_probability"] * school0.loc[2021, "low_probability"]
     assert abs(school0.loc[2021, "stable_low_probability"] - product) > 0.1
+
+
+def test_the_composite_rests_on_the_years_own_evidence_and_the_probabilities_on_all_years():
+    # Flags that combine years rank the composite: year 2020's data must not reach 2021's
+    # composite (else «low in 2020 and 2021» counts 2020 twice), but they do reach the
+    # probabilities of the joint model.
+    results, _ = _region(5, schools=200, rho=0.8)
+    both, _ = joint_school_effects(results)
+    alone, _ = joint_school_effects(results[results["exam_year"] == 2021])
+    both = both[both["exam_year"] == 2021].set_index("school_id").sort_index()
+    alone = alone.set_index("school_id").sort_index()
+    columns = ["composite_score", "composite_sd", "composite_lower", "composite_upper"]
+    np.testing.assert_allclose(both[columns], alone[columns], atol=1e-9)
+    assert (both["low_probability"] - alone["low_probability"]).abs().max() > 0.1
 
 
 def test_persistence_is_recovered_by_marginal_likelihood():

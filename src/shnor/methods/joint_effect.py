@@ -15,11 +15,15 @@ over the years, ``θ_sy − μ_y = a_y (θ_s,y−1 − μ_y−1) + e``, with ``V
    ``θ_sy`` given its data through ``y``: its prior is the predictive from ``y−1``, a mixture of
    normals, evaluated on the school's own grid around its mode with the exact likelihood.
 
-From it: ``composite_score`` and its interval, ``low_probability`` = P(θ_sy > μ_y + z·τ_y),
+From it: ``low_probability`` = P(θ_sy > cut-off | data through y),
 ``stable_low_probability`` = P(worst share in y−1 **and** y) jointly, ``next_low_probability``
 = P(worst share in y+1 | data through y) and, for §7, the fail share expected in ``y`` given
 the data through ``y−1`` with the predictive mid-p of the observed fails (``improvement_p_value``:
 small when the school did better than predicted).
+
+``composite_score`` and its interval rest on the year's own evidence only (prior the margin
+N(μ_y, τ_y²), intercepts as fitted): the flags that combine years rank it, so that two years are
+two independent pieces of evidence; the probabilities above are the joint model's.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from shnor.methods.school_effect import (
     POSTERIOR_GRID_Z,
     SD_BOUNDS,
     THETA_CAP,
+    PriorFit,
     _Evidence,
     _grid_cdf,
     _grid_likelihood,
@@ -45,13 +50,20 @@ from shnor.methods.school_effect import (
     _maximum_likelihood,
     _moment_start,
     _newton_root,
+    _posterior_summaries,
     _prepare,
     _prior_grid_weights,
     _score_and_information,
     _softplus,
 )
 
-__all__ = ["JOINT_COLUMNS", "PERSISTENCE_BOUNDS", "YearFit", "joint_school_effects"]
+__all__ = [
+    "JOINT_COLUMNS",
+    "OWN_EVIDENCE_COLUMNS",
+    "PERSISTENCE_BOUNDS",
+    "YearFit",
+    "joint_school_effects",
+]
 
 PERSISTENCE_BOUNDS = (0.0, 0.95)
 """Bounds of the year-to-year correlation ρ of school effects (the upper one keeps the
@@ -78,6 +90,11 @@ JOINT_COLUMNS = (
     "prior_sd",
     "persistence",
 )
+
+OWN_EVIDENCE_COLUMNS = ("composite_score", "composite_sd", "composite_lower", "composite_upper")
+"""The columns that rest on year Y's own evidence: the posterior under the pool's margin
+N(μ_Y, τ_Y²) with the jointly fitted intercepts, without the years before (the ρ = 0 margin).
+Flags that combine years rank them, so two years are two independent pieces of evidence."""
 
 _GRID = _FIT_GRID
 _STEP = float(_GRID[1] - _GRID[0])
@@ -140,6 +157,9 @@ def joint_school_effects(
                       _intercepts_by_procedure(rows, evidence))  # fmt: skip
         if shrinkage:
             frame, state = _filtered_year(evidence, school_ids, table, fit, state, confidence, z)
+            frame[list(OWN_EVIDENCE_COLUMNS)] = _own_evidence_composites(
+                evidence, mle, fit, confidence
+            )
         else:
             frame = _unshrunk_year(evidence, school_ids, mle, fit, confidence)
             state = None
@@ -151,6 +171,17 @@ def joint_school_effects(
         return pd.DataFrame(columns=list(JOINT_COLUMNS)), fits
     out = pd.concat(tables, ignore_index=True)
     return out[list(JOINT_COLUMNS)], fits
+
+
+def _own_evidence_composites(
+    evidence: _Evidence, mle: np.ndarray, fit: YearFit, confidence: float
+) -> np.ndarray:
+    """Return the posterior mean, sd and equal-tailed interval of each school's θ_sy given the
+    year's own data (columns of ``OWN_EVIDENCE_COLUMNS``): the prior is the pool's margin
+    N(μ_y, τ_y²), not the predictive from y−1, so year y−1's evidence is not carried into y."""
+    prior = PriorFit(fit.mean, fit.sd, fit.school_count, fit.low_threshold, float("nan"))
+    mean, sd, lower, upper, _ = _posterior_summaries(evidence, prior, mle, confidence)
+    return np.column_stack([mean, sd, lower, upper])
 
 
 def _overdispersion_weighted(rows: pd.DataFrame) -> pd.DataFrame:
