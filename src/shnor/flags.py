@@ -474,6 +474,14 @@ def _procedures_text(procedures: list[dict[str, Any]], with_previous: bool = Fal
     return "; ".join(parts) + more
 
 
+def _stable_low_probability_text(probability: float | None) -> str:
+    """The sentence's words on the joint probability of the two years, or why there is none
+    (persistence not estimable in the pool, or the sensitivity run without shrinkage)."""
+    if probability is None:
+        return "вероятность устойчиво низких результатов не вычисляется"
+    return f"вероятность устойчиво низких результатов {probability:.2f}"
+
+
 def _sentence(reasons: list[dict[str, Any]]) -> str:
     """One Russian sentence per school, listing every reason with its evidence."""
     texts = []
@@ -486,9 +494,8 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
             texts.append(
                 f"Низкие результаты второй год подряд ({r['years'][0]} и {r['years'][1]}): "
                 f"процентиль школьного эффекта {r['composite_percentile']:.0f} из 100 "
-                f"(100 — худший), "
-                f"вероятность устойчиво низких результатов "
-                f"{r['stable_low_probability']:.2f}{confirmed}"
+                f"(100 — худший), {_stable_low_probability_text(r['stable_low_probability'])}"
+                f"{confirmed}"
             )
         elif rule == "first_time_low":
             texts.append(

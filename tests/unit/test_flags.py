@@ -152,6 +152,19 @@ def test_stable_low_sentence_names_both_years_and_the_probability():
     )
 
 
+def test_stable_low_without_a_joint_probability_says_it_is_not_computed():
+    # persistence not estimable in the pool (or no shrinkage): the model gives no joint
+    # probability; the school is ШНОР by its places, not confirmed, and the sentence says so
+    flags = run(make_scores(ordered([2025, 2026]), stable_low_probability={("s19", 2026): None}))
+    assert where(flags, "is_stable_low", 2026) == ["s18", "s19"]
+    assert not flags.loc[("s19", 2026), "is_stable_low_confirmed"]
+    assert reason(flags, "s19", 2026, "stable_low")["stable_low_probability"] is None
+    assert flags.loc[("s19", 2026), "reason_text"].startswith(
+        "Низкие результаты второй год подряд (2025 и 2026): процентиль школьного эффекта "
+        "100 из 100 (100 — худший), вероятность устойчиво низких результатов не вычисляется."
+    )
+
+
 # --- stable high, resilient -------------------------------------------------------------------
 
 
