@@ -1,7 +1,7 @@
 """Benchmarks of shnor on the demo region, each next to a baseline measured in the same run.
 
     .venv/bin/python benchmarks/run.py [--schools 600] [--csv-rows 2000000]
-    .venv/bin/python benchmarks/run.py --only incremental|xlsx-ingest [--xlsx-mb 5]
+    .venv/bin/python benchmarks/run.py --only incremental|xlsx-ingest|joint-effect [--xlsx-mb 5]
     .venv/bin/python benchmarks/run.py --only vpr-exports [--schools 600] [--export-rows 600000]
 
 Writes benchmarks/RESULTS.md (`--only X` rewrites only its own section; a whole run keeps the
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--csv-rows", type=int, default=2_000_000)
     parser.add_argument(
         "--only",
-        choices=["incremental", "xlsx-ingest", "vpr-exports"],
+        choices=["incremental", "xlsx-ingest", "vpr-exports", "joint-effect"],
         help="run one benchmark only",
     )
     parser.add_argument("--xlsx-mb", type=float, default=5.0)
@@ -61,6 +61,9 @@ def main() -> None:
     if args.only == "vpr-exports":
         rows = vpr_export_rows(args.schools, args.export_rows)
         _write_section(EXPORTS_TITLE, rows, args, EXPORTS_NOTE)
+        return
+    if args.only == "joint-effect":
+        _write_section(JOINT_TITLE, joint_effect_rows(), args, JOINT_NOTE)
         return
     if args.only == "xlsx-ingest":
         _write_section(XLSX_TITLE, xlsx_ingest_rows(args.xlsx_mb), args, XLSX_NOTE)
@@ -191,9 +194,63 @@ def main() -> None:
     )
     rows.append(("school effect fit (EB)", "40 000 schools × 30 procedures", effects, None))
     _write_results(rows, args)
+    _write_section(JOINT_TITLE, joint_effect_rows(), args, JOINT_NOTE)
     incremental = incremental_rows(work / "incremental", args.schools)
     _write_section(INCREMENTAL_TITLE, incremental, args, INCREMENTAL_NOTE)
     _write_section(XLSX_TITLE, xlsx_ingest_rows(args.xlsx_mb), args, XLSX_NOTE)
+
+
+JOINT_TITLE = "School effect: one model across years"
+JOINT_NOTE = (
+    "The joint model of METHODOLOGY §3 (intercepts, τ and ρ by marginal likelihood, the forward "
+    "pass with exact posteriors, predictive check) against the single-year fit of one year in "
+    "the same process; national size, ~10–290 results per procedure, ρ = 0.8."
+)
+
+
+def joint_effect_rows() -> list[tuple[str, str, dict, dict | None]]:
+    """The national-size joint fit over 2 and 3 years beside one single-year fit."""
+    rows = []
+    for years in (2, 3):
+        single = measured(_JOINT_CODE.format(years=years, joint=False))
+        joint = measured(_JOINT_CODE.format(years=years, joint=True))
+        rows.append(
+            (
+                f"joint school effect, {years} years",
+                f"40 000 schools × 30 procedures × {years} years; baseline: one year alone",
+                joint,
+                single,
+            )
+        )
+    return rows
+
+
+_JOINT_CODE = """
+import time, numpy as np, pandas as pd
+from scipy.special import expit, logit
+from shnor.methods.joint_effect import joint_school_effects
+from shnor.methods.school_effect import school_effects
+rng = np.random.default_rng(0)
+schools, procedures = 40_000, 30
+school = np.repeat(np.arange(schools), procedures)
+procedure = np.tile(np.arange(procedures), schools)
+effect = rng.normal(0, 0.5, schools)
+size = rng.integers(5, 301, schools)
+base = rng.uniform(0.02, 0.4, procedures)
+frames = []
+for y in range({years}):
+    effect = 0.8 * effect + 0.6 * rng.normal(0, 0.5, schools)
+    n = rng.binomial(size[school], 0.8)
+    fails = rng.binomial(n, expit(logit(base[procedure]) + effect[school]))
+    frames.append(pd.DataFrame({{"school_id": school, "exam_year": 2024 + y, "procedure": procedure,
+                                "participant_count": n, "fail_count": fails}}))
+t = time.perf_counter()
+if {joint}:
+    joint_school_effects(pd.concat(frames, ignore_index=True))
+else:
+    school_effects(frames[0].drop(columns="exam_year"))
+result["seconds"] = time.perf_counter() - t
+"""
 
 
 INCREMENTAL_TITLE = "Incremental reruns"

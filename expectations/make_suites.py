@@ -593,6 +593,7 @@ def mart_suites() -> dict[str, dict]:
             *key_checks(flags, school_year),
             between(flags, "low_probability", 0, 1),
             between(flags, "stable_low_probability", 0, 1),
+            between(flags, "next_low_probability", 0, 1),
             expect(
                 "expect_column_values_to_not_be_null",
                 "blocking",

@@ -114,9 +114,16 @@ def make_scores(
     composites: dict[int, dict[str, float]],
     low_probability: dict[tuple[str, int], float] | None = None,
     not_rated: set[tuple[str, int]] = frozenset(),
+    stable_low_probability: dict[tuple[str, int], float] | None = None,
+    next_low_probability: dict[tuple[str, int], float] | None = None,
+    improvement_p_value: dict[tuple[str, int], float] | None = None,
 ) -> pd.DataFrame:
-    """Rows of scoring.SCORE_COLUMNS; percentiles computed within the year over rated schools."""
+    """Rows of scoring.SCORE_COLUMNS; percentiles computed within the year over rated schools.
+    The joint probabilities default to 0.0025 (stable, with a year before) and 0.05 (next)."""
     low_probability = low_probability or {}
+    stable_low_probability = stable_low_probability or {}
+    next_low_probability = next_low_probability or {}
+    improvement_p_value = improvement_p_value or {}
     rows = []
     for year, by_school in composites.items():
         for school, composite in by_school.items():
@@ -142,8 +149,21 @@ def make_scores(
                     "low_probability": low_probability.get((school, year), 0.05)
                     if rated
                     else np.nan,
+                    "stable_low_probability": stable_low_probability.get(
+                        (school, year), 0.0025 if school in composites.get(year - 1, {}) else np.nan
+                    )
+                    if rated
+                    else np.nan,
+                    "next_low_probability": next_low_probability.get((school, year), 0.05)
+                    if rated
+                    else np.nan,
+                    "expected_fail_share": np.nan,
+                    "improvement_p_value": improvement_p_value.get((school, year), 0.5)
+                    if rated
+                    else np.nan,
                     "prior_mean": 0.0,
                     "prior_sd": 1.0,
+                    "persistence": 0.6,
                 }
             )
     scores = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))

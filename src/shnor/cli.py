@@ -153,6 +153,29 @@ def run(
 
 
 @app.command()
+def calibration(
+    preset: PresetOption = "reference",
+    regions: Annotated[int, typer.Option(help="Число смоделированных регионов.")] = 27,
+    schools: Annotated[int, typer.Option(help="Школ в каждом регионе.")] = 500,
+    output: Annotated[
+        Path, typer.Option("--output", help="Куда записать таблицы надёжности.")
+    ] = Path("benchmarks/CALIBRATION.md"),
+) -> None:
+    """Калибровка вероятностей на смоделированных регионах с известной истиной (§3)."""
+    from shnor.calibration import calibration_report
+    from shnor.presets import PresetError, load_preset
+
+    try:
+        page = calibration_report(load_preset(preset), regions, schools)
+    except PresetError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(page, encoding="utf-8")
+    console.print(f"Калибровка: {output}")
+
+
+@app.command()
 def methodology(
     preset: PresetOption = "reference",
     output: Annotated[

@@ -6,6 +6,7 @@ one school quality drives every result, which is how the demo region is built.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,3 +138,53 @@ def demo_figures(data_dir: Path, preset: Preset) -> dict[str, Accuracy | dict[st
         },
         "resilient": accuracy("resilient", rated["is_resilient"], resilient_truth),
     }
+
+
+OLD_RISK_RULES = (
+    "absolute_risk",
+    "persistent_failing_procedure",
+    "first_time_low",
+    "recurrent_low",
+    "significant_deterioration",
+    "shnsu_below_median",
+)
+"""The first rule of the risk group («any of these reasons»), kept only to measure against."""
+
+
+def risk_group_targeting(flags: pd.DataFrame) -> pd.DataFrame:
+    """Per year Y with a year after it, for the risk group of Y (by `next_low_probability`) and
+    the first rule («any reason»): group size and share of rated schools, precision (share low
+    in Y+1) and the share of Y+1's new low schools (not low in Y) that were in the group."""
+    keys = ["school_id", "exam_year"]
+    frame = flags.set_index(keys)
+    rules = frame["reasons"].map(lambda text: {r["rule"] for r in json.loads(text)})
+    old = rules.map(lambda found: bool(found & set(OLD_RISK_RULES)))
+    frame = frame.assign(old_rule=old & frame["is_rated"] & ~frame["is_on_shnor_list"].astype(bool))
+    later = frame["is_low_result"].rename("low_next").reset_index()
+    later["exam_year"] -= 1
+    frame = frame.join(later.set_index(keys))
+    rows = []
+    years = sorted(frame.index.get_level_values("exam_year").unique())
+    for year in years[:-1]:
+        now = frame.xs(year, level="exam_year")
+        rated = now[now["is_rated"]]
+        known = rated["low_next"].notna()
+        new_low = known & rated["low_next"].fillna(False).astype(bool) & ~rated["is_low_result"]
+        for rule, column in (("next_low_probability", "is_risk_group"), ("any_reason", "old_rule")):
+            group = rated[column].astype(bool)
+            hits = group & rated["low_next"].fillna(False).astype(bool)
+            rows.append(
+                {
+                    "exam_year": int(year),
+                    "rule": rule,
+                    "rated": len(rated),
+                    "group": int(group.sum()),
+                    "group_share": round(float(group.mean()), 3),
+                    "precision": round(float(hits[known].sum() / max((group & known).sum(), 1)), 3),
+                    "new_low_next_year": int(new_low.sum()),
+                    "new_low_caught": round(
+                        float((group & new_low).sum() / max(new_low.sum(), 1)), 3
+                    ),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -11,14 +11,15 @@ from typing import Any
 import pandas as pd
 
 from shnor.labels import percent, procedure_label
-from shnor.methods.intervals import holm_adjusted, two_proportion_z_test
+from shnor.methods.dynamics import change_p_value, positive_dynamics
+from shnor.methods.intervals import holm_adjusted
 from shnor.methods.ranking import (
     above_median_mask,
     below_median_mask,
     best_share_mask,
     worst_share_mask,
 )
-from shnor.methods.school_effect import stable_low_probability
+from shnor.methods.risk_group import risk_group_mask, risk_group_priority
 from shnor.presets import Preset
 
 PROCEDURE_KEY = ["exam", "grade", "subject"]
@@ -35,6 +36,7 @@ FLAG_COLUMNS = (
     "composite_percentile",
     "low_probability",
     "stable_low_probability",
+    "next_low_probability",
     "is_low_result",
     "is_stable_low",
     "is_stable_low_confirmed",
@@ -42,6 +44,7 @@ FLAG_COLUMNS = (
     "is_stable_high",
     "is_absolute_risk",
     "is_risk_group",
+    "risk_group_priority",
     "is_shnsu",
     "is_resilient",
     "has_objectivity_concern",
@@ -49,6 +52,9 @@ FLAG_COLUMNS = (
     "is_on_shnor_list",
     "is_shnor_exit",
     "is_shnor_exit_pending",
+    "has_positive_dynamics",
+    "expected_fail_share",
+    "improvement_p_value",
     "context_index",
     "expected_composite",
     "contextual_value_added",
@@ -115,11 +121,12 @@ def procedure_evidence(results: pd.DataFrame, preset: Preset) -> pd.DataFrame:
         & (rows["fail_share"] >= risk["persistent_fail_share"])
         & (rows["previous_fail_share"] >= risk["persistent_fail_share"])
     )
-    rows["change_p_value"] = two_proportion_z_test(
+    rows["change_p_value"] = change_p_value(
         rows["previous_fail_count"].fillna(0).to_numpy(),
         rows["previous_participant_count"].fillna(0).to_numpy(),
         rows["fail_count"].to_numpy(),
         rows["participant_count"].to_numpy(),
+        preset,
     )
     if risk["deterioration_multiple_testing"] == "holm":
         rows["change_p_value"] = holm_adjusted(
@@ -176,9 +183,10 @@ def school_flags(
         ],
     )
     was_low = previous["is_low_result"].astype("boolean").fillna(False).astype(bool)
-    flags["stable_low_probability"] = stable_low_probability(
-        previous["low_probability"].to_numpy(dtype=float),
-        flags["low_probability"].to_numpy(dtype=float),
+    # P(worst share in Y−1 and Y) from the joint posterior of the two years (METHODOLOGY §3),
+    # as fitted with the scores; NaN where the school was not rated in Y−1.
+    flags["stable_low_probability"] = flags["stable_low_probability"].where(
+        previous["is_low_result"].notna() & flags["is_rated"]
     )
     flags["is_stable_low"] = flags["is_low_result"] & was_low
     flags["is_stable_low_confirmed"] = flags["is_stable_low"] & (
@@ -223,7 +231,7 @@ def school_flags(
         & did_well.astype("boolean").fillna(False).astype(bool)
         & no_concern
     )
-    flags = _with_shnor_exit(flags, results, preset)
+    flags = _with_shnor_exit(flags, preset)
 
     evidence = procedure_evidence(results, preset)
     flags = flags.merge(
@@ -234,12 +242,10 @@ def school_flags(
         flags["high_failing"].map(len, na_action="ignore").fillna(0) >= absolute["procedure_count"]
     ) & flags["is_rated"]
 
+    flags["is_risk_group"] = risk_group_mask(flags, preset)
+    flags["risk_group_priority"] = risk_group_priority(flags)
     reasons = [_reasons_of(row, preset) for row in flags.itertuples(index=False)]
     flags["reasons"] = [json.dumps(r, ensure_ascii=False) for r in reasons]
-    has_risk_reason = pd.Series(
-        [any(reason["rule"] in RISK_RULES for reason in r) for r in reasons], index=flags.index
-    )
-    flags["is_risk_group"] = has_risk_reason & ~flags["is_on_shnor_list"] & flags["is_rated"]
     flags["reason_text"] = [_sentence(r) for r in reasons]
     flags["preset"] = preset.label
     return flags[list(FLAG_COLUMNS)].sort_values(["exam_year", "school_id"], ignore_index=True)
@@ -285,39 +291,19 @@ def _with_prevention_group(
     return flags
 
 
-def _with_shnor_exit(flags: pd.DataFrame, results: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+def _with_shnor_exit(flags: pd.DataFrame, preset: Preset) -> pd.DataFrame:
     """ШНОР list membership across years and exit (METHODOLOGY §4): a school on the list leaves
     it after not being low for `exit.not_low_years` consecutive calendar years, or after one
-    year of significant improvement of its fail share, never with an objectivity concern;
+    year of positive dynamics beyond the predicted (§7), never with an objectivity concern;
     until then it stays on the list (`is_shnor_exit_pending`)."""
-    pooled = results.groupby(["school_id", "exam_year"], as_index=False)[
-        ["participant_count", "fail_count"]
-    ].sum()
-    previous = pooled.assign(exam_year=pooled["exam_year"] + 1)
-    pooled = pooled.merge(
-        previous, on=["school_id", "exam_year"], how="left", suffixes=("", "_prev")
-    )
-    share = pooled["fail_count"] / pooled["participant_count"].where(
-        pooled["participant_count"] > 0
-    )
-    previous_share = pooled["fail_count_prev"] / pooled["participant_count_prev"]
-    p_value = two_proportion_z_test(
-        pooled["fail_count_prev"].fillna(0).to_numpy(),
-        pooled["participant_count_prev"].fillna(0).to_numpy(),
-        pooled["fail_count"].to_numpy(),
-        pooled["participant_count"].to_numpy(),
-    )
-    yoy = preset["year_over_year"]
-    pooled["is_significantly_improved"] = (
-        (previous_share - share >= yoy["min_change_points"] - 1e-9) & (p_value < yoy["alpha"])
-    ).fillna(False)
-    flags = flags.merge(
-        pooled[["school_id", "exam_year", "is_significantly_improved"]],
-        on=["school_id", "exam_year"],
-        how="left",
-    )
-    flags["is_significantly_improved"] = (
-        flags["is_significantly_improved"].astype("boolean").fillna(False).astype(bool)
+    # «положительная динамика» against the posterior predictive (METHODOLOGY §7), the rule
+    # the year-on-year report uses too.
+    previous_count = _previous(flags, ["counted_participant_count"])["counted_participant_count"]
+    flags["has_positive_dynamics"] = (
+        positive_dynamics(
+            flags["improvement_p_value"], previous_count, flags["counted_participant_count"], preset
+        )
+        & flags["is_rated"]
     )
     needed = preset["exit.not_low_years"]
     on_list: dict[str, bool] = {}
@@ -336,7 +322,7 @@ def _with_shnor_exit(flags: pd.DataFrame, results: pd.DataFrame, preset: Preset)
             and not row.is_stable_low
             and not_low
             and not row.has_objectivity_concern
-            and (run >= needed or row.is_significantly_improved)
+            and (run >= needed or row.has_positive_dynamics)
         )
         now_on = bool(row.is_stable_low or (was_on and not exits_now))
         on_list[row.school_id] = now_on
@@ -349,14 +335,6 @@ def _with_shnor_exit(flags: pd.DataFrame, results: pd.DataFrame, preset: Preset)
 
 
 _POOL_NAMES = {"region": "весь регион", "unknown": "тип не указан"}
-RISK_RULES = (
-    "absolute_risk",
-    "persistent_failing_procedure",
-    "first_time_low",
-    "recurrent_low",
-    "significant_deterioration",
-    "shnsu_below_median",
-)
 
 
 def _procedure_reasons(evidence: pd.DataFrame, preset: Preset) -> pd.DataFrame:
@@ -453,12 +431,18 @@ def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
         reasons.append(
             {"rule": "shnsu_below_median", "context_index": _rounded(row.context_index, 3)}
         )
+    if row.is_risk_group:
+        reasons.append(
+            {"rule": "likely_low_next_year", "year": year + 1, "low_share": low_share,
+             "next_low_probability": _rounded(row.next_low_probability, 4),
+             "priority": int(row.risk_group_priority)}
+        )  # fmt: skip
     if row.is_shnor_exit_pending:
         reasons.append({"rule": "shnor_exit_pending", "year": year})
     if row.is_shnor_exit:
         reasons.append(
             {"rule": "shnor_exit", "year": year, "not_low_years": preset["exit.not_low_years"],
-             "by_improvement": bool(row.is_significantly_improved)}
+             "by_improvement": bool(row.has_positive_dynamics)}
         )  # fmt: skip
     if row.is_prevention_group:
         reasons.append(
@@ -490,6 +474,14 @@ def _procedures_text(procedures: list[dict[str, Any]], with_previous: bool = Fal
     return "; ".join(parts) + more
 
 
+def _stable_low_probability_text(probability: float | None) -> str:
+    """The sentence's words on the joint probability of the two years, or why there is none
+    (persistence not estimable in the pool, or the sensitivity run without shrinkage)."""
+    if probability is None:
+        return "вероятность устойчиво низких результатов не вычисляется"
+    return f"вероятность устойчиво низких результатов {probability:.2f}"
+
+
 def _sentence(reasons: list[dict[str, Any]]) -> str:
     """One Russian sentence per school, listing every reason with its evidence."""
     texts = []
@@ -502,9 +494,8 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
             texts.append(
                 f"Низкие результаты второй год подряд ({r['years'][0]} и {r['years'][1]}): "
                 f"процентиль школьного эффекта {r['composite_percentile']:.0f} из 100 "
-                f"(100 — худший), "
-                f"вероятность устойчиво низких результатов "
-                f"{r['stable_low_probability']:.2f}{confirmed}"
+                f"(100 — худший), {_stable_low_probability_text(r['stable_low_probability'])}"
+                f"{confirmed}"
             )
         elif rule == "first_time_low":
             texts.append(
@@ -527,6 +518,12 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
             )
         elif rule == "shnsu_below_median":
             texts.append("ШНСУ с результатами хуже медианы")
+        elif rule == "likely_low_next_year":
+            texts.append(
+                f"Группа риска: вероятность попасть в {100 * r['low_share']:.0f}% худших в "
+                f"{r['year']} году {r['next_low_probability']:.2f} (очерёдность поддержки "
+                f"{r['priority']})"
+            )
         elif rule == "shnor_exit_pending":
             texts.append("Остаётся в списке ШНОР до выполнения условий выхода")
         elif rule == "shnor_exit":

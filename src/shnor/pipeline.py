@@ -833,7 +833,7 @@ def reused_year_scores(
     ):
         stored = dict(con.execute(f"SELECT exam_year, input_key FROM {SCORE_KEYS}").fetchall())
     kept = sorted(year for year, key in keys.items() if stored.get(year) == key)
-    fitted = ~results["exam_year"].isin(kept)
+    refit = sorted(set(keys) - set(kept))
     if not kept:
         return school_year_scores(results, schools, preset, evidence_mask=usable), keys
     earlier = con.execute(
@@ -841,9 +841,10 @@ def reused_year_scores(
         "WHERE list_contains($years, exam_year) ORDER BY exam_year, school_id",
         {"years": kept},
     ).df()
-    if not fitted.any():
+    if not refit:
         return earlier, keys
-    scores = school_year_scores(results[fitted], schools, preset, evidence_mask=usable[fitted])
+    # A year is fitted with the years before it (one model across years, METHODOLOGY §3).
+    scores = school_year_scores(results, schools, preset, evidence_mask=usable, years=refit)
     earlier = earlier[list(scores.columns)].astype(scores.dtypes.to_dict())
     scores = pd.concat([scores, earlier], ignore_index=True)
     return scores.sort_values(["exam_year", "school_id"], ignore_index=True), keys

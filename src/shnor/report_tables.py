@@ -100,14 +100,13 @@ def municipality_summary(
 ) -> pd.DataFrame:
     """Per municipality × year (and the region as a whole): counts and shares of ШНОР, ШНСУ,
     risk group, resilient; the share of students in ШНОР; transitions; and the share of last
-    year's ШНОР with significant positive dynamics beyond regression to the mean."""
+    year's ШНОР with positive dynamics beyond the predicted (the flags' rule, §7)."""
     frame = flags.merge(
         schools[["school_id", "municipality_name", "student_count"]], on="school_id", how="left"
     )
     frame["municipality_name"] = frame["municipality_name"].fillna(MUNICIPALITY_NOT_GIVEN)
     frame = frame.merge(
-        by_school[["school_id", "exam_year", "transition", "was_on_shnor_list",
-                   "has_positive_dynamics"]],
+        by_school[["school_id", "exam_year", "transition", "was_on_shnor_list"]],
         on=["school_id", "exam_year"], how="left",
     )  # fmt: skip
     frame["students"] = frame["student_count"].fillna(0)

@@ -1,4 +1,5 @@
-"""School-year composites: the school effect of METHODOLOGY §3 fitted per year and rating pool.
+"""School-year composites: the school effect of METHODOLOGY §3, one model across the years of
+each rating pool (joint prior, persistence fitted), so year Y's figures use the data through Y.
 
 Works at school grain (procedure results, thousands of rows), never on participant rows.
 """
@@ -13,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from shnor import __version__
-from shnor.methods import ranking, school_effect
+from shnor.methods import joint_effect, ranking, school_effect
+from shnor.methods.joint_effect import joint_school_effects
 from shnor.methods.ranking import percentile_rank
-from shnor.methods.school_effect import school_effects
 from shnor.presets import Preset
 
 SCORE_COLUMNS = (
@@ -34,8 +35,13 @@ SCORE_COLUMNS = (
     "composite_upper",
     "composite_percentile",
     "low_probability",
+    "stable_low_probability",
+    "next_low_probability",
+    "expected_fail_share",
+    "improvement_p_value",
     "prior_mean",
     "prior_sd",
+    "persistence",
 )
 
 
@@ -60,12 +66,18 @@ def school_year_scores(
     schools: pd.DataFrame,
     preset: Preset,
     evidence_mask: pd.Series | None = None,
+    years: list[int] | None = None,
 ) -> pd.DataFrame:
     """One row per school × year with a result: rated or not (and why), composite and intervals.
 
     `results` is fct_school_procedure_results; `evidence_mask` (same index) marks rows allowed
-    as evidence (False for ВПР set aside for an objectivity concern).
+    as evidence (False for ВПР set aside for an objectivity concern). `years`: return only these
+    (each is still fitted with the years before it).
     """
+    if years is not None:
+        keep = results["exam_year"] <= max(years)
+        results = results[keep]
+        evidence_mask = None if evidence_mask is None else evidence_mask[keep]
     allowed = (
         pd.Series(True, index=results.index)
         if evidence_mask is None
@@ -103,15 +115,18 @@ def school_year_scores(
     rated = totals.loc[totals["is_rated"], ["school_id", "exam_year"]]
     usable = usable.merge(rated, on=["school_id", "exam_year"])
     fitted = [
-        _pool_effects(group, preset).assign(exam_year=year, pool=pool)
-        for (year, pool), group in usable.groupby(["exam_year", "pool"], sort=True)
+        _pool_effects(group, preset).assign(pool=pool)
+        for pool, group in usable.groupby("pool", sort=True)
     ]
     effects = pd.concat(fitted, ignore_index=True) if fitted else _empty_effects()
     scores = totals.merge(effects.drop(columns=["pool"]), on=["school_id", "exam_year"], how="left")
     scores["composite_percentile"] = scores.groupby(["exam_year", "pool"])[
         "composite_score"
     ].transform(percentile_rank)
-    return scores[list(SCORE_COLUMNS)].sort_values(["exam_year", "school_id"], ignore_index=True)
+    scores = scores[list(SCORE_COLUMNS)]
+    if years is not None:
+        scores = scores[scores["exam_year"].isin(years)]
+    return scores.sort_values(["exam_year", "school_id"], ignore_index=True)
 
 
 def year_input_keys(
@@ -119,9 +134,10 @@ def year_input_keys(
 ) -> dict[int, str]:
     """Per year, a hash of all that `school_year_scores` reads for it: the year's result rows
     (any column, in a canonical order) and which are evidence, the rating pools, the preset and
-    the scoring code. The fit is per year and pool, so equal keys mean equal scores."""
+    the scoring code. Year Y is fitted with the years before it, so its key chains theirs:
+    equal keys mean equal scores."""
     common = hashlib.sha256(__version__.encode())
-    for module in (__file__, school_effect.__file__, ranking.__file__):
+    for module in (__file__, school_effect.__file__, joint_effect.__file__, ranking.__file__):
         common.update(Path(module).read_bytes())
     common.update(json.dumps(preset.values, sort_keys=True, default=str).encode())
     pools = school_pools(schools, preset).sort_index()
@@ -129,31 +145,25 @@ def year_input_keys(
     rows = results.assign(_evidence=evidence_mask.reindex(results.index, fill_value=True))
     rows = rows.sort_values(["school_id", "exam", "grade", "subject"], kind="stable")
     keys = {}
+    digest = common
     for year, group in rows.groupby("exam_year", sort=True):
-        digest = common.copy()
+        digest = digest.copy()
         digest.update(pd.util.hash_pandas_object(group, index=False).to_numpy())
         keys[int(year)] = digest.hexdigest()
     return keys
 
 
 def _pool_effects(group: pd.DataFrame, preset: Preset) -> pd.DataFrame:
-    effects, prior = school_effects(
-        group[["school_id", "procedure", "participant_count", "fail_count", "weight"]],
+    """The joint model of one pool over all its years (METHODOLOGY §3)."""
+    effects, _ = joint_school_effects(
+        group[["school_id", "exam_year", "procedure", "participant_count", "fail_count", "weight"]],
         low_share=preset["flags.low_share"],
         confidence=preset["school_effect.confidence"],
+        default_persistence=preset["school_effect.default_persistence"],
+        overdispersion=preset["school_effect.overdispersion"],
         shrinkage=preset["school_effect.shrinkage"],
     )
-    columns = [
-        "school_id",
-        "theta_mle",
-        "theta_se",
-        "composite_score",
-        "composite_sd",
-        "composite_lower",
-        "composite_upper",
-        "low_probability",
-    ]
-    return effects[columns].assign(prior_mean=prior.mean, prior_sd=prior.sd)
+    return effects
 
 
 def _empty_effects() -> pd.DataFrame:

@@ -49,9 +49,6 @@ def test_worst_two_of_twenty_are_low_each_year_and_stable_low_needs_both_years()
     assert rules(flags, "s18", 2026) == ["stable_low"]
     assert rules(flags, "s16", 2026) == ["first_time_low"]
     assert rules(flags, "s19", 2026) == []
-    # first-time low is a risk reason, ШНОР is not in the risk group
-    assert where(flags, "is_risk_group", 2026) == ["s16"]
-    assert where(flags, "is_risk_group", 2025) == ["s18", "s19"]
 
 
 def test_a_pool_smaller_than_one_over_the_low_share_flags_nobody_and_says_why():
@@ -86,7 +83,6 @@ def test_low_in_2024_and_2026_is_recurrent_but_not_stable():
     assert where(flags, "is_recurrent_low", 2025) == ["s18"]
     assert not flags.loc[("s19", 2026), "is_stable_low"]
     assert flags.loc[("s19", 2026), "is_low_result"]
-    assert flags.loc[("s19", 2026), "is_risk_group"]
 
 
 def test_a_recurrent_low_school_is_not_described_as_low_for_the_first_time():
@@ -127,36 +123,45 @@ def test_all_schools_equal_nobody_is_low_high_or_resilient():
     assert flags.loc[("s00", 2026), "reason_text"] == ""
 
 
-def test_confirmed_stable_low_requires_probability_of_at_least_a_half():
+def test_confirmed_stable_low_requires_the_presets_probability():
     composites = ordered([2025, 2026])
-    probability = {
-        ("s18", 2025): 1.0,
-        ("s18", 2026): 0.5,  # product exactly 0.5: confirmed
-        ("s19", 2025): 0.7,
-        ("s19", 2026): 0.7,  # 0.49: not confirmed
-    }
-    flags = run(make_scores(composites, probability))
+    # the joint probability of the two years, as the model states it (never a product)
+    stable = {("s18", 2026): 0.9, ("s19", 2026): 0.89}  # 0.9: confirmed; 0.89: not
+    flags = run(make_scores(composites, stable_low_probability=stable))
     assert where(flags, "is_stable_low", 2026) == ["s18", "s19"]
     assert where(flags, "is_stable_low_confirmed", 2026) == ["s18"]
-    assert flags.loc[("s18", 2026), "stable_low_probability"] == pytest.approx(0.5)
-    assert flags.loc[("s19", 2026), "stable_low_probability"] == pytest.approx(0.49)
+    assert flags.loc[("s18", 2026), "stable_low_probability"] == pytest.approx(0.9)
+    assert flags.loc[("s19", 2026), "stable_low_probability"] == pytest.approx(0.89)
     assert flags.loc[("s00", 2026), "stable_low_probability"] == pytest.approx(0.0025)
     assert np.isnan(flags.loc[("s00", 2025), "stable_low_probability"])  # no 2024
     confirmed = reason(flags, "s18", 2026, "stable_low")
     assert confirmed["is_confirmed"] is True
     assert confirmed["years"] == [2025, 2026]
-    assert confirmed["stable_low_probability"] == 0.5
+    assert confirmed["stable_low_probability"] == 0.9
     assert reason(flags, "s19", 2026, "stable_low")["is_confirmed"] is False
     assert "статистически подтверждено" in flags.loc[("s18", 2026), "reason_text"]
     assert "статистически подтверждено" not in flags.loc[("s19", 2026), "reason_text"]
 
 
 def test_stable_low_sentence_names_both_years_and_the_probability():
-    flags = run(make_scores(ordered([2025, 2026]), {("s19", 2025): 0.9, ("s19", 2026): 0.8}))
+    flags = run(make_scores(ordered([2025, 2026]), stable_low_probability={("s19", 2026): 0.92}))
     assert flags.loc[("s19", 2026), "reason_text"] == (
         "Низкие результаты второй год подряд (2025 и 2026): процентиль школьного эффекта "
-        "100 из 100 (100 — худший), вероятность устойчиво низких результатов 0.72, "
+        "100 из 100 (100 — худший), вероятность устойчиво низких результатов 0.92, "
         "статистически подтверждено."
+    )
+
+
+def test_stable_low_without_a_joint_probability_says_it_is_not_computed():
+    # persistence not estimable in the pool (or no shrinkage): the model gives no joint
+    # probability; the school is ШНОР by its places, not confirmed, and the sentence says so
+    flags = run(make_scores(ordered([2025, 2026]), stable_low_probability={("s19", 2026): None}))
+    assert where(flags, "is_stable_low", 2026) == ["s18", "s19"]
+    assert not flags.loc[("s19", 2026), "is_stable_low_confirmed"]
+    assert reason(flags, "s19", 2026, "stable_low")["stable_low_probability"] is None
+    assert flags.loc[("s19", 2026), "reason_text"].startswith(
+        "Низкие результаты второй год подряд (2025 и 2026): процентиль школьного эффекта "
+        "100 из 100 (100 — худший), вероятность устойчиво низких результатов не вычисляется."
     )
 
 
@@ -203,12 +208,10 @@ def test_shnsu_worse_than_the_median_is_a_risk_reason():
     flags = run(scores, shnsu={"s12", "s03"})
     assert rules(flags, "s12", 2026) == ["shnsu_below_median"]
     assert reason(flags, "s12", 2026, "shnsu_below_median")["context_index"] == 1.5
-    assert flags.loc[("s12", 2026), "is_risk_group"]
     assert flags.loc[("s12", 2026), "reason_text"] == "ШНСУ с результатами хуже медианы."
     # better than the median (s03) or not ШНСУ (s13): no reason
     assert rules(flags, "s03", 2026) == []
     assert rules(flags, "s13", 2026) == []
-    assert where(flags, "is_risk_group", 2026) == ["s12", "s18", "s19"]
 
 
 # --- procedure-level risk reasons -------------------------------------------------------------
@@ -234,7 +237,6 @@ def test_absolute_risk_needs_two_procedures_at_thirty_percent_with_ten_participa
     flags = run(scores, plain_results(scores, special))
     assert where(flags, "is_absolute_risk", 2026) == ["s01", "s04"]
     assert rules(flags, "s01", 2026) == ["absolute_risk"]
-    assert flags.loc[("s01", 2026), "is_risk_group"]
     assert reason(flags, "s01", 2026, "absolute_risk")["procedures"] == [
         {
             "exam": "vpr",
@@ -286,7 +288,6 @@ def test_persistent_failing_procedure_is_the_same_procedure_at_thirty_percent_bo
     ]
     flags = run(scores, plain_results(scores, special))
     assert rules(flags, "s06", 2026) == ["persistent_failing_procedure"]
-    assert flags.loc[("s06", 2026), "is_risk_group"]
     assert not flags.loc[("s06", 2026), "is_absolute_risk"]  # one procedure only
     assert reason(flags, "s06", 2026, "persistent_failing_procedure")["procedures"] == [
         {
@@ -304,7 +305,6 @@ def test_persistent_failing_procedure_is_the_same_procedure_at_thirty_percent_bo
     )
     for school in ("s07", "s08", "s09"):
         assert "persistent_failing_procedure" not in rules(flags, school, 2026), school
-    assert where(flags, "is_risk_group", 2026) == ["s06"]
 
 
 def _deterioration_case() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -333,7 +333,6 @@ def test_significant_deterioration_is_holm_adjusted_within_the_school_year(tmp_p
     scores, results = _deterioration_case()
     flags = run(scores, results)
     assert rules(flags, "s06", 2026) == ["significant_deterioration"]
-    assert flags.loc[("s06", 2026), "is_risk_group"]
     assert reason(flags, "s06", 2026, "significant_deterioration")["procedures"] == [
         {
             "exam": "vpr",
@@ -349,7 +348,6 @@ def test_significant_deterioration_is_holm_adjusted_within_the_school_year(tmp_p
     )
     # significant alone, not after Holm over six procedures
     assert rules(flags, "s07", 2026) == []
-    assert not flags.loc[("s07", 2026), "is_risk_group"]
 
     unadjusted = load_preset(
         write_preset(tmp_path, '[flags.risk_group]\ndeterioration_multiple_testing = "none"\n')
@@ -357,7 +355,6 @@ def test_significant_deterioration_is_holm_adjusted_within_the_school_year(tmp_p
     flags = run(scores, results, preset=unadjusted)
     assert rules(flags, "s07", 2026) == ["significant_deterioration"]
     assert rules(flags, "s06", 2026) == ["significant_deterioration"]
-    assert where(flags, "is_risk_group", 2026) == ["s06", "s07"]
 
 
 def test_deterioration_needs_ten_points_not_only_significance():
@@ -566,3 +563,40 @@ def test_the_sentence_lists_five_procedures_and_counts_the_rest():
         "ВПР, Математика, 5 кл. — 50,0\u00a0%; ВПР, Математика, 6 кл. — 50,0\u00a0%; "
         "ВПР, Математика, 7 кл. — 50,0\u00a0%; ВПР, Математика, 8 кл. — 50,0\u00a0% и ещё 2."
     )
+
+
+# --- the risk group (METHODOLOGY §4) ----------------------------------------------------------
+
+
+def test_risk_group_is_next_low_probability_of_a_quarter_in_priority_order_off_the_list():
+    composites = ordered([2025, 2026])
+    likely = {("s05", 2026): 0.25, ("s06", 2026): 0.2499, ("s07", 2026): 0.6,
+              ("s08", 2026): 0.4, ("s19", 2026): 0.9}  # fmt: skip
+    flags = run(make_scores(composites, next_low_probability=likely))
+    # s19 is ШНОР (low in 2025 and 2026): never in the risk group, however likely
+    assert flags.loc[("s19", 2026), "is_on_shnor_list"]
+    assert where(flags, "is_risk_group", 2026) == ["s05", "s07", "s08"]
+    priority = flags.xs(2026, level="exam_year")["risk_group_priority"].dropna()
+    assert priority.to_dict() == {"s05": 3, "s07": 1, "s08": 2}
+    assert reason(flags, "s07", 2026, "likely_low_next_year") == {
+        "rule": "likely_low_next_year", "year": 2027, "low_share": 0.1,
+        "next_low_probability": 0.6, "priority": 1,
+    }  # fmt: skip
+    assert (
+        "вероятность попасть в 10% худших в 2027 году 0.60"
+        in flags.loc[("s07", 2026), "reason_text"]
+    )
+    # a first-time low school with a low next-year probability is explained, not grouped
+    assert not flags.loc[("s18", 2025), "is_risk_group"]
+
+
+def test_the_risk_group_threshold_comes_from_the_preset(tmp_path):
+    composites = ordered([2026])
+    likely = {("s05", 2026): 0.15}
+    lower = load_preset(write_preset(tmp_path, "[flags.risk_group]\nnext_low_probability = 0.1\n"))
+    assert (
+        where(run(make_scores(composites, next_low_probability=likely)), "is_risk_group", 2026)
+        == []
+    )
+    flags = run(make_scores(composites, next_low_probability=likely), preset=lower)
+    assert where(flags, "is_risk_group", 2026) == ["s05"]

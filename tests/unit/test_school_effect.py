@@ -17,7 +17,6 @@ from shnor.methods.school_effect import (
     THETA_CAP,
     PriorFit,
     school_effects,
-    stable_low_probability,
 )
 
 COLUMNS = ["school_id", "procedure", "participant_count", "fail_count"]
@@ -471,18 +470,6 @@ def test_invalid_parameters_are_rejected():
         school_effects(HAND_POOL, low_share=0.0)
     with pytest.raises(ValueError):
         school_effects(HAND_POOL, confidence=1.0)
-
-
-def test_stable_low_probability_is_the_product_and_propagates_missing():
-    assert stable_low_probability(0.8, 0.5) == pytest.approx(0.4)
-    np.testing.assert_allclose(
-        stable_low_probability([0.9, np.nan, 0.2], [0.5, 0.7, np.nan]), [0.45, np.nan, np.nan]
-    )
-    previous = pd.Series([0.9, 0.6], index=["a", "b"])
-    current = pd.Series(pd.array([0.5, None, 0.1], dtype="Float64"), index=["b", "a", "c"])
-    result = stable_low_probability(previous, current)
-    assert result["b"] == pytest.approx(0.3)
-    assert math.isnan(result["a"]) and math.isnan(result["c"])
 
 
 def test_forty_thousand_schools_by_thirty_procedures_run_in_seconds():

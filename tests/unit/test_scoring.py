@@ -161,12 +161,23 @@ def test_one_row_per_school_and_year_with_a_result_and_none_for_missing_years():
             ["exam_year", "school_id"], ignore_index=True
         )
     )
-    # each year is its own fit: 2025 scored alone gives the same composites
-    alone = school_year_scores(results[results["exam_year"] == 2025], registry(results), REFERENCE)
+    # a year is fitted with the years before it, never the later ones (METHODOLOGY §3): 2025
+    # scored from 2024–2025 gives the same figures as in the fit of all three years; its
+    # probabilities differ from 2025 scored alone (the joint prior carries 2024's evidence),
+    # its composite does not (it rests on the year's own evidence, so flags combining years
+    # never count a year twice)
+    through = school_year_scores(
+        results[results["exam_year"] <= 2025], registry(results), REFERENCE
+    )
+    only = school_year_scores(results[results["exam_year"] == 2025], registry(results), REFERENCE)
+    alone = through[through["exam_year"] == 2025]
     in_all = scores[scores["exam_year"] == 2025]
-    assert alone["composite_score"].to_numpy() == pytest.approx(
+    assert not np.allclose(only["low_probability"], in_all["low_probability"], atol=1e-3)
+    assert only["composite_score"].to_numpy() == pytest.approx(
         in_all["composite_score"].to_numpy(), abs=1e-9
     )
+    for column in ("composite_score", "low_probability", "stable_low_probability"):
+        assert alone[column].to_numpy() == pytest.approx(in_all[column].to_numpy(), abs=1e-9)
     assert in_all["is_rated"].all()
 
 

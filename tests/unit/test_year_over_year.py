@@ -66,13 +66,20 @@ def test_changed_ege_minimum_is_compared_by_percentile_with_a_note():
     assert pd.isna(rows.loc["math", "comparability_note"])
 
 
-def flags(rows, concerns=()):
+def flags(rows, concerns=(), predicted=None, counts=None):
+    """Flag rows; `predicted` maps (school, year) to (expected share, improvement p-value)."""
     frame = pd.DataFrame(
         rows, columns=["school_id", "exam_year", "pool", "is_rated", "is_on_shnor_list",
                        "is_low_result", "composite_score", "composite_percentile"]
     )  # fmt: skip
     pairs = list(zip(frame["school_id"], frame["exam_year"], strict=True))
-    return frame.assign(has_objectivity_concern=[pair in concerns for pair in pairs])
+    predicted, counts = predicted or {}, counts or {}
+    return frame.assign(
+        has_objectivity_concern=[pair in concerns for pair in pairs],
+        counted_participant_count=[counts.get(pair, 100) for pair in pairs],
+        expected_fail_share=[predicted.get(pair, (float("nan"),))[0] for pair in pairs],
+        improvement_p_value=[predicted.get(pair, (0, float("nan")))[1] for pair in pairs],
+    )
 
 
 def test_transitions_and_regression_to_the_mean():
@@ -84,9 +91,13 @@ def test_transitions_and_regression_to_the_mean():
         "gone": ((True, True, 0.8, 97), (False, True, False, None)),
         "near": ((False, False, 0.0, 85), (True, False, False, 0.0)),
     }
+    # the model's prediction of 2026 from the data through 2025 (joint model, §3)
+    predicted = {("out", 2026): (0.30, 0.001), ("stay", 2026): (0.45, 0.40),
+                 ("near", 2026): (0.19, 0.30)}  # fmt: skip
     status = flags(
         [(s, 2025, "region", True, *before) for s, (before, _) in plan.items()]
-        + [(s, 2026, "region", *after, 50) for s, (_, after) in plan.items()]
+        + [(s, 2026, "region", *after, 50) for s, (_, after) in plan.items()],
+        predicted=predicted,
     )
     frame = results([
         (s, y, "oge", 9, "math", 100, k)
@@ -103,14 +114,42 @@ def test_transitions_and_regression_to_the_mean():
         "gone": "не оценивается",
         "near": None,
     }
-    # «out» had 40% fails with a composite of 0 (an average school): the model expects its share
-    # to fall to the region's 2026 share without any help.
-    region_2026 = (48 + 45 + 5 + 17) / 400
-    assert y26.loc["out", "expected_change"] == pytest.approx(region_2026 - 0.40, abs=1e-6)
+    # «out» had 40% fails; the model predicted 30% for 2026 without any help (expected change
+    # −10 pp), it did better than predicted at 5%: positive dynamics. «stay» did not.
+    assert y26.loc["out", "expected_change"] == pytest.approx(0.30 - 0.40)
     assert y26.loc["out", "near_miss_change"] == pytest.approx(-0.03)  # «near»: 20% → 17%
     assert y26.loc["out", "change_label"] == IMPROVED
-    assert bool(y26.loc["out", "has_positive_dynamics"])  # −35 pp beyond −11.25 and −3
+    assert bool(y26.loc["out", "has_positive_dynamics"])
     assert not y26.loc["stay", "has_positive_dynamics"]
+
+
+def test_positive_dynamics_needs_ten_results_in_both_years_whatever_the_p_value():
+    status = flags(
+        [("a", 2025, "region", True, True, True, 1.0, 99),
+         ("a", 2026, "region", True, True, False, 0.0, 50)],
+        predicted={("a", 2026): (0.5, 0.0001)},
+        counts={("a", 2025): 9, ("a", 2026): 40},
+    )  # fmt: skip
+    frame = results([("a", 2025, "oge", 9, "math", 9, 8), ("a", 2026, "oge", 9, "math", 40, 2)])
+    changes = school_changes(frame, status, PRESET)
+    assert not changes["has_positive_dynamics"].any()
+    # fewer than 10 results in a year: no test, no verdict (METHODOLOGY §4)
+    assert changes["change_p_value"].isna().all()
+    assert (changes["change_label"] == NO_CHANGE).all()
+
+
+def test_small_counts_use_the_exact_mid_p_and_an_interval_with_zero_has_no_verdict():
+    from shnor.methods.dynamics import change_p_value, fisher_mid_p
+
+    # 3 of 3 against 0 of 3: the z-test said p = 0.014; the exact mid-p says 0.05, and with
+    # fewer than 10 results nothing is claimed at all
+    assert two_proportion_z_test(0, 3, 3, 3) == pytest.approx(0.0143, abs=1e-3)
+    assert fisher_mid_p(0, 3, 3, 3) == pytest.approx(0.05)
+    assert pd.isna(change_p_value([0], [3], [3], [3], PRESET)[0])
+    # 0 of 12 against 4 of 12: expected counts 2 < 5, so Fisher's mid-p, not the z-test
+    exact = change_p_value([0], [12], [4], [12], PRESET)[0]
+    assert exact == pytest.approx(fisher_mid_p(0, 12, 4, 12))
+    assert exact != pytest.approx(two_proportion_z_test(0, 12, 4, 12)[()], abs=1e-3)
 
 
 def test_a_school_with_an_objectivity_concern_is_compared_on_its_exams_only():

@@ -37,7 +37,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
 from scipy import interpolate, optimize, sparse
 from scipy.special import expit, logit, ndtr, ndtri
 
@@ -49,7 +48,6 @@ __all__ = [
     "THETA_CAP",
     "PriorFit",
     "school_effects",
-    "stable_low_probability",
 ]
 
 THETA_CAP = 8.0
@@ -217,34 +215,6 @@ def school_effects(
         columns=list(RESULT_COLUMNS),
     )
     return table, prior
-
-
-def stable_low_probability(
-    previous_low_probability: ArrayLike | pd.Series,
-    current_low_probability: ArrayLike | pd.Series,
-) -> np.ndarray | pd.Series:
-    """Return P(low in Y−1 and in Y) as the product of the two years' low probabilities.
-
-    The product assumes the two years' evidence is conditionally independent (separate
-    cohorts, separate fits): it is the ``stable_low_probability`` of METHODOLOGY §4. Missing
-    (NaN) on either side gives NaN. Two Series are aligned on their index, as pandas does.
-    """
-    if isinstance(previous_low_probability, pd.Series) or isinstance(
-        current_low_probability, pd.Series
-    ):
-        previous = _as_float(previous_low_probability)
-        current = _as_float(current_low_probability)
-        return previous * current
-    previous = np.asarray(previous_low_probability, dtype=np.float64)
-    current = np.asarray(current_low_probability, dtype=np.float64)
-    return np.multiply(previous, current)[()]
-
-
-def _as_float(values: ArrayLike | pd.Series) -> np.ndarray | pd.Series:
-    """Return values as float64 (pd.NA → NaN) so that products propagate missing values as NaN."""
-    if isinstance(values, pd.Series):
-        return values.astype("float64")
-    return np.asarray(values, dtype=np.float64)
 
 
 def _prepare(

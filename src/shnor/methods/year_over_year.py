@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, logit
 
-from shnor.methods.intervals import (
-    newcombe_difference_interval,
-    two_proportion_z_test,
-    wilson_interval,
-)
+from shnor.methods.dynamics import change_p_value, positive_dynamics
+from shnor.methods.intervals import newcombe_difference_interval, wilson_interval
 from shnor.presets import Preset
 
 PROCEDURE = ["exam", "grade", "subject"]
@@ -28,10 +24,19 @@ ENTERED, STAYED, EXITED, NOT_RATED = "вошли", "остались", "вышл
 TRANSITIONS = (ENTERED, STAYED, EXITED, NOT_RATED)
 
 
-def change_label(change: pd.Series, p_value: pd.Series, preset: Preset) -> pd.Series:
-    """«значимое улучшение / ухудшение» only when significant at alpha and ≥ the minimum change."""
+def change_label(
+    change: pd.Series,
+    p_value: pd.Series,
+    preset: Preset,
+    lower: pd.Series | None = None,
+    upper: pd.Series | None = None,
+) -> pd.Series:
+    """«значимое улучшение / ухудшение» only when significant at alpha, ≥ the minimum change
+    and with an interval of the change that excludes 0 (an interval with 0 carries no verdict)."""
     yoy = preset["year_over_year"]
     significant = (p_value < yoy["alpha"]) & (change.abs() >= yoy["min_change_points"] - _TOLERANCE)
+    if lower is not None and upper is not None:
+        significant &= (upper < 0) | (lower > 0)
     label = np.where(change < 0, IMPROVED, WORSENED)
     return pd.Series(np.where(significant.fillna(False), label, NO_CHANGE), index=change.index)
 
@@ -54,7 +59,7 @@ def _with_intervals(frame: pd.DataFrame, preset: Preset, prefix: str = "") -> pd
     out[f"{prefix}change_lower"], out[f"{prefix}change_upper"] = newcombe_difference_interval(
         k1, n1, k2, n2, level
     )
-    out[f"{prefix}change_p_value"] = two_proportion_z_test(k1, n1, k2, n2)
+    out[f"{prefix}change_p_value"] = change_p_value(k1, n1, k2, n2, preset)
     return out
 
 
@@ -101,7 +106,9 @@ def procedure_changes(
     both["percentile_change"] = (
         both["fail_share_percentile"] - both["previous_fail_share_percentile"]
     )
-    both["change_label"] = change_label(both["change"], both["change_p_value"], preset)
+    both["change_label"] = change_label(
+        both["change"], both["change_p_value"], preset, both["change_lower"], both["change_upper"]
+    )
     changed = changed_thresholds if changed_thresholds is not None else threshold_changes(None)
     both = both.merge(
         changed.astype({"exam_year": "int64"}), on=["exam", "subject", "exam_year"], how="left"
@@ -133,37 +140,17 @@ def regional_shares(results: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
-def expected_shares(
-    results: pd.DataFrame, effects: pd.DataFrame, effect_year_offset: int = 0
-) -> pd.DataFrame:
-    """Per school × year: the fail share the model expects from a school effect on the logit
-    scale (`logit p = logit p_k + θ` over the school's procedures of that year, weighted by
-    participants); `effects` holds school_id, exam_year, theta, and its exam_year +
-    `effect_year_offset` is the year of the results it is applied to."""
-    regional = regional_shares(results)
-    rows = results.loc[results["participant_count"] > 0, [*KEY, *PROCEDURE, "participant_count"]]
-    rows = rows.merge(regional, on=["exam_year", *PROCEDURE])
-    shifted = effects.assign(exam_year=effects["exam_year"] + effect_year_offset)
-    rows = rows.merge(shifted[[*KEY, "theta"]], on=KEY)
-    share = np.clip(rows["regional_share"].to_numpy(), 1e-6, 1 - 1e-6)
-    rows["expected_fails"] = rows["participant_count"] * expit(logit(share) + rows["theta"])
-    pooled = rows.groupby(KEY, as_index=False)[["participant_count", "expected_fails"]].sum()
-    return pooled.assign(expected_share=pooled["expected_fails"] / pooled["participant_count"])[
-        [*KEY, "expected_share"]
-    ]
-
-
 def school_changes(results: pd.DataFrame, flags: pd.DataFrame, preset: Preset) -> pd.DataFrame:
     """Per school × year Y (rated in Y−1 or Y): pooled fail share in both years with intervals
     and test, the ШНОР transition, and the regression-to-the-mean control:
 
-    - `expected_change`: the change expected if the school's (shrunk) Y−1 effect stays as it is
-      — the Y share the model expects from the Y−1 composite with Y's procedures and regional
-      shares, minus the observed Y−1 share; schools picked for their low results show it
-      without any help;
+    - `expected_change`: the posterior predictive fail share of Y from the data through Y−1
+      (the joint model, own pool, ρ < 1 included) minus the observed Y−1 share; schools picked
+      for their low results show it without any help;
     - `near_miss_change`: the mean change of the pool's near-miss schools (percentiles between
-      the preset's bounds in Y−1, 100 = worst);
-    - `has_positive_dynamics`: a significant improvement beyond both.
+      the preset's bounds in Y−1, 100 = worst), shown beside it;
+    - `has_positive_dynamics`: Y's fails below the prediction at alpha (`positive_dynamics`,
+      the rule the flags use for exit from the list).
 
     A school with an objectivity concern in Y−1 or Y is compared on its ОГЭ/ЕГЭ only, in both
     years (`is_vpr_set_aside`), as its ВПР are set aside as evidence (METHODOLOGY §3, §6).
@@ -173,7 +160,8 @@ def school_changes(results: pd.DataFrame, flags: pd.DataFrame, preset: Preset) -
     flags = flags.astype({"school_id": object})
     status = flags[
         [*KEY, "pool", "is_rated", "is_on_shnor_list", "is_low_result", "composite_score",
-         "composite_percentile", "has_objectivity_concern"]
+         "composite_percentile", "has_objectivity_concern", "counted_participant_count",
+         "expected_fail_share", "improvement_p_value"]
     ].copy()  # fmt: skip
     earlier = status.assign(exam_year=status["exam_year"] + 1).rename(
         columns={
@@ -183,9 +171,11 @@ def school_changes(results: pd.DataFrame, flags: pd.DataFrame, preset: Preset) -
             "composite_score": "previous_composite_score",
             "composite_percentile": "previous_composite_percentile",
             "has_objectivity_concern": "had_objectivity_concern",
+            "counted_participant_count": "previous_counted_participant_count",
         }
     )[[*KEY, "was_rated", "was_on_shnor_list", "was_low_result", "previous_composite_score",
-       "previous_composite_percentile", "had_objectivity_concern"]]  # fmt: skip
+       "previous_composite_percentile", "had_objectivity_concern",
+       "previous_counted_participant_count"]]  # fmt: skip
     schools = status.merge(earlier, on=KEY, how="inner")
     for column in ("was_rated", "was_on_shnor_list", "was_low_result", "had_objectivity_concern",
                    "has_objectivity_concern"):  # fmt: skip
@@ -207,23 +197,26 @@ def school_changes(results: pd.DataFrame, flags: pd.DataFrame, preset: Preset) -
     for column in COUNT_COLUMNS:
         schools[column] = schools[column].fillna(0).astype("int64")
     schools = _with_intervals(schools, preset)
-    schools["change_label"] = change_label(schools["change"], schools["change_p_value"], preset)
+    schools["change_label"] = change_label(
+        schools["change"], schools["change_p_value"], preset,
+        schools["change_lower"], schools["change_upper"],
+    )  # fmt: skip
     schools["transition"] = transition_of(schools)
 
-    effects = flags.loc[flags["is_rated"], [*KEY]].assign(
-        theta=flags.loc[flags["is_rated"], "composite_score"]
-    )
-    expected = expected_shares(results, effects, effect_year_offset=1).merge(
-        expected_shares(exams_only, effects, effect_year_offset=1),
-        on=KEY, how="outer", suffixes=("", "_exams"),
-    )  # fmt: skip
-    schools = schools.merge(expected, on=KEY, how="left")
-    schools["expected_share"] = schools["expected_share"].where(
-        ~schools["is_vpr_set_aside"], schools["expected_share_exams"]
-    )
-    schools = schools.drop(columns="expected_share_exams")
+    # The expected year-Y result is the posterior predictive from the data through Y−1, in the
+    # school's own pool (METHODOLOGY §3, §7), as fitted with the scores.
+    schools["expected_share"] = schools["expected_fail_share"].where(schools["was_rated"])
     schools["expected_change"] = schools["expected_share"] - schools["previous_fail_share"]
     schools.loc[~schools["was_rated"], "expected_change"] = np.nan
+    schools["has_positive_dynamics"] = (
+        positive_dynamics(
+            schools["improvement_p_value"],
+            schools["previous_counted_participant_count"],
+            schools["counted_participant_count"],
+            preset,
+        )
+        & schools["is_rated"]
+    )
 
     yoy = preset["year_over_year"]
     near_miss = (
@@ -242,11 +235,6 @@ def school_changes(results: pd.DataFrame, flags: pd.DataFrame, preset: Preset) -
     )
     schools = schools.merge(benchmark, on=["exam_year", "pool"], how="left")
     schools["near_miss_count"] = schools["near_miss_count"].fillna(0).astype("int64")
-    beyond_expected = schools["change"] < schools["expected_change"]
-    beyond_near_miss = schools["change"] < schools["near_miss_change"]
-    schools["has_positive_dynamics"] = (
-        (schools["change_label"] == IMPROVED) & beyond_expected & beyond_near_miss
-    ).fillna(False)
     return schools.sort_values(KEY, ignore_index=True)
 
 

@@ -33,6 +33,12 @@ def list_columns(preset: Preset) -> tuple[Column, ...]:
         Column("composite_percentile", "Процентиль (100 — худший)", 11, "0", PERCENTILE_SCALE),
         Column("low_probability", f"Вероятность попасть в {low} худших", 12, "0.00", LIKELY),
         Column("stable_low_probability", "Вероятность устойчиво низких результатов", 13, "0.00"),
+        Column(
+            "next_low_probability",
+            f"Вероятность попасть в {low} худших в следующем году",
+            13,
+            "0.00",
+        ),
         Column("is_shnsu", "ШНСУ", 7),
         Column("has_objectivity_concern", "Вопросы к объективности ВПР", 11),
         Column("years_on_list", "Лет в списке ШНОР подряд", 10, "0"),
@@ -113,7 +119,11 @@ def write_school_list(
         write_table_sheet(
             workbook, "ШНОР", year_rows[year_rows["is_on_shnor_list"]], columns, no_shnor
         )
-        write_table_sheet(workbook, "Группа риска", year_rows[year_rows["is_risk_group"]], columns)
+        # The risk group in priority order: the most likely to be low next year first (§4).
+        risk = year_rows[year_rows["is_risk_group"]].sort_values(
+            "next_low_probability", ascending=False, kind="stable"
+        )
+        write_table_sheet(workbook, "Группа риска", risk, columns)
         write_table_sheet(workbook, "ШНСУ", year_rows[year_rows["is_shnsu"]], columns)
         write_table_sheet(
             workbook, "Стабильно высокие", year_rows[year_rows["is_stable_high"]], columns

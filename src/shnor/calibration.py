@@ -1,0 +1,238 @@
+"""Calibration of the stated probabilities on simulated regions with known truth (METHODOLOGY
+§3): per decile of stated probability, the observed frequency, and the expected calibration
+error, for ``low_probability``, ``stable_low_probability`` and ``next_low_probability``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from shnor.methods.joint_effect import joint_school_effects
+from shnor.presets import Preset
+from shnor.simulated_regions import simulated_region
+
+PROBABILITIES = {
+    "low_probability": "is_low",
+    "stable_low_probability": "is_stable_low",
+    "next_low_probability": "is_next_low",
+}
+# The simulated regions: persistence × shape of the school effects × their spread.
+PERSISTENCES = (0.5, 0.7, 0.9)
+SHAPES = ("skewed", "heavy", "normal")
+EFFECT_SDS = (0.45, 0.6, 0.75)
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """A reliability table (bins of stated probability) and its expected calibration error."""
+
+    table: pd.DataFrame
+    ece: float
+    worst_gap: float
+
+
+def simulated_predictions(seed: int, preset: Preset, school_count: int = 500) -> pd.DataFrame:
+    """Stated probabilities and true outcomes of one simulated region (3 years)."""
+    persistence = PERSISTENCES[seed % 3]
+    shape = SHAPES[(seed // 3) % 3]
+    effect_sd = EFFECT_SDS[(seed // 9) % 3]
+    region = simulated_region(
+        seed, school_count=school_count, persistence=persistence, shape=shape,
+        effect_sd=effect_sd, low_share=preset["flags.low_share"],
+    )  # fmt: skip
+    truth = region.truth
+    rated = truth.loc[truth["is_rated"], ["school_id", "exam_year"]]
+    effects, _ = joint_school_effects(
+        region.results.merge(rated),
+        low_share=preset["flags.low_share"],
+        confidence=preset["school_effect.confidence"],
+        default_persistence=preset["school_effect.default_persistence"],
+        overdispersion=preset["school_effect.overdispersion"],
+    )
+    low = truth.set_index(["school_id", "exam_year"])["is_low"]
+    key = pd.MultiIndex.from_frame(effects[["school_id", "exam_year"]])
+    before = pd.MultiIndex.from_arrays([effects["school_id"], effects["exam_year"] - 1])
+    after = pd.MultiIndex.from_arrays([effects["school_id"], effects["exam_year"] + 1])
+    out = effects.assign(
+        is_low=low.reindex(key).to_numpy(dtype=float),
+        was_low=low.reindex(before).to_numpy(dtype=float),
+        is_next_low=low.reindex(after).to_numpy(dtype=float),
+        persistence_true=persistence,
+        shape=shape,
+        effect_sd=effect_sd,
+        seed=seed,
+    )
+    out["is_stable_low"] = out["is_low"] * out["was_low"]
+    return out
+
+
+def reliability(stated: pd.Series, observed: pd.Series, bins: int = 10) -> Reliability:
+    """Reliability by bins of stated probability [0, 0.1), …, [0.9, 1]: count, mean stated,
+    observed frequency, its binomial standard error; ECE = Σ n_b |stated − observed| / n."""
+    known = stated.notna() & observed.notna()
+    stated, observed = stated[known].astype(float), observed[known].astype(float)
+    which = np.minimum((stated * bins).astype(int), bins - 1)
+    table = (
+        pd.DataFrame({"bin": which, "stated": stated, "observed": observed})
+        .groupby("bin")
+        .agg(count=("stated", "size"), stated=("stated", "mean"), observed=("observed", "mean"))
+    )
+    table["standard_error"] = np.sqrt(
+        table["observed"].clip(0.01, 0.99)
+        * (1 - table["observed"].clip(0.01, 0.99))
+        / table["count"]
+    )
+    table["gap"] = table["stated"] - table["observed"]
+    ece = float((table["count"] * table["gap"].abs()).sum() / table["count"].sum())
+    return Reliability(table.reset_index(), ece, float(table["gap"].abs().max()))
+
+
+def calibration_report(preset: Preset, regions: int = 27, school_count: int = 500) -> str:
+    """The Markdown page of benchmarks/CALIBRATION.md: reliability tables pooled over the
+    simulated regions, and the ECE of each region kind."""
+    predictions = pd.concat(
+        [simulated_predictions(seed, preset, school_count) for seed in range(regions)],
+        ignore_index=True,
+    )
+    lines = [
+        "# Calibration of the stated probabilities",
+        "",
+        f"Measured {dt.date.today().isoformat()} by `shnor calibration` (preset "
+        f"`{preset.label}`): {regions} simulated regions × {school_count} schools × 3 years "
+        "(`shnor.simulated_regions`, not the demo generator). Truth: a school's true effect θ "
+        "in the worst share of the region's rated schools that year. The regions break what the "
+        "estimator assumes: school effects skewed (gamma), heavy-tailed (t₄) or normal; "
+        f"persistence through a Gaussian copula with ρ ∈ {list(PERSISTENCES)}; spread "
+        f"{list(EFFECT_SDS)}; each school × procedure × year adds its own N(0, 0.3²) deviation. "
+        "Targets (METHODOLOGY §3): per bin |stated − observed| ≤ 0.05, ECE ≤ 0.03.",
+        "",
+    ]
+    for column, outcome in PROBABILITIES.items():
+        result = reliability(predictions[column], predictions[outcome])
+        lines += [
+            f"## `{column}`",
+            "",
+            f"ECE {result.ece:.4f}; largest bin gap {result.worst_gap:.3f}.",
+            "",
+            "| stated bin | schools | mean stated | observed | ± s.e. | gap |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in result.table.itertuples():
+            lines.append(
+                f"| {row.bin / 10:.1f}–{(row.bin + 1) / 10:.1f} | {row.count} | {row.stated:.3f} "
+                f"| {row.observed:.3f} | {row.standard_error:.3f} | {row.gap:+.3f} |"
+            )
+        by_kind = [
+            (shape, rho, reliability(group[column], group[outcome]).ece)
+            for (shape, rho), group in predictions.groupby(["shape", "persistence_true"])
+        ]
+        lines += ["", "ECE by region kind: " + "; ".join(
+            f"{shape} ρ={rho}: {ece:.3f}" for shape, rho, ece in by_kind
+        ) + ".", ""]  # fmt: skip
+    fitted = predictions.groupby(["seed", "persistence_true"])["persistence"].last().reset_index()
+    lines += [
+        "## Persistence fitted",
+        "",
+        "| true ρ (copula) | mean fitted ρ | min | max |",
+        "|---|---|---|---|",
+    ]
+    for rho, group in fitted.groupby("persistence_true"):
+        lines.append(
+            f"| {rho} | {group['persistence'].mean():.3f} | {group['persistence'].min():.3f} "
+            f"| {group['persistence'].max():.3f} |"
+        )
+    lines.append("")
+    lines += _dynamics_lines(preset, max(3, regions // 3), school_count)
+    return "\n".join(lines)
+
+
+def _dynamics_lines(preset: Preset, regions: int, school_count: int) -> list[str]:
+    """The §7 section: positive dynamics with no intervention and with planted improvements."""
+    lines = [
+        "## Positive dynamics (§7)",
+        "",
+        f"{regions} other simulated regions per row (ρ {list(PERSISTENCES)}, shapes "
+        f"{list(SHAPES)}), {school_count} schools: of the schools low in Y−1 (worst share of the "
+        "composite), the share credited with «положительная динамика» in Y (fails below the "
+        "posterior predictive at 5%, ≥ 10 results in both years); with every truly low school "
+        "of Y−1 given a true improvement of k sd of θ in Y, the share of them found. Target: "
+        "≤ 5% credited with no intervention.",
+        "",
+        "| planted improvement (sd of θ) | credited, no intervention | found |",
+        "|---|---|---|",
+    ]
+    for size in (0.5, 1.0, 2.0):
+        figures = dynamics_figures(preset, regions, school_count, improvement=size)
+        quiet = figures[figures["planted"] == 0]
+        credited = (quiet["credited_share"] * quiet["low_last_year"]).sum() / quiet[
+            "low_last_year"
+        ].sum()
+        found = figures.loc[figures["planted"] > 0, "found_share"].mean()
+        lines.append(f"| {size} | {credited:.3f} | {found:.3f} |")
+    return [*lines, ""]
+
+
+def dynamics_figures(
+    preset: Preset, regions: int = 9, school_count: int = 500, improvement: float = 0.5
+) -> pd.DataFrame:
+    """Per simulated region: of last year's low schools (worst share of the composite), the
+    share credited with positive dynamics with no intervention, and of the schools given a
+    true improvement of ``improvement`` sd of θ, the share found (METHODOLOGY §7)."""
+    rows = []
+    for seed in range(regions):
+        persistence = PERSISTENCES[seed % 3]
+        shape = SHAPES[(seed // 3) % 3]
+        for planted in (0.0, improvement):
+            region = simulated_region(
+                1000 + seed, school_count=school_count, persistence=persistence, shape=shape,
+                low_share=preset["flags.low_share"], improvement=planted, improved_share=1.0,
+            )  # fmt: skip
+            credited, low = _credited(region, preset)
+            last = region.truth[region.truth["exam_year"] == region.truth["exam_year"].max()]
+            improved = last.set_index("school_id")["is_improved"].reindex(credited.index)
+            rows.append(
+                {
+                    "seed": seed,
+                    "persistence": persistence,
+                    "shape": shape,
+                    "planted": planted,
+                    "low_last_year": int(low.sum()),
+                    "credited_share": float(credited[low].mean()),
+                    "found_share": float(credited[improved.fillna(False)].mean())
+                    if planted
+                    else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _credited(region, preset: Preset) -> tuple[pd.Series, pd.Series]:
+    """Positive dynamics in the last year (by the flags' rule) and low in the year before."""
+    from shnor.methods.dynamics import positive_dynamics
+
+    truth = region.truth
+    rated = truth.loc[truth["is_rated"], ["school_id", "exam_year"]]
+    effects, _ = joint_school_effects(
+        region.results.merge(rated),
+        low_share=preset["flags.low_share"],
+        default_persistence=preset["school_effect.default_persistence"],
+        overdispersion=preset["school_effect.overdispersion"],
+    )
+    counts = region.results.groupby(["school_id", "exam_year"])["participant_count"].sum()
+    effects = effects.join(counts, on=["school_id", "exam_year"])
+    last = effects["exam_year"].max()
+    before = effects[effects["exam_year"] == last - 1].set_index("school_id")
+    now = effects[effects["exam_year"] == last].set_index("school_id")
+    cut = before["composite_score"].quantile(1 - preset["flags.low_share"])
+    low = (before["composite_score"] > cut).reindex(now.index).fillna(False)
+    credited = positive_dynamics(
+        now["improvement_p_value"],
+        before["participant_count"].reindex(now.index),
+        now["participant_count"],
+        preset,
+    )
+    return credited, low

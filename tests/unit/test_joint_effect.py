@@ -1,0 +1,185 @@
+"""The joint model across years (METHODOLOGY §3) against brute-force 2-D quadrature, known
+persistence and intercepts, weight normalisation and the no-shrinkage likelihood interval."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit, logit
+from scipy.stats import norm
+
+from shnor.methods.joint_effect import joint_school_effects
+
+
+def _region(seed, schools=300, rho=0.8, tau=0.6, years=2, sizes=(8, 60), procedures=None):
+    rng = np.random.default_rng(seed)
+    procedures = procedures or [0.03, 0.1, 0.2, 0.35]
+    latent = rng.standard_normal(schools)
+    theta = [latent]
+    for _ in range(1, years):
+        theta.append(rho * theta[-1] + np.sqrt(1 - rho**2) * rng.standard_normal(schools))
+    rows = []
+    for y, t in enumerate(theta):
+        for k, share in enumerate(procedures):
+            n = rng.integers(*sizes, schools)
+            f = rng.binomial(n, expit(logit(share) + tau * t))
+            rows.append(
+                pd.DataFrame(
+                    {"school_id": np.arange(schools), "exam_year": 2020 + y, "procedure": k,
+                     "participant_count": n, "fail_count": f}
+                )
+            )  # fmt: skip
+    return pd.concat(rows, ignore_index=True), np.array(theta) * tau
+
+
+def _loglik(rows, alphas, theta):
+    p = expit(np.array([alphas[k] for k in rows["procedure"]])[:, None] + theta[None, :])
+    f, n = rows["fail_count"].to_numpy()[:, None], rows["participant_count"].to_numpy()[:, None]
+    return (f * np.log(p) + (n - f) * np.log1p(-p)).sum(axis=0)
+
+
+def _grid_through(threshold, sd, points=1400):
+    """A fine grid with a node on the cut-off, and the weight of each node above it."""
+    grid = threshold + 14 * sd / points * np.arange(-points // 2, points // 2 + 1)
+    above = (grid > threshold).astype(float)
+    above[points // 2] = 0.5
+    return grid, above
+
+
+def test_posteriors_match_brute_force_two_dimensional_quadrature():
+    results, _ = _region(1, schools=200)
+    out, fits = joint_school_effects(results)
+    first, second = fits
+    grid1, above1 = _grid_through(first.low_threshold, first.sd)
+    grid2, above2 = _grid_through(second.low_threshold, second.sd)
+    rho = second.persistence
+    a, b = np.meshgrid(grid1, grid2, indexing="ij")
+    u, v = (a - first.mean) / first.sd, (b - second.mean) / second.sd
+    log_prior = -0.5 * (u * u - 2 * rho * u * v + v * v) / (1 - rho * rho)
+    for school in (0, 5, 17, 42, 101):
+        rows = results[results["school_id"] == school]
+        l1 = _loglik(rows[rows["exam_year"] == 2020], first.intercepts, grid1)
+        l2 = _loglik(rows[rows["exam_year"] == 2021], second.intercepts, grid2)
+        log_post = log_prior + l1[:, None] + l2[None, :]
+        post = np.exp(log_post - log_post.max())
+        post /= post.sum()
+        mine = out[(out["school_id"] == school) & (out["exam_year"] == 2021)].iloc[0]
+        margin = post.sum(axis=0)
+        assert mine["low_probability"] == pytest.approx(margin @ above2, abs=1e-3)
+        # the composite rests on the year's own evidence: prior N(μ₂, τ₂²), not the predictive
+        own = np.exp(l2 - 0.5 * v[0] ** 2 - (l2 - 0.5 * v[0] ** 2).max())
+        own /= own.sum()
+        own_mean = own @ grid2
+        assert mine["composite_score"] == pytest.approx(own_mean, abs=1e-3)
+        own_sd = np.sqrt(own @ (grid2 - own_mean) ** 2)
+        assert mine["composite_sd"] == pytest.approx(own_sd, abs=1e-3)
+        # jointly, never the product of the margins
+        both = above1 @ post @ above2
+        assert mine["stable_low_probability"] == pytest.approx(both, abs=1e-3)
+        # next year: θ₃ | θ₂ ~ N(ρθ₂ (centred), τ²(1−ρ²)), same cut-off from the mean
+        cut = second.low_threshold - second.mean
+        spread = second.sd * np.sqrt(1 - rho * rho)
+        nxt = margin @ norm.sf((cut - rho * (grid2 - second.mean)) / spread)
+        assert mine["next_low_probability"] == pytest.approx(nxt, abs=1e-3)
+    school0 = out[(out["school_id"] == 0)].set_index("exam_year")
+    product = school0.loc[2020, "low_probability"] * school0.loc[2021, "low_probability"]
+    assert abs(school0.loc[2021, "stable_low_probability"] - product) > 0.1
+
+
+def test_the_composite_rests_on_the_years_own_evidence_and_the_probabilities_on_all_years():
+    # Flags that combine years rank the composite: year 2020's data must not reach 2021's
+    # composite (else «low in 2020 and 2021» counts 2020 twice), but they do reach the
+    # probabilities of the joint model.
+    results, _ = _region(5, schools=200, rho=0.8)
+    both, _ = joint_school_effects(results)
+    alone, _ = joint_school_effects(results[results["exam_year"] == 2021])
+    both = both[both["exam_year"] == 2021].set_index("school_id").sort_index()
+    alone = alone.set_index("school_id").sort_index()
+    columns = ["composite_score", "composite_sd", "composite_lower", "composite_upper"]
+    np.testing.assert_allclose(both[columns], alone[columns], atol=1e-9)
+    assert (both["low_probability"] - alone["low_probability"]).abs().max() > 0.1
+
+
+def test_persistence_is_recovered_by_marginal_likelihood():
+    for rho in (0.5, 0.85):
+        results, _ = _region(2, schools=1500, rho=rho, sizes=(20, 80))
+        _, fits = joint_school_effects(results)
+        assert fits[1].persistence == pytest.approx(rho, abs=0.06)
+        assert fits[1].sd == pytest.approx(0.6, abs=0.06)
+
+
+def test_intercepts_are_fitted_jointly_not_logits_of_marginal_shares():
+    # rare-fail procedure with heterogeneous schools: the marginal logit sits well above α
+    results, _ = _region(3, schools=1500, tau=1.0, years=1, sizes=(20, 60))
+    _, fits = joint_school_effects(results)
+    fit = fits[0]
+    year = results.groupby("procedure")[["fail_count", "participant_count"]].sum()
+    marginal = logit(year["fail_count"] / year["participant_count"])
+    for k, share in enumerate([0.03, 0.1, 0.2, 0.35]):
+        assert fit.intercepts[k] + fit.mean == pytest.approx(logit(share), abs=0.1)
+    assert marginal[0] - logit(0.03) > 0.3  # what the old offsets did
+
+
+def test_all_weights_two_give_the_same_posterior_as_all_weights_one():
+    results, _ = _region(4, schools=120)
+    one, _ = joint_school_effects(results.assign(weight=1.0))
+    two, _ = joint_school_effects(results.assign(weight=2.0))
+    columns = ["composite_score", "composite_sd", "low_probability", "stable_low_probability"]
+    np.testing.assert_allclose(one[columns], two[columns], atol=1e-9)
+    # and weights do shrink the posterior less than raw counts did (the old inflation):
+    # a school's result counts weighted 2 would have cut its posterior sd by about a quarter
+    raw, _ = joint_school_effects(
+        results.assign(
+            participant_count=2 * results["participant_count"], fail_count=2 * results["fail_count"]
+        )
+    )
+    assert raw["composite_sd"].mean() < 0.85 * two["composite_sd"].mean()
+
+
+def test_no_shrinkage_gives_likelihood_intervals_open_at_a_cap():
+    results, _ = _region(5, schools=60, years=1)
+    separated = pd.DataFrame(
+        {"school_id": 999, "exam_year": 2020, "procedure": [1, 2],
+         "participant_count": [40, 35], "fail_count": [0, 0]}
+    )  # fmt: skip
+    out, fits = joint_school_effects(pd.concat([results, separated]), shrinkage=False)
+    row = out[out["school_id"] == 999].iloc[0]
+    assert row["composite_lower"] == -np.inf
+    assert np.isfinite(row["composite_upper"]) and row["composite_upper"] < 0
+    ordinary = out[out["school_id"] == 0].iloc[0]
+    rows = pd.concat([results, separated])
+    rows = rows[rows["school_id"] == 0]
+    grid = np.linspace(-6, 6, 120001)
+    ll = _loglik(rows, fits[0].intercepts, grid)
+    inside = grid[ll >= ll.max() - 0.5 * 1.959964**2]
+    assert ordinary["composite_lower"] == pytest.approx(inside.min(), abs=1e-3)
+    assert ordinary["composite_upper"] == pytest.approx(inside.max(), abs=1e-3)
+
+
+def test_overdispersion_is_estimated_from_the_pool_and_none_when_binomial():
+    from shnor.methods.joint_effect import _overdispersion_weighted
+
+    rng = np.random.default_rng(0)
+    schools, shares = 2000, [0.05, 0.1, 0.2, 0.3]
+    theta = rng.normal(0, 0.5, schools)
+    effects = []
+    for deviation_sd in (0.0, 0.5):
+        rows = []
+        for k, share in enumerate(shares):
+            n = rng.integers(10, 60, schools)
+            deviation = rng.normal(0, deviation_sd, schools)
+            rows.append(
+                pd.DataFrame(
+                    {"school_id": np.arange(schools), "exam_year": 2020, "procedure": k,
+                     "participant_count": n,
+                     "fail_count": rng.binomial(n, expit(logit(share) + theta + deviation))}
+                )
+            )  # fmt: skip
+        frame = pd.concat(rows, ignore_index=True)
+        weighted = _overdispersion_weighted(frame)
+        weight = weighted["weight"] if "weight" in weighted else pd.Series(1.0, frame.index)
+        # the design effect 1 + (n − 1)·p(1 − p)·σ², with σ² = 0.25: about 1.7 on average here
+        effects.append(float((1 / weight).mean()))
+    assert effects[0] < 1.02
+    assert 1.4 < effects[1] < 2.2
