@@ -7,7 +7,7 @@ UV := .uv/bin/uv
 VENV := .venv
 DATA_DIR ?= data
 
-# uv cannot download interpreters here; Prefect runs offline and quiet (DEPENDENCIES.md).
+# uv cannot download interpreters here; Prefect runs offline and quiet (docs/architecture.md).
 export UV_PYTHON_DOWNLOADS := never
 export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false

@@ -202,7 +202,8 @@ def main() -> None:
 
 JOINT_TITLE = "School effect: one model across years"
 JOINT_NOTE = (
-    "The joint model of METHODOLOGY §3 (intercepts, τ and ρ by marginal likelihood, the forward "
+    "The joint model of docs/methodology.md (intercepts, τ and ρ by marginal likelihood, "
+    "the forward "
     "pass with exact posteriors, predictive check) against the single-year fit of one year in "
     "the same process; national size, ~10–290 results per procedure, ρ = 0.8."
 )

@@ -1,5 +1,5 @@
 """A tiny hand-made region (4 schools, ВПР 2025–2026, ОГЭ and ЕГЭ 2026) and a corpus of bad
-input files to drop beside it, each with the outcome DATA_CONTRACT §6 promises for it
+input files to drop beside it, each with the outcome docs/data-contract.md promises for it
 (importable as `bad_inputs`: pytest puts tests/ on the path)."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Builders of ЕГЭ school summary workbooks (DATA_CONTRACT §4) as regions send them: title rows,
+"""Builders of ЕГЭ school summary workbooks (docs/data-contract.md) as regions send them: title
+rows,
 a three-row header with a merged cell per subject, merged or repeated municipality cells or a
 subtotal row above its schools, region totals first or last, column numbers, name drift."""
 

@@ -1,4 +1,5 @@
-"""Calibration of the stated probabilities on simulated regions with known truth (METHODOLOGY
+"""Calibration of the stated probabilities on simulated regions with known truth
+(docs/methodology.md
 §3): per decile of stated probability, the observed frequency, and the expected calibration
 error, for ``low_probability``, ``stable_low_probability`` and ``next_low_probability``.
 """
@@ -108,7 +109,7 @@ def calibration_report(preset: Preset, regions: int = 27, school_count: int = 50
         "estimator assumes: school effects skewed (gamma), heavy-tailed (t₄) or normal; "
         f"persistence through a Gaussian copula with ρ ∈ {list(PERSISTENCES)}; spread "
         f"{list(EFFECT_SDS)}; each school × procedure × year adds its own N(0, 0.3²) deviation. "
-        "Targets (METHODOLOGY §3): per bin |stated − observed| ≤ 0.05, ECE ≤ 0.03.",
+        "Targets (docs/methodology.md): per bin |stated − observed| ≤ 0.05, ECE ≤ 0.03.",
         "",
     ]
     for column, outcome in PROBABILITIES.items():
@@ -181,7 +182,7 @@ def dynamics_figures(
 ) -> pd.DataFrame:
     """Per simulated region: of last year's low schools (worst share of the composite), the
     share credited with positive dynamics with no intervention, and of the schools given a
-    true improvement of ``improvement`` sd of θ, the share found (METHODOLOGY §7)."""
+    true improvement of ``improvement`` sd of θ, the share found (docs/methodology.md)."""
     rows = []
     for seed in range(regions):
         persistence = PERSISTENCES[seed % 3]

@@ -121,7 +121,7 @@ def run(
     if not (target / "raw").is_dir():
         console.print(
             f"[red]Нет папки с исходными данными {target / 'raw'}.[/red] Положите туда файлы "
-            "(см. DATA_CONTRACT.md) или создайте демо-регион: [bold]shnor demo[/bold]"
+            "(см. docs/data-contract.md) или создайте демо-регион: [bold]shnor demo[/bold]"
         )
         raise typer.Exit(2)
     started = time.perf_counter()

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-# Prefect settings for offline, quiet runs (DEPENDENCIES.md): no telemetry, reused home.
+# Prefect settings for offline, quiet runs (docs/architecture.md): no telemetry, reused home.
 PREFECT_OFFLINE_ENV = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
@@ -18,7 +18,7 @@ PREFECT_OFFLINE_ENV = {
 
 @dataclass(frozen=True)
 class Paths:
-    """The folders of one data directory (DATA_CONTRACT.md §7)."""
+    """The folders of one data directory (docs/data-contract.md)."""
 
     data_dir: Path
 

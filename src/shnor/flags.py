@@ -1,4 +1,4 @@
-"""The flags of METHODOLOGY §4 for every school and year, with machine-readable reasons and a
+"""The flags of docs/methodology.md for every school and year, with machine-readable reasons and a
 Russian sentence per flagged school. Pure functions over school-grain frames.
 """
 
@@ -183,7 +183,7 @@ def school_flags(
         ],
     )
     was_low = previous["is_low_result"].astype("boolean").fillna(False).astype(bool)
-    # P(worst share in Y−1 and Y) from the joint posterior of the two years (METHODOLOGY §3),
+    # P(worst share in Y−1 and Y) from the joint posterior of the two years (docs/methodology.md),
     # as fitted with the scores; NaN where the school was not rated in Y−1.
     flags["stable_low_probability"] = flags["stable_low_probability"].where(
         previous["is_low_result"].notna() & flags["is_rated"]
@@ -208,7 +208,7 @@ def school_flags(
     flags["is_recurrent_low"] = flags["is_rated"] & (
         low_years >= preset["flags.recurrent_low_years"]
     )
-    # A concern in either year blocks the positive flags (METHODOLOGY §6).
+    # A concern in either year blocks the positive flags (docs/methodology.md).
     no_concern = ~flags["has_objectivity_concern"] & ~previous["has_objectivity_concern"].astype(
         "boolean"
     ).fillna(False).astype(bool)
@@ -218,7 +218,7 @@ def school_flags(
         & no_concern
     )
     # Resilient: hard conditions and results better than the median, or value added among the
-    # best, in Y−1 and Y (METHODOLOGY §4).
+    # best, in Y−1 and Y (docs/methodology.md).
     doing_well = {
         "median": flags["is_better_than_median"],
         "value_added": flags["is_value_added_best"],
@@ -292,11 +292,11 @@ def _with_prevention_group(
 
 
 def _with_shnor_exit(flags: pd.DataFrame, preset: Preset) -> pd.DataFrame:
-    """ШНОР list membership across years and exit (METHODOLOGY §4): a school on the list leaves
+    """ШНОР list membership across years and exit (docs/methodology.md): a school on the list leaves
     it after not being low for `exit.not_low_years` consecutive calendar years, or after one
     year of positive dynamics beyond the predicted (§7), never with an objectivity concern;
     until then it stays on the list (`is_shnor_exit_pending`)."""
-    # «положительная динамика» against the posterior predictive (METHODOLOGY §7), the rule
+    # «положительная динамика» against the posterior predictive (docs/methodology.md), the rule
     # the year-on-year report uses too.
     previous_count = _previous(flags, ["counted_participant_count"])["counted_participant_count"]
     flags["has_positive_dynamics"] = (
@@ -316,7 +316,7 @@ def _with_shnor_exit(flags: pd.DataFrame, preset: Preset) -> pd.DataFrame:
         consecutive = last_year is not None and row.exam_year == last_year + 1
         run = (run + 1 if consecutive else 1) if not_low else 0
         not_low_run[row.school_id] = (row.exam_year, run)
-        # A concern blocks every way out (METHODOLOGY §6): inflated marks must not lead out.
+        # A concern blocks every way out (docs/methodology.md): inflated marks must not lead out.
         exits_now = (
             was_on
             and not row.is_stable_low

@@ -1,7 +1,7 @@
 """Read-only access to the published marts, for notebooks and other tools.
 
 Analysts read the Parquet files that `shnor run` publishes to ``DATA_DIR/marts/``
-(DATA_CONTRACT.md §7), never the DuckDB warehouse: a running build may hold its lock, and the
+(docs/data-contract.md), never the DuckDB warehouse: a running build may hold its lock, and the
 marts are the stable interface. ``DATA_DIR/marts`` is a symlink to one complete published
 version, replaced in one rename (shnor.publish); each call here resolves it once, so the files
 it reads all come from the same version. ``DATA_DIR`` is the argument, else

@@ -91,7 +91,7 @@ def ingest(
     if not raw_dir.is_dir():
         raise FileNotFoundError(
             f"Папка с исходными данными не найдена: {raw_dir}. "
-            "Положите файлы в raw/ (см. DATA_CONTRACT.md) или создайте демо-регион: shnor demo"
+            "Положите файлы в raw/ (см. docs/data-contract.md) или создайте демо-регион: shnor demo"
         )
     summary = ingest_raw(con, raw_dir, reference_dir, on_file)
     map_subjects(con, reference_dir)
@@ -181,7 +181,7 @@ def build(
 def map_schools(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """ref.school_code_map (result codes → registry codes, leading zeros restored),
     ref.school_name_map (summary names → school ids) and marts.review_school_matches (names for
-    the analyst to confirm), with warnings in raw._problems (DATA_CONTRACT §1)."""
+    the analyst to confirm), with warnings in raw._problems (docs/data-contract.md)."""
     code_map, registry = update_school_code_map(con)
     # The macros run on distinct spellings (thousands), not on every participant row.
     spelled = " UNION ALL ".join(
@@ -502,7 +502,7 @@ def participant_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
 def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
     """raw._problems warnings, per file, for participant rows the build could not use (ЕГЭ
     subjects and years with no minimum score, rows with no school code or no grade) and for
-    schools the registry does not know (when there is a registry; DATA_CONTRACT §6)."""
+    schools the registry does not know (when there is a registry; docs/data-contract.md)."""
     con.execute(
         "DELETE FROM raw._problems WHERE list_contains($rules, rule)", {"rules": list(BUILD_RULES)}
     )
@@ -758,7 +758,7 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     report("flag", "школьный эффект (эмпирический Байес)", 1, FLAG_STEPS)
     scores, score_keys = reused_year_scores(con, results, schools, preset, usable)
     # School conditions join the index only where the school has a passport or a ФИС ОКО
-    # questionnaire that year, so the ШНСУ population is those schools (METHODOLOGY §5); the
+    # questionnaire that year, so the ШНСУ population is those schools (docs/methodology.md); the
     # passport wins a component both give, then the registry's conditions, then the
     # questionnaire (methods/context_sources.py).
     with_context = context_school_years(passport, questionnaire)
@@ -843,7 +843,7 @@ def reused_year_scores(
     ).df()
     if not refit:
         return earlier, keys
-    # A year is fitted with the years before it (one model across years, METHODOLOGY §3).
+    # A year is fitted with the years before it (one model across years, docs/methodology.md).
     scores = school_year_scores(results, schools, preset, evidence_mask=usable, years=refit)
     earlier = earlier[list(scores.columns)].astype(scores.dtypes.to_dict())
     scores = pd.concat([scores, earlier], ignore_index=True)

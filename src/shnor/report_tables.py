@@ -1,4 +1,4 @@
-"""The report tables (rpt_*) of the year-on-year analysis and support planning (METHODOLOGY §7,
+"""The report tables (rpt_*) of the year-on-year analysis and support planning (docs/methodology.md,
 §8), computed from the marts: the pipeline stores them in the warehouse's `reports` schema (so
 they are published as Parquet marts) and the report renderer reads them back.
 """

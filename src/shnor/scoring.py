@@ -1,4 +1,4 @@
-"""School-year composites: the school effect of METHODOLOGY §3, one model across the years of
+"""School-year composites: the school effect of docs/methodology.md, one model across the years of
 each rating pool (joint prior, persistence fitted), so year Y's figures use the data through Y.
 
 Works at school grain (procedure results, thousands of rows), never on participant rows.
@@ -154,7 +154,7 @@ def year_input_keys(
 
 
 def _pool_effects(group: pd.DataFrame, preset: Preset) -> pd.DataFrame:
-    """The joint model of one pool over all its years (METHODOLOGY §3)."""
+    """The joint model of one pool over all its years (docs/methodology.md)."""
     effects, _ = joint_school_effects(
         group[["school_id", "exam_year", "procedure", "participant_count", "fail_count", "weight"]],
         low_share=preset["flags.low_share"],

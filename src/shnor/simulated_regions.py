@@ -1,4 +1,4 @@
-"""Simulated regions with known truth for calibration (METHODOLOGY §3, §7): built on purpose
+"""Simulated regions with known truth for calibration (docs/methodology.md): built on purpose
 with what the estimator does not assume — skewed or heavy-tailed school effects, persistence
 through a non-normal copula, procedure-specific school deviations — and independent of the
 demo region's generator.

@@ -1,4 +1,4 @@
-"""Publishing as one set (DATA_CONTRACT §6–7): a run killed mid-build or mid-publish leaves the
+"""Publishing as one set (docs/data-contract.md): a run killed mid-build or mid-publish leaves the
 published marts and reports intact and readable; an unchanged rerun leaves every published
 file byte-identical; failed mart checks publish nothing; readers never open the warehouse."""
 

@@ -1,4 +1,4 @@
-"""DATA_CONTRACT §6 on a corpus of bad files beside a tiny good region, run through the CLI:
+"""docs/data-contract.md on a corpus of bad files beside a tiny good region, run through the CLI:
 each bad file is quarantined (not loaded, untouched on disk) or loaded with a warning, named in
 the validation report (XLSX and HTML), the good files load, the marts publish, no traceback."""
 

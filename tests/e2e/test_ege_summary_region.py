@@ -1,4 +1,4 @@
-"""A region that sends only the ЕГЭ school summary workbook (DATA_CONTRACT §4, issue 5
+"""A region that sends only the ЕГЭ school summary workbook (docs/data-contract.md, issue 5
 acceptance): ~380 schools × 21 subjects × 2 years with drifting names load with every count
 exact, schools keep their identity across years, and the region gets its list rated on ЕГЭ."""
 

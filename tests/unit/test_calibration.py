@@ -1,4 +1,4 @@
-"""The calibration evaluation (METHODOLOGY §3): the reliability table by hand, and a simulated
+"""The calibration evaluation (docs/methodology.md): the reliability table by hand, and a simulated
 region whose stated probabilities match the observed frequencies."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def test_a_simulated_region_is_calibrated_in_the_large_and_by_ece():
 
 
 def test_no_intervention_credits_at_most_five_percent_and_a_true_improvement_is_found_more():
-    # METHODOLOGY §7: positive dynamics judged against the posterior predictive
+    # docs/methodology.md: positive dynamics judged against the posterior predictive
     from shnor.calibration import dynamics_figures
 
     figures = dynamics_figures(load_preset("reference"), regions=3, improvement=2.0)

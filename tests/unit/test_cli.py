@@ -49,7 +49,7 @@ def test_run_without_raw_data_exits_2_and_says_what_to_do(tmp_path):
     assert outcome.exit_code == 2
     text = flat(outcome.output)
     assert "shnor demo" in text
-    assert "DATA_CONTRACT.md" in text
+    assert "docs/data-contract.md" in text
     assert not (tmp_path / "shnor.duckdb").exists()
     assert not (tmp_path / "marts").exists()
 

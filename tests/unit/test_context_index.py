@@ -1,4 +1,4 @@
-"""The social-context index of METHODOLOGY §5 (higher = harder) and ШНСУ (worst 25%)."""
+"""The social-context index of docs/methodology.md (higher = harder) and ШНСУ (worst 25%)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The ФИС ОКО context questionnaire as a context source (DATA_CONTRACT §5, METHODOLOGY §5):
+"""The ФИС ОКО context questionnaire as a context source (docs/data-contract.md,
+docs/methodology.md):
 recognised by its long question headers, its answers mapped to components by the reviewed
 reference table, ШНСУ from it alone, and the passport winning where both exist."""
 
@@ -131,7 +132,7 @@ def _shnsu_from_questionnaire(con) -> pd.DataFrame:
 def test_shnsu_from_the_questionnaire_alone_is_the_planted_truths_worst_quarter(con, region):
     context = _shnsu_from_questionnaire(con)
     assert len(context) == 40 and set(context["context_source"]) == {"questionnaire"}
-    # The planted truth, z-scored and signed by hand (METHODOLOGY §5), blanks imputed as z = 0.
+    # The planted truth, z-scored and signed by hand (docs/methodology.md), blanks imputed as z = 0.
     truth = pd.DataFrame(
         {
             "rural_settlement": [np.nan] + [float(s.is_rural) for s in region[1:]],

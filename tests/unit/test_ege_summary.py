@@ -1,4 +1,5 @@
-"""The ЕГЭ school summary workbook (DATA_CONTRACT §4) read from real XLSX files in each layout a
+"""The ЕГЭ school summary workbook (docs/data-contract.md) read from real XLSX files in each layout
+a
 region uses: values, totals left out and checked, other sheets skipped, years of the sheets."""
 
 from __future__ import annotations

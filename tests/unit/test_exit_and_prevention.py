@@ -1,5 +1,5 @@
 """ШНОР list membership and exit, the prevention group, contextual value added and the resilient
-rule (METHODOLOGY §4–§5), from hand-built school-grain frames: exact flags, reasons and Russian
+rule (docs/methodology.md), from hand-built school-grain frames: exact flags, reasons and Russian
 sentences."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def test_exit_after_two_years_not_low(two_year_window):
         "year": 2026,
     }
     assert "списке ШНОР до выполнения условий выхода" in flags.loc[("s19", 2026), "reason_text"]
-    # still ШНОР, so not in the risk group («группа риска» is not ШНОР, METHODOLOGY §4)
+    # still ШНОР, so not in the risk group («группа риска» is not ШНОР, docs/methodology.md)
     assert not flags.loc[("s19", 2026), "is_risk_group"]
     # with a two-year window (no recurrent low) the pending reason stands alone
     flags_two = run(make_scores(composites), preset=two_year_window)

@@ -1,4 +1,4 @@
-"""The flags of METHODOLOGY §4 from hand-built school-grain frames: exact flags, reasons and
+"""The flags of docs/methodology.md from hand-built school-grain frames: exact flags, reasons and
 Russian sentences for every rule, and the naive baseline."""
 
 from __future__ import annotations
@@ -565,7 +565,7 @@ def test_the_sentence_lists_five_procedures_and_counts_the_rest():
     )
 
 
-# --- the risk group (METHODOLOGY §4) ----------------------------------------------------------
+# --- the risk group (docs/methodology.md) --------------------------------------------------------
 
 
 def test_risk_group_is_next_low_probability_of_a_quarter_in_priority_order_off_the_list():

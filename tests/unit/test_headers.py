@@ -58,7 +58,7 @@ def test_latin_word_next_to_cyrillic_one_is_kept():
     assert normalized_cyrillic("Код ID участника") == "код id участника"
 
 
-# --- header aliases: DATA_CONTRACT §1, §2a, §3, §5 --------------------------------------------
+# --- header aliases: docs/data-contract.md --------------------------------------------
 
 REGISTRY = {  # §1
     "Код ОО": "school_code",

@@ -1,4 +1,4 @@
-"""The joint model across years (METHODOLOGY §3) against brute-force 2-D quadrature, known
+"""The joint model across years (docs/methodology.md) against brute-force 2-D quadrature, known
 persistence and intercepts, weight normalisation and the no-shrinkage likelihood interval."""
 
 from __future__ import annotations

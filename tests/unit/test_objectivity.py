@@ -1,4 +1,5 @@
-"""ВПР objectivity markers M1–M5, pooled small-school tests and the school concern (METHODOLOGY
+"""ВПР objectivity markers M1–M5, pooled small-school tests and the school concern
+(docs/methodology.md
 §6), the ВПР evidence set aside under a concern (§3), and the rating that counts only the
 evidence used. Given hand-built int_vpr_objectivity_evidence rows → expected markers."""
 

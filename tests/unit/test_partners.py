@@ -1,4 +1,4 @@
-"""Partner pairs (METHODOLOGY §8): capacity respected, total distance optimal (against brute
+"""Partner pairs (docs/methodology.md): capacity respected, total distance optimal (against brute
 force), the same municipality preferred, and the pairs table built from flags."""
 
 from __future__ import annotations

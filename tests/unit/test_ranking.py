@@ -1,4 +1,4 @@
-"""Worst/best share masks, percentiles and median masks (METHODOLOGY §4)."""
+"""Worst/best share masks, percentiles and median masks (docs/methodology.md)."""
 
 import numpy as np
 import pandas as pd

@@ -1,4 +1,4 @@
-"""Targeted recommendations (METHODOLOGY §8): weakest procedures against the region, and weak
+"""Targeted recommendations (docs/methodology.md): weakest procedures against the region, and weak
 ВПР tasks when the task-level mart (fct_school_task_results) is there; subject level otherwise."""
 
 from __future__ import annotations

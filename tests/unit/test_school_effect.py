@@ -1,4 +1,4 @@
-"""The school effect (METHODOLOGY §3): MLE, empirical-Bayes composite and their edge cases."""
+"""The school effect (docs/methodology.md): MLE, empirical-Bayes composite and their edge cases."""
 
 import math
 import time

@@ -1,4 +1,4 @@
-"""Name keys for matching schools across files and years (DATA_CONTRACT §1), and the matching
+"""Name keys for matching schools across files and years (docs/data-contract.md), and the matching
 itself on small frames: alias, registry, ambiguous, unmatched, name-only, leading zeros."""
 
 from __future__ import annotations

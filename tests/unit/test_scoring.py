@@ -1,4 +1,4 @@
-"""School-year composites (METHODOLOGY §2–§3): who is rated, pools, policy weights, one row per
+"""School-year composites (docs/methodology.md): who is rated, pools, policy weights, one row per
 school × year with a result. Given school-grain rows (fct_school_procedure_results) → expected."""
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def test_one_row_per_school_and_year_with_a_result_and_none_for_missing_years():
             ["exam_year", "school_id"], ignore_index=True
         )
     )
-    # a year is fitted with the years before it, never the later ones (METHODOLOGY §3): 2025
+    # a year is fitted with the years before it, never the later ones (docs/methodology.md): 2025
     # scored from 2024–2025 gives the same figures as in the fit of all three years; its
     # probabilities differ from 2025 scored alone (the joint prior carries 2024's evidence),
     # its composite does not (it rests on the year's own evidence, so flags combining years

@@ -1,4 +1,4 @@
-"""Support signals of METHODOLOGY §8: ВПР classes that need teacher support, and early warning
+"""Support signals of docs/methodology.md: ВПР classes that need teacher support, and early warning
 from mock exams. Given hand-built int_vpr_class_results / fct_school_mock_results rows →
 expected signals."""
 

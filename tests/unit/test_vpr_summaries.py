@@ -1,4 +1,4 @@
-"""ВПР summary layouts of ФИС ОКО (DATA_CONTRACT §2b, §2c) read from files with title lines,
+"""ВПР summary layouts of ФИС ОКО (docs/data-contract.md) read from files with title lines,
 through the loader: title subject/grade/year, percentages kept as read, the sum check."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Year-on-year comparison (METHODOLOGY §7): per procedure and per school, with intervals and
+"""Year-on-year comparison (docs/methodology.md): per procedure and per school, with intervals and
 tests, transitions, comparability and the regression-to-the-mean control."""
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def test_positive_dynamics_needs_ten_results_in_both_years_whatever_the_p_value(
     frame = results([("a", 2025, "oge", 9, "math", 9, 8), ("a", 2026, "oge", 9, "math", 40, 2)])
     changes = school_changes(frame, status, PRESET)
     assert not changes["has_positive_dynamics"].any()
-    # fewer than 10 results in a year: no test, no verdict (METHODOLOGY §4)
+    # fewer than 10 results in a year: no test, no verdict (docs/methodology.md)
     assert changes["change_p_value"].isna().all()
     assert (changes["change_label"] == NO_CHANGE).all()
 

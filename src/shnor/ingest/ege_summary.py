@@ -1,4 +1,4 @@
-"""The ЕГЭ school summary workbook (DATA_CONTRACT §4): one sheet per year, title rows, a header
+"""The ЕГЭ school summary workbook (docs/data-contract.md): one sheet per year, title rows, a header
 block over up to three rows (identity columns, then a merged subject cell over five metric
 columns), merged or repeated municipality cells or a municipality subtotal row above its
 schools, region totals first or last, an optional row of column numbers.

@@ -1,4 +1,5 @@
-"""The input layouts of DATA_CONTRACT.md, recognised by the canonical columns of their headers."""
+"""The input layouts of docs/data-contract.md, recognised by the canonical columns of their
+headers."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ CONTEXT_COMPONENTS = (
     "unconfirmed_competence_share",
 )
 
-# Answers of the ФИС ОКО context questionnaire (DATA_CONTRACT §5): categories in text or counts.
+# Answers of the ФИС ОКО context questionnaire (docs/data-contract.md): categories in text or
+# counts.
 GRADES = tuple(range(1, 12))
 QUESTIONNAIRE_CATEGORIES = (
     "settlement_place",

@@ -390,7 +390,7 @@ def _load_file(
                 source,
                 "no_known_layout",
                 "blocking",
-                "ни один лист не похож на известный формат (см. DATA_CONTRACT.md)",
+                "ни один лист не похож на известный формат (см. docs/data-contract.md)",
                 "проверьте заголовки столбцов; недостающие названия добавьте в "
                 "reference/header_aliases.csv",
             )

@@ -1,7 +1,8 @@
 """Read CSV and XLSX files as received into string tables, finding the header row by its names.
 
 Values stay text here (raw is "as read"); staging casts them. CSV goes through pyarrow
-(fast, streaming, no pandas); XLSX through calamine (DEPENDENCIES.md: ~7× faster than openpyxl).
+(fast, streaming, no pandas); XLSX through calamine (docs/architecture.md: ~7× faster than
+openpyxl).
 """
 
 from __future__ import annotations

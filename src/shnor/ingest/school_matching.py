@@ -1,4 +1,4 @@
-"""School identity for results that name a school but carry no code (DATA_CONTRACT §1), and for
+"""School identity for results that name a school but carry no code (docs/data-contract.md), and for
 codes that lost their leading zeros in Excel. Pure functions on school-grain frames.
 
 Order of trust: the region's confirmed aliases (reference/school_aliases.csv), then one known

@@ -1,4 +1,4 @@
-"""School and municipality names reduced to matching keys (DATA_CONTRACT §1): one spelling for
+"""School and municipality names reduced to matching keys (docs/data-contract.md): one spelling for
 the drift real files show between years — case, ё/е, quotes, spaces, Latin look-alike letters,
 «№ 5»/«N5», legal forms (МБОУ, МОУ, ГБОУ… or spelled out) and «средняя общеобразовательная
 школа» = «СОШ». Keys are for matching only; names shown to analysts stay as written.

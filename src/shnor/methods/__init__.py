@@ -1,1 +1,1 @@
-"""Statistical methods of shnor: intervals, the school effect and rankings (METHODOLOGY §1–§4)."""
+"""Statistical methods of shnor: intervals, the school effect and rankings (docs/methodology.md)."""

@@ -1,4 +1,4 @@
-"""The social-context index of METHODOLOGY §5: higher = harder conditions.
+"""The social-context index of docs/methodology.md: higher = harder conditions.
 
 Each component is z-scored across the year's schools and signed so that higher is harder;
 the index is their mean (or the first principal component, oriented the same way). Missing
@@ -38,7 +38,7 @@ COMPONENT_SIGNS = {
 def derived_components(
     schools: pd.DataFrame, enrolment: pd.DataFrame, years: list[int]
 ) -> pd.DataFrame:
-    """School-condition components of METHODOLOGY §5 in the long form of the passport ones:
+    """School-condition components of docs/methodology.md in the long form of the passport ones:
     rural settlement (1/0), log size (registry pupils, else the passport's) and the enrolment
     trend (log change of the passport's pupils from the year before; shrinking is harder)."""
     rows = []

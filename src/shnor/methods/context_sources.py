@@ -1,4 +1,4 @@
-"""Which source gives each context component of a school-year (METHODOLOGY §5): the social
+"""Which source gives each context component of a school-year (docs/methodology.md): the social
 passport, the school conditions derived from the registry and the pupil counts, or the ФИС ОКО
 questionnaire. Where several give the same component for a school-year, the first wins:
 passport, then derived (registry first), then questionnaire."""

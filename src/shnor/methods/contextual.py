@@ -1,4 +1,4 @@
-"""Contextual value added (METHODOLOGY §5): how much better a school does than schools of like
+"""Contextual value added (docs/methodology.md): how much better a school does than schools of like
 context, so that a list can show raw and context-fair results side by side.
 
 Per year and pool, a weighted least-squares regression (weights = counted participants) of the

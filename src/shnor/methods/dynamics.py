@@ -1,4 +1,4 @@
-"""Year-on-year verdicts (METHODOLOGY §4, §7): the significance of a change of a fail share and
+"""Year-on-year verdicts (docs/methodology.md): the significance of a change of a fail share and
 «положительная динамика» judged against the posterior predictive. One home for both rules,
 called by the flags (exit from the list, deterioration) and by every report alike.
 """

@@ -1,4 +1,4 @@
-"""Intervals and tests for proportions (METHODOLOGY §1, §7).
+"""Intervals and tests for proportions (docs/methodology.md).
 
 All functions are vectorised: they accept scalars, sequences, numpy arrays or pandas Series
 (broadcast together) and return float numpy arrays (a numpy float for scalar input; pandas

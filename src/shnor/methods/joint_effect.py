@@ -1,4 +1,4 @@
-"""One model across years: the school effect with a persistent prior (METHODOLOGY §3).
+"""One model across years: the school effect with a persistent prior (docs/methodology.md).
 
 Model, for one pool. ``logit p_sky = α_ky + θ_sy``; the school effects follow an AR(1) prior
 over the years, ``θ_sy − μ_y = a_y (θ_s,y−1 − μ_y−1) + e``, with ``Var θ_sy = τ_y²`` and

@@ -1,8 +1,8 @@
-"""ВПР objectivity markers M1–M5 of METHODOLOGY §6 and the school-level concern.
+"""ВПР objectivity markers M1–M5 of docs/methodology.md and the school-level concern.
 
 Markers say «требует дополнительного анализа», never a verdict. Every marker needs at least
 `objectivity.min_participants` results in the procedure, and the comparative ones a one-sided
-test against the region, so that small classes are not marked by chance (METHODOLOGY §2).
+test against the region, so that small classes are not marked by chance (docs/methodology.md).
 """
 
 from __future__ import annotations
@@ -265,7 +265,7 @@ def objectivity_concerns(markers: pd.DataFrame, preset: Preset) -> pd.DataFrame:
 
 def vpr_evidence_mask(results: pd.DataFrame, concerns: pd.DataFrame, preset: Preset) -> pd.Series:
     """True for result rows usable as evidence: ВПР rows of a school-year with an objectivity
-    concern are set aside (METHODOLOGY §3) when the preset says so; ОГЭ/ЕГЭ always count."""
+    concern are set aside (docs/methodology.md) when the preset says so; ОГЭ/ЕГЭ always count."""
     if not preset["school_effect.exclude_vpr_with_objectivity_concern"]:
         return pd.Series(True, index=results.index)
     flagged = concerns.loc[concerns["has_objectivity_concern"], ["school_id", "exam_year"]]

@@ -1,5 +1,5 @@
 """The ФИОКО lists of schools with signs of non-objective ВПР results beside shnor's own markers
-(METHODOLOGY §6): whether a listed school-year counts as a concern (a preset choice), and the
+(docs/methodology.md): whether a listed school-year counts as a concern (a preset choice), and the
 comparison a region reads: on both lists, on the ФИОКО list only, on shnor's only."""
 
 from __future__ import annotations

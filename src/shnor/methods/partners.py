@@ -1,4 +1,5 @@
-"""Partner pairs («сетевые пары», METHODOLOGY §8): each ШНОР gets a tutor school (stably high or
+"""Partner pairs («сетевые пары», docs/methodology.md): each ШНОР gets a tutor school (stably high
+or
 resilient) with a similar context, preferring its own municipality, at most `capacity` ШНОР per
 tutor — solved as one assignment problem of minimum total distance, not greedily.
 """

@@ -1,4 +1,4 @@
-"""Rankings of schools within a pool (METHODOLOGY §4): worst/best shares, percentiles, medians.
+"""Rankings of schools within a pool (docs/methodology.md): worst/best shares, percentiles, medians.
 
 Scores follow the composite's convention: higher = worse. Missing (NaN) scores are never
 flagged and are not counted in the pool size.

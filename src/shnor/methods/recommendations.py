@@ -1,4 +1,4 @@
-"""Targeted recommendations («адресные рекомендации», METHODOLOGY §8): per ШНОР, the procedures
+"""Targeted recommendations («адресные рекомендации», docs/methodology.md): per ШНОР, the procedures
 with the worst standardised fail share against the region and, where task-level ВПР results
 exist, the tasks solved below the basic / advanced rate and far below the region.
 """

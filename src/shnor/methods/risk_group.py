@@ -1,4 +1,4 @@
-"""The risk group (METHODOLOGY §4): the rated schools not on the ШНОР list whose probability
+"""The risk group (docs/methodology.md): the rated schools not on the ШНОР list whose probability
 of being in the pool's worst share next year (``next_low_probability``, §3) is at least the
 preset's number, in priority order of that probability. Reasons only explain membership.
 """

@@ -1,4 +1,4 @@
-"""The school effect and its empirical-Bayes composite (METHODOLOGY §3).
+"""The school effect and its empirical-Bayes composite (docs/methodology.md).
 
 Model, for one year and one pool. For procedure ``k`` the regional fail share is
 ``p_k = Σ_s fail_sk / Σ_s participants_sk`` (clipped to ``[0.5/N_k, 1 − 0.5/N_k]``), and a

@@ -1,4 +1,4 @@
-"""Support signals of METHODOLOGY §8: classes that need teacher support, and early warning from
+"""Support signals of docs/methodology.md: classes that need teacher support, and early warning from
 mock exams. Both work at class or school grain and say where help should go, not who failed.
 """
 

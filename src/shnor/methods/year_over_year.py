@@ -1,4 +1,5 @@
-"""Year-on-year comparison Y−1 → Y (METHODOLOGY §7): per school × procedure and per school, with
+"""Year-on-year comparison Y−1 → Y (docs/methodology.md): per school × procedure and per school,
+with
 Wilson and Newcombe intervals, two-proportion tests, the ШНОР transitions and the control for
 regression to the mean (the change expected from shrinkage and the change of near-miss schools).
 Pure functions over school-grain frames; a change is Y minus Y−1 (negative = fewer fails).
@@ -153,7 +154,7 @@ def school_changes(results: pd.DataFrame, flags: pd.DataFrame, preset: Preset) -
       the rule the flags use for exit from the list).
 
     A school with an objectivity concern in Y−1 or Y is compared on its ОГЭ/ЕГЭ only, in both
-    years (`is_vpr_set_aside`), as its ВПР are set aside as evidence (METHODOLOGY §3, §6).
+    years (`is_vpr_set_aside`), as its ВПР are set aside as evidence (docs/methodology.md).
     """
     # Plain object keys: pandas cannot merge an empty Arrow-string key (a single-year region).
     results = results.astype({"school_id": object})
@@ -204,7 +205,7 @@ def school_changes(results: pd.DataFrame, flags: pd.DataFrame, preset: Preset) -
     schools["transition"] = transition_of(schools)
 
     # The expected year-Y result is the posterior predictive from the data through Y−1, in the
-    # school's own pool (METHODOLOGY §3, §7), as fitted with the scores.
+    # school's own pool (docs/methodology.md), as fitted with the scores.
     schools["expected_share"] = schools["expected_fail_share"].where(schools["was_rated"])
     schools["expected_change"] = schools["expected_share"] - schools["previous_fail_share"]
     schools.loc[~schools["was_rated"], "expected_change"] = np.nan

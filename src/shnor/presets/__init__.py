@@ -1,4 +1,4 @@
-"""Methodology presets: reviewed TOML files holding every threshold of METHODOLOGY.md.
+"""Methodology presets: reviewed TOML files holding every threshold of docs/methodology.md.
 
 A preset names only what it changes; everything else comes from `reference.toml`, which is also
 the schema: a key it lacks, or a value of another type, is an error naming the key.

@@ -108,7 +108,7 @@ def _suite(name: str):
 
     stored = suite_json(name)
     suite = gx.ExpectationSuite(**stored)
-    # GX drops an unknown expectation type with only a log line (DEPENDENCIES.md).
+    # GX drops an unknown expectation type with only a log line (docs/architecture.md).
     if len(suite.expectations) != len(stored["expectations"]):
         raise ValueError(f"suite {name}: some expectations were not understood by GX")
     return suite

@@ -1,4 +1,4 @@
-"""The year-on-year comparative report («сравнительный анализ», METHODOLOGY §7) for the region
+"""The year-on-year comparative report («сравнительный анализ», docs/methodology.md) for the region
 or one municipality: a self-contained HTML page (inline CSS and SVG, no scripts) and a workbook
 with the same tables. Formatting only: the numbers come from the rpt_* marts."""
 

@@ -1,4 +1,4 @@
--- ЕГЭ summary rows as each file gives them (DATA_CONTRACT §4, §6; issue 18): a file's first row
+-- ЕГЭ summary rows as each file gives them (docs/data-contract.md; issue 18): a file's first row
 -- of a school's subject and profile in a year (a repeat within a file is reported), and whether
 -- it counts. Files that agree count once. Where files disagree, only the file an analyst named
 -- in reference/authoritative_files.csv (a reviewed row: reviewed_by filled; scope by year and

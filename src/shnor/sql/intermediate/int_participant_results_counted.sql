@@ -1,6 +1,6 @@
 -- incremental: school_id
 -- Every ВПР/ОГЭ/ЕГЭ participant result with the decision whether it counts for the flags
--- (METHODOLOGY §1): present, a usable result, main period (early, main or reserve days), and
+-- (docs/methodology.md): present, a usable result, main period (early, main or reserve days), and
 -- the participant's first attempt at that subject that year. Fail and high per exam rules.
 -- Grain: one row per staged participant result (mock exams excluded: they never feed ШНОР).
 WITH counted_procedures AS (

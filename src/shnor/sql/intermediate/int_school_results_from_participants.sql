@@ -1,5 +1,5 @@
 -- incremental: school_id
--- Participant results counted per school and procedure (METHODOLOGY §1): counts use only
+-- Participant results counted per school and procedure (docs/methodology.md): counts use only
 -- counted results (main period, first attempt, present); the rest are counted separately.
 -- Grain: school_id × exam_year × exam × grade × subject.
 SELECT

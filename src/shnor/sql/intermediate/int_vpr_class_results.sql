@@ -1,5 +1,5 @@
 -- incremental: exam_year
--- ВПР results per class, next to the rest of the school and the region (METHODOLOGY §8, support
+-- ВПР results per class, next to the rest of the school and the region (docs/methodology.md, support
 -- for teachers). Grain: school_id × exam_year × grade × subject × class_label.
 WITH counted_procedures AS (
     -- the files' school-procedures that count (issue 18: conflicting files count for none)

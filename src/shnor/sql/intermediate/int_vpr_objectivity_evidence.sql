@@ -1,5 +1,5 @@
 -- incremental: exam_year
--- Evidence for the ВПР objectivity markers of METHODOLOGY §6, one row per
+-- Evidence for the ВПР objectivity markers of docs/methodology.md, one row per
 -- school_id × exam_year × grade × subject: marks against journal marks (M1; from the §2c
 -- summary where participant rows carry none, see journal_source), primary scores at
 -- the lower «3» boundary against the region (M2), fail share and mean (M3, M4), absentees (M5).

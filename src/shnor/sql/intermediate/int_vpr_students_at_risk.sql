@@ -1,5 +1,5 @@
 -- incremental: school_id
--- Students at risk of failing («группа профилактики учебной неуспешности», METHODOLOGY §4):
+-- Students at risk of failing («группа профилактики учебной неуспешности», docs/methodology.md):
 -- a «2» in at least $prevention_min_failed_subjects ВПР subjects, or a «2» in a subject whose
 -- journal mark is at most $prevention_journal_mark_at_most. Students are followed across
 -- subjects by their participant code within school, year and grade.

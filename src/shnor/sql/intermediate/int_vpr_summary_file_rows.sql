@@ -1,4 +1,4 @@
--- ВПР summary school rows as each file gives them (DATA_CONTRACT §2b «Статистика по отметкам»,
+-- ВПР summary school rows as each file gives them (docs/data-contract.md «Статистика по отметкам»,
 -- §2c «Сравнение отметок с отметками по журналу»; issue 18): a file's first row of a school's
 -- grade and subject in a year (a repeat within a file is checked on loading), and whether it
 -- counts. Files that agree count once. Where files disagree, only the file an analyst named in

@@ -2,7 +2,7 @@
 -- summary workbook, ВПР «Статистика по отметкам»). Where both give the same school-year-
 -- procedure, the participant numbers win (a disagreement is reported, see
 -- int_summary_participant_disagreements). `source` says which. Fail share with a Wilson
--- interval (METHODOLOGY §1). Grain: school_id × exam_year × exam × grade × subject.
+-- interval (docs/methodology.md). Grain: school_id × exam_year × exam × grade × subject.
 WITH combined AS (
     SELECT *, 'participants' AS source
     FROM intermediate.int_school_results_from_participants

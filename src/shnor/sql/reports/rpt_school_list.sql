@@ -34,7 +34,7 @@ SELECT
     f.is_resilient,
     f.is_stable_high,
     f.has_objectivity_concern,
-    -- The ШНОР × ШНСУ cross-tab of METHODOLOGY §4.
+    -- The ШНОР × ШНСУ cross-tab of docs/methodology.md.
     CASE
         WHEN NOT f.is_rated THEN NULL
         WHEN f.is_on_shnor_list AND f.is_shnsu THEN 'ШНОР в сложных условиях: приоритетная поддержка'

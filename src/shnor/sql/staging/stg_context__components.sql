@@ -1,6 +1,6 @@
 -- Social-passport components in long form, as fractions. Grain: one row per raw context row ×
 -- component with a value. A component is read as percent in a year when any of that year's
--- files has a value with a % sign or above 1, else as a fraction (DATA_CONTRACT §5): decided per
+-- files has a value with a % sign or above 1, else as a fraction (docs/data-contract.md): decided per
 -- component × year over all files, so a municipality whose percentages are all ≤ 1 is not read
 -- as fractions. `scale` says which; `file_scale` what the file alone would have suggested.
 -- Only the file that counts for a school-year gives its components (stg_context__passport_files).

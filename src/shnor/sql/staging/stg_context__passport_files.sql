@@ -1,4 +1,4 @@
--- The social passport (DATA_CONTRACT §5) of each school-year as each file gives it (issue 18),
+-- The social passport (docs/data-contract.md) of each school-year as each file gives it (issue 18),
 -- and whether the file counts for it. Files giving the same rows count once. Where files give a
 -- school-year different rows, only the file an analyst named in reference/authoritative_files.csv
 -- (a reviewed row: reviewed_by filled; scope by year, and by municipality as the registry

@@ -1,5 +1,5 @@
 -- Categorical answers of the ФИС ОКО context questionnaire («1. Да, …», «3. 5–10 тыс. чел»)
--- with the context component reference/questionnaire_answers.csv maps each to (METHODOLOGY §5).
+-- with the context component reference/questionnaire_answers.csv maps each to (docs/methodology.md).
 -- Grain: one row per raw questionnaire row × question with an answer. `component` and `value`
 -- are NULL when no pattern of a question the table knows matches (reported as a warning); when
 -- several match, the longest (most specific) pattern wins.

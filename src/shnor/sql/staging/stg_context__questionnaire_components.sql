@@ -1,4 +1,4 @@
--- Context components from the ФИС ОКО questionnaire (METHODOLOGY §5), in the long form of the
+-- Context components from the ФИС ОКО questionnaire (docs/methodology.md), in the long form of the
 -- passport's: categories mapped by reference/questionnaire_answers.csv (the largest value when
 -- several questions give one component: special, evening or boarding school) and the teachers'
 -- shares from the counts (top category, of pension age; only where 0 ≤ count ≤ teachers).

@@ -1,4 +1,4 @@
--- Facts about each school from the social passport and the ФИС ОКО questionnaire (METHODOLOGY
+-- Facts about each school from the social passport and the ФИС ОКО questionnaire (docs/methodology.md
 -- §5): pupils (for size and the enrolment trend) and settlement type (used where the registry
 -- lacks it). The passport wins where both give a fact for a school-year; the questionnaire's
 -- pupils are its total, else the sum of its pupils by grade; its settlement type is its

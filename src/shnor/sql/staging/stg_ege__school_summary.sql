@@ -1,9 +1,9 @@
--- ЕГЭ school summary workbook rows (DATA_CONTRACT §4), typed. Grain: one row per raw row
+-- ЕГЭ school summary workbook rows (docs/data-contract.md), typed. Grain: one row per raw row
 -- (school × subject of one sheet; subject NULL for a school with graduates but no figures).
 -- A blank count is 0; a count that is not a whole number is NULL (named in
 -- unreadable_columns and reported); so are 80–99 and 100 counts that are negative or exceed
 -- the participants together, and a mean outside 0–100 (junk in columns no flag uses must not
--- stop the build: DATA_CONTRACT §6); the mean of a subject nobody sat is NULL. The year is the
+-- stop the build: docs/data-contract.md); the mean of a subject nobody sat is NULL. The year is the
 -- sheet's own, else the folder's; when a year arrives both from a file in that year's folder
 -- and from a sheet of a workbook in another folder, the file in the year's folder wins.
 -- The school is the one the name map gives (alias, registry or the name's own identity).

@@ -1,4 +1,4 @@
--- ВПР «Сравнение отметок с отметками по журналу» (DATA_CONTRACT §2c), typed: shares of
+-- ВПР «Сравнение отметок с отметками по журналу» (docs/data-contract.md), typed: shares of
 -- participants whose ВПР mark was below (понизили), equal to (подтвердили) or above
 -- (повысили) their journal mark, and counts where the participants are given. Rows without a
 -- school code are aggregates (row_kind). Grain: one row per raw row.

@@ -1,4 +1,4 @@
--- ВПР «Статистика по отметкам» (DATA_CONTRACT §2b), typed: mark shares in percent turned into
+-- ВПР «Статистика по отметкам» (docs/data-contract.md), typed: mark shares in percent turned into
 -- counts (participants × percent / 100, rounded). Subject, grade and year from the title lines
 -- (year else the folder's). Rows without a school code are aggregates — the whole sample
 -- («Вся выборка»), the region, a municipality — told apart by row_kind and never schools.
