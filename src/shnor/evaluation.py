@@ -96,14 +96,23 @@ def tiny_school_false_flags(
 
 
 def demo_figures(data_dir: Path, preset: Preset) -> dict[str, Accuracy | dict[str, float]]:
-    """Every figure issue «Methodology engine» judges a demo run by, pooled over the years that
-    have a previous year: stable-low accuracy (shnor, confirmed, naive), tiny-school false flags,
-    objectivity concern against the planted inflated schools, recall of truly stable-low
-    inflated schools, and resilient schools."""
+    """The figures of a demo region's published marts (see `figures_against_truth`)."""
     marts = data_dir / "marts"
-    flags = pd.read_parquet(marts / "fct_school_flags.parquet")
-    results = pd.read_parquet(marts / "fct_school_procedure_results.parquet")
-    truth = pd.read_parquet(data_dir / "demo_truth.parquet")
+    return figures_against_truth(
+        pd.read_parquet(marts / "fct_school_flags.parquet"),
+        pd.read_parquet(marts / "fct_school_procedure_results.parquet"),
+        pd.read_parquet(data_dir / "demo_truth.parquet"),
+        preset,
+    )
+
+
+def figures_against_truth(
+    flags: pd.DataFrame, results: pd.DataFrame, truth: pd.DataFrame, preset: Preset
+) -> dict[str, Accuracy | dict[str, float]]:
+    """Every figure a demo run is judged by, pooled over the years that have a previous year:
+    stable-low accuracy (shnor, confirmed, naive), tiny-school false flags, objectivity concern
+    against the planted inflated schools, recall of truly stable-low inflated schools, and
+    resilient schools."""
     naive = naive_stable_low(results, preset)
     keys = ["school_id", "exam_year"]
     years = sorted(flags["exam_year"].unique())[1:]
