@@ -359,3 +359,20 @@ def test_a_procedure_known_only_from_summaries_has_objectivity_evidence(con):
     markers = objectivity_markers(evidence, results, load_preset()).set_index("school_id")
     assert markers.index[markers["m1_journal_mismatch"]].tolist() == ["sch12"]
     assert not markers[["m2_boundary_spike", "m5_absentees"]].any().any()
+
+
+def test_a_dash_in_a_count_is_nobody_not_junk(con):
+    from shnor.quality.suites import frame_for
+
+    insert_raw(con, "ege_school_summary", "ege/2025/svod.xlsx", [
+        _summary("Район", "СОШ № 1", n="12", fails="-"),
+        _summary("Район", "СОШ № 2", n="—", fails="–"),
+    ])  # fmt: skip
+    frame = frame_for(con, "raw_ege_school_summary", {"files": ["ege/2025/svod.xlsx"]})
+    assert frame["participant_count"].tolist() == [12, 0]
+    assert frame["fail_count"].tolist() == [0, 0]
+    assert frame["fail_count_text"].isna().all() and frame["participant_count_text"].isna().all()
+    build_models(con)
+    assert fetch(
+        con, "SELECT participant_count, fail_count FROM marts.fct_school_procedure_results"
+    ) == [(12, 0)]

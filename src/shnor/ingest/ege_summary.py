@@ -342,9 +342,13 @@ def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year,
     return SummarySheet(metric_index + 1, table, sheet_year, total_rows, notes)
 
 
+# A dash in a count cell is «nobody» (0), as staging reads it (macro count_text).
+DASHES = frozenset({"-", "–", "—"})
+
+
 def _counts(line: _Line, identity: dict[str, int]) -> Counts:
     """The row's counts for the arithmetic: participants and fails of each subject always
-    (blank 0), graduates, 80–99 and 100 where given."""
+    (blank or dash 0), graduates, 80–99 and 100 where given."""
     required: list[float] = []
     optional: list[float | None] = [_number(_cell(line.row, identity.get("graduate_count")))]
     for cells in line.figures:
@@ -352,7 +356,7 @@ def _counts(line: _Line, identity: dict[str, int]) -> Counts:
             number = _number(value)
             required.append(
                 0.0
-                if value is None
+                if value is None or value.strip() in DASHES
                 else (number if number is not None and number >= 0 else math.nan)
             )
         optional += [_number(v) for v in cells[2:4]]

@@ -24,6 +24,11 @@ CREATE OR REPLACE MACRO clean_text(value) AS nullif(trim(
              '[\s\x{00A0}\x{202F}]+', ' ', 'g')
          ELSE value END), '');
 
+-- A count cell as text, NULL where it is blank or a dash («-», «–», «—»): regional summary
+-- workbooks write a dash for «nobody», which is 0, not junk.
+CREATE OR REPLACE MACRO count_text(value) AS
+    CASE WHEN clean_text(value) IN ('-', '–', '—') THEN NULL ELSE clean_text(value) END;
+
 -- A school code as one spelling: cleaned as text, a number saved as «540160.0» read as «540160».
 CREATE OR REPLACE MACRO clean_code(value) AS
     CASE WHEN regexp_matches(clean_text(value), '^\d+\.0+$')

@@ -1,6 +1,6 @@
 -- ЕГЭ school summary workbook rows (docs/data-contract.md), typed. Grain: one row per raw row
 -- (school × subject of one sheet; subject NULL for a school with graduates but no figures).
--- A blank count is 0; a count that is not a whole number is NULL (named in
+-- A blank or dashed count is 0; a count that is not a whole number is NULL (named in
 -- unreadable_columns and reported); so are 80–99 and 100 counts that are negative or exceed
 -- the participants together, and a mean outside 0–100 (junk in columns no flag uses must not
 -- stop the build: docs/data-contract.md); the mean of a subject nobody sat is NULL. The year is the
@@ -19,9 +19,9 @@ WITH typed AS (
         clean_text(s.subject) AS subject_name,
         clean_text(s.profile) AS profile,
         parse_integer(s.graduate_count) AS graduate_count,
-        coalesce(parse_integer(s.participant_count), CASE WHEN clean_text(s.participant_count)
+        coalesce(parse_integer(s.participant_count), CASE WHEN count_text(s.participant_count)
             IS NULL THEN 0 END) AS participant_count,
-        coalesce(parse_integer(s.fail_count), CASE WHEN clean_text(s.fail_count)
+        coalesce(parse_integer(s.fail_count), CASE WHEN count_text(s.fail_count)
             IS NULL THEN 0 END) AS fail_count,
         coalesce(parse_integer(s.high_80_99_count), CASE WHEN clean_text(s.high_80_99_count)
             IS NULL THEN 0 END) AS high_80_99_count,
@@ -30,9 +30,9 @@ WITH typed AS (
         parse_number(s.mean_score) AS mean_score,
         list_filter(
             [
-                CASE WHEN clean_text(s.participant_count) IS NOT NULL
+                CASE WHEN count_text(s.participant_count) IS NOT NULL
                     AND parse_integer(s.participant_count) IS NULL THEN 'participant_count' END,
-                CASE WHEN clean_text(s.fail_count) IS NOT NULL
+                CASE WHEN count_text(s.fail_count) IS NOT NULL
                     AND parse_integer(s.fail_count) IS NULL THEN 'fail_count' END,
                 CASE WHEN clean_text(s.high_80_99_count) IS NOT NULL
                     AND parse_integer(s.high_80_99_count) IS NULL THEN 'high_80_99_count' END,
