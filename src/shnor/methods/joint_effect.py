@@ -156,7 +156,9 @@ def joint_school_effects(
         fit = YearFit(year, mean, sd, rho, threshold, evidence.school_count,
                       _intercepts_by_procedure(rows, evidence))  # fmt: skip
         if shrinkage:
-            frame, state = _filtered_year(evidence, school_ids, table, fit, state, confidence, z)
+            frame, state = _filtered_year(
+                evidence, school_ids, table, fit, state, confidence, z, default_persistence
+            )
             frame[list(OWN_EVIDENCE_COLUMNS)] = _own_evidence_composites(
                 evidence, mle, fit, confidence
             )
@@ -430,8 +432,10 @@ def _filtered_year(
     state: _State | None,
     confidence: float,
     z_low: float,
+    default_persistence: float,
 ) -> tuple[pd.DataFrame, _State]:
-    """Return the year's posterior summaries of every informative school and the next state."""
+    """Return the year's posterior summaries of every informative school and the next state
+    (the next year is predicted with the preset's persistence where none could be fitted)."""
     density, low_density = _predictive_density(state, school_ids, fit)
     log_prior = np.log(np.maximum(density, _FLOOR))
     ratio = np.clip(low_density / np.maximum(density, _FLOOR), 0.0, 1.0)
@@ -460,7 +464,7 @@ def _filtered_year(
     mass = np.zeros((count, len(_GRID)))
     mass_low = np.zeros((count, len(_GRID)))
     row_start = np.searchsorted(evidence.row_school, np.arange(count + 1))
-    slope = fit.persistence if np.isfinite(fit.persistence) else 0.6
+    slope = fit.persistence if np.isfinite(fit.persistence) else default_persistence
     spread = fit.sd * np.sqrt(1.0 - slope * slope)
     for begin in range(0, count, 2048):
         end = min(begin + 2048, count)
