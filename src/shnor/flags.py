@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from shnor import russian
 from shnor.labels import percent, procedure_label
 from shnor.methods.dynamics import change_p_value, positive_dynamics
 from shnor.methods.intervals import holm_adjusted
@@ -479,7 +480,7 @@ def _stable_low_probability_text(probability: float | None) -> str:
     (persistence not estimable in the pool, or the sensitivity run without shrinkage)."""
     if probability is None:
         return "вероятность устойчиво низких результатов не вычисляется"
-    return f"вероятность устойчиво низких результатов {probability:.2f}"
+    return f"вероятность устойчиво низких результатов {russian.percent(probability, 0)}"
 
 
 def _sentence(reasons: list[dict[str, Any]]) -> str:
@@ -500,7 +501,8 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
         elif rule == "first_time_low":
             texts.append(
                 f"Впервые в числе школ с низкими результатами ({r['year']}), вероятность "
-                f"попадания в {100 * r['low_share']:.0f}% худших {r['low_probability']:.2f}"
+                f"попадания в {russian.percent(r['low_share'], 0)} худших "
+                f"{russian.percent(r['low_probability'], 0)}"
             )
         elif rule == "recurrent_low":
             years = ", ".join(map(str, r["years"]))
@@ -520,8 +522,9 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
             texts.append("ШНСУ с результатами хуже медианы")
         elif rule == "likely_low_next_year":
             texts.append(
-                f"Группа риска: вероятность попасть в {100 * r['low_share']:.0f}% худших в "
-                f"{r['year']} году {r['next_low_probability']:.2f} (очерёдность поддержки "
+                f"Группа риска: вероятность попасть в {russian.percent(r['low_share'], 0)} худших "
+                f"в {r['year']} году {russian.percent(r['next_low_probability'], 0)} "
+                f"(очерёдность поддержки "
                 f"{r['priority']})"
             )
         elif rule == "shnor_exit_pending":

@@ -147,7 +147,7 @@ def test_stable_low_sentence_names_both_years_and_the_probability():
     flags = run(make_scores(ordered([2025, 2026]), stable_low_probability={("s19", 2026): 0.92}))
     assert flags.loc[("s19", 2026), "reason_text"] == (
         "Низкие результаты второй год подряд (2025 и 2026): процентиль школьного эффекта "
-        "100 из 100 (100 — худший), вероятность устойчиво низких результатов 0.92, "
+        "100 из 100 (100 — худший), вероятность устойчиво низких результатов 92\u00a0%, "
         "статистически подтверждено."
     )
 
@@ -476,9 +476,9 @@ def test_reasons_are_json_naming_rules_and_procedures():
         },
     ]
     assert flags.loc[("s18", 2026), "reason_text"] == (
-        "Впервые в числе школ с низкими результатами (2026), вероятность попадания в 10% "
-        "худших 0.05. Высокая доля не преодолевших порог: ВПР, Математика, 5 кл. — 40,0\u00a0%; "
-        "ОГЭ, Русский язык — 40,0\u00a0%."
+        "Впервые в числе школ с низкими результатами (2026), вероятность попадания в 10\u00a0% "
+        "худших 5\u00a0%. Высокая доля не преодолевших порог: ВПР, Математика, 5 кл. — "
+        "40,0\u00a0%; ОГЭ, Русский язык — 40,0\u00a0%."
     )
     for value in flags["reasons"]:
         assert isinstance(json.loads(value), list)
@@ -499,8 +499,8 @@ def test_first_time_low_sentence_uses_the_presets_share(tmp_path):
     wider = load_preset(write_preset(tmp_path, "[flags]\nlow_share = 0.2\n"))
     flags = run(make_scores(ordered([2026])), preset=wider)
     text = flags.loc[("s16", 2026), "reason_text"]
-    assert "20%" in text
-    assert "10%" not in text
+    assert "в 20\u00a0% худших" in text
+    assert "10\u00a0%" not in text
 
 
 # --- naive baseline ---------------------------------------------------------------------------
@@ -583,7 +583,7 @@ def test_risk_group_is_next_low_probability_of_a_quarter_in_priority_order_off_t
         "next_low_probability": 0.6, "priority": 1,
     }  # fmt: skip
     assert (
-        "вероятность попасть в 10% худших в 2027 году 0.60"
+        "вероятность попасть в 10\u00a0% худших в 2027 году 60\u00a0%"
         in flags.loc[("s07", 2026), "reason_text"]
     )
     # a first-time low school with a low next-year probability is explained, not grouped
