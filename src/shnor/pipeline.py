@@ -730,11 +730,12 @@ def summary_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
     return problems
 
 
-def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
-    """Objectivity markers, school scores (ВПР set aside where objectivity is in doubt), context
-    index and flags, at school grain in pandas; then the report tables."""
-    results = con.execute("SELECT * FROM marts.fct_school_procedure_results").df()
-    schools = con.execute("SELECT * FROM marts.dim_schools").df()
+def context_components(con: duckdb.DuckDBPyConnection, schools: pd.DataFrame) -> pd.DataFrame:
+    """Context components per school-year, from the passport, the registry's conditions and the
+    ФИС ОКО questionnaire. School conditions join the index only where the school has a passport
+    or a questionnaire that year, so the ШНСУ population is those schools; the passport wins a
+    component both give, then the registry's conditions, then the questionnaire
+    (methods/context_sources.py)."""
     passport = con.execute(
         "SELECT school_id, exam_year, component, share FROM staging.stg_context__components"
     ).df()
@@ -746,6 +747,17 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
         "SELECT school_id, exam_year, student_count FROM staging.stg_context__schools "
         "WHERE student_count IS NOT NULL"
     ).df()
+    with_context = context_school_years(passport, questionnaire)
+    derived = derived_components(schools, enrolment, sorted(set(with_context["exam_year"])))
+    derived = derived.merge(with_context, on=["school_id", "exam_year"])
+    return combined_components(passport, derived, questionnaire)
+
+
+def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
+    """Objectivity markers, school scores (ВПР set aside where objectivity is in doubt), context
+    index and flags, at school grain in pandas; then the report tables."""
+    results = con.execute("SELECT * FROM marts.fct_school_procedure_results").df()
+    schools = con.execute("SELECT * FROM marts.dim_schools").df()
     evidence = con.execute("SELECT * FROM intermediate.int_vpr_objectivity_evidence").df()
     report("flag", "маркеры объективности ВПР", 0, FLAG_STEPS)
     fioco = con.execute(
@@ -757,14 +769,7 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     usable = vpr_evidence_mask(results, concerns, preset)
     report("flag", "школьный эффект (эмпирический Байес)", 1, FLAG_STEPS)
     scores, score_keys = reused_year_scores(con, results, schools, preset, usable)
-    # School conditions join the index only where the school has a passport or a ФИС ОКО
-    # questionnaire that year, so the ШНСУ population is those schools (docs/methodology.md); the
-    # passport wins a component both give, then the registry's conditions, then the
-    # questionnaire (methods/context_sources.py).
-    with_context = context_school_years(passport, questionnaire)
-    derived = derived_components(schools, enrolment, sorted(set(with_context["exam_year"])))
-    derived = derived.merge(with_context, on=["school_id", "exam_year"])
-    components = combined_components(passport, derived, questionnaire)
+    components = context_components(con, schools)
     report("flag", "индекс условий, ШНСУ", 2, FLAG_STEPS)
     context = context_for_years(components, scores, preset, context_sources(components))
     students = con.execute(

@@ -19,7 +19,6 @@ from shnor.ingest.readers import read_file
 from shnor.methods.context_index import COMPONENT_SIGNS, derived_components
 from shnor.methods.context_sources import (
     combined_components,
-    context_school_years,
     context_sources,
 )
 from shnor.presets import load_preset
@@ -107,23 +106,10 @@ def test_components_per_school_are_the_planted_answers(con, region):
 
 
 def _shnsu_from_questionnaire(con) -> pd.DataFrame:
-    """What pipeline.flag does with a region that has no passport: derived + questionnaire."""
+    """The context index as pipeline.flag computes it, for a region with no passport."""
     schools = con.execute("SELECT * FROM marts.dim_schools").df()
-    passport = con.execute(
-        "SELECT school_id, exam_year, component, share FROM staging.stg_context__components"
-    ).df()
-    questionnaire = con.execute(
-        "SELECT school_id, exam_year, component, share "
-        "FROM staging.stg_context__questionnaire_components"
-    ).df()
-    enrolment = con.execute(
-        "SELECT school_id, exam_year, student_count FROM staging.stg_context__schools"
-    ).df()
-    years = context_school_years(passport, questionnaire)
-    derived = derived_components(schools, enrolment, sorted(set(years["exam_year"])))
-    derived = derived.merge(years, on=["school_id", "exam_year"])
-    components = combined_components(passport, derived, questionnaire)
-    scores = years[["school_id", "exam_year"]].copy()
+    components = pipeline.context_components(con, schools)
+    scores = components[["school_id", "exam_year"]].drop_duplicates()
     return pipeline.context_for_years(
         components, scores, load_preset(), context_sources(components)
     ).set_index("school_id")
