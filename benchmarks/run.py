@@ -90,7 +90,7 @@ def main() -> None:
         f"""
         import json
         from pathlib import Path
-        from shnor.run import run_annual
+        from shnor.stages import run_annual
         run_annual(Path({str(region)!r}), "reference")
         manifest = json.loads(Path({str(region / "marts" / "run_manifest.json")!r}).read_text())
         result["stages"] = manifest["seconds"]
@@ -99,7 +99,7 @@ def main() -> None:
     rerun = measured(
         f"""
         from pathlib import Path
-        from shnor.run import run_annual
+        from shnor.stages import run_annual
         r = run_annual(Path({str(region)!r}), "reference")
         result["unchanged_files"] = len(r["ingest"]["unchanged"])
         """
@@ -284,7 +284,7 @@ def incremental_rows(region: Path, schools: int) -> list[tuple[str, str, dict, d
         import time
         from pathlib import Path
         started = time.perf_counter()
-        from shnor.run import run_annual
+        from shnor.stages import run_annual
         result["import_seconds"] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
         r = run_annual(Path({str(region)!r}), "reference")
@@ -428,7 +428,9 @@ def xlsx_ingest_rows(target_mb: float) -> list[tuple[str, str, dict, dict | None
             f"""
             from pathlib import Path
             import duckdb
-            from shnor import pipeline, warehouse
+            from shnor import warehouse
+            from shnor.stages.build import build
+            from shnor.stages.ingest import map_subjects
             from shnor.ingest.raw_load import ingest_raw
             import shutil, tempfile, time
             raw = Path(tempfile.mkdtemp()) / "raw"
@@ -436,7 +438,7 @@ def xlsx_ingest_rows(target_mb: float) -> list[tuple[str, str, dict, dict | None
             target.parent.mkdir(parents=True)
             shutil.copy({str(path)!r}, target)
             with warehouse.connect(":memory:") as con:
-                pipeline.prepare_connection(con, None)
+                warehouse.prepare_connection(con, None)
                 t = time.perf_counter()
                 summary = ingest_raw(con, raw)
                 result["seconds"] = time.perf_counter() - t
@@ -518,20 +520,22 @@ def vpr_export_rows(schools: int, total_rows: int) -> list[tuple[str, str, dict,
         f"""
         import time
         from pathlib import Path
-        from shnor import pipeline, warehouse
+        from shnor import warehouse
+        from shnor.stages.build import build
+        from shnor.stages.ingest import map_subjects
         from shnor.ingest.raw_load import ingest_raw
         from shnor.presets import load_preset
         reference = Path({str(work / "reference")!r})
         with warehouse.connect(":memory:") as con:
-            pipeline.prepare_connection(con, reference)
+            warehouse.prepare_connection(con, reference)
             t = time.perf_counter()
             summary = ingest_raw(con, Path({str(work / "raw")!r}), reference)
             result["ingest_seconds"] = round(time.perf_counter() - t, 3)
             result["quarantined"] = len(summary.quarantined)
             result["rows"] = summary.rows_loaded
-            pipeline.map_subjects(con, reference)
+            map_subjects(con, reference)
             b = time.perf_counter()
-            pipeline.build(con, load_preset())
+            build(con, load_preset())
             result["build_seconds"] = round(time.perf_counter() - b, 3)
             result["seconds"] = result["ingest_seconds"]
         """

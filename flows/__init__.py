@@ -1,1 +1,1 @@
-"""Prefect flows of shnor: thin sequences of tasks over the steps in `shnor.run`."""
+"""Prefect flows of shnor: the stages of `shnor.stages` called in order as tasks."""

@@ -1,10 +1,10 @@
 """The annual run as a Prefect flow: ingest (with the raw checks) → build → flag → check (the
 mart suites) → publish (validation report every run; marts only when usable and valid).
 
-Each task wraps one step of `shnor.run` and logs what it did; the flow hands its tasks to
-`shnor.run.run_annual`, the one sequence of a run (recorded in the run history) that
-`shnor run --no-prefect` uses too. No caching (every run reads the current
-inputs); no retries (failures here are data problems, not flaky I/O).
+Each task wraps one stage of `shnor.stages` and logs what it did; `annual_list` calls them in
+order and records the run in the run history. `shnor.stages.run_annual` is the same sequence
+without Prefect (`shnor run --no-prefect`; a test keeps the two in step). No caching (every run
+reads the current inputs); no retries (failures here are data problems, not flaky I/O).
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import deployment
 
-from shnor import run as steps
-from shnor.presets import Preset
+from shnor import stages
+from shnor.config import paths_of
+from shnor.history import recorded_run
+from shnor.presets import Preset, load_preset
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
 def ingest(data_dir: str) -> dict[str, Any]:
     """Load new or changed raw files into the warehouse."""
-    result = steps.ingest_step(data_dir)
+    result = stages.ingest_step(data_dir)
     get_run_logger().info(
         "файлы: новых %d, исправленных %d, удалённых %d, без изменений %d, в карантине %d; "
         "загружено строк %d за %.1f с",
@@ -40,7 +42,7 @@ def ingest(data_dir: str) -> dict[str, Any]:
 @task(name="build", cache_policy=NO_CACHE)
 def build(data_dir: str, preset: Preset) -> dict[str, Any]:
     """Build staging, intermediate and marts (only what changed files touch)."""
-    result = steps.build_step(data_dir, preset)
+    result = stages.build_step(data_dir, preset)
     rebuilt = result["rebuilt"]
     get_run_logger().info(
         "сборка %s: %d таблиц, %s строк результатов участников за %.1f с",
@@ -57,7 +59,7 @@ def build(data_dir: str, preset: Preset) -> dict[str, Any]:
 @task(name="flag", cache_policy=NO_CACHE)
 def flag(data_dir: str, preset: Preset) -> dict[str, Any]:
     """Score schools and compute the flags."""
-    result = steps.flag_step(data_dir, preset)
+    result = stages.flag_step(data_dir, preset)
     get_run_logger().info(
         "флаги: %d строк школа × год за %.1f с",
         result["row_counts"].get("marts.fct_school_flags", 0),
@@ -69,7 +71,7 @@ def flag(data_dir: str, preset: Preset) -> dict[str, Any]:
 @task(name="check", cache_policy=NO_CACHE)
 def check(data_dir: str, preset: Preset | None = None) -> dict[str, Any]:
     """Run the mart suites over the built marts."""
-    result = steps.check_step(data_dir, preset)
+    result = stages.check_step(data_dir, preset)
     blocking = sum(p["severity"] == "blocking" for p in result["problems"])
     get_run_logger().info(
         "проверка витрин: блокирующих нарушений %d, предупреждений %d за %.1f с",
@@ -89,7 +91,7 @@ def publish(
     year: int | None,
 ) -> dict[str, Any]:
     """Write the validation report; publish marts, lists and the manifest as one version."""
-    result = steps.publish_step(data_dir, preset, facts, checked, year)
+    result = stages.publish_step(data_dir, preset, facts, checked, year)
     get_run_logger().info(
         "публикация: %s; витрин %d, отчётов %d за %.1f с; код выхода %d",
         result["status"],
@@ -108,22 +110,33 @@ def annual_list(
     """Build the annual ШНОР lists from the files in `data_dir/raw` with the methodology
     `preset`; `year` is the year the summary reports (default: the latest), lists are published
     for every year."""
-    logger = get_run_logger()
     trigger = f"prefect:{deployment.name}" if deployment.name else "prefect"
-    published = steps.run_annual(
-        data_dir,
-        preset,
-        year,
-        trigger,
-        steps.Steps(ingest=ingest, build=build, flag=flag, check=check, publish=publish),
-    )
-    logger.info(
+    with recorded_run(paths_of(data_dir).data_dir, preset, trigger) as record:
+        chosen = load_preset(preset)  # read once: every stage uses this very version
+        ingested = ingest(data_dir)
+        record.add_step("ingest", ingested)
+        built = flagged = checked = None
+        if ingested["usable"]:
+            built = build(data_dir, chosen)
+            record.add_step("build", built)
+            # Nothing changed since the published version: its flags and checks stand.
+            checked = stages.unchanged_marts_check(data_dir, chosen)
+            if checked is None:
+                flagged = flag(data_dir, chosen)
+                record.add_step("flag", flagged)
+                checked = check(data_dir, chosen)
+            record.add_step("check", checked)
+        facts = stages.run_facts(record.started_at, ingested, built, flagged)
+        facts |= {"run_id": record.run_id}
+        published = publish(data_dir, chosen, facts, checked, year)
+        record.add_step("publish", published)
+    get_run_logger().info(
         "%s; %s год: оценено %s, ШНОР %s, группа риска %s (запуск %s)",
         published["status"],
         published["year"],
         published["rated_count"],
         published["shnor_list_count"],
         published["risk_group_count"],
-        published["run_id"],
+        record.run_id,
     )
-    return published
+    return stages.run_outcome(record, published, ingested, built)

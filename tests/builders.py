@@ -12,11 +12,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from shnor import pipeline
 from shnor.flags import FLAG_COLUMNS, school_flags
 from shnor.methods.ranking import percentile_rank
 from shnor.presets import load_preset
 from shnor.scoring import SCORE_COLUMNS
+from shnor.stages.build import build
+from shnor.stages.ingest import map_subjects
 
 LOADED_AT = dt.datetime(2025, 9, 1, 12, 0)
 
@@ -97,8 +98,8 @@ def insert_raw(
 
 def build_models(con: duckdb.DuckDBPyConnection, preset=None) -> dict[str, int]:
     """Map subjects and build every SQL model (staging → marts) with the preset."""
-    pipeline.map_subjects(con, None)
-    return pipeline.build(con, preset or load_preset())
+    map_subjects(con, None)
+    return build(con, preset or load_preset())
 
 
 def fetch(con: duckdb.DuckDBPyConnection, sql: str, *parameters) -> list[tuple]:

@@ -27,7 +27,7 @@ def demo_region(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def demo_run(demo_region):
     """The whole annual run (without Prefect) on the demo region; returns its result."""
-    from shnor.run import run_annual
+    from shnor.stages import run_annual
 
     return run_annual(demo_region.data_dir, "reference")
 
@@ -35,10 +35,10 @@ def demo_run(demo_region):
 @pytest.fixture
 def con():
     """An in-memory warehouse with macros, reference tables and raw.* ready."""
-    from shnor import pipeline, warehouse
-    from shnor.ingest.raw_load import ensure_raw_tables
+    from shnor import warehouse
+    from shnor.ingest.raw_tables import ensure_raw_tables
 
     with warehouse.connect(":memory:") as connection:
-        pipeline.prepare_connection(connection, None)
+        warehouse.prepare_connection(connection, None)
         ensure_raw_tables(connection)
         yield connection

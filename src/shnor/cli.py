@@ -136,7 +136,7 @@ def run(
 
                 result = annual_list(data_dir=str(target), preset=preset)
             else:
-                from shnor.run import run_annual
+                from shnor.stages import run_annual
 
                 result = run_annual(target, preset, trigger="cli")
     except RunInProgressError as error:  # one run at a time per data folder

@@ -61,3 +61,8 @@ def use_offline_prefect(project_home: Path | None = None) -> None:
         os.environ.setdefault(key, value)
     home = project_home or Path.cwd()
     os.environ.setdefault("PREFECT_HOME", str(home / ".prefect"))
+
+
+def paths_of(data_dir: str | Path | None) -> Paths:
+    """The folders of a data directory (DATA_DIR, default ./data)."""
+    return Paths(data_dir_from(data_dir))

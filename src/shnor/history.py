@@ -79,7 +79,7 @@ class RunRecord:
     _clock: float = field(default_factory=time.perf_counter, repr=False)
 
     def add_step(self, name: str, result: dict[str, Any]) -> None:
-        """Take what a step of `shnor.run` returned: its time and the facts it reports."""
+        """Take what a step of a run (shnor.stages) returned: its time and the facts it reports."""
         self.steps[name] = result.get("seconds", 0.0)
         if name == "ingest":
             self.files = {kind: list(result.get(kind, [])) for kind in FILE_CHANGES}

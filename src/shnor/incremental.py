@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 import duckdb
 
 from shnor import __version__, warehouse
+from shnor.warehouse import Changes
 
 # Snapshots of the last successful build (ops schema, beside the run history).
 BUILD_INPUTS = "ops.build_inputs"
@@ -29,14 +29,6 @@ _FILE_STATE = "source_file, checksum, status, loaded_at"
 
 
 _YEAR_FOLDER = re.compile(r"^[^/]+/\d{4}/")
-
-
-@dataclass(frozen=True)
-class Changes:
-    """Raw files whose rows differ from the last build, and the assessment years they hold."""
-
-    sources: list[str] = field(default_factory=list)
-    years: list[int] = field(default_factory=list)
 
 
 def changes_since_last_build(

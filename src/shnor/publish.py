@@ -26,12 +26,30 @@ from typing import Any
 
 import duckdb
 
+from shnor import warehouse
 from shnor.config import Paths
-from shnor.pipeline import published_tables
 from shnor.presets import Preset
+from shnor.report_tables import REPORT_TABLES
 from shnor.reports.build import regenerate_reports, write_reports
 
 MANIFEST = "run_manifest.json"
+
+# Tables the Python stages make beside the SQL models; with the models of the marts and
+# reports layers, they are every table a run publishes (`published_tables`).
+PYTHON_TABLES = (
+    "marts.review_school_matches",
+    "marts.fct_school_flags",
+    "marts.fct_class_support_signals",
+    "marts.fct_school_early_warning",
+    *(f"reports.{name}" for name in REPORT_TABLES),
+)
+
+
+def published_tables() -> list[str]:
+    """`schema.table` of every table this shnor publishes (a table an earlier version left in
+    the warehouse is not one of them)."""
+    models = [model.table for model in warehouse.models(("marts", "reports"))]
+    return sorted({*models, *PYTHON_TABLES})
 
 
 @dataclass(frozen=True)

@@ -12,20 +12,17 @@ import io
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 import pandas as pd
 import pyarrow.csv as pacsv
 
 from shnor.ingest.text import read_small_csv
-
-if TYPE_CHECKING:
-    from shnor.incremental import Changes
 
 LAYERS = ("staging", "intermediate", "marts", "reports")
 SCHEMAS = ("raw", "ref", *LAYERS, "ops")
@@ -35,6 +32,14 @@ _INCREMENTAL = re.compile(
     r"^--\s*incremental:\s*(_source_file|school_id|exam_year)\s*$", re.MULTILINE
 )
 _FINAL_ORDER = re.compile(r"ORDER BY\s+([^()]+?)\s*;?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Raw files whose rows differ from the last build, and the assessment years they hold."""
+
+    sources: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -264,3 +269,9 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, reference_dir: Path | 
         "CREATE TABLE IF NOT EXISTS ref.school_code_map "
         "(raw_code VARCHAR, school_id VARCHAR, match_rule VARCHAR)"
     )
+
+
+def prepare_connection(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> None:
+    """Macros and reference tables every model relies on."""
+    con.execute(resources.files("shnor.sql").joinpath("macros.sql").read_text("utf-8"))
+    load_reference_tables(con, reference_dir)

@@ -9,7 +9,7 @@ import pytest
 from summary_workbooks import summary_region, write_summary_workbook
 
 from shnor.ingest.headers import subject_code
-from shnor.run import run_annual
+from shnor.stages import run_annual
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_a_region_with_only_the_summary_gets_its_list_rated_on_ege(summary_run):
     assert all(n_rated > 300 and n_low > 0 for _, n_rated, n_low in rated)
     assert (data_dir / "marts" / "reports" / "school_list_2025.xlsx").is_file()
     assert (data_dir / "marts" / "review_school_matches.parquet").is_file()
-    problems = dict(con.execute("SELECT rule, count(*) FROM raw._problems GROUP BY 1").fetchall())
+    problems = dict(con.execute("SELECT rule, count(*) FROM ops.problems GROUP BY 1").fetchall())
     # the 2024 sheet of a workbook in ege/2025/ is loaded as 2024 and said so; the other
     # sheet is skipped and said so; totals rows are reported, never schools
     assert problems["sheet_year_differs"] == 1
@@ -98,7 +98,7 @@ def test_a_region_with_only_the_summary_gets_its_list_rated_on_ege(summary_run):
     unknown = {
         name
         for (name,) in con.execute(
-            "SELECT DISTINCT value FROM raw._problems WHERE rule = 'unknown_subject'"
+            "SELECT DISTINCT value FROM ops.problems WHERE rule = 'unknown_subject'"
         ).fetchall()
     }
     assert unknown == {"Итальянский язык", "Татарский язык", "Якутский язык", "Астрономия",

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from builders import write_preset
 
-from shnor.run import flag_step, run_annual
+from shnor.stages import flag_step, run_annual
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +100,7 @@ def test_incremental_reruns_equal_a_build_from_scratch(tmp_path):
 def test_a_build_that_died_half_way_is_followed_by_a_full_build(tmp_path):
     from shnor.demo import generate_demo_region
     from shnor.progress import reporting_to
-    from shnor.run import build_step, ingest_step
+    from shnor.stages import build_step, ingest_step
 
     region = generate_demo_region(tmp_path / "region", seed=5, school_count=30, year_count=2)
     data_dir, raw = region.data_dir, region.data_dir / "raw"

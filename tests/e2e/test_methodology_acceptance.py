@@ -10,7 +10,7 @@ import pytest
 from shnor.demo import generate_demo_region
 from shnor.evaluation import demo_figures, figures_against_truth
 from shnor.presets import load_preset
-from shnor.run import build_step, flag_step, ingest_step
+from shnor.stages import build_step, flag_step, ingest_step
 
 pytestmark = pytest.mark.slow
 

@@ -80,7 +80,7 @@ def test_notebooks_start_with_parameters_and_read_only_marts(name):
 def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo region (80 schools × 3 years) published by the annual run."""
     from shnor.demo import generate_demo_region
-    from shnor.run import run_annual
+    from shnor.stages import run_annual
 
     data_dir = tmp_path_factory.mktemp("notebook_region")
     generate_demo_region(data_dir, seed=5, school_count=80, year_count=3)

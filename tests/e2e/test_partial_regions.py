@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from shnor.demo import generate_demo_region
-from shnor.run import run_annual
+from shnor.stages import run_annual
 
 pytestmark = pytest.mark.slow
 

@@ -42,7 +42,7 @@ def test_report_with_another_preset_than_the_runs_is_refused_and_changes_nothing
 def test_interleaved_runs_never_publish_marts_under_another_runs_fingerprint(tmp_path):
     import pandas as pd
 
-    from shnor import run as steps
+    from shnor import stages as steps
     from shnor.demo import generate_demo_region
     from shnor.presets import load_preset
 
@@ -82,7 +82,7 @@ def test_a_table_left_by_an_earlier_version_does_not_block_publishing(tmp_path):
     import duckdb
 
     from shnor.demo import generate_demo_region
-    from shnor.run import run_annual
+    from shnor.stages import run_annual
 
     region = generate_demo_region(tmp_path / "region", seed=3, school_count=40, year_count=2)
     assert run_annual(region.data_dir, "reference")["status"] == "published"

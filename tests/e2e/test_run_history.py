@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from shnor.cli import app
 from shnor.history import current_run, history, pending_inputs
 from shnor.ingest.raw_load import file_checksum
-from shnor.run import run_annual
+from shnor.stages import run_annual
 
 pytestmark = pytest.mark.slow
 

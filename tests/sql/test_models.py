@@ -206,7 +206,7 @@ def test_unknown_subject_is_reported(con):
         ("Астрономия", None, False)
     ]
     assert rows(con, "SELECT count(*) FROM staging.stg_vpr__participants") == [(0,)]
-    problems = "SELECT source_file, rule, severity, row, value, message FROM raw._problems"
+    problems = "SELECT source_file, rule, severity, row, value, message FROM ops.problems"
     assert rows(con, problems) == [
         (
             "vpr/2025/vpr.csv", "unknown_subject", "warning", 2, "Астрономия",
@@ -764,7 +764,7 @@ def test_dim_schools_registry_and_schools_seen_only_in_results(con):
     # The results' schools the registry does not know are reported, one warning per file.
     assert rows(
         con,
-        'SELECT source_file, value, "row", severity FROM raw._problems '
+        'SELECT source_file, value, "row", severity FROM ops.problems '
         "WHERE rule = 'unknown_school' ORDER BY ALL",
     ) == [
         ("oge/2025/oge.csv", "003", 2, "warning"),
@@ -775,7 +775,7 @@ def test_dim_schools_registry_and_schools_seen_only_in_results(con):
 def test_no_unknown_school_warnings_without_a_registry(con):
     insert(con, "vpr_participants", "vpr/2025/vpr.csv", [_vpr("002", "4А", "Математика", "4")])
     build(con)
-    assert rows(con, "SELECT count(*) FROM raw._problems WHERE rule = 'unknown_school'") == [(0,)]
+    assert rows(con, "SELECT count(*) FROM ops.problems WHERE rule = 'unknown_school'") == [(0,)]
 
 
 def test_stg_context_scale_is_decided_per_component_and_year_over_all_files(con):
@@ -803,7 +803,7 @@ def test_stg_context_scale_is_decided_per_component_and_year_over_all_files(con)
     assert [r[2] for r in result] == pytest.approx([0.8, 0.008, 0.12])
     (message,) = rows(
         con,
-        "SELECT message FROM raw._problems WHERE rule = 'context_scale' AND message LIKE '%2025%'",
+        "SELECT message FROM ops.problems WHERE rule = 'context_scale' AND message LIKE '%2025%'",
     )[0:1]
     assert "vacancy_share: проценты" in message[0] and "context/2025/north.csv" in message[0]
 

@@ -68,7 +68,7 @@ def test_summary_names_match_the_registry_after_normalisation(con):
     gym = next(f for f in facts if f[0] == "300")
     assert gym[4:8] == (20, 2, None, None)
     warned = fetch(
-        con, "SELECT row, severity FROM raw._problems WHERE rule = 'summary_unreadable_value'"
+        con, "SELECT row, severity FROM ops.problems WHERE rule = 'summary_unreadable_value'"
     )
     assert warned == [(5, "warning")]
     review = fetch(
@@ -81,7 +81,7 @@ def test_summary_names_match_the_registry_after_normalisation(con):
     )
     assert {r[3] for r in review if r[0] == "ООШ №2"} == {"200", "201"}
     assert next(r[1] for r in review if r[0] == "Лицей № 9") == "unmatched"
-    rules = {r[0] for r in fetch(con, "SELECT rule FROM raw._problems")}
+    rules = {r[0] for r in fetch(con, "SELECT rule FROM ops.problems")}
     assert {"school_name_ambiguous", "school_name_unmatched"} <= rules
     dim = dict(fetch(con, "SELECT school_id, is_in_registry FROM marts.dim_schools"))
     assert dim[name_school_id("г. Городск", "Лицей № 9")] is False
@@ -114,7 +114,7 @@ def test_codes_that_lost_leading_zeros_are_merged_and_reported(con):
         "SELECT school_id, participant_count, fail_count FROM marts.fct_school_procedure_results",
     ) == [("012345", 2, 1)]
     assert fetch(
-        con, "SELECT value FROM raw._problems WHERE rule = 'school_code_leading_zeros'"
+        con, "SELECT value FROM ops.problems WHERE rule = 'school_code_leading_zeros'"
     ) == [("12345",)]
 
 
@@ -141,7 +141,7 @@ def test_participant_numbers_win_over_a_summary_and_the_difference_is_reported(c
         "FROM intermediate.int_summary_participant_disagreements",
     ) == [("russian", 3, 4)]
     assert fetch(
-        con, "SELECT count(*) FROM raw._problems WHERE rule = 'summary_disagrees_with_participants'"
+        con, "SELECT count(*) FROM ops.problems WHERE rule = 'summary_disagrees_with_participants'"
     ) == [(1,)]
 
 
@@ -230,7 +230,7 @@ def test_a_school_repeated_in_a_summary_counts_once_and_is_reported(con):
     assert fetch(
         con, "SELECT participant_count, fail_count FROM marts.fct_school_procedure_results"
     ) == [(20, 2)]
-    assert fetch(con, "SELECT row FROM raw._problems WHERE rule = 'summary_repeated_school'") == [
+    assert fetch(con, "SELECT row FROM ops.problems WHERE rule = 'summary_repeated_school'") == [
         (3,)
     ]
 
@@ -247,7 +247,7 @@ def test_a_school_on_several_profile_rows_is_their_sum(con):
         "FROM marts.fct_school_procedure_results",
     ) == [(40, 4, 8, 75.0)]
     assert fetch(
-        con, "SELECT count(*) FROM raw._problems WHERE rule = 'summary_repeated_school'"
+        con, "SELECT count(*) FROM ops.problems WHERE rule = 'summary_repeated_school'"
     ) == [(0,)]
 
 
@@ -305,7 +305,7 @@ def test_impossible_100_scorers_or_mean_become_unknown_and_do_not_block_publishi
           ("russian", 20, 2, None, 70.5)]  # fmt: skip
     warned = fetch(
         con,
-        'SELECT "row", "column", severity FROM raw._problems '
+        'SELECT "row", "column", severity FROM ops.problems '
         "WHERE rule = 'summary_unreadable_value' ORDER BY 1",
     )
     assert warned == [(2, "high_80_99_count, hundred_count", "warning"),

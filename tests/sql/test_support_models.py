@@ -1,6 +1,6 @@
 """SQL models behind the objectivity markers and support signals, given raw rows → expected
 rows: int_vpr_objectivity_evidence, int_vpr_class_results, int_vpr_students_at_risk,
-fct_school_mock_results; and the whole `pipeline.flag` on a tiny warehouse."""
+fct_school_mock_results; and the whole `flag` on a tiny warehouse."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from builders import build_models as build
 from builders import fetch as rows
 from builders import insert_raw as insert
 
-from shnor import pipeline
 from shnor.presets import load_preset
+from shnor.stages.flag import flag
 
 
 def vpr(code, score, mark, journal=None, class_label="4А", subject="Математика", **rest) -> dict:
@@ -315,7 +315,7 @@ def test_the_flag_stage_writes_class_signals_and_early_warning(con):
     assert built["intermediate.int_vpr_class_results"] == 96
     assert built["intermediate.int_vpr_students_at_risk"] == 480
 
-    counts = pipeline.flag(con, load_preset())
+    counts = flag(con, load_preset())
     assert counts["marts.fct_school_flags"] == 24
     assert counts["marts.fct_class_support_signals"] == 96
     assert counts["marts.fct_school_early_warning"] == 24

@@ -13,15 +13,17 @@ import pytest
 from builders import build_models, insert_raw
 from context_inputs import BANDS, plant_schools, questionnaire_headers, write_questionnaire
 
-from shnor import pipeline
+from shnor import warehouse
 from shnor.ingest.headers import canonical_column
 from shnor.ingest.readers import read_file
-from shnor.methods.context_index import COMPONENT_SIGNS, derived_components
+from shnor.methods.context_index import COMPONENT_SIGNS, context_for_years, derived_components
 from shnor.methods.context_sources import (
     combined_components,
     context_sources,
 )
 from shnor.presets import load_preset
+from shnor.stages.flag import context_components
+from shnor.stages.ingest import ingest
 
 PLACE = "3. Где расположена ОО?"
 
@@ -40,7 +42,7 @@ def region(con, tmp_path):
     schools = plant_schools(40)
     blank = {schools[0].login: {PLACE}}
     write_questionnaire(tmp_path / "raw/context/2024/anketa.xlsx", schools, 2024, blank)
-    pipeline.ingest(con, tmp_path / "raw")
+    ingest(con, tmp_path / "raw")
     build_models(con)
     return schools
 
@@ -106,11 +108,11 @@ def test_components_per_school_are_the_planted_answers(con, region):
 
 
 def _shnsu_from_questionnaire(con) -> pd.DataFrame:
-    """The context index as pipeline.flag computes it, for a region with no passport."""
+    """The context index as flag computes it, for a region with no passport."""
     schools = con.execute("SELECT * FROM marts.dim_schools").df()
-    components = pipeline.context_components(con, schools)
+    components = context_components(con, schools)
     scores = components[["school_id", "exam_year"]].drop_duplicates()
-    return pipeline.context_for_years(
+    return context_for_years(
         components, scores, load_preset(), context_sources(components)
     ).set_index("school_id")
 
@@ -193,7 +195,7 @@ def test_two_years_of_questionnaires_give_the_enrolment_trend(con, tmp_path):
     for school in later:
         school.pupils = [p // 2 for p in school.pupils]  # every school halves
     write_questionnaire(tmp_path / "raw/context/2024/a.xlsx", later, 2024)
-    pipeline.ingest(con, tmp_path / "raw")
+    ingest(con, tmp_path / "raw")
     build_models(con)
     enrolment = con.execute(
         "SELECT school_id, exam_year, student_count FROM staging.stg_context__schools"
@@ -219,7 +221,7 @@ def test_an_unmapped_answer_is_a_warning_and_a_regions_row_maps_it(con, tmp_path
     )
     build_models(con)
     problems = con.execute(
-        "SELECT source_file, value FROM raw._problems WHERE rule = 'questionnaire_answer_unmapped'"
+        "SELECT source_file, value FROM ops.problems WHERE rule = 'questionnaire_answer_unmapped'"
     ).fetchall()
     assert problems == [("context/2024/b.csv", "3. Только в летний период")]
     assert ("x1", "no_regular_transport") not in _components(con)
@@ -231,11 +233,11 @@ def test_an_unmapped_answer_is_a_warning_and_a_regions_row_maps_it(con, tmp_path
         "regional_centre_transport,летн,no_regular_transport,1,только летом — нет регулярного\n",
         encoding="utf-8",
     )
-    pipeline.prepare_connection(con, reference)
+    warehouse.prepare_connection(con, reference)
     build_models(con)
     assert _components(con)[("x1", "no_regular_transport")] == 1.0
     assert not con.execute(
-        "SELECT count(*) FROM raw._problems WHERE rule = 'questionnaire_answer_unmapped'"
+        "SELECT count(*) FROM ops.problems WHERE rule = 'questionnaire_answer_unmapped'"
     ).fetchall()[0][0]
 
 
@@ -254,11 +256,11 @@ def test_a_second_questionnaire_file_for_the_same_schools_and_year_is_quarantine
     write_questionnaire(tmp_path / "raw/context/2024/a.xlsx", schools, 2024)
     write_questionnaire(tmp_path / "raw/context/2024/b.xlsx", schools[:1], 2024)
     write_questionnaire(tmp_path / "raw/context/2025/a.xlsx", schools, 2025)
-    summary = pipeline.ingest(con, tmp_path / "raw")
+    summary = ingest(con, tmp_path / "raw")
     assert summary.quarantined == ["context/2024/b.xlsx"]
     assert sorted(summary.loaded) == ["context/2024/a.xlsx", "context/2025/a.xlsx"]
     rules = con.execute(
-        "SELECT DISTINCT rule, value FROM raw._problems WHERE source_file = 'context/2024/b.xlsx' "
+        "SELECT DISTINCT rule, value FROM ops.problems WHERE source_file = 'context/2024/b.xlsx' "
         "AND severity = 'blocking'"
     ).fetchall()
     assert rules == [("repeated_procedure", "context/2024/a.xlsx")]

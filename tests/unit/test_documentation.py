@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+from pathlib import Path
 
 import pytest
 import typer
@@ -58,11 +59,12 @@ def test_every_raw_layout_table_is_in_the_tables_section(layout):
 
 
 def test_every_table_the_python_stages_write_is_published():
-    # pipeline.PYTHON_TABLES is what publish adds to the models: a table written by a stage and
+    # PYTHON_TABLES is what publish adds to the models: a table written by a stage and
     # missing there would silently never reach the marts.
-    from shnor.pipeline import PYTHON_TABLES
+    from shnor.publish import PYTHON_TABLES
 
-    source = resources.files("shnor").joinpath("pipeline.py").read_text("utf-8")
+    package = Path(str(resources.files("shnor")))
+    source = "\n".join(path.read_text("utf-8") for path in package.rglob("*.py"))
     written = set(re.findall(r'replace_table\(\s*con,\s*"((?:marts|reports)\.[a-z_]+)"', source))
     assert written and written <= set(PYTHON_TABLES)
 

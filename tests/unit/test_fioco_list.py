@@ -10,11 +10,13 @@ import pandas as pd
 from builders import build_models, write_preset
 from context_inputs import write_fioco_list
 
-from shnor import pipeline
 from shnor.ingest.readers import SheetSkipped, read_file
 from shnor.methods.objectivity import MARKERS, vpr_evidence_mask
 from shnor.methods.objectivity_lists import objectivity_comparison, with_fioco_list
 from shnor.presets import load_preset
+from shnor.publish import published_tables
+from shnor.stages.flag import flag
+from shnor.stages.ingest import ingest
 
 LISTED = [
     {"login": "sch100001", "year": 2024, "grade": "5", "subject": "Математика"},
@@ -57,7 +59,7 @@ def test_both_list_shapes_are_read_from_the_objectivity_folder(con, tmp_path):
         [{"login": "sch100003", "year": 2023}, {"login": None, "year": "прошлый"}],
         with_procedures=False,
     )
-    summary = pipeline.ingest(con, tmp_path / "raw")
+    summary = ingest(con, tmp_path / "raw")
     assert sorted(summary.loaded) == ["objectivity/2023/logins.xlsx", "objectivity/2024/list.xlsx"]
     build_models(con)
     staged = _staged(con).sort_values(["exam_year", "school_id", "grade"], ignore_index=True)
@@ -69,13 +71,13 @@ def test_both_list_shapes_are_read_from_the_objectivity_folder(con, tmp_path):
     ]
     # the row without a login is not lost: it stays in raw and is reported
     problems = con.execute(
-        "SELECT source_file, rule FROM raw._problems WHERE rule = 'list_row_without_login'"
+        "SELECT source_file, rule FROM ops.problems WHERE rule = 'list_row_without_login'"
     ).fetchall()
     assert problems == [("objectivity/2023/logins.xlsx", "list_row_without_login")]
     assert con.execute("SELECT count(*) FROM raw.fioco_objectivity_list").fetchall() == [(5,)]
     # no registry and no results here: every listed login is named as unknown
     unknown = con.execute(
-        "SELECT value FROM raw._problems WHERE rule = 'fioco_list_unknown_school' ORDER BY 1"
+        "SELECT value FROM ops.problems WHERE rule = 'fioco_list_unknown_school' ORDER BY 1"
     ).fetchall()
     assert unknown == [("sch100001",), ("sch100002",), ("sch100003",)]
 
@@ -187,9 +189,9 @@ def _small_region(con, tmp_path) -> list:
         [{"login": schools[0].login, "year": 2025, "grade": "5", "subject": "Математика"},
          {"login": schools[5].login, "year": 2025}],
     )  # fmt: skip
-    pipeline.ingest(con, tmp_path / "raw")
+    ingest(con, tmp_path / "raw")
     build_models(con)
-    pipeline.flag(con, load_preset())
+    flag(con, load_preset())
     return schools
 
 
@@ -203,7 +205,7 @@ def test_the_flag_stage_counts_the_list_uses_the_questionnaire_and_the_workbook_
     schools = _small_region(con, tmp_path)
     listed = {schools[0].login, schools[5].login}
     assert not con.execute(
-        "SELECT count(*) FROM raw._problems WHERE rule = 'fioco_list_unknown_school'"
+        "SELECT count(*) FROM ops.problems WHERE rule = 'fioco_list_unknown_school'"
     ).fetchall()[0][0]
     context = con.execute(
         "SELECT exam_year, context_source, count(*), count(*) FILTER (WHERE is_shnsu) "
@@ -226,8 +228,7 @@ def test_the_flag_stage_counts_the_list_uses_the_questionnaire_and_the_workbook_
     )
 
     marts = {
-        name.split(".")[1]: con.execute(f"SELECT * FROM {name}").df()
-        for name in pipeline.published_tables()
+        name.split(".")[1]: con.execute(f"SELECT * FROM {name}").df() for name in published_tables()
     }
     written = write_reports(marts, load_preset(), [], tmp_path / "reports", [2025])
     [workbook] = [p for p in written if p.name == "school_list_2025.xlsx"]

@@ -7,10 +7,11 @@ import json
 
 import openpyxl
 
-from shnor import pipeline
 from shnor.ingest.raw_load import ingest_raw
 from shnor.ingest.readers import SheetRead, read_file
 from shnor.presets import load_preset
+from shnor.stages.build import build
+from shnor.stages.ingest import map_subjects
 
 
 def _xlsx(path, rows):
@@ -77,8 +78,8 @@ def test_task_columns_become_task_results_per_school(tmp_path, con):
     )
     ingest_raw(con, tmp_path / "raw")
     assert con.execute("SELECT count(*) FROM raw.vpr_task_points").fetchone() == (11,)
-    pipeline.map_subjects(con, None)
-    pipeline.build(con, load_preset())
+    map_subjects(con, None)
+    build(con, load_preset())
     rows = con.execute(
         "SELECT school_id, exam_year, grade, subject, task, result_count, mean_points, "
         "max_points_observed FROM marts.fct_school_task_results"
@@ -110,7 +111,7 @@ def test_unknown_passport_columns_are_kept_as_json_and_reported(tmp_path, con):
     assert json.loads(extra[0][1]) == {"Доля детей-сирот": "3.5", "Кружков": "4"}
     messages = [
         m for (m,) in con.execute(
-            "SELECT message FROM raw._problems WHERE rule = 'unknown_column'"
+            "SELECT message FROM ops.problems WHERE rule = 'unknown_column'"
         ).fetchall()
     ]  # fmt: skip
     assert len(messages) == 2 and all("extra_columns" in m for m in messages)

@@ -10,8 +10,8 @@ import pytest
 
 from shnor import marts, warehouse
 from shnor.flags import FLAG_COLUMNS
-from shnor.pipeline import sql_parameters
 from shnor.presets import load_preset
+from shnor.stages.build import sql_parameters
 
 
 def write_marts(data_dir: Path) -> Path:

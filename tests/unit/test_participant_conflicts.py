@@ -11,10 +11,14 @@ from pathlib import Path
 import pytest
 from builders import build_models
 
-from shnor import pipeline, warehouse
+from shnor import warehouse
 from shnor.incremental import changes_since_last_build
-from shnor.ingest.raw_load import ensure_raw_tables, ingest_raw
+from shnor.ingest.raw_load import ingest_raw
+from shnor.ingest.raw_tables import ensure_raw_tables
 from shnor.presets import load_preset
+from shnor.school_identity import map_schools
+from shnor.stages.build import build, sql_parameters
+from shnor.stages.ingest import map_subjects
 
 VPR_HEADER = "Код ОО;Класс;Предмет;Код участника;Отметка;Первичный балл;1;2;3\n"
 EXAM_HEADER = "Код ОУ;Код МСУ;Предмет;Код участника;Первичный балл;Оценка;Этап\n"
@@ -114,11 +118,11 @@ def _run(con, raw: Path, steps: list[dict[str, dict]]) -> dict[str, list[tuple]]
             build_models(con)
             continue
         preset = load_preset()
-        pipeline.map_subjects(con, None)
-        pipeline.map_schools(con)
-        changes = changes_since_last_build(con, pipeline.sql_parameters(preset))
+        map_subjects(con, None)
+        map_schools(con)
+        changes = changes_since_last_build(con, sql_parameters(preset))
         assert changes is not None and changes.sources  # built in place, not from scratch
-        pipeline.build(con, preset, changes=changes, schools_mapped=True)
+        build(con, preset, changes=changes, schools_mapped=True)
     return _marts(con)
 
 
@@ -155,7 +159,7 @@ def test_neither_file_counts_for_a_conflicting_procedure_whatever_the_names(tmp_
     }
     assert mocks == {"s2", "s3"}
     conflicts = con.execute(
-        "SELECT source_file, severity, value, message FROM raw._problems "
+        "SELECT source_file, severity, value, message FROM ops.problems "
         "WHERE rule = 'participant_conflict' ORDER BY ALL"
     ).fetchall()
     # each file, each conflicting procedure, named with the other file
@@ -178,7 +182,7 @@ def test_names_swapped_run_after_run_and_cold_give_the_same_marts(tmp_path):
         "resent, then original": [{"b.csv": RESENT}, {"a.csv": ORIGINAL}],
     }.items():
         with warehouse.connect(":memory:") as con:
-            pipeline.prepare_connection(con, None)
+            warehouse.prepare_connection(con, None)
             ensure_raw_tables(con)
             folder = tmp_path / case.replace(" ", "_").replace(",", "").replace("=", "_")
             results[case] = _run(con, folder / "raw", steps)
@@ -206,7 +210,7 @@ def test_the_analyst_names_the_authoritative_file(tmp_path, con):
     assert fails == 0  # the resubmission's numbers (no «2»), the original's had one
     assert _counted(con, "vpr")[("s1", "russian")] == 2
     conflicted = con.execute(
-        "SELECT DISTINCT source_file FROM raw._problems WHERE rule = 'participant_conflict' "
+        "SELECT DISTINCT source_file FROM ops.problems WHERE rule = 'participant_conflict' "
         "ORDER BY 1"
     ).fetchall()
     # the unreviewed row settles nothing: ОГЭ and mock still conflict
@@ -222,7 +226,7 @@ def test_an_identical_repeat_in_another_file_counts_once_and_is_no_problem(tmp_p
         0,
     )
     assert con.execute(
-        "SELECT count(*) FROM raw._problems WHERE severity = 'blocking'"
+        "SELECT count(*) FROM ops.problems WHERE severity = 'blocking'"
     ).fetchone() == (0,)
     vpr = _counted(con, "vpr")
     assert vpr[("s1", "math")] == 2 and vpr[("s4", "math")] == 1
@@ -246,7 +250,7 @@ def test_nothing_is_lost_every_row_counts_or_is_named(tmp_path, con):
            WHERE NOT f.is_counted
              -- neither counted nor named in the problems report
              AND NOT (f.is_conflict AND EXISTS (
-                 SELECT 1 FROM raw._problems AS p WHERE p.rule = 'participant_conflict'
+                 SELECT 1 FROM ops.problems AS p WHERE p.rule = 'participant_conflict'
                  AND p.source_file = f._source_file AND p.row = f.first_row))
              -- nor the same rows counted from another file
              AND NOT EXISTS (
@@ -272,7 +276,7 @@ def test_the_same_marks_with_other_task_points_conflict_too(tmp_path, con):
     )
     assert ("s1", "math") not in _counted(con, "vpr")
     (message,) = con.execute(
-        "SELECT any_value(message) FROM raw._problems WHERE rule = 'participant_conflict'"
+        "SELECT any_value(message) FROM ops.problems WHERE rule = 'participant_conflict'"
     ).fetchone()
     assert "баллы за задания" in message
 
@@ -292,11 +296,11 @@ def test_a_corrected_resubmission_settles_the_conflict_as_a_cold_build_does(tmp_
         "corrected": [{"a.csv": ORIGINAL, "b.csv": RESENT}, {"b.csv": agreeing}],
     }.items():
         with warehouse.connect(":memory:") as con:
-            pipeline.prepare_connection(con, None)
+            warehouse.prepare_connection(con, None)
             ensure_raw_tables(con)
             results[case] = _run(con, tmp_path / case / "raw", steps)
             assert con.execute(
-                "SELECT count(*) FROM raw._problems WHERE rule = 'participant_conflict'"
+                "SELECT count(*) FROM ops.problems WHERE rule = 'participant_conflict'"
             ).fetchone() == (0,)
     assert results["corrected"] == results["cold"]
 
@@ -315,7 +319,7 @@ def test_a_participant_in_two_files_under_other_classes_counts_from_neither(tmp_
     assert ("s1", "math") not in vpr and vpr[("s2", "math")] == 1
     assert vpr[("s1", "russian")] == 2
     messages = con.execute(
-        "SELECT source_file, message FROM raw._problems WHERE rule = 'participant_conflict' "
+        "SELECT source_file, message FROM ops.problems WHERE rule = 'participant_conflict' "
         "ORDER BY ALL"
     ).fetchall()
     assert {source for source, _ in messages} == {"vpr/2025/a.csv", "vpr/2025/b.csv"}

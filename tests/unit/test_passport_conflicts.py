@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from builders import build_models
 
-from shnor import pipeline, warehouse
-from shnor.ingest.raw_load import ensure_raw_tables, ingest_raw
+from shnor import warehouse
+from shnor.ingest.raw_load import ingest_raw
+from shnor.ingest.raw_tables import ensure_raw_tables
 
 HEADER = "Код ОО;Доля малообеспеченных семей;Доля неполных семей;Численность обучающихся\n"
 ORIGINAL = ["s1;12;20;400", "s2;5;10;300", "s3;7;15;250"]
@@ -58,7 +59,7 @@ def test_neither_file_counts_for_a_conflicting_school_year_whatever_the_names(tm
     assert {row[0] for row in found["components"]} == {"s2", "s3", "s4"}
     assert sum(1 for row in found["components"] if row[0] == "s2") == 2  # given twice: once
     conflicts = con.execute(
-        "SELECT source_file, severity, value, message FROM raw._problems "
+        "SELECT source_file, severity, value, message FROM ops.problems "
         "WHERE rule = 'passport_conflict' ORDER BY ALL"
     ).fetchall()
     assert [(c[0], c[2]) for c in conflicts] == [
@@ -77,7 +78,7 @@ def test_names_swapped_run_after_run_and_cold_give_the_same_context(tmp_path):
         "resent, then original": [{"b.csv": RESENT}, {"a.csv": ORIGINAL}],
     }.items():
         with warehouse.connect(":memory:") as con:
-            pipeline.prepare_connection(con, None)
+            warehouse.prepare_connection(con, None)
             ensure_raw_tables(con)
             folder = tmp_path / case.replace(" ", "_").replace(",", "").replace("=", "_")
             results[case] = _run(con, folder / "raw", steps)
@@ -99,5 +100,5 @@ def test_the_analyst_names_the_authoritative_file(tmp_path, con):
     found = _run(con, tmp_path / "raw", [{"a.csv": ORIGINAL, "b.csv": RESENT}])
     assert {school: n for school, _, n in found["schools"]}["s1"] == 410
     assert con.execute(
-        "SELECT count(*) FROM raw._problems WHERE rule = 'passport_conflict'"
+        "SELECT count(*) FROM ops.problems WHERE rule = 'passport_conflict'"
     ).fetchone() == (0,)

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from shnor import pipeline, warehouse
+from shnor import warehouse
 from shnor.ingest import raw_load
-from shnor.ingest.raw_load import ensure_raw_tables, ingest_raw, raw_files
+from shnor.ingest.raw_load import ingest_raw, raw_files
+from shnor.ingest.raw_tables import ensure_raw_tables
 
 VPR_HEADER = "Код ОО;Класс;Предмет;Отметка;Первичный балл\n"
 OGE_HEADER = "Код ОУ;Код МСУ;Предмет;Первичный балл;Оценка;Этап\n"
@@ -22,7 +23,7 @@ OGE_HEADER = "Код ОУ;Код МСУ;Предмет;Первичный бал
 def con():
     """A warehouse without raw tables: ingest must create them."""
     with warehouse.connect(":memory:") as connection:
-        pipeline.prepare_connection(connection, None)
+        warehouse.prepare_connection(connection, None)
         yield connection
 
 
@@ -54,7 +55,7 @@ def _files(con) -> dict[str, tuple]:
 
 
 def _problems(con, severity: str | None = None) -> list[tuple]:
-    sql = 'SELECT source_file, rule, severity, sheet, "row", "column" FROM raw._problems'
+    sql = 'SELECT source_file, rule, severity, sheet, "row", "column" FROM ops.problems'
     if severity:
         sql += f" WHERE severity = '{severity}'"
     return sorted(_rows(con, sql), key=str)
@@ -382,7 +383,7 @@ def test_unknown_columns_are_warnings_naming_the_column(con, tmp_path):
         ("vpr/2025/a.csv", "unknown_column", "warning", None, 1, "Примечание"),
         ("vpr/2025/a.csv", "unknown_column", "warning", None, 1, "Учитель"),
     ]
-    messages = [m for (m,) in _rows(con, "SELECT message FROM raw._problems ORDER BY 1")]
+    messages = [m for (m,) in _rows(con, "SELECT message FROM ops.problems ORDER BY 1")]
     assert messages == [
         "столбец «Примечание» не распознан и не загружен",
         "столбец «Учитель» не распознан и не загружен",
@@ -448,9 +449,11 @@ def test_ensure_raw_tables_is_idempotent_and_adds_missing_columns(con):
             con, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
         )
     }
+    # The problems found in raw files are kept in ops, not in the raw layer they describe.
+    assert _rows(con, "SELECT count(*) FROM information_schema.tables "
+                 "WHERE table_schema = 'ops' AND table_name = 'problems'") == [(1,)]  # fmt: skip
     assert tables == {
         "_files",
-        "_problems",
         "vpr_participants",
         "vpr_task_points",
         "vpr_mark_stats",
@@ -471,7 +474,7 @@ def test_a_byte_copy_is_not_loaded_and_names_the_first_file(con, tmp_path):
     _write(raw, "vpr/2025/b.csv", _vpr_text("001;4А;Математика;4;10"))
     summary = ingest_raw(con, raw)
     assert summary.quarantined == ["vpr/2025/b.csv"]
-    assert _rows(con, "SELECT rule, value FROM raw._problems") == [
+    assert _rows(con, "SELECT rule, value FROM ops.problems") == [
         ("duplicate_file", "vpr/2025/a.csv")
     ]
     assert _count(con, "raw.vpr_participants") == 1
@@ -485,5 +488,5 @@ def test_a_byte_copy_is_not_loaded_and_names_the_first_file(con, tmp_path):
     from builders import build_models
 
     build_models(con)
-    rules = {r[0] for r in _rows(con, "SELECT rule FROM raw._problems")}
+    rules = {r[0] for r in _rows(con, "SELECT rule FROM ops.problems")}
     assert "duplicate_file" not in rules and "participant_conflict" in rules

@@ -42,7 +42,7 @@ def _conflict_built(con, files: list[str]) -> None:
 
     build_models(con)
     conflicts = con.execute(
-        "SELECT DISTINCT source_file, severity FROM raw._problems "
+        "SELECT DISTINCT source_file, severity FROM ops.problems "
         "WHERE rule = 'participant_conflict' ORDER BY 1"
     ).fetchall()
     assert conflicts == [(source, "blocking") for source in files]
@@ -67,11 +67,12 @@ TASK_HEADER = "Код ОО;Класс;Предмет;Отметка;Первич
 
 
 def _ingest_and_build(con, raw: Path) -> None:
-    from shnor import pipeline
     from shnor.presets import load_preset
+    from shnor.stages.build import build
+    from shnor.stages.ingest import ingest
 
-    pipeline.ingest(con, raw)
-    pipeline.build(con, load_preset("reference"))
+    ingest(con, raw)
+    build(con, load_preset("reference"))
 
 
 def _task_file(raw: Path, relative: str, rows: list[str]) -> None:
@@ -98,7 +99,7 @@ def test_a_task_cell_that_is_not_a_number_is_reported(con, tmp_path):
     )
     _ingest_and_build(con, raw)
     reported = con.execute(
-        "SELECT count(*) FROM raw._problems WHERE source_file = 'vpr/2025/a.csv' AND value = 'abc'"
+        "SELECT count(*) FROM ops.problems WHERE source_file = 'vpr/2025/a.csv' AND value = 'abc'"
     ).fetchall()[0][0]
     assert reported == 1
 
@@ -116,20 +117,21 @@ def test_negative_task_points_are_not_published_as_results(con, tmp_path):
 
 
 def test_flags_of_a_year_with_no_rated_school_do_not_crash(con, tmp_path):
-    from shnor import pipeline
     from shnor.presets import load_preset
+    from shnor.stages.flag import flag
 
     raw = tmp_path / "raw"
     _task_file(raw, "vpr/2025/a.csv", ["12;4А;Математика;4;10;1;1;1", "12;4А;Математика;3;7;1;1;1"])
     _ingest_and_build(con, raw)
-    pipeline.flag(con, load_preset("reference"))
+    flag(con, load_preset("reference"))
     rated = con.execute("SELECT school_id, is_rated FROM marts.fct_school_flags").fetchall()
     assert rated == [("12", False)]
 
 
 def test_a_vpr_class_repeated_without_the_leading_zeros_is_not_counted_twice(con, tmp_path):
-    from shnor import pipeline
     from shnor.presets import load_preset
+    from shnor.stages.build import build
+    from shnor.stages.ingest import ingest
 
     raw = tmp_path / "raw"
     (raw / "schools").mkdir(parents=True)
@@ -139,8 +141,8 @@ def test_a_vpr_class_repeated_without_the_leading_zeros_is_not_counted_twice(con
     )
     _write(raw, "vpr/2025/a.csv", ["0012;4А;Математика;4;10", "0012;4А;Математика;2;3"])
     _write(raw, "vpr/2025/b.csv", ["12;4А;Математика;4;10", "12;4А;Математика;2;3"])
-    pipeline.ingest(con, raw)
-    pipeline.build(con, load_preset("reference"))
+    ingest(con, raw)
+    build(con, load_preset("reference"))
     counted = con.execute(
         "SELECT school_id, participant_count FROM marts.fct_school_procedure_results"
     ).fetchall()
@@ -150,8 +152,10 @@ def test_a_vpr_class_repeated_without_the_leading_zeros_is_not_counted_twice(con
 def test_an_alias_code_without_leading_zeros_is_the_registry_school(con, tmp_path):
     from summary_workbooks import SummarySchool, write_summary_workbook
 
-    from shnor import pipeline
+    from shnor import warehouse
     from shnor.presets import load_preset
+    from shnor.stages.build import build
+    from shnor.stages.ingest import ingest
 
     raw, reference = tmp_path / "raw", tmp_path / "reference"
     (raw / "schools").mkdir(parents=True)
@@ -170,9 +174,9 @@ def test_an_alias_code_without_leading_zeros_is_the_registry_school(con, tmp_pat
         "municipality,school_name,school_code\nИвановский район,Школа двенадцать,12\n",
         encoding="utf-8",
     )
-    pipeline.prepare_connection(con, reference)
-    pipeline.ingest(con, raw, reference)
-    pipeline.build(con, load_preset("reference"))
+    warehouse.prepare_connection(con, reference)
+    ingest(con, raw, reference)
+    build(con, load_preset("reference"))
     results = con.execute(
         "SELECT school_id, participant_count FROM marts.fct_school_procedure_results"
     ).fetchall()
@@ -182,8 +186,9 @@ def test_an_alias_code_without_leading_zeros_is_the_registry_school(con, tmp_pat
 def test_a_school_repeated_within_a_vpr_mark_statistics_file_is_blocked(con, tmp_path):
     import openpyxl
 
-    from shnor import pipeline
     from shnor.presets import load_preset
+    from shnor.stages.build import build
+    from shnor.stages.ingest import map_subjects
 
     folder = tmp_path / "raw" / "vpr" / "2025"
     folder.mkdir(parents=True)
@@ -196,13 +201,13 @@ def test_a_school_repeated_within_a_vpr_mark_statistics_file_is_blocked(con, tmp
     sheet.append(["sch100", "МБОУ СОШ № 1", "Ивановский район", 40, 50, 25, 15, 10])
     book.save(folder / "stat.xlsx")
     summary = ingest_raw(con, tmp_path / "raw")
-    pipeline.map_subjects(con, None)
-    pipeline.build(con, load_preset())
+    map_subjects(con, None)
+    build(con, load_preset())
     rows = con.execute(
-        "SELECT count(*) FROM raw._problems WHERE source_file = 'vpr/2025/stat.xlsx' AND row = 8"
+        "SELECT count(*) FROM ops.problems WHERE source_file = 'vpr/2025/stat.xlsx' AND row = 8"
     ).fetchall()[0][0]
     assert summary.quarantined == ["vpr/2025/stat.xlsx"]
     rules = con.execute(
-        "SELECT DISTINCT rule FROM raw._problems WHERE source_file = 'vpr/2025/stat.xlsx'"
+        "SELECT DISTINCT rule FROM ops.problems WHERE source_file = 'vpr/2025/stat.xlsx'"
     ).fetchall()
     assert ("repeated_procedure",) in rules and rows >= 1

@@ -21,7 +21,9 @@ def test_the_console_names_rules_in_russian():
 def test_every_rule_the_loader_and_readers_write_has_a_russian_name():
     package = Path(shnor.__file__).parent
     written = set()
-    for path in [*package.glob("ingest/*.py"), package / "pipeline.py"]:
+    # the loader and readers, the stages, and the problems the build and school identity find
+    stages = [*package.glob("stages/*.py"), package / "quality" / "build_checks.py"]
+    for path in [*package.glob("ingest/*.py"), *stages, package / "school_identity.py"]:
         text = path.read_text("utf-8")
         written |= set(re.findall(r'"([a-z][a-z0-9_]+)",\s*"(?:blocking|warning)"', text))
         written |= set(re.findall(r'SummaryNote\(\s*"([a-z_]+)"', text))

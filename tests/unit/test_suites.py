@@ -13,10 +13,10 @@ from summary_workbooks import summary_region, write_summary_workbook
 from shnor import warehouse
 from shnor.ingest.headers import subject_code
 from shnor.ingest.layouts import LAYOUTS
+from shnor.ingest.raw_checks import check_files, suite_for
 from shnor.ingest.raw_load import ingest_raw
 from shnor.ingest.readers import read_file
-from shnor.pipeline import published_tables
-from shnor.quality.raw_checks import check_files, suite_for
+from shnor.publish import published_tables
 from shnor.quality.suites import _suite, check_sql, expectations_dir, frame_for, suite_names
 
 
@@ -87,7 +87,7 @@ def _statuses(con):
 
 def _rules(con, source):
     rows = con.execute(
-        "SELECT DISTINCT rule FROM raw._problems WHERE source_file = ? ORDER BY 1", [source]
+        "SELECT DISTINCT rule FROM ops.problems WHERE source_file = ? ORDER BY 1", [source]
     ).fetchall()
     return [r[0] for r in rows]
 
@@ -127,7 +127,7 @@ def test_absent_and_empty_marks_are_not_errors_but_a_one_is(con):
     insert_raw(con, "vpr_participants", "vpr/2025/b.csv", [_vpr(cls="6А", mark="1")])
     assert check_files(con, ["vpr/2025/a.csv", "vpr/2025/b.csv"]) == {"vpr/2025/b.csv"}
     (row,) = con.execute(
-        'SELECT "row", "column", value FROM raw._problems WHERE source_file = \'vpr/2025/b.csv\''
+        'SELECT "row", "column", value FROM ops.problems WHERE source_file = \'vpr/2025/b.csv\''
     ).fetchall()
     assert row == (2, "Отметка", "1")
 
@@ -152,7 +152,7 @@ def test_many_bad_cells_are_listed_up_to_a_limit_then_counted(con):
     insert_raw(con, "vpr_participants", "vpr/2025/a.csv",
                [_vpr(pupil=f"p{i}", mark="9") for i in range(30)])  # fmt: skip
     check_files(con, ["vpr/2025/a.csv"])
-    messages = [r[0] for r in con.execute("SELECT message FROM raw._problems").fetchall()]
+    messages = [r[0] for r in con.execute("SELECT message FROM ops.problems").fetchall()]
     assert len(messages) == 21
     assert sum("ещё 10 строк" in m for m in messages) == 1
 
@@ -170,7 +170,7 @@ def _summary_region(schools=6):
 
 def _blocking(con, source):
     return con.execute(
-        'SELECT rule, severity, "row", "column", value FROM raw._problems '
+        'SELECT rule, severity, "row", "column", value FROM ops.problems '
         "WHERE source_file = ? AND severity = 'blocking' ORDER BY ALL",
         [source],
     ).fetchall()
@@ -219,7 +219,7 @@ def test_a_second_summary_workbook_of_the_same_year_conflicts_only_where_it_diff
     assert summary.quarantined == []
     build_models(con)
     conflicts = con.execute(
-        "SELECT source_file, value FROM raw._problems WHERE rule = 'summary_conflict' ORDER BY ALL"
+        "SELECT source_file, value FROM ops.problems WHERE rule = 'summary_conflict' ORDER BY ALL"
     ).fetchall()
     assert conflicts == [
         ("ege/2025/b.xlsx", "ege/2025/c.xlsx"), ("ege/2025/c.xlsx", "ege/2025/b.xlsx")
@@ -299,7 +299,7 @@ def test_a_passport_share_written_with_a_percent_sign_is_a_number_not_junk(con):
     passport = {"school_code": "s1", "single_parent_share": "6,1%", "vacancy_share": "н/д"}
     insert_raw(con, "context", "context/2025/p.csv", [passport])
     assert check_files(con, ["context/2025/p.csv"]) == set()
-    (row,) = con.execute('SELECT rule, "column", value FROM raw._problems').fetchall()
+    (row,) = con.execute('SELECT rule, "column", value FROM ops.problems').fetchall()
     assert row[0] == "value_unknown" and row[2] == "н/д"  # only the real junk is named
 
 
@@ -333,6 +333,6 @@ def test_a_school_given_twice_in_a_vpr_summary_file(con, layout, numbers, other_
         ("repeated_procedure", "blocking", 5, "ОО", "строка 2")
     ]
     warnings = con.execute(
-        "SELECT rule, \"row\", value FROM raw._problems WHERE severity = 'warning'"
+        "SELECT rule, \"row\", value FROM ops.problems WHERE severity = 'warning'"
     ).fetchall()
     assert warnings == [("repeated_school_row", 3, "строка 2")]

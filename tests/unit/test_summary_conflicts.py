@@ -76,7 +76,7 @@ def test_neither_file_counts_for_the_conflicting_schools_whatever_the_names(
     assert len({school for school, _ in facts}) >= 10
     assert any(school in changed for school, _ in facts)
     conflicts = con.execute(
-        "SELECT source_file, severity, value, message FROM raw._problems "
+        "SELECT source_file, severity, value, message FROM ops.problems "
         "WHERE rule = 'summary_conflict' ORDER BY ALL"
     ).fetchall()
     assert len(conflicts) == 2 * CHANGED  # each file, each school, named with the other file
@@ -104,10 +104,9 @@ def test_names_swapped_run_after_run_and_cold_give_the_same_marts(tmp_path, work
     }.items():
         folder = tmp_path / case.replace(" ", "_").replace(",", "").replace("=", "_")
         with warehouse.connect(":memory:") as con:
-            from shnor import pipeline
-            from shnor.ingest.raw_load import ensure_raw_tables
+            from shnor.ingest.raw_tables import ensure_raw_tables
 
-            pipeline.prepare_connection(con, None)
+            warehouse.prepare_connection(con, None)
             ensure_raw_tables(con)
             for files in steps:
                 _place(folder / "raw", files)
@@ -136,5 +135,5 @@ def test_the_analyst_names_the_authoritative_file(tmp_path, con, workbooks):
     }
     assert {school: facts[(school, "russian")][0] for school in changed} == sent
     assert con.execute(
-        "SELECT count(*) FROM raw._problems WHERE rule = 'summary_conflict'"
+        "SELECT count(*) FROM ops.problems WHERE rule = 'summary_conflict'"
     ).fetchone() == (0,)

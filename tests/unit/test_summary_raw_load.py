@@ -12,7 +12,7 @@ from shnor.ingest.raw_load import ingest_raw
 def _problems(con, source: str) -> dict[str, list[tuple]]:
     found: dict[str, list[tuple]] = {}
     for rule, severity, sheet, message in con.execute(
-        "SELECT rule, severity, sheet, message FROM raw._problems WHERE source_file = ? "
+        "SELECT rule, severity, sheet, message FROM ops.problems WHERE source_file = ? "
         "ORDER BY ALL",
         [source],
     ).fetchall():
@@ -114,7 +114,7 @@ def test_an_unknown_subject_column_is_reported_and_the_others_load(tmp_path, con
     assert subjects == expected
     astronomy = sum(1 for key in truth.cells if key[3] == "Астрономия")
     ((value, sheet, message),) = con.execute(
-        "SELECT value, sheet, message FROM raw._problems WHERE rule = 'unknown_subject'"
+        "SELECT value, sheet, message FROM ops.problems WHERE rule = 'unknown_subject'"
     ).fetchall()
     assert (value, sheet) == ("Астрономия", "2023")
     assert f"его строки школ ({astronomy}) не загружены" in message

@@ -12,7 +12,7 @@ import pytest
 import xlsxwriter
 from vpr_export_files import WORKS, write_login_list, write_region, write_scales
 
-from shnor import pipeline, warehouse
+from shnor import warehouse
 from shnor.ingest.headers import task_header
 from shnor.ingest.raw_load import ingest_raw
 from shnor.ingest.readers import SheetRead, SheetSkipped, read_file
@@ -20,6 +20,8 @@ from shnor.ingest.school_matching import school_code_map
 from shnor.ingest.vpr_exports import export_title
 from shnor.ingest.vpr_scales import Scale, scale_notes, scales
 from shnor.presets import load_preset
+from shnor.stages.build import build
+from shnor.stages.ingest import map_subjects
 
 YEAR = 2021
 
@@ -33,10 +35,10 @@ def db():
 
 def _load(con, tmp_path: Path, reference: Path | None):
     """Ingest raw/ with the region's reference folder and build the models."""
-    pipeline.prepare_connection(con, reference)
+    warehouse.prepare_connection(con, reference)
     summary = ingest_raw(con, tmp_path / "raw", reference)
-    pipeline.map_subjects(con, reference)
-    pipeline.build(con, load_preset())
+    map_subjects(con, reference)
+    build(con, load_preset())
     return con, summary
 
 
@@ -89,14 +91,14 @@ def test_a_region_of_real_exports_loads_with_exact_participants_and_fails(db, tm
         assert municipality == f"Муниципалитет {int(_digits(school)[-2:]) % 7 + 1}"
     # the work without a scale: a Russian warning naming it, its rows kept without marks
     missing = con.execute(
-        "SELECT source_file, message FROM raw._problems WHERE rule = 'vpr_scale_missing'"
+        "SELECT source_file, message FROM ops.problems WHERE rule = 'vpr_scale_missing'"
     ).fetchall()
     assert len(missing) == 1 and "8 класс" in missing[0][1] and "без отметок" in missing[0][1]
     assert con.execute(
         "SELECT count(*), count(mark) FROM staging.stg_vpr__participants "
         "WHERE subject = 'physics' AND scale_status = 'no_scale'"
     ).fetchone() == (sum(truth.unscaled.values()), 0)
-    assert not con.execute("SELECT * FROM raw._problems WHERE severity = 'blocking'").fetchall()
+    assert not con.execute("SELECT * FROM ops.problems WHERE severity = 'blocking'").fetchall()
 
 
 def test_protocol_task_maxima_reach_the_task_results(db, tmp_path):
@@ -111,7 +113,7 @@ def test_protocol_task_maxima_reach_the_task_results(db, tmp_path):
     for grade, subject, task, maximum in rows:
         assert maximum == truth.task_max[(grade, subject)][task]
     assert con.execute(
-        "SELECT count(*) FROM raw._problems WHERE rule = 'sheet_skipped' "
+        "SELECT count(*) FROM ops.problems WHERE rule = 'sheet_skipped' "
         "AND message LIKE '%классов и учебников%'"
     ).fetchone() == (len(truth.files),)
 
@@ -227,7 +229,7 @@ def test_scales_give_marks_and_a_region_file_overrides_the_packaged_row(tmp_path
     )
     assert scales(tmp_path)[(2026, 4, "russian", "")] == Scale(24, 11, 17, 22)
     with warehouse.connect(":memory:") as con:
-        pipeline.prepare_connection(con, tmp_path)
+        warehouse.prepare_connection(con, tmp_path)
         assert con.execute(
             "SELECT min_score_3 FROM ref.vpr_scales WHERE exam_year = 2026 AND grade = 4 "
             "AND subject = 'russian'"
@@ -292,5 +294,5 @@ def test_an_export_that_gives_marks_uses_them_and_compares_them_with_the_scale(d
         "SELECT class_label, mark, is_absent FROM staging.stg_vpr__participants ORDER BY _row"
     ).fetchall() == [("4А", 2, False), ("4А", 5, False), ("4Б", None, True)]
     assert con.execute(
-        "SELECT row FROM raw._problems WHERE rule = 'vpr_mark_scale_mismatch'"
+        "SELECT row FROM ops.problems WHERE rule = 'vpr_mark_scale_mismatch'"
     ).fetchall() == [(3,)]

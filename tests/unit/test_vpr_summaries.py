@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import openpyxl
 
-from shnor import pipeline
 from shnor.ingest.raw_load import ingest_raw
 from shnor.ingest.readers import SheetRead, read_file
 from shnor.presets import load_preset
+from shnor.stages.build import build
+from shnor.stages.ingest import map_subjects
 
 HEADER = ["ОО", "Название ОО", "Муниципалитет", "Кол-во участников", "2", "3", "4", "5"]
 
@@ -71,12 +72,12 @@ def test_percentages_not_summing_to_100_quarantine_the_file(tmp_path, con):
     summary = ingest_raw(con, tmp_path / "raw")
     assert summary.quarantined == ["vpr/2025/bad.xlsx"]
     problem = con.execute(
-        "SELECT rule, severity, row, value FROM raw._problems WHERE source_file = ?",
+        "SELECT rule, severity, row, value FROM ops.problems WHERE source_file = ?",
         ["vpr/2025/bad.xlsx"],
     ).fetchall()
     assert problem == [("percent_sum", "blocking", 7, "90")]
-    pipeline.map_subjects(con, None)
-    pipeline.build(con, load_preset())
+    map_subjects(con, None)
+    build(con, load_preset())
     assert con.execute(
         "SELECT school_id, grade, subject, participant_count, fail_count "
         "FROM marts.fct_school_procedure_results"

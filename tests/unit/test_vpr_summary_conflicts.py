@@ -12,8 +12,9 @@ import openpyxl
 import pytest
 from builders import build_models
 
-from shnor import pipeline, warehouse
-from shnor.ingest.raw_load import ensure_raw_tables, ingest_raw
+from shnor import warehouse
+from shnor.ingest.raw_load import ingest_raw
+from shnor.ingest.raw_tables import ensure_raw_tables
 
 STATS_TITLE = ("Статистика по отметкам", "Предмет: Математика", "Класс: 5", "ВПР 2025")
 STATS_HEADER = ["ОО", "Название ОО", "Муниципалитет", "Кол-во участников", "2", "3", "4", "5"]
@@ -96,7 +97,7 @@ def test_neither_file_counts_for_a_conflicting_school_whatever_the_names(tmp_pat
     journal = {row[0]: row[1] for row in found["journal"]}
     assert journal.get("sch100") is None and journal["sch200"] == "journal_comparison"
     conflicts = con.execute(
-        "SELECT source_file, severity, value, message FROM raw._problems "
+        "SELECT source_file, severity, value, message FROM ops.problems "
         "WHERE rule = 'summary_conflict' ORDER BY ALL"
     ).fetchall()
     assert [(c[0], c[2]) for c in conflicts] == [
@@ -120,7 +121,7 @@ def test_names_swapped_run_after_run_and_cold_give_the_same_marts(tmp_path):
         "resent, then original": [{"b.xlsx": RESENT}, {"a.xlsx": ORIGINAL}],
     }.items():
         with warehouse.connect(":memory:") as con:
-            pipeline.prepare_connection(con, None)
+            warehouse.prepare_connection(con, None)
             ensure_raw_tables(con)
             folder = tmp_path / case.replace(" ", "_").replace(",", "").replace("=", "_")
             results[case] = _run(con, folder / "raw", steps)
@@ -143,6 +144,6 @@ def test_the_analyst_names_the_authoritative_file(tmp_path, con):
     fails = {row[0]: row[4] for row in found["procedures"]}
     assert fails["sch100"] == 1  # 3.7 % of 27 from the resubmission (the original: 11.11 % = 3)
     conflicted = con.execute(
-        "SELECT DISTINCT source_file FROM raw._problems WHERE rule = 'summary_conflict' ORDER BY 1"
+        "SELECT DISTINCT source_file FROM ops.problems WHERE rule = 'summary_conflict' ORDER BY 1"
     ).fetchall()
     assert conflicted == [("vpr/2025/journal_a.xlsx",), ("vpr/2025/journal_b.xlsx",)]

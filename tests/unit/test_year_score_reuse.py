@@ -11,8 +11,8 @@ from builders import result as row
 from builders import write_preset
 
 from shnor import warehouse
-from shnor.pipeline import SCORE_KEYS, reused_year_scores, store_year_scores
 from shnor.presets import load_preset
+from shnor.score_cache import SCORE_KEYS, reused_year_scores, store_year_scores
 from shnor.scoring import school_year_scores
 
 REFERENCE = load_preset()

@@ -3,7 +3,7 @@
 A file is read again only when it is new or its content changed (a correction replaces the rows
 of the same path); a removed file takes its rows with it. A file that cannot be used is
 quarantined: not loaded, left in place, and its problem recorded for the report. Rows land as
-`unchecked` and become `loaded` only after the raw suites pass (shnor.quality.raw_checks), so a
+`unchecked` and become `loaded` only after the raw suites pass (shnor.ingest.raw_checks), so a
 run killed in between checks them again next time. A byte copy of a loaded file under another
 name is not read at all (it would count the same results twice).
 """
@@ -23,46 +23,15 @@ import duckdb
 import pyarrow as pa
 
 from shnor.ingest.headers import aliases_fingerprint
-from shnor.ingest.layouts import LAYOUTS, RAW_FOLDERS, YEARLY_FOLDERS
+from shnor.ingest.layouts import RAW_FOLDERS, YEARLY_FOLDERS
+from shnor.ingest.raw_checks import check_files
+from shnor.ingest.raw_tables import FILE_COLUMNS, delete_rows, ensure_raw_tables
 from shnor.ingest.readers import SheetRead, SheetSkipped, UnreadableFile, read_file
 from shnor.ingest.vpr_scales import scale_notes, scales_fingerprint
+from shnor.problems import Problem, forget_file_problems, record_problems
+from shnor.quality.suites import expectations_dir
 
-PROVENANCE = ("_source_file", "_sheet", "_row", "_file_checksum", "_loaded_at")
-FILE_COLUMNS = {
-    "source_file": "VARCHAR",
-    "checksum": "VARCHAR",
-    "size_bytes": "BIGINT",
-    "folder": "VARCHAR",
-    "folder_year": "INTEGER",
-    "status": "VARCHAR",
-    "layouts": "VARCHAR",
-    "row_count": "BIGINT",
-    "encoding": "VARCHAR",
-    "loaded_at": "TIMESTAMP",
-    "reading_fingerprint": "VARCHAR",
-}
-# ВПР task points in long form (one row per participant row × task column with a value).
-TASK_POINT_COLUMNS = {"task": "VARCHAR", "points": "VARCHAR", "max_points": "VARCHAR"}
-PROBLEM_COLUMNS = dict.fromkeys(
-    ("source_file", "sheet", "row", "column", "value", "rule", "severity", "message", "action"),
-    "VARCHAR",
-) | {"row": "BIGINT"}
 _IGNORED_NAMES = (".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing an analyst should see: where it is, what rule it broke, what to do."""
-
-    source_file: str
-    rule: str
-    severity: str  # "blocking" (file quarantined) or "warning" (loaded, reported)
-    message: str  # Russian
-    action: str  # Russian: what to do
-    sheet: str | None = None
-    row: int | None = None
-    column: str | None = None
-    value: str | None = None
 
 
 @dataclass
@@ -85,35 +54,6 @@ class IngestSummary:
         return bool(self.loaded or self.corrected or self.removed)
 
 
-def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create raw.* (one table per layout, all text) and the file registry, adding new columns."""
-    tables = {"_files": FILE_COLUMNS, "_problems": PROBLEM_COLUMNS}
-    types = {"_row": "BIGINT", "_loaded_at": "TIMESTAMP"}
-    for layout in LAYOUTS:
-        columns = [*layout.columns, *PROVENANCE]
-        # layouts landing in the same raw table (a ФИС ОКО export in raw.vpr_participants) add
-        # their columns to it
-        known = tables.setdefault(layout.raw_table, {})
-        known |= {c: types.get(c, "VARCHAR") for c in columns if c not in known}
-    tables["vpr_task_points"] = TASK_POINT_COLUMNS | {
-        c: types.get(c, "VARCHAR") for c in PROVENANCE
-    }
-    for table, columns in tables.items():
-        ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
-        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({ddl})")
-        existing = {
-            row[0]
-            for row in con.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = 'raw' AND table_name = ?",
-                [table],
-            ).fetchall()
-        }
-        for name, kind in columns.items():
-            if name not in existing:  # a warehouse made by an earlier version gains the column
-                con.execute(f'ALTER TABLE raw.{table} ADD COLUMN "{name}" {kind}')
-
-
 def reading_fingerprint(reference_dir: Path | None = None) -> str:
     """A digest of what decides how a file reads and which of its rows pass the raw checks:
     the header aliases and ВПР scales in force, the ingest and quality code, the SQL macros and
@@ -126,8 +66,6 @@ def reading_fingerprint(reference_dir: Path | None = None) -> str:
 
 @cache
 def _reading_code_digest() -> str:
-    from shnor.quality.suites import expectations_dir
-
     package = Path(str(resources.files("shnor")))
     files = [
         *package.glob("ingest/*.py"),
@@ -235,8 +173,6 @@ def _check_unchecked(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> 
     ]
     if not unchecked:
         return
-    from shnor.quality.raw_checks import check_files  # the checks import this module
-
     started = time.perf_counter()
     blocked = check_files(con, unchecked)
     summary.check_seconds = round(time.perf_counter() - started, 3)
@@ -293,18 +229,11 @@ def _record_copy(
     con.execute("COMMIT")
 
 
-def delete_rows(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    """Delete a file's rows from every raw table a file can write (the layout tables and the
-    ВПР task points)."""
-    for table in sorted({layout.raw_table for layout in LAYOUTS} | {"vpr_task_points"}):
-        con.execute(f"DELETE FROM raw.{table} WHERE _source_file = ?", [source])
-
-
 def _forget(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Remove a file's rows, problems and registry entry (before a reload or after removal)."""
     con.execute("BEGIN TRANSACTION")
     delete_rows(con, source)
-    con.execute("DELETE FROM raw._problems WHERE source_file = ?", [source])
+    forget_file_problems(con, source)
     con.execute("DELETE FROM raw._files WHERE source_file = ?", [source])
     con.execute("COMMIT")
 
@@ -638,18 +567,6 @@ def _percent(text: str | None) -> float | None:
         return float(str(text).replace("%", "").replace(",", ".").replace(" ", "").strip())
     except ValueError:
         return None
-
-
-def record_problems(con: duckdb.DuckDBPyConnection, problems: list[Problem]) -> None:
-    if problems:
-        con.executemany(
-            _insert_statement("_problems", PROBLEM_COLUMNS),
-            [
-                [p.source_file, p.sheet, p.row, p.column, p.value, p.rule, p.severity, p.message,
-                 p.action]
-                for p in problems
-            ],
-        )  # fmt: skip
 
 
 def _insert_statement(table: str, columns: dict[str, str]) -> str:

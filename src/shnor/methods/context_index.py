@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
+from shnor.presets import Preset
+
 # +1: a higher share means harder conditions; −1: a higher share means easier conditions.
 COMPONENT_SIGNS = {
     "parents_higher_education_share": -1,
@@ -128,3 +130,42 @@ def shnsu_mask(index: pd.Series, share: float) -> pd.Series:
     from shnor.methods.ranking import worst_share_mask
 
     return worst_share_mask(index, share)
+
+
+def context_for_years(
+    components: pd.DataFrame,
+    scores: pd.DataFrame,
+    preset: Preset,
+    sources: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Context index and ШНСУ per school × year of the scores; a year without a passport (or
+    questionnaire) uses the school's nearest one, earlier first (recorded in context_year);
+    `sources` (school_id, exam_year, context_source) says which documents gave it."""
+    components = components.astype({"exam_year": "int64"})
+    index = context_index(components, preset["context.index_method"])
+    index = index.astype(
+        {"school_id": scores["school_id"].dtype, "exam_year": "int64", "context_index": "float64"}
+    )
+    if sources is not None:
+        sources = sources.astype({"school_id": index["school_id"].dtype, "exam_year": "int64"})
+        index = index.merge(sources, on=["school_id", "exam_year"], how="left")
+    index["is_shnsu"] = index.groupby("exam_year")["context_index"].transform(
+        lambda s: shnsu_mask(s, preset["context.shnsu_share"])
+    )
+    index = index.rename(columns={"exam_year": "context_year"}).sort_values("context_year")
+    wanted = scores[["school_id", "exam_year"]].astype({"exam_year": "int64"})
+    wanted = wanted.sort_values("exam_year")
+    matched = pd.merge_asof(
+        wanted,
+        index,
+        left_on="exam_year",
+        right_on="context_year",
+        by="school_id",
+        direction="nearest",
+    )
+    # A school with no passport in any year has no index; say so rather than leave it blank.
+    matched["is_context_imputed"] = (
+        matched["is_context_imputed"].astype("boolean").fillna(True).astype(bool)
+    )
+    matched["is_shnsu"] = matched["is_shnsu"].astype("boolean").fillna(False).astype(bool)
+    return matched.sort_values(["exam_year", "school_id"], ignore_index=True)

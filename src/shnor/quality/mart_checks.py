@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from shnor.ingest.raw_load import Problem
+from shnor.problems import Problem
 from shnor.quality.suites import failures, frame_for, readable, suite_names
 
 LISTED_VALUES = 20

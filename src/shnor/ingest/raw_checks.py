@@ -8,8 +8,9 @@ from collections import defaultdict
 import duckdb
 
 from shnor.ingest.layouts import LAYOUTS
-from shnor.ingest.raw_load import Problem, delete_rows, record_problems
+from shnor.ingest.raw_tables import delete_rows
 from shnor.ingest.school_matching import update_school_code_map
+from shnor.problems import Problem, record_problems
 from shnor.quality.suites import (
     Failure,
     checked_value,

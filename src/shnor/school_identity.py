@@ -1,0 +1,129 @@
+"""Which school each result row is: result codes mapped to the registry (leading zeros
+restored), summary names matched to schools, the names left for the analyst to confirm, and the
+warnings about both (docs/data-contract.md)."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from shnor import warehouse
+from shnor.ingest.school_matching import CODED_RAW_TABLES, school_name_map, update_school_code_map
+from shnor.problems import Problem, forget_problems, record_problems
+
+
+def map_schools(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """ref.school_code_map (result codes → registry codes, leading zeros restored),
+    ref.school_name_map (summary names → school ids) and marts.review_school_matches (names for
+    the analyst to confirm), with warnings in ops.problems (docs/data-contract.md)."""
+    code_map, registry = update_school_code_map(con)
+    # The macros run on distinct spellings (thousands), not on every participant row.
+    spelled = " UNION ALL ".join(
+        f"SELECT school_code, school_name, "
+        f"{'municipality_name' if table != 'context' else 'NULL'} AS municipality_name, "
+        f"count(*) AS n FROM raw.{table} GROUP BY ALL"
+        for table in CODED_RAW_TABLES
+    )
+    named = con.execute(
+        f"""WITH cleaned AS (
+                SELECT clean_code(school_code) AS school_id, clean_text(school_name) AS
+                       school_name, clean_text(municipality_name) AS municipality_name, n
+                FROM ({spelled})
+                WHERE clean_code(school_code) IS NOT NULL AND clean_text(school_name) IS NOT NULL
+            ),
+            names AS (SELECT school_id, school_name, sum(n) AS n FROM cleaned GROUP BY ALL),
+            municipalities AS (
+                SELECT school_id, municipality_name, sum(n) AS n FROM cleaned
+                WHERE municipality_name IS NOT NULL GROUP BY ALL
+            )
+            SELECT school_id, arg_max(names.school_name, names.n) AS school_name,
+                   any_value(m.municipality_name) AS municipality_name
+            FROM names
+            LEFT JOIN (SELECT school_id, arg_max(municipality_name, n) AS municipality_name
+                       FROM municipalities GROUP BY school_id) AS m USING (school_id)
+            GROUP BY school_id"""
+    ).df()
+    names = con.execute(
+        """SELECT clean_text(municipality_name) AS municipality_name,
+                  clean_text(school_name) AS school_name,
+                  string_agg(DISTINCT coalesce(sheet_year, folder_year(_source_file)::VARCHAR),
+                             ',' ORDER BY coalesce(sheet_year, folder_year(_source_file)::VARCHAR)
+                  ) AS years,
+                  string_agg(DISTINCT _source_file, ',' ORDER BY _source_file) AS source_files
+           FROM raw.ege_school_summary WHERE clean_text(school_name) IS NOT NULL
+           GROUP BY ALL ORDER BY ALL"""
+    ).df()
+    aliases = con.execute(
+        "SELECT CAST(municipality AS VARCHAR) AS municipality, "
+        "CAST(school_name AS VARCHAR) AS school_name, "
+        "CAST(school_code AS VARCHAR) AS school_code FROM ref.school_aliases"
+    ).df()
+    # schools coded result files name, where the registry does not have them
+    recoded = dict(zip(code_map["raw_code"], code_map["school_id"], strict=True))
+    named = named.assign(school_id=named["school_id"].map(lambda code: recoded.get(code, code)))
+    named = named[~named["school_id"].isin(registry["school_id"])].drop_duplicates("school_id")
+    known = pd.concat(
+        [
+            registry.assign(source="registry"),
+            named.fillna({"municipality_name": ""}).assign(source="result_files"),
+        ],
+        ignore_index=True,
+    )
+    name_map, review = school_name_map(names, known, aliases.fillna(""))
+    counts = {
+        "ref.school_code_map": len(code_map),
+        "ref.school_name_map": warehouse.replace_table(
+            con,
+            "ref.school_name_map",
+            name_map.astype({"municipality_name": "string", "school_name": "string"}),
+        ),
+        "marts.review_school_matches": warehouse.replace_table(
+            con, "marts.review_school_matches", review
+        ),
+    }
+    forget_problems(con, IDENTITY_RULES)
+    record_problems(con, identity_problems(code_map, name_map, names))
+    return counts
+
+
+IDENTITY_RULES = ("school_code_leading_zeros", "school_name_unmatched", "school_name_ambiguous")
+
+
+def identity_problems(
+    code_map: pd.DataFrame, name_map: pd.DataFrame, names: pd.DataFrame
+) -> list[Problem]:
+    """Warnings: codes merged across leading zeros; names left to the review table."""
+    problems = [
+        Problem(
+            "(все файлы)",
+            "school_code_leading_zeros",
+            "warning",
+            f"код ОО «{row.raw_code}» и «{row.school_id}» "
+            + ("в реестре " if row.match_rule == "leading_zeros" else "в других файлах ")
+            + f"различаются только ведущими нулями: это одна школа с кодом «{row.school_id}»",
+            "ничего делать не нужно; если это разные школы, исправьте код в файле",
+            column="Код ОО",
+            value=row.raw_code,
+        )
+        for row in code_map[code_map["match_rule"].str.startswith("leading_zeros")].itertuples()
+    ]
+    sources = {
+        (row.municipality_name, row.school_name): row.source_files for row in names.itertuples()
+    }
+    for row in name_map[name_map["match_rule"].isin(["unmatched", "ambiguous"])].itertuples():
+        ambiguous = row.match_rule == "ambiguous"
+        problems.append(
+            Problem(
+                sources.get((row.municipality_name, row.school_name), "(все файлы)").split(",")[0],
+                "school_name_ambiguous" if ambiguous else "school_name_unmatched",
+                "warning",
+                f"школа «{row.school_name}» ({row.municipality_name}) "
+                + ("подходит к нескольким школам реестра" if ambiguous else "не найдена в реестре")
+                + ": оценивается отдельно под своим названием, кандидаты — в review_school_matches",
+                "подтвердите соответствие строкой в reference/school_aliases.csv "
+                "(муниципалитет, название как в файле, код ОО)",
+                column="Образовательная организация",
+                value=row.school_name,
+            )
+        )
+    return problems
