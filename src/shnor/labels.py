@@ -7,6 +7,7 @@ from functools import lru_cache
 from importlib import resources
 
 from shnor import russian
+from shnor.problems import rules
 
 EXAM_LABELS = {"vpr": "ВПР", "oge": "ОГЭ", "ege": "ЕГЭ", "mock": "Репетиционный экзамен"}
 SETTLEMENT_LABELS = {"urban": "город", "rural": "село"}
@@ -25,11 +26,9 @@ def subject_label(subject: str) -> str:
     return subject_names().get(subject, subject)
 
 
-@lru_cache(maxsize=1)
 def rule_labels() -> dict[str, str]:
     """Problem rule code → short Russian name (codes stay in tables, names go to the console)."""
-    text = resources.files("shnor.reference").joinpath("rule_labels.csv").read_text("utf-8")
-    return {row["rule"]: row["label_ru"] for row in csv.DictReader(text.splitlines())}
+    return {code: rule.label_ru for code, rule in rules().items()}
 
 
 def rule_label(rule: str) -> str:

@@ -97,3 +97,30 @@ def forget_file_problems(con: duckdb.DuckDBPyConnection, source: str) -> None:
 def _insert_statement(table: str, columns: dict[str, str]) -> str:
     names = ", ".join(f'"{name}"' for name in columns)
     return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def rules_table() -> str:
+    """The Markdown table of every rule (docs/operations.md holds it between its markers)."""
+    lines = ["| rule | stage | severity | name | what to do |", "|---|---|---|---|---|"]
+    for rule in rules().values():
+        cells = [f"`{rule.rule}`", rule.stage, rule.severity, rule.label_ru, rule.action_ru]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+RULES_BEGIN = "<!-- rules: made from reference/rules.csv by `python -m shnor.problems` -->"
+RULES_END = "<!-- /rules -->"
+
+
+def with_rules_table(document: str) -> str:
+    """The document with the table between its rule markers made again from rules.csv."""
+    start, end = document.index(RULES_BEGIN) + len(RULES_BEGIN), document.index(RULES_END)
+    return document[:start] + "\n" + rules_table() + document[end:]
+
+
+if __name__ == "__main__":  # python -m shnor.problems [docs/operations.md]
+    import sys
+    from pathlib import Path
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/operations.md")
+    target.write_text(with_rules_table(target.read_text("utf-8")), "utf-8")

@@ -50,3 +50,33 @@ def test_a_warehouse_of_an_earlier_shnor_moves_its_raw_problems_to_ops():
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'"
         ).fetchall()
         assert left == [(0,)]
+
+
+def test_every_rule_has_a_stage_a_severity_a_russian_name_and_what_to_do():
+    from shnor.problems import rules
+
+    assert len(rules()) > 60
+    for rule in rules().values():
+        assert set(rule.stage.split(", ")) <= {"raw", "build", "marts", "run"}, rule
+        assert rule.severity in ("blocking", "warning", "info"), rule
+        assert rule.label_ru and rule.action_ru, rule
+    assert rules()["duplicate_file"].severity == "blocking"
+    assert rules()["file_corrected"].severity == "info"
+
+
+def test_the_rule_table_of_the_operations_guide_is_made_from_rules_csv():
+    from pathlib import Path
+
+    from shnor.problems import rules, with_rules_table
+
+    guide = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+    text = guide.read_text("utf-8")
+    assert with_rules_table(text) == text, (
+        "run: .venv/bin/python -m shnor.problems docs/operations.md"
+    )
+    assert all(f"| `{code}` |" in text for code in rules())
+    # a row changed in the CSV changes the page
+    changed = text.replace(
+        "| `duplicate_file` | raw | blocking |", "| `duplicate_file` | raw | warning |"
+    )
+    assert with_rules_table(changed) == text != changed
