@@ -32,8 +32,8 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, sparse
-from scipy.special import bdtr, expit, ndtr, ndtri
+from scipy import optimize
+from scipy.special import bdtr, expit, gammaln, ndtr, ndtri, xlog1py, xlogy
 
 from shnor.methods.school_effect import (
     _FINE_Z,
@@ -43,6 +43,7 @@ from shnor.methods.school_effect import (
     SD_BOUNDS,
     THETA_CAP,
     PriorFit,
+    _design,
     _Evidence,
     _grid_cdf,
     _grid_likelihood,
@@ -97,6 +98,7 @@ N(μ_Y, τ_Y²) with the jointly fitted intercepts, without the years before (th
 Flags that combine years rank them, so two years are two independent pieces of evidence."""
 
 _GRID = _FIT_GRID
+_FILTER_CHUNK = 256  # schools per block of the forward pass (its arrays stay in a core's cache)
 _STEP = float(_GRID[1] - _GRID[0])
 _FLOOR = 1e-300
 
@@ -136,7 +138,6 @@ def joint_school_effects(
     years = sorted(int(y) for y in results["exam_year"].unique())
     fits: list[YearFit] = []
     tables: list[pd.DataFrame] = []
-    z = float(ndtri(1.0 - low_share))
     state: _State | None = None
     for year in years:
         rows = results[results["exam_year"] == year]
@@ -152,12 +153,13 @@ def joint_school_effects(
         rho = default_persistence
         if state is not None:
             rho = _fitted_persistence(state, school_ids, table, mean, sd)
-        threshold = _pool_threshold(state, school_ids, table, mean, sd, rho, low_share)
+        predictive = _predictive_density(state, school_ids, YearFit(0, mean, sd, rho, np.nan, 0))
+        threshold = _pool_threshold(table, predictive[0], low_share)
         fit = YearFit(year, mean, sd, rho, threshold, evidence.school_count,
                       _intercepts_by_procedure(rows, evidence))  # fmt: skip
         if shrinkage:
             frame, state = _filtered_year(
-                evidence, school_ids, table, fit, state, confidence, z, default_persistence
+                evidence, school_ids, table, fit, state, predictive, confidence, default_persistence
             )
             frame[list(OWN_EVIDENCE_COLUMNS)] = _own_evidence_composites(
                 evidence, mle, fit, confidence
@@ -278,11 +280,8 @@ def _fitted_intercepts(
     evidence: _Evidence, mle: np.ndarray, se: np.ndarray
 ) -> tuple[_Evidence, float, float, np.ndarray]:
     """Return the evidence with jointly fitted intercepts, the prior (μ, τ) and the grid table."""
-    count, procedures = evidence.school_count, len(evidence.procedure_offset)
-    design = sparse.csr_array(
-        (evidence.row_trials, (evidence.row_school, evidence.row_procedure)),
-        shape=(count, procedures),
-    ).T.tocsr()
+    procedures = len(evidence.procedure_offset)
+    design = _design(evidence).T
     fails = np.bincount(evidence.row_procedure, evidence.row_fails, procedures)
     start = _moment_start(mle, se, evidence.is_separated)
     for step in range(INTERCEPT_STEPS + 1):
@@ -312,20 +311,10 @@ def _fitted_intercepts(
     return evidence, mean, sd, table
 
 
-def _pool_threshold(
-    state: _State | None,
-    school_ids: np.ndarray,
-    table: np.ndarray,
-    mean: float,
-    sd: float,
-    rho: float,
-    low_share: float,
-) -> float:
+def _pool_threshold(table: np.ndarray, density: np.ndarray, low_share: float) -> float:
     """Return the θ above which lie the pool's worst ``low_share`` of schools: the quantile of
     the average of the schools' posteriors (the estimated distribution of effects), so that a
     skewed or heavy-tailed distribution is not forced into the normal's quantile."""
-    fit = YearFit(0, mean, sd, rho, np.nan, len(school_ids))
-    density, _ = _predictive_density(state, school_ids, fit)
     posterior = table * density
     posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
     average = posterior.mean(axis=0)
@@ -430,13 +419,14 @@ def _filtered_year(
     table: np.ndarray,
     fit: YearFit,
     state: _State | None,
+    predictive: tuple[np.ndarray, np.ndarray],
     confidence: float,
-    z_low: float,
     default_persistence: float,
 ) -> tuple[pd.DataFrame, _State]:
     """Return the year's posterior summaries of every informative school and the next state
-    (the next year is predicted with the preset's persistence where none could be fitted)."""
-    density, low_density = _predictive_density(state, school_ids, fit)
+    (the next year is predicted with the preset's persistence where none could be fitted);
+    ``predictive``: each school's prior density on the grid and its part with θ_y−1 low."""
+    density, low_density = predictive
     log_prior = np.log(np.maximum(density, _FLOOR))
     ratio = np.clip(low_density / np.maximum(density, _FLOOR), 0.0, 1.0)
     weight = density * _STEP
@@ -466,31 +456,29 @@ def _filtered_year(
     row_start = np.searchsorted(evidence.row_school, np.arange(count + 1))
     slope = fit.persistence if np.isfinite(fit.persistence) else default_persistence
     spread = fit.sd * np.sqrt(1.0 - slope * slope)
-    for begin in range(0, count, 2048):
-        end = min(begin + 2048, count)
+    step = _FINE_Z[1] - _FINE_Z[0]
+    trapezoid = np.full(len(_FINE_Z), step)
+    trapezoid[[0, -1]] *= 0.5
+    for begin in range(0, count, _FILTER_CHUNK):
+        end = min(begin + _FILTER_CHUNK, count)
         theta = mode[begin:end, None] + scale[begin:end, None] * POSTERIOR_GRID_Z[None, :]
         rows = slice(row_start[begin], row_start[end])
         local = evidence.row_school[rows] - begin
-        aggregate = sparse.csr_array(
-            (evidence.row_trials[rows], np.arange(row_start[end] - row_start[begin]),
-             row_start[begin : end + 1] - row_start[begin]),
-            shape=(end - begin, row_start[end] - row_start[begin]),
-        )  # fmt: skip
-        expected = aggregate @ _softplus(evidence.row_offset[rows, None] + theta[local])
+        expected = _expected_softplus(evidence, rows, theta[local], row_start[begin:end])
         loglik = evidence.school_fails[begin:end, None] * theta - expected
         fine = mode[begin:end, None] + scale[begin:end, None] * _FINE_Z[None, :]
         coarse = loglik + _interpolated(log_prior[begin:end], theta)
         log_density = coarse @ _REFINE
         peak = log_density.max(axis=1, keepdims=True)
         dens = np.exp(log_density - peak)
-        step = _FINE_Z[1] - _FINE_Z[0]
-        trapezoid = np.full(len(_FINE_Z), step)
-        trapezoid[[0, -1]] *= 0.5
         total = dens @ trapezoid
         dens /= total[:, None]
         w = dens * trapezoid
-        out["mean"][begin:end] = (w * fine).sum(axis=1)
-        out["sd"][begin:end] = np.sqrt((w * (fine - out["mean"][begin:end, None]) ** 2).sum(1))
+        # moments in Laplace units (fine = mode + scale·z), then back on the θ scale
+        z_mean = w @ _FINE_Z
+        z_var = np.maximum(w @ _FINE_Z**2 - z_mean * z_mean, 0.0)
+        out["mean"][begin:end] = mode[begin:end] + scale[begin:end] * z_mean
+        out["sd"][begin:end] = scale[begin:end] * np.sqrt(z_var)
         cumulative = np.zeros_like(dens)
         cumulative[:, 1:] = np.cumsum(0.5 * step * (dens[:, 1:] + dens[:, :-1]), axis=1)
         cumulative = np.maximum.accumulate(cumulative, axis=1)
@@ -540,6 +528,16 @@ def _filtered_year(
     return frame, _State(school_ids, mass, mass_low, table, fit)
 
 
+def _expected_softplus(
+    evidence: _Evidence, rows: slice, theta: np.ndarray, starts: np.ndarray
+) -> np.ndarray:
+    """Return Σ_rows n·log(1 + e^(α + θ)) per school of a block (θ given per row, on its
+    school's grid); ``starts``: each school's first row (every informative school has one)."""
+    terms = _softplus(evidence.row_offset[rows, None] + theta)
+    terms *= evidence.row_trials[rows, None]
+    return np.add.reduceat(terms, starts - rows.start, axis=0)
+
+
 def _interpolated(values: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Return per-row Catmull-Rom interpolation of values on the fixed grid at points."""
     position = np.clip((points - _GRID[0]) / _STEP, 0.0, len(_GRID) - 1.0)
@@ -572,10 +570,7 @@ def _predictive_check(evidence: _Evidence, weight: np.ndarray) -> tuple[np.ndarr
     """Return the fail share predicted before the year's data and the predictive mid-p of the
     observed fails (P(F < f) + ½P(F = f), F binomial on the school's participants given θ)."""
     count = evidence.school_count
-    design = sparse.csr_array(
-        (evidence.row_trials, (evidence.row_school, evidence.row_procedure)),
-        shape=(count, len(evidence.procedure_offset)),
-    )
+    design = _design(evidence)
     trials = evidence.school_trials
     share = (design @ expit(evidence.procedure_offset[:, None] + _GRID[None, :])) / trials[:, None]
     expected = (weight * share).sum(axis=1)
@@ -584,7 +579,9 @@ def _predictive_check(evidence: _Evidence, weight: np.ndarray) -> tuple[np.ndarr
     school, node = np.nonzero(weight > 1e-8)  # the predictive's mass, no need for its far tails
     p, k, size = share[school, node], f[school], n[school]
     below = np.where(k >= 1, bdtr(np.maximum(k - 1, 0), size, p), 0.0)
-    mid = 0.5 * (below + bdtr(k, size, p))
+    # P(F = f) from its logarithm, the binomial coefficient once per school (bdtr costs ~5×)
+    log_choose = gammaln(n + 1.0) - gammaln(f + 1.0) - gammaln(n - f + 1.0)
+    mid = below + 0.5 * np.exp(log_choose[school] + xlogy(k, p) + xlog1py(size - k, -p))
     p_value = np.bincount(school, weight[school, node] * mid, count)
     return expected, np.clip(p_value / np.bincount(school, weight[school, node], count), 0, 1)
 

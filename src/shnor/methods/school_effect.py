@@ -98,6 +98,8 @@ _FINE_Z = np.linspace(
     POSTERIOR_REFINEMENT * (len(POSTERIOR_GRID_Z) - 1) + 1,
 )
 _REFINE = interpolate.CubicSpline(POSTERIOR_GRID_Z, np.eye(len(POSTERIOR_GRID_Z)))(_FINE_Z).T
+_DENSE_DESIGN_CELLS = 16_000_000  # schools × procedures up to which the design is dense
+_SOFTPLUS_BLOCK = 65536  # elements per in-place block of _softplus (fits a core's cache)
 _SMALLEST_LIKELIHOOD = 1e-300  # floor of a school's marginal likelihood during the fit
 
 
@@ -312,8 +314,22 @@ def _score_and_information(theta: np.ndarray, evidence: _Evidence) -> tuple[np.n
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
-    """Return log(1 + e^x) elementwise; log1p(exp) is exact enough and far faster than logaddexp."""
-    return np.log1p(np.exp(np.minimum(x, 50.0))) + np.maximum(x - 50.0, 0.0)
+    """Return log(1 + e^x) elementwise, in place on a fresh array and in cache-sized blocks.
+
+    ``log(1 + e^x)`` rather than ``log1p(e^x)``: its absolute error is below 2.3e-16 (rounding
+    1 + e^x), far below the likelihood's own rounding, and NumPy's vectorised log makes it about
+    five times faster. Above 50, e^x is capped and the excess added back (exact: 1 + e^50 = e^50).
+    """
+    out = np.minimum(x, 50.0)
+    flat = out.reshape(-1)
+    for begin in range(0, len(flat), _SOFTPLUS_BLOCK):
+        block = flat[begin : begin + _SOFTPLUS_BLOCK]
+        np.exp(block, out=block)
+        block += 1.0
+        np.log(block, out=block)
+    if out.size and x.max() > 50.0:
+        out += np.maximum(x - 50.0, 0.0)
+    return out
 
 
 def _newton_root(
@@ -414,11 +430,7 @@ def _moment_start(
 def _grid_likelihood(evidence: _Evidence) -> tuple[np.ndarray, np.ndarray]:
     """Return each school's likelihood on the fixed θ grid scaled to maximum 1, and log maxima."""
     count = evidence.school_count
-    procedures = len(evidence.procedure_offset)
-    design = sparse.csr_array(
-        (evidence.row_trials, (evidence.row_school, evidence.row_procedure)),
-        shape=(count, procedures),
-    )
+    design = _design(evidence)
     softplus = _softplus(evidence.procedure_offset[:, None] + _FIT_GRID[None, :])
     table = np.empty((count, len(_FIT_GRID)))
     log_peak = np.empty(count)
@@ -430,6 +442,19 @@ def _grid_likelihood(evidence: _Evidence) -> tuple[np.ndarray, np.ndarray]:
         block -= log_peak[begin:end, None]
         table[begin:end] = np.exp(block)
     return table, log_peak + evidence.school_offset_fails
+
+
+def _design(evidence: _Evidence) -> np.ndarray | sparse.csr_array:
+    """Return the schools × procedures matrix of (weighted) participants: dense while it is
+    small (a dense product with the grid is several times faster), sparse otherwise."""
+    shape = (evidence.school_count, len(evidence.procedure_offset))
+    if shape[0] * shape[1] <= _DENSE_DESIGN_CELLS:
+        design = np.zeros(shape)
+        np.add.at(design, (evidence.row_school, evidence.row_procedure), evidence.row_trials)
+        return design
+    return sparse.csr_array(
+        (evidence.row_trials, (evidence.row_school, evidence.row_procedure)), shape=shape
+    )
 
 
 def _prior_grid_weights(mean: float, sd: float) -> np.ndarray:
@@ -510,16 +535,9 @@ def _posterior_block(
     theta = mode[begin:end, None] + scale[begin:end, None] * POSTERIOR_GRID_Z[None, :]
     rows = slice(row_start[begin], row_start[end])
     local_school = evidence.row_school[rows] - begin
-    row_count = row_start[end] - row_start[begin]
-    aggregate = sparse.csr_array(
-        (
-            evidence.row_trials[rows],
-            np.arange(row_count),
-            row_start[begin : end + 1] - row_start[begin],
-        ),
-        shape=(end - begin, row_count),
-    )
-    expected = aggregate @ _softplus(evidence.row_offset[rows, None] + theta[local_school])
+    terms = _softplus(evidence.row_offset[rows, None] + theta[local_school])
+    terms *= evidence.row_trials[rows, None]
+    expected = np.add.reduceat(terms, row_start[begin:end] - row_start[begin], axis=0)
     log_density = (
         evidence.school_fails[begin:end, None] * theta
         - expected
