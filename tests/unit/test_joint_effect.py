@@ -57,13 +57,20 @@ def test_posteriors_match_brute_force_two_dimensional_quadrature():
     a, b = np.meshgrid(grid1, grid2, indexing="ij")
     u, v = (a - first.mean) / first.sd, (b - second.mean) / second.sd
     log_prior = -0.5 * (u * u - 2 * rho * u * v + v * v) / (1 - rho * rho)
-    for school in (0, 5, 17, 42, 101):
+
+    def joint_posterior(school):
         rows = results[results["school_id"] == school]
         l1 = _loglik(rows[rows["exam_year"] == 2020], first.intercepts, grid1)
         l2 = _loglik(rows[rows["exam_year"] == 2021], second.intercepts, grid2)
         log_post = log_prior + l1[:, None] + l2[None, :]
         post = np.exp(log_post - log_post.max())
-        post /= post.sum()
+        return l2, post / post.sum()
+
+    # the pool's estimated distribution of θ₂: the average of every school's posterior margin
+    pool = np.mean([joint_posterior(s)[1].sum(axis=0) for s in range(200)], axis=0)
+    scores = norm.ppf(np.clip(np.cumsum(pool) - 0.5 * pool, 1e-15, 1 - 1e-15))
+    for school in (0, 5, 17, 42, 101):
+        l2, post = joint_posterior(school)
         mine = out[(out["school_id"] == school) & (out["exam_year"] == 2021)].iloc[0]
         margin = post.sum(axis=0)
         assert mine["low_probability"] == pytest.approx(margin @ above2, abs=1e-3)
@@ -77,10 +84,9 @@ def test_posteriors_match_brute_force_two_dimensional_quadrature():
         # jointly, never the product of the margins
         both = above1 @ post @ above2
         assert mine["stable_low_probability"] == pytest.approx(both, abs=1e-3)
-        # next year: θ₃ | θ₂ ~ N(ρθ₂ (centred), τ²(1−ρ²)), same cut-off from the mean
-        cut = second.low_threshold - second.mean
-        spread = second.sd * np.sqrt(1 - rho * rho)
-        nxt = margin @ norm.sf((cut - rho * (grid2 - second.mean)) / spread)
+        # next year: AR(1) on the normal scores of the pool's distribution (a Gaussian copula),
+        # low when the score passes the pool's worst 10%
+        nxt = margin @ norm.sf((norm.ppf(0.9) - rho * scores) / np.sqrt(1 - rho * rho))
         assert mine["next_low_probability"] == pytest.approx(nxt, abs=1e-3)
     school0 = out[(out["school_id"] == 0)].set_index("exam_year")
     product = school0.loc[2020, "low_probability"] * school0.loc[2021, "low_probability"]
@@ -183,3 +189,24 @@ def test_overdispersion_is_estimated_from_the_pool_and_none_when_binomial():
         effects.append(float((1 / weight).mean()))
     assert effects[0] < 1.02
     assert 1.4 < effects[1] < 2.2
+
+
+def test_the_fast_path_gives_the_reference_paths_posteriors_to_1e_6():
+    # The reference: the joint model before it was made fast (tests/joint_effect_reference.py);
+    # every column but the next year's prediction (now on the normal scores) agrees to 1e-6.
+    from joint_effect_reference import joint_school_effects as reference
+
+    results, _ = _region(11, schools=400, years=3, rho=0.7, sizes=(3, 90))
+    results = results.sample(frac=0.9, random_state=1)  # schools with missing procedures
+    fast, fast_fits = joint_school_effects(results, overdispersion=True)
+    slow, slow_fits = reference(results, overdispersion=True)
+    columns = [c for c in fast.columns if c not in ("school_id", "next_low_probability")]
+    np.testing.assert_allclose(fast[columns], slow[columns], atol=1e-6, rtol=0)
+    assert fast["school_id"].tolist() == slow["school_id"].tolist()
+    for mine, theirs in zip(fast_fits, slow_fits, strict=True):
+        assert (mine.mean, mine.sd, mine.persistence, mine.low_threshold) == pytest.approx(
+            (theirs.mean, theirs.sd, theirs.persistence, theirs.low_threshold), abs=1e-6
+        )
+    last = fast["exam_year"] == 2022  # the latest year: same ρ, linear vs copula prediction
+    gap = (fast.loc[last, "next_low_probability"] - slow.loc[last, "next_low_probability"]).abs()
+    assert 0 < gap.max() < 0.1

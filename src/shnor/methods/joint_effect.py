@@ -29,6 +29,7 @@ two independent pieces of evidence; the probabilities above are the joint model'
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -136,30 +137,34 @@ def joint_school_effects(
     """
     results = _normalised_weights(results)
     years = sorted(int(y) for y in results["exam_year"].unique())
+    prepared = [_prepared_year(results, year, overdispersion) for year in years]
+    # ρ of each year from the year before; the first year predicts the next with the first
+    # pair's ρ (a pooled figure, not the preset's guess), the preset's only where none is fitted.
+    first_pair = default_persistence
+    if shrinkage and len(prepared) > 1 and prepared[0] is not None and prepared[1] is not None:
+        first_pair = _fitted_persistence(prepared[0], prepared[1])
+    if not np.isfinite(first_pair):
+        first_pair = default_persistence
     fits: list[YearFit] = []
     tables: list[pd.DataFrame] = []
     state: _State | None = None
-    for year in years:
-        rows = results[results["exam_year"] == year]
-        if overdispersion:
-            rows = _overdispersion_weighted(rows)
-        ids, _, _, _, evidence = _prepare(rows)
-        if evidence.school_count == 0:
+    for position, year in enumerate(years):
+        current = prepared[position]
+        if current is None:
             state = None
             continue
-        mle, se = _maximum_likelihood(evidence)
-        evidence, mean, sd, table = _fitted_intercepts(evidence, mle, se)
-        school_ids = np.asarray(ids)[evidence.school_position]
+        rows, evidence, school_ids, mle, se, mean, sd, table = current
         rho = default_persistence
         if state is not None:
-            rho = _fitted_persistence(state, school_ids, table, mean, sd)
+            rho = first_pair if position == 1 else _fitted_persistence(state.year, current)
         predictive = _predictive_density(state, school_ids, YearFit(0, mean, sd, rho, np.nan, 0))
-        threshold = _pool_threshold(table, predictive[0], low_share)
+        threshold, tail = _pool_threshold(table, predictive[0], low_share)
         fit = YearFit(year, mean, sd, rho, threshold, evidence.school_count,
                       _intercepts_by_procedure(rows, evidence))  # fmt: skip
         if shrinkage:
+            ahead = rho if state is not None else first_pair
             frame, state = _filtered_year(
-                evidence, school_ids, table, fit, state, predictive, confidence, default_persistence
+                current, fit, state, predictive, tail, low_share, confidence, ahead
             )
             frame[list(OWN_EVIDENCE_COLUMNS)] = _own_evidence_composites(
                 evidence, mle, fit, confidence
@@ -175,6 +180,33 @@ def joint_school_effects(
         return pd.DataFrame(columns=list(JOINT_COLUMNS)), fits
     out = pd.concat(tables, ignore_index=True)
     return out[list(JOINT_COLUMNS)], fits
+
+
+class _Prepared(NamedTuple):
+    """One year of a pool before the forward pass: evidence with fitted intercepts and prior."""
+
+    rows: pd.DataFrame
+    evidence: _Evidence
+    school_ids: np.ndarray
+    mle: np.ndarray
+    se: np.ndarray
+    mean: float
+    sd: float
+    table: np.ndarray  # schools × grid likelihood (scaled)
+
+
+def _prepared_year(results: pd.DataFrame, year: int, overdispersion: bool) -> _Prepared | None:
+    """Return a year's evidence, MLE, jointly fitted intercepts and prior (None: no evidence)."""
+    rows = results[results["exam_year"] == year]
+    if overdispersion:
+        rows = _overdispersion_weighted(rows)
+    ids, _, _, _, evidence = _prepare(rows)
+    if evidence.school_count == 0:
+        return None
+    mle, se = _maximum_likelihood(evidence)
+    evidence, mean, sd, table = _fitted_intercepts(evidence, mle, se)
+    school_ids = np.asarray(ids)[evidence.school_position]
+    return _Prepared(rows, evidence, school_ids, mle, se, mean, sd, table)
 
 
 def _own_evidence_composites(
@@ -311,10 +343,13 @@ def _fitted_intercepts(
     return evidence, mean, sd, table
 
 
-def _pool_threshold(table: np.ndarray, density: np.ndarray, low_share: float) -> float:
+def _pool_threshold(
+    table: np.ndarray, density: np.ndarray, low_share: float
+) -> tuple[float, np.ndarray]:
     """Return the θ above which lie the pool's worst ``low_share`` of schools: the quantile of
     the average of the schools' posteriors (the estimated distribution of effects), so that a
-    skewed or heavy-tailed distribution is not forced into the normal's quantile."""
+    skewed or heavy-tailed distribution is not forced into the normal's quantile; and that
+    distribution's upper tail P(θ ≥ node − ½ step) at each grid node (linear between them)."""
     posterior = table * density
     posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
     average = posterior.mean(axis=0)
@@ -324,7 +359,17 @@ def _pool_threshold(table: np.ndarray, density: np.ndarray, low_share: float) ->
     index = min(max(index, 1), len(_GRID) - 1)
     high, low = upper_tail[index - 1], upper_tail[index]
     t = 0.0 if high == low else (high - low_share) / (high - low)
-    return float(_GRID[index - 1] + t * _STEP - 0.5 * _STEP)
+    return float(_GRID[index - 1] + t * _STEP - 0.5 * _STEP), upper_tail
+
+
+def _normal_scores(theta: np.ndarray, upper_tail: np.ndarray) -> np.ndarray:
+    """Return Φ⁻¹(G(θ)), G the pool's estimated distribution of effects (``_pool_threshold``):
+    the school's rank in the pool on the normal scale, where persistence is modelled for the
+    next year so that a skewed or heavy tail is not extrapolated linearly."""
+    knots = np.append(_GRID - 0.5 * _STEP, _GRID[-1] + 0.5 * _STEP)
+    below = 1.0 - np.append(upper_tail, 0.0)
+    cdf = np.interp(theta, knots, np.maximum.accumulate(np.clip(below, 0.0, 1.0)))
+    return ndtri(np.clip(cdf, 1e-15, 1.0 - 1e-15))
 
 
 def _hat_weights(means: np.ndarray, sd: float) -> np.ndarray:
@@ -353,7 +398,7 @@ class _State:
     school_ids: np.ndarray
     mass: np.ndarray  # schools × grid, rows sum to 1
     mass_low: np.ndarray  # the part of each row with θ above the year's low threshold
-    table: np.ndarray  # schools × grid likelihood (scaled) of the last year
+    year: _Prepared  # the last year's evidence, prior and likelihood table
     fit: YearFit
 
 
@@ -362,16 +407,14 @@ def _transition(previous: YearFit, mean: float, sd: float, rho: float) -> tuple[
     return rho * sd / previous.sd, sd * np.sqrt(max(1.0 - rho * rho, 1e-12))
 
 
-def _fitted_persistence(
-    state: _State, school_ids: np.ndarray, table: np.ndarray, mean: float, sd: float
-) -> float:
+def _fitted_persistence(last: _Prepared, current: _Prepared) -> float:
     """Return ρ maximising the two years' marginal likelihood of the schools seen in both."""
-    both, here, there = np.intersect1d(school_ids, state.school_ids, return_indices=True)
+    both, here, there = np.intersect1d(current.school_ids, last.school_ids, return_indices=True)
     if len(both) < 10:
         return float("nan")
-    previous = state.fit
-    first = state.table[there]
-    second = table[here]
+    previous, mean, sd = last, current.mean, current.sd
+    first = last.table[there]
+    second = current.table[here]
     prior = _prior_grid_weights(previous.mean, previous.sd)
     keep = prior > 1e-12
     first = first[:, keep] * prior[keep]
@@ -414,18 +457,19 @@ def _predictive_density(
 
 
 def _filtered_year(
-    evidence: _Evidence,
-    school_ids: np.ndarray,
-    table: np.ndarray,
+    current: _Prepared,
     fit: YearFit,
     state: _State | None,
     predictive: tuple[np.ndarray, np.ndarray],
+    upper_tail: np.ndarray,
+    low_share: float,
     confidence: float,
-    default_persistence: float,
+    ahead: float,
 ) -> tuple[pd.DataFrame, _State]:
-    """Return the year's posterior summaries of every informative school and the next state
-    (the next year is predicted with the preset's persistence where none could be fitted);
-    ``predictive``: each school's prior density on the grid and its part with θ_y−1 low."""
+    """Return the year's posterior summaries of every informative school and the next state;
+    ``predictive``: each school's prior density on the grid and its part with θ_y−1 low;
+    ``ahead``: the persistence ρ with which the next year is predicted."""
+    evidence, school_ids = current.evidence, current.school_ids
     density, low_density = predictive
     log_prior = np.log(np.maximum(density, _FLOOR))
     ratio = np.clip(low_density / np.maximum(density, _FLOOR), 0.0, 1.0)
@@ -454,8 +498,9 @@ def _filtered_year(
     mass = np.zeros((count, len(_GRID)))
     mass_low = np.zeros((count, len(_GRID)))
     row_start = np.searchsorted(evidence.row_school, np.arange(count + 1))
-    slope = fit.persistence if np.isfinite(fit.persistence) else default_persistence
-    spread = fit.sd * np.sqrt(1.0 - slope * slope)
+    slope = ahead
+    conditional = np.sqrt(1.0 - slope * slope)
+    cut = float(ndtri(1.0 - low_share))
     step = _FINE_Z[1] - _FINE_Z[0]
     trapezoid = np.full(len(_FINE_Z), step)
     trapezoid[[0, -1]] *= 0.5
@@ -498,9 +543,11 @@ def _filtered_year(
             out["stable"][sl] = np.where(np.isnan(ratio[sl, 0]), np.nan, stable)
         else:
             out["stable"][sl] = np.nan
-        centred = fine - fit.mean
-        cut = fit.low_threshold - fit.mean  # the next year's cut-off, as far from its mean
-        out["next"][sl] = (w * ndtr((slope * centred - cut) / spread)).sum(axis=1)
+        # Next year: the AR(1) on the normal scores of the pool's distribution (a Gaussian
+        # copula), low when the score passes the same quantile; linear in θ, a skewed or heavy
+        # tail would be carried over whole and the extreme schools stated too sure.
+        score = _normal_scores(fine, upper_tail)
+        out["next"][sl] = (w * ndtr((slope * score - cut) / conditional)).sum(axis=1)
         # The state for next year, from the school's own (coarser) grid: exact likelihood there.
         coarse_weight = np.exp(coarse - coarse.max(axis=1, keepdims=True))
         coarse_weight /= coarse_weight.sum(axis=1, keepdims=True)
@@ -525,7 +572,7 @@ def _filtered_year(
             "persistence": fit.persistence,
         }
     )
-    return frame, _State(school_ids, mass, mass_low, table, fit)
+    return frame, _State(school_ids, mass, mass_low, current, fit)
 
 
 def _expected_softplus(

@@ -1,0 +1,656 @@
+"""The joint model as it was before the fast path (frozen, for tests/unit/test_joint_effect.py):
+unblocked kernels, log1p(eˣ), a sparse design, the predictive
+density computed twice a year; next year predicted linearly in θ. Not used by the pipeline.
+
+One model across years: the school effect with a persistent prior.
+
+Model, for one pool. ``logit p_sky = α_ky + θ_sy``; the school effects follow an AR(1) prior
+over the years, ``θ_sy − μ_y = a_y (θ_s,y−1 − μ_y−1) + e``, with ``Var θ_sy = τ_y²`` and
+``corr(θ_s,y−1, θ_sy) = ρ_y`` (so ``a_y = ρ_y τ_y / τ_y−1``). Fitting (empirical Bayes):
+
+1. Per year, the intercepts ``α_ky`` and ``(μ_y, τ_y)`` by marginal likelihood, alternating an
+   EM step of the intercepts (the exact score equation Σ_s f_sk = Σ_s n_sk E[expit(α_k + θ_s)]
+   with the posterior on the fixed grid) with the prior fit of ``school_effect`` — intercepts
+   fitted jointly with the effects, not logits of the marginal shares.
+2. Per pair of consecutive years, ``ρ_y`` maximises the marginal likelihood of the schools
+   with evidence in both years, Σ_s log ∫∫ L_s,y−1 L_sy N₂ (exact for likelihoods linear
+   between the points of the fixed grid).
+3. A forward pass (a hidden Markov chain on the fixed grid) gives each school's posterior of
+   ``θ_sy`` given its data through ``y``: its prior is the predictive from ``y−1``, a mixture of
+   normals, evaluated on the school's own grid around its mode with the exact likelihood.
+
+From it: ``low_probability`` = P(θ_sy > cut-off | data through y),
+``stable_low_probability`` = P(worst share in y−1 **and** y) jointly, ``next_low_probability``
+= P(worst share in y+1 | data through y) and, for §7, the fail share expected in ``y`` given
+the data through ``y−1`` with the predictive mid-p of the observed fails (``improvement_p_value``:
+small when the school did better than predicted).
+
+``composite_score`` and its interval rest on the year's own evidence only (prior the margin
+N(μ_y, τ_y²), intercepts as fitted): the flags that combine years rank it, so that two years are
+two independent pieces of evidence; the probabilities above are the joint model's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, sparse
+from scipy.special import bdtr, expit, ndtr, ndtri
+
+from shnor.methods.school_effect import (
+    _FINE_Z,
+    _FIT_GRID,
+    _REFINE,
+    POSTERIOR_GRID_Z,
+    SD_BOUNDS,
+    THETA_CAP,
+    PriorFit,
+    _Evidence,
+    _grid_cdf,
+    _grid_likelihood,
+    _grid_quantile,
+    _maximum_likelihood,
+    _moment_start,
+    _newton_root,
+    _posterior_summaries,
+    _prepare,
+    _prior_grid_weights,
+    _score_and_information,
+)
+
+__all__ = [
+    "JOINT_COLUMNS",
+    "OWN_EVIDENCE_COLUMNS",
+    "PERSISTENCE_BOUNDS",
+    "YearFit",
+    "joint_school_effects",
+]
+
+PERSISTENCE_BOUNDS = (0.0, 0.95)
+"""Bounds of the year-to-year correlation ρ of school effects (the upper one keeps the
+conditional spread τ·√(1−ρ²) resolvable on the fixed grid)."""
+
+INTERCEPT_STEPS = 4
+"""Alternations of the intercept EM step and the prior fit (tested: within 0.1 of the truth)."""
+
+JOINT_COLUMNS = (
+    "school_id",
+    "exam_year",
+    "theta_mle",
+    "theta_se",
+    "composite_score",
+    "composite_sd",
+    "composite_lower",
+    "composite_upper",
+    "low_probability",
+    "stable_low_probability",
+    "next_low_probability",
+    "expected_fail_share",
+    "improvement_p_value",
+    "prior_mean",
+    "prior_sd",
+    "persistence",
+)
+
+OWN_EVIDENCE_COLUMNS = ("composite_score", "composite_sd", "composite_lower", "composite_upper")
+"""The columns that rest on year Y's own evidence: the posterior under the pool's margin
+N(μ_Y, τ_Y²) with the jointly fitted intercepts, without the years before (the ρ = 0 margin).
+Flags that combine years rank them, so two years are two independent pieces of evidence."""
+
+_GRID = _FIT_GRID
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    """Return log(1 + e^x) elementwise by log1p, as before the fast path."""
+    return np.log1p(np.exp(np.minimum(x, 50.0))) + np.maximum(x - 50.0, 0.0)
+
+
+_STEP = float(_GRID[1] - _GRID[0])
+_FLOOR = 1e-300
+
+
+@dataclasses.dataclass(frozen=True)
+class YearFit:
+    """One year's fitted prior in a pool: mean μ, sd τ, persistence ρ from the year before."""
+
+    year: int
+    mean: float
+    sd: float
+    persistence: float
+    low_threshold: float
+    school_count: int
+    intercepts: dict = dataclasses.field(default_factory=dict, compare=False)
+
+
+def joint_school_effects(
+    results: pd.DataFrame,
+    *,
+    low_share: float = 0.10,
+    confidence: float = 0.95,
+    default_persistence: float = 0.6,
+    shrinkage: bool = True,
+    overdispersion: bool = False,
+) -> tuple[pd.DataFrame, list[YearFit]]:
+    """Return each school × year's posterior summaries (``JOINT_COLUMNS``) and the yearly fits.
+
+    ``results``: one pool at grain school × year × procedure with ``school_id``, ``exam_year``,
+    ``procedure``, ``participant_count``, ``fail_count`` and optional ``weight`` (normalised
+    per school-year so that weights change emphasis, never the amount of evidence). A year
+    with no year before it predicts the next with ``default_persistence``. ``overdispersion``:
+    each result row counts as 1 / (1 + (n − 1)·p(1 − p)·σ²) of its size, σ² the between-school
+    spread of procedure-specific deviations estimated from the pool-year (quasi-likelihood).
+    """
+    results = _normalised_weights(results)
+    years = sorted(int(y) for y in results["exam_year"].unique())
+    fits: list[YearFit] = []
+    tables: list[pd.DataFrame] = []
+    z = float(ndtri(1.0 - low_share))
+    state: _State | None = None
+    for year in years:
+        rows = results[results["exam_year"] == year]
+        if overdispersion:
+            rows = _overdispersion_weighted(rows)
+        ids, _, _, _, evidence = _prepare(rows)
+        if evidence.school_count == 0:
+            state = None
+            continue
+        mle, se = _maximum_likelihood(evidence)
+        evidence, mean, sd, table = _fitted_intercepts(evidence, mle, se)
+        school_ids = np.asarray(ids)[evidence.school_position]
+        rho = default_persistence
+        if state is not None:
+            rho = _fitted_persistence(state, school_ids, table, mean, sd)
+        threshold = _pool_threshold(state, school_ids, table, mean, sd, rho, low_share)
+        fit = YearFit(year, mean, sd, rho, threshold, evidence.school_count,
+                      _intercepts_by_procedure(rows, evidence))  # fmt: skip
+        if shrinkage:
+            frame, state = _filtered_year(
+                evidence, school_ids, table, fit, state, confidence, z, default_persistence
+            )
+            frame[list(OWN_EVIDENCE_COLUMNS)] = _own_evidence_composites(
+                evidence, mle, fit, confidence
+            )
+        else:
+            frame = _unshrunk_year(evidence, school_ids, mle, fit, confidence)
+            state = None
+        frame["theta_mle"] = mle
+        frame["theta_se"] = se
+        fits.append(fit)
+        tables.append(frame.assign(exam_year=year))
+    if not tables:
+        return pd.DataFrame(columns=list(JOINT_COLUMNS)), fits
+    out = pd.concat(tables, ignore_index=True)
+    return out[list(JOINT_COLUMNS)], fits
+
+
+def _own_evidence_composites(
+    evidence: _Evidence, mle: np.ndarray, fit: YearFit, confidence: float
+) -> np.ndarray:
+    """Return the posterior mean, sd and equal-tailed interval of each school's θ_sy given the
+    year's own data (columns of ``OWN_EVIDENCE_COLUMNS``): the prior is the pool's margin
+    N(μ_y, τ_y²), not the predictive from y−1, so year y−1's evidence is not carried into y."""
+    prior = PriorFit(fit.mean, fit.sd, fit.school_count, fit.low_threshold, float("nan"))
+    mean, sd, lower, upper, _ = _posterior_summaries(evidence, prior, mle, confidence)
+    return np.column_stack([mean, sd, lower, upper])
+
+
+def _overdispersion_weighted(rows: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows with their weight divided by the design effect of a procedure-specific
+    school deviation, 1 + (n − 1)·p(1 − p)·σ², σ² by moments of the Pearson residuals."""
+    ids, _, _, _, evidence = _prepare(rows)
+    if evidence.school_count == 0:
+        return rows
+    mle, _ = _maximum_likelihood(evidence)
+    usable = ~evidence.is_separated[evidence.row_school]
+    p = expit(evidence.row_offset + mle[evidence.row_school])
+    n, f = evidence.row_trials, evidence.row_fails
+    variance = n * p * (1.0 - p)
+    pearson = ((f - n * p) ** 2 / np.maximum(variance, 1e-12))[usable].sum()
+    freedom = usable.sum() - (~evidence.is_separated).sum() - len(evidence.procedure_offset)
+    spread = (np.maximum(n - 1.0, 0.0) * p * (1.0 - p))[usable].sum()
+    sigma2 = max(pearson - freedom, 0.0) / max(spread, 1e-12)
+    if sigma2 <= 0:
+        return rows
+    # Each row of the frame, at its school's MLE (0 where separated) and its intercept.
+    codes = pd.factorize(rows["school_id"], sort=True)[0]
+    proc_codes, labels = pd.factorize(rows["procedure"])
+    count = rows["participant_count"].to_numpy(float)
+    pooled_n = np.bincount(proc_codes, count, len(labels))
+    pooled_f = np.bincount(proc_codes, rows["fail_count"].to_numpy(float), len(labels))
+    informative = (pooled_f > 0) & (pooled_f < pooled_n)
+    kept = np.cumsum(informative) - 1
+    offset = np.where(informative[proc_codes], evidence.procedure_offset[kept[proc_codes]], 0.0)
+    theta = np.zeros(len(ids))
+    theta[evidence.school_position] = np.where(evidence.is_separated, 0.0, mle)
+    share = expit(offset + theta[codes])
+    effect = 1.0 + np.maximum(count - 1.0, 0.0) * share * (1.0 - share) * sigma2
+    weight = rows["weight"].to_numpy(float) if "weight" in rows.columns else np.ones(len(rows))
+    return rows.assign(weight=weight / effect)
+
+
+def _intercepts_by_procedure(rows: pd.DataFrame, evidence: _Evidence) -> dict:
+    """Return the fitted intercept α_k of each informative procedure, by procedure label."""
+    codes, labels = pd.factorize(rows["procedure"])
+    n = np.bincount(codes, rows["participant_count"].to_numpy(float), len(labels))
+    f = np.bincount(codes, rows["fail_count"].to_numpy(float), len(labels))
+    kept = labels[(f > 0) & (f < n)]
+    return dict(zip(kept, evidence.procedure_offset.tolist(), strict=True))
+
+
+def _normalised_weights(results: pd.DataFrame) -> pd.DataFrame:
+    """Scale policy weights per school-year so Σ weight·n = Σ n (emphasis, same information)."""
+    if "weight" not in results.columns:
+        return results
+    frame = results.copy()
+    n = frame["participant_count"].astype(float)
+    key = [frame["school_id"], frame["exam_year"]]
+    weighted = (frame["weight"] * n).groupby(key).transform("sum")
+    total = n.groupby(key).transform("sum")
+    factor = (total / weighted).where(weighted > 0, 1.0)
+    frame["weight"] = frame["weight"] * factor
+    return frame
+
+
+def _with_offsets(evidence: _Evidence, offsets: np.ndarray) -> _Evidence:
+    """Return the evidence with new procedure intercepts."""
+    row_offset = offsets[evidence.row_procedure]
+    return dataclasses.replace(
+        evidence,
+        procedure_offset=offsets,
+        row_offset=row_offset,
+        school_offset_fails=np.bincount(
+            evidence.row_school, evidence.row_fails * row_offset, evidence.school_count
+        ),
+    )
+
+
+def _fitted_prior(
+    table: np.ndarray, start: np.ndarray, fixed_mean: float | None = None
+) -> tuple[float, float]:
+    """Return (μ, τ) maximising Σ_s log ∫ L_s N(μ, τ²) for a likelihood table on the grid."""
+
+    def negative(parameters: np.ndarray) -> float:
+        mean = parameters[0] if fixed_mean is None else fixed_mean
+        weights = _prior_grid_weights(mean, float(np.exp(parameters[-1])))
+        return float(-np.log(np.maximum(table @ weights, _FLOOR)).mean())
+
+    bounds = [(-THETA_CAP, THETA_CAP), (np.log(SD_BOUNDS[0]), np.log(SD_BOUNDS[1]))]
+    if fixed_mean is not None:
+        start, bounds = start[-1:], bounds[-1:]
+    best = optimize.minimize(negative, start, method="L-BFGS-B", bounds=bounds)
+    mean = float(best.x[0]) if fixed_mean is None else fixed_mean
+    return mean, float(np.clip(np.exp(best.x[-1]), *SD_BOUNDS))
+
+
+def _fitted_intercepts(
+    evidence: _Evidence, mle: np.ndarray, se: np.ndarray
+) -> tuple[_Evidence, float, float, np.ndarray]:
+    """Return the evidence with jointly fitted intercepts, the prior (μ, τ) and the grid table."""
+    count, procedures = evidence.school_count, len(evidence.procedure_offset)
+    design = sparse.csr_array(
+        (evidence.row_trials, (evidence.row_school, evidence.row_procedure)),
+        shape=(count, procedures),
+    ).T.tocsr()
+    fails = np.bincount(evidence.row_procedure, evidence.row_fails, procedures)
+    start = _moment_start(mle, se, evidence.is_separated)
+    for step in range(INTERCEPT_STEPS + 1):
+        table, _ = _grid_likelihood(evidence)
+        mean, sd = _fitted_prior(table, start)
+        start = np.array([mean, np.log(sd)])
+        if step == INTERCEPT_STEPS:
+            break
+        posterior = table * _prior_grid_weights(mean, sd)
+        posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
+        mass = design @ posterior  # procedures × grid: expected participants at each θ
+        offsets = evidence.procedure_offset.copy()
+        for _ in range(30):
+            p = expit(offsets[:, None] + _GRID[None, :])
+            gap = (mass * p).sum(axis=1) - fails
+            slope = np.maximum((mass * p * (1.0 - p)).sum(axis=1), 1e-12)
+            offsets = offsets - np.clip(gap / slope, -1.0, 1.0)
+            if np.abs(gap / slope).max() < 1e-6:
+                break
+        # Centre: the prior mean goes into the intercepts' common level.
+        moved = np.abs(offsets - evidence.procedure_offset).max()
+        evidence = _with_offsets(evidence, offsets)
+        if moved < 1e-3:
+            table, _ = _grid_likelihood(evidence)
+            mean, sd = _fitted_prior(table, start)
+            break
+    return evidence, mean, sd, table
+
+
+def _pool_threshold(
+    state: _State | None,
+    school_ids: np.ndarray,
+    table: np.ndarray,
+    mean: float,
+    sd: float,
+    rho: float,
+    low_share: float,
+) -> float:
+    """Return the θ above which lie the pool's worst ``low_share`` of schools: the quantile of
+    the average of the schools' posteriors (the estimated distribution of effects), so that a
+    skewed or heavy-tailed distribution is not forced into the normal's quantile."""
+    fit = YearFit(0, mean, sd, rho, np.nan, len(school_ids))
+    density, _ = _predictive_density(state, school_ids, fit)
+    posterior = table * density
+    posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
+    average = posterior.mean(axis=0)
+    upper_tail = np.cumsum(average[::-1])[::-1]  # P(θ ≥ grid node), nodes as hat masses
+    # Linear interpolation of the tail between nodes (masses sit at nodes: shift half a step).
+    index = int(np.searchsorted(-upper_tail, -low_share))
+    index = min(max(index, 1), len(_GRID) - 1)
+    high, low = upper_tail[index - 1], upper_tail[index]
+    t = 0.0 if high == low else (high - low_share) / (high - low)
+    return float(_GRID[index - 1] + t * _STEP - 0.5 * _STEP)
+
+
+def _hat_weights(means: np.ndarray, sd: float) -> np.ndarray:
+    """Return, per mean, grid weights integrating a grid-linear function against N(mean, sd²)."""
+    spacing = _STEP
+    sd = max(sd * sd / np.sqrt(sd * sd + spacing * spacing / 6.0), 1e-12)
+    u = (_GRID[None, :] - means[:, None]) / sd
+    below, above = ndtr(u), ndtr(-u)
+    density = np.exp(-0.5 * u * u) / np.sqrt(2.0 * np.pi)
+    cell = np.where(u[:, :-1] > 0, above[:, :-1] - above[:, 1:], below[:, 1:] - below[:, :-1])
+    step = density[:, 1:] - density[:, :-1]
+    rising = ((means[:, None] - _GRID[None, :-1]) * cell - sd * step) / spacing
+    falling = ((_GRID[None, 1:] - means[:, None]) * cell + sd * step) / spacing
+    weights = np.zeros(u.shape)
+    weights[:, :-1] += falling
+    weights[:, 1:] += rising
+    weights[:, 0] += below[:, 0]
+    weights[:, -1] += above[:, -1]
+    return np.clip(weights, 0.0, None)
+
+
+@dataclasses.dataclass
+class _State:
+    """Filtered posteriors of the last year on the fixed grid (masses per node)."""
+
+    school_ids: np.ndarray
+    mass: np.ndarray  # schools × grid, rows sum to 1
+    mass_low: np.ndarray  # the part of each row with θ above the year's low threshold
+    table: np.ndarray  # schools × grid likelihood (scaled) of the last year
+    fit: YearFit
+
+
+def _transition(previous: YearFit, mean: float, sd: float, rho: float) -> tuple[float, float]:
+    """Return the slope a and the conditional sd of θ_y given θ_y−1 (centred)."""
+    return rho * sd / previous.sd, sd * np.sqrt(max(1.0 - rho * rho, 1e-12))
+
+
+def _fitted_persistence(
+    state: _State, school_ids: np.ndarray, table: np.ndarray, mean: float, sd: float
+) -> float:
+    """Return ρ maximising the two years' marginal likelihood of the schools seen in both."""
+    both, here, there = np.intersect1d(school_ids, state.school_ids, return_indices=True)
+    if len(both) < 10:
+        return float("nan")
+    previous = state.fit
+    first = state.table[there]
+    second = table[here]
+    prior = _prior_grid_weights(previous.mean, previous.sd)
+    keep = prior > 1e-12
+    first = first[:, keep] * prior[keep]
+    nodes = _GRID[keep] - previous.mean
+    # θ_y lies where its own margin N(μ, τ²) has mass, whatever ρ: only those columns count.
+    reach = np.abs(_GRID - mean) < 8.0 * sd
+    second = second[:, reach]
+
+    def negative(rho: float) -> float:
+        slope, spread = _transition(previous, mean, sd, rho)
+        conditional = _hat_weights(mean + slope * nodes, spread)[:, reach]
+        marginal = ((first @ conditional) * second).sum(axis=1)
+        return float(-np.log(np.maximum(marginal, _FLOOR)).sum())
+
+    best = optimize.minimize_scalar(negative, bounds=PERSISTENCE_BOUNDS, method="bounded",
+                                    options={"xatol": 1e-4})  # fmt: skip
+    return float(best.x)
+
+
+def _predictive_density(
+    state: _State | None, school_ids: np.ndarray, fit: YearFit
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each school's prior density of θ_y on the grid and its part with θ_y−1 low."""
+    count = len(school_ids)
+    base = np.exp(-0.5 * ((_GRID - fit.mean) / fit.sd) ** 2) / (fit.sd * np.sqrt(2 * np.pi))
+    density = np.tile(base, (count, 1))
+    low = np.full((count, len(_GRID)), np.nan)
+    if state is None or not np.isfinite(fit.persistence):
+        return density, low
+    previous = state.fit
+    slope, spread = _transition(previous, fit.mean, fit.sd, fit.persistence)
+    centre = fit.mean + slope * (_GRID - previous.mean)
+    kernel = np.exp(-0.5 * ((_GRID[None, :] - centre[:, None]) / spread) ** 2)
+    kernel /= spread * np.sqrt(2 * np.pi)
+    both, here, there = np.intersect1d(school_ids, state.school_ids, return_indices=True)
+    if len(both):
+        density[here] = state.mass[there] @ kernel
+        low[here] = state.mass_low[there] @ kernel
+    return density, low
+
+
+def _filtered_year(
+    evidence: _Evidence,
+    school_ids: np.ndarray,
+    table: np.ndarray,
+    fit: YearFit,
+    state: _State | None,
+    confidence: float,
+    z_low: float,
+    default_persistence: float,
+) -> tuple[pd.DataFrame, _State]:
+    """Return the year's posterior summaries of every informative school and the next state
+    (the next year is predicted with the preset's persistence where none could be fitted)."""
+    density, low_density = _predictive_density(state, school_ids, fit)
+    log_prior = np.log(np.maximum(density, _FLOOR))
+    ratio = np.clip(low_density / np.maximum(density, _FLOOR), 0.0, 1.0)
+    weight = density * _STEP
+    weight /= weight.sum(axis=1, keepdims=True)
+    prior_mean = weight @ _GRID
+    prior_var = np.maximum(weight @ _GRID**2 - prior_mean**2, 1e-6)
+
+    expected_share, p_value = _predictive_check(evidence, weight)
+
+    precision = 1.0 / prior_var
+
+    def derivatives(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        score, information = _score_and_information(theta, evidence)
+        return score - (theta - prior_mean) * precision, information + precision
+
+    lower = prior_mean - prior_var * (evidence.school_trials - evidence.school_fails) - 1.0
+    upper = prior_mean + prior_var * evidence.school_fails + 1.0
+    mode = _newton_root(derivatives, prior_mean, lower, upper)
+    _, information = _score_and_information(mode, evidence)
+    scale = 1.0 / np.sqrt(information + precision)
+
+    count = evidence.school_count
+    names = ("mean", "sd", "lower", "upper", "low", "stable", "next")
+    out = {name: np.empty(count) for name in names}
+    mass = np.zeros((count, len(_GRID)))
+    mass_low = np.zeros((count, len(_GRID)))
+    row_start = np.searchsorted(evidence.row_school, np.arange(count + 1))
+    slope = fit.persistence if np.isfinite(fit.persistence) else default_persistence
+    spread = fit.sd * np.sqrt(1.0 - slope * slope)
+    for begin in range(0, count, 2048):
+        end = min(begin + 2048, count)
+        theta = mode[begin:end, None] + scale[begin:end, None] * POSTERIOR_GRID_Z[None, :]
+        rows = slice(row_start[begin], row_start[end])
+        local = evidence.row_school[rows] - begin
+        aggregate = sparse.csr_array(
+            (evidence.row_trials[rows], np.arange(row_start[end] - row_start[begin]),
+             row_start[begin : end + 1] - row_start[begin]),
+            shape=(end - begin, row_start[end] - row_start[begin]),
+        )  # fmt: skip
+        expected = aggregate @ _softplus(evidence.row_offset[rows, None] + theta[local])
+        loglik = evidence.school_fails[begin:end, None] * theta - expected
+        fine = mode[begin:end, None] + scale[begin:end, None] * _FINE_Z[None, :]
+        coarse = loglik + _interpolated(log_prior[begin:end], theta)
+        log_density = coarse @ _REFINE
+        peak = log_density.max(axis=1, keepdims=True)
+        dens = np.exp(log_density - peak)
+        step = _FINE_Z[1] - _FINE_Z[0]
+        trapezoid = np.full(len(_FINE_Z), step)
+        trapezoid[[0, -1]] *= 0.5
+        total = dens @ trapezoid
+        dens /= total[:, None]
+        w = dens * trapezoid
+        out["mean"][begin:end] = (w * fine).sum(axis=1)
+        out["sd"][begin:end] = np.sqrt((w * (fine - out["mean"][begin:end, None]) ** 2).sum(1))
+        cumulative = np.zeros_like(dens)
+        cumulative[:, 1:] = np.cumsum(0.5 * step * (dens[:, 1:] + dens[:, :-1]), axis=1)
+        cumulative = np.maximum.accumulate(cumulative, axis=1)
+        cumulative /= cumulative[:, -1:]
+        tail = 0.5 * (1.0 - confidence)
+        sl = slice(begin, end)
+        out["lower"][sl] = mode[sl] + scale[sl] * _grid_quantile(dens, cumulative, tail)
+        out["upper"][sl] = mode[sl] + scale[sl] * _grid_quantile(dens, cumulative, 1.0 - tail)
+        position = (fit.low_threshold - mode[sl]) / scale[sl]
+        out["low"][sl] = np.clip(1.0 - _grid_cdf(dens, cumulative, position), 0.0, 1.0)
+        # share of each point's cell above the cut-off (a sharp cut would err by half a cell)
+        cell = scale[sl, None] * step
+        above = np.clip((fine - fit.low_threshold) / cell + 0.5, 0.0, 1.0)
+        if state is not None and np.isfinite(fit.persistence):
+            both = _interpolated(np.nan_to_num(ratio[sl]), theta) @ _REFINE
+            stable = np.clip((w * np.clip(both, 0.0, 1.0) * above).sum(axis=1), 0.0, 1.0)
+            out["stable"][sl] = np.where(np.isnan(ratio[sl, 0]), np.nan, stable)
+        else:
+            out["stable"][sl] = np.nan
+        centred = fine - fit.mean
+        cut = fit.low_threshold - fit.mean  # the next year's cut-off, as far from its mean
+        out["next"][sl] = (w * ndtr((slope * centred - cut) / spread)).sum(axis=1)
+        # The state for next year, from the school's own (coarser) grid: exact likelihood there.
+        coarse_weight = np.exp(coarse - coarse.max(axis=1, keepdims=True))
+        coarse_weight /= coarse_weight.sum(axis=1, keepdims=True)
+        coarse_cell = scale[sl, None] * (POSTERIOR_GRID_Z[1] - POSTERIOR_GRID_Z[0])
+        coarse_above = np.clip((theta - fit.low_threshold) / coarse_cell + 0.5, 0.0, 1.0)
+        mass[sl] = _projected(theta, coarse_weight)
+        mass_low[sl] = _projected(theta, coarse_weight * coarse_above)
+    frame = pd.DataFrame(
+        {
+            "school_id": school_ids,
+            "composite_score": out["mean"],
+            "composite_sd": out["sd"],
+            "composite_lower": out["lower"],
+            "composite_upper": out["upper"],
+            "low_probability": out["low"],
+            "stable_low_probability": out["stable"],
+            "next_low_probability": np.clip(out["next"], 0.0, 1.0),
+            "expected_fail_share": expected_share,
+            "improvement_p_value": p_value,
+            "prior_mean": fit.mean,
+            "prior_sd": fit.sd,
+            "persistence": fit.persistence,
+        }
+    )
+    return frame, _State(school_ids, mass, mass_low, table, fit)
+
+
+def _interpolated(values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Return per-row Catmull-Rom interpolation of values on the fixed grid at points."""
+    position = np.clip((points - _GRID[0]) / _STEP, 0.0, len(_GRID) - 1.0)
+    index = np.clip(np.floor(position).astype(np.intp), 1, len(_GRID) - 3)
+    t = position - index
+    rows = np.arange(len(values))[:, None]
+    p0, p1 = values[rows, index - 1], values[rows, index]
+    p2, p3 = values[rows, index + 1], values[rows, index + 2]
+    result = p1 + 0.5 * t * (
+        p2 - p0 + t * (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3 + t * (3.0 * (p1 - p2) + p3 - p0))
+    )
+    return result
+
+
+def _projected(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Return masses on the fixed grid: each point's weight spread on its three nearest nodes so
+    that the mass, mean and variance of every point are kept exactly (small negative weights)."""
+    count, size = points.shape[0], len(_GRID)
+    position = np.clip((points - _GRID[0]) / _STEP, 1.0, size - 2.0)
+    index = np.rint(position).astype(np.intp)
+    x = position - index  # in [−½, ½] spacings
+    base = (np.arange(count) * size)[:, None] + index
+    flat = np.zeros(count * size)
+    for shift, share in ((-1, 0.5 * x * (x - 1.0)), (0, 1.0 - x * x), (1, 0.5 * x * (x + 1.0))):
+        flat += np.bincount((base + shift).ravel(), (weights * share).ravel(), count * size)
+    return flat.reshape(count, size)
+
+
+def _predictive_check(evidence: _Evidence, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the fail share predicted before the year's data and the predictive mid-p of the
+    observed fails (P(F < f) + ½P(F = f), F binomial on the school's participants given θ)."""
+    count = evidence.school_count
+    design = sparse.csr_array(
+        (evidence.row_trials, (evidence.row_school, evidence.row_procedure)),
+        shape=(count, len(evidence.procedure_offset)),
+    )
+    trials = evidence.school_trials
+    share = (design @ expit(evidence.procedure_offset[:, None] + _GRID[None, :])) / trials[:, None]
+    expected = (weight * share).sum(axis=1)
+    n = np.rint(trials).astype(np.int64)
+    f = np.rint(evidence.school_fails).astype(np.int64)
+    school, node = np.nonzero(weight > 1e-8)  # the predictive's mass, no need for its far tails
+    p, k, size = share[school, node], f[school], n[school]
+    below = np.where(k >= 1, bdtr(np.maximum(k - 1, 0), size, p), 0.0)
+    mid = 0.5 * (below + bdtr(k, size, p))
+    p_value = np.bincount(school, weight[school, node] * mid, count)
+    return expected, np.clip(p_value / np.bincount(school, weight[school, node], count), 0, 1)
+
+
+def _unshrunk_year(
+    evidence: _Evidence, school_ids: np.ndarray, mle: np.ndarray, fit: YearFit, confidence: float
+) -> pd.DataFrame:
+    """Return the sensitivity run's MLE with a likelihood-ratio interval (open at a cap)."""
+    lower, upper = _likelihood_interval(evidence, mle, confidence)
+    _, information = _score_and_information(mle, evidence)
+    with np.errstate(divide="ignore"):
+        se = 1.0 / np.sqrt(information)
+    return pd.DataFrame(
+        {
+            "school_id": school_ids,
+            "composite_score": mle,
+            "composite_sd": np.where(evidence.is_separated, np.nan, se),
+            "composite_lower": lower,
+            "composite_upper": upper,
+            "low_probability": np.where(
+                evidence.is_separated, (mle > 0).astype(float), ndtr((mle - fit.low_threshold) / se)
+            ),
+            "stable_low_probability": np.nan,
+            "next_low_probability": np.nan,
+            "expected_fail_share": np.nan,
+            "improvement_p_value": np.nan,
+            "prior_mean": fit.mean,
+            "prior_sd": fit.sd,
+            "persistence": fit.persistence,
+        }
+    )
+
+
+def _log_likelihood(theta: np.ndarray, evidence: _Evidence) -> np.ndarray:
+    """Return each informative school's binomial log-likelihood at θ (without constants)."""
+    expected = evidence.row_trials * _softplus(evidence.row_offset + theta[evidence.row_school])
+    return (
+        evidence.school_fails * theta
+        + evidence.school_offset_fails
+        - np.bincount(evidence.row_school, expected, evidence.school_count)
+    )
+
+
+def _likelihood_interval(
+    evidence: _Evidence, mle: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return {θ: 2(ℓ(θ̂) − ℓ(θ)) ≤ χ²₁}; a side at the cap is open (±inf)."""
+    drop = 0.5 * float(ndtri(0.5 + confidence / 2.0)) ** 2
+    target = _log_likelihood(mle, evidence) - drop
+    bounds = []
+    for side in (-1.0, 1.0):
+        near, far = mle.copy(), np.full_like(mle, side * THETA_CAP)
+        open_side = _log_likelihood(far, evidence) >= target
+        for _ in range(60):
+            middle = 0.5 * (near + far)
+            inside = _log_likelihood(middle, evidence) >= target
+            near, far = np.where(inside, middle, near), np.where(inside, far, middle)
+        bounds.append(np.where(open_side, side * np.inf, 0.5 * (near + far)))
+    return bounds[0], bounds[1]
