@@ -189,24 +189,3 @@ def test_overdispersion_is_estimated_from_the_pool_and_none_when_binomial():
         effects.append(float((1 / weight).mean()))
     assert effects[0] < 1.02
     assert 1.4 < effects[1] < 2.2
-
-
-def test_the_fast_path_gives_the_reference_paths_posteriors_to_1e_6():
-    # The reference: the joint model before it was made fast (tests/joint_effect_reference.py);
-    # every column but the next year's prediction (now on the normal scores) agrees to 1e-6.
-    from joint_effect_reference import joint_school_effects as reference
-
-    results, _ = _region(11, schools=400, years=3, rho=0.7, sizes=(3, 90))
-    results = results.sample(frac=0.9, random_state=1)  # schools with missing procedures
-    fast, fast_fits = joint_school_effects(results, overdispersion=True)
-    slow, slow_fits = reference(results, overdispersion=True)
-    columns = [c for c in fast.columns if c not in ("school_id", "next_low_probability")]
-    np.testing.assert_allclose(fast[columns], slow[columns], atol=1e-6, rtol=0)
-    assert fast["school_id"].tolist() == slow["school_id"].tolist()
-    for mine, theirs in zip(fast_fits, slow_fits, strict=True):
-        assert (mine.mean, mine.sd, mine.persistence, mine.low_threshold) == pytest.approx(
-            (theirs.mean, theirs.sd, theirs.persistence, theirs.low_threshold), abs=1e-6
-        )
-    last = fast["exam_year"] == 2022  # the latest year: same ρ, linear vs copula prediction
-    gap = (fast.loc[last, "next_low_probability"] - slow.loc[last, "next_low_probability"]).abs()
-    assert 0 < gap.max() < 0.1
