@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from shnor.calibration import reliability, simulated_predictions
-from shnor.presets import load_preset
+from shnor.presets import load_preset, with_values
 
 
 def test_reliability_bins_and_ece_by_hand():
@@ -51,3 +51,24 @@ def test_no_intervention_credits_at_most_five_percent_and_a_true_improvement_is_
     assert credited <= 0.08
     found = figures.loc[figures["planted"] > 0, "found_share"].mean()
     assert found > 3 * max(credited, 0.02)
+
+
+def test_objectivity_concerns_spare_honest_schools_and_find_inflation():
+    # docs/methodology.md §6, on 2 simulated regions × 300 schools with honest heterogeneity
+    # (journal leniency, absence a school trait, class effects): the preset's rule marks at most
+    # 5% of honest schools and finds at least 70% of the inflating ones.
+    from shnor.calibration import objectivity_figures
+
+    preset = load_preset("reference")
+    figures = objectivity_figures(preset, regions=2, school_count=300)
+    honest = (figures["false_alarm_share"] * figures["honest"]).sum() / figures["honest"].sum()
+    found = (figures["found_share"] * figures["inflated"]).sum() / figures["inflated"].sum()
+    assert honest <= 0.05
+    assert found >= 0.70
+    # Without the control — the first rule, procedure markers counted as they come — the same
+    # regions show the false alarms the control removes.
+    first = objectivity_figures(
+        with_values(preset, {"objectivity.concern_rule": "markers"}), regions=2, school_count=300
+    )
+    first_honest = (first["false_alarm_share"] * first["honest"]).sum() / first["honest"].sum()
+    assert first_honest > 0.05

@@ -180,7 +180,10 @@ def test_school_list_reads_the_published_list_in_russian(data_dir):
     assert rows.loc["s3", "municipality_name"] == "Район"
     assert rows.loc["s3", "settlement_type"] == "село"
     assert rows.loc["s2", "school_level"] == "НОШ"
-    assert rows.loc["s1", "status"] == "ШНОР (статистически подтверждено)"
+    assert (
+        rows.loc["s1", "status"]
+        == "ШНОР: низкие результаты два года подряд, статистически подтверждено"
+    )
     assert rows.loc["s1", "quadrant"] == "ШНОР в сложных условиях: приоритетная поддержка"
     assert rows.loc["s3", "status"] == "группа риска"
     assert rows.loc["s2", "status"] == "без особых отметок"

@@ -12,25 +12,32 @@ import numpy as np
 import pandas as pd
 import pytest
 from builders import write_preset
+from scipy.stats import binom
 
 from shnor.methods.objectivity import (
     MARKERS,
     exams_not_high,
     objectivity_concerns,
     objectivity_markers,
+    overdispersed_p_values,
     pooled_tests,
+    school_tests,
     vpr_evidence_mask,
 )
-from shnor.presets import load_preset
+from shnor.presets import load_preset, with_values
 from shnor.scoring import school_year_scores
 
 REFERENCE = load_preset()
+# The first concern rule (procedure markers counted, pooled Poisson tests), kept as a preset
+# choice; the tests of that rule run under it.
+FIRST_RULE = with_values(REFERENCE, {"objectivity.concern_rule": "markers"})
 RESULT_COLUMNS = [
     "school_id", "exam_year", "exam", "grade", "subject", "participant_count", "fail_count"
 ]  # fmt: skip
 
 
 def objectivity_preset(tmp_path: Path, **values) -> object:
+    values = {"concern_rule": "markers", **values}
     body = "[objectivity]\n" + "".join(
         f"{key} = {json.dumps(value)}\n" for key, value in values.items()
     )
@@ -224,12 +231,15 @@ def test_m2_does_not_fire_for_a_weaker_school_with_a_smooth_distribution():
     assert fired(markers, key) == []
 
 
-def test_m2_fires_on_a_quarter_of_results_at_the_boundary():
+def test_m2_a_quarter_at_the_boundary_is_no_spike_without_the_local_test():
+    # 10 of 30 pupils in the window on the boundary, as in the region (a third): a weak class,
+    # not a spike — the share alone no longer marks (§6: every marker has a sampling test)
     at_quarter = evidence("quarter", scored_count=40, at_boundary_count=10, near_boundary_count=30)
-    below = evidence("below", scored_count=40, at_boundary_count=9, near_boundary_count=27)
-    markers = markers_of([at_quarter, below])
-    assert fired(markers, ("quarter", 2025, 5, "math")) == ["m2_boundary_spike"]
-    assert fired(markers, ("below", 2025, 5, "math")) == []
+    spike = evidence("spike", scored_count=40, at_boundary_count=10, near_boundary_count=12)
+    markers = markers_of([at_quarter, spike])
+    assert markers.loc[("quarter", 2025, 5, "math"), "at_boundary_share"] == pytest.approx(0.25)
+    assert fired(markers, ("quarter", 2025, 5, "math")) == []
+    assert fired(markers, ("spike", 2025, 5, "math")) == ["m2_boundary_spike"]
 
 
 def test_m2_needs_a_boundary():
@@ -340,17 +350,25 @@ def test_m4_counts_a_drop_of_exactly_fifteen_points():
 # --- M5 absentees --------------------------------------------------------------------------
 
 
-def test_m5_fires_above_a_quarter_absent():
-    rows = [
-        evidence("many", listed_count=20, absent_count=6, participant_count=14),
+def test_m5_fires_above_a_quarter_absent_and_above_the_region_by_its_test():
+    # the region: 20 ordinary procedures with 1 of 20 absent, and the three below
+    rows = [evidence(f"s{i:02d}", listed_count=20, absent_count=1) for i in range(20)] + [
+        evidence("many", listed_count=20, absent_count=8, participant_count=12),
         evidence("quarter", listed_count=20, absent_count=5, participant_count=15),
         evidence("small", listed_count=9, absent_count=4, participant_count=5),
     ]
     markers = markers_of(rows)
     assert fired(markers, ("many", 2025, 5, "math")) == ["m5_absentees"]
-    assert markers.loc[("many", 2025, 5, "math"), "absent_share"] == pytest.approx(0.3)
+    assert markers.loc[("many", 2025, 5, "math"), "absent_share"] == pytest.approx(0.4)
+    assert markers.loc[("many", 2025, 5, "math"), "absent_p_value"] < 0.01
     assert fired(markers, ("quarter", 2025, 5, "math")) == []
     assert fired(markers, ("small", 2025, 5, "math")) == []
+
+
+def test_m5_a_high_absence_the_region_shares_is_no_marker():
+    # every school has 6 of 20 absent: above a quarter, but that is the region, not the school
+    markers = markers_of([evidence(f"s{i}", listed_count=20, absent_count=6) for i in range(10)])
+    assert not markers["m5_absentees"].any()
 
 
 # --- multiple testing ----------------------------------------------------------------------
@@ -393,16 +411,25 @@ def absent_heavy(school: str, grade: int = 5, **values) -> dict:
     return evidence(school, grade=grade, **{**counts, **values})
 
 
+# The region M5's test compares with: 12 schools with 1 of 20 absent in grades 5–7.
+REGION = [evidence(f"r{i:02d}", grade=g, absent_count=1) for i in range(12) for g in (5, 6, 7)]
+
+
+def without_region(concerns: pd.DataFrame) -> pd.DataFrame:
+    return concerns.drop(index=[k for k in concerns.index if k[0].startswith("r")])
+
+
 def test_two_markers_in_one_procedure_are_a_concern():
     rows = [
         evidence("x", year=2024, participant_count=100, listed_count=100, fail_count=40),
         absent_heavy("x", participant_count=100, listed_count=140, absent_count=40,
                      fail_count=20),
         evidence("x", grade=6),
+        *REGION,
     ]  # fmt: skip
     markers = markers_of(rows)
     assert fired(markers, ("x", 2025, 5, "math")) == ["m4_sudden_drop", "m5_absentees"]
-    concerns = concerns_of(rows)
+    concerns = concerns_of(rows, FIRST_RULE)
     assert concerns.loc[("x", 2025), "has_objectivity_concern"]
     assert concerns.loc[("x", 2025), "marked_procedure_count"] == 1
     assert json.loads(concerns.loc[("x", 2025), "objectivity_reasons"]) == [
@@ -412,7 +439,9 @@ def test_two_markers_in_one_procedure_are_a_concern():
 
 
 def test_one_marker_in_two_procedures_is_a_concern():
-    concerns = concerns_of([absent_heavy("x", 5), absent_heavy("x", 6), evidence("x", grade=7)])
+    concerns = concerns_of(
+        [absent_heavy("x", 5), absent_heavy("x", 6), evidence("x", grade=7), *REGION], FIRST_RULE
+    )
     assert concerns.loc[("x", 2025), "has_objectivity_concern"]
     assert concerns.loc[("x", 2025), "marked_procedure_count"] == 2
     reasons = json.loads(concerns.loc[("x", 2025), "objectivity_reasons"])
@@ -423,8 +452,8 @@ def test_one_marker_in_two_procedures_is_a_concern():
 
 
 def test_one_marker_in_one_procedure_is_no_concern():
-    rows = [absent_heavy("x", 5), evidence("x", grade=6), evidence("y")]
-    concerns = concerns_of(rows)
+    rows = [absent_heavy("x", 5), evidence("x", grade=6), evidence("y"), *REGION]
+    concerns = without_region(concerns_of(rows, FIRST_RULE))
     assert not concerns.loc[("x", 2025), "has_objectivity_concern"]
     assert concerns.loc[("x", 2025), "marked_procedure_count"] == 1
     assert not concerns.loc[("y", 2025), "has_objectivity_concern"]
@@ -433,14 +462,14 @@ def test_one_marker_in_one_procedure_is_no_concern():
 
 
 def test_one_marker_in_each_of_two_years_is_no_concern():
-    concerns = concerns_of([absent_heavy("x", year=2024), absent_heavy("x", year=2025)])
+    concerns = concerns_of([absent_heavy("x", year=2024), absent_heavy("x", year=2025)], FIRST_RULE)
     assert not concerns["has_objectivity_concern"].any()
 
 
 def test_concern_thresholds_come_from_the_preset(tmp_path):
     preset = objectivity_preset(tmp_path, procedures_with_marker=3)
-    rows = [absent_heavy("x", 5), absent_heavy("x", 6)]
-    assert concerns_of(rows)["has_objectivity_concern"].all()
+    rows = [absent_heavy("x", 5), absent_heavy("x", 6), *REGION]
+    assert concerns_of(rows, FIRST_RULE).loc[("x", 2025), "has_objectivity_concern"]
     assert not concerns_of(rows, preset)["has_objectivity_concern"].any()
 
 
@@ -466,7 +495,7 @@ def test_a_pooled_boundary_test_alone_makes_a_small_school_a_concern():
     assert tiny["scored_count"] == 30
     assert tiny["pooled_boundary_p_value"] < 0.001
     assert pooled.loc[("big", 2025), "pooled_boundary_p_value"] > 0.1
-    concerns = concerns_of(rows)
+    concerns = concerns_of(rows, FIRST_RULE)
     assert concerns.loc[("tiny", 2025), "has_objectivity_concern"]
     assert concerns.loc[("tiny", 2025), "marked_procedure_count"] == 0
     assert json.loads(concerns.loc[("tiny", 2025), "objectivity_reasons"]) == [
@@ -491,9 +520,9 @@ def test_a_pooled_test_needs_ten_results_in_all():
             for i, n in enumerate(sizes)
         ]  # fmt: skip
 
-    nine = concerns_of(tiny([3, 3, 3]))
+    nine = concerns_of(tiny([3, 3, 3]), FIRST_RULE)
     assert not nine.loc[("tiny", 2025), "has_objectivity_concern"]
-    ten = concerns_of(tiny([3, 3, 3, 1]))
+    ten = concerns_of(tiny([3, 3, 3, 1]), FIRST_RULE)
     assert ten.loc[("tiny", 2025), "has_objectivity_concern"]
 
 
@@ -593,3 +622,42 @@ def test_a_rated_school_is_scored_on_its_exams_only_when_its_vpr_is_set_aside():
     # the inflated ВПР no longer hides the low result
     assert masked.loc["x", "composite_score"] > unmasked.loc["x", "composite_score"]
     assert masked.loc["x", "composite_percentile"] == 100.0
+
+
+# --- the school tests of the concern (§6) ---------------------------------------------------
+
+
+def test_overdispersed_p_values_hold_five_percent_where_the_binomial_does_not():
+    # 400 honest schools whose own absence rates vary as Beta(2, 22), 190 pupils each
+    rng = np.random.default_rng(7)
+    rate = rng.beta(2.0, 22.0, 400)
+    trials = np.full(400, 190)
+    absent = rng.binomial(trials, rate)
+    share = np.full(400, absent.sum() / trials.sum())
+    p_values, icc = overdispersed_p_values(absent, trials, share)
+    assert icc == pytest.approx(1 / (2 + 22 + 1), rel=0.5)  # the Beta's correlation, 0.04
+    assert (p_values < 0.05).mean() <= 0.07
+    _, none = overdispersed_p_values(absent[:10], trials[:10], share[:10])
+    assert none == 0.0  # too few schools to fit a spread: the binomial
+    binomial = 1 - (binom.cdf(absent - 1, trials, share) + 0.5 * binom.pmf(absent, trials, share))
+    assert (binomial < 0.05).mean() > 0.2  # the plain test marks a fifth of honest schools
+
+
+def test_absence_counts_once_per_school_under_the_school_tests():
+    # a school with a quarter absent in each of 10 procedures where the region has a tenth:
+    # one school test, whatever the number of procedures that show it
+    region = [
+        evidence(f"s{i:02d}", grade=g, listed_count=20, absent_count=int(i % 4 == 0) + 1)
+        for i in range(30)
+        for g in range(4, 9)
+    ]
+    heavy = [evidence("x", grade=g, listed_count=20, absent_count=6) for g in range(4, 9)]
+    markers = objectivity_markers(pd.DataFrame(region + heavy), no_results(), REFERENCE)
+    tested = school_tests(markers, REFERENCE).set_index("school_id")
+    assert tested.loc["x", "school_absentees_p_value"] < 0.001
+    assert tested["school_absentees_p_value"].notna().sum() == 31  # one per school
+    concerns = objectivity_concerns(markers, REFERENCE).set_index("school_id")
+    assert concerns.loc["x", "has_objectivity_concern"]
+    reasons = json.loads(concerns.loc["x", "objectivity_reasons"])
+    assert {"grade": None, "subject": "all", "markers": ["school_absentees"]} in reasons
+    assert not concerns.drop(index="x")["has_objectivity_concern"].any()

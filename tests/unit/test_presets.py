@@ -72,7 +72,6 @@ def test_reference_has_the_numbers_of_the_methodology():
         "context.index_method": "zscore_mean",
         "context.resilient_cva_best_share": 0.25,
         "objectivity.journal_mean_gap": 0.5,
-        "objectivity.boundary_spike_share": 0.25,
         "objectivity.boundary_spike_p_value": 0.01,
         "objectivity.best_fail_share": 0.05,
         "objectivity.best_mean_share": 0.10,

@@ -11,7 +11,8 @@ import json
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binom, poisson
+from scipy.special import betaln, gammaln
+from scipy.stats import binom, chi2, poisson
 
 from shnor.methods.intervals import holm_adjusted, two_proportion_z_test
 from shnor.presets import Preset
@@ -28,6 +29,17 @@ POOLED_MARKERS = {
     "pooled_boundary_spike": "всплеск баллов на границе «3» по всем ВПР школы",
     "pooled_raised_marks": "отметки ВПР выше журнальных по всем ВПР школы",
 }
+SCHOOL_TESTS = {
+    "school_raised_marks": "отметки ВПР выше журнальных (по всем ВПР школы)",
+    "school_boundary_spike": "всплеск баллов на границе «3» (по всем ВПР школы)",
+    "school_absentees": "много отсутствовавших (по всем ВПР школы, один раз на школу)",
+    "school_fail_drop": "доля «2» ниже прошлогодней сильнее, чем в регионе",
+}
+"""The school-level tests of the concern (§6): each pools a school's ВПР of the year and is
+judged against the region's own between-school spread (beta-binomial, dispersion fitted on the
+region), so a school trait — journal leniency, absence — counts once and as the region shows it."""
+SCHOOL_TEST_REASON_P = 0.05
+"""A school test is named among the reasons of a concern when its own p-value is below this."""
 
 
 def exams_not_high(results: pd.DataFrame, preset: Preset) -> pd.DataFrame:
@@ -104,13 +116,12 @@ def objectivity_markers(
         ),
         preset,
     )
+    # A spike is what the local sampling test finds; a large share alone (a weak class has
+    # many pupils near the boundary) is no marker.
     m["m2_boundary_spike"] = (
         (scored >= o["min_participants"])
         & m["boundary_score"].notna()
-        & (
-            (m["at_boundary_share"] >= o["boundary_spike_share"])
-            | (m["boundary_p_value"] < o["boundary_spike_p_value"])
-        )
+        & (m["boundary_p_value"] < o["boundary_spike_p_value"])
     )
 
     m["fail_share"] = m["fail_count"] / m["participant_count"].where(m["participant_count"] > 0)
@@ -157,7 +168,21 @@ def objectivity_markers(
 
     listed = m["listed_count"]
     m["absent_share"] = m["absent_count"] / listed.where(listed > 0)
-    m["m5_absentees"] = (listed >= o["min_participants"]) & (m["absent_share"] > o["absent_share"])
+    regional_absent = m.groupby(keys)["absent_count"].transform("sum") / m.groupby(keys)[
+        "listed_count"
+    ].transform("sum").where(lambda t: t > 0)
+    m["regional_absent_share"] = regional_absent
+    # A share above the threshold by chance is no marker: binomial against the region's share.
+    m["absent_p_value"] = np.where(
+        listed >= o["min_participants"],
+        binom.sf(m["absent_count"] - 1, listed, regional_absent.fillna(0.0).clip(1e-9, 1.0)),
+        np.nan,
+    )
+    m["m5_absentees"] = (
+        (listed >= o["min_participants"])
+        & (m["absent_share"] > o["absent_share"])
+        & (m["absent_p_value"] < o["absent_p_value"])
+    )
 
     for marker in MARKERS:
         m[marker] = m[marker].fillna(False).astype(bool)
@@ -194,6 +219,120 @@ def pooled_tests(markers: pd.DataFrame) -> pd.DataFrame:
         pooled["raised_count"] - 1, pooled["expected_raised"]
     )
     return pooled
+
+
+def overdispersed_p_values(
+    observed: np.ndarray, trials: np.ndarray, share: np.ndarray, *, upper: bool = True
+) -> tuple[np.ndarray, float]:
+    """Return one-sided mid-p values of counts against a beta-binomial with each row's expected
+    share and one intra-class correlation fitted on the region, and that correlation.
+
+    The correlation is the smallest at which the central half of the region's mid-p values
+    spans half of [0, 1] (their interquartile range is ½ under the null): fitted on the middle of
+    the region, so a minority of inflating schools in the upper tail does not widen the null."""
+    observed, trials, share = (np.asarray(v, dtype=float) for v in (observed, trials, share))
+    share = np.clip(share, 1e-6, 1 - 1e-6)
+    k, n = np.rint(observed), np.rint(trials)
+
+    support = np.arange(int(n.max()) + 1 if len(n) else 1)
+    inside = support[None, :] <= n[:, None]
+    log_choose = gammaln(n + 1)[:, None] - gammaln(support + 1)[None, :]
+    log_choose = log_choose - gammaln(np.maximum(n[:, None] - support[None, :], 0) + 1)
+
+    def mid_p(icc: float) -> np.ndarray:
+        if icc <= 0:
+            below, at = binom.cdf(k - 1, n, share), binom.pmf(k, n, share)
+        else:  # the beta-binomial's whole pmf per row (row sizes are small), summed up to k
+            size = 1.0 / icc - 1.0
+            a, b = (share * size)[:, None], ((1.0 - share) * size)[:, None]
+            log_pmf = log_choose + betaln(support + a, n[:, None] - support + b) - betaln(a, b)
+            pmf = np.where(inside, np.exp(log_pmf), 0.0)
+            below = np.where(support[None, :] < k[:, None], pmf, 0.0).sum(axis=1)
+            at = pmf[np.arange(len(k)), k.astype(np.intp)]
+        lower_tail = below + 0.5 * at  # P(X < k) + ½ P(X = k)
+        return np.clip(1.0 - lower_tail if upper else lower_tail, 0.0, 1.0)
+
+    if len(k) < 20:
+        return mid_p(0.0), 0.0
+
+    def spread(icc: float) -> float:
+        q1, q3 = np.quantile(mid_p(icc), [0.25, 0.75])
+        return float(q3 - q1)
+
+    low, high = 0.0, 0.5
+    if spread(low) <= 0.5:
+        return mid_p(low), low
+    for _ in range(20):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if spread(middle) > 0.5 else (low, middle)
+    return mid_p(high), high
+
+
+def school_tests(markers: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+    """Per school × year with ВПР: the p-values of ``SCHOOL_TESTS`` (each pools the school's
+    procedures, against the region's between-school spread) and their combination."""
+    o = preset["objectivity"]
+    keys = ["school_id", "exam_year"]
+    enough = o["min_participants"]
+    m = markers.assign(
+        expected_raised=markers["journal_pair_count"] * markers["regional_raised_share"].fillna(0),
+        near=markers["near_boundary_count"].where(markers["boundary_score"].notna(), 0),
+        at=markers["at_boundary_count"].where(markers["boundary_score"].notna(), 0),
+        expected_listed_absent=markers["listed_count"] * markers["regional_absent_share"].fillna(0),
+    )
+    m["expected_at"] = m["near"] * markers["regional_boundary_window_share"].fillna(0)
+    previous = markers[["school_id", "exam_year", "grade", "subject", "participant_count",
+                        "fail_count"]].assign(exam_year=markers["exam_year"] + 1)  # fmt: skip
+    paired = m.merge(previous, on=PROCEDURE, how="left", suffixes=("", "_before"))
+    has_before = paired["participant_count_before"] >= 1
+    before_share = (paired["fail_count_before"] / paired["participant_count_before"]).where(
+        has_before
+    )
+    paired["drop_n"] = paired["participant_count"].where(has_before, 0)
+    paired["drop_fails"] = paired["fail_count"].where(has_before, 0)
+    paired["drop_expected"] = (paired["participant_count"] * before_share).fillna(0)
+    sums = paired.groupby(keys, as_index=False)[
+        ["raised_count", "journal_pair_count", "expected_raised", "at", "near", "expected_at",
+         "absent_count", "listed_count", "expected_listed_absent", "drop_fails", "drop_n",
+         "drop_expected", "scored_count"]
+    ].sum()  # fmt: skip
+    # The region's own change of the fail share scales each school's expected fails this year.
+    region_change = sums.groupby("exam_year")["drop_fails"].transform("sum") / sums.groupby(
+        "exam_year"
+    )["drop_expected"].transform("sum").where(lambda t: t > 0)
+    sums["drop_expected"] = sums["drop_expected"] * region_change.fillna(1.0)
+    tests = {
+        "school_raised_marks": ("raised_count", "journal_pair_count", "expected_raised", True),
+        "school_boundary_spike": ("at", "near", "expected_at", True),
+        "school_absentees": ("absent_count", "listed_count", "expected_listed_absent", True),
+        "school_fail_drop": ("drop_fails", "drop_n", "drop_expected", False),
+    }
+    # the window is a few pupils a procedure: the school needs enough scored results in all
+    gate = {"school_boundary_spike": "scored_count"}
+    for name, (count, trials, expected, upper) in tests.items():
+        values = np.full(len(sums), np.nan)
+        for _, rows in sums.groupby("exam_year").groups.items():
+            part = sums.loc[rows]
+            usable = (part[gate.get(name, trials)] >= enough) & (part[expected] > 0)
+            if usable.sum() == 0:
+                continue
+            index = part.index[usable]
+            share = part.loc[index, expected] / part.loc[index, trials]
+            p_values, _ = overdispersed_p_values(
+                part.loc[index, count], part.loc[index, trials], share, upper=upper
+            )
+            values[sums.index.get_indexer(index)] = p_values
+        sums[f"{name}_p_value"] = values
+    columns = [f"{name}_p_value" for name in SCHOOL_TESTS]
+    p = sums[columns].to_numpy(float)
+    available = np.isfinite(p).sum(axis=1)
+    if o["combination"] == "fisher":
+        statistic = -2.0 * np.log(np.clip(np.where(np.isfinite(p), p, 1.0), 1e-300, 1.0)).sum(1)
+        combined = np.where(available > 0, chi2.sf(statistic, 2 * np.maximum(available, 1)), 1.0)
+    else:  # Bonferroni-Holm: the smallest p-value times the number of tests
+        combined = np.clip(np.nanmin(np.where(np.isfinite(p), p, 1.0), axis=1) * available, 0, 1)
+    sums["combined_p_value"] = combined
+    return sums[[*keys, *columns, "combined_p_value"]]
 
 
 def objectivity_concerns(markers: pd.DataFrame, preset: Preset) -> pd.DataFrame:
@@ -236,19 +375,39 @@ def objectivity_concerns(markers: pd.DataFrame, preset: Preset) -> pd.DataFrame:
         )
         if alpha > 0
     }
+    by_school = rule_by_school = {}
+    if o["concern_rule"] == "school_tests":
+        tested = school_tests(markers, preset)
+        by_school = tested.set_index(keys)
+        rule_by_school = dict(
+            zip(zip(tested["school_id"], tested["exam_year"], strict=True),
+                tested["combined_p_value"] < o["concern_alpha"], strict=True)
+        )  # fmt: skip
     result = []
     for key in markers[keys].drop_duplicates().itertuples(index=False, name=None):
         procedure_count = count_by_key.get(key, 0)
         most = int(most_by_key.get(key, 0))
         pooled_markers = pooled_flags.get(key, [])
-        concern = (
-            most >= o["markers_in_one_procedure"]
-            or procedure_count >= o["procedures_with_marker"]
-            or bool(pooled_markers)
-        )
         listed = list(listed_by_key.get(key, []))
-        if pooled_markers:
-            listed.append({"grade": None, "subject": "all", "markers": pooled_markers})
+        if o["concern_rule"] == "school_tests":
+            concern = bool(rule_by_school.get(key, False))
+            # the reasons: the school tests that are significant on their own (5%)
+            row = by_school.loc[key] if key in by_school.index else None
+            named = [
+                name
+                for name in SCHOOL_TESTS
+                if row is not None and row[f"{name}_p_value"] < SCHOOL_TEST_REASON_P
+            ]
+            if concern and named:
+                listed.append({"grade": None, "subject": "all", "markers": named})
+        else:
+            concern = (
+                most >= o["markers_in_one_procedure"]
+                or procedure_count >= o["procedures_with_marker"]
+                or bool(pooled_markers)
+            )
+            if pooled_markers:
+                listed.append({"grade": None, "subject": "all", "markers": pooled_markers})
         result.append(
             {
                 "school_id": key[0],

@@ -6,9 +6,10 @@ the schema: a key it lacks, or a value of another type, is an error naming the k
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,22 @@ def load_preset(name_or_path: str | Path | Preset = REFERENCE) -> Preset:
     _check_values(values, source)
     meta = values["preset"]
     return Preset(name=meta["name"], version=str(meta["version"]), source=source, values=values)
+
+
+def with_values(preset: Preset, changes: dict[str, Any]) -> Preset:
+    """The preset with some dotted keys changed (a sensitivity variant), checked like a file;
+    its name says it is a variant."""
+    values = copy.deepcopy(preset.values)
+    for dotted, value in changes.items():
+        *path, last = dotted.split(".")
+        node = values
+        for part in path:
+            node = node[part]
+        if last not in node:
+            raise PresetError(f"{preset.source}: unknown key {dotted!r}")
+        node[last] = _checked_type(node[last], value, preset.source, dotted)
+    _check_values(values, preset.source)
+    return replace(preset, name=f"{preset.name}+variant", values=values)
 
 
 def _packaged(name: str) -> bytes:
@@ -163,6 +180,10 @@ def _check_values(values: dict, source: str) -> None:
         raise PresetError(
             f"{source}: 'objectivity.journal_gap_direction' must be vpr_above_journal or both"
         )
+    if _get(values, "objectivity.concern_rule") not in ("school_tests", "markers"):
+        raise PresetError(f"{source}: 'objectivity.concern_rule' must be school_tests or markers")
+    if _get(values, "objectivity.combination") not in ("fisher", "holm"):
+        raise PresetError(f"{source}: 'objectivity.combination' must be fisher or holm")
     if _get(values, "context.index_method") not in _INDEX_METHODS:
         raise PresetError(f"{source}: 'context.index_method' must be one of {_INDEX_METHODS}")
     for key, weight in values["school_effect"]["weights"].items():

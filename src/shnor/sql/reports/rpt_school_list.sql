@@ -11,9 +11,11 @@ SELECT
     END AS school_level,
     CASE
         WHEN NOT f.is_rated THEN 'не оценивается'
-        WHEN f.is_stable_low AND f.is_stable_low_confirmed THEN 'ШНОР (статистически подтверждено)'
-        WHEN f.is_stable_low THEN 'ШНОР'
-        WHEN f.is_on_shnor_list THEN 'ШНОР (до выполнения условий выхода)'
+        -- «ШНОР» is the programme's list (is_on_shnor_list); the text after it says why.
+        WHEN f.is_stable_low AND f.is_stable_low_confirmed
+            THEN 'ШНОР: низкие результаты два года подряд, статистически подтверждено'
+        WHEN f.is_stable_low THEN 'ШНОР: низкие результаты два года подряд'
+        WHEN f.is_on_shnor_list THEN 'ШНОР: до выполнения условий выхода'
         WHEN f.is_risk_group THEN 'группа риска'
         WHEN f.is_stable_high THEN 'стабильно высокие результаты'
         ELSE 'без особых отметок'
