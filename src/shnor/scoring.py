@@ -162,6 +162,7 @@ def _pool_effects(group: pd.DataFrame, preset: Preset) -> pd.DataFrame:
         default_persistence=preset["school_effect.default_persistence"],
         overdispersion=preset["school_effect.overdispersion"],
         shrinkage=preset["school_effect.shrinkage"],
+        fit_persistence=preset["school_effect.fit_persistence"],
     )
     return effects
 

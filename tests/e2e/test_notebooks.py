@@ -216,10 +216,11 @@ def test_methodology_sensitivity(region, kernel, marts_frames):
         region,
         kernel,
         {"DATA_DIR": str(region)},
-        "sensitivity.to_dict('records')",
+        "{'sensitivity': sensitivity.to_dict('records'),"
+        " 'decisions': decisions.to_dict('records')}",
     )
     latest = marts_frames["latest"]
-    table = pd.DataFrame(values)
+    table = pd.DataFrame(values["sensitivity"])
     assert len(table) == 3 * 2 * 2
     same = table[table["is_published_method"]]
     assert len(same) == 1
@@ -234,6 +235,21 @@ def test_methodology_sensitivity(region, kernel, marts_frames):
     region_pool = table[(table["pool_by"] == "region") & table["shrinkage"]]
     assert region_pool.sort_values("low_share")["low_count"].is_monotonic_increasing
     assert (table["changed"] == table["entered"] + table["left"]).all()
+    # The second section: one decision at a time against the run's own method.
+    decisions = pd.DataFrame(values["decisions"]).set_index(["Вариант", "Множество"])
+    as_run = decisions.loc["как в запуске"]
+    assert as_run.loc["низкие два года подряд", "Школ"] == latest["is_stable_low"].sum()
+    assert as_run.loc["подтверждено", "Школ"] == latest["is_stable_low_confirmed"].sum()
+    assert (as_run["Жаккар"] == 1.0).all() and (as_run["Вошли"] + as_run["Вышли"] == 0).all()
+    # A fixed persistence moves the joint model's probabilities, never the yearly flags (they
+    # rank each year's own evidence); it does move who is likely low next year.
+    for rho in ("ρ = 0.5 (задана)", "ρ = 0.9 (задана)"):
+        assert decisions.loc[(rho, "низкие результаты"), "Жаккар"] == 1.0
+        assert decisions.loc[(rho, "низкие два года подряд"), "Жаккар"] == 1.0
+    likely = decisions.xs("вероятно низкие в следующем году", level="Множество")["Школ"]
+    assert likely["ρ = 0.9 (задана)"] != likely["ρ = 0.5 (задана)"]
+    for label, row in decisions.iterrows():
+        assert row["Общих с «как в запуске»"] + row["Вошли"] == row["Школ"], label
 
 
 @pytest.mark.slow

@@ -125,6 +125,7 @@ def joint_school_effects(
     default_persistence: float = 0.6,
     shrinkage: bool = True,
     overdispersion: bool = False,
+    fit_persistence: bool = True,
 ) -> tuple[pd.DataFrame, list[YearFit]]:
     """Return each school × year's posterior summaries (``JOINT_COLUMNS``) and the yearly fits.
 
@@ -134,6 +135,8 @@ def joint_school_effects(
     with no year before it predicts the next with ``default_persistence``. ``overdispersion``:
     each result row counts as 1 / (1 + (n − 1)·p(1 − p)·σ²) of its size, σ² the between-school
     spread of procedure-specific deviations estimated from the pool-year (quasi-likelihood).
+    ``fit_persistence`` false (a sensitivity run): every pair of years uses
+    ``default_persistence`` instead of the fitted ρ.
     """
     results = _normalised_weights(results)
     years = sorted(int(y) for y in results["exam_year"].unique())
@@ -141,7 +144,13 @@ def joint_school_effects(
     # ρ of each year from the year before; the first year predicts the next with the first
     # pair's ρ (a pooled figure, not the preset's guess), the preset's only where none is fitted.
     first_pair = default_persistence
-    if shrinkage and len(prepared) > 1 and prepared[0] is not None and prepared[1] is not None:
+    if (
+        shrinkage
+        and fit_persistence
+        and len(prepared) > 1
+        and prepared[0] is not None
+        and prepared[1] is not None
+    ):
         first_pair = _fitted_persistence(prepared[0], prepared[1])
     if not np.isfinite(first_pair):
         first_pair = default_persistence
@@ -155,7 +164,7 @@ def joint_school_effects(
             continue
         rows, evidence, school_ids, mle, se, mean, sd, table = current
         rho = default_persistence
-        if state is not None:
+        if state is not None and fit_persistence:
             rho = first_pair if position == 1 else _fitted_persistence(state.year, current)
         predictive = _predictive_density(state, school_ids, YearFit(0, mean, sd, rho, np.nan, 0))
         threshold, tail = _pool_threshold(table, predictive[0], low_share)
