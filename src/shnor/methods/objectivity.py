@@ -336,9 +336,11 @@ def school_tests(markers: pd.DataFrame, preset: Preset) -> pd.DataFrame:
 
 
 def objectivity_concerns(markers: pd.DataFrame, preset: Preset) -> pd.DataFrame:
-    """Per school × year with ВПР: has_objectivity_concern when one procedure carries
-    ≥ `markers_in_one_procedure` markers or ≥ `procedures_with_marker` procedures carry one;
-    `objectivity_reasons` (JSON) lists the marked procedures."""
+    """Per school × year with ВПР: has_objectivity_concern — under `concern_rule` "school_tests"
+    when the combined school tests (``school_tests``) pass `concern_alpha`; under "markers" when
+    one procedure carries ≥ `markers_in_one_procedure` markers, ≥ `procedures_with_marker`
+    procedures carry one, or a pooled Poisson test is significant. `objectivity_reasons` (JSON)
+    lists the marked procedures and the school tests or pooled tests behind a concern."""
     o = preset["objectivity"]
     keys = ["school_id", "exam_year"]
     marked = markers[markers["marker_count"] > 0]
@@ -375,14 +377,19 @@ def objectivity_concerns(markers: pd.DataFrame, preset: Preset) -> pd.DataFrame:
         )
         if alpha > 0
     }
-    by_school = rule_by_school = {}
+    school_concern, school_named = {}, {}
     if o["concern_rule"] == "school_tests":
         tested = school_tests(markers, preset)
-        by_school = tested.set_index(keys)
-        rule_by_school = dict(
-            zip(zip(tested["school_id"], tested["exam_year"], strict=True),
-                tested["combined_p_value"] < o["concern_alpha"], strict=True)
-        )  # fmt: skip
+        p_values = tested[[f"{name}_p_value" for name in SCHOOL_TESTS]].to_numpy(float)
+        for school, year, combined, row in zip(
+            tested["school_id"], tested["exam_year"], tested["combined_p_value"], p_values,
+            strict=True,
+        ):  # fmt: skip
+            school_concern[(school, year)] = bool(combined < o["concern_alpha"])
+            # the reasons name the school tests that are significant on their own
+            school_named[(school, year)] = [
+                name for name, p in zip(SCHOOL_TESTS, row, strict=True) if p < SCHOOL_TEST_REASON_P
+            ]
     result = []
     for key in markers[keys].drop_duplicates().itertuples(index=False, name=None):
         procedure_count = count_by_key.get(key, 0)
@@ -390,16 +397,9 @@ def objectivity_concerns(markers: pd.DataFrame, preset: Preset) -> pd.DataFrame:
         pooled_markers = pooled_flags.get(key, [])
         listed = list(listed_by_key.get(key, []))
         if o["concern_rule"] == "school_tests":
-            concern = bool(rule_by_school.get(key, False))
-            # the reasons: the school tests that are significant on their own (5%)
-            row = by_school.loc[key] if key in by_school.index else None
-            named = [
-                name
-                for name in SCHOOL_TESTS
-                if row is not None and row[f"{name}_p_value"] < SCHOOL_TEST_REASON_P
-            ]
-            if concern and named:
-                listed.append({"grade": None, "subject": "all", "markers": named})
+            concern = school_concern.get(key, False)
+            if concern and school_named.get(key):
+                listed.append({"grade": None, "subject": "all", "markers": school_named[key]})
         else:
             concern = (
                 most >= o["markers_in_one_procedure"]
