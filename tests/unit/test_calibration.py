@@ -72,3 +72,31 @@ def test_objectivity_concerns_spare_honest_schools_and_find_inflation():
     )
     first_honest = (first["false_alarm_share"] * first["honest"]).sum() / first["honest"].sum()
     assert first_honest > 0.05
+
+
+def test_no_test_can_find_most_half_sd_improvements_at_partial_persistence():
+    # docs/methodology.md §7: even a test that knows the true effects of both years (credits a
+    # school when θ_Y is below the 5% quantile of its law given θ_Y−1) finds well under half of
+    # the planted 0.5-sd improvements at ρ 0.5–0.9, and most of the 2-sd ones: the year-to-year
+    # change of a school's own effect, τ·√(1 − ρ²), is as large as the improvement.
+    from shnor.calibration import _oracle_credited
+    from shnor.simulated_regions import simulated_region
+
+    preset = load_preset("reference")
+    found = {}
+    for size in (0.0, 0.5, 2.0):
+        shares = []
+        for seed, rho in enumerate((0.5, 0.7, 0.9)):
+            region = simulated_region(
+                3000 + seed, school_count=2000, persistence=rho, shape="normal",
+                improvement=size, improved_share=1.0,
+            )  # fmt: skip
+            last = region.truth[region.truth["exam_year"] == region.truth["exam_year"].max()]
+            oracle = _oracle_credited(region.truth, rho, "normal", preset)
+            before = region.truth[region.truth["exam_year"] == last["exam_year"].iloc[0] - 1]
+            low = before["is_low"].to_numpy()  # the same schools, in the same order
+            shares.append(oracle[last["is_improved"].to_numpy() if size else low].mean())
+        found[size] = sum(shares) / len(shares)
+    assert found[0.0] == pytest.approx(0.05, abs=0.03)  # the oracle's own no-intervention rate
+    assert found[0.5] < 0.35
+    assert found[2.0] > 0.7
