@@ -79,8 +79,13 @@ def report_tables(marts: Mapping[str, pd.DataFrame], preset: Preset) -> dict[str
         "rpt_municipality_summary": municipality_summary(flags, schools, by_school),
         "rpt_partner_pairs": partner_pairs(flags, schools, preset),
         "rpt_recommendations": recommendations(
-            results, flags, schools, marts.get("fct_school_task_results"), preset,
-            marts.get("task_descriptions"), marts.get("support_measures"),
+            results,
+            flags,
+            schools,
+            marts.get("fct_school_task_results"),
+            preset,
+            marts.get("task_descriptions"),
+            marts.get("support_measures"),
         ),
         "rpt_objectivity_comparison": fioco_comparison(marts, schools),
     }
