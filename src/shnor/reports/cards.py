@@ -100,11 +100,20 @@ def school_cards(
     ids = set(chosen["school_id"])
     results = marts["fct_school_procedure_results"]
     results = results[results["participant_count"] > 0]
-    regional = results.groupby("exam_year")[["fail_count", "participant_count"]].sum()
+    pooled = results.groupby("exam_year")[["fail_count", "participant_count"]].sum()
+    regional = (pooled["fail_count"] / pooled["participant_count"]).to_dict()
     by_procedure = results.groupby(
         ["exam_year", "exam", "grade", "subject"], dropna=False, as_index=False
     )[["fail_count", "participant_count"]].sum()
-    own = results[results["school_id"].isin(ids)]
+    own = _with_intervals(
+        results[results["school_id"].isin(ids)].merge(
+            by_procedure, on=["exam_year", "exam", "grade", "subject"], how="left",
+            suffixes=("", "_region"),
+        ),
+        preset["indicators.interval_confidence"],
+    )  # fmt: skip
+    by_school = dict(tuple(own.groupby("school_id", sort=False)))
+    empty = own.iloc[0:0]
     schools = marts["dim_schools"].set_index("school_id")
     pairs = marts["rpt_partner_pairs"]
     pairs = pairs[(pairs["exam_year"] == year) & pairs["school_id"].isin(ids)].set_index(
@@ -112,12 +121,12 @@ def school_cards(
     )
     recommendations = marts["rpt_recommendations"]
     recommendations = recommendations[recommendations["exam_year"] == year]
-    classes = marts.get("fct_class_support_signals")
-    mock = marts.get("fct_school_early_warning")
+    classes = _of_year(marts.get("fct_class_support_signals"), year, ids, "is_support_needed")
+    mock = _of_year(marts.get("fct_school_early_warning"), year, ids, "is_early_warning")
     level = preset["indicators.interval_confidence"]
     cards = []
     for row in chosen.itertuples():
-        mine = own[own["school_id"] == row.school_id]
+        mine = by_school.get(row.school_id, empty)
         cards.append(
             Card(
                 school_id=row.school_id,
@@ -127,7 +136,7 @@ def school_cards(
                 status=_text(row.status),
                 reason_text=_text(row.reason_text),
                 years=_years(mine, regional, level),
-                procedures=_procedures(mine, by_procedure, level),
+                procedures=_procedures(mine),
                 flag_procedures=_flag_procedures(row.reasons),
                 context=_context(row),
                 objectivity=(
@@ -141,27 +150,29 @@ def school_cards(
                 recommendations=recommendations.loc[
                     recommendations["school_id"] == row.school_id, "text"
                 ].tolist(),
-                classes=_classes(classes, row.school_id, year),
-                mock_warnings=_mock(mock, row.school_id, year),
+                classes=_classes(classes.get(row.school_id)),
+                mock_warnings=_mock(mock.get(row.school_id)),
             )
         )
     return cards
 
 
-def _years(mine: pd.DataFrame, regional: pd.DataFrame, level: float) -> list[dict[str, Any]]:
+def _years(mine: pd.DataFrame, regional: dict[int, float], level: float) -> list[dict]:
+    """The school's pooled fail share per year with its interval, beside the region's."""
     pooled = mine.groupby("exam_year")[["fail_count", "participant_count"]].sum().sort_index()
     low, high = wilson_interval(pooled["fail_count"], pooled["participant_count"], level)
     return [
         {
-            "year": int(y),
-            "n": int(r.participant_count),
-            "share": r.fail_count / r.participant_count,
+            "year": int(year),
+            "n": int(n),
+            "share": k / n,
             "lower": float(lo),
             "upper": float(hi),
-            "regional": regional.loc[y, "fail_count"] / regional.loc[y, "participant_count"],
+            "regional": regional[year],
         }
-        for (y, r), lo, hi in zip(pooled.iterrows(), low, high, strict=True)
-    ]
+        for year, k, n, lo, hi in zip(pooled.index, pooled["fail_count"],
+                                      pooled["participant_count"], low, high, strict=True)
+    ]  # fmt: skip
 
 
 @lru_cache(maxsize=65536)
@@ -174,19 +185,29 @@ def _share_range(lower: int, upper: int) -> str:
     return russian.percent_range(lower / 1000, upper / 1000)
 
 
-def _procedures(mine: pd.DataFrame, by_procedure: pd.DataFrame, level: float) -> list[dict]:
-    """Per procedure: «доля [интервал], n; регион …» for each year it was written."""
-    keys = ["exam_year", "exam", "grade", "subject"]
-    frame = mine.merge(by_procedure, on=keys, how="left", suffixes=("", "_region"))
+def _with_intervals(frame: pd.DataFrame, level: float) -> pd.DataFrame:
+    """Results with the Wilson bounds of each fail share and its procedure's name."""
     low, high = wilson_interval(frame["fail_count"], frame["participant_count"], level)
-    frame = frame.assign(lower=np.asarray(low), upper=np.asarray(high))
+    names = {
+        key: procedure_label(key[0], None if pd.isna(key[1]) else int(key[1]), key[2])
+        for key in set(zip(frame["exam"], frame["grade"], frame["subject"], strict=True))
+    }
+    return frame.assign(
+        lower=np.asarray(low),
+        upper=np.asarray(high),
+        procedure_name=[names[k] for k in zip(frame["exam"], frame["grade"], frame["subject"],
+                                              strict=True)],
+    )  # fmt: skip
+
+
+def _procedures(mine: pd.DataFrame) -> list[dict]:
+    """Per procedure: «доля [интервал], n; регион …» for each year it was written."""
     rows: dict[str, dict[int, str]] = {}
-    for r in frame.itertuples():
-        name = procedure_label(r.exam, None if pd.isna(r.grade) else int(r.grade), r.subject)
+    for r in mine.itertuples():
         # shares in tenths of a percent: the same few hundred values recur (formatted once)
         share = round(1000 * r.fail_count / r.participant_count)
         region = round(1000 * r.fail_count_region / r.participant_count_region)
-        rows.setdefault(name, {})[int(r.exam_year)] = (
+        rows.setdefault(r.procedure_name, {})[int(r.exam_year)] = (
             f"{_share(share)} [{_share_range(round(1000 * r.lower), round(1000 * r.upper))}], "
             f"n = {r.participant_count}; регион {_share(region)}"
         )
@@ -238,11 +259,19 @@ def _partner(pairs: pd.DataFrame, schools: pd.DataFrame, school_id: str) -> str:
     return f"{text}. {_text(pair['reason_text'])}"
 
 
-def _classes(classes: pd.DataFrame | None, school_id: str, year: int) -> list[str]:
-    if classes is None or classes.empty:
+def _of_year(
+    frame: pd.DataFrame | None, year: int, ids: set[str], flag: str
+) -> dict[str, pd.DataFrame]:
+    """The flagged rows of a mart for the year's carded schools, by school."""
+    if frame is None or frame.empty:
+        return {}
+    rows = frame[(frame["exam_year"] == year) & frame["school_id"].isin(ids) & frame[flag]]
+    return dict(tuple(rows.groupby("school_id", sort=False)))
+
+
+def _classes(rows: pd.DataFrame | None) -> list[str]:
+    if rows is None:
         return []
-    rows = classes[(classes["school_id"] == school_id) & (classes["exam_year"] == year)
-                   & classes["is_support_needed"]]  # fmt: skip
     return [
         f"{procedure_label('vpr', r.grade, r.subject)}, класс {r.class_label}: доля «2» "
         f"{russian.percent(r.fail_share)} (n = {r.participant_count}) при "
@@ -252,11 +281,9 @@ def _classes(classes: pd.DataFrame | None, school_id: str, year: int) -> list[st
     ]
 
 
-def _mock(mock: pd.DataFrame | None, school_id: str, year: int) -> list[str]:
-    if mock is None or mock.empty:
+def _mock(rows: pd.DataFrame | None) -> list[str]:
+    if rows is None:
         return []
-    rows = mock[(mock["school_id"] == school_id) & (mock["exam_year"] == year)
-                & mock["is_early_warning"]]  # fmt: skip
     exams = {9: "ОГЭ", 11: "ЕГЭ"}
     texts = []
     for r in rows.sort_values(["grade", "subject"]).itertuples():
