@@ -756,11 +756,17 @@ def new_mart_suites() -> dict[str, list[dict]]:
             counts(lists, ["common_procedure_count"])[0],
         ],
         advice: [
-            *key_checks(advice, ["exam_year", "school_id", "kind", "rank"]),
-            in_set(advice, "kind", ["процедура", "задание"]),
-            between(advice, "rank", 1, None),
+            # at most five recommendations per school and year (docs/methodology.md, §8)
+            *key_checks(advice, ["exam_year", "school_id", "rank"]),
+            in_set(advice, "kind", ["процедура"]),
+            in_set(advice, "school_group", ["ШНОР", "группа риска"]),
+            between(advice, "rank", 1, 5),
             counts(advice, ["result_count"])[0],
-            *shares(advice, ["value", "value_lower", "value_upper", "regional_value", "threshold"]),
+            *shares(
+                advice,
+                ["value", "value_lower", "value_upper", "regional_value", "shrunk_fail_share"],
+            ),
+            between(advice, "shrunk_shortfall", 0, 1),
         ],
     }
 

@@ -472,6 +472,7 @@ def generate_demo_region(
     say("Реестр ОО / registry")
     files.append(_write_registry(region, raw / "schools", last_year))
     _write_vpr_scales(data_dir / "reference", years)
+    _write_support_references(data_dir / "reference")
 
     say("Истина / demo_truth.parquet")
     truth_path = data_dir / "demo_truth.parquet"
@@ -486,6 +487,51 @@ def generate_demo_region(
         truth_path=truth_path,
         mock_row_count=int(mock_rows),
     )
+
+
+# What the demo's synthetic ВПР tasks «check», by the task's place in the paper (easier first).
+_DEMO_SKILLS = {
+    "russian": ("орфография", "пунктуация", "морфемный и словообразовательный разбор",
+                "морфологический разбор", "синтаксический разбор", "понимание текста",
+                "лексическое значение слова", "речевая ситуация"),
+    "math": ("вычисления с натуральными числами", "дроби и проценты", "текстовая задача",
+             "единицы измерения", "таблицы и диаграммы", "геометрические фигуры",
+             "логическая задача", "задача повышенной сложности"),
+}  # fmt: skip
+_DEMO_MEASURES = (
+    ("vpr", "russian", "наставник из школы-тьютора для учителей русского языка; разбор слабых "
+     "заданий на школьном методическом объединении; курсы повышения квалификации «Формирование "
+     "орфографической грамотности»"),
+    ("vpr", "math", "наставник из школы-тьютора для учителей математики; разбор слабых заданий на "
+     "методическом объединении; курсы повышения квалификации «Текстовые задачи в основной школе»"),
+    ("ege", "", "наставник из школы-тьютора для учителя предмета; консультации для выпускников по "
+     "темам с низкой решаемостью; курсы повышения квалификации по подготовке к ЕГЭ"),
+)  # fmt: skip
+
+
+def _write_support_references(reference: Path) -> None:
+    """The demo region's filled reference/task_descriptions.csv (what each synthetic ВПР task
+    checks) and reference/support_measures.csv (its measures), as a region would write them;
+    files already there (the analyst's) are left alone."""
+    reference.mkdir(parents=True, exist_ok=True)
+    source = "демо-регион (shnor demo): синтетические задания"
+    descriptions = reference / "task_descriptions.csv"
+    if not descriptions.exists():
+        lines = ["exam,grade,subject,task,level,checked_skill,source"]
+        for (_, grade), scale in VPR_SCALES.items():
+            skills = _DEMO_SKILLS.get(scale.code)
+            for task in range(1, scale.task_count + 1):
+                skill = (skills[(task - 1) % len(skills)] if skills
+                         else f"тема {task} рабочей программы по предмету")  # fmt: skip
+                level = "повышенный" if task > scale.task_count * 0.75 else "базовый"
+                lines.append(f"vpr,{grade},{scale.code},{task},{level},{skill},{source}")
+        descriptions.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    measures = reference / "support_measures.csv"
+    if not measures.exists():
+        lines = ["exam,subject,measure,source"]
+        lines += [f'{exam},{subject},"{text}",демо-регион (shnor demo)'
+                  for exam, subject, text in _DEMO_MEASURES]  # fmt: skip
+        measures.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _write_vpr_scales(reference: Path, years: Sequence[int]) -> None:

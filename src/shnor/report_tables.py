@@ -5,7 +5,9 @@ they are published as Parquet marts) and the report renderer reads them back.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -14,7 +16,13 @@ from shnor import russian
 from shnor.labels import LEVEL_LABELS, SETTLEMENT_LABELS, percent, procedure_label, subject_label
 from shnor.methods.objectivity_lists import COMPARISON_COLUMNS, objectivity_comparison
 from shnor.methods.partners import PairCosts, assign_partners, pair_distances
-from shnor.methods.recommendations import TASK_COLUMNS, weak_tasks, weakest_procedures
+from shnor.methods.recommendations import (
+    TASK_COLUMNS,
+    described_tasks,
+    measure_for,
+    shrunk_shortfalls,
+    weak_tasks,
+)
 from shnor.methods.year_over_year import (
     ENTERED,
     EXITED,
@@ -71,7 +79,13 @@ def report_tables(marts: Mapping[str, pd.DataFrame], preset: Preset) -> dict[str
         "rpt_municipality_summary": municipality_summary(flags, schools, by_school),
         "rpt_partner_pairs": partner_pairs(flags, schools, preset),
         "rpt_recommendations": recommendations(
-            results, flags, schools, marts.get("fct_school_task_results"), preset
+            results,
+            flags,
+            schools,
+            marts.get("fct_school_task_results"),
+            preset,
+            marts.get("task_descriptions"),
+            marts.get("support_measures"),
         ),
         "rpt_objectivity_comparison": fioco_comparison(marts, schools),
     }
@@ -266,59 +280,94 @@ def recommendations(
     schools: pd.DataFrame,
     tasks: pd.DataFrame | None,
     preset: Preset,
+    descriptions: pd.DataFrame | None = None,
+    measures: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Per ШНОР × year: the weakest procedures against the region and, where task-level ВПР
-    results exist, the weak tasks; one row per recommendation with its evidence in Russian."""
-    shnor = flags.loc[flags["is_on_shnor_list"], ["school_id", "exam_year"]]
-    procedures = weakest_procedures(results, shnor, preset)
-    procedures["kind"] = "процедура"
-    procedures["procedure_name"] = [
-        procedure_label(e, g, s) for e, g, s in procedures[["exam", "grade", "subject"]].values
+    """Per school on the list or in the risk group × year: at most five procedures ranked by
+    the shrunk shortfall against the region, each with its weak ВПР tasks (what they check,
+    from reference/task_descriptions.csv) and what to do (reference/support_measures.csv); one
+    row per recommendation with its text in Russian."""
+    descriptions = reference_frame("task_descriptions") if descriptions is None else descriptions
+    measures = reference_frame("support_measures") if measures is None else measures
+    chosen = flags.loc[flags["is_on_shnor_list"] | flags["is_risk_group"],
+                       ["school_id", "exam_year", "is_on_shnor_list"]]  # fmt: skip
+    frame = shrunk_shortfalls(results, chosen[["school_id", "exam_year"]], preset)
+    frame = frame.merge(chosen, on=["school_id", "exam_year"], how="left")
+    frame["school_group"] = np.where(frame["is_on_shnor_list"], "ШНОР", "группа риска")
+    frame["procedure_name"] = [
+        procedure_label(e, g, s) for e, g, s in frame[["exam", "grade", "subject"]].values
     ]
-    procedures["text"] = [
-        f"{r.procedure_name}: {FAIL_WORDS.get(r.exam, 'доля «2»')} {percent(r.fail_share)} "
-        f"[{russian.percent_range(r.fail_share_lower, r.fail_share_upper)}], n = "
-        f"{r.participant_count}; по региону {percent(r.regional_share)} "
-        f"(стандартизованное отклонение {russian.number(r.standardised_difference)})"
-        for r in procedures.itertuples()
-    ]
-    parts = [
-        procedures.rename(
-            columns={
-                "participant_count": "result_count",
-                "fail_share": "value",
-                "fail_share_lower": "value_lower",
-                "fail_share_upper": "value_upper",
-                "regional_share": "regional_value",
-            }
-        )
-    ]
+    frame["weak_tasks"] = ""
+    frame["task_count"] = 0
     if tasks is not None and not tasks.empty and set(TASK_COLUMNS) <= set(tasks.columns):
-        weak = weak_tasks(tasks, shnor, preset)
-        weak["kind"] = "задание"
-        weak["exam"] = "vpr"
-        weak["rank"] = weak.groupby(["school_id", "exam_year"]).cumcount() + 1
-        weak["procedure_name"] = [
-            procedure_label("vpr", g, s) for g, s in weak[["grade", "subject"]].values
-        ]
-        weak["text"] = [
-            f"{r.procedure_name}, задание {r.task} ({r.task_level} уровень): решаемость "
-            f"{percent(r.solve_rate)} при пороге {percent(r.threshold)}, по региону "
-            f"{percent(r.regional_solve_rate)}; n = {r.result_count}"
-            for r in weak.itertuples()
-        ]
-        parts.append(
-            weak.rename(columns={"solve_rate": "value", "regional_solve_rate": "regional_value"})
+        weak = described_tasks(weak_tasks(tasks, chosen[["school_id", "exam_year"]], preset),
+                               descriptions)  # fmt: skip
+        weak = weak.groupby(["school_id", "exam_year", "grade", "subject"], sort=False).head(
+            preset["support.recommended_task_count"]
         )
-    frame = pd.concat(parts, ignore_index=True)
+        named = (
+            weak.assign(phrase=[_task_phrase(r) for r in weak.itertuples()])
+            .groupby(["school_id", "exam_year", "grade", "subject"], as_index=False)
+            .agg(weak_tasks=("phrase", "; ".join), task_count=("phrase", "size"))
+            .assign(exam="vpr")
+        )
+        keys = ["school_id", "exam_year", "exam", "grade", "subject"]
+        frame = frame.drop(columns=["weak_tasks", "task_count"]).merge(named, on=keys, how="left")
+        frame["weak_tasks"] = frame["weak_tasks"].fillna("")
+        frame["task_count"] = frame["task_count"].fillna(0).astype(int)
+    frame["measure"] = [measure_for(measures, e, s) for e, s in frame[["exam", "subject"]].values]
+    frame["text"] = [_recommendation_text(r) for r in frame.itertuples()]
     frame = frame.merge(schools[SCHOOL_COLUMNS], on="school_id", how="left")
     frame["subject_name"] = frame["subject"].map(subject_label)
+    frame = frame.rename(
+        columns={
+            "participant_count": "result_count",
+            "fail_share": "value",
+            "fail_share_lower": "value_lower",
+            "fail_share_upper": "value_upper",
+            "regional_share": "regional_value",
+        }
+    )
+    frame["kind"] = "процедура"
     columns = [
-        "exam_year", "school_id", "school_name", "municipality_name", "kind", "rank", "exam",
-        "grade", "subject", "subject_name", "procedure_name", "task", "task_level",
-        "result_count", "value", "value_lower", "value_upper", "regional_value",
-        "standardised_difference", "threshold", "text",
+        "exam_year", "school_id", "school_name", "municipality_name", "school_group", "kind",
+        "rank", "exam", "grade", "subject", "subject_name", "procedure_name", "result_count",
+        "fail_count", "value", "value_lower", "value_upper", "regional_value",
+        "shrunk_fail_share", "shrunk_shortfall", "standardised_difference", "task_count",
+        "weak_tasks", "measure", "text",
     ]  # fmt: skip
     return frame.reindex(columns=columns).sort_values(
-        ["exam_year", "municipality_name", "school_id", "kind", "rank"], ignore_index=True
+        ["exam_year", "municipality_name", "school_id", "rank"], ignore_index=True
     )
+
+
+def reference_frame(name: str) -> pd.DataFrame:
+    """A packaged reference table (reports rebuilt without the warehouse's ref.* tables)."""
+    text = resources.files("shnor.reference").joinpath(f"{name}.csv").read_text("utf-8")
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def _task_phrase(task) -> str:
+    """«задание 9 (базовый уровень; проверяет: орфография): решаемость 38,3 % при 66,2 % по
+    региону»."""
+    checks = f"; проверяет: {task.checked_skill}" if task.checked_skill else ""
+    return (
+        f"задание {task.task} ({task.task_level} уровень{checks}): решаемость "
+        f"{percent(task.solve_rate)} при {percent(task.regional_solve_rate)} по региону"
+    )
+
+
+def _recommendation_text(row) -> str:
+    """One recommendation: the procedure and its evidence, the weak tasks, what to do."""
+    fail = FAIL_WORDS.get(row.exam, "доля «2»")
+    text = (
+        f"{row.procedure_name}: {fail} {percent(row.fail_share)} "
+        f"[{russian.percent_range(row.fail_share_lower, row.fail_share_upper)}] при "
+        f"{percent(row.regional_share)} по региону, n = {row.participant_count}; с учётом "
+        f"размера выборки — на {russian.number(100 * row.shrunk_shortfall)}\u00a0п.п. хуже региона."
+    )
+    if row.weak_tasks:
+        text += f" Слабые задания: {row.weak_tasks}."
+    if row.measure:
+        text += f" Что сделать: {row.measure}."
+    return text

@@ -238,6 +238,8 @@ REFERENCE_KEYS = {
     "parameter_labels": ("key",),
     "header_patterns": ("column", "pattern"),
     "questionnaire_answers": ("question", "answer_pattern"),
+    "task_descriptions": ("exam", "grade", "subject", "task"),
+    "support_measures": ("exam", "subject"),
 }
 
 

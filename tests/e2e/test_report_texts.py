@@ -37,16 +37,20 @@ def page_text(path: Path) -> str:
 
 
 def pages(demo_run) -> list[Path]:
-    return sorted((Path(demo_run["manifest"]).parent / "reports").glob("*.html"))
+    """Every published page: the reports and the school cards (reports/cards/)."""
+    reports = Path(demo_run["manifest"]).parent / "reports"
+    return sorted([*reports.glob("*.html"), *reports.glob("cards/*.html")])
 
 
 def test_there_are_pages_to_read(demo_run):
     assert len(pages(demo_run)) >= 3
 
 
-@pytest.mark.parametrize("kind", ["year_over_year", "municipality", "validation_report"])
+@pytest.mark.parametrize("kind", ["year_over_year", "municipality", "validation_report", "cards/"])
 def test_pages_print_no_missing_value_words_and_no_decimal_points(demo_run, kind):
-    checked = [path for path in pages(demo_run) if path.name.startswith(kind)]
+    reports = Path(demo_run["manifest"]).parent / "reports"
+    checked = [path for path in pages(demo_run)
+               if path.relative_to(reports).as_posix().startswith(kind)]  # fmt: skip
     assert checked, kind
     for path in checked:
         text = page_text(path)

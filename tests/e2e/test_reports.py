@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
+from shnor import russian
 from shnor.presets import load_preset
 from shnor.reports.build import load_marts, municipality_slug, write_reports
 
@@ -166,7 +168,15 @@ def test_comparative_page_renders_in_headless_chromium(published):
         assert heading in dom.stdout
     svgs = re.findall(r"<svg.*?</svg>", dom.stdout, re.S)
     assert len(svgs) == 4
-    assert all(svg.count("<rect") + svg.count("<circle") >= 2 for svg in svgs)
+    assert all(svg.count("<path") + svg.count("<use") >= 2 for svg in svgs)
+    # every rated school is a titled point of the funnel; the list's schools are named on it
+    funnel = next(svg for svg in svgs if "Учтено результатов" in svg)
+    schools = mart(published, "rpt_school_year_over_year").query(
+        "exam_year == @YEAR and is_rated and participant_count > 0"
+    )
+    assert funnel.count("<title>") == len(schools)
+    listed = schools.loc[schools["is_on_shnor_list"], "school_name"]
+    assert all(f">{name[:40]}<" in funnel for name in listed)
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"year_over_year_{YEAR - 1}_{YEAR}.png"
     shot.unlink(missing_ok=True)
@@ -217,7 +227,8 @@ def test_input_text_never_becomes_a_formula_markup_or_a_path(published, tmp_path
         **{k: marts[k] for k in ("fct_school_procedure_results", "fct_school_flags")},
     }
     written = write_reports(frames, load_preset(), [("preset", "=1+1")], tmp_path / "out", [YEAR])
-    assert all(p.parent == tmp_path / "out" for p in written)
+    assert all(p.parent in (tmp_path / "out", tmp_path / "out" / "cards") for p in written)
+    assert any(p.parent.name == "cards" for p in written)
     assert all(re.fullmatch(r"[a-z0-9_.-]+", p.name) for p in written)
     found = 0
     for path in written:
@@ -256,3 +267,97 @@ def test_positive_dynamics_are_real_improvements_in_the_demo_truth(published, de
         positive["true_change"].mean()
         < judged.loc[~judged["has_positive_dynamics"], "true_change"].mean()
     )
+
+
+def carded(published: Path) -> pd.DataFrame:
+    rows = mart(published, "rpt_school_list").query("exam_year == @YEAR")
+    return rows[rows["is_on_shnor_list"] | rows["is_risk_group"]]
+
+
+def test_a_card_per_listed_and_risk_school_with_its_years_reasons_and_recommendations(published):
+    from shnor.reports.cards import card_file
+
+    chosen = carded(published)
+    assert len(chosen) > 0
+    folder = published / "reports" / "cards"
+    assert sorted(p.name for p in folder.glob("*.html")) == sorted(
+        card_file(s) for s in chosen["school_id"]
+    )
+    results = mart(published, "fct_school_procedure_results").query("participant_count > 0")
+    recommendations = mart(published, "rpt_recommendations").query("exam_year == @YEAR")
+    pairs = mart(published, "rpt_partner_pairs").query("exam_year == @YEAR")
+    for school in chosen.itertuples():
+        html = (folder / card_file(school.school_id)).read_text(encoding="utf-8")
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+        text = page_text(html)
+        assert spaced(school.school_name) in text and spaced(school.status) in text
+        assert spaced(school.reason_text) in text  # the full reasons, as in the mart
+        own = results[results["school_id"] == school.school_id]
+        for year, group in own.groupby("exam_year"):
+            share = group["fail_count"].sum() / group["participant_count"].sum()
+            row = spaced(f"{year} {russian.percent(share)} [")
+            assert row in text, (school.school_id, row)
+            assert f">{school.school_name}, {year}: {russian.percent(share)}" in html  # <title>
+        mine = recommendations[recommendations["school_id"] == school.school_id]
+        assert len(mine) <= 5
+        assert all(spaced(r) in text for r in mine["text"])
+        pair = pairs[pairs["school_id"] == school.school_id]
+        if school.is_on_shnor_list and pair["tutor_school_name"].notna().any():
+            assert spaced(pair["tutor_school_name"].iloc[0]) in text
+
+
+def spaced(text: str) -> str:
+    """Text with every run of white space (non-breaking ones too) as one space."""
+    return re.sub(r"\s+", " ", text)
+
+
+def page_text(html: str) -> str:
+    """The visible text of a page, one space between pieces."""
+    parts: list[str] = []
+    parser = HTMLParser()
+    parser.handle_data = parts.append
+    parser.feed(re.sub(r"<(style|svg)\b.*?</\1>", " ", html, flags=re.S))
+    return spaced(" ".join(parts))
+
+
+def test_card_renders_in_headless_chromium_and_pages_link_to_cards(published):
+    from shnor.reports.cards import card_link
+
+    school = carded(published).iloc[0]
+    page = (
+        published / "reports"
+        / f"municipality_{YEAR}_{municipality_slug(school['municipality_name'])}.html"
+    )  # fmt: skip
+    html = page.read_text(encoding="utf-8")
+    assert f'href="{card_link(school["school_id"])}"' in html
+    for link in re.findall(r'href="(cards/[^"]+)"', html):
+        assert (page.parent / link).is_file(), link
+    card = page.parent / card_link(school["school_id"])
+    dom = chromium("--dump-dom", card.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "CONSOLE" not in dom.stderr, dom.stderr[-2000:]
+    for heading in ("Основания", "Результаты по годам", "Социальный контекст и объективность",
+                    "Школа-тьютор", "Адресные рекомендации", "Классы, которым нужна поддержка",
+                    "Раннее предупреждение по репетиционным экзаменам"):  # fmt: skip
+        assert heading in dom.stdout
+    assert len(re.findall(r"<svg", dom.stdout)) == 1
+    assert 'href="../' + page.name + '"' in card.read_text(encoding="utf-8")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "school_card.png"
+    shot.unlink(missing_ok=True)
+    taken = chromium("--window-size=1000,2000", f"--screenshot={shot}", card.as_uri())
+    assert taken.returncode == 0, taken.stderr[-2000:]
+    assert len(shot.read_bytes()) > 50_000
+
+
+def test_municipal_workbook_has_a_card_block_per_school(published):
+    chosen = carded(published)
+    name = chosen["municipality_name"].iloc[0]
+    book = published / "reports" / f"municipality_{YEAR}_{municipality_slug(name)}.xlsx"
+    sheet = openpyxl.load_workbook(book, read_only=True)["Карточки"]
+    rows = [r for r in sheet.values if r[0] is not None]
+    titles = [r[0] for r in rows if r[1] is None]
+    mine = chosen[chosen["municipality_name"] == name]
+    assert titles == [f"{r.school_name} ({r.school_id}), {name}" for r in mine.itertuples()]
+    reasons = [r[1] for r in rows if r[0] == "Основания"]
+    assert reasons == mine["reason_text"].tolist()

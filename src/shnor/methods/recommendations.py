@@ -1,6 +1,8 @@
-"""Targeted recommendations («адресные рекомендации», docs/methodology.md): per ШНОР, the procedures
-with the worst standardised fail share against the region and, where task-level ВПР results
-exist, the tasks solved below the basic / advanced rate and far below the region.
+"""Targeted recommendations («адресные рекомендации», docs/methodology.md): per school on the list
+or in the risk group, at most five procedures ranked by the shrunk shortfall against the region;
+under each, where task-level ВПР results exist, the tasks solved below the basic / advanced rate
+and far below the region, named by what they check (reference/task_descriptions.csv), and what
+to do (reference/support_measures.csv).
 """
 
 from __future__ import annotations
@@ -24,31 +26,71 @@ TASK_COLUMNS = (
 )
 
 
-def weakest_procedures(results: pd.DataFrame, schools: pd.Series, preset: Preset) -> pd.DataFrame:
-    """For each (school_id, exam_year) in `schools` (a frame's index-free pairs), its procedures
-    worse than the region, ranked by the standardised difference
-    z = (fails − n·p) / √(n·p·(1−p)) with p the region's share; the worst
-    `support.recommended_procedure_count` per school-year."""
-    rows = results[results["participant_count"] > 0].merge(schools, on=["school_id", "exam_year"])
+def shrunk_shortfalls(results: pd.DataFrame, schools: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+    """For each (school_id, exam_year) in `schools`, its procedures with at least
+    `support.recommendation_min_results` results whose shrunk fail share exceeds the region's,
+    ranked by that shortfall; the first `support.recommended_procedure_count` (≤ 5) per school.
+
+    Shrunk share = (fails + m·p) / (n + m), p the region's share and m
+    `support.recommendation_prior_results`: one «2» out of one result reads as a small
+    shortfall, not as 100 %. The raw share keeps its Wilson interval for the reader."""
+    support = preset["support"]
+    rows = results[results["participant_count"] >= support["recommendation_min_results"]]
+    rows = rows.merge(schools, on=["school_id", "exam_year"])
     rows = rows.merge(regional_shares(results), on=["exam_year", *PROCEDURE])
     n, k, p = rows["participant_count"], rows["fail_count"], rows["regional_share"]
+    prior = support["recommendation_prior_results"]
+    rows["shrunk_fail_share"] = (k + prior * p) / (n + prior)
+    rows["shrunk_shortfall"] = rows["shrunk_fail_share"] - p
     with np.errstate(divide="ignore", invalid="ignore"):
         rows["standardised_difference"] = (k - n * p) / np.sqrt(n * p * (1 - p))
-    rows = rows[rows["standardised_difference"] > 0]
+    rows = rows[rows["shrunk_shortfall"] > 0].copy()
     rows["fail_share"] = k / n
     rows["fail_share_lower"], rows["fail_share_upper"] = wilson_interval(
         rows["fail_count"], rows["participant_count"], preset["indicators.interval_confidence"]
     )
     rows = rows.sort_values(
-        ["school_id", "exam_year", "standardised_difference"], ascending=[True, True, False]
+        ["school_id", "exam_year", "shrunk_shortfall", *PROCEDURE],
+        ascending=[True, True, False, True, True, True],
     )
     rows["rank"] = rows.groupby(["school_id", "exam_year"]).cumcount() + 1
-    top = rows[rows["rank"] <= preset["support.recommended_procedure_count"]]
+    top = rows[rows["rank"] <= min(support["recommended_procedure_count"], 5)]
     return top[
         ["school_id", "exam_year", "rank", *PROCEDURE, "participant_count", "fail_count",
          "fail_share", "fail_share_lower", "fail_share_upper", "regional_share",
-         "standardised_difference"]
+         "shrunk_fail_share", "shrunk_shortfall", "standardised_difference"]
     ].reset_index(drop=True)  # fmt: skip
+
+
+def described_tasks(weak: pd.DataFrame, descriptions: pd.DataFrame) -> pd.DataFrame:
+    """Weak tasks with what each checks and its level from the region's task descriptions
+    (reference/task_descriptions.csv); a level given there replaces the guessed one."""
+    table = descriptions.rename(columns={"level": "given_level"}).copy()
+    table = table[table["exam"].fillna("").isin(["", "vpr"])]
+    table["grade"] = pd.to_numeric(table["grade"], errors="coerce")
+    table = table.dropna(subset=["grade"]).astype({"grade": int})
+    table["task"] = table["task"].astype(str).str.strip()
+    table = table.drop_duplicates(["grade", "subject", "task"])
+    frame = weak.assign(task=weak["task"].astype(str).str.strip(), grade=weak["grade"].astype(int))
+    frame = frame.merge(
+        table[["grade", "subject", "task", "given_level", "checked_skill"]],
+        on=["grade", "subject", "task"], how="left",
+    )  # fmt: skip
+    given = frame["given_level"].fillna("").astype(str).str.strip()
+    frame["task_level"] = given.where(given != "", frame["task_level"])
+    frame["checked_skill"] = frame["checked_skill"].fillna("").astype(str).str.strip()
+    return frame.drop(columns=["given_level"])
+
+
+def measure_for(measures: pd.DataFrame, exam: str, subject: str) -> str:
+    """The most specific measure of reference/support_measures.csv for a procedure: its exam
+    and subject, then its exam (any subject), then any procedure; empty when none is given."""
+    table = measures.fillna("")
+    for wanted in ((exam, subject), (exam, ""), ("", "")):
+        rows = table[(table["exam"] == wanted[0]) & (table["subject"] == wanted[1])]
+        if len(rows):
+            return str(rows["measure"].iloc[0]).strip()
+    return ""
 
 
 def weak_tasks(tasks: pd.DataFrame, schools: pd.DataFrame, preset: Preset) -> pd.DataFrame:

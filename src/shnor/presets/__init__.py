@@ -186,6 +186,11 @@ def _check_values(values: dict, source: str) -> None:
         raise PresetError(f"{source}: 'objectivity.combination' must be fisher or holm")
     if _get(values, "context.index_method") not in _INDEX_METHODS:
         raise PresetError(f"{source}: 'context.index_method' must be one of {_INDEX_METHODS}")
+    if not 1 <= _get(values, "support.recommended_procedure_count") <= 5:
+        raise PresetError(
+            f"{source}: 'support.recommended_procedure_count' must be 1 to 5 (at most five "
+            "recommendations per school) / не больше пяти рекомендаций на школу"
+        )
     for key, weight in values["school_effect"]["weights"].items():
         if weight <= 0:
             raise PresetError(f"{source}: 'school_effect.weights.{key}' must be positive")

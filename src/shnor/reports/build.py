@@ -19,9 +19,11 @@ import pandas as pd
 
 from shnor.presets import Preset
 from shnor.report_tables import MUNICIPALITY_NOT_GIVEN, REPORT_TABLES, report_tables
+from shnor.reports.cards import CARDS_DIR, carded_schools, school_cards, write_cards
 from shnor.reports.comparative import (
     Scope,
     comparison,
+    page_environment,
     write_comparative_page,
     write_comparative_workbook,
 )
@@ -30,7 +32,11 @@ from shnor.reports.school_list import write_school_list
 from shnor.reports.support_sheets import objectivity_sheet, support_sheets
 
 BASE_MARTS = ("dim_schools", "fct_school_procedure_results", "fct_school_flags", "rpt_school_list")
-OPTIONAL_MARTS = ("fct_school_task_results",)
+OPTIONAL_MARTS = (
+    "fct_school_task_results",
+    "fct_class_support_signals",
+    "fct_school_early_warning",
+)
 REPORT_MARTS = REPORT_TABLES
 _TRANSLIT = {
     letter: latin.strip("-")  # «-» stands for a letter written as nothing (ъ, ь)
@@ -82,7 +88,7 @@ def write_reports(
     """
     marts = load_marts(source)
     missing = [n for n in REPORT_MARTS if n not in marts]
-    if missing:
+    if missing or "measure" not in marts["rpt_recommendations"]:  # marts of an older shnor
         marts |= report_tables(marts, preset)
     marts = with_municipality_named(marts)
     reports_dir.mkdir(parents=True, exist_ok=True)
@@ -129,6 +135,12 @@ def report_jobs(
         )
         for year in list_years
     ]
+    card_year = max(list_years, default=None)
+    # The cards of a year with municipal pages are written by those pages' jobs (one pass over
+    # each school's data); otherwise by jobs of their own.
+    cards_with_pages = card_year in analysed_years and card_year - 1 in rated_years
+    if card_year is not None and not cards_with_pages:
+        jobs += card_jobs(marts, card_year, preset, reports_dir)
     comparisons = marts["rpt_year_over_year"]
     for year in analysed_years:
         if year - 1 not in rated_years:
@@ -149,15 +161,43 @@ def report_jobs(
                 if scope.municipality is None
                 else int((of_year["municipality_name"] == scope.municipality).sum())
             )
+            with_cards = cards_with_pages and year == card_year and scope.municipality is not None
             jobs.append(
                 ReportJob(
                     stem,
                     size,
                     partial(_comparative_report, marts, year, scope, preset, run_facts,
-                            reports_dir / stem),
+                            reports_dir / stem, with_cards),
                 )
             )  # fmt: skip
     return jobs
+
+
+def card_jobs(
+    marts: dict[str, pd.DataFrame], year: int, preset: Preset, reports_dir: Path
+) -> list[ReportJob]:
+    """One job per municipality writing the cards of its listed and risk-group schools, for a
+    year without municipal pages (no previous year to compare)."""
+    chosen = carded_schools(marts, year)
+    return [
+        ReportJob(
+            f"cards_{year}_{municipality_slug(name)}",
+            len(group),
+            partial(_cards_report, marts, year, name, preset, reports_dir / CARDS_DIR),
+        )
+        for name, group in chosen.groupby("municipality_name", sort=True)
+    ]
+
+
+def _cards_report(
+    marts: Mapping[str, pd.DataFrame],
+    year: int,
+    municipality: str,
+    preset: Preset,
+    folder: Path,
+) -> list[Path]:
+    cards = school_cards(marts, year, preset, municipality)
+    return write_cards(cards, preset, page_environment(), folder)
 
 
 def _school_list_report(
@@ -182,9 +222,17 @@ def _comparative_report(
     preset: Preset,
     run_facts: list[tuple[str, object]],
     stem: Path,
+    with_cards: bool = False,
 ) -> list[Path]:
-    view = comparison(marts, year, scope)
+    view = comparison(marts, year, scope, preset)
+    cards = (
+        write_cards(view["cards"], preset, page_environment(), stem.parent / CARDS_DIR,
+                    f"../{stem.name}.html")
+        if with_cards
+        else []
+    )  # fmt: skip
     return [
+        *cards,
         write_comparative_workbook(view, scope, preset, run_facts, stem.with_suffix(".xlsx")),
         write_comparative_page(view, scope, preset, run_facts, stem.with_suffix(".html")),
     ]
@@ -205,8 +253,9 @@ def regenerate_reports(
     scratch = reports_dir / f".writing-{uuid.uuid4().hex[:8]}"
     try:
         written = write_reports(marts_dir, preset, facts, scratch, years)
-        targets = [reports_dir / path.name for path in written]
+        targets = [reports_dir / path.relative_to(scratch) for path in written]
         for path, target in zip(written, targets, strict=True):
+            target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
         return targets
     finally:

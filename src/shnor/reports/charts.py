@@ -1,19 +1,44 @@
-"""Charts as inline SVG text (no scripts, no fonts or files to fetch): a page that holds them
-opens offline. Every piece of input text is escaped; numbers are formatted here."""
+"""Charts of the reports and notebooks, drawn by matplotlib: each `*_figure` function returns a
+Figure (shown as it is in a notebook), `svg` renders one as inline SVG text for a page that
+opens offline (no scripts, no fonts or files to fetch; text stays text). Every point that
+stands for a school carries a <title> naming it (the browser's tooltip); axes are labelled in
+Russian and fitted to the data."""
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 
+import matplotlib
 import numpy as np
 from markupsafe import Markup
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from shnor import russian
 
-FONT = "font-family:Arial,Helvetica,sans-serif;font-size:12px"
+matplotlib.rcParams.update(
+    {
+        "svg.fonttype": "none",  # text as <text>: searchable, selectable, no glyph paths
+        "svg.hashsalt": "shnor",  # the same chart gives the same SVG
+        "font.family": "sans-serif",
+        "font.sans-serif": ["DejaVu Sans"],
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        # no tick marks (labels stay): each mark is a line of its own, a third of a chart's cost
+        "xtick.major.size": 0,
+        "ytick.major.size": 0,
+        "xtick.minor.visible": False,
+    }
+)
+
 BLUE, RED, GREEN, GREY = "#2f6db5", "#c0392b", "#27864a", "#9aa5b1"
+_POINTS = "shnor-points-"
 
 
 @dataclass(frozen=True)
@@ -28,156 +53,257 @@ class Bar:
 
 @dataclass(frozen=True)
 class Point:
-    """One school on a scatter: x, y, tooltip and whether it is highlighted."""
+    """One school on a scatter: x, y, tooltip, colour and a label shown beside it (or none)."""
 
     x: float
     y: float
     title: str
     color: str = BLUE
+    label: str = ""
 
 
-def _svg(width: int, height: int, body: list[str], label: str) -> Markup:
-    return Markup(
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(label)}" '
-        f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px;{FONT}">'
-        + "".join(body)
-        + "</svg>"
-    )
+@lru_cache(maxsize=4096)
+def _tick(value: float, kind: str) -> str:
+    """A tick label in Russian (cached: the same ticks recur on every chart)."""
+    if kind == "percent":
+        return russian.percent(value, 0)
+    if kind == "points":
+        return russian.number(100 * value, 0, signed=True)
+    return russian.number(value, 0)
 
 
-def bar_chart(bars: Sequence[Bar], label: str, *, maximum: float | None = None) -> Markup:
-    """Horizontal bars with the label on the left and the evidence on the right."""
-    row, left, width, right = 24, 260, 330, 230
-    height = row * len(bars) + 10
-    top = max([b.value for b in bars if np.isfinite(b.value)] + [maximum or 0, 1e-9])
-    body = []
+def percent_axis(axis) -> None:
+    """Shares on an axis read as «12 %»."""
+    axis.set_major_formatter(FuncFormatter(lambda v, _: _tick(round(v, 6), "percent")))
+
+
+def points_axis(axis) -> None:
+    """Changes of shares on an axis read in п.п. («+5», «−10»)."""
+    axis.set_major_formatter(FuncFormatter(lambda v, _: _tick(round(v, 6), "points")))
+
+
+def _scatter(ax, x, y, titles: Sequence[str], colors, sizes, group: int) -> dict[str, list[str]]:
+    """One scatter whose points get a <title> each in `svg` (matched by the group's id)."""
+    ax.scatter(x, y, c=colors, s=sizes, alpha=0.8, linewidths=0, clip_on=False,
+               gid=f"{_POINTS}{group}", zorder=3)  # fmt: skip
+    return {f"{_POINTS}{group}": list(titles)}
+
+
+def _padded(values: Sequence[float], share: bool = False) -> tuple[float, float]:
+    """Axis limits around the finite values with a 10 % margin (a share never below 0)."""
+    finite = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
+    if finite.size == 0:
+        return (0.0, 1.0)
+    low, high = float(finite.min()), float(finite.max())
+    margin = max(high - low, 0.02) * 0.1
+    low, high = low - margin, high + margin
+    return (max(low, 0.0) if share else low, min(high, 1.0) if share else high)
+
+
+def _label(ax, points: Sequence[tuple[float, float, str]]) -> None:
+    for x, y, text in points:
+        if text and np.isfinite(x) and np.isfinite(y):
+            ax.annotate(text[:40], (x, y), xytext=(5, 3), textcoords="offset points",
+                        fontsize=7, color="#1f2933", zorder=4)  # fmt: skip
+
+
+def empty_figure(text: str) -> Figure:
+    """A small figure that says there is nothing to draw."""
+    figure = Figure(figsize=(7, 0.5))
+    figure.text(0.01, 0.4, text)
+    return figure
+
+
+def bar_figure(bars: Sequence[Bar], title: str, value_label: str = "") -> Figure:
+    """Horizontal bars with the label on the left and the evidence after each bar."""
+    height = 0.32 * len(bars) + 0.6
+    figure = Figure(figsize=(8, height))
+    figure.subplots_adjust(left=0.36, right=0.98, top=1 - 0.35 / height, bottom=0.1 / height)
+    ax = figure.subplots()
+    values = [b.value if np.isfinite(b.value) else 0 for b in bars]
+    ax.barh(range(len(bars)), values, color=[b.color for b in bars], height=0.7)
+    ax.set_yticks(range(len(bars)), [b.label[:40] for b in bars])
+    ax.invert_yaxis()
+    top = max([*values, 1e-9])
+    ax.set_xlim(0, top * 1.45)
     for i, bar in enumerate(bars):
-        y = 5 + i * row
-        length = 0 if not np.isfinite(bar.value) else width * bar.value / top
-        body.append(
-            f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">{escape(bar.label[:40])}</text>'
-            f'<rect x="{left}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" '
-            f'fill="{bar.color}"><title>{escape(bar.label)}: {escape(bar.note)}</title></rect>'
-            f'<text x="{left + length + 6:.1f}" y="{y + 15}">{escape(bar.note)}</text>'
-        )
-    return _svg(left + width + right, height, body, label)
+        ax.text(values[i] + top * 0.02, i, bar.note, va="center", fontsize=8)
+    ax.xaxis.set_visible(False)  # the value is written after each bar
+    ax.spines["bottom"].set_visible(False)
+    if value_label:
+        ax.set_title(value_label, loc="right", fontsize=8, color="#52606d")
+    ax.set_title(title, loc="left", fontsize=10)
+    figure.shnor_titles = {}  # type: ignore[attr-defined]
+    return figure
 
 
-def funnel_plot(
+def funnel_figure(
     counts: Sequence[float],
     shares: Sequence[float],
     titles: Sequence[str],
     highlighted: Sequence[bool],
     regional_share: float,
-    label: str,
-) -> Markup:
-    """Fail share against participants with the region's share and its 95% / 99.8% binomial
-    control limits: a school outside the funnel differs from the region beyond chance."""
-    width, height, left, bottom, top_pad, right = 720, 380, 60, 40, 15, 20
+    labels: Sequence[str] | None = None,
+) -> Figure:
+    """Fail share against participants with the region's share and its 95 % / 99.8 % binomial
+    control limits: a school outside the funnel differs from the region beyond chance. The
+    highlighted schools (the list's) are red and labelled with `labels`."""
     n = np.asarray(counts, dtype=float)
     share = np.asarray(shares, dtype=float)
     if n.size == 0 or not np.isfinite(regional_share):
-        return _svg(width, 40, ['<text x="10" y="25">Нет данных для графика.</text>'], label)
-    n_max = max(float(n.max()), 20.0)
-    y_max = min(1.0, max(float(np.nanmax(share)), regional_share * 2) * 1.1 + 0.02)
-
-    def sx(value: float) -> float:
-        return left + (width - left - right) * np.log10(max(value, 1)) / np.log10(n_max * 1.05)
-
-    def sy(value: float) -> float:
-        return top_pad + (height - top_pad - bottom) * (1 - min(max(value, 0), y_max) / y_max)
-
-    body = [f'<rect x="{left}" y="{top_pad}" width="{width - left - right}" '
-            f'height="{height - top_pad - bottom}" fill="#fafbfc" stroke="#ccc"/>']  # fmt: skip
-    grid = np.geomspace(1, n_max * 1.05, 80)
-    for z, dash in ((1.96, "6,3"), (3.09, "2,2")):
-        for sign in (1, -1):
-            limit = regional_share + sign * z * np.sqrt(
-                regional_share * (1 - regional_share) / grid
-            )
-            path = " ".join(
-                f"{'M' if i == 0 else 'L'}{sx(g):.1f},{sy(v):.1f}"
-                for i, (g, v) in enumerate(zip(grid, limit, strict=True))
-            )
-            body.append(f'<path d="{path}" fill="none" stroke="{GREY}" stroke-dasharray="{dash}"/>')
-    body.append(
-        f'<line x1="{left}" x2="{width - right}" y1="{sy(regional_share):.1f}" '
-        f'y2="{sy(regional_share):.1f}" stroke="#333"/>'
-    )
-    order = np.argsort(np.asarray(highlighted, dtype=bool), kind="stable")
-    for i in order:
-        color = RED if highlighted[i] else BLUE
-        body.append(
-            f'<circle cx="{sx(n[i]):.1f}" cy="{sy(share[i]):.1f}" '
-            f'r="{4 if highlighted[i] else 2.5}" '
-            f'fill="{color}" fill-opacity="0.75"><title>{escape(titles[i])}</title></circle>'
-        )
-    for tick in (10, 30, 100, 300, 1000, 3000, 10000):
-        if tick <= n_max:
-            body.append(
-                f'<text x="{sx(tick):.1f}" y="{height - bottom + 16}" text-anchor="middle">'
-                f"{tick}</text>"
-            )
-    for tick in np.linspace(0, y_max, 5):
-        body.append(
-            f'<text x="{left - 6}" y="{sy(tick) + 4:.1f}" text-anchor="end">'
-            f"{russian.percent(tick, 0)}</text>"
-        )
-    body.append(
-        f'<text x="{(width + left) / 2}" y="{height - 5}" text-anchor="middle">'
-        "Учтено результатов (логарифмическая шкала)</text>"
-    )
-    return _svg(width, height, body, label)
+        return empty_figure("Нет данных для графика.")
+    marked = np.asarray(highlighted, dtype=bool)
+    figure = Figure(figsize=(8.5, 4.4))
+    figure.subplots_adjust(left=0.09, right=0.76, top=0.96, bottom=0.12)
+    ax = figure.subplots()
+    n_max = max(float(n.max()), 20.0) * 1.1
+    grid = np.geomspace(max(float(n.min()) * 0.9, 1), n_max, 80)
+    for z, style, name in ((1.96, "--", "граница 95 %"), (3.09, ":", "граница 99,8 %")):
+        spread = z * np.sqrt(regional_share * (1 - regional_share) / grid)
+        ax.plot(grid, np.clip(regional_share + spread, 0, 1), style, color=GREY, label=name)
+        ax.plot(grid, np.clip(regional_share - spread, 0, 1), style, color=GREY)
+    ax.axhline(regional_share, color="#333", linewidth=1,
+               label=f"по региону: {russian.percent(regional_share)}")  # fmt: skip
+    order = np.argsort(marked, kind="stable")
+    titles_of = _scatter(
+        ax, n[order], share[order], [titles[i] for i in order],
+        [RED if marked[i] else BLUE for i in order], [30 if marked[i] else 12 for i in order], 0,
+    )  # fmt: skip
+    ax.scatter([], [], c=RED, s=30, label="школы списка ШНОР")
+    ax.scatter([], [], c=BLUE, s=12, label="остальные школы")
+    if labels is not None:
+        _label(ax, [(n[i], share[i], labels[i]) for i in np.flatnonzero(marked)])
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _tick(round(v, 6), "count")))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlim(grid[0], n_max)
+    ax.set_ylim(*_padded([*share, regional_share], share=True))
+    percent_axis(ax.yaxis)
+    ax.set_xlabel("Учтено результатов (логарифмическая шкала)")
+    ax.set_ylabel("Доля неудач")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    figure.shnor_titles = titles_of  # type: ignore[attr-defined]
+    return figure
 
 
-def change_scatter(points: Sequence[Point], near_miss_change: float, label: str) -> Markup:
+def change_figure(points: Sequence[Point], near_miss_change: float) -> Figure:
     """Each school's observed change (y) against the change expected from regression to the
     mean (x), with the diagonal y = x and the near-miss schools' mean change; a school below
     both lines improved beyond what selection alone explains."""
-    width, height, left, bottom, top_pad, right = 560, 420, 60, 40, 15, 20
-    if not points:
-        return _svg(width, 40, ['<text x="10" y="25">Нет школ для графика.</text>'], label)
-    values = [p.x for p in points] + [p.y for p in points]
-    if np.isfinite(near_miss_change):
-        values.append(near_miss_change)
-    extent = max(abs(v) for v in values if np.isfinite(v)) * 1.15 + 0.01
+    shown = [p for p in points if np.isfinite(p.x) and np.isfinite(p.y)]
+    if not shown:
+        return empty_figure("Нет школ для графика.")
+    figure = Figure(figsize=(8.5, 4.6))
+    figure.subplots_adjust(left=0.1, right=0.7, top=0.96, bottom=0.12)
+    ax = figure.subplots()
+    xs, ys = [p.x for p in shown], [p.y for p in shown]
+    extra = [near_miss_change] if np.isfinite(near_miss_change) else []
+    x_limits, y_limits = _padded([*xs, 0.0]), _padded([*ys, 0.0, *extra])
+    both = (min(x_limits[0], y_limits[0]), max(x_limits[1], y_limits[1]))
+    ax.plot(both, both, "--", color="#333", linewidth=1, label="как ожидалось (y = x)")
+    ax.axhline(0, color="#ddd", linewidth=1, zorder=0)
+    if extra:
+        ax.axhline(near_miss_change, color=GREEN, linestyle=":",
+                   label=f"школы «почти в списке»: {russian.points(near_miss_change)}")  # fmt: skip
+    titles_of = _scatter(ax, xs, ys, [p.title for p in shown], [p.color for p in shown], 28, 0)
+    ax.scatter([], [], c=GREEN, s=28, label="положительная динамика")
+    ax.scatter([], [], c=RED, s=28, label="без положительной динамики")
+    _label(ax, [(p.x, p.y, p.label) for p in shown])
+    ax.set_xlim(*x_limits)
+    ax.set_ylim(*y_limits)
+    points_axis(ax.xaxis)
+    points_axis(ax.yaxis)
+    ax.set_xlabel("Ожидаемое изменение доли неудач (регрессия к среднему), п.п.")
+    ax.set_ylabel("Наблюдаемое изменение доли неудач, п.п.")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    figure.shnor_titles = titles_of  # type: ignore[attr-defined]
+    return figure
 
-    def sx(value: float) -> float:
-        return left + (width - left - right) * (value + extent) / (2 * extent)
 
-    def sy(value: float) -> float:
-        return top_pad + (height - top_pad - bottom) * (1 - (value + extent) / (2 * extent))
+def years_figure(
+    years: Sequence[int],
+    shares: Sequence[float],
+    lowers: Sequence[float],
+    uppers: Sequence[float],
+    regional: Sequence[float],
+    titles: Sequence[str],
+    legend: bool = True,
+) -> Figure:
+    """A school's fail share over the years with its intervals, beside the region's share."""
+    figure = Figure(figsize=(4.6, 2.6))
+    figure.subplots_adjust(left=0.16, right=0.97, top=0.95, bottom=0.2)
+    ax = figure.subplots()
+    x = np.asarray(years, dtype=float)
+    share = np.asarray(shares, dtype=float)
+    low = np.asarray(lowers, dtype=float)
+    high = np.asarray(uppers, dtype=float)
+    spread = [np.clip(share - low, 0, None), np.clip(high - share, 0, None)]
+    ax.errorbar(x, share, yerr=spread, fmt="none", ecolor=RED, elinewidth=2, alpha=0.5,
+                label="школа: 95 %-интервал")  # fmt: skip
+    titles_of = _scatter(ax, x, share, titles, [RED] * len(x), 30, 0)
+    ax.plot(x, share, color=RED, linewidth=1)
+    ax.plot(x, regional, "--", color=GREY, label="по региону")
+    ax.set_xticks(x, [str(int(y)) for y in years])
+    ax.set_xlim(x.min() - 0.5, x.max() + 0.5)  # one year gets a readable axis too
+    ax.set_ylim(*_padded([*low, *high, *regional], share=True))
+    percent_axis(ax.yaxis)
+    ax.set_xlabel("Год")
+    ax.set_ylabel("Доля неудач")
+    ax.yaxis.set_major_locator(MaxNLocator(4))
+    if legend:  # a card says what the colours are in its caption (a legend costs a third)
+        ax.legend(loc="best", fontsize=7, frameon=False)
+    figure.shnor_titles = titles_of  # type: ignore[attr-defined]
+    return figure
 
-    body = [
-        f'<rect x="{left}" y="{top_pad}" width="{width - left - right}" '
-        f'height="{height - top_pad - bottom}" fill="#fafbfc" stroke="#ccc"/>',
-        f'<line x1="{sx(-extent):.1f}" y1="{sy(-extent):.1f}" x2="{sx(extent):.1f}" '
-        f'y2="{sy(extent):.1f}" stroke="#333" stroke-dasharray="5,3"/>',
-        f'<line x1="{sx(0):.1f}" x2="{sx(0):.1f}" y1="{top_pad}" y2="{height - bottom}" '
-        'stroke="#ddd"/>',
-    ]
-    if np.isfinite(near_miss_change):
-        body.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{sy(near_miss_change):.1f}" '
-            f'y2="{sy(near_miss_change):.1f}" stroke="{GREEN}" stroke-dasharray="2,2">'
-            f"<title>Школы «почти в списке»: {russian.points(near_miss_change)}</title></line>"
-        )
-    for point in points:
-        if np.isfinite(point.x) and np.isfinite(point.y):
-            body.append(
-                f'<circle cx="{sx(point.x):.1f}" cy="{sy(point.y):.1f}" r="4.5" '
-                f'fill="{point.color}" fill-opacity="0.8"><title>{escape(point.title)}</title>'
-                "</circle>"
-            )
-    for tick in np.linspace(-extent, extent, 5):
-        body.append(
-            f'<text x="{sx(tick):.1f}" y="{height - bottom + 16}" text-anchor="middle">'
-            f"{russian.number(100 * tick, 0, signed=True)}</text>"
-            f'<text x="{left - 6}" y="{sy(tick) + 4:.1f}" text-anchor="end">'
-            f"{russian.number(100 * tick, 0, signed=True)}</text>"
-        )
-    body.append(
-        f'<text x="{(width + left) / 2}" y="{height - 5}" text-anchor="middle">'
-        "Ожидаемое изменение (регрессия к среднему), п.п.</text>"
-    )
-    return _svg(width, height, body, label)
+
+def svg(figure: Figure, label: str) -> Markup:
+    """The figure as inline SVG markup with a <title> on every school's point."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :]
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    # as wide as the page allows, never wider than drawn
+    attributes = (rf'<svg\1 width="100%" style="max-width:\2" role="img" '
+                  rf'aria-label="{escape(label)}"')  # fmt: skip
+    text = re.sub(r'<svg([^>]*?) width="([^"]*)" height="[^"]*"', attributes, text, count=1)
+    for gid, titles in getattr(figure, "shnor_titles", {}).items():
+        text = _titled(text, gid, titles)
+    return Markup(text)
+
+
+def _titled(text: str, gid: str, titles: Sequence[str]) -> str:
+    """Each marker (<use> or <path>) of the scatter group `gid`, in drawing order, with its
+    <title>."""
+    start = text.find(f'<g id="{gid}">')
+    if start < 0:
+        return text
+    end = text.index("</g>", start)
+    defined = text.find("</defs>", start, end)  # a marker defined once, then <use>d per point
+    start = defined + len("</defs>") if defined >= 0 else start
+    group, remaining = text[start:end], iter(titles)
+
+    def with_title(match: re.Match) -> str:
+        title = next(remaining, "")
+        tag, attributes = match.group(1), match.group(2)
+        return f"<{tag} {attributes}><title>{escape(title)}</title></{tag}>"
+
+    return text[:start] + re.sub(r"<(use|path) ([^>]*?)\s*/>", with_title, group) + text[end:]
+
+
+# The page functions: chart straight to inline SVG.
+
+
+def bar_chart(bars: Sequence[Bar], label: str, value_label: str = "") -> Markup:
+    """`bar_figure` as inline SVG."""
+    return svg(bar_figure(bars, label, value_label), label)
+
+
+def funnel_plot(counts, shares, titles, highlighted, regional_share, label, labels=None) -> Markup:
+    """`funnel_figure` as inline SVG."""
+    return svg(funnel_figure(counts, shares, titles, highlighted, regional_share, labels), label)
+
+
+def change_scatter(points: Sequence[Point], near_miss_change: float, label: str) -> Markup:
+    """`change_figure` as inline SVG."""
+    return svg(change_figure(points, near_miss_change), label)

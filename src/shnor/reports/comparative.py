@@ -18,6 +18,7 @@ from shnor import russian
 from shnor.methods.year_over_year import BY_PERCENTILE, IMPROVED, TRANSITIONS, WORSENED
 from shnor.presets import Preset
 from shnor.report_tables import REGION
+from shnor.reports.cards import card_link, carded_schools, school_cards, write_cards_sheet
 from shnor.reports.charts import GREEN, RED, Bar, Point, bar_chart, change_scatter, funnel_plot
 from shnor.reports.school_list import RUN_FACT_LABELS, list_columns, with_list_details
 from shnor.reports.support_sheets import support_sheets
@@ -46,7 +47,9 @@ def _scoped(frame: pd.DataFrame, year: int, scope: Scope) -> pd.DataFrame:
     return rows
 
 
-def comparison(marts: Mapping[str, pd.DataFrame], year: int, scope: Scope) -> dict[str, Any]:
+def comparison(
+    marts: Mapping[str, pd.DataFrame], year: int, scope: Scope, preset: Preset
+) -> dict[str, Any]:
     """The frames and counts one comparative report shows."""
     schools = _scoped(marts["rpt_school_year_over_year"], year, scope)
     cohort = schools[schools["was_on_shnor_list"] | schools["is_on_shnor_list"]]
@@ -87,6 +90,11 @@ def comparison(marts: Mapping[str, pd.DataFrame], year: int, scope: Scope) -> di
             )
         ),
         "support": support_sheets(marts, year, scope.municipality),
+        # every carded school of the scope (links); the cards themselves for a municipality
+        "carded": carded_schools(marts, year, scope.municipality),
+        "cards": school_cards(marts, year, preset, scope.municipality)
+        if scope.municipality is not None
+        else [],
     }
 
 
@@ -194,6 +202,8 @@ def write_comparative_workbook(
         write_table_sheet(workbook, name, procedures, PROCEDURE_CHANGE_COLUMNS, empty_note)
         for name, frame, columns in view["support"]:
             write_table_sheet(workbook, name, frame, columns, "Нет строк за этот год.")
+        if scope.municipality is not None:
+            write_cards_sheet(workbook, view["cards"])
         write_table_sheet(
             workbook, "Примечания", pd.DataFrame({"note": notes(view, preset, scope)}),
             [Column("note", "Как читать отчёт", 120)],
@@ -305,7 +315,8 @@ def _text(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
-def _environment() -> jinja2.Environment:
+def page_environment() -> jinja2.Environment:
+    """The autoescaping Jinja environment of the report pages (comparative pages, cards)."""
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("shnor.reports", "templates"),
         autoescape=True,
@@ -314,7 +325,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters |= {
-        "pct": _pct, "pp": _pp, "interval": _interval, "p": _p, "text": _text
+        "pct": _pct, "pp": _pp, "interval": _interval, "p": _p, "text": _text,
+        "prange": russian.percent_range,
     }  # fmt: skip
     return environment
 
@@ -345,6 +357,7 @@ def _charts(view: dict[str, Any], scope: Scope) -> dict[str, Any]:
         rated["is_on_shnor_list"].tolist(),
         view["regional_share"],
         "Воронка: доля неудач и число результатов",
+        rated["school_name"].fillna(rated["school_id"]).tolist(),
     )
     judged = view["judged"]
     scatter = change_scatter(
@@ -354,6 +367,7 @@ def _charts(view: dict[str, Any], scope: Scope) -> dict[str, Any]:
                 r.change,
                 f"{r.school_name}: изменение {_pp(r.change)}, ожидалось {_pp(r.expected_change)}",
                 GREEN if r.has_positive_dynamics else RED,
+                r.school_name if isinstance(r.school_name, str) else r.school_id,
             )
             for r in judged.itertuples()
         ],
@@ -395,7 +409,7 @@ def write_comparative_page(
         )
     ]
     page = (
-        _environment()
+        page_environment()
         .get_template("comparative.html.j2")
         .render(
             scope=scope,
@@ -404,6 +418,10 @@ def write_comparative_page(
             preset=preset,
             facts=[(RUN_FACT_LABELS.get(k, k), v) for k, v in run_facts],
             charts=_charts(view, scope),
+            carded=view["carded"],
+            card_links={
+                school_id: card_link(school_id) for school_id in view["carded"]["school_id"]
+            },
             significant=significant,
             small_significant=small_significant,
             small_sample_size=enough,

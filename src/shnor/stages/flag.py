@@ -134,6 +134,9 @@ def report_inputs(
         "fct_school_procedure_results": results,
         "fct_school_flags": flags,
         "ege_min_scores": con.execute("SELECT * FROM ref.ege_min_scores").df(),
+        # what a weak task checks and what to do, as the region wrote them (recommendations)
+        "task_descriptions": con.execute("SELECT * FROM ref.task_descriptions").df(),
+        "support_measures": con.execute("SELECT * FROM ref.support_measures").df(),
     }
     # The ФИОКО lists beside shnor's own objectivity markers (rpt_objectivity_comparison).
     for name, table in (

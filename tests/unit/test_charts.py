@@ -1,0 +1,77 @@
+"""The report charts (matplotlib → inline SVG): each school's point carries a <title> naming it,
+in the order drawn; axes are labelled in Russian and fitted to the data; the list's schools
+are labelled."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from shnor.reports.charts import (
+    GREEN,
+    RED,
+    Point,
+    change_figure,
+    funnel_figure,
+    svg,
+    years_figure,
+)
+
+
+def titled_positions(markup: str) -> list[tuple[str, float]]:
+    """(title, x) of every titled marker: x of a <use>, or the first x of a <path>."""
+    found = []
+    for element in re.finditer(r"<(use|path) ([^>]*)><title>([^<]*)</title>", markup):
+        attributes = element.group(2)
+        x = re.search(r'\bx="([-\d.]+)"', attributes) or re.search(r'd="M\s*([-\d.]+)', attributes)
+        found.append((element.group(3), float(x.group(1))))
+    return found
+
+
+def test_funnel_points_are_titled_in_order_labelled_and_axes_fit_the_data():
+    counts = np.arange(20, 420, 10)  # 40 schools, growing size
+    shares = 0.05 + 0.1 * (np.arange(40) % 5) / 4  # 5 % … 15 %
+    names = [f"Школа № {i}" for i in range(40)]
+    listed = [i % 10 == 0 for i in range(40)]
+    figure = funnel_figure(counts, shares, names, listed, 0.1, names)
+    low, high = figure.axes[0].get_ylim()
+    assert 0 <= low < 0.05 and 0.15 < high < 0.2  # not stretched to 0–100 %
+    markup = svg(figure, "Воронка")
+    titled = titled_positions(markup)
+    assert sorted(t for t, _ in titled) == sorted(names)
+    # the listed (red) ones are drawn last, each group in the order given: x grows with size
+    order = [names[i] for i in range(40) if not listed[i]] + [n for i, n in enumerate(names)
+                                                             if listed[i]]  # fmt: skip
+    assert [t for t, _ in titled] == order
+    unlisted = [x for t, x in titled if t in order[:36]]
+    assert unlisted == sorted(unlisted)
+    for text in ("Учтено результатов (логарифмическая шкала)", "Доля неудач",
+                 "школы списка ШНОР", "по региону: 10,0"):  # fmt: skip
+        assert text in markup
+    for i in (0, 10, 20, 30):  # the list's schools are named beside their points
+        assert f">Школа № {i}<" in markup
+    assert not re.search(r">\d+\.\d+", markup)  # no decimal point in a Russian label
+
+
+def test_change_scatter_axes_fit_small_changes_and_name_each_school():
+    points = [Point(-0.02, -0.03, "А: −3 п.п.", GREEN, "А"), Point(0.01, 0.02, "Б: +2 п.п.", RED)]
+    figure = change_figure(points, -0.01)
+    for low, high in (figure.axes[0].get_xlim(), figure.axes[0].get_ylim()):
+        assert -0.1 < low < 0 < high < 0.1  # ±3 points are not squeezed into ±27
+    markup = svg(figure, "Регрессия к среднему")
+    assert [t for t, _ in titled_positions(markup)] == ["А: −3 п.п.", "Б: +2 п.п."]
+    assert "Ожидаемое изменение доли неудач (регрессия к среднему), п.п." in markup
+    assert "Наблюдаемое изменение доли неудач, п.п." in markup
+
+
+def test_years_chart_titles_each_year_and_is_one_offline_svg():
+    markup = svg(
+        years_figure([2024, 2025, 2026], [0.2, 0.3, 0.25], [0.1, 0.2, 0.15], [0.3, 0.4, 0.35],
+                     [0.1, 0.1, 0.1], ["Школа, 2024", "Школа, 2025", "Школа, 2026"]),
+        "По годам",
+    )  # fmt: skip
+    assert markup.startswith("<svg") and markup.rstrip().endswith("</svg>")
+    assert [t for t, _ in titled_positions(markup)] == ["Школа, 2024", "Школа, 2025", "Школа, 2026"]
+    assert "Доля неудач" in markup and ">Год<" in markup
+    assert not re.search(r"""(href|src)=["']https?:""", markup)
