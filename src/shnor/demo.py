@@ -472,6 +472,7 @@ def generate_demo_region(
     say("Реестр ОО / registry")
     files.append(_write_registry(region, raw / "schools", last_year))
     _write_vpr_scales(data_dir / "reference", years)
+    _write_region_name(data_dir / "reference")
 
     say("Истина / demo_truth.parquet")
     truth_path = data_dir / "demo_truth.parquet"
@@ -486,6 +487,17 @@ def generate_demo_region(
         truth_path=truth_path,
         mock_row_count=int(mock_rows),
     )
+
+
+DEMO_REGION_NAME = "Демонстрационная область (синтетические данные)"
+
+
+def _write_region_name(reference: Path) -> None:
+    """The demo region's name for report titles (reference/region.txt), unless one is there."""
+    path = reference / "region.txt"
+    if not path.exists():
+        reference.mkdir(parents=True, exist_ok=True)
+        path.write_text(DEMO_REGION_NAME + "\n", encoding="utf-8")
 
 
 def _write_vpr_scales(reference: Path, years: Sequence[int]) -> None:

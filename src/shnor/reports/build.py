@@ -19,6 +19,7 @@ import pandas as pd
 
 from shnor.presets import Preset
 from shnor.report_tables import MUNICIPALITY_NOT_GIVEN, REPORT_TABLES, report_tables
+from shnor.reports.appendix import write_appendix
 from shnor.reports.comparative import (
     Scope,
     comparison,
@@ -26,11 +27,11 @@ from shnor.reports.comparative import (
     write_comparative_workbook,
 )
 from shnor.reports.parallel import ReportJob, written_in_parallel
-from shnor.reports.school_list import write_school_list
+from shnor.reports.school_list import regional_fail_share, write_school_list
 from shnor.reports.support_sheets import objectivity_sheet, support_sheets
 
 BASE_MARTS = ("dim_schools", "fct_school_procedure_results", "fct_school_flags", "rpt_school_list")
-OPTIONAL_MARTS = ("fct_school_task_results",)
+OPTIONAL_MARTS = ("fct_school_task_results", "fct_school_context_drivers")
 REPORT_MARTS = REPORT_TABLES
 _TRANSLIT = {
     letter: latin.strip("-")  # «-» stands for a letter written as nothing (ъ, ь)
@@ -167,12 +168,20 @@ def _school_list_report(
     run_facts: list[tuple[str, object]],
     path: Path,
     has_previous_year: bool,
-) -> Path:
-    return write_school_list(
+) -> list[Path]:
+    """school_list_<year>.xlsx and the appendix to the order (appendix_<year>.xlsx, .html)."""
+    drivers = marts.get("fct_school_context_drivers")
+    workbook = write_school_list(
         marts["rpt_school_list"], year, preset, run_facts, path,
         has_previous_year=has_previous_year,
         support_sheets=[*support_sheets(marts, year), objectivity_sheet(marts, year)],
+        regional_fail_share=regional_fail_share(marts["fct_school_procedure_results"], year),
+        context_drivers=drivers,
     )  # fmt: skip
+    return [
+        workbook,
+        *write_appendix(marts["rpt_school_list"], year, preset, run_facts, path.parent, drivers),
+    ]
 
 
 def _comparative_report(
