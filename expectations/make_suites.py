@@ -626,6 +626,9 @@ def mart_suites() -> dict[str, dict]:
             *key_checks("marts.fct_school_early_warning", by_subject),
             between("marts.fct_school_early_warning", "predicted_fail_share", 0, 1),
         ],
+        "marts.fct_school_context_drivers": key_checks(
+            "marts.fct_school_context_drivers", school_year
+        ),
         **new_mart_suites(),
         "reports.rpt_school_list": [
             *key_checks("reports.rpt_school_list", school_year),

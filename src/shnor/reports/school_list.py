@@ -245,6 +245,8 @@ def fact_value(key: str, value: object) -> object:
             return value
     if value is None:
         return "не указан"
+    if key in ("preset", "preset_source") and isinstance(value, str) and "/" not in value:
+        return f"«{value}»"  # a preset's name, not a Russian word
     return value
 
 
