@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pandas as pd
 
 from shnor import russian
 from shnor.presets import Preset
-from shnor.reports.school_list import UNKNOWN_REGION, fact_value, with_list_details
+from shnor.reports.school_list import UNKNOWN_REGION, fact_value
 from shnor.reports.workbook import open_workbook, set_print_setup
 
 SECTIONS = (
@@ -23,10 +25,10 @@ SECTIONS = (
 )
 
 
-def appendix_rows(rows: pd.DataFrame, year: int, drivers: pd.DataFrame | None) -> pd.DataFrame:
+def appendix_rows(year_rows: pd.DataFrame, year: int) -> pd.DataFrame:
     """The year's ШНОР (section «shnor») and the ШНСУ not among them (section «shnsu»), by
-    municipality and name, numbered through, each with its basis in one short sentence."""
-    year_rows = with_list_details(rows, year, context_drivers=drivers)
+    municipality and name, numbered through, each with its basis in one short sentence.
+    `year_rows`: the year's rows of rpt_school_list with `with_list_details`."""
     shnor = year_rows[year_rows["is_on_shnor_list"]].assign(section="shnor")
     shnsu = year_rows[year_rows["is_shnsu"] & ~year_rows["is_on_shnor_list"]].assign(
         section="shnsu"
@@ -38,33 +40,38 @@ def appendix_rows(rows: pd.DataFrame, year: int, drivers: pd.DataFrame | None) -
         ["section_order", "municipality_name", "school_name"], kind="stable", ignore_index=True
     )
     listed["number"] = range(1, len(listed) + 1)
-    listed["basis"] = [basis(row, year) for row in listed.itertuples()]
+    fields = ["section", "context_percentile", "context_drivers", "reasons", "is_stable_low",
+              "is_stable_low_confirmed", "is_shnsu", "has_objectivity_concern"]  # fmt: skip
+    listed["basis"] = [
+        basis(dict(zip(fields, values, strict=True)), year)
+        for values in listed[fields].itertuples(index=False, name=None)
+    ]
     return listed[["section", "number", "municipality_name", "school_name", "school_id", "basis"]]
 
 
-def basis(row, year: int) -> str:
+def basis(row: Mapping[str, Any], year: int) -> str:
     """«Низкие результаты в 2025 и 2026 годах (статистически подтверждено); сложные социальные
     условия» — the basis of inclusion in one short sentence."""
-    if row.section == "shnsu":
+    if row["section"] == "shnsu":
         text = "Неблагоприятные социальные условия"
-        if pd.notna(row.context_percentile):
-            text += f" (индекс условий — {russian.number(row.context_percentile, 0)}-й процентиль"
-            text += " региона)"
-        drivers = row.context_drivers if isinstance(row.context_drivers, str) else ""
+        if pd.notna(row["context_percentile"]):
+            percentile = russian.number(row["context_percentile"], 0)
+            text += f" (индекс условий — {percentile}-й процентиль региона)"
+        drivers = row["context_drivers"] if isinstance(row["context_drivers"], str) else ""
         if drivers and not drivers.startswith("ни одна"):
             names = [part.split(" (")[0] for part in drivers.split("; ")[:2]]
             text += ": " + "; ".join(names)
         return text
-    years = _low_years(row.reasons) or [year - 1, year]
-    if row.is_stable_low:
+    years = _low_years(row["reasons"]) or [year - 1, year]
+    if row["is_stable_low"]:
         text = f"Низкие результаты в {_years(years)}"
-        if row.is_stable_low_confirmed:
+        if row["is_stable_low_confirmed"]:
             text += " (статистически подтверждено)"
     else:
         text = "Остаётся в перечне до выполнения условий выхода"
-    if row.is_shnsu:
+    if row["is_shnsu"]:
         text += "; неблагоприятные социальные условия"
-    if row.has_objectivity_concern:
+    if row["has_objectivity_concern"]:
         text += "; результаты ВПР требуют дополнительного анализа"
     return text
 
@@ -99,15 +106,15 @@ def heading(year: int, facts: Mapping[str, object]) -> dict[str, str]:
 
 
 def write_appendix(
-    rows: pd.DataFrame,
+    year_rows: pd.DataFrame,
     year: int,
     preset: Preset,
     run_facts: list[tuple[str, object]],
     folder: Path,
-    drivers: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """appendix_<year>.xlsx and appendix_<year>.html in `folder`."""
-    listed = appendix_rows(rows, year, drivers)
+    """appendix_<year>.xlsx and appendix_<year>.html in `folder` (`year_rows` as for
+    `appendix_rows`)."""
+    listed = appendix_rows(year_rows, year)
     head = heading(year, dict(run_facts))
     method = f"Методика «{preset.name}», версия {preset.version}"
     return [
@@ -155,7 +162,7 @@ def write_appendix_workbook(
             row += 1
             sheet.merge_range(row, 0, row, last, f"{name} ({russian.counted(len(part), 'школа')})",
                               section)  # fmt: skip
-            for record in part.itertuples(index=False):
+            for record in part.itertuples(index=False):  # a few hundred rows at most
                 row += 1
                 sheet.write_number(row, 0, record.number, number)
                 sheet.write_string(row, 1, record.municipality_name, cell)
@@ -172,13 +179,6 @@ def write_appendix_page(
     listed: pd.DataFrame, head: Mapping[str, str], method: str, path: Path
 ) -> Path:
     """The same appendix as one A4 page for print (styles inline, nothing fetched)."""
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("shnor.reports", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
     sections = [
         {
             "name": name,
@@ -187,8 +187,18 @@ def write_appendix_page(
         }
         for key, name in SECTIONS
     ]
-    page = environment.get_template("appendix.html.j2").render(
-        head=head, method=method, headers=HEADERS, sections=sections
-    )
+    page = _template().render(head=head, method=method, headers=HEADERS, sections=sections)
     path.write_text(page, encoding="utf-8")
     return path
+
+
+@cache
+def _template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("shnor.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return environment.get_template("appendix.html.j2")

@@ -27,7 +27,11 @@ from shnor.reports.comparative import (
     write_comparative_workbook,
 )
 from shnor.reports.parallel import ReportJob, written_in_parallel
-from shnor.reports.school_list import regional_fail_share, write_school_list
+from shnor.reports.school_list import (
+    regional_fail_share,
+    with_list_details,
+    write_school_list,
+)
 from shnor.reports.support_sheets import objectivity_sheet, support_sheets
 
 BASE_MARTS = ("dim_schools", "fct_school_procedure_results", "fct_school_flags", "rpt_school_list")
@@ -170,18 +174,17 @@ def _school_list_report(
     has_previous_year: bool,
 ) -> list[Path]:
     """school_list_<year>.xlsx and the appendix to the order (appendix_<year>.xlsx, .html)."""
-    drivers = marts.get("fct_school_context_drivers")
+    year_rows = with_list_details(
+        marts["rpt_school_list"], year,
+        regional_fail_share(marts["fct_school_procedure_results"], year),
+        marts.get("fct_school_context_drivers"), preset,
+    )  # fmt: skip
     workbook = write_school_list(
-        marts["rpt_school_list"], year, preset, run_facts, path,
+        year_rows, year, preset, run_facts, path,
         has_previous_year=has_previous_year,
         support_sheets=[*support_sheets(marts, year), objectivity_sheet(marts, year)],
-        regional_fail_share=regional_fail_share(marts["fct_school_procedure_results"], year),
-        context_drivers=drivers,
     )  # fmt: skip
-    return [
-        workbook,
-        *write_appendix(marts["rpt_school_list"], year, preset, run_facts, path.parent, drivers),
-    ]
+    return [workbook, *write_appendix(year_rows, year, preset, run_facts, path.parent)]
 
 
 def _comparative_report(

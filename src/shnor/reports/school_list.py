@@ -278,7 +278,11 @@ def write_school_list(
     """Write the workbook for one year: Сводка, ШНОР, группа риска, ШНСУ, стабильно высокие,
     резильентные, не оцениваются, Подробно, support sheets (partner pairs, recommendations),
     parameters, run."""
-    year_rows = with_list_details(rows, year, regional_fail_share, context_drivers, preset)
+    year_rows = (
+        rows
+        if "short_reason" in rows  # already with_list_details of this year
+        else with_list_details(rows, year, regional_fail_share, context_drivers, preset)
+    )
     facts = dict(run_facts)
     workbook = open_workbook(path)
     try:
@@ -308,9 +312,8 @@ def write_school_list(
                 title=title_lines(name, year, preset, facts), frozen_columns=IDENTITY_COLUMNS,
             )  # fmt: skip
         marked = year_rows[
-            year_rows[["is_on_shnor_list", "is_risk_group", "is_shnsu", "is_stable_high",
-                       "is_resilient"]].any(axis=1) | (year_rows["status"] == "не оценивается")
-        ]  # fmt: skip
+            year_rows[list(LISTS)].any(axis=1) | (year_rows["status"] == "не оценивается")
+        ]
         write_table_sheet(
             workbook, "Подробно", marked, list_columns(preset),
             title=title_lines("Подробно", year, preset, facts), frozen_columns=IDENTITY_COLUMNS,
@@ -438,6 +441,9 @@ def summary_paragraph(year: int, preset: Preset) -> str:
     )
 
 
+# The flags that put a school on a list sheet (and so on «Подробно»).
+LISTS = ("is_on_shnor_list", "is_risk_group", "is_shnsu", "is_stable_high", "is_resilient")
+
 PROCEDURE_RULES = {
     "absolute_risk": "высокая доля неудовлетворительных результатов",
     "persistent_failing_procedure": "два года подряд",
@@ -473,7 +479,11 @@ def with_list_details(
                "выход из ШНОР и статусы «стабильно высокие» / «резильентная» невозможны"}
     )  # fmt: skip
     year_rows["short_reason"] = [short_reason(text) for text in year_rows["reason_text"]]
-    year_rows["adjusted_fail_text"] = adjusted_fail_texts(year_rows, regional_fail_share)
+    marked = year_rows[list(LISTS)].any(axis=1) | ~year_rows["is_rated"].astype(bool)
+    year_rows["adjusted_fail_text"] = None
+    year_rows.loc[marked, "adjusted_fail_text"] = adjusted_fail_texts(
+        year_rows[marked], regional_fail_share
+    )
     index = year_rows["context_index"].astype(float)
     year_rows["context_percentile"] = index.rank(pct=True) * 100
     if context_drivers is not None and not context_drivers.empty:
@@ -484,7 +494,12 @@ def with_list_details(
     else:
         year_rows["context_drivers"] = None
     share = preset["context.shnsu_share"] if preset is not None else None
-    year_rows["shnsu_reason"] = [shnsu_reason(row, share) for row in year_rows.itertuples()]
+    fields = ["is_shnsu", "is_rated", "is_resilient", "is_on_shnor_list", "context_index",
+              "context_percentile", "reason_text"]  # fmt: skip
+    year_rows["shnsu_reason"] = [
+        shnsu_reason(dict(zip(fields, values, strict=True)), share)
+        for values in year_rows[fields].itertuples(index=False, name=None)
+    ]
     return year_rows
 
 
@@ -523,8 +538,8 @@ def adjusted_fail_texts(rows: pd.DataFrame, regional_share: float | None) -> lis
         return [None] * len(rows)
     base = float(logit(regional_share))
     texts: list[str | None] = []
-    for score, lower, upper in rows[["composite_score", "composite_lower", "composite_upper"]
-                                    ].itertuples(index=False):  # fmt: skip
+    bounds_of = rows[["composite_score", "composite_lower", "composite_upper"]]
+    for score, lower, upper in bounds_of.itertuples(index=False, name=None):
         if pd.isna(score):
             texts.append(None)
             continue
@@ -546,29 +561,30 @@ def regional_fail_share(results: pd.DataFrame | None, year: int) -> float | None
     return float(of_year["fail_count"].sum() / total) if total else None
 
 
-def shnsu_reason(row: Any, share: float | None) -> str | None:
+def shnsu_reason(row: Mapping[str, Any], share: float | None) -> str | None:
     """Why a school is ШНСУ and what its results say («Индекс условий 0,67 — 92-й процентиль
     региона; …»), never empty for a ШНСУ school."""
-    if not row.is_shnsu:
+    if not row["is_shnsu"]:
         return None
     parts = []
-    if pd.notna(row.context_index):
+    if pd.notna(row["context_index"]):
         cut = (
             f" (ШНСУ — {russian.percent(share, 0)} школ с самыми сложными условиями)"
             if share
             else ""
         )
         parts.append(
-            f"Индекс условий {russian.number(row.context_index, 2)} — "
-            f"{russian.number(row.context_percentile, 0)}-й процентиль региона{cut}."
+            f"Индекс условий {russian.number(row['context_index'], 2)} — "
+            f"{russian.number(row['context_percentile'], 0)}-й процентиль региона{cut}."
         )
-    if not row.is_rated:
+    reason = row["reason_text"]
+    if not row["is_rated"]:
         parts.append("Результаты не оцениваются: мало учтённых результатов.")
-    elif row.is_resilient:
+    elif row["is_resilient"]:
         parts.append("Резильентная: результаты лучше медианы пула.")
-    elif row.is_on_shnor_list:
+    elif row["is_on_shnor_list"]:
         parts.append("В списке ШНОР: приоритетная поддержка.")
-    elif isinstance(row.reason_text, str) and "хуже медианы" in row.reason_text:
+    elif isinstance(reason, str) and "хуже медианы" in reason:
         parts.append("Результаты хуже медианы пула, но не среди худших.")
     else:
         parts.append("Результаты не хуже медианы пула; других отметок нет.")
