@@ -19,7 +19,10 @@ ALLOWED_LATIN = {
 }  # fmt: skip
 # A code shown as a label: zscore_mean, run_id, content_fingerprint, flags.low_share.
 IDENTIFIER = re.compile(r"(?<![\w/])[a-z]+(?:[_.][a-z]+)+(?![\w/])")
-NUMBER_AND_WORD = re.compile(r"(?<![\d,.№/])(\d{1,3}(?:[\u00a0\u202f ]\d{3})*|\d+)\s+([а-яё]+)")
+# a number and the word after it on the same line (cells of a page are joined by line breaks)
+NUMBER_AND_WORD = re.compile(
+    r"(?<![\d,.№/])(\d{1,3}(?:[\u00a0\u202f ]\d{3})*|\d+)[ \u00a0]+([а-яё]+)"
+)
 # Words after a number that name which one (2025 год, 5 класс), not how many.
 ORDINAL_WORDS = {"год", "года", "году", "годом", "годов", "годах", "класс", "класса", "классе",
                  "классов", "классах", "кл", "процентиль"}  # fmt: skip
@@ -72,6 +75,7 @@ def english_words(text: str) -> list[str]:
     """Latin words and code identifiers, except proper names (a name in «», e.g. the preset
     «reference»), the allowed codes and file paths."""
     cleaned = re.sub(r"«[\w.\-]+»", " ", text)  # a Latin proper name in quotes
+    cleaned = re.sub(r"(витрин[аеуы]) [a-z_.]+", r"\1", cleaned)  # a table's own name
     cleaned = re.sub(r"\S*/\S*|\S+\.(?:csv|xlsx|xls|html|toml|json|parquet)\b", " ", cleaned)
     codes = IDENTIFIER.findall(cleaned)
     cleaned = IDENTIFIER.sub(" ", cleaned)
@@ -108,7 +112,7 @@ def page_text(path: Path) -> str:
     """The visible text of an HTML page."""
     parser = _Text()
     parser.feed(path.read_text("utf-8"))
-    return " ".join(parser.parts)
+    return "\n".join(parser.parts)
 
 
 def workbook_problems(path: Path) -> list[tuple[str, str, str]]:

@@ -171,6 +171,20 @@ def context_for_years(
     return matched.sort_values(["exam_year", "school_id"], ignore_index=True)
 
 
+# A passport component's column as a reader knows it (the validation report names them so).
+COMPONENT_NAMES = {
+    "parents_higher_education_share": "доля родителей с высшим образованием",
+    "single_parent_share": "доля неполных семей",
+    "low_income_share": "доля малообеспеченных семей",
+    "unemployed_parents_share": "доля семей с безработными родителями",
+    "on_register_share": "доля обучающихся на профилактическом учёте",
+    "non_native_russian_share": "доля обучающихся, для которых русский язык не родной",
+    "disability_share": "доля обучающихся с ОВЗ",
+    "vacancy_share": "доля вакантных ставок",
+    "top_category_teacher_share": "доля учителей высшей категории",
+    "unconfirmed_competence_share": "доля учителей, не подтвердивших предметные компетенции",
+    "pension_age_teacher_share": "доля учителей пенсионного возраста",
+}
 # How a component reads in a report (what a high signed z-score means for the school).
 COMPONENT_LABELS = {
     "parents_higher_education_share": "мало родителей с высшим образованием",

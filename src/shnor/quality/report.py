@@ -157,12 +157,13 @@ def _html(rows: pd.DataFrame, by_file: pd.DataFrame, summary: Sequence[tuple[str
             body = f'<tr><td colspan="{len(columns)}">Проблем не найдено.</td></tr>'
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    in_file = [c for c in COLUMNS if c.field != "source_file"]
+    # the page names rules in Russian only; their codes are in the workbook's last column
+    in_file = [c for c in COLUMNS if c.field not in ("source_file", "rule")]
     grouped = "".join(
         f"<h3>{cell(name)} — {cell(counted(len(part), 'проблема'))}</h3>"
         + table(part, in_file, "severity")
         for name, part in rows.groupby("source_file", sort=False)
-    ) or table(rows, COLUMNS, "severity")
+    ) or table(rows, [c for c in COLUMNS if c.field != "rule"], "severity")
     return f"""<!DOCTYPE html>
 <html lang="ru"><head><meta charset="utf-8"><title>Проверка данных</title>
 <style>

@@ -17,7 +17,7 @@ import pandas as pd
 from shnor import russian
 from shnor.presets import Preset
 from shnor.reports.school_list import UNKNOWN_REGION, fact_value
-from shnor.reports.workbook import open_workbook, set_print_setup
+from shnor.reports.workbook import open_workbook, safe_text, set_print_setup
 
 SECTIONS = (
     ("shnor", "Школы с низкими образовательными результатами"),
@@ -150,7 +150,7 @@ def write_appendix_workbook(
         sheet.set_row(0, 32)
         sheet.merge_range(2, 0, 2, last, head["title"], title)
         sheet.set_row(2, 36)
-        sheet.merge_range(3, 0, 3, last, head["region"], centre)
+        sheet.merge_range(3, 0, 3, last, safe_text(head["region"]), centre)
         sheet.merge_range(4, 0, 4, last, f"{method}. {head['note']}".strip(" ."), centre)
         top = 6
         for col, (text, width) in enumerate(zip(HEADERS, WIDTHS, strict=True)):
@@ -165,9 +165,9 @@ def write_appendix_workbook(
             for record in part.itertuples(index=False):  # a few hundred rows at most
                 row += 1
                 sheet.write_number(row, 0, record.number, number)
-                sheet.write_string(row, 1, record.municipality_name, cell)
-                sheet.write_string(row, 2, record.school_name, cell)
-                sheet.write_string(row, 3, record.basis, cell)
+                sheet.write_string(row, 1, safe_text(record.municipality_name), cell)
+                sheet.write_string(row, 2, safe_text(record.school_name), cell)
+                sheet.write_string(row, 3, safe_text(record.basis), cell)
         set_print_setup(sheet, top)
         sheet.set_portrait()
     finally:
