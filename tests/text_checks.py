@@ -97,11 +97,12 @@ class _Text(HTMLParser):
         self.parts: list[str] = []
         self._skip = 0
 
+    # style and script are not text; <code> holds codes by design (rule codes)
     def handle_starttag(self, tag, attrs):
-        self._skip += tag in ("style", "script")
+        self._skip += tag in ("style", "script", "code")
 
     def handle_endtag(self, tag):
-        self._skip -= tag in ("style", "script")
+        self._skip -= tag in ("style", "script", "code")
 
     def handle_data(self, data):
         if not self._skip:

@@ -149,7 +149,12 @@ def _html(rows: pd.DataFrame, by_file: pd.DataFrame, summary: Sequence[tuple[str
         head = "".join(f"<th>{html.escape(c.header)}</th>" for c in columns)
         body = "".join(
             (f'<tr class="{cell(record[row_class])}">' if row_class else "<tr>")
-            + "".join(f"<td>{cell(record[c.field])}</td>" for c in columns)
+            + "".join(
+                f"<td><code>{cell(record[c.field])}</code></td>"
+                if c.field == "rule"  # a code for whoever reads the logs, beside its name
+                else f"<td>{cell(record[c.field])}</td>"
+                for c in columns
+            )
             + "</tr>"
             for record in frame.to_dict("records")
         )
@@ -157,13 +162,12 @@ def _html(rows: pd.DataFrame, by_file: pd.DataFrame, summary: Sequence[tuple[str
             body = f'<tr><td colspan="{len(columns)}">Проблем не найдено.</td></tr>'
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    # the page names rules in Russian only; their codes are in the workbook's last column
-    in_file = [c for c in COLUMNS if c.field not in ("source_file", "rule")]
+    in_file = [c for c in COLUMNS if c.field != "source_file"]
     grouped = "".join(
         f"<h3>{cell(name)} — {cell(counted(len(part), 'проблема'))}</h3>"
         + table(part, in_file, "severity")
         for name, part in rows.groupby("source_file", sort=False)
-    ) or table(rows, [c for c in COLUMNS if c.field != "rule"], "severity")
+    ) or table(rows, COLUMNS, "severity")
     return f"""<!DOCTYPE html>
 <html lang="ru"><head><meta charset="utf-8"><title>Проверка данных</title>
 <style>

@@ -35,6 +35,7 @@ def appendix_rows(year_rows: pd.DataFrame, year: int) -> pd.DataFrame:
     )
     listed = pd.concat([shnor, shnsu], ignore_index=True)
     listed["municipality_name"] = listed["municipality_name"].fillna("не указан")
+    listed["school_name"] = listed["school_name"].fillna(listed["school_id"])
     listed["section_order"] = listed["section"].map({"shnor": 0, "shnsu": 1})
     listed = listed.sort_values(
         ["section_order", "municipality_name", "school_name"], kind="stable", ignore_index=True

@@ -151,7 +151,12 @@ def write_key_value_sheet(
 def _write_cell(
     sheet: Any, row: int, col: int, value: Any, cell_format: Any, missing: str | None = None
 ) -> None:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if (
+        value is None
+        or value is pd.NA
+        or (isinstance(value, float) and math.isnan(value))
+        or (value == "" and missing is not None)  # an empty text where something is meant
+    ):
         if missing is None:
             sheet.write_blank(row, col, None, cell_format)
         else:
