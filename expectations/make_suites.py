@@ -577,7 +577,7 @@ def mart_suites() -> dict[str, dict]:
                 "средний результат 0 при участниках > 0 (значение — школа, год, экзамен, "
                 "класс, предмет): проверьте исходный файл",
                 "проверьте исходный файл этой школы: возможно, баллы не выгрузились",
-                "mean_score",
+                "средний балл",
             ),
             not_null(
                 "above_enrolment",
@@ -586,7 +586,7 @@ def mart_suites() -> dict[str, dict]:
                 "участников в процедуре больше, чем обучающихся в школе (значение — школа, "
                 "год, экзамен, класс, предмет и численность)",
                 "проверьте численность в реестре/паспорте и код школы в файле результатов",
-                "participant_count",
+                "число участников",
             ),
         ],
         flags: [
@@ -626,6 +626,9 @@ def mart_suites() -> dict[str, dict]:
             *key_checks("marts.fct_school_early_warning", by_subject),
             between("marts.fct_school_early_warning", "predicted_fail_share", 0, 1),
         ],
+        "marts.fct_school_context_drivers": key_checks(
+            "marts.fct_school_context_drivers", school_year
+        ),
         **new_mart_suites(),
         "reports.rpt_school_list": [
             *key_checks("reports.rpt_school_list", school_year),

@@ -393,13 +393,21 @@ def status(
     else:
         console.print(f"Запусков ещё не было ({target / 'runs' / 'history.jsonl'} нет).")
     pending = pending_inputs(target)
+    groups = (
+        ("Новые файлы", pending.new),
+        ("Изменённые (исправления)", pending.changed),
+        ("Удалённые (их строки уйдут)", pending.removed),
+        ("Снова из карантина", pending.retried),
+    )
     table = Table(title="Следующий запуск прочитает", show_header=False)
-    table.add_row("Новые файлы", _listed(pending.new))
-    table.add_row("Изменённые (исправления)", _listed(pending.changed))
-    table.add_row("Удалённые (их строки уйдут)", _listed(pending.removed))
-    table.add_row("Снова из карантина", _listed(pending.retried))
+    for label, files in groups:
+        table.add_row(label, str(len(files)))
     table.add_row("Без изменений (не читаются)", str(len(pending.unchanged)))
     console.print(table)
+    # Paths on their own lines, never folded by a table column (a path is copied as it is).
+    for label, files in groups:
+        for line in _listed(label, files):
+            console.print(line, soft_wrap=True, highlight=False)
     if not pending.known and (pending.new or pending.unchanged):
         console.print("Прошлых сведений о файлах нет: следующий запуск прочитает все файлы.")
 
@@ -451,11 +459,12 @@ def _history_table(runs: list[dict[str, Any]]) -> Table:
     return table
 
 
-def _listed(files: list[str], shown: int = 5) -> str:
+def _listed(label: str, files: list[str], shown: int = 5) -> list[str]:
+    """«Новые файлы:» and up to `shown` paths, one a line (nothing when there are none)."""
     if not files:
-        return "—"
-    more = f" … и ещё {len(files) - shown}" if len(files) > shown else ""
-    return f"{len(files)}: " + ", ".join(files[:shown]) + more
+        return []
+    more = [f"  … и ещё {len(files) - shown}"] if len(files) > shown else []
+    return [f"{label}:", *(f"  {path}" for path in files[:shown]), *more]
 
 
 def _print_summary(result: dict[str, Any], seconds: float) -> None:
@@ -505,7 +514,9 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
     if quarantined:
         console.print(f"[yellow]В карантине (не загружены, файлы не тронуты): {len(quarantined)}")
         for item in quarantined[:8]:
-            console.print(f"  {item['file']} — {_rule_names(item['rules']) or 'см. отчёт'}")
+            console.print(
+                f"  {item['file']} — {_rule_names(item['rules']) or 'см. отчёт'}", soft_wrap=True
+            )
         if len(quarantined) > 8:
             console.print(f"  … и ещё {len(quarantined) - 8}")
     year = result["year"]
@@ -514,8 +525,11 @@ def _print_summary(result: dict[str, Any], seconds: float) -> None:
             f"school_list_{year}.xlsx",
             f"year_over_year_{year - 1}_{year}.html",
         ):
-            console.print(f"Отчёт: [bold]{path}[/bold]")
-    console.print(f"Отчёт о проверке данных: [bold]{result['validation_report']['html']}[/bold]")
+            console.print(f"Отчёт: [bold]{path}[/bold]", soft_wrap=True)
+    console.print(
+        f"Отчёт о проверке данных: [bold]{result['validation_report']['html']}[/bold]",
+        soft_wrap=True,
+    )
     if result["manifest"]:
         console.print(f"Витрины: {Path(result['manifest']).parent}  ({russian.number(seconds)} с)")
 

@@ -50,6 +50,18 @@ class Paths:
         return self.data_dir / "reference"
 
 
+REGION_FILE = "region.txt"  # DIR/reference/region.txt: the region's name, one line
+
+
+def region_name(data_dir: Path) -> str | None:
+    """The region's name for report titles, from DIR/reference/region.txt (None when absent)."""
+    path = Paths(Path(data_dir)).reference / REGION_FILE
+    if not path.is_file():
+        return None
+    lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
+    return next((line for line in lines if line), None)
+
+
 def data_dir_from(value: str | Path | None = None) -> Path:
     """The data directory: the argument, else $SHNOR_DATA_DIR, else ./data."""
     return Path(value or os.environ.get("SHNOR_DATA_DIR") or "data").resolve()

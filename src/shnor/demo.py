@@ -473,6 +473,7 @@ def generate_demo_region(
     files.append(_write_registry(region, raw / "schools", last_year))
     _write_vpr_scales(data_dir / "reference", years)
     _write_support_references(data_dir / "reference")
+    _write_region_name(data_dir / "reference")
 
     say("Истина / demo_truth.parquet")
     truth_path = data_dir / "demo_truth.parquet"
@@ -532,6 +533,17 @@ def _write_support_references(reference: Path) -> None:
         lines += [f'{exam},{subject},"{text}",демо-регион (shnor demo)'
                   for exam, subject, text in _DEMO_MEASURES]  # fmt: skip
         measures.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+DEMO_REGION_NAME = "Демонстрационная область (синтетические данные)"
+
+
+def _write_region_name(reference: Path) -> None:
+    """The demo region's name for report titles (reference/region.txt), unless one is there."""
+    path = reference / "region.txt"
+    if not path.exists():
+        reference.mkdir(parents=True, exist_ok=True)
+        path.write_text(DEMO_REGION_NAME + "\n", encoding="utf-8")
 
 
 def _write_vpr_scales(reference: Path, years: Sequence[int]) -> None:

@@ -538,7 +538,8 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
             texts.append(f"Выход из ШНОР ({how})")
         elif rule == "prevention_group":
             texts.append(
-                f"Группа профилактики: {r['at_risk_student_count']} обучающихся "
+                "Группа профилактики: "
+                f"{russian.counted(int(r['at_risk_student_count']), 'обучающийся')} "
                 f"({percent(r['at_risk_student_share'])}) с риском учебной неуспешности"
             )
         elif rule == "stable_high":

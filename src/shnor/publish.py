@@ -41,6 +41,7 @@ PYTHON_TABLES = (
     "marts.fct_school_flags",
     "marts.fct_class_support_signals",
     "marts.fct_school_early_warning",
+    "marts.fct_school_context_drivers",
     *(f"reports.{name}" for name in REPORT_TABLES),
 )
 

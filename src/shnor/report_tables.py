@@ -137,7 +137,8 @@ def municipality_summary(
         rated = int(group["is_rated"].sum())
         counts = {
             "shnor": int(group["is_on_shnor_list"].sum()),
-            "shnsu": int((group["is_shnsu"] & group["is_rated"]).sum()),
+            # ШНСУ is a matter of conditions, not results: a school not rated still counts.
+            "shnsu": int(group["is_shnsu"].sum()),
             "risk_group": int(group["is_risk_group"].sum()),
             "resilient": int(group["is_resilient"].sum()),
         }
@@ -153,6 +154,7 @@ def municipality_summary(
                 "rated_count": rated,
                 **{f"{k}_count": v for k, v in counts.items()},
                 **{f"{k}_share": v / rated if rated else np.nan for k, v in counts.items()},
+                "shnsu_share": counts["shnsu"] / len(group),
                 "student_count": int(students),
                 "shnor_student_share": group["shnor_students"].sum() / students
                 if students

@@ -167,8 +167,11 @@ def test_failed_mart_checks_publish_nothing_exit_4(published, tmp_path, monkeypa
     assert "Ничего не опубликовано" in outcome.output
     assert published_files(published) == before
     report = openpyxl.load_workbook(published / "validation" / "validation_report.xlsx")
-    rows = list(report["Проблемы"].iter_rows(values_only=True))
-    assert ("блокирующая", "(витрина fct_school_flags)") in {(r[0], r[1]) for r in rows}
+    header, *rows = list(report["Проблемы"].iter_rows(values_only=True))
+    named = [dict(zip(header, row, strict=True)) for row in rows]
+    assert ("блокирующая", "(витрина fct_school_flags)") in {
+        (r["Важность"], r["Файл"]) for r in named
+    }
 
 
 def test_a_plain_marts_folder_of_an_earlier_version_is_migrated(tmp_path):

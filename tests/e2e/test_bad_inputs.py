@@ -131,6 +131,10 @@ def test_output_names_are_shnor_s_own_never_from_inputs(corpus_run):
     reports = sorted(p.name for p in (data_dir / "marts" / "reports").iterdir())
     own = [n for n in reports if not n.startswith("municipality_")]
     assert own == [
+        "appendix_2025.html",
+        "appendix_2025.xlsx",
+        "appendix_2026.html",
+        "appendix_2026.xlsx",
         "school_list_2025.xlsx",
         "school_list_2026.xlsx",
         "validation_report.html",

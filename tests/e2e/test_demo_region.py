@@ -82,24 +82,26 @@ def test_school_list_workbook_matches_the_flags(demo_region, published):
     last_year = max(demo_region.years)
     path = demo_region.data_dir / "marts" / "reports" / f"school_list_{last_year}.xlsx"
     workbook = load_workbook(path, read_only=True)
-    assert workbook.sheetnames[:2] == ["ШНОР", "Группа риска"]
+    assert workbook.sheetnames[:3] == ["Сводка", "ШНОР", "Группа риска"]
     assert "Параметры методики" in workbook.sheetnames
-    rows = list(workbook["ШНОР"].iter_rows(values_only=True))
+    rows = list(workbook["ШНОР"].iter_rows(min_row=6, values_only=True))  # under the title
     header, body = rows[0], rows[1:]
-    assert header[:3] == ("Муниципалитет", "Код ОО", "Наименование ОО")
+    assert header[:4] == ("№ п/п", "Муниципалитет", "Наименование ОО", "Код ОО")
     flags = published["flags"]
     on_list = flags[(flags["exam_year"] == last_year) & flags["is_on_shnor_list"]]
     expected = set(on_list["school_id"])
     assert expected, "the demo region should have ШНОР in its last year"
-    assert {row[1] for row in body} == expected
-    reasons = {row[1]: row[header.index("Основания")] for row in body}
+    assert {row[3] for row in body} == expected
+    details = list(workbook["Подробно"].iter_rows(min_row=6, values_only=True))
+    full = details[0].index("Основания (полностью)")
+    reasons = {row[3]: row[full] for row in details[1:]}
     for school_id, stable in zip(on_list["school_id"], on_list["is_stable_low"], strict=True):
         expected_start = "Низкие результаты второй год подряд" if stable else "Остаётся в списке"
         assert expected_start in reasons[school_id]
-    rows = list(workbook["Параметры методики"].iter_rows(values_only=True))[1:]
-    parameters = {row[0]: row[1] for row in rows}
+    rows = list(workbook["Параметры методики"].iter_rows(min_row=7, values_only=True))
+    parameters = {row[2]: row[1] for row in rows}  # code in the preset file → value
     assert parameters["flags.low_share"] == 0.1
-    assert parameters["preset.name"] == "reference"
+    assert parameters["preset.name"] == "«reference»"
 
 
 def test_stable_low_is_at_least_as_accurate_as_the_naive_ranking(demo_region, published):

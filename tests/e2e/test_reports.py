@@ -56,29 +56,36 @@ def test_report_marts_are_published(published):
     assert (chosen["is_stable_high"] | chosen["is_resilient"]).all()
 
 
+def titled_frame(path: Path, sheet: str, header_row: int = 6) -> pd.DataFrame:
+    """A sheet's table under its title block (four lines and a blank row)."""
+    rows = list(openpyxl.load_workbook(path, read_only=True)[sheet].values)[header_row - 1 :]
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
 def test_annual_list_workbook_sheets_headers_and_values(published):
     path = published / "reports" / f"school_list_{YEAR}.xlsx"
     book = openpyxl.load_workbook(path, read_only=True)
     assert book.sheetnames == [
-        "ШНОР", "Группа риска", "ШНСУ", "Стабильно высокие", "Резильентные", "Не оцениваются",
-        "Сетевые пары", "Рекомендации", "Объективность ФИОКО и shnor", "Параметры методики",
-        "Сведения о запуске",
+        "Сводка", "ШНОР", "Группа риска", "ШНСУ", "Стабильно высокие", "Резильентные",
+        "Не оцениваются", "Подробно", "Сетевые пары", "Рекомендации",
+        "Объективность ФИОКО и shnor", "Параметры методики", "Сведения о запуске",
     ]  # fmt: skip
     rows = mart(published, "rpt_school_list")
     rows = rows[rows["exam_year"] == YEAR].set_index("school_id")
-    shnor = sheet_frame(path, "ШНОР")
-    assert list(shnor.columns[:3]) == ["Муниципалитет", "Код ОО", "Наименование ОО"]
-    assert "Лет в списке ШНОР подряд" in shnor.columns
+    shnor = titled_frame(path, "ШНОР")
+    assert list(shnor.columns[:4]) == ["№ п/п", "Муниципалитет", "Наименование ОО", "Код ОО"]
     assert sorted(shnor["Код ОО"]) == sorted(rows.index[rows["is_on_shnor_list"]])
-    for record in shnor.itertuples(index=False):
-        school = rows.loc[record[1]]
-        assert record[shnor.columns.get_loc("Школьный эффект (выше — хуже)")] == pytest.approx(
-            school["composite_score"]
+    details = titled_frame(path, "Подробно").set_index("Код ОО")
+    assert "Лет в списке ШНОР подряд" in details.columns
+    for school_id in shnor["Код ОО"]:
+        school, shown = rows.loc[school_id], details.loc[school_id]
+        assert shown["Процентиль школьного эффекта (100 — худший)"] == pytest.approx(
+            school["composite_percentile"]
         )
-        assert record[shnor.columns.get_loc("Лет в списке ШНОР подряд")] >= 1
-    high = sheet_frame(path, "Стабильно высокие")
+        assert shown["Лет в списке ШНОР подряд"] >= 1
+    high = titled_frame(path, "Стабильно высокие")
     assert sorted(high["Код ОО"]) == sorted(rows.index[rows["is_stable_high"]])
-    pairs = sheet_frame(path, "Сетевые пары")
+    pairs = titled_frame(path, "Сетевые пары")
     year_pairs = mart(published, "rpt_partner_pairs").query("exam_year == @YEAR")
     assert sorted(pairs["Код ШНОР"]) == sorted(year_pairs["school_id"])
 

@@ -130,7 +130,9 @@ def test_status_shows_last_runs_and_what_the_next_run_reads(region, tmp_path):
     text = " ".join(outcome.output.split())
     assert "Последние запуски" in text and "опубликовано" in text
     assert history(data_dir)[0]["run_id"][:8] in text
-    assert f"Новые файлы │ 1: {pending.new[0]}" in text
+    assert "Новые файлы │ 1" in text
+    # the path on its own line, whole (a table column would fold it mid-word)
+    assert f"\n  {pending.new[0]}\n" in outcome.output
     assert f"Без изменений (не читаются) │ {len(region.files) - 2}" in text
 
 

@@ -42,7 +42,11 @@ def test_problems_are_counted_per_file_worst_first_with_russian_rule_names(tmp_p
     assert named["Код правила"] == "mark_out_of_range"
     assert named["Правило"] != "mark_out_of_range" and named["Правило"]
     page = paths["html"].read_text("utf-8")
-    assert "По файлам (2)" in page and "Проблемы (5)" in page
+    assert "По файлам (2)" in page and "Проблемы по файлам (5)" in page
+    # grouped by file, the worst file first, each with its count agreed in Russian
+    first_file = page.index("<h3>vpr/2025/a.csv — 3 проблемы</h3>")
+    assert first_file < page.index("<h3>ege/2025/b.xlsx — 2 проблемы</h3>")
+    assert [row[0] for row in detail[1:]] == ["vpr/2025/a.csv"] * 3 + ["ege/2025/b.xlsx"] * 2
 
 
 def test_a_run_without_problems_counts_no_files():

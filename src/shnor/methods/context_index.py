@@ -169,3 +169,81 @@ def context_for_years(
     )
     matched["is_shnsu"] = matched["is_shnsu"].astype("boolean").fillna(False).astype(bool)
     return matched.sort_values(["exam_year", "school_id"], ignore_index=True)
+
+
+# A passport component's column as a reader knows it (the validation report names them so).
+COMPONENT_NAMES = {
+    "parents_higher_education_share": "доля родителей с высшим образованием",
+    "single_parent_share": "доля неполных семей",
+    "low_income_share": "доля малообеспеченных семей",
+    "unemployed_parents_share": "доля семей с безработными родителями",
+    "on_register_share": "доля обучающихся на профилактическом учёте",
+    "non_native_russian_share": "доля обучающихся, для которых русский язык не родной",
+    "disability_share": "доля обучающихся с ОВЗ",
+    "vacancy_share": "доля вакантных ставок",
+    "top_category_teacher_share": "доля учителей высшей категории",
+    "unconfirmed_competence_share": "доля учителей, не подтвердивших предметные компетенции",
+    "pension_age_teacher_share": "доля учителей пенсионного возраста",
+}
+# How a component reads in a report (what a high signed z-score means for the school).
+COMPONENT_LABELS = {
+    "parents_higher_education_share": "мало родителей с высшим образованием",
+    "single_parent_share": "неполные семьи",
+    "low_income_share": "малообеспеченные семьи",
+    "unemployed_parents_share": "безработные родители",
+    "on_register_share": "обучающиеся на профилактическом учёте",
+    "non_native_russian_share": "русский язык не родной",
+    "disability_share": "обучающиеся с ОВЗ",
+    "vacancy_share": "вакансии педагогов",
+    "top_category_teacher_share": "мало учителей высшей категории",
+    "unconfirmed_competence_share": "учителя, не подтвердившие предметные компетенции",
+    "rural_settlement": "сельская местность",
+    "log_student_count": "малочисленная школа",
+    "enrolment_trend": "сокращение числа обучающихся",
+    "settlement_log_population": "малый населённый пункт",
+    "no_regular_transport": "нет регулярного транспорта",
+    "special_school": "специальная (коррекционная) школа",
+    "pension_age_teacher_share": "учителя пенсионного возраста",
+}
+# Components held as shares (0–1): shown with the school's and the region's percent.
+SHARE_COMPONENTS = {
+    name
+    for name in COMPONENT_SIGNS
+    if name.endswith("_share") and name != "settlement_log_population"
+}
+DRIVER_Z = 0.5  # a component drives the index when it is this many sd harder than the mean
+DRIVER_COUNT = 3
+
+
+def context_drivers(components: pd.DataFrame, top: int = DRIVER_COUNT) -> pd.DataFrame:
+    """Per school × year: the components that make the school's conditions harder than the
+    region's mean, hardest first («малообеспеченные семьи 34,0 % (по региону 18,2 %);
+    сельская местность»)."""
+    from shnor import russian
+
+    columns = ["school_id", "exam_year", "context_drivers"]
+    if components.empty:
+        return pd.DataFrame(columns=columns)
+    wide = components.pivot_table(
+        index=["school_id", "exam_year"], columns="component", values="share", aggfunc="mean"
+    )
+    wide = wide[[c for c in COMPONENT_SIGNS if c in wide.columns]]
+    years = wide.index.get_level_values("exam_year")
+    mean = wide.groupby(years).transform("mean")
+    sd = wide.groupby(years).transform("std").replace(0, np.nan)
+    signed_z = ((wide - mean) / sd) * pd.Series(COMPONENT_SIGNS)[wide.columns]
+    texts = []
+    for key, z in signed_z.iterrows():
+        hardest = z[z >= DRIVER_Z].sort_values(ascending=False).head(top)
+        parts = []
+        for name in hardest.index:
+            label = COMPONENT_LABELS.get(name, name)
+            if name in SHARE_COMPONENTS:
+                label += (
+                    f" {russian.percent(wide.at[key, name])} "
+                    f"(по региону {russian.percent(mean.at[key, name])})"
+                )
+            parts.append(label)
+        texts.append("; ".join(parts) if parts else "ни одна составляющая не выделяется")
+    result = pd.DataFrame({"context_drivers": texts}, index=signed_z.index).reset_index()
+    return result[columns]

@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import duckdb
 
+from shnor.methods.context_index import COMPONENT_NAMES
 from shnor.problems import Problem, forget_problems, record_problems
 
 BUILD_RULES = (
@@ -352,7 +353,7 @@ def context_scale_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
     for year, components in years.items():
         words = {"percent": "проценты", "fraction": "доли единицы"}
         said = "; ".join(
-            f"{component}: {words[scale]}"
+            f"{COMPONENT_NAMES.get(component, component)}: {words[scale]}"
             + (f" (в т.ч. файлы {', '.join(others)}, где все значения ≤ 1)" if others else "")
             for component, scale, others in components
         )

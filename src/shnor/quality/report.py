@@ -1,6 +1,8 @@
-"""The validation report the analyst opens: a count per file first, then every problem with its
-file, sheet, row, column, value, rule (Russian name, code and description), severity and what
-to do — as a self-contained HTML page and an XLSX workbook, written aside and renamed in."""
+"""The validation report a data clerk acts on: a count per file first (rules in Russian, with
+their counts), then every problem grouped by file with its sheet, row, school, column, value,
+rule, severity and what to do — as a self-contained HTML page and an XLSX workbook (frozen
+header and file column, print setup), written aside and renamed in. Rule codes stay in the
+workbook's last column for whoever reads the logs."""
 
 from __future__ import annotations
 
@@ -14,21 +16,24 @@ import pandas as pd
 
 from shnor.labels import rule_label
 from shnor.reports.workbook import Column, open_workbook, write_key_value_sheet, write_table_sheet
+from shnor.russian import counted
 
 REPORT_NAME = "validation_report"
+TITLE = "Проверка входных данных: что исправить и в каком файле"
 SEVERITY_RU = {"blocking": "блокирующая", "warning": "предупреждение", "info": "сведения"}
 SEVERITY_ORDER = {"blocking": 0, "warning": 1, "info": 2}
 COLUMNS = (
-    Column("severity_ru", "Важность", 16),
     Column("source_file", "Файл", 40),
-    Column("sheet", "Лист", 14),
-    Column("row", "Строка", 9, "0"),
-    Column("column", "Столбец", 20),
-    Column("value", "Значение", 24),
+    Column("sheet", "Лист", 14, missing="—"),
+    Column("row", "Строка", 9, "0", missing="—"),
+    Column("school", "Школа", 36, missing="—"),
+    Column("severity_ru", "Важность", 16),
     Column("rule_ru", "Правило", 28),
-    Column("rule", "Код правила", 22),
+    Column("column", "Столбец", 20, missing="—"),
+    Column("value", "Значение", 24, missing="—"),
     Column("message", "Описание", 60),
     Column("action", "Что сделать", 50),
+    Column("rule", "Код правила", 22),
 )
 
 
@@ -73,12 +78,30 @@ def ordered_problems(problems: pd.DataFrame) -> pd.DataFrame:
     frame["severity_ru"] = frame["severity"].map(SEVERITY_RU).fillna(frame["severity"])
     frame["rule_ru"] = frame["rule"].map(rule_label)
     frame["_order"] = frame["severity"].map(SEVERITY_ORDER).fillna(3)
+    if "school" not in frame:
+        frame["school"] = None
+    frame["source_file"] = frame["source_file"].fillna("(без файла)")
+    # Grouped by file (the file with the worst problem first), then by sheet and row.
+    frame["_file_order"] = frame.groupby("source_file")["_order"].transform("min")
     frame = frame.sort_values(
-        ["_order", "source_file", "sheet", "row", "rule", "column", "value"],
+        ["_file_order", "source_file", "_order", "sheet", "row", "rule", "column", "value"],
         na_position="first",
         kind="stable",
     )
-    return frame.drop(columns="_order").reset_index(drop=True)
+    return frame.drop(columns=["_order", "_file_order"]).reset_index(drop=True)
+
+
+def shown(value: Any) -> Any:
+    """A summary value for the reader: a date as «05.12.2026 08:47», a list one per line,
+    an empty list as «нет»."""
+    if isinstance(value, list):
+        return "\n".join(map(str, value)) if value else "нет"
+    if isinstance(value, str) and len(value) == 19 and value[10:11] == "T":
+        try:
+            return pd.Timestamp(value).strftime("%d.%m.%Y %H:%M")
+        except ValueError:
+            return value
+    return value
 
 
 def write_validation_report(
@@ -95,8 +118,12 @@ def write_validation_report(
     write_table_sheet(
         workbook, "По файлам", by_file, FILE_COLUMNS, empty_note="Проблем не найдено."
     )
-    write_table_sheet(workbook, "Проблемы", rows, COLUMNS, empty_note="Проблем не найдено.")
-    write_key_value_sheet(workbook, "Сводка", list(summary), ("Показатель", "Значение"))
+    write_table_sheet(
+        workbook, "Проблемы", rows, COLUMNS, empty_note="Проблем не найдено.", frozen_columns=1
+    )
+    write_key_value_sheet(
+        workbook, "Сводка", [(k, shown(v)) for k, v in summary], ("Показатель", "Значение")
+    )
     workbook.close()
     for kind, path in targets.items():
         os.replace(staged[kind], path)
@@ -109,11 +136,12 @@ def _html(rows: pd.DataFrame, by_file: pd.DataFrame, summary: Sequence[tuple[str
             return ""
         if isinstance(value, float) and value.is_integer():
             value = int(value)
+        if isinstance(value, str) and value == "":
+            return "—"
         return html.escape(str(value))
 
     summary_rows = "".join(
-        f"<tr><th>{cell(k)}</th><td>{cell(', '.join(map(str, v)) if isinstance(v, list) else v)}"
-        "</td></tr>"
+        f"<tr><th>{cell(k)}</th><td>{cell(shown(v)).replace(chr(10), '<br>')}</td></tr>"
         for k, v in summary
     )
 
@@ -121,7 +149,12 @@ def _html(rows: pd.DataFrame, by_file: pd.DataFrame, summary: Sequence[tuple[str
         head = "".join(f"<th>{html.escape(c.header)}</th>" for c in columns)
         body = "".join(
             (f'<tr class="{cell(record[row_class])}">' if row_class else "<tr>")
-            + "".join(f"<td>{cell(record[c.field])}</td>" for c in columns)
+            + "".join(
+                f"<td><code>{cell(record[c.field])}</code></td>"
+                if c.field == "rule"  # a code for whoever reads the logs, beside its name
+                else f"<td>{cell(record[c.field])}</td>"
+                for c in columns
+            )
             + "</tr>"
             for record in frame.to_dict("records")
         )
@@ -129,8 +162,14 @@ def _html(rows: pd.DataFrame, by_file: pd.DataFrame, summary: Sequence[tuple[str
             body = f'<tr><td colspan="{len(columns)}">Проблем не найдено.</td></tr>'
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
+    in_file = [c for c in COLUMNS if c.field != "source_file"]
+    grouped = "".join(
+        f"<h3>{cell(name)} — {cell(counted(len(part), 'проблема'))}</h3>"
+        + table(part, in_file, "severity")
+        for name, part in rows.groupby("source_file", sort=False)
+    ) or table(rows, COLUMNS, "severity")
     return f"""<!DOCTYPE html>
-<html lang="ru"><head><meta charset="utf-8"><title>Проверка данных shnor</title>
+<html lang="ru"><head><meta charset="utf-8"><title>Проверка данных</title>
 <style>
 body {{ font-family: sans-serif; margin: 1.5em; }}
 table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
@@ -141,11 +180,11 @@ tr.blocking td {{ background: #fde2e1; }}
 tr.warning td {{ background: #fff5d6; }}
 tr.info td {{ background: #e8f4e8; }}
 </style></head><body>
-<h1>Проверка данных</h1>
+<h1>{TITLE}</h1>
 <table>{summary_rows}</table>
 <h2>По файлам ({len(by_file)})</h2>
 {table(by_file, FILE_COLUMNS, None)}
-<h2>Проблемы ({len(rows)})</h2>
-{table(rows, COLUMNS, "severity")}
+<h2>Проблемы по файлам ({len(rows)})</h2>
+{grouped}
 </body></html>
 """

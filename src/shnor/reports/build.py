@@ -19,6 +19,7 @@ import pandas as pd
 
 from shnor.presets import Preset
 from shnor.report_tables import MUNICIPALITY_NOT_GIVEN, REPORT_TABLES, report_tables
+from shnor.reports.appendix import write_appendix
 from shnor.reports.cards import CARDS_DIR, carded_schools, school_cards, write_cards
 from shnor.reports.comparative import (
     Scope,
@@ -28,7 +29,11 @@ from shnor.reports.comparative import (
     write_comparative_workbook,
 )
 from shnor.reports.parallel import ReportJob, written_in_parallel
-from shnor.reports.school_list import write_school_list
+from shnor.reports.school_list import (
+    regional_fail_share,
+    with_list_details,
+    write_school_list,
+)
 from shnor.reports.support_sheets import objectivity_sheet, support_sheets
 
 BASE_MARTS = ("dim_schools", "fct_school_procedure_results", "fct_school_flags", "rpt_school_list")
@@ -36,6 +41,7 @@ OPTIONAL_MARTS = (
     "fct_school_task_results",
     "fct_class_support_signals",
     "fct_school_early_warning",
+    "fct_school_context_drivers",
 )
 REPORT_MARTS = REPORT_TABLES
 _TRANSLIT = {
@@ -207,12 +213,19 @@ def _school_list_report(
     run_facts: list[tuple[str, object]],
     path: Path,
     has_previous_year: bool,
-) -> Path:
-    return write_school_list(
-        marts["rpt_school_list"], year, preset, run_facts, path,
+) -> list[Path]:
+    """school_list_<year>.xlsx and the appendix to the order (appendix_<year>.xlsx, .html)."""
+    year_rows = with_list_details(
+        marts["rpt_school_list"], year,
+        regional_fail_share(marts["fct_school_procedure_results"], year),
+        marts.get("fct_school_context_drivers"), preset,
+    )  # fmt: skip
+    workbook = write_school_list(
+        year_rows, year, preset, run_facts, path,
         has_previous_year=has_previous_year,
         support_sheets=[*support_sheets(marts, year), objectivity_sheet(marts, year)],
     )  # fmt: skip
+    return [workbook, *write_appendix(year_rows, year, preset, run_facts, path.parent)]
 
 
 def _comparative_report(

@@ -20,7 +20,12 @@ from shnor.presets import Preset
 from shnor.report_tables import REGION
 from shnor.reports.cards import card_link, carded_schools, school_cards, write_cards_sheet
 from shnor.reports.charts import GREEN, RED, Bar, Point, bar_chart, change_scatter, funnel_plot
-from shnor.reports.school_list import RUN_FACT_LABELS, list_columns, with_list_details
+from shnor.reports.school_list import (
+    RUN_FACT_LABELS,
+    fact_value,
+    list_columns,
+    with_list_details,
+)
 from shnor.reports.support_sheets import support_sheets
 from shnor.reports.workbook import (
     Column,
@@ -173,8 +178,8 @@ def _facts(view: dict[str, Any], preset: Preset, run_facts: list, scope: Scope) 
         ("Положительная динамика сверх ожидаемой (ШНОР прошлого года)", positive),
         ("Изменение школ «почти в списке» (среднее)", _pp(view["near_miss_change"])),
         ("Школ «почти в списке»", view["near_miss_count"]),
-        ("Методика", f"{preset.name} {preset.version}"),
-        *((RUN_FACT_LABELS.get(k, k), v) for k, v in run_facts),
+        ("Методика", f"«{preset.name}», версия {preset.version}"),
+        *((RUN_FACT_LABELS.get(k, k), fact_value(k, v)) for k, v in run_facts),
     ]
 
 
@@ -236,7 +241,7 @@ def procedure_sheet(view: dict[str, Any], scope: Scope) -> tuple[str, pd.DataFra
         procedures[procedures["change_label"].isin(VERDICTS)],
         f"Ни одно из {len(procedures)} сопоставлений «школа × процедура» не дало значимого "
         "изменения; все они — в рабочих книгах муниципалитетов (лист "
-        f"«{MUNICIPAL_PROCEDURE_SHEET}») и в витрине rpt_year_over_year.",
+        f"«{MUNICIPAL_PROCEDURE_SHEET}») и в витрине «rpt_year_over_year».",
     )
 
 
@@ -247,7 +252,7 @@ def full_table_note(scope: Scope) -> str:
                 f"«{MUNICIPAL_PROCEDURE_SHEET}» рабочей книги.")  # fmt: skip
     return (
         "Полная таблица «школа × процедура» с интервалами — в рабочих книгах муниципалитетов "
-        f"(лист «{MUNICIPAL_PROCEDURE_SHEET}») и в витрине rpt_year_over_year; в региональной "
+        f"(лист «{MUNICIPAL_PROCEDURE_SHEET}») и в витрине «rpt_year_over_year»; в региональной "
         f"рабочей книге — только сопоставления с выводом (лист «{REGIONAL_PROCEDURE_SHEET}»)."
     )
 
@@ -261,7 +266,8 @@ def notes(view: dict[str, Any], preset: Preset, scope: Scope) -> list[str]:
         "Неудача — отметка «2» на ВПР и ОГЭ, результат ниже минимального балла на ЕГЭ "
         "(базовая математика — отметка «2»); учитывается основной период, первая попытка. "
         f"Доли даны с {level}-интервалами Вильсона, изменение — с интервалом Ньюкомба; "
-        f"«{IMPROVED}» / «{WORSENED}» — только при p < {yoy['alpha']} (z-тест двух долей, без "
+        f"«{IMPROVED}» / «{WORSENED}» — только при p < {russian.number(yoy['alpha'], 2)} "
+        "(z-тест двух долей, без "
         f"поправки на множественность) и изменении не меньше {100 * yoy['min_change_points']:.0f}"
         " п.п.",
         "Школы, отобранные по низким результатам, в среднем улучшаются и без помощи (регрессия к "

@@ -1,4 +1,6 @@
-"""Safe, readable XLSX sheets: Russian headers, frozen header row, filters, widths, formats.
+"""Safe, readable XLSX sheets: a title block, Russian headers, frozen header row (and identity
+columns), filters, widths, number formats and print setup (A4 landscape, fit to width, the
+header repeated on every page).
 
 Text is never turned into a formula or a link (`strings_to_formulas=False`), and text that an
 editor would read as a formula is prefixed with an apostrophe-like quote when written.
@@ -28,6 +30,15 @@ class Column:
     number_format: str | None = None
     # xlsxwriter conditional format applied to the column's data cells (e.g. a colour scale)
     conditional: dict[str, Any] | None = None
+    # what an empty cell of this column says (e.g. «нет»); None leaves it blank
+    missing: str | None = None
+
+
+# Number formats: Excel stores them with a point and shows the reader's decimal comma.
+PERCENT = "0.0 %"
+WHOLE_PERCENT = "0 %"
+NO = "нет"
+ROW_NUMBER = "row_number"  # a column of this field numbers the sheet's rows («№ п/п»)
 
 
 def safe_text(value: object) -> object:
@@ -41,7 +52,12 @@ def open_workbook(path: Path) -> xlsxwriter.Workbook:
     """A workbook that never interprets strings as formulas or links."""
     return xlsxwriter.Workbook(
         str(path),
-        {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": False},
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "nan_inf_to_errors": False,
+            "in_memory": True,  # no temporary files: faster, and nothing left behind
+        },
     )
 
 
@@ -51,9 +67,15 @@ def write_table_sheet(
     frame: pd.DataFrame,
     columns: Sequence[Column],
     empty_note: str = "Нет школ в этой категории.",
+    *,
+    title: Sequence[str] = (),
+    frozen_columns: int = 0,
 ) -> None:
-    """A sheet with one header row (frozen, filtered) and one row per frame row."""
+    """A sheet with the title lines on top, then one header row (frozen with the first
+    `frozen_columns` columns, filtered, repeated on every printed page) and one row per frame
+    row."""
     sheet = workbook.add_worksheet(name[:31])
+    top = write_title(workbook, sheet, title)
     header = workbook.add_format(
         {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1}
     )
@@ -64,23 +86,47 @@ def write_table_sheet(
         for c in columns
     }
     for col, column in enumerate(columns):
-        sheet.write_string(0, col, column.header, header)
+        sheet.write_string(top, col, column.header, header)
         sheet.set_column(col, col, column.width)
-    sheet.set_row(0, 45)
-    sheet.freeze_panes(1, 0)
+    sheet.set_row(top, 45)
+    sheet.freeze_panes(top + 1, frozen_columns)
+    set_print_setup(sheet, top)
     if frame.empty:
-        sheet.write_string(1, 0, empty_note)
+        sheet.write_string(top + 1, 0, empty_note)
         return
-    for row, record in enumerate(frame[[c.field for c in columns]].itertuples(index=False), 1):
+    if any(c.field == ROW_NUMBER for c in columns):  # «№ п/п» from 1
+        frame = frame.assign(**{ROW_NUMBER: range(1, len(frame) + 1)})
+    records = frame[[c.field for c in columns]].itertuples(index=False, name=None)
+    for row, record in enumerate(records, 1):
         for col, (column, value) in enumerate(zip(columns, record, strict=True)):
-            _write_cell(sheet, row, col, value, formats[column.field])
+            _write_cell(sheet, top + row, col, value, formats[column.field], column.missing)
     for col, column in enumerate(columns):
         if column.conditional:
             rule = dict(column.conditional)
             if isinstance(rule.get("format"), dict):  # a format given as its properties
                 rule["format"] = workbook.add_format(rule["format"])
-            sheet.conditional_format(1, col, len(frame), col, rule)
-    sheet.autofilter(0, 0, len(frame), len(columns) - 1)
+            sheet.conditional_format(top + 1, col, top + len(frame), col, rule)
+    sheet.autofilter(top, 0, top + len(frame), len(columns) - 1)
+
+
+def write_title(workbook: xlsxwriter.Workbook, sheet: Any, lines: Sequence[str]) -> int:
+    """The title block (first line bold and larger) and a blank row; the row after it."""
+    if not lines:
+        return 0
+    bold = workbook.add_format({"bold": True, "font_size": 13})
+    for row, line in enumerate(lines):
+        sheet.write_string(row, 0, line, bold if row == 0 else None)
+    return len(lines) + 1
+
+
+def set_print_setup(sheet: Any, header_row: int | None) -> None:
+    """A4 landscape, fit to the page width, the header row printed on every page."""
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if header_row is not None:
+        sheet.repeat_rows(header_row)
 
 
 def write_key_value_sheet(
@@ -88,6 +134,8 @@ def write_key_value_sheet(
     name: str,
     rows: Sequence[tuple[str, Any]],
     headers: tuple[str, str],
+    *,
+    title: Sequence[str] = (),
 ) -> None:
     """A two-column sheet (parameter → value)."""
     frame = pd.DataFrame(rows, columns=["key", "value"])
@@ -95,15 +143,26 @@ def write_key_value_sheet(
         lambda v: ", ".join(map(str, v)) if isinstance(v, list) else v
     )
     write_table_sheet(
-        workbook, name, frame, [Column("key", headers[0], 45), Column("value", headers[1], 60)]
-    )
+        workbook, name, frame, [Column("key", headers[0], 45), Column("value", headers[1], 60)],
+        title=title,
+    )  # fmt: skip
 
 
-def _write_cell(sheet: Any, row: int, col: int, value: Any, cell_format: Any) -> None:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        sheet.write_blank(row, col, None, cell_format)
+def _write_cell(
+    sheet: Any, row: int, col: int, value: Any, cell_format: Any, missing: str | None = None
+) -> None:
+    if (
+        value is None
+        or value is pd.NA
+        or (isinstance(value, float) and math.isnan(value))
+        or (value == "" and missing is not None)  # an empty text where something is meant
+    ):
+        if missing is None:
+            sheet.write_blank(row, col, None, cell_format)
+        else:
+            sheet.write_string(row, col, missing, cell_format)
     elif isinstance(value, bool):
-        sheet.write_string(row, col, "да" if value else "", cell_format)
+        sheet.write_string(row, col, "да" if value else NO, cell_format)
     elif isinstance(value, int | float):
         sheet.write_number(row, col, value, cell_format)
     else:

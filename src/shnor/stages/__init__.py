@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from shnor.config import paths_of
+from shnor.config import paths_of, region_name
 from shnor.history import RunRecord, recorded_run
 from shnor.presets import load_preset
 from shnor.stages.build import build_step
@@ -46,7 +46,7 @@ def run_annual(
                 checked = check_step(data_dir, chosen)
             record.add_step("check", checked)
         facts = run_facts(record.started_at, ingested, built, flagged)
-        facts |= {"run_id": record.run_id}
+        facts |= {"run_id": record.run_id, "region": region_name(paths_of(data_dir).data_dir)}
         published = publish_step(data_dir, chosen, facts, checked, year)
         record.add_step("publish", published)
     return run_outcome(record, published, ingested, built)

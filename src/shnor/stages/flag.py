@@ -13,7 +13,7 @@ import pandas as pd
 from shnor import warehouse
 from shnor.config import paths_of
 from shnor.flags import school_flags
-from shnor.methods.context_index import context_for_years, derived_components
+from shnor.methods.context_index import context_drivers, context_for_years, derived_components
 from shnor.methods.context_sources import (
     combined_components,
     context_school_years,
@@ -103,6 +103,9 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
             con, "intermediate.int_school_context", context
         ),
         "marts.fct_school_flags": warehouse.replace_table(con, "marts.fct_school_flags", flags),
+        "marts.fct_school_context_drivers": warehouse.replace_table(
+            con, "marts.fct_school_context_drivers", school_context_drivers(components, context)
+        ),
     }
     report("flag", "сигналы поддержки, раннее предупреждение", 4, FLAG_STEPS)
     classes = con.execute("SELECT * FROM intermediate.int_vpr_class_results").df()
@@ -167,3 +170,15 @@ def flag_step(data_dir: str | Path | None, preset: str | Preset) -> dict[str, An
         report("flag", "школьный эффект и флаги")
         counts = flag(con, chosen)
     return {"row_counts": counts, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def school_context_drivers(components: pd.DataFrame, context: pd.DataFrame) -> pd.DataFrame:
+    """fct_school_context_drivers: per school × year, the year whose context the flags used and
+    the components that make its conditions hard (what the ШНСУ sheet explains)."""
+    drivers = context_drivers(components.astype({"exam_year": "int64"})).rename(
+        columns={"exam_year": "context_year"}
+    )
+    years = context[["school_id", "exam_year", "context_year"]].astype({"exam_year": "int64"})
+    years = years.astype({"context_year": "Int64"})
+    drivers = drivers.astype({"context_year": "Int64"})
+    return years.merge(drivers, on=["school_id", "context_year"], how="left")

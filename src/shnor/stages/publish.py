@@ -19,6 +19,7 @@ from shnor.presets import Preset, load_preset
 from shnor.problems import PROBLEM_COLUMNS, PROBLEMS_TABLE, Problem
 from shnor.progress import report
 from shnor.publish import publish, published_manifest
+from shnor.quality.problem_sources import with_sources
 from shnor.quality.report import write_validation_report
 from shnor.stages.check import built_inputs, check_step, marts_fingerprint
 
@@ -67,7 +68,7 @@ def publish_step(
             else "published"
         )
         validation = validation_summary(con, mart_problems, facts)
-        problems = all_problems(con, mart_problems, facts)
+        problems = with_sources(con, all_problems(con, mart_problems, facts))
         report_paths = write_validation_report(
             problems, report_facts(status, finished_at, validation, facts), paths.validation
         )

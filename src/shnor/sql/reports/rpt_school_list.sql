@@ -18,6 +18,7 @@ SELECT
         WHEN f.is_on_shnor_list THEN 'ШНОР: до выполнения условий выхода'
         WHEN f.is_risk_group THEN 'группа риска'
         WHEN f.is_stable_high THEN 'стабильно высокие результаты'
+        WHEN f.is_resilient THEN 'резильентная школа'
         ELSE 'без особых отметок'
     END AS status,
     f.is_rated,
