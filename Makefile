@@ -47,7 +47,7 @@ browser:
 
 ## test: set up and run the whole test suite (two workers)
 test: setup browser
-	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --durations=10
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=10
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from shnor import warehouse
 from shnor.flags import FLAG_COLUMNS, school_flags
 from shnor.methods.ranking import percentile_rank
 from shnor.presets import load_preset
@@ -105,6 +107,75 @@ def build_models(con: duckdb.DuckDBPyConnection, preset=None) -> dict[str, int]:
 def fetch(con: duckdb.DuckDBPyConnection, sql: str, *parameters) -> list[tuple]:
     """All rows of a query."""
     return con.execute(sql, list(parameters)).fetchall()
+
+
+@contextmanager
+def fresh_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory warehouse with macros, reference tables and raw.* ready."""
+    from shnor.ingest.raw_tables import ensure_raw_tables
+
+    with warehouse.connect(":memory:") as con:
+        warehouse.prepare_connection(con, None)
+        ensure_raw_tables(con)
+        yield con
+
+
+# Two files giving the same things with other figures (issue 18): the original and a
+# resubmission, arriving together under either name, or one after the other in either order.
+CONFLICT_ORDERS = ("original first", "resent first")
+
+
+def conflict_names(order: str, suffix: str) -> tuple[str, str]:
+    """The names of the original and the resubmission: a and b, or b and a."""
+    names = (f"a{suffix}", f"b{suffix}")
+    return names if order == "original first" else names[::-1]
+
+
+def conflict_cases(original, resent, suffix: str) -> dict[str, list[dict]]:
+    """The steps (files placed, then a build) of four ways the two files can arrive."""
+    a, b = f"a{suffix}", f"b{suffix}"
+    return {
+        "cold a=original": [{a: original, b: resent}],
+        "cold a=resent": [{a: resent, b: original}],
+        "original, then resent": [{a: original}, {b: resent}],
+        "resent, then original": [{b: resent}, {a: original}],
+    }
+
+
+def results_in_fresh_warehouses(
+    tmp_path: Path, cases: dict[str, list[dict]], run: Callable[..., dict]
+) -> dict[str, dict]:
+    """`run(con, raw, steps)` of each case in a warehouse and raw folder of its own."""
+    results = {}
+    for case, steps in cases.items():
+        with fresh_warehouse() as con:
+            folder = tmp_path / case.replace(" ", "_").replace(",", "").replace("=", "_")
+            results[case] = run(con, folder / "raw", steps)
+    return results
+
+
+def problems_of_rule(con: duckdb.DuckDBPyConnection, rule: str) -> list[tuple]:
+    """(source_file, severity, value, message) of each problem of the rule, in order."""
+    return con.execute(
+        "SELECT source_file, severity, value, message FROM ops.problems WHERE rule = ? "
+        "ORDER BY ALL",
+        [rule],
+    ).fetchall()
+
+
+def files_not_loaded(con: duckdb.DuckDBPyConnection) -> int:
+    """How many files raw._files holds with another status than loaded."""
+    return con.execute("SELECT count(*) FROM raw._files WHERE status <> 'loaded'").fetchone()[0]
+
+
+def name_authoritative_files(con: duckdb.DuckDBPyConnection, tmp_path: Path, rows: str) -> None:
+    """reference/authoritative_files.csv with these rows (CSV text), loaded into ref.*."""
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    (reference / "authoritative_files.csv").write_text(
+        "source_file,exam_year,municipality_name,reviewed_by,note\n" + rows, encoding="utf-8"
+    )
+    warehouse.load_reference_tables(con, reference)
 
 
 REFERENCE = load_preset()

@@ -1,8 +1,13 @@
-"""Shared fixtures: Prefect offline settings, and one small demo region run end to end."""
+"""Shared fixtures: Prefect offline settings, and one small demo region run end to end — once
+per test session, whichever xdist worker needs it first (the other waits for it and reads it)."""
 
 from __future__ import annotations
 
+import fcntl
+import pickle
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,31 +19,81 @@ use_offline_prefect(Path(__file__).resolve().parents[1])
 E2E_SCHOOLS = 300
 E2E_SEED = 7
 
+# The longest files first, so that the two xdist workers finish together (`make test` runs
+# `--dist loadfile --no-loadscope-reorder`: files are handed out in this order as workers free
+# up; xdist's own order, by number of tests, put these few-test files last). The acceptance
+# builds its own regions before it needs the demo run, which the other worker makes meanwhile
+# for test_demo_region.
+LONGEST_FIRST = (
+    "tests/e2e/test_methodology_acceptance.py",
+    "tests/e2e/test_demo_region.py",
+    "tests/e2e/test_incremental_build.py",
+    "tests/e2e/test_reruns_and_report_presets.py",
+    "tests/e2e/test_bad_inputs.py",
+    "tests/e2e/test_atomic_publish.py",
+    "tests/e2e/test_run_history.py",
+    "tests/e2e/test_partial_regions.py",
+    "tests/e2e/test_notebooks.py",
+    "tests/flows/test_deployments.py",
+    "tests/flows/test_annual_flow.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files of LONGEST_FIRST first, in its order; the others after, as collected."""
+    rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
+def made_once_per_session(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, make: Callable[[Path], Any]
+) -> Any:
+    """`make(folder)` run once in the test session, under a lock in the temp folder the xdist
+    workers share; its (picklable) result is read by every later caller. Only for what the tests
+    read, never change: two workers read it at once."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+    made = shared / f"{name}.pickle"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not made.is_file():
+            folder = shared / name
+            folder.mkdir(exist_ok=True)
+            made.write_bytes(pickle.dumps(make(folder)))
+        return pickle.loads(made.read_bytes())
+
 
 @pytest.fixture(scope="session")
-def demo_region(tmp_path_factory: pytest.TempPathFactory):
+def demo_region(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
     """A demo region of E2E_SCHOOLS schools × 3 years, generated once per test session."""
     from shnor.demo import generate_demo_region
 
-    data_dir = tmp_path_factory.mktemp("demo_region")
-    return generate_demo_region(data_dir, seed=E2E_SEED, school_count=E2E_SCHOOLS)
+    return made_once_per_session(
+        tmp_path_factory,
+        worker_id,
+        "demo_region",
+        lambda folder: generate_demo_region(folder, seed=E2E_SEED, school_count=E2E_SCHOOLS),
+    )
 
 
 @pytest.fixture(scope="session")
-def demo_run(demo_region):
-    """The whole annual run (without Prefect) on the demo region; returns its result."""
+def demo_run(demo_region, tmp_path_factory: pytest.TempPathFactory, worker_id: str):
+    """The whole annual run (without Prefect) on the demo region, once per test session; its
+    result."""
     from shnor.stages import run_annual
 
-    return run_annual(demo_region.data_dir, "reference")
+    return made_once_per_session(
+        tmp_path_factory,
+        worker_id,
+        "demo_run",
+        lambda _: run_annual(demo_region.data_dir, "reference"),
+    )
 
 
 @pytest.fixture
 def con():
     """An in-memory warehouse with macros, reference tables and raw.* ready."""
-    from shnor import warehouse
-    from shnor.ingest.raw_tables import ensure_raw_tables
+    from builders import fresh_warehouse
 
-    with warehouse.connect(":memory:") as connection:
-        warehouse.prepare_connection(connection, None)
-        ensure_raw_tables(connection)
+    with fresh_warehouse() as connection:
         yield connection

@@ -10,7 +10,6 @@ record of a last build, rebuilds everything.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from importlib import resources
@@ -19,6 +18,7 @@ from typing import Any
 import duckdb
 
 from shnor import __version__, warehouse
+from shnor.fingerprints import fingerprint
 from shnor.warehouse import Changes
 
 # Snapshots of the last successful build (ops schema, beside the run history).
@@ -86,22 +86,31 @@ def remember_build(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -
 
 def build_fingerprint(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> str:
     """A hash of everything but the raw rows that decides what the build makes."""
-    digest = hashlib.sha256(__version__.encode())
-    digest.update(resources.files("shnor.sql").joinpath("macros.sql").read_bytes())
-    for model in warehouse.models(("staging", "intermediate", "marts")):
-        digest.update(f"{model.table}\n{model.sql}".encode())
-    digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
     tables = con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'ref' "
         "AND table_name <> 'subject_map' ORDER BY table_name"
     ).fetchall()
-    for (table,) in tables:
-        (content,) = con.execute(
-            f"SELECT md5(coalesce(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR), '')) "
-            f"FROM ref.{table} AS t"
-        ).fetchall()[0]
-        digest.update(f"{table}:{content}".encode())
-    return digest.hexdigest()
+
+    def reference_parts():
+        for (table,) in tables:
+            (content,) = con.execute(
+                f"SELECT md5(coalesce(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR), '')) "
+                f"FROM ref.{table} AS t"
+            ).fetchall()[0]
+            yield f"{table}:{content}"
+
+    return fingerprint(
+        [
+            __version__,
+            resources.files("shnor.sql").joinpath("macros.sql").read_bytes(),
+            *(
+                f"{model.table}\n{model.sql}"
+                for model in warehouse.models(("staging", "intermediate", "marts"))
+            ),
+            json.dumps(parameters, sort_keys=True, default=str),
+            *reference_parts(),
+        ]
+    )
 
 
 def _stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:

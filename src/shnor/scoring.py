@@ -6,7 +6,6 @@ Works at school grain (procedure results, thousands of rows), never on participa
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from shnor import __version__
+from shnor.fingerprints import digest
 from shnor.methods import joint_effect, ranking, school_effect
 from shnor.methods.joint_effect import joint_school_effects
 from shnor.methods.ranking import percentile_rank
@@ -136,20 +136,23 @@ def year_input_keys(
     (any column, in a canonical order) and which are evidence, the rating pools, the preset and
     the scoring code. Year Y is fitted with the years before it, so its key chains theirs:
     equal keys mean equal scores."""
-    common = hashlib.sha256(__version__.encode())
-    for module in (__file__, school_effect.__file__, joint_effect.__file__, ranking.__file__):
-        common.update(Path(module).read_bytes())
-    common.update(json.dumps(preset.values, sort_keys=True, default=str).encode())
     pools = school_pools(schools, preset).sort_index()
-    common.update(pd.util.hash_pandas_object(pools.reset_index(), index=False).to_numpy())
+    modules = (__file__, school_effect.__file__, joint_effect.__file__, ranking.__file__)
+    common = digest(
+        [
+            __version__,
+            *(Path(module).read_bytes() for module in modules),
+            json.dumps(preset.values, sort_keys=True, default=str),
+            pd.util.hash_pandas_object(pools.reset_index(), index=False).to_numpy(),
+        ]
+    )
     rows = results.assign(_evidence=evidence_mask.reindex(results.index, fill_value=True))
     rows = rows.sort_values(["school_id", "exam", "grade", "subject"], kind="stable")
     keys = {}
-    digest = common
+    chained = common
     for year, group in rows.groupby("exam_year", sort=True):
-        digest = digest.copy()
-        digest.update(pd.util.hash_pandas_object(group, index=False).to_numpy())
-        keys[int(year)] = digest.hexdigest()
+        chained = digest([pd.util.hash_pandas_object(group, index=False).to_numpy()], chained)
+        keys[int(year)] = chained.hexdigest()
     return keys
 
 

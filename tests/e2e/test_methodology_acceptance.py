@@ -33,15 +33,19 @@ def flagged_figures(data_dir, preset):
 
 
 @pytest.fixture(scope="module")
-def figures(demo_region, demo_run, tmp_path_factory):
+def figures(request, tmp_path_factory):
+    """The figures of the extra regions and of the e2e demo region (asked for last: under xdist
+    the other worker makes the demo run meanwhile)."""
     preset = load_preset()
-    found = [demo_figures(demo_region.data_dir, preset)]
+    found = []
     for seed in EXTRA_SEEDS:
         region = generate_demo_region(
             tmp_path_factory.mktemp(f"region{seed}"), seed=seed, school_count=SCHOOLS
         )
         found.append(flagged_figures(region.data_dir, preset))
-    return found
+    request.getfixturevalue("demo_run")
+    demo_region = request.getfixturevalue("demo_region")
+    return [demo_figures(demo_region.data_dir, preset), *found]
 
 
 def pooled(figures, key):

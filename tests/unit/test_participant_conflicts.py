@@ -9,12 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import build_models
+from builders import (
+    CONFLICT_ORDERS,
+    build_models,
+    conflict_cases,
+    conflict_names,
+    files_not_loaded,
+    fresh_warehouse,
+    name_authoritative_files,
+    problems_of_rule,
+    results_in_fresh_warehouses,
+)
 
-from shnor import warehouse
 from shnor.incremental import changes_since_last_build
 from shnor.ingest.raw_load import ingest_raw
-from shnor.ingest.raw_tables import ensure_raw_tables
 from shnor.presets import load_preset
 from shnor.school_identity import map_schools
 from shnor.stages.build import build, sql_parameters
@@ -137,13 +145,11 @@ def _counted(con, exam: str) -> dict[tuple, int]:
     }
 
 
-@pytest.mark.parametrize("order", ["original first", "resent first"])
+@pytest.mark.parametrize("order", CONFLICT_ORDERS)
 def test_neither_file_counts_for_a_conflicting_procedure_whatever_the_names(tmp_path, con, order):
-    names = ("a.csv", "b.csv") if order == "original first" else ("b.csv", "a.csv")
+    names = conflict_names(order, ".csv")
     _run(con, tmp_path / "raw", [dict(zip(names, (ORIGINAL, RESENT), strict=True))])
-    assert con.execute("SELECT count(*) FROM raw._files WHERE status <> 'loaded'").fetchone() == (
-        0,
-    )  # both files load: their other rows count
+    assert files_not_loaded(con) == 0  # both files load: their other rows count
     vpr = _counted(con, "vpr")
     assert ("s1", "math") not in vpr  # the conflicting class counts from neither file
     assert vpr[("s1", "russian")] == 2  # the same rows in both files count once
@@ -158,10 +164,7 @@ def test_neither_file_counts_for_a_conflicting_procedure_whatever_the_names(tmp_
         ).fetchall()
     }
     assert mocks == {"s2", "s3"}
-    conflicts = con.execute(
-        "SELECT source_file, severity, value, message FROM ops.problems "
-        "WHERE rule = 'participant_conflict' ORDER BY ALL"
-    ).fetchall()
+    conflicts = problems_of_rule(con, "participant_conflict")
     # each file, each conflicting procedure, named with the other file
     assert sorted((c[0], c[2]) for c in conflicts) == sorted(
         (f"{folder}/{name}", f"{folder}/{other}")
@@ -174,18 +177,7 @@ def test_neither_file_counts_for_a_conflicting_procedure_whatever_the_names(tmp_
 
 
 def test_names_swapped_run_after_run_and_cold_give_the_same_marts(tmp_path):
-    results = {}
-    for case, steps in {
-        "cold a=original": [{"a.csv": ORIGINAL, "b.csv": RESENT}],
-        "cold a=resent": [{"a.csv": RESENT, "b.csv": ORIGINAL}],
-        "original, then resent": [{"a.csv": ORIGINAL}, {"b.csv": RESENT}],
-        "resent, then original": [{"b.csv": RESENT}, {"a.csv": ORIGINAL}],
-    }.items():
-        with warehouse.connect(":memory:") as con:
-            warehouse.prepare_connection(con, None)
-            ensure_raw_tables(con)
-            folder = tmp_path / case.replace(" ", "_").replace(",", "").replace("=", "_")
-            results[case] = _run(con, folder / "raw", steps)
+    results = results_in_fresh_warehouses(tmp_path, conflict_cases(ORIGINAL, RESENT, ".csv"), _run)
     first = next(iter(results.values()))
     assert first["marts.fct_school_procedure_results"]
     for case, found in results.items():
@@ -193,15 +185,12 @@ def test_names_swapped_run_after_run_and_cold_give_the_same_marts(tmp_path):
 
 
 def test_the_analyst_names_the_authoritative_file(tmp_path, con):
-    reference = tmp_path / "reference"
-    reference.mkdir()
-    (reference / "authoritative_files.csv").write_text(
-        "source_file,exam_year,municipality_name,reviewed_by,note\n"
+    name_authoritative_files(
+        con,
+        tmp_path,
         "vpr/2025/b.csv,2025,,Иванова И. И.,повторная отправка МО — верная\n"
         "oge/2025/b.csv,,,,не проверено — не в счёт\n",
-        encoding="utf-8",
     )
-    warehouse.load_reference_tables(con, reference)
     _run(con, tmp_path / "raw", [{"a.csv": ORIGINAL, "b.csv": RESENT}])
     (fails,) = con.execute(
         "SELECT fail_count FROM marts.fct_school_procedure_results "
@@ -222,9 +211,7 @@ def test_the_analyst_names_the_authoritative_file(tmp_path, con):
 def test_an_identical_repeat_in_another_file_counts_once_and_is_no_problem(tmp_path, con):
     same = {"vpr/2025": [*ORIGINAL["vpr/2025"][:2], "s4;6Б;Математика;t1;4;9;1;1;0"]}
     _run(con, tmp_path / "raw", [{"a.csv": {"vpr/2025": ORIGINAL["vpr/2025"]}, "b.csv": same}])
-    assert con.execute("SELECT count(*) FROM raw._files WHERE status <> 'loaded'").fetchone() == (
-        0,
-    )
+    assert files_not_loaded(con) == 0
     assert con.execute(
         "SELECT count(*) FROM ops.problems WHERE severity = 'blocking'"
     ).fetchone() == (0,)
@@ -295,13 +282,9 @@ def test_a_corrected_resubmission_settles_the_conflict_as_a_cold_build_does(tmp_
         "cold": [{"a.csv": ORIGINAL, "b.csv": agreeing}],
         "corrected": [{"a.csv": ORIGINAL, "b.csv": RESENT}, {"b.csv": agreeing}],
     }.items():
-        with warehouse.connect(":memory:") as con:
-            warehouse.prepare_connection(con, None)
-            ensure_raw_tables(con)
+        with fresh_warehouse() as con:
             results[case] = _run(con, tmp_path / case / "raw", steps)
-            assert con.execute(
-                "SELECT count(*) FROM ops.problems WHERE rule = 'participant_conflict'"
-            ).fetchone() == (0,)
+            assert problems_of_rule(con, "participant_conflict") == []
     assert results["corrected"] == results["cold"]
 
 
@@ -312,9 +295,7 @@ def test_a_participant_in_two_files_under_other_classes_counts_from_neither(tmp_
                           "s2;5А;Математика;q1;5;12;1;1;1"]}  # fmt: skip
     original = {"vpr/2025": ORIGINAL["vpr/2025"]}
     _run(con, tmp_path / "raw", [dict(zip(names, (original, moved), strict=True))])
-    assert con.execute("SELECT count(*) FROM raw._files WHERE status <> 'loaded'").fetchone() == (
-        0,
-    )
+    assert files_not_loaded(con) == 0
     vpr = _counted(con, "vpr")
     assert ("s1", "math") not in vpr and vpr[("s2", "math")] == 1
     assert vpr[("s1", "russian")] == 2

@@ -8,11 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import build_models
+from builders import (
+    CONFLICT_ORDERS,
+    build_models,
+    conflict_cases,
+    conflict_names,
+    files_not_loaded,
+    name_authoritative_files,
+    problems_of_rule,
+    results_in_fresh_warehouses,
+)
 
-from shnor import warehouse
 from shnor.ingest.raw_load import ingest_raw
-from shnor.ingest.raw_tables import ensure_raw_tables
 
 HEADER = "Код ОО;Доля малообеспеченных семей;Доля неполных семей;Численность обучающихся\n"
 ORIGINAL = ["s1;12;20;400", "s2;5;10;300", "s3;7;15;250"]
@@ -47,21 +54,16 @@ def _run(con, raw: Path, steps: list[dict[str, list[str]]]) -> dict[str, list]:
     return _facts(con)
 
 
-@pytest.mark.parametrize("order", ["original first", "resent first"])
+@pytest.mark.parametrize("order", CONFLICT_ORDERS)
 def test_neither_file_counts_for_a_conflicting_school_year_whatever_the_names(tmp_path, con, order):
-    names = ("a.csv", "b.csv") if order == "original first" else ("b.csv", "a.csv")
+    names = conflict_names(order, ".csv")
     found = _run(con, tmp_path / "raw", [dict(zip(names, (ORIGINAL, RESENT), strict=True))])
-    assert con.execute("SELECT count(*) FROM raw._files WHERE status <> 'loaded'").fetchone() == (
-        0,
-    )
+    assert files_not_loaded(con) == 0
     pupils = {school: n for school, _, n in found["schools"]}
     assert pupils == {"s2": 300, "s3": 250, "s4": 200}
     assert {row[0] for row in found["components"]} == {"s2", "s3", "s4"}
     assert sum(1 for row in found["components"] if row[0] == "s2") == 2  # given twice: once
-    conflicts = con.execute(
-        "SELECT source_file, severity, value, message FROM ops.problems "
-        "WHERE rule = 'passport_conflict' ORDER BY ALL"
-    ).fetchall()
+    conflicts = problems_of_rule(con, "passport_conflict")
     assert [(c[0], c[2]) for c in conflicts] == [
         ("context/2025/a.csv", "context/2025/b.csv"),
         ("context/2025/b.csv", "context/2025/a.csv"),
@@ -70,18 +72,7 @@ def test_neither_file_counts_for_a_conflicting_school_year_whatever_the_names(tm
 
 
 def test_names_swapped_run_after_run_and_cold_give_the_same_context(tmp_path):
-    results = {}
-    for case, steps in {
-        "cold a=original": [{"a.csv": ORIGINAL, "b.csv": RESENT}],
-        "cold a=resent": [{"a.csv": RESENT, "b.csv": ORIGINAL}],
-        "original, then resent": [{"a.csv": ORIGINAL}, {"b.csv": RESENT}],
-        "resent, then original": [{"b.csv": RESENT}, {"a.csv": ORIGINAL}],
-    }.items():
-        with warehouse.connect(":memory:") as con:
-            warehouse.prepare_connection(con, None)
-            ensure_raw_tables(con)
-            folder = tmp_path / case.replace(" ", "_").replace(",", "").replace("=", "_")
-            results[case] = _run(con, folder / "raw", steps)
+    results = results_in_fresh_warehouses(tmp_path, conflict_cases(ORIGINAL, RESENT, ".csv"), _run)
     first = next(iter(results.values()))
     assert first["components"] and first["schools"]
     for case, found in results.items():
@@ -89,16 +80,9 @@ def test_names_swapped_run_after_run_and_cold_give_the_same_context(tmp_path):
 
 
 def test_the_analyst_names_the_authoritative_file(tmp_path, con):
-    reference = tmp_path / "reference"
-    reference.mkdir()
-    (reference / "authoritative_files.csv").write_text(
-        "source_file,exam_year,municipality_name,reviewed_by,note\n"
-        "context/2025/b.csv,2025,,Иванова И. И.,уточнённый паспорт\n",
-        encoding="utf-8",
+    name_authoritative_files(
+        con, tmp_path, "context/2025/b.csv,2025,,Иванова И. И.,уточнённый паспорт\n"
     )
-    warehouse.load_reference_tables(con, reference)
     found = _run(con, tmp_path / "raw", [{"a.csv": ORIGINAL, "b.csv": RESENT}])
     assert {school: n for school, _, n in found["schools"]}["s1"] == 410
-    assert con.execute(
-        "SELECT count(*) FROM ops.problems WHERE rule = 'passport_conflict'"
-    ).fetchone() == (0,)
+    assert problems_of_rule(con, "passport_conflict") == []

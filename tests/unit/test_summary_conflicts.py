@@ -8,11 +8,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from builders import build_models
+from builders import (
+    CONFLICT_ORDERS,
+    build_models,
+    conflict_cases,
+    conflict_names,
+    files_not_loaded,
+    name_authoritative_files,
+    problems_of_rule,
+    results_in_fresh_warehouses,
+)
 from openpyxl import load_workbook
 from regional_workbooks import make_variant
 
-from shnor import warehouse
 from shnor.ingest.raw_load import ingest_raw
 
 CHANGED = 3  # schools whose Russian figures the resubmission changes
@@ -64,21 +72,18 @@ def _cold(tmp_path: Path, con, files: dict[str, Path]) -> dict[tuple, tuple]:
     return _facts(con)
 
 
-@pytest.mark.parametrize("order", ["original first", "resent first"])
+@pytest.mark.parametrize("order", CONFLICT_ORDERS)
 def test_neither_file_counts_for_the_conflicting_schools_whatever_the_names(
     tmp_path, con, workbooks, order
 ):
     original, resent, changed = workbooks
-    names = ("a.xlsx", "b.xlsx") if order == "original first" else ("b.xlsx", "a.xlsx")
+    names = conflict_names(order, ".xlsx")
     facts = _cold(tmp_path, con, dict(zip(names, (original, resent), strict=True)))
     assert {school for school, subject in facts if subject == "russian"} & changed == set()
     # the other schools and the changed schools' other subjects still count
     assert len({school for school, _ in facts}) >= 10
     assert any(school in changed for school, _ in facts)
-    conflicts = con.execute(
-        "SELECT source_file, severity, value, message FROM ops.problems "
-        "WHERE rule = 'summary_conflict' ORDER BY ALL"
-    ).fetchall()
+    conflicts = problems_of_rule(con, "summary_conflict")
     assert len(conflicts) == 2 * CHANGED  # each file, each school, named with the other file
     assert {(c[0], c[2]) for c in conflicts} == {
         ("ege/2023/a.xlsx", "ege/2023/b.xlsx"),
@@ -87,45 +92,32 @@ def test_neither_file_counts_for_the_conflicting_schools_whatever_the_names(
     assert all(
         c[1] == "blocking" and "не учитывается ни из одного файла" in c[3] for c in conflicts
     )
-    (quarantined,) = con.execute(
-        "SELECT count(*) FROM raw._files WHERE status <> 'loaded'"
-    ).fetchone()
-    assert quarantined == 0  # the files' other rows load
+    assert files_not_loaded(con) == 0  # the files' other rows load
 
 
 def test_names_swapped_run_after_run_and_cold_give_the_same_marts(tmp_path, workbooks):
     original, resent, _ = workbooks
-    results = []
-    for case, steps in {
-        "cold a=original": [{"a.xlsx": original, "b.xlsx": resent}],
-        "cold a=resent": [{"a.xlsx": resent, "b.xlsx": original}],
-        "original, then resent": [{"a.xlsx": original}, {"b.xlsx": resent}],
-        "resent, then original": [{"b.xlsx": resent}, {"a.xlsx": original}],
-    }.items():
-        folder = tmp_path / case.replace(" ", "_").replace(",", "").replace("=", "_")
-        with warehouse.connect(":memory:") as con:
-            from shnor.ingest.raw_tables import ensure_raw_tables
 
-            warehouse.prepare_connection(con, None)
-            ensure_raw_tables(con)
-            for files in steps:
-                _place(folder / "raw", files)
-                ingest_raw(con, folder / "raw")
-                build_models(con)
-            results.append(_facts(con))
-    assert all(result == results[0] for result in results[1:])
+    def run(con, raw: Path, steps: list[dict[str, Path]]) -> dict[tuple, tuple]:
+        for files in steps:
+            _place(raw, files)
+            ingest_raw(con, raw)
+            build_models(con)
+        return _facts(con)
+
+    cases = conflict_cases(original, resent, ".xlsx")
+    results = results_in_fresh_warehouses(tmp_path, cases, run)
+    first = next(iter(results.values()))
+    assert any(subject == "russian" for _, subject in first)  # (a build that counts nothing)
+    for case, found in results.items():
+        assert found == first, case
 
 
 def test_the_analyst_names_the_authoritative_file(tmp_path, con, workbooks):
     original, resent, changed = workbooks
-    reference = tmp_path / "reference"
-    reference.mkdir()
-    (reference / "authoritative_files.csv").write_text(
-        "source_file,exam_year,municipality_name,reviewed_by,note\n"
-        "ege/2023/b.xlsx,2023,,Иванова И. И.,повторная отправка МО — верная\n",
-        encoding="utf-8",
+    name_authoritative_files(
+        con, tmp_path, "ege/2023/b.xlsx,2023,,Иванова И. И.,повторная отправка МО — верная\n"
     )
-    warehouse.load_reference_tables(con, reference)
     facts = _cold(tmp_path, con, {"a.xlsx": original, "b.xlsx": resent})
     book = load_workbook(resent)["2023"]
     sent = {
@@ -134,6 +126,4 @@ def test_the_analyst_names_the_authoritative_file(tmp_path, con, workbooks):
         if book.cell(r, 2).value in changed
     }
     assert {school: facts[(school, "russian")][0] for school in changed} == sent
-    assert con.execute(
-        "SELECT count(*) FROM ops.problems WHERE rule = 'summary_conflict'"
-    ).fetchone() == (0,)
+    assert problems_of_rule(con, "summary_conflict") == []

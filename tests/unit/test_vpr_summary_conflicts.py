@@ -10,11 +10,18 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import build_models
+from builders import (
+    CONFLICT_ORDERS,
+    build_models,
+    conflict_cases,
+    conflict_names,
+    files_not_loaded,
+    name_authoritative_files,
+    problems_of_rule,
+    results_in_fresh_warehouses,
+)
 
-from shnor import warehouse
 from shnor.ingest.raw_load import ingest_raw
-from shnor.ingest.raw_tables import ensure_raw_tables
 
 STATS_TITLE = ("Статистика по отметкам", "Предмет: Математика", "Класс: 5", "ВПР 2025")
 STATS_HEADER = ["ОО", "Название ОО", "Муниципалитет", "Кол-во участников", "2", "3", "4", "5"]
@@ -85,21 +92,16 @@ def _run(con, raw: Path, steps: list[dict[str, dict]]) -> dict[str, list]:
     return _marts(con)
 
 
-@pytest.mark.parametrize("order", ["original first", "resent first"])
+@pytest.mark.parametrize("order", CONFLICT_ORDERS)
 def test_neither_file_counts_for_a_conflicting_school_whatever_the_names(tmp_path, con, order):
-    names = ("a.xlsx", "b.xlsx") if order == "original first" else ("b.xlsx", "a.xlsx")
+    names = conflict_names(order, ".xlsx")
     found = _run(con, tmp_path / "raw", [dict(zip(names, (ORIGINAL, RESENT), strict=True))])
-    assert con.execute("SELECT count(*) FROM raw._files WHERE status <> 'loaded'").fetchone() == (
-        0,
-    )
+    assert files_not_loaded(con) == 0
     counted = {row[0]: row[3] for row in found["procedures"]}
     assert counted == {"sch200": 30, "sch300": 20, "sch400": 25}  # sch200 given twice: once
     journal = {row[0]: row[1] for row in found["journal"]}
     assert journal.get("sch100") is None and journal["sch200"] == "journal_comparison"
-    conflicts = con.execute(
-        "SELECT source_file, severity, value, message FROM ops.problems "
-        "WHERE rule = 'summary_conflict' ORDER BY ALL"
-    ).fetchall()
+    conflicts = problems_of_rule(con, "summary_conflict")
     assert [(c[0], c[2]) for c in conflicts] == [
         ("vpr/2025/journal_a.xlsx", "vpr/2025/journal_b.xlsx"),
         ("vpr/2025/journal_b.xlsx", "vpr/2025/journal_a.xlsx"),
@@ -113,18 +115,8 @@ def test_neither_file_counts_for_a_conflicting_school_whatever_the_names(tmp_pat
 
 
 def test_names_swapped_run_after_run_and_cold_give_the_same_marts(tmp_path):
-    results = {}
-    for case, steps in {
-        "cold a=original": [{"a.xlsx": ORIGINAL, "b.xlsx": RESENT}],
-        "cold a=resent": [{"a.xlsx": RESENT, "b.xlsx": ORIGINAL}],
-        "original, then resent": [{"a.xlsx": ORIGINAL}, {"b.xlsx": RESENT}],
-        "resent, then original": [{"b.xlsx": RESENT}, {"a.xlsx": ORIGINAL}],
-    }.items():
-        with warehouse.connect(":memory:") as con:
-            warehouse.prepare_connection(con, None)
-            ensure_raw_tables(con)
-            folder = tmp_path / case.replace(" ", "_").replace(",", "").replace("=", "_")
-            results[case] = _run(con, folder / "raw", steps)
+    cases = conflict_cases(ORIGINAL, RESENT, ".xlsx")
+    results = results_in_fresh_warehouses(tmp_path, cases, _run)
     first = next(iter(results.values()))
     assert first["procedures"] and first["journal"]
     for case, found in results.items():
@@ -132,14 +124,9 @@ def test_names_swapped_run_after_run_and_cold_give_the_same_marts(tmp_path):
 
 
 def test_the_analyst_names_the_authoritative_file(tmp_path, con):
-    reference = tmp_path / "reference"
-    reference.mkdir()
-    (reference / "authoritative_files.csv").write_text(
-        "source_file,exam_year,municipality_name,reviewed_by,note\n"
-        "vpr/2025/stats_b.xlsx,2025,,Иванова И. И.,повторная отправка — верная\n",
-        encoding="utf-8",
+    name_authoritative_files(
+        con, tmp_path, "vpr/2025/stats_b.xlsx,2025,,Иванова И. И.,повторная отправка — верная\n"
     )
-    warehouse.load_reference_tables(con, reference)
     found = _run(con, tmp_path / "raw", [{"a.xlsx": ORIGINAL, "b.xlsx": RESENT}])
     fails = {row[0]: row[4] for row in found["procedures"]}
     assert fails["sch100"] == 1  # 3.7 % of 27 from the resubmission (the original: 11.11 % = 3)

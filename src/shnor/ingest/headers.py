@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from shnor.fingerprints import fingerprint
 from shnor.ingest.text import read_small_csv
 
 _NON_WORD = re.compile(r"[^0-9a-zа-я]+")
@@ -93,12 +93,14 @@ def _subject_aliases(reference_dir: Path | None, version: tuple[int, int] | None
 
 def aliases_fingerprint(reference_dir: Path | None = None) -> str:
     """A digest of every header alias in force: files read under other aliases are read again."""
-    digest = hashlib.sha256()
-    for header, column in sorted(header_aliases(reference_dir).items()):
-        digest.update(f"{header}\t{column}\n".encode())
-    for pattern, column in header_patterns(reference_dir):
-        digest.update(f"{pattern.pattern}\t{column}\n".encode())
-    return digest.hexdigest()[:16]
+    aliases = sorted(header_aliases(reference_dir).items())
+    patterns = header_patterns(reference_dir)
+    return fingerprint(
+        [
+            *(f"{header}\t{column}\n" for header, column in aliases),
+            *(f"{pattern.pattern}\t{column}\n" for pattern, column in patterns),
+        ]
+    )[:16]
 
 
 def header_patterns(reference_dir: Path | None = None) -> tuple[tuple[re.Pattern[str], str], ...]:

@@ -11,7 +11,6 @@ name is not read at all (it would count the same results twice).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from shnor.fingerprints import file_blocks, file_parts, fingerprint
 from shnor.ingest.headers import aliases_fingerprint
 from shnor.ingest.layouts import RAW_FOLDERS, YEARLY_FOLDERS
 from shnor.ingest.raw_checks import check_files
@@ -58,10 +58,8 @@ def reading_fingerprint(reference_dir: Path | None = None) -> str:
     """A digest of what decides how a file reads and which of its rows pass the raw checks:
     the header aliases and ВПР scales in force, the ingest and quality code, the SQL macros and
     the raw suites. A file loaded under another fingerprint is read and checked again."""
-    digest = hashlib.sha256(aliases_fingerprint(reference_dir).encode())
-    digest.update(scales_fingerprint(reference_dir).encode())
-    digest.update(_reading_code_digest().encode())
-    return digest.hexdigest()[:16]
+    parts = [aliases_fingerprint(reference_dir), scales_fingerprint(reference_dir)]
+    return fingerprint([*parts, _reading_code_digest()])[:16]
 
 
 @cache
@@ -73,20 +71,14 @@ def _reading_code_digest() -> str:
         package / "sql" / "macros.sql",
         *expectations_dir().glob("raw_*.json"),
     ]
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(f"{path.relative_to(path.parent.parent).as_posix()}\n".encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return fingerprint(
+        file_parts(files, lambda path: f"{path.relative_to(path.parent.parent).as_posix()}\n")
+    )
 
 
 def file_checksum(path: Path) -> str:
     """SHA-256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return fingerprint(file_blocks(path))
 
 
 def raw_files(raw_dir: Path) -> list[Path]:

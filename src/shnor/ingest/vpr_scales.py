@@ -6,13 +6,13 @@ with it (docs/data-contract.md §2 a′)."""
 from __future__ import annotations
 
 import csv
-import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import pyarrow as pa
 
+from shnor.fingerprints import fingerprint
 from shnor.ingest.ege_summary import SummaryNote
 from shnor.ingest.headers import normalized_cyrillic, subject_code
 from shnor.ingest.text import read_small_csv
@@ -83,10 +83,8 @@ def scales(reference_dir: Path | None = None) -> dict[Key, Scale]:
 
 def scales_fingerprint(reference_dir: Path | None = None) -> str:
     """A digest of the scales in force: files are checked again when a region edits them."""
-    digest = hashlib.sha256()
-    for key, scale in sorted(scales(reference_dir).items()):
-        digest.update(f"{key}\t{scale}\n".encode())
-    return digest.hexdigest()[:16]
+    in_force = sorted(scales(reference_dir).items())
+    return fingerprint(f"{key}\t{scale}\n" for key, scale in in_force)[:16]
 
 
 def _number(text: object) -> float | None:

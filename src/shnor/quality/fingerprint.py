@@ -4,7 +4,6 @@ fingerprints mean equal outputs, so an unchanged rerun keeps the published versi
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import cache
 from importlib import resources
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from shnor import __version__
+from shnor.fingerprints import file_parts, fingerprint
 from shnor.presets import Preset
 from shnor.quality.suites import expectations_dir
 
@@ -23,10 +23,7 @@ def content_fingerprint(
 ) -> str:
     """SHA-256 over everything the published content depends on."""
     reference = (
-        sorted(
-            (p.name, hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in reference_dir.glob("*.csv")
-        )
+        sorted((p.name, fingerprint([p.read_bytes()])) for p in reference_dir.glob("*.csv"))
         if reference_dir and reference_dir.is_dir()
         else []
     )
@@ -39,17 +36,13 @@ def content_fingerprint(
         "code": code_fingerprint(),
     }
     text = json.dumps(document, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return fingerprint([text])
 
 
 @cache
 def code_fingerprint() -> str:
     """shnor's version, package files and suites (a changed model means a changed output)."""
-    digest = hashlib.sha256(__version__.encode())
     package = Path(str(resources.files("shnor")))
     files = [p for p in package.rglob("*") if p.is_file() and p.suffix in _CODE_SUFFIXES]
     files += sorted(expectations_dir().glob("*.json"))
-    for path in sorted(files):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return fingerprint([__version__, *file_parts(files, lambda path: path.name)])

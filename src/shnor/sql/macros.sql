@@ -84,6 +84,40 @@ CREATE OR REPLACE MACRO school_of_codes(raw_table) AS TABLE
     FROM (SELECT DISTINCT school_code FROM query_table(raw_table)) AS spelled
     LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(spelled.school_code);
 
+-- Participant rows given again in the same file, for the raw checks. `candidates` names a
+-- relation of rows: _source_file, _row, then the columns that make a participant's work one
+-- (participant_key among them; rows without it are never repeats; NULLs are equal). One row per
+-- repeat: first_row — the file's earliest row of the same participant. Rows are grouped by a
+-- hash of their key (no sort or self-join of every row); only rows whose hash is repeated are
+-- compared on the key itself. A participant in two files is settled at build time
+-- (int_participant_file_procedures, issue 18).
+CREATE OR REPLACE MACRO participant_repeats(candidates) AS TABLE
+    WITH keyed AS (
+        SELECT *, hash(*COLUMNS(* EXCLUDE (_source_file, _row))) AS _repeat_hash
+        FROM query_table(candidates)
+        WHERE participant_key IS NOT NULL
+    ),
+    maybe_repeated AS (
+        SELECT _source_file, _row,
+               row(*COLUMNS(* EXCLUDE (_source_file, _row, _repeat_hash))) AS repeat_key
+        FROM keyed
+        SEMI JOIN (
+            SELECT _source_file, _repeat_hash FROM keyed GROUP BY ALL HAVING count(*) > 1
+        ) USING (_source_file, _repeat_hash)
+    ),
+    firsts AS (
+        SELECT _source_file, repeat_key, min(_row) AS first_row
+        FROM maybe_repeated
+        GROUP BY ALL
+        HAVING count(*) > 1
+    )
+    SELECT m._source_file, m._row, min(f.first_row) AS first_row
+    FROM maybe_repeated AS m
+    JOIN firsts AS f
+        ON f._source_file = m._source_file AND f.repeat_key IS NOT DISTINCT FROM m.repeat_key
+    WHERE m._row > f.first_row
+    GROUP BY m._source_file, m._row;
+
 -- ВПР school summary rows (§2b, §2c) that give a school's year, grade and subject again in the
 -- same file, for the raw checks. `candidates` names a relation of rows with a school
 -- (_source_file, _sheet, _row, exam_year, school_id, grade_key, subject_key; numbers: the row's
@@ -112,3 +146,63 @@ CREATE OR REPLACE MACRO summary_repeats(candidates, files) AS TABLE
         )
     )
     WHERE nth > 1;
+
+-- Which file counts for each thing several files give (issue 18). `file_rows` names a relation
+-- of one row per file and thing: school_id, exam_year, unit_key (what else tells the thing apart
+-- within a school's year; a constant where nothing does), _source_file, municipality_name (where
+-- the thing is, for the scope of a reviewed row), content_hash (what the file gives for it) and
+-- in_doubt (the file's rows are in doubt unless it is authoritative). Files that agree count
+-- once. Where files disagree, only the file an analyst named in reference/authoritative_files.csv
+-- (a reviewed row: reviewed_by filled; scope by year and municipality when given) counts; with
+-- none named, none does (is_conflict): the outcome never depends on the files' names or the
+-- order they arrived in. Rows without a school are not settled here: they count (reported as
+-- unusable downstream). The windows are partitioned by school and year first, so that an update
+-- of some schools' years reaches the scans of `file_rows`.
+CREATE OR REPLACE MACRO authoritative_file_judged(file_rows) AS TABLE
+    WITH judged AS (
+        SELECT
+            f.*,
+            EXISTS (
+                SELECT 1 FROM ref.authoritative_files AS a
+                WHERE a.source_file = f._source_file
+                  AND nullif(trim(a.reviewed_by), '') IS NOT NULL
+                  AND (try_cast(a.exam_year AS INTEGER) IS NULL
+                       OR try_cast(a.exam_year AS INTEGER) = f.exam_year)
+                  AND (nullif(trim(a.municipality_name), '') IS NULL
+                       OR clean_text(a.municipality_name) = f.municipality_name)
+            ) AS is_authoritative
+        FROM query_table(file_rows) AS f
+    ),
+
+    compared AS (
+        SELECT
+            *,
+            bool_or(is_authoritative) OVER thing AS has_authoritative,
+            min(content_hash) OVER thing <> max(content_hash) OVER thing AS files_differ,
+            min(content_hash) FILTER (WHERE is_authoritative) OVER thing
+                <> max(content_hash) FILTER (WHERE is_authoritative) OVER thing
+                AS authoritative_differ,
+            row_number() OVER (
+                PARTITION BY school_id, exam_year, unit_key, is_authoritative
+                ORDER BY _source_file
+            ) AS file_order
+        FROM judged
+        WINDOW thing AS (PARTITION BY school_id, exam_year, unit_key)
+    )
+
+    SELECT
+        * EXCLUDE (unit_key, in_doubt, file_order, has_authoritative, authoritative_differ),
+        school_id IS NOT NULL AND (
+            CASE WHEN has_authoritative THEN coalesce(authoritative_differ, false)
+                 ELSE files_differ END
+            OR (in_doubt AND NOT is_authoritative)
+        ) AS is_conflict,
+        CASE
+            WHEN school_id IS NULL THEN true
+            WHEN in_doubt AND NOT is_authoritative THEN false
+            WHEN has_authoritative
+                THEN is_authoritative AND NOT coalesce(authoritative_differ, false)
+                    AND file_order = 1
+            ELSE NOT files_differ AND file_order = 1
+        END AS is_counted
+    FROM compared;

@@ -24,38 +24,6 @@ candidates AS (
     LEFT JOIN school_of_codes('raw.exam_participants') AS k ON k.school_code = e.school_code
     WHERE e._source_file IN (SELECT source_file FROM checked_files)
 ),
-repeated_participants AS (
-    SELECT _source_file, exam, exam_year, school_id, subject_key, participant_key, stage_key,
-           date_key
-    FROM candidates
-    WHERE participant_key IS NOT NULL
-    GROUP BY ALL
-    HAVING count(*) > 1
-),
-repeated_rows AS (
-    SELECT c.*
-    FROM candidates AS c
-    SEMI JOIN repeated_participants AS p
-        USING (_source_file, exam, exam_year, school_id, subject_key, participant_key, stage_key,
-               date_key)
-),
-duplicates AS (
-    -- the same participant earlier in the same file (in two files: settled at build time)
-    SELECT r._source_file, r._row,
-           min(o._row) AS first_row
-    FROM repeated_rows AS r
-    JOIN repeated_rows AS o
-        ON o._source_file = r._source_file
-        AND o.exam IS NOT DISTINCT FROM r.exam
-        AND o.exam_year IS NOT DISTINCT FROM r.exam_year
-        AND o.school_id IS NOT DISTINCT FROM r.school_id
-        AND o.subject_key IS NOT DISTINCT FROM r.subject_key
-        AND o.participant_key IS NOT DISTINCT FROM r.participant_key
-        AND o.stage_key IS NOT DISTINCT FROM r.stage_key
-        AND o.date_key IS NOT DISTINCT FROM r.date_key
-    WHERE o._row < r._row
-    GROUP BY r._source_file, r._row
-),
 file_content AS (
     -- ОГЭ gives marks; ЕГЭ gives test scores (a mark only for base maths). One verdict per
     -- file, on its first row.
@@ -108,5 +76,7 @@ SELECT
     CASE WHEN d.first_row IS NOT NULL
          THEN e._source_file || ', строка ' || d.first_row END AS duplicate_of
 FROM typed AS e
-LEFT JOIN duplicates AS d ON d._source_file = e._source_file AND d._row = e._row
+-- the same participant earlier in the same file (in two files: settled at build time)
+LEFT JOIN participant_repeats('candidates') AS d
+    ON d._source_file = e._source_file AND d._row = e._row
 LEFT JOIN file_content AS c ON c._source_file = e._source_file AND c.first_row = e._row

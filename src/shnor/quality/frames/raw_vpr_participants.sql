@@ -2,7 +2,6 @@
 -- expectations/raw_vpr_participants.json, with where the same participant appeared earlier in
 -- the same file. A participant or a class and subject that two files both give is settled at
 -- build time, whatever the files' names or order (int_participant_file_procedures, issue 18).
--- Repeats are found by grouping (hash aggregates, no sort of every row), then joined back.
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
@@ -26,33 +25,10 @@ candidates AS (
     LEFT JOIN school_of_codes('raw.vpr_participants') AS k ON k.school_code = v.school_code
     WHERE v._source_file IN (SELECT source_file FROM checked_files)
 ),
-repeated_participants AS (
-    SELECT _source_file, exam_year, school_id, grade, subject_key, participant_key
+participants AS (
+    -- the keys of a repeat (macro participant_repeats)
+    SELECT _source_file, _row, exam_year, school_id, grade, subject_key, participant_key
     FROM candidates
-    WHERE participant_key IS NOT NULL
-    GROUP BY ALL
-    HAVING count(*) > 1
-),
-repeated_rows AS (
-    SELECT c.*
-    FROM candidates AS c
-    SEMI JOIN repeated_participants AS p
-        USING (_source_file, exam_year, school_id, grade, subject_key, participant_key)
-),
-duplicates AS (
-    -- the same participant earlier in the same file (in two files: settled at build time)
-    SELECT r._source_file, r._row,
-           min(o._row) AS first_row
-    FROM repeated_rows AS r
-    JOIN repeated_rows AS o
-        ON o._source_file = r._source_file
-        AND o.exam_year IS NOT DISTINCT FROM r.exam_year
-        AND o.school_id IS NOT DISTINCT FROM r.school_id
-        AND o.grade IS NOT DISTINCT FROM r.grade
-        AND o.subject_key IS NOT DISTINCT FROM r.subject_key
-        AND o.participant_key IS NOT DISTINCT FROM r.participant_key
-    WHERE o._row < r._row
-    GROUP BY r._source_file, r._row
 )
 SELECT
     v._source_file,
@@ -71,5 +47,7 @@ SELECT
     CASE WHEN d.first_row IS NOT NULL
          THEN v._source_file || ', строка ' || d.first_row END AS duplicate_of
 FROM raw.vpr_participants AS v
-LEFT JOIN duplicates AS d ON d._source_file = v._source_file AND d._row = v._row
+-- the same participant earlier in the same file (in two files: settled at build time)
+LEFT JOIN participant_repeats('participants') AS d
+    ON d._source_file = v._source_file AND d._row = v._row
 WHERE v._source_file IN (SELECT source_file FROM checked_files)

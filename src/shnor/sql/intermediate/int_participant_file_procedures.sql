@@ -121,53 +121,17 @@ crossed AS (
     GROUP BY ALL
 ),
 
-judged AS (
+files AS (
     SELECT
-        f.*,
+        f.* RENAME (rows_hash AS content_hash),
+        f.procedure_key AS unit_key,
         c.crossed_files,
-        EXISTS (
-            SELECT 1 FROM ref.authoritative_files AS a
-            WHERE a.source_file = f._source_file
-              AND nullif(trim(a.reviewed_by), '') IS NOT NULL
-              AND (try_cast(a.exam_year AS INTEGER) IS NULL
-                   OR try_cast(a.exam_year AS INTEGER) = f.exam_year)
-              AND (nullif(trim(a.municipality_name), '') IS NULL
-                   OR clean_text(a.municipality_name) = f.municipality_name)
-        ) AS is_authoritative
+        c.crossed_files IS NOT NULL AS in_doubt
     FROM with_tasks AS f
     LEFT JOIN crossed AS c USING (procedure_key, _source_file)
-),
-
-compared AS (
-    SELECT
-        *,
-        bool_or(is_authoritative) OVER procedure AS has_authoritative,
-        min(rows_hash) OVER procedure <> max(rows_hash) OVER procedure AS files_differ,
-        min(rows_hash) FILTER (WHERE is_authoritative) OVER procedure
-            <> max(rows_hash) FILTER (WHERE is_authoritative) OVER procedure
-            AS authoritative_differ,
-        row_number() OVER (
-            PARTITION BY school_id, exam_year, procedure_key, is_authoritative
-            ORDER BY _source_file
-        ) AS file_order
-    FROM judged
-    -- (the key holds the school and year; named too, so that an update of some schools' years
-    -- reaches the scans below)
-    WINDOW procedure AS (PARTITION BY school_id, exam_year, procedure_key)
 )
 
-SELECT
-    * EXCLUDE (file_order, has_authoritative, authoritative_differ),
-    school_id IS NOT NULL AND (
-        CASE WHEN has_authoritative THEN coalesce(authoritative_differ, false)
-             ELSE files_differ END
-        OR (crossed_files IS NOT NULL AND NOT is_authoritative)
-    ) AS is_conflict,
-    CASE
-        WHEN school_id IS NULL THEN true
-        WHEN crossed_files IS NOT NULL AND NOT is_authoritative THEN false
-        WHEN has_authoritative
-            THEN is_authoritative AND NOT coalesce(authoritative_differ, false) AND file_order = 1
-        ELSE NOT files_differ AND file_order = 1
-    END AS is_counted
-FROM compared
+-- (macro authoritative_file_judged: which file counts; its windows are partitioned by school and
+-- year too, so that an update of some schools' years reaches the scans above)
+SELECT * RENAME (content_hash AS rows_hash)
+FROM authoritative_file_judged('files')

@@ -11,7 +11,9 @@ WITH file_rows AS (
         'mark_stats' AS summary, school_id, exam_year, grade, subject, subject_name,
         school_name, municipality_name, participant_count, _source_file, _sheet, _row,
         md5([participant_count, mark_2_percent, mark_3_percent, mark_4_percent,
-             mark_5_percent]::VARCHAR) AS figures_hash
+             mark_5_percent]::VARCHAR) AS content_hash,
+        {'summary': 'mark_stats', 'grade': grade, 'subject': subject} AS unit_key,
+        false AS in_doubt
     FROM staging.stg_vpr__mark_stats
     WHERE row_kind = 'school' AND school_id IS NOT NULL
     QUALIFY row_number() OVER (
@@ -23,50 +25,16 @@ WITH file_rows AS (
         subject AS subject_name, school_name, municipality_name, participant_count,
         _source_file, _sheet, _row,
         md5([participant_count, lowered_percent, confirmed_percent,
-             raised_percent]::VARCHAR) AS figures_hash
+             raised_percent]::VARCHAR) AS content_hash,
+        {'summary': 'journal_comparison', 'grade': grade, 'subject': subject} AS unit_key,
+        false AS in_doubt
     FROM staging.stg_vpr__journal_comparison
     WHERE row_kind = 'school' AND school_id IS NOT NULL
     QUALIFY row_number() OVER (
         PARTITION BY school_id, exam_year, grade, subject, _source_file ORDER BY _sheet, _row
     ) = 1
-),
-
-judged AS (
-    SELECT
-        *,
-        EXISTS (
-            SELECT 1 FROM ref.authoritative_files AS a
-            WHERE a.source_file = f._source_file
-              AND nullif(trim(a.reviewed_by), '') IS NOT NULL
-              AND (try_cast(a.exam_year AS INTEGER) IS NULL
-                   OR try_cast(a.exam_year AS INTEGER) = f.exam_year)
-              AND (nullif(trim(a.municipality_name), '') IS NULL
-                   OR clean_text(a.municipality_name) = f.municipality_name)
-        ) AS is_authoritative
-    FROM file_rows AS f
-),
-
-compared AS (
-    SELECT
-        *,
-        bool_or(is_authoritative) OVER procedure AS has_authoritative,
-        min(figures_hash) OVER procedure <> max(figures_hash) OVER procedure AS files_differ,
-        min(figures_hash) FILTER (WHERE is_authoritative) OVER procedure
-            <> max(figures_hash) FILTER (WHERE is_authoritative) OVER procedure
-            AS authoritative_differ,
-        row_number() OVER (
-            PARTITION BY summary, school_id, exam_year, grade, subject, is_authoritative
-            ORDER BY _source_file
-        ) AS file_order
-    FROM judged
-    WINDOW procedure AS (PARTITION BY summary, school_id, exam_year, grade, subject)
 )
 
-SELECT
-    * EXCLUDE (file_order, has_authoritative, authoritative_differ),
-    CASE WHEN has_authoritative THEN coalesce(authoritative_differ, false)
-         ELSE files_differ END AS is_conflict,
-    CASE WHEN has_authoritative
-         THEN is_authoritative AND NOT coalesce(authoritative_differ, false) AND file_order = 1
-         ELSE NOT files_differ AND file_order = 1 END AS is_counted
-FROM compared
+-- (macro authoritative_file_judged: which file counts)
+SELECT * RENAME (content_hash AS figures_hash)
+FROM authoritative_file_judged('file_rows')

@@ -34,43 +34,17 @@ WITH file_rows AS (
     GROUP BY ALL
 ),
 
-judged AS (
+files AS (
+    -- the municipality as the registry places the school (for the scope of a reviewed row)
     SELECT
-        f.*,
-        EXISTS (
-            SELECT 1 FROM ref.authoritative_files AS a
-            WHERE a.source_file = f._source_file
-              AND nullif(trim(a.reviewed_by), '') IS NOT NULL
-              AND (try_cast(a.exam_year AS INTEGER) IS NULL
-                   OR try_cast(a.exam_year AS INTEGER) = f.exam_year)
-              AND (nullif(trim(a.municipality_name), '') IS NULL
-                   OR clean_text(a.municipality_name) IN (
-                       SELECT s.municipality_name FROM staging.stg_schools AS s
-                       WHERE s.school_id = f.school_id))
-        ) AS is_authoritative
+        f.* RENAME (rows_hash AS content_hash),
+        NULL AS unit_key,
+        false AS in_doubt,
+        s.municipality_name
     FROM file_rows AS f
-),
-
-compared AS (
-    SELECT
-        *,
-        bool_or(is_authoritative) OVER school_year AS has_authoritative,
-        min(rows_hash) OVER school_year <> max(rows_hash) OVER school_year AS files_differ,
-        min(rows_hash) FILTER (WHERE is_authoritative) OVER school_year
-            <> max(rows_hash) FILTER (WHERE is_authoritative) OVER school_year
-            AS authoritative_differ,
-        row_number() OVER (
-            PARTITION BY school_id, exam_year, is_authoritative ORDER BY _source_file
-        ) AS file_order
-    FROM judged
-    WINDOW school_year AS (PARTITION BY school_id, exam_year)
+    LEFT JOIN staging.stg_schools AS s USING (school_id)
 )
 
-SELECT
-    * EXCLUDE (file_order, has_authoritative, authoritative_differ),
-    CASE WHEN has_authoritative THEN coalesce(authoritative_differ, false)
-         ELSE files_differ END AS is_conflict,
-    CASE WHEN has_authoritative
-         THEN is_authoritative AND NOT coalesce(authoritative_differ, false) AND file_order = 1
-         ELSE NOT files_differ AND file_order = 1 END AS is_counted
-FROM compared
+-- (macro authoritative_file_judged: which file counts)
+SELECT * EXCLUDE (municipality_name) RENAME (content_hash AS rows_hash)
+FROM authoritative_file_judged('files')

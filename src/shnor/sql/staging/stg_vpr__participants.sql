@@ -36,13 +36,11 @@ WITH typed AS (
         parse_number(v.primary_score) AS primary_score,
         coalesce(v.mark_source = 'scale', false) AS is_export,
         CASE WHEN parse_integer(v.mark) BETWEEN 2 AND 5 THEN parse_integer(v.mark) END AS given_mark,
+        -- an export marks an absentee in the variant (a blank variant: only without a score)
         CASE
-            WHEN v.mark_source = 'scale' THEN
-                regexp_matches(lower(coalesce(clean_text(v.variant), '')),
-                               '^(отсутств|не явил|неявка|н$|абс)')
-                OR (clean_text(v.variant) IS NULL AND parse_number(v.primary_score) IS NULL)
-            ELSE clean_text(v.mark) IS NULL
-                OR lower(clean_text(v.mark)) SIMILAR TO '(отсутств|не явил|неявка|н$|абс).*'
+            WHEN v.mark_source = 'scale' THEN is_absent_mark(v.variant)
+                AND (clean_text(v.variant) IS NOT NULL OR parse_number(v.primary_score) IS NULL)
+            ELSE is_absent_mark(v.mark)
         END AS is_absent,
         CASE WHEN parse_integer(v.journal_mark) BETWEEN 1 AND 5
             THEN parse_integer(v.journal_mark) END AS journal_mark,
