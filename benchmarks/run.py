@@ -770,12 +770,17 @@ def _table_lines(rows: list) -> list[str]:
     for name, data, result, baseline in rows:
         base_s = f"{baseline['seconds']:.2f}" if baseline else ""
         base_mb = f"{baseline['peak_mb']}" if baseline else ""
-        ratio = f"{baseline['seconds'] / result['seconds']:.1f}×" if baseline else ""
+        ratio = f"{_ratio(baseline['seconds'] / result['seconds'])}×" if baseline else ""
         lines.append(
             f"| {name} | {data} | {result['seconds']:.2f} | {result['peak_mb']} | {base_s} | "
             f"{base_mb} | {ratio} |"
         )
     return lines
+
+
+def _ratio(value: float) -> str:
+    """One decimal, or two significant digits under 1 (a baseline far faster than shnor)."""
+    return f"{value:.1f}" if value >= 1 else f"{value:.2g}"
 
 
 def _repeat_csv(source: Path, target: Path, rows: int) -> None:
