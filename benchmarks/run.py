@@ -70,7 +70,7 @@ def main() -> None:
     if args.only == "scale":
         regions = 1 if args.scale == "region" else (args.regions or 85)
         rows = scale_rows(regions, args.schools_per_region)
-        _write_section(SCALE_TITLE, rows, args, SCALE_NOTE)
+        _write_section(SCALE_TITLE.format(args.scale), rows, args, SCALE_NOTE)
         return
     if args.only == "vpr-exports":
         rows = vpr_export_rows(args.schools, args.export_rows)
@@ -212,10 +212,10 @@ def main() -> None:
     incremental = incremental_rows(work / "incremental", args.schools)
     _write_section(INCREMENTAL_TITLE, incremental, args, INCREMENTAL_NOTE)
     _write_section(XLSX_TITLE, xlsx_ingest_rows(args.xlsx_mb), args, XLSX_NOTE)
-    _write_section(SCALE_TITLE, scale_rows(1), args, SCALE_NOTE)
+    _write_section(SCALE_TITLE.format("region"), scale_rows(1), args, SCALE_NOTE)
 
 
-SCALE_TITLE = "Scale: regions of the national data set, the floor and plain pandas"
+SCALE_TITLE = "Scale ({}): regions of the national data set, the floor and plain pandas"
 SCALE_NOTE = (
     "`shnor scale-data` regions (470 schools, 37 pupils a grade, 2024–2026: ВПР grades 4–8, ОГЭ, "
     "ЕГЭ participant CSV; a registry and passports), each run by `run_annual` (no Prefect) in "
@@ -283,7 +283,7 @@ def scale_rows(regions: int, schools: int = 470) -> list[tuple[str, str, dict, d
             f"""
             import json
             from pathlib import Path
-            from shnor.run import run_annual
+            from shnor.stages import run_annual
             run_annual(Path({str(region)!r}), "reference")
             manifest = json.loads(Path({str(region / "marts" / "run_manifest.json")!r}).read_text())
             result["stages"] = manifest["seconds"]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from shnor import pipeline, warehouse
+from shnor import warehouse
 from shnor.presets import load_preset
 from shnor.scale_region import generate_scale_data, manifest_rows, region_name
+from shnor.stages.build import build
+from shnor.stages.ingest import ingest
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +59,8 @@ def test_a_region_loads_and_builds_with_every_row(scale_root):
     quarantined and no row is reported."""
     data = scale_root / region_name(2)
     with warehouse.connect(":memory:") as con:
-        pipeline.prepare_connection(con, None)
-        summary = pipeline.ingest(con, data / "raw")
+        warehouse.prepare_connection(con, None)
+        summary = ingest(con, data / "raw")
         assert summary.quarantined == []
         raw_rows = con.execute(
             "SELECT (SELECT count(*) FROM raw.vpr_participants) "
@@ -67,13 +69,13 @@ def test_a_region_loads_and_builds_with_every_row(scale_root):
         registry_and_passports = 12 + 2 * 12
         assert raw_rows == manifest_rows(scale_root, region_name(2))
         assert raw_rows == summary.rows_loaded - registry_and_passports
-        pipeline.build(con, load_preset("reference"))
+        build(con, load_preset("reference"))
         staged = con.execute(
             "SELECT (SELECT count(*) FROM staging.stg_vpr__participants) "
             "+ (SELECT count(*) FROM staging.stg_exam__participants)"
         ).fetchone()[0]
         assert staged == raw_rows
         blocking = con.execute(
-            "SELECT count(*) FROM raw._problems WHERE severity = 'blocking'"
+            "SELECT count(*) FROM ops.problems WHERE severity = 'blocking'"
         ).fetchone()[0]
         assert blocking == 0

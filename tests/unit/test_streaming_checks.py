@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from shnor import pipeline, warehouse
-from shnor.quality.raw_checks import INDEX_COLUMNS
+from shnor import warehouse
+from shnor.ingest.raw_checks import INDEX_COLUMNS
 from shnor.quality.suites import failing_rows_sql, frame_for, suite_names
+from shnor.stages.ingest import ingest
 
 HEADER = "Код ОО;Класс;Предмет;Отметка;Отметка по журналу\n"
 
@@ -19,14 +20,14 @@ def test_only_rows_that_can_fail_reach_the_suite(tmp_path):
     path.parent.mkdir(parents=True)
     path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
     with warehouse.connect(":memory:") as con:
-        pipeline.prepare_connection(con, None)
-        pipeline.ingest(con, tmp_path / "raw")
+        warehouse.prepare_connection(con, None)
+        ingest(con, tmp_path / "raw")
         frame = frame_for(
             con, "raw_vpr_participants", {"files": ["vpr/2025/vpr.csv"]}, INDEX_COLUMNS
         )
         assert frame["_row"].tolist() == [302, 702]  # header on line 1
         found = con.execute(
-            "SELECT rule, \"row\" FROM raw._problems WHERE severity = 'warning' ORDER BY 2"
+            "SELECT rule, \"row\" FROM ops.problems WHERE severity = 'warning' ORDER BY 2"
         ).fetchall()
     assert [row for _, row in found] == [302, 702]
 
