@@ -15,7 +15,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_LOGGING_LEVEL := WARNING
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: setup browser demo test lint format lock bench clean
+.PHONY: setup browser demo test lint format lock bench bench-scale clean
 
 ## setup: create .venv with the locked dependencies and shnor (quick when already done)
 # Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set (CI images often do),
@@ -63,6 +63,11 @@ lock: $(UV)
 ## bench: run the benchmarks and rewrite benchmarks/RESULTS.md
 bench: setup
 	$(VENV)/bin/python benchmarks/run.py
+
+## bench-scale: the scale benchmark alone (SCALE=region, or SCALE=national [REGIONS=N])
+SCALE ?= region
+bench-scale: setup
+	$(VENV)/bin/python benchmarks/run.py --only scale --scale $(SCALE) $(if $(REGIONS),--regions $(REGIONS))
 
 clean:
 	rm -rf $(VENV) .uv .prefect .pytest_cache

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run.py [--schools 600] [--csv-rows 2000000]
     .venv/bin/python benchmarks/run.py --only incremental|xlsx-ingest|joint-effect [--xlsx-mb 5]
     .venv/bin/python benchmarks/run.py --only vpr-exports [--schools 600] [--export-rows 600000]
+    .venv/bin/python benchmarks/run.py --only scale [--scale region|national] [--regions N]
 
 Writes benchmarks/RESULTS.md (`--only X` rewrites only its own section; a whole run keeps the
 others). Every measurement runs in a fresh subprocess so that its peak memory (max RSS) is its
@@ -52,12 +53,25 @@ def main() -> None:
     parser.add_argument("--csv-rows", type=int, default=2_000_000)
     parser.add_argument(
         "--only",
-        choices=["incremental", "xlsx-ingest", "vpr-exports", "joint-effect"],
+        choices=["incremental", "xlsx-ingest", "vpr-exports", "joint-effect", "scale"],
         help="run one benchmark only",
     )
     parser.add_argument("--xlsx-mb", type=float, default=5.0)
     parser.add_argument("--export-rows", type=int, default=600_000)
+    parser.add_argument(
+        "--scale",
+        choices=["region", "national"],
+        default="region",
+        help="scale benchmark: one region of 470 schools, or 85 of them (--regions to cut)",
+    )
+    parser.add_argument("--regions", type=int, help="regions of the national scale (85)")
+    parser.add_argument("--schools-per-region", type=int, default=470)
     args = parser.parse_args()
+    if args.only == "scale":
+        regions = 1 if args.scale == "region" else (args.regions or 85)
+        rows = scale_rows(regions, args.schools_per_region)
+        _write_section(SCALE_TITLE.format(args.scale), rows, args, SCALE_NOTE)
+        return
     if args.only == "vpr-exports":
         rows = vpr_export_rows(args.schools, args.export_rows)
         _write_section(EXPORTS_TITLE, rows, args, EXPORTS_NOTE)
@@ -198,6 +212,173 @@ def main() -> None:
     incremental = incremental_rows(work / "incremental", args.schools)
     _write_section(INCREMENTAL_TITLE, incremental, args, INCREMENTAL_NOTE)
     _write_section(XLSX_TITLE, xlsx_ingest_rows(args.xlsx_mb), args, XLSX_NOTE)
+    _write_section(SCALE_TITLE.format("region"), scale_rows(1), args, SCALE_NOTE)
+
+
+SCALE_TITLE = "Scale ({}): regions of the national data set, the floor and plain pandas"
+SCALE_NOTE = (
+    "`shnor scale-data` regions (470 schools, 37 pupils a grade, 2024–2026: ВПР grades 4–8, ОГЭ, "
+    "ЕГЭ participant CSV; a registry and passports), each run by `run_annual` (no Prefect) in "
+    "its own data folder, one after another; stage seconds from the run manifest. Peak MB here "
+    "is the whole process tree (the run and its report workers, sampled every 0.2 s). The floor: "
+    "DuckDB alone reading the same CSV (and the Parquet copy) and aggregating them to school × "
+    "procedure (participants, fails) in one statement; plain pandas: read_csv of every file, "
+    "the same aggregation by groupby. Ratio = baseline seconds / shnor seconds."
+)
+
+# One statement from the participant files to school × procedure: participants and fails (a
+# mark 2, or an ЕГЭ score under 36 as a stand-in for the minimum scores).
+FLOOR_SQL = """
+SELECT split_part(filename, '/', -3) AS exam, split_part(filename, '/', -2) AS year,
+       coalesce("Код ОО", "Код ОУ") AS school, "Предмет" AS subject,
+       count(*) AS participants,
+       count(*) FILTER (WHERE "Отметка" = 2 OR "Оценка" = 2 OR "Балл" < 36) AS fails
+FROM read_{kind}({files}, union_by_name = true, filename = true{options})
+GROUP BY ALL
+"""
+PANDAS_CODE = """
+import glob, pandas as pd
+parts = []
+paths = [p for exam in ("vpr", "oge", "ege")
+         for p in glob.glob(ROOT + f"/region_*/raw/{exam}/*/*.csv")]
+for path in sorted(paths):
+    frame = pd.read_csv(path, sep=";", dtype=str)
+    exam, year = path.split("/")[-3], path.split("/")[-2]
+    school = frame["Код ОО"] if "Код ОО" in frame else frame["Код ОУ"]
+    mark = pd.to_numeric(frame.get("Отметка", frame.get("Оценка")), errors="coerce")
+    score = pd.to_numeric(frame.get("Балл"), errors="coerce")
+    fail = (mark == 2) | (score < 36)
+    parts.append(pd.DataFrame({"exam": exam, "year": year, "school": school,
+                               "subject": frame["Предмет"], "fail": fail}))
+rows = pd.concat(parts, ignore_index=True)
+table = rows.groupby(["exam", "year", "school", "subject"]).agg(
+    participants=("fail", "size"), fails=("fail", "sum"))
+result["groups"] = len(table)
+"""
+
+
+def scale_rows(regions: int, schools: int = 470) -> list[tuple[str, str, dict, dict | None]]:
+    """The scale benchmark: generation, shnor per region, the floor and (one region) pandas."""
+    root = Path(tempfile.mkdtemp(prefix="shnor-scale-"))
+    generated = measured_tree(
+        f"""
+        from pathlib import Path
+        from shnor.scale_region import generate_scale_data
+        s = generate_scale_data(
+            Path({str(root)!r}), regions={regions}, schools_per_region={schools},
+            file_format="both",
+        )
+        result["participant_rows"] = s.participant_row_count
+        """
+    )
+    rows_in = generated["participant_rows"]
+    data = f"{regions} × {schools} schools × 3 years, {rows_in:,} participant rows"
+    rows: list[tuple[str, str, dict, dict | None]] = [
+        ("scale data generation", data, generated, None)
+    ]
+    stages: dict[str, float] = {}
+    runs = []
+    for region in sorted(root.glob("region_*")):
+        run = measured_tree(
+            f"""
+            import json
+            from pathlib import Path
+            from shnor.stages import run_annual
+            run_annual(Path({str(region)!r}), "reference")
+            manifest = json.loads(Path({str(region / "marts" / "run_manifest.json")!r}).read_text())
+            result["stages"] = manifest["seconds"]
+            """
+        )
+        runs.append(run)
+        for stage, seconds in run["stages"].items():
+            stages[stage] = round(stages.get(stage, 0) + seconds, 1)
+    shnor = {
+        "seconds": sum(r["seconds"] for r in runs),
+        "peak_mb": max(r["peak_mb"] for r in runs),
+    }
+    floors = {}
+    for kind, options in (("csv", ", delim = ';', header = true"), ("parquet", "")):
+        folder = root / "region_*" / ("raw" if kind == "csv" else "parquet")
+        files = repr([str(folder / exam / "*" / f"*.{kind}") for exam in ("vpr", "oge", "ege")])
+        query = FLOOR_SQL.format(kind=kind, files=files, options=options)
+        floors[kind] = measured_tree(
+            f"""
+            import duckdb
+            result["groups"] = len(duckdb.sql({query!r}).fetchall())
+            """
+        )
+    rows.append(
+        (
+            "shnor, all regions (run_annual each)",
+            f"{data}; stages {stages}; baseline: the floor, DuckDB reading the CSV",
+            shnor,
+            floors["csv"],
+        )
+    )
+    rows.append(
+        (
+            "floor: DuckDB, CSV → school × procedure",
+            f"{floors['csv']['groups']:,} groups; baseline: the same from Parquet",
+            floors["csv"],
+            floors["parquet"],
+        )
+    )
+    if regions == 1:
+        plain = measured_tree(PANDAS_CODE.replace("ROOT", repr(str(root))))
+        rows.append(
+            (
+                "shnor, one region, against plain pandas",
+                f"pandas read_csv + groupby, {plain['groups']:,} groups",
+                shnor,
+                plain,
+            )
+        )
+    return rows
+
+
+def measured_tree(code: str) -> dict:
+    """As `measured`, with peak_mb the largest sum of RSS over the process and its children
+    (report workers are forked), sampled every 0.2 s."""
+    import threading
+
+    import psutil  # installed with the locked environment (a dependency of its tools)
+
+    wrapper = textwrap.dedent(
+        """
+        import json, time
+        started = time.perf_counter()
+        result = {}
+        exec(compile(CODE, "<bench>", "exec"))
+        result.setdefault("seconds", round(time.perf_counter() - started, 3))
+        print("RESULT" + json.dumps(result))
+        """
+    ).replace("CODE", repr(textwrap.dedent(code)))
+    process = subprocess.Popen(
+        [PYTHON, "-c", wrapper], stdout=subprocess.PIPE, text=True, env=os.environ
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        root = psutil.Process(process.pid)
+        while not done.is_set():
+            try:
+                tree = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree))
+            except psutil.Error:
+                pass
+            done.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
+    done.set()
+    sampler.join()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, "benchmark")
+    line = next(row for row in output.splitlines() if row.startswith("RESULT"))
+    return json.loads(line.removeprefix("RESULT")) | {"peak_mb": round(peak / 2**20)}
 
 
 JOINT_TITLE = "School effect: one model across years"
@@ -561,6 +742,13 @@ def _write_section(title: str, rows: list, args: argparse.Namespace, note: str) 
         "",
         f"Measured {dt.date.today().isoformat()} by `benchmarks/run.py "
         + (f"--only {args.only} " if args.only else "")
+        + (f"--scale {args.scale} " if args.only == "scale" else "")
+        + (f"--regions {args.regions} " if args.only == "scale" and args.regions else "")
+        + (
+            f"--schools-per-region {args.schools_per_region} "
+            if args.only == "scale" and args.schools_per_region != 470
+            else ""
+        )
         + f"--schools {args.schools} --xlsx-mb {args.xlsx_mb:g}` on {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}. {note}",
         "",
@@ -582,12 +770,17 @@ def _table_lines(rows: list) -> list[str]:
     for name, data, result, baseline in rows:
         base_s = f"{baseline['seconds']:.2f}" if baseline else ""
         base_mb = f"{baseline['peak_mb']}" if baseline else ""
-        ratio = f"{baseline['seconds'] / result['seconds']:.1f}×" if baseline else ""
+        ratio = f"{_ratio(baseline['seconds'] / result['seconds'])}×" if baseline else ""
         lines.append(
             f"| {name} | {data} | {result['seconds']:.2f} | {result['peak_mb']} | {base_s} | "
             f"{base_mb} | {ratio} |"
         )
     return lines
+
+
+def _ratio(value: float) -> str:
+    """One decimal, or two significant digits under 1 (a baseline far faster than shnor)."""
+    return f"{value:.1f}" if value >= 1 else f"{value:.2g}"
 
 
 def _repeat_csv(source: Path, target: Path, rows: int) -> None:

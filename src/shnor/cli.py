@@ -93,6 +93,50 @@ def demo(
     )
 
 
+@app.command("scale-data")
+def scale_data(
+    output: Annotated[Path, typer.Option("--output", help="Папка: по папке на регион внутри.")],
+    regions: Annotated[int, typer.Option(help="Число регионов (в стране 85).")] = 85,
+    schools_per_region: Annotated[
+        int, typer.Option(help="Школ в регионе (≈40 000 школ страны на 85 регионов: 470).")
+    ] = 470,
+    pupils_per_grade: Annotated[int, typer.Option(help="Учеников в параллели, в среднем.")] = 37,
+    years: Annotated[
+        list[int] | None, typer.Option("--year", help="Год (можно несколько раз).")
+    ] = None,
+    file_format: Annotated[
+        str, typer.Option("--format", help="csv, parquet (рядом, в parquet/) или both.")
+    ] = "csv",
+    first_region: Annotated[int, typer.Option(help="Номер первого региона.")] = 1,
+    seed: Annotated[int, typer.Option(help="Зерно генератора.")] = 20241,
+) -> None:
+    """Создать синтетические данные масштаба страны (для замеров): по папке на регион."""
+    from shnor.scale_region import generate_scale_data
+
+    started = time.perf_counter()
+    with console.status("Генерация…") as status:
+        try:
+            written = generate_scale_data(
+                output.resolve(),
+                regions=regions,
+                schools_per_region=schools_per_region,
+                pupils_per_grade=pupils_per_grade,
+                years=tuple(years or (2024, 2025, 2026)),
+                file_format=file_format,
+                first_region=first_region,
+                seed=seed,
+                progress=lambda name: status.update(f"Генерация: {name}"),
+            )
+        except (FileExistsError, ValueError) as error:
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(2) from error
+    console.print(
+        f"{russian.counted(len(written.regions), 'регион')}, "
+        f"{russian.counted(written.participant_row_count, 'строка участников')} "
+        f"за {russian.number(time.perf_counter() - started)} с: {output}"
+    )
+
+
 @app.command()
 def run(
     data_dir: DataDirOption = None,

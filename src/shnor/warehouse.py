@@ -9,6 +9,7 @@ years that changed (see `incremental.py`) when all it reads is updated so; the o
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -92,12 +93,30 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
+        apply_memory_settings(con)
         if not read_only:
             for schema in SCHEMAS:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         yield con
     finally:
         con.close()
+
+
+def memory_settings() -> dict[str, str]:
+    """DuckDB's memory_limit and temp_directory from $SHNOR_MEMORY_LIMIT («4GB») and
+    $SHNOR_TEMP_DIR: what the warehouse may hold in memory before it spills to disk, and where
+    it spills; unset, DuckDB's own (80% of RAM, a folder beside the warehouse)."""
+    chosen = {
+        "memory_limit": os.environ.get("SHNOR_MEMORY_LIMIT", "").strip(),
+        "temp_directory": os.environ.get("SHNOR_TEMP_DIR", "").strip(),
+    }
+    return {name: value for name, value in chosen.items() if value}
+
+
+def apply_memory_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """Set the memory settings on a connection (see memory_settings)."""
+    for name, value in memory_settings().items():
+        con.execute(f"SET {name} = '{value.replace(chr(39), '')}'")
 
 
 def models(layers: tuple[str, ...] = LAYERS) -> list[Model]:

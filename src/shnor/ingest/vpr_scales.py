@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from shnor.fingerprints import fingerprint
 from shnor.ingest.ege_summary import SummaryNote
@@ -105,41 +106,73 @@ def scale_notes(
 ) -> list[SummaryNote]:
     """Warnings on a ВПР participant sheet: no scale for an export's year × grade × subject ×
     form (its rows stay without marks), scores above the scale's maximum, given marks that
-    disagree with the scale (rows named)."""
+    disagree with the scale (rows named). Each distinct cell text is read once in Python; the
+    rows are compared as columns (a region's file has hundreds of thousands of rows)."""
     if year is None or table.num_rows == 0 or "primary_score" not in table.column_names:
         return []
     known = scales(reference_dir)
-    columns = table.column_names
-    data = table.select(
-        [c for c in ("subject", "grade", "class_label", "work_form", "mark", "primary_score",
-                     "mark_source", "_row") if c in columns]
-    ).to_pylist()  # fmt: skip
-    missing: dict[tuple[int | None, str, str], int] = {}
-    above: list[int] = []
-    differs: list[int] = []
-    codes: dict[str, str] = {}
-    for row in data:
-        subject = row.get("subject") or ""
-        if subject not in codes:
-            codes[subject] = subject_code(subject, reference_dir)[0]
-        grade = _grade(row.get("grade"), row.get("class_label"))
-        form = row.get("work_form") or ""
-        scale = known.get((year, grade, codes[subject], form)) if grade else None
-        from_scale = row.get("mark_source") == "scale"
-        score = _number(row["primary_score"]) if row.get("primary_score") else None
-        if scale is None:
-            if from_scale and score is not None:
-                key = (grade, subject, form)
-                missing[key] = missing.get(key, 0) + 1
-            continue
-        if score is None:
-            continue
-        expected = scale.mark(score)
-        given = None if from_scale else _number(row.get("mark") or "")
-        if expected is None and from_scale:
-            above.append(row["_row"])
-        elif given is not None and given != expected:  # a score outside the scale too
-            differs.append(row["_row"])
+    subject = _column(table, "subject")
+    grade = pc.coalesce(
+        _each_distinct(_column(table, "grade"), lambda g: _grade(g, None), pa.int64()),
+        _each_distinct(_column(table, "class_label"), lambda c: _grade(None, c), pa.int64()),
+    )
+    form = _each_distinct(_column(table, "work_form"), lambda f: f or "", pa.string())
+    code = _each_distinct(subject, lambda s: subject_code(s or "", reference_dir)[0], pa.string())
+    from_scale = pc.fill_null(pc.equal(_column(table, "mark_source"), "scale"), False)
+    score = _each_distinct(
+        table["primary_score"], lambda t: _number(t) if t else None, pa.float64()
+    )
+    given = _each_distinct(_column(table, "mark"), lambda t: _number(t or ""), pa.float64())
+    keyed = pa.table({"grade": grade, "code": code, "form": form})
+    triples = keyed.group_by(["grade", "code", "form"]).aggregate([]).to_pylist()
+    bounds = {
+        (t["grade"], t["code"], t["form"]): known.get((year, t["grade"], t["code"], t["form"]))
+        for t in triples
+        if t["grade"]
+    }
+    key = pc.binary_join_element_wise(
+        pc.cast(grade, pa.string()), code, form, "\x1f", null_handling="emit_null"
+    )
+    by_key = {"\x1f".join(map(str, k)): s for k, s in bounds.items() if s is not None}
+    limits = {
+        name: _each_distinct(
+            key, lambda k, n=name: getattr(by_key[k], n) if k in by_key else None, pa.float64()
+        )
+        for name in ("max_score", "min_3", "min_4", "min_5")
+    }
+    has_scale = pc.is_valid(limits["max_score"])
+    has_score = pc.is_valid(score)
+    missing_rows = pc.and_(pc.and_(pc.invert(has_scale), from_scale), has_score)
+    missing_table = pa.table(
+        {"grade": grade, "subject": pc.fill_null(subject, ""), "form": form}
+    ).filter(missing_rows)
+    missing = {
+        (row["grade"], row["subject"], row["form"]): row["count_all"]
+        for row in missing_table.group_by(["grade", "subject", "form"])
+        .aggregate([([], "count_all")])
+        .to_pylist()
+    }
+    outside = pc.or_(pc.less(score, 0), pc.greater(score, limits["max_score"]))
+    expected = pc.if_else(
+        pc.greater_equal(score, limits["min_5"]),
+        5.0,
+        pc.if_else(
+            pc.greater_equal(score, limits["min_4"]),
+            4.0,
+            pc.if_else(pc.greater_equal(score, limits["min_3"]), 3.0, 2.0),
+        ),
+    )
+    judged = pc.fill_null(pc.and_(has_scale, has_score), False)
+    above_mask = pc.fill_null(pc.and_(pc.and_(judged, outside), from_scale), False)
+    differs_mask = pc.fill_null(
+        pc.and_(
+            pc.and_(judged, pc.invert(from_scale)),
+            pc.and_(pc.is_valid(given), pc.or_(outside, pc.not_equal(given, expected))),
+        ),
+        False,
+    )
+    above = table["_row"].filter(above_mask).to_pylist()
+    differs = table["_row"].filter(differs_mask).to_pylist()
     notes = [
         SummaryNote(
             "vpr_scale_missing",
@@ -190,3 +223,17 @@ def _grade(grade: object, class_label: object) -> int | None:
         if digits and 1 <= int(digits) <= 11:
             return int(digits)
     return None
+
+
+def _column(table: pa.Table, name: str) -> pa.ChunkedArray:
+    """A column of the sheet, or nulls where the layout has none."""
+    if name in table.column_names:
+        return table[name]
+    return pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
+
+
+def _each_distinct(column: pa.ChunkedArray, function, kind: pa.DataType) -> pa.ChunkedArray:
+    """function of every cell, called once per distinct text (a file repeats a few)."""
+    unique = pc.unique(column)
+    values = pa.array([function(value) for value in unique.to_pylist()], kind)
+    return pc.take(values, pc.index_in(column, value_set=unique))

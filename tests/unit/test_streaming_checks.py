@@ -1,0 +1,49 @@
+"""Raw checks pick the rows that can fail in the warehouse; the memory settings reach DuckDB."""
+
+from __future__ import annotations
+
+from shnor import warehouse
+from shnor.ingest.raw_checks import INDEX_COLUMNS
+from shnor.quality.suites import failing_rows_sql, frame_for, suite_names
+from shnor.stages.ingest import ingest
+
+HEADER = "Код ОО;Класс;Предмет;Отметка;Отметка по журналу\n"
+
+
+def test_only_rows_that_can_fail_reach_the_suite(tmp_path):
+    """Of 1,000 rows two have a journal mark that is wrong (a warning: the file stays loaded):
+    the frame the suite validates holds those two, in file order, and both are reported."""
+    rows = [f"s{i % 40:03d};5А;Математика;{2 + i % 4};{2 + i % 4}" for i in range(1000)]
+    rows[700] = "s001;5А;Математика;4;9"
+    rows[300] = "s002;5А;Математика;4;пять"
+    path = tmp_path / "raw" / "vpr" / "2025" / "vpr.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    with warehouse.connect(":memory:") as con:
+        warehouse.prepare_connection(con, None)
+        ingest(con, tmp_path / "raw")
+        frame = frame_for(
+            con, "raw_vpr_participants", {"files": ["vpr/2025/vpr.csv"]}, INDEX_COLUMNS
+        )
+        assert frame["_row"].tolist() == [302, 702]  # header on line 1
+        found = con.execute(
+            "SELECT rule, \"row\" FROM ops.problems WHERE severity = 'warning' ORDER BY 2"
+        ).fetchall()
+    assert [row for _, row in found] == [302, 702]
+
+
+def test_a_suite_with_a_whole_table_expectation_is_validated_whole():
+    """Uniqueness or row counts are not judged row by row: no filter, the whole frame."""
+    assert failing_rows_sql("marts.dim_schools") is None
+    assert all(failing_rows_sql(n) for n in suite_names() if n.startswith("raw_"))
+
+
+def test_memory_settings_reach_the_warehouse(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHNOR_MEMORY_LIMIT", "1GB")
+    monkeypatch.setenv("SHNOR_TEMP_DIR", str(tmp_path / "spill"))
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        limit, temp = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchall()[0]
+    assert limit == "953.6 MiB"  # 1 GB in DuckDB's units
+    assert temp == str(tmp_path / "spill")
