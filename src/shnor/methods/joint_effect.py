@@ -104,6 +104,10 @@ _GRID = _FIT_GRID
 _FILTER_CHUNK = 256  # schools per block of the forward pass (its arrays stay in a core's cache)
 _STEP = float(_GRID[1] - _GRID[0])
 _FLOOR = 1e-300
+# Nodes where P(low next year | θ) is tabulated: the pool distribution's knots (``_normal_scores``)
+# each cut in 32, so that its kinks are nodes and linear reading errs by < 1e-5.
+_NEXT_STEP = _STEP / 32
+_NEXT_LATTICE = _GRID[0] - 0.5 * _STEP + _NEXT_STEP * np.arange(32 * len(_GRID) + 1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -498,8 +502,10 @@ def _predictive_density(
     kernel /= spread * np.sqrt(2 * np.pi)
     both, here, there = np.intersect1d(school_ids, state.school_ids, return_indices=True)
     if len(both):
-        density[here] = state.mass[there] @ kernel
-        low[here] = state.mass_low[there] @ kernel
+        # only the nodes that hold some school's mass (the rest are exact zeros) enter the product
+        held = (state.mass[there] != 0).any(axis=0)  # mass_low is a part of mass
+        density[here] = state.mass[np.ix_(there, held)] @ kernel[held]
+        low[here] = state.mass_low[np.ix_(there, held)] @ kernel[held]
     return density, low
 
 
@@ -555,6 +561,9 @@ def _filtered_year(
     step = _FINE_Z[1] - _FINE_Z[0]
     trapezoid = np.full(len(_FINE_Z), step)
     trapezoid[[0, -1]] *= 0.5
+    # P(low next year | θ) depends on θ alone: tabulated once, read linearly per point
+    score = _normal_scores(_NEXT_LATTICE, upper_tail)
+    next_low = ndtr((slope * score - cut) / conditional)
     for begin in range(0, count, _FILTER_CHUNK):
         end = min(begin + _FILTER_CHUNK, count)
         theta = mode[begin:end, None] + scale[begin:end, None] * POSTERIOR_GRID_Z[None, :]
@@ -595,8 +604,7 @@ def _filtered_year(
         # Next year: the AR(1) on the normal scores of the pool's distribution (a Gaussian
         # copula), low when the score passes the same quantile; linear in θ, a skewed or heavy
         # tail would be carried over whole and the extreme schools stated too sure.
-        score = _normal_scores(fine, upper_tail)
-        out["next"][sl] = (w * ndtr((slope * score - cut) / conditional)).sum(axis=1)
+        out["next"][sl] = (w * _on_lattice(next_low, fine)).sum(axis=1)
         # The state for next year, from the school's own (coarser) grid: exact likelihood there.
         coarse_weight = np.exp(coarse - coarse.max(axis=1, keepdims=True))
         coarse_weight /= coarse_weight.sum(axis=1, keepdims=True)
@@ -622,6 +630,15 @@ def _filtered_year(
         }
     )
     return frame, _State(school_ids, mass, mass_low, current, fit)
+
+
+def _on_lattice(values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Return a function tabulated on ``_NEXT_LATTICE`` at points, linear between its nodes
+    and constant beyond its ends."""
+    position = np.clip((points - _NEXT_LATTICE[0]) / _NEXT_STEP, 0.0, len(_NEXT_LATTICE) - 1.0)
+    index = np.minimum(position.astype(np.intp), len(_NEXT_LATTICE) - 2)
+    share = position - index
+    return values[index] * (1.0 - share) + values[index + 1] * share
 
 
 def _interpolated(values: np.ndarray, points: np.ndarray) -> np.ndarray:

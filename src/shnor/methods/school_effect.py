@@ -508,9 +508,8 @@ def _design(evidence: _Evidence) -> np.ndarray | sparse.csr_array:
     small (a dense product with the grid is several times faster), sparse otherwise."""
     shape = (evidence.school_count, len(evidence.procedure_offset))
     if shape[0] * shape[1] <= _DENSE_DESIGN_CELLS:
-        design = np.zeros(shape)
-        np.add.at(design, (evidence.row_school, evidence.row_procedure), evidence.row_trials)
-        return design
+        cell = evidence.row_school * shape[1] + evidence.row_procedure  # one row per pair
+        return np.bincount(cell, evidence.row_trials, shape[0] * shape[1]).reshape(shape)
     return sparse.csr_array(
         (evidence.row_trials, (evidence.row_school, evidence.row_procedure)), shape=shape
     )
