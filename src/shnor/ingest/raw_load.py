@@ -30,6 +30,7 @@ from shnor.ingest.readers import SheetRead, SheetSkipped, UnreadableFile, read_f
 from shnor.ingest.vpr_scales import scale_notes, scales_fingerprint
 from shnor.problems import Problem, forget_file_problems, record_problems
 from shnor.quality.suites import expectations_dir
+from shnor.warehouse import checkpoints_deferred
 
 _IGNORED_NAMES = (".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini")
 
@@ -110,47 +111,49 @@ def ingest_raw(
     }
     files = raw_files(raw_dir)
     on_disk = {path.relative_to(raw_dir).as_posix(): path for path in files}
-    for source in sorted(known.keys() - on_disk.keys()):
-        _forget(con, source)
-        summary.removed.append(source)
-    # Content already loaded, by checksum: a copy under another name is not read again.
-    first_with = {
-        checksum: source
-        for source, (checksum, status, _) in sorted(known.items(), reverse=True)
-        if status == "loaded" and source in on_disk
-    }
-    for number, (source, path) in enumerate(sorted(on_disk.items()), start=1):
-        if progress:
-            progress(source, number, len(on_disk))
-        checksum = file_checksum(path)
-        # Read again only what may now read differently: new or changed content, a file
-        # quarantined before, or header aliases (an analyst added one) or the reading and
-        # checking code changed since (a file's rows and problems are as this shnor reads them).
-        if known.get(source) == (checksum, "loaded", fingerprint):
-            summary.unchanged.append(source)
-            continue
-        corrected = source in known and known[source][0] != checksum
-        rows_before = _row_count(con, source) if corrected else 0
-        if corrected and first_with.get(known[source][0]) == source:
-            del first_with[known[source][0]]  # that content is no longer loaded from here
-        if source in known:
+    # One checkpoint for the pass, not one per file (see checkpoints_deferred).
+    with checkpoints_deferred(con):
+        for source in sorted(known.keys() - on_disk.keys()):
             _forget(con, source)
-        twin = first_with.get(checksum)
-        if twin is not None and twin != source:
-            _record_copy(con, path, source, checksum, twin, fingerprint)
-            summary.quarantined.append(source)
-            continue
-        status, rows = _load_file(con, path, source, checksum, reference_dir, fingerprint)
-        summary.rows_loaded += rows
-        if status == "quarantined":
-            summary.quarantined.append(source)
-            continue
-        first_with.setdefault(checksum, source)
-        if corrected:
-            summary.corrected.append(source)
-            summary.superseded[source] = {"rows_before": rows_before, "rows_after": rows}
-        else:
-            summary.loaded.append(source)
+            summary.removed.append(source)
+        # Content already loaded, by checksum: a copy under another name is not read again.
+        first_with = {
+            checksum: source
+            for source, (checksum, status, _) in sorted(known.items(), reverse=True)
+            if status == "loaded" and source in on_disk
+        }
+        for number, (source, path) in enumerate(sorted(on_disk.items()), start=1):
+            if progress:
+                progress(source, number, len(on_disk))
+            checksum = file_checksum(path)
+            # Read again only what may now read differently: new or changed content, a file
+            # quarantined before, or header aliases (an analyst added one) or the reading and
+            # checking code changed since (a file's rows and problems are as this shnor reads them).
+            if known.get(source) == (checksum, "loaded", fingerprint):
+                summary.unchanged.append(source)
+                continue
+            corrected = source in known and known[source][0] != checksum
+            rows_before = _row_count(con, source) if corrected else 0
+            if corrected and first_with.get(known[source][0]) == source:
+                del first_with[known[source][0]]  # that content is no longer loaded from here
+            if source in known:
+                _forget(con, source)
+            twin = first_with.get(checksum)
+            if twin is not None and twin != source:
+                _record_copy(con, path, source, checksum, twin, fingerprint)
+                summary.quarantined.append(source)
+                continue
+            status, rows = _load_file(con, path, source, checksum, reference_dir, fingerprint)
+            summary.rows_loaded += rows
+            if status == "quarantined":
+                summary.quarantined.append(source)
+                continue
+            first_with.setdefault(checksum, source)
+            if corrected:
+                summary.corrected.append(source)
+                summary.superseded[source] = {"rows_before": rows_before, "rows_after": rows}
+            else:
+                summary.loaded.append(source)
     _check_unchecked(con, summary)
     return summary
 
