@@ -166,8 +166,10 @@ def objectivity_markers(
         & (m["drop_p_value"] < o["sudden_drop_alpha"])
     ).fillna(False)
 
-    listed = m["listed_count"]
-    m["absent_share"] = m["absent_count"] / listed.where(listed > 0)
+    # Summary-only procedures have no listed pupils (nullable NA): NaN, so no marker, no error.
+    listed = m["listed_count"].astype("float64")
+    absent = m["absent_count"].astype("float64")
+    m["absent_share"] = absent / listed.where(listed > 0)
     regional_absent = m.groupby(keys)["absent_count"].transform("sum") / m.groupby(keys)[
         "listed_count"
     ].transform("sum").where(lambda t: t > 0)
@@ -175,7 +177,7 @@ def objectivity_markers(
     # A share above the threshold by chance is no marker: binomial against the region's share.
     m["absent_p_value"] = np.where(
         listed >= o["min_participants"],
-        binom.sf(m["absent_count"] - 1, listed, regional_absent.fillna(0.0).clip(1e-9, 1.0)),
+        binom.sf(absent - 1, listed, regional_absent.fillna(0.0).clip(1e-9, 1.0)),
         np.nan,
     )
     m["m5_absentees"] = (
