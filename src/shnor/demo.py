@@ -523,7 +523,7 @@ def _write_support_references(reference: Path) -> None:
             skills = _DEMO_SKILLS.get(scale.code)
             for task in range(1, scale.task_count + 1):
                 skill = (skills[(task - 1) % len(skills)] if skills
-                         else f"тема {task} рабочей программы по предмету")  # fmt: skip
+                         else f"{task}-я тема рабочей программы по предмету")  # fmt: skip
                 level = "повышенный" if task > scale.task_count * 0.75 else "базовый"
                 lines.append(f"vpr,{grade},{scale.code},{task},{level},{skill},{source}")
         descriptions.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -805,7 +805,8 @@ def test_stg_context_scale_is_decided_per_component_and_year_over_all_files(con)
         con,
         "SELECT message FROM ops.problems WHERE rule = 'context_scale' AND message LIKE '%2025%'",
     )[0:1]
-    assert "доля вакантных ставок: проценты" in message[0] and "context/2025/north.csv" in message[0]
+    assert "доля вакантных ставок: проценты" in message[0]
+    assert "context/2025/north.csv" in message[0]
 
 
 @pytest.mark.parametrize(
