@@ -340,8 +340,10 @@ def _oracle_credited(
     return last["theta"].to_numpy() < effect_scale(quantile, shape) * effect_sd
 
 
-def _credited(region, preset: Preset) -> tuple[pd.Series, pd.Series]:
-    """Positive dynamics in the last year (by the flags' rule) and low in the year before."""
+def last_year_dynamics(region, preset: Preset) -> pd.DataFrame:
+    """Per school rated in the last year of a simulated region: ``was_low`` (worst share of the
+    composite the year before), the predictive mid-p of its fails (``improvement_p_value``) and
+    ``has_positive_dynamics`` by the rule the flags and the reports use."""
     from shnor.methods.dynamics import positive_dynamics
 
     truth = region.truth
@@ -365,4 +367,18 @@ def _credited(region, preset: Preset) -> tuple[pd.Series, pd.Series]:
         now["participant_count"],
         preset,
     )
-    return credited, low
+    return pd.DataFrame(
+        {
+            "was_low": low.astype(bool),
+            "previous_participant_count": before["participant_count"].reindex(now.index),
+            "participant_count": now["participant_count"],
+            "improvement_p_value": now["improvement_p_value"],
+            "has_positive_dynamics": credited,
+        }
+    )
+
+
+def _credited(region, preset: Preset) -> tuple[pd.Series, pd.Series]:
+    """Positive dynamics in the last year (by the flags' rule) and low in the year before."""
+    dynamics = last_year_dynamics(region, preset)
+    return dynamics["has_positive_dynamics"], dynamics["was_low"]

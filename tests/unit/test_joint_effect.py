@@ -189,3 +189,47 @@ def test_overdispersion_is_estimated_from_the_pool_and_none_when_binomial():
         effects.append(float((1 / weight).mean()))
     assert effects[0] < 1.02
     assert 1.4 < effects[1] < 2.2
+
+
+def test_the_copula_kernel_is_the_ar1_for_normal_effects_and_follows_a_skewed_pool():
+    # The §7 prediction carries the year before's posterior by the AR(1) on the normal scores of
+    # the pool's distributions: for normal effects that is the AR(1) in θ (slope ρτ'/τ, sd
+    # τ'√(1 − ρ²)); for skewed ones the law of θ_Y given θ_Y−1 of 400 000 simulated pairs.
+    from shnor.methods.joint_effect import _GRID, _STEP, copula_kernel
+
+    def tail(cdf):  # P(θ ≥ node − ½ step), as the pool's estimated distribution is kept
+        return 1.0 - cdf(_GRID - 0.5 * _STEP)
+
+    rho, before, after = 0.7, 0.5, 0.6
+    kernel = copula_kernel(tail(norm(0, before).cdf), tail(norm(0, after).cdf), rho)
+    assert np.allclose(kernel.sum(axis=1), 1.0)
+    for start in (-1.0, 0.0, 0.8, 1.5):
+        row = kernel[np.argmin(np.abs(_GRID - start))]
+        node = _GRID[np.argmin(np.abs(_GRID - start))]
+        mean = row @ _GRID
+        assert mean == pytest.approx(rho * after / before * node, abs=0.01)
+        sd = np.sqrt(row @ (_GRID - mean) ** 2)
+        assert sd == pytest.approx(after * np.sqrt(1 - rho**2), rel=0.03)
+
+    from scipy.stats import gamma
+
+    def skewed(u):
+        return (gamma.ppf(u, 2.0) - 2.0) / np.sqrt(2.0) * 0.6
+
+    margin = gamma(2.0, loc=-2.0, scale=1.0)
+
+    def cdf(x):
+        return margin.cdf(x / 0.6 * np.sqrt(2.0))
+
+    kernel = copula_kernel(tail(cdf), tail(cdf), rho)
+    rng = np.random.default_rng(7)
+    z0 = rng.standard_normal(400_000)
+    z1 = rho * z0 + np.sqrt(1 - rho**2) * rng.standard_normal(len(z0))
+    theta0, theta1 = skewed(norm.cdf(z0)), skewed(norm.cdf(z1))
+    for start in (0.0, 1.2, 2.4):  # the middle, the worst 10%, the far tail
+        i = np.argmin(np.abs(_GRID - start))
+        near = np.abs(theta0 - _GRID[i]) < 0.5 * _STEP
+        simulated = np.quantile(theta1[near], [0.05, 0.5, 0.95])
+        cumulative = np.cumsum(kernel[i])
+        stated = np.interp([0.05, 0.5, 0.95], cumulative, _GRID + 0.5 * _STEP)
+        assert stated == pytest.approx(simulated, abs=0.06)

@@ -19,7 +19,8 @@ From it: ``low_probability`` = P(θ_sy > cut-off | data through y),
 ``stable_low_probability`` = P(worst share in y−1 **and** y) jointly, ``next_low_probability``
 = P(worst share in y+1 | data through y) and, for §7, the fail share expected in ``y`` given
 the data through ``y−1`` with the predictive mid-p of the observed fails (``improvement_p_value``:
-small when the school did better than predicted).
+small when the school did better than predicted); both predictions carry a school's posterior
+by the AR(1) on the normal scores of the pool's distribution of effects (``copula_kernel``).
 
 ``composite_score`` and its interval rest on the year's own evidence only (prior the margin
 N(μ_y, τ_y²), intercepts as fitted): the flags that combine years rank it, so that two years are
@@ -66,6 +67,8 @@ __all__ = [
     "OWN_EVIDENCE_COLUMNS",
     "PERSISTENCE_BOUNDS",
     "YearFit",
+    "copula_kernel",
+    "expected_result",
     "joint_school_effects",
 ]
 
@@ -179,9 +182,11 @@ def joint_school_effects(
                       _intercepts_by_procedure(rows, evidence))  # fmt: skip
         if shrinkage:
             ahead = rho if state is not None else first_pair
+            expected = expected_result(evidence, school_ids, state, fit, tail)
             frame, state = _filtered_year(
                 current, fit, state, predictive, tail, low_share, confidence, ahead
             )
+            frame["expected_fail_share"], frame["improvement_p_value"] = expected
             frame[list(OWN_EVIDENCE_COLUMNS)] = _own_evidence_composites(
                 evidence, mle, fit, confidence
             )
@@ -416,6 +421,7 @@ class _State:
     mass_low: np.ndarray  # the part of each row with θ above the year's low threshold
     year: _Prepared  # the last year's evidence, prior and likelihood table
     fit: YearFit
+    upper_tail: np.ndarray  # the pool's distribution of effects that year (``_pool_threshold``)
 
 
 def _transition(previous: YearFit, mean: float, sd: float, rho: float) -> tuple[float, float]:
@@ -531,8 +537,6 @@ def _filtered_year(
     prior_mean = weight @ _GRID
     prior_var = np.maximum(weight @ _GRID**2 - prior_mean**2, 1e-6)
 
-    expected_share, p_value = _predictive_check(evidence, weight)
-
     precision = 1.0 / prior_var
 
     def derivatives(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -622,14 +626,14 @@ def _filtered_year(
             "low_probability": out["low"],
             "stable_low_probability": out["stable"],
             "next_low_probability": np.clip(out["next"], 0.0, 1.0),
-            "expected_fail_share": expected_share,
-            "improvement_p_value": p_value,
+            "expected_fail_share": np.nan,
+            "improvement_p_value": np.nan,
             "prior_mean": fit.mean,
             "prior_sd": fit.sd,
             "persistence": fit.persistence,
         }
     )
-    return frame, _State(school_ids, mass, mass_low, current, fit)
+    return frame, _State(school_ids, mass, mass_low, current, fit, upper_tail)
 
 
 def _on_lattice(values: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -667,6 +671,44 @@ def _projected(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
     for shift, share in ((-1, 0.5 * x * (x - 1.0)), (0, 1.0 - x * x), (1, 0.5 * x * (x + 1.0))):
         flat += np.bincount((base + shift).ravel(), (weights * share).ravel(), count * size)
     return flat.reshape(count, size)
+
+
+def expected_result(
+    evidence: _Evidence,
+    school_ids: np.ndarray,
+    state: _State | None,
+    fit: YearFit,
+    upper_tail: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the fail share of year y expected from the data through y−1 and the predictive
+    mid-p of the observed fails (§7, ``expected_fail_share`` and ``improvement_p_value``).
+
+    The prediction is the one ``next_low_probability`` makes: the year before's posterior
+    carried by the AR(1) on the normal scores of the pool's distributions (``copula_kernel``),
+    so a skewed or heavy tail reverts as the pool's ranks do; a school with no year before is
+    predicted by the pool's margin N(μ_y, τ_y²)."""
+    base = _prior_grid_weights(fit.mean, fit.sd)
+    weight = np.tile(base / base.sum(), (len(school_ids), 1))
+    if state is not None and np.isfinite(fit.persistence):
+        kernel = copula_kernel(state.upper_tail, upper_tail, fit.persistence)
+        both, here, there = np.intersect1d(school_ids, state.school_ids, return_indices=True)
+        if len(both):
+            carried = np.clip(state.mass[there] @ kernel, 0.0, None)
+            weight[here] = carried / carried.sum(axis=1, keepdims=True)
+    return _predictive_check(evidence, weight)
+
+
+def copula_kernel(before: np.ndarray, after: np.ndarray, rho: float) -> np.ndarray:
+    """Return the grid × grid law of θ_y given θ_y−1 at each node: the normal score
+    z = Φ⁻¹(G_y−1(θ_y−1)) moves by the AR(1) z' ~ N(ρz, 1 − ρ²), and θ_y = G_y⁻¹(Φ(z')), each G
+    the pool's estimated distribution that year (``before``, ``after``: its upper tails at the
+    nodes, as ``_pool_threshold`` returns); row i: the mass of each node's cell."""
+    start = _normal_scores(_GRID, before)
+    edges = _normal_scores(np.append(_GRID - 0.5 * _STEP, _GRID[-1] + 0.5 * _STEP), after)
+    spread = np.sqrt(max(1.0 - rho * rho, 1e-12))
+    cdf = ndtr((edges[None, :] - rho * start[:, None]) / spread)
+    cdf[:, 0], cdf[:, -1] = 0.0, 1.0  # the end cells take the tails beyond the grid
+    return np.diff(cdf, axis=1)
 
 
 def _predictive_check(evidence: _Evidence, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
