@@ -342,7 +342,8 @@ def _oracle_credited(
 
 def last_year_dynamics(region, preset: Preset) -> pd.DataFrame:
     """Per school rated in the last year of a simulated region: ``was_low`` (worst share of the
-    composite the year before), the predictive mid-p of its fails (``improvement_p_value``) and
+    composite the year before), its fail share, the share expected from the data through the
+    year before, the predictive mid-p of its fails (``improvement_p_value``) and
     ``has_positive_dynamics`` by the rule the flags and the reports use."""
     from shnor.methods.dynamics import positive_dynamics
 
@@ -354,7 +355,9 @@ def last_year_dynamics(region, preset: Preset) -> pd.DataFrame:
         default_persistence=preset["school_effect.default_persistence"],
         overdispersion=preset["school_effect.overdispersion"],
     )
-    counts = region.results.groupby(["school_id", "exam_year"])["participant_count"].sum()
+    counts = region.results.groupby(["school_id", "exam_year"])[
+        ["participant_count", "fail_count"]
+    ].sum()
     effects = effects.join(counts, on=["school_id", "exam_year"])
     last = effects["exam_year"].max()
     before = effects[effects["exam_year"] == last - 1].set_index("school_id")
@@ -372,6 +375,8 @@ def last_year_dynamics(region, preset: Preset) -> pd.DataFrame:
             "was_low": low.astype(bool),
             "previous_participant_count": before["participant_count"].reindex(now.index),
             "participant_count": now["participant_count"],
+            "fail_share": now["fail_count"] / now["participant_count"],
+            "expected_fail_share": now["expected_fail_share"],
             "improvement_p_value": now["improvement_p_value"],
             "has_positive_dynamics": credited,
         }

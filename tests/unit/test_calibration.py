@@ -130,3 +130,8 @@ def test_skewed_effects_no_intervention_the_predictive_spread_is_right_and_few_a
     assert abs(score.mean()) < 0.2
     # 300 schools at a true rate of 3%: more than 6% credited has probability about 1%
     assert low["has_positive_dynamics"].mean() <= 0.06
+    # the verdict agrees with the figures shown beside it: a credited school did better than
+    # its expected share
+    credited = low[low["has_positive_dynamics"]]
+    assert len(credited) >= 1
+    assert (credited["fail_share"] < credited["expected_fail_share"]).all()
