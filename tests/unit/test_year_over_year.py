@@ -3,6 +3,7 @@ tests, transitions, comparability and the regression-to-the-mean control."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -179,3 +180,22 @@ def test_a_single_year_gives_empty_comparisons_not_an_error():
     frame = results([("a", 2026, "oge", 9, "math", 100, 10)])
     assert school_changes(frame, status, PRESET).empty
     assert procedure_changes(frame, PRESET).empty
+
+
+def test_the_exact_mid_p_of_many_tables_at_once_equals_scipys_one_table_at_a_time():
+    from scipy.stats import hypergeom
+
+    from shnor.methods.dynamics import fisher_mid_p
+
+    rng = np.random.default_rng(7)
+    n1, n2 = rng.integers(0, 40, 300), rng.integers(0, 40, 300)
+    k1, k2 = rng.binomial(n1, 0.3), rng.binomial(n2, 0.5)
+    expected = []
+    for a, m, b, n in zip(k1, n1, k2, n2, strict=True):
+        support = np.arange(max(0, a + b - n), min(a + b, m) + 1)
+        probability = hypergeom.pmf(support, m + n, a + b, m)
+        observed = hypergeom.pmf(a, m + n, a + b, m)
+        less = probability[probability < observed * (1 - 1e-7)].sum()
+        equal = probability[np.abs(probability - observed) <= observed * 1e-7].sum()
+        expected.append(min(1.0, less + 0.5 * equal) if m + n else 0.0)
+    np.testing.assert_allclose(fisher_mid_p(k1, n1, k2, n2), expected, atol=1e-12)
