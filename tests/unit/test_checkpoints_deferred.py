@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from shnor.warehouse import checkpoints_deferred
+from shnor.ingest.checkpoints import checkpoints_deferred
 
 COMMITS = 10  # ≈2.8 MB of WAL each: DuckDB's 16 MiB default checkpoints within them
 
@@ -62,7 +62,7 @@ def test_a_commit_in_the_block_survives_a_killed_process(tmp_path: Path) -> None
     path = tmp_path / "w.duckdb"
     script = f"""
 import os, duckdb
-from shnor.warehouse import checkpoints_deferred
+from shnor.ingest.checkpoints import checkpoints_deferred
 con = duckdb.connect({str(path)!r})
 con.execute("CREATE TABLE t (i BIGINT)")
 with checkpoints_deferred(con):

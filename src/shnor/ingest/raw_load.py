@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from shnor.fingerprints import file_blocks, file_parts, fingerprint
+from shnor.ingest.checkpoints import checkpoints_deferred
 from shnor.ingest.headers import aliases_fingerprint
 from shnor.ingest.layouts import RAW_FOLDERS, YEARLY_FOLDERS
 from shnor.ingest.raw_checks import check_files
@@ -30,7 +31,6 @@ from shnor.ingest.readers import SheetRead, SheetSkipped, UnreadableFile, read_f
 from shnor.ingest.vpr_scales import scale_notes, scales_fingerprint
 from shnor.problems import Problem, forget_file_problems, record_problems
 from shnor.quality.suites import expectations_dir
-from shnor.warehouse import checkpoints_deferred
 
 _IGNORED_NAMES = (".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini")
 
