@@ -126,8 +126,9 @@ def annual_list(
                 record.add_step("flag", flagged)
                 checked = check(data_dir, chosen)
             record.add_step("check", checked)
-        facts = stages.run_facts(record.started_at, ingested, built, flagged)
-        facts |= {"run_id": record.run_id}
+        facts = stages.run_facts(
+            data_dir, record.started_at, ingested, built, flagged, record.run_id
+        )
         published = publish(data_dir, chosen, facts, checked, year)
         record.add_step("publish", published)
     get_run_logger().info(

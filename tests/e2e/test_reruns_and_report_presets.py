@@ -60,7 +60,7 @@ def test_interleaved_runs_never_publish_marts_under_another_runs_fingerprint(tmp
     # … while run 2 (a schedule, or an analyst's `shnor run`) ingests the file that arrived.
     shutil.move(aside, held)
     steps.ingest_step(data_dir)
-    facts = steps.run_facts("2026-01-01T00:00:00", ingested, built, flagged)
+    facts = steps.run_facts(data_dir, "2026-01-01T00:00:00", ingested, built, flagged)
     steps.publish_step(data_dir, preset, facts, checked)
     # Any later run on these very inputs must publish marts that contain the held file.
     rerun = steps.run_annual(data_dir, "reference")

@@ -37,6 +37,11 @@ def test_flow_runs_ingest_build_flag_check_publish(prefect_server, tmp_path):
     assert all((region.data_dir / "marts" / "reports" / n).is_file() for n in names)
     assert result["status"] == "published" and result["exit_code"] == 0
     assert Path(result["validation_report"]["xlsx"]).is_file()
+    # The region's name from reference/region.txt heads the flow's reports, as the direct run's.
+    from shnor.demo import DEMO_REGION_NAME
+
+    appendix = region.data_dir / "marts" / "reports" / f"appendix_{last}.html"
+    assert DEMO_REGION_NAME in appendix.read_text("utf-8")
 
     # A second run with unchanged inputs reads no file again and keeps the published version.
     again = annual_list(data_dir=str(region.data_dir), preset="reference")

@@ -45,8 +45,7 @@ def run_annual(
                 record.add_step("flag", flagged)
                 checked = check_step(data_dir, chosen)
             record.add_step("check", checked)
-        facts = run_facts(record.started_at, ingested, built, flagged)
-        facts |= {"run_id": record.run_id, "region": region_name(paths_of(data_dir).data_dir)}
+        facts = run_facts(data_dir, record.started_at, ingested, built, flagged, record.run_id)
         published = publish_step(data_dir, chosen, facts, checked, year)
         record.add_step("publish", published)
     return run_outcome(record, published, ingested, built)
@@ -69,16 +68,21 @@ def run_outcome(
 
 
 def run_facts(
+    data_dir: Path | str,
     started_at: str,
     ingested: dict[str, Any],
     built: dict[str, Any] | None,
     flagged: dict[str, Any] | None,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
-    """The manifest's record of the earlier steps (built None: nothing was built; flagged
-    None: nothing built or the flags of the published version stand)."""
+    """The manifest's record of the run and its earlier steps, with the region's name for the
+    reports' titles (built None: nothing was built; flagged None: nothing built or the flags
+    of the published version stand)."""
     built = built or {"row_counts": {}, "seconds": None}
     flagged = flagged or {"row_counts": {}, "seconds": None}
     return {
+        "run_id": run_id,
+        "region": region_name(paths_of(data_dir).data_dir),
         "started_at": started_at,
         "files_loaded": len(ingested["loaded"]),
         "files_corrected": len(ingested["corrected"]),
