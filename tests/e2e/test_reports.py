@@ -313,6 +313,27 @@ def test_a_card_per_listed_and_risk_school_with_its_years_reasons_and_recommenda
             assert spaced(pair["tutor_school_name"].iloc[0]) in text
 
 
+def test_card_of_a_shnsu_school_names_its_context_index_percentile_and_main_driver(published):
+    from shnor.reports.cards import card_file
+
+    chosen = carded(published)
+    everyone = mart(published, "rpt_school_list").query("exam_year == @YEAR")
+    percentile = everyone.set_index("school_id")["context_index"].rank(pct=True) * 100
+    drivers = mart(published, "fct_school_context_drivers").query("exam_year == @YEAR")
+    drivers = drivers.set_index("school_id")["context_drivers"]
+    hard = "ни одна составляющая не выделяется"
+    shnsu = chosen[chosen["is_shnsu"] & chosen["school_id"].map(drivers).fillna(hard).ne(hard)]
+    assert len(shnsu) > 0
+    folder = published / "reports" / "cards"
+    for school in shnsu.itertuples():
+        text = page_text((folder / card_file(school.school_id)).read_text(encoding="utf-8"))
+        assert spaced(f"Индекс условий {russian.number(school.context_index, 2)} — ") in text
+        place = f"{russian.number(percentile[school.school_id], 0)}-й процентиль региона"
+        assert spaced(place) in text, (school.school_id, place)
+        main = drivers[school.school_id].split("; ")[0]  # hardest first
+        assert spaced(main) in text, (school.school_id, main)
+
+
 def spaced(text: str) -> str:
     """Text with every run of white space (non-breaking ones too) as one space."""
     return re.sub(r"\s+", " ", text)

@@ -23,6 +23,7 @@ from shnor.labels import procedure_label, subject_label
 from shnor.methods.intervals import wilson_interval
 from shnor.presets import Preset
 from shnor.reports.charts import svg, years_figure
+from shnor.reports.school_list import context_index_text, context_percentiles
 from shnor.reports.workbook import safe_text
 
 CARDS_DIR = "cards"
@@ -124,6 +125,13 @@ def school_cards(
     classes = _of_year(marts.get("fct_class_support_signals"), year, ids, "is_support_needed")
     mock = _of_year(marts.get("fct_school_early_warning"), year, ids, "is_early_warning")
     level = preset["indicators.interval_confidence"]
+    year_rows = marts["rpt_school_list"]
+    year_rows = year_rows[year_rows["exam_year"] == year]
+    percentiles = dict(
+        zip(year_rows["school_id"], context_percentiles(year_rows["context_index"]), strict=True)
+    )
+    drivers = _drivers(marts.get("fct_school_context_drivers"), year)
+    share = preset["context.shnsu_share"]
     cards = []
     for row in chosen.itertuples():
         mine = by_school.get(row.school_id, empty)
@@ -138,7 +146,9 @@ def school_cards(
                 years=_years(mine, regional, level),
                 procedures=_procedures(mine),
                 flag_procedures=_flag_procedures(row.reasons),
-                context=_context(row),
+                context=_context(
+                    row, percentiles.get(row.school_id), drivers.get(row.school_id), share
+                ),
                 objectivity=(
                     "Результаты ВПР требуют дополнительного анализа объективности: в оценке не "
                     "учитывались, выход из ШНОР и статусы «стабильно высокие» / «резильентная» "
@@ -231,15 +241,29 @@ def _flag_procedures(reasons_json: object) -> list[str]:
     return named
 
 
-def _context(row) -> str:
+def _drivers(frame: pd.DataFrame | None, year: int) -> dict[str, str]:
+    """The year's context drivers by school (fct_school_context_drivers), the ШНСУ sheet's text."""
+    if frame is None or frame.empty:
+        return {}
+    rows = frame[(frame["exam_year"] == year) & frame["context_drivers"].notna()]
+    return dict(zip(rows["school_id"], rows["context_drivers"], strict=True))
+
+
+def _context(row, percentile: float | None, drivers: str | None, share: float) -> str:
+    """The context index, its percentile and the components that drive it (as on «ШНСУ»)."""
     if pd.isna(row.context_index):
         return "Индекс социального контекста не вычислен (нет данных о контексте)."
     shnsu = ("школа с низкими социальными условиями (ШНСУ)" if row.is_shnsu
              else "не ШНСУ")  # fmt: skip
-    return (
-        f"Индекс социального контекста {russian.number(row.context_index, 2)} (выше — "
-        f"неблагоприятнее): {shnsu}; положение: {_text(row.quadrant) or 'не указано'}."
-    )
+    parts = [
+        context_index_text(row.context_index, percentile, share) + " Выше — неблагоприятнее.",
+        f"Статус: {shnsu}; положение: {_text(row.quadrant) or 'не указано'}.",
+    ]
+    if drivers:
+        parts.append(
+            f"Что делает условия сложными (по сравнению со средним по региону): {drivers}."
+        )
+    return " ".join(parts)
 
 
 def _partner(pairs: pd.DataFrame, schools: pd.DataFrame, school_id: str) -> str:

@@ -484,8 +484,7 @@ def with_list_details(
     year_rows.loc[marked, "adjusted_fail_text"] = adjusted_fail_texts(
         year_rows[marked], regional_fail_share
     )
-    index = year_rows["context_index"].astype(float)
-    year_rows["context_percentile"] = index.rank(pct=True) * 100
+    year_rows["context_percentile"] = context_percentiles(year_rows["context_index"])
     if context_drivers is not None and not context_drivers.empty:
         drivers = context_drivers[context_drivers["exam_year"] == year]
         year_rows = year_rows.merge(
@@ -568,15 +567,7 @@ def shnsu_reason(row: Mapping[str, Any], share: float | None) -> str | None:
         return None
     parts = []
     if pd.notna(row["context_index"]):
-        cut = (
-            f" (ШНСУ — {russian.percent(share, 0)} школ с самыми сложными условиями)"
-            if share
-            else ""
-        )
-        parts.append(
-            f"Индекс условий {russian.number(row['context_index'], 2)} — "
-            f"{russian.number(row['context_percentile'], 0)}-й процентиль региона{cut}."
-        )
+        parts.append(context_index_text(row["context_index"], row["context_percentile"], share))
     reason = row["reason_text"]
     if not row["is_rated"]:
         parts.append("Результаты не оцениваются: мало учтённых результатов.")
@@ -589,6 +580,21 @@ def shnsu_reason(row: Mapping[str, Any], share: float | None) -> str | None:
     else:
         parts.append("Результаты не хуже медианы пула; других отметок нет.")
     return " ".join(parts)
+
+
+def context_index_text(index: float, percentile: float, share: float | None) -> str:
+    """«Индекс условий 0,67 — 92-й процентиль региона (ШНСУ — 10 % школ …).»: the ШНСУ sheet's
+    and the school card's words for where the school's conditions stand."""
+    cut = f" (ШНСУ — {russian.percent(share, 0)} школ с самыми сложными условиями)" if share else ""
+    return (
+        f"Индекс условий {russian.number(index, 2)} — "
+        f"{russian.number(percentile, 0)}-й процентиль региона{cut}."
+    )
+
+
+def context_percentiles(index: pd.Series) -> pd.Series:
+    """The percentile of each school's context index among the year's schools (100 = hardest)."""
+    return index.astype(float).rank(pct=True) * 100
 
 
 def _driving(reasons_json: object) -> str | None:
