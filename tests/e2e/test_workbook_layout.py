@@ -126,6 +126,36 @@ def test_probabilities_are_numbers_with_a_percent_format_and_reasons_are_short(b
     assert not (details == "").any().any()  # «нет» or «—» where nothing is to say
 
 
+def test_the_recommendations_sheet_shows_shares_as_percent_and_the_interval_in_one_cell(
+    book, published
+):
+    sheet = book["Рекомендации"]
+    header = [c.value for c in sheet[HEADER_ROW]]
+    interval = header.index("Доля неудач (доверительный интервал)")
+    regional = header.index("По региону")
+    shortfall = header.index("Отставание от региона с учётом размера выборки")
+    rank = header.index("№")
+    mart = pd.read_parquet(published / "rpt_recommendations.parquet")
+    mart = mart[mart["exam_year"] == YEAR].set_index(["school_id", "rank"])
+    cells = list(sheet.iter_rows(min_row=HEADER_ROW + 1))
+    assert len(cells) == len(mart) > 0
+    school_column = header.index("Код ОО")
+    for row in cells:
+        expected = mart.loc[(row[school_column].value, row[rank].value)]
+        for index, field in ((regional, "regional_value"), (shortfall, "shrunk_shortfall")):
+            cell = row[index]
+            assert isinstance(cell.value, int | float), (field, cell.value)
+            assert cell.value == pytest.approx(expected[field])
+            assert cell.number_format.endswith("%") and "0.0" in cell.number_format
+        text = row[interval].value
+        assert re.fullmatch(r"\d+,\d\xa0% \(\d+,\d–\d+,\d\xa0%\)", text), text
+        share, low, high = (float(x.replace(",", ".")) / 100 for x in re.findall(r"\d+,\d", text))
+        assert share == pytest.approx(expected["value"], abs=5.1e-4)  # rounded to 0,1 %
+        assert low == pytest.approx(expected["value_lower"], abs=5.1e-4)  # rounded to 0,1 %
+        assert high == pytest.approx(expected["value_upper"], abs=5.1e-4)  # rounded to 0,1 %
+        assert low <= share <= high
+
+
 def test_the_shnsu_sheet_explains_every_school_with_its_context(book, published):
     shnsu = table(book["ШНСУ"])
     assert len(shnsu) > 0

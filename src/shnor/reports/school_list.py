@@ -542,13 +542,21 @@ def adjusted_fail_texts(rows: pd.DataFrame, regional_share: float | None) -> lis
         if pd.isna(score):
             texts.append(None)
             continue
-        share = russian.percent(expit(base + score))
-        bounds = russian.percent_range(
-            expit(base + lower) if pd.notna(lower) else None,
-            expit(base + upper) if pd.notna(upper) else None,
+        texts.append(
+            share_with_interval(
+                expit(base + score),
+                expit(base + lower) if pd.notna(lower) else None,
+                expit(base + upper) if pd.notna(upper) else None,
+            )
         )
-        texts.append(f"{share} ({bounds})" if bounds else share)
     return texts
+
+
+def share_with_interval(share: object, lower: object, upper: object) -> str:
+    """A share with its interval in one cell («12,5 % (9,8–15,6 %)»; the share alone when a
+    bound is missing)."""
+    bounds = russian.percent_range(lower, upper)
+    return f"{russian.percent(share)} ({bounds})" if bounds else russian.percent(share)
 
 
 def regional_fail_share(results: pd.DataFrame | None, year: int) -> float | None:

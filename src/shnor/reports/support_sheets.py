@@ -7,7 +7,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from shnor.reports.workbook import Column
+from shnor.reports.school_list import share_with_interval
+from shnor.reports.workbook import PERCENT, Column
 
 PAIR_COLUMNS = (
     Column("municipality_name", "Муниципалитет ШНОР", 24),
@@ -30,11 +31,9 @@ RECOMMENDATION_COLUMNS = (
     Column("rank", "№", 5, "0"),
     Column("procedure_name", "Процедура", 28),
     Column("result_count", "Результатов", 10, "0"),
-    Column("value", "Доля неудач", 11, "0.0%"),
-    Column("value_lower", "Нижняя граница 95%", 11, "0.0%"),
-    Column("value_upper", "Верхняя граница 95%", 11, "0.0%"),
-    Column("regional_value", "По региону", 11, "0.0%"),
-    Column("shrunk_shortfall", "Отставание от региона с учётом размера выборки", 12, "0.0%"),
+    Column("value_text", "Доля неудач (доверительный интервал)", 20, missing="—"),
+    Column("regional_value", "По региону", 11, PERCENT),
+    Column("shrunk_shortfall", "Отставание от региона с учётом размера выборки", 12, PERCENT),
     Column("weak_tasks", "Слабые задания ВПР", 60),
     Column("measure", "Что сделать", 60),
     Column("text", "Рекомендация", 90),
@@ -91,8 +90,16 @@ def support_sheets(
                       | pairs["tutor_municipality_name"].eq(municipality)]  # fmt: skip
     else:
         pairs = pairs[pairs["exam_year"] == year]
+    recommendations = for_scope(marts["rpt_recommendations"], year, municipality)
+    recommendations = recommendations.assign(
+        value_text=[
+            share_with_interval(*shares)
+            for shares in recommendations[["value", "value_lower", "value_upper"]].itertuples(
+                index=False, name=None
+            )
+        ]
+    )
     return [
         ("Сетевые пары", pairs, PAIR_COLUMNS),
-        ("Рекомендации", for_scope(marts["rpt_recommendations"], year, municipality),
-         RECOMMENDATION_COLUMNS),
-    ]  # fmt: skip
+        ("Рекомендации", recommendations, RECOMMENDATION_COLUMNS),
+    ]
