@@ -54,6 +54,32 @@ def test_funnel_points_are_titled_in_order_labelled_and_axes_fit_the_data():
     assert not re.search(r">\d+\.\d+", markup)  # no decimal point in a Russian label
 
 
+def test_crowded_funnel_labels_the_worst_schools_without_overlapping_each_other_or_the_legend():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    from shnor.reports.charts import LABEL_LIMIT
+
+    counts = np.full(60, 200.0) + np.arange(60)  # 60 list schools crowded at one size
+    shares = 0.30 + 0.001 * np.arange(60)  # the last ones are the farthest above the region
+    names = [f"Школа с длинным названием № {i}" for i in range(60)]
+    figure = funnel_figure(counts, shares, names, [True] * 60, 0.1, names)
+    ax = figure.axes[0]
+    labelled = [t.get_text() for t in ax.texts]
+    assert labelled == [names[i] for i in range(59, 59 - LABEL_LIMIT, -1)]  # worst first
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # places each annotation's text
+    renderer = canvas.get_renderer()
+    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]  # the text, not its leader
+    legend = ax.get_legend().get_window_extent(renderer)
+    for i, box in enumerate(boxes):
+        assert not box.overlaps(legend), labelled[i]
+        assert ax.bbox.x0 <= box.x0 and box.x1 <= ax.bbox.x1  # inside the axes
+        for j, other in enumerate(boxes[:i]):
+            assert not box.overlaps(other), (labelled[i], labelled[j])
+    assert "подписи: 12 школ" in svg(figure, "Воронка")
+
+
 def test_change_scatter_axes_fit_small_changes_and_name_each_school():
     points = [Point(-0.02, -0.03, "А: −3 п.п.", GREEN, "А"), Point(0.01, 0.02, "Б: +2 п.п.", RED)]
     figure = change_figure(points, -0.01)

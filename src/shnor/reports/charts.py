@@ -100,11 +100,48 @@ def _padded(values: Sequence[float], share: bool = False) -> tuple[float, float]
     return (max(low, 0.0) if share else low, min(high, 1.0) if share else high)
 
 
-def _label(ax, points: Sequence[tuple[float, float, str]]) -> None:
+LABEL_LIMIT = 12  # the funnel names at most this many list schools: those farthest above it
+_LABEL_EM = 0.65  # a label's width per character, in font sizes (DejaVu Sans, with a margin)
+
+
+def _label(ax, points: Sequence[tuple[float, float, str]], fontsize: float = 7) -> None:
+    """Labels beside their points (call after the axes' limits are set), in the order given:
+    each nudged up or down until it overlaps no earlier one, kept inside the axes (a label near
+    the right edge goes to its point's left), so none covers another or the legend outside the
+    axes; a label moved off its point gets a thin leader line."""
+    scale = 72 / ax.figure.dpi  # display pixels → points
+    box = ax.get_position()
+    width_pt, height_pt = (v * 72 for v in ax.figure.get_size_inches())
+    left, right = box.x0 * width_pt, box.x1 * width_pt
+    bottom, top = box.y0 * height_pt, box.y1 * height_pt
+    line = fontsize * 1.35
+    placed: list[tuple[float, float, float]] = []  # (left, right, bottom) of each label, in pt
     for x, y, text in points:
-        if text and np.isfinite(x) and np.isfinite(y):
-            ax.annotate(text[:40], (x, y), xytext=(5, 3), textcoords="offset points",
-                        fontsize=7, color="#1f2933", zorder=4)  # fmt: skip
+        if not text or not (np.isfinite(x) and np.isfinite(y)):
+            continue
+        text = text[:40]
+        px, py = (v * scale for v in ax.transData.transform((x, y)))
+        width = _LABEL_EM * fontsize * len(text)
+        to_left = px + 5 + width > right and px - 5 - width >= left
+        x0 = px - 5 - width if to_left else px + 5
+        x1 = x0 + width
+        start = min(max(py + 2, bottom), top - line)
+        for step in (0, *(s * k for k in range(1, 40) for s in (-1, 1))):
+            y0 = start + step * line
+            if bottom <= y0 <= top - line and all(
+                x1 <= a or x0 >= b or abs(y0 - c) >= line for a, b, c in placed
+            ):
+                break
+        else:
+            continue  # no free place inside the axes: the point keeps only its tooltip
+        placed.append((x0, x1, y0))
+        moved = abs(y0 - (py + 2)) > line / 2
+        ax.annotate(
+            text, (x, y), xytext=(-5 if to_left else 5, y0 - py), textcoords="offset points",
+            ha="right" if to_left else "left", va="bottom", fontsize=fontsize, color="#1f2933",
+            zorder=4, annotation_clip=False,
+            arrowprops={"arrowstyle": "-", "color": GREY, "linewidth": 0.5} if moved else None,
+        )  # fmt: skip
 
 
 def empty_figure(text: str) -> Figure:
@@ -147,7 +184,8 @@ def funnel_figure(
 ) -> Figure:
     """Fail share against participants with the region's share and its 95 % / 99.8 % binomial
     control limits: a school outside the funnel differs from the region beyond chance. The
-    highlighted schools (the list's) are red and labelled with `labels`."""
+    highlighted schools (the list's) are red; at most `LABEL_LIMIT` of them, farthest above the
+    region first, are labelled with `labels` (the rest keep their tooltips)."""
     n = np.asarray(counts, dtype=float)
     share = np.asarray(shares, dtype=float)
     if n.size == 0 or not np.isfinite(regional_share):
@@ -171,8 +209,6 @@ def funnel_figure(
     )  # fmt: skip
     ax.scatter([], [], c=RED, s=30, label="школы списка ШНОР")
     ax.scatter([], [], c=BLUE, s=12, label="остальные школы")
-    if labels is not None:
-        _label(ax, [(n[i], share[i], labels[i]) for i in np.flatnonzero(marked)])
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _tick(round(v, 6), "count")))
     ax.xaxis.set_minor_formatter(NullFormatter())
@@ -181,9 +217,25 @@ def funnel_figure(
     percent_axis(ax.yaxis)
     ax.set_xlabel("Учтено результатов (логарифмическая шкала)")
     ax.set_ylabel("Доля неудач")
+    if labels is not None:
+        worst = _farthest_above(n, share, regional_share, marked)[:LABEL_LIMIT]
+        _label(ax, [(n[i], share[i], labels[i]) for i in worst])
+        if marked.sum() > LABEL_LIMIT:
+            named = russian.counted(LABEL_LIMIT, "школа")
+            ax.plot([], [], " ", label=f"подписи: {named},\nдальше всех выше региона")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
     figure.shnor_titles = titles_of  # type: ignore[attr-defined]
     return figure
+
+
+def _farthest_above(
+    n: np.ndarray, share: np.ndarray, regional_share: float, marked: np.ndarray
+) -> list[int]:
+    """The marked schools, farthest above the region's share first (in standard errors)."""
+    error = np.sqrt(max(regional_share * (1 - regional_share), 1e-9) / np.maximum(n, 1))
+    z = np.nan_to_num((share - regional_share) / error, nan=-np.inf)
+    chosen = np.flatnonzero(marked)
+    return [int(i) for i in chosen[np.argsort(-z[chosen], kind="stable")]]
 
 
 def change_figure(points: Sequence[Point], near_miss_change: float) -> Figure:
@@ -208,9 +260,9 @@ def change_figure(points: Sequence[Point], near_miss_change: float) -> Figure:
     titles_of = _scatter(ax, xs, ys, [p.title for p in shown], [p.color for p in shown], 28, 0)
     ax.scatter([], [], c=GREEN, s=28, label="положительная динамика")
     ax.scatter([], [], c=RED, s=28, label="без положительной динамики")
-    _label(ax, [(p.x, p.y, p.label) for p in shown])
     ax.set_xlim(*x_limits)
     ax.set_ylim(*y_limits)
+    _label(ax, [(p.x, p.y, p.label) for p in shown])
     points_axis(ax.xaxis)
     points_axis(ax.yaxis)
     ax.set_xlabel("Ожидаемое изменение доли неудач (регрессия к среднему), п.п.")
