@@ -4,36 +4,13 @@ missing, no decimal point in a number with % or п.п."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from text_checks import page_text
 
 DECIMAL_POINT = re.compile(r"\d\.\d+\s?(?:%|п\.п\.)")
 MISSING_WORDS = re.compile(r"\b(?:nan|NaN|None|NaT|<NA>)\b")
-
-
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        self._skip += tag in ("style", "script")
-
-    def handle_endtag(self, tag):
-        self._skip -= tag in ("style", "script")
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data)
-
-
-def page_text(path: Path) -> str:
-    parser = _Text()
-    parser.feed(path.read_text("utf-8"))
-    return " ".join(parser.parts)
 
 
 def pages(demo_run) -> list[Path]:

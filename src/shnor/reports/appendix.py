@@ -16,6 +16,7 @@ import pandas as pd
 
 from shnor import russian
 from shnor.presets import Preset
+from shnor.reports.comparative import page_environment
 from shnor.reports.school_list import UNKNOWN_REGION, fact_value
 from shnor.reports.workbook import open_workbook, safe_text, set_print_setup
 
@@ -195,11 +196,5 @@ def write_appendix_page(
 
 @cache
 def _template() -> jinja2.Template:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("shnor.reports", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return environment.get_template("appendix.html.j2")
+    """The appendix page's template in the report pages' environment (autoescaped, strict)."""
+    return page_environment().get_template("appendix.html.j2")
