@@ -101,3 +101,39 @@ def test_years_chart_titles_each_year_and_is_one_offline_svg():
     assert [t for t, _ in titled_positions(markup)] == ["Школа, 2024", "Школа, 2025", "Школа, 2026"]
     assert "Доля неудач" in markup and ">Год<" in markup
     assert not re.search(r"""(href|src)=["']https?:""", markup)
+
+
+def test_a_reused_figure_draws_what_a_new_one_draws():
+    """The pages draw on one figure per chart kind, emptied between charts: after a different
+    chart of the same kind (other sizes, counts, legend), the SVG is the new figure's exactly."""
+    from shnor.reports.charts import Bar, bar_figure
+
+    def funnel(seed, reuse):
+        rng = np.random.default_rng(seed)
+        names = [f"Школа {i}" for i in range(50)]
+        shares = rng.uniform(0, 0.4, 50)
+        return funnel_figure(rng.integers(10, 400, 50), shares, names, shares > 0.3, 0.15,
+                             names, reuse=reuse)  # fmt: skip
+
+    def change(seed, reuse):
+        rng = np.random.default_rng(seed)
+        points = [Point(*rng.normal(0, 0.05, 2), f"т{i}", GREEN if i % 2 else RED, f"Школа {i}")
+                  for i in range(8 + seed)]  # fmt: skip
+        return change_figure(points, -0.01 * seed, reuse=reuse)
+
+    def bars(seed, reuse):
+        bars = [Bar(f"Район {i}", i / 10, str(i)) for i in range(3 + seed)]
+        return bar_figure(bars, "Заголовок", "доля" if seed % 2 else "", reuse=reuse)
+
+    def years(seed, reuse):
+        shown = [2024, 2025, 2026][seed % 2 :]
+        share = np.linspace(0.1, 0.3, len(shown)) + seed / 100
+        titles = [str(y) for y in shown]
+        return years_figure(shown, share, share - 0.05, share + 0.05, [0.1] * len(shown),
+                            titles, legend=bool(seed % 2), reuse=reuse)  # fmt: skip
+
+    for draw in (funnel, change, bars, years):
+        for first, other in ((1, 2), (2, 1)):
+            new = svg(draw(first, False), "график")
+            assert svg(draw(other, True), "график") != new
+            assert svg(draw(first, True), "график") == new, draw.__name__

@@ -115,6 +115,8 @@ def school_cards(
     )  # fmt: skip
     by_school = dict(tuple(own.groupby("school_id", sort=False)))
     empty = own.iloc[0:0]
+    level = preset["indicators.interval_confidence"]
+    pooled_years = _pooled_years(own, level)
     schools = marts["dim_schools"].set_index("school_id")
     pairs = marts["rpt_partner_pairs"]
     pairs = pairs[(pairs["exam_year"] == year) & pairs["school_id"].isin(ids)].set_index(
@@ -124,7 +126,6 @@ def school_cards(
     recommendations = recommendations[recommendations["exam_year"] == year]
     classes = _of_year(marts.get("fct_class_support_signals"), year, ids, "is_support_needed")
     mock = _of_year(marts.get("fct_school_early_warning"), year, ids, "is_early_warning")
-    level = preset["indicators.interval_confidence"]
     year_rows = marts["rpt_school_list"]
     year_rows = year_rows[year_rows["exam_year"] == year]
     percentiles = dict(
@@ -143,7 +144,7 @@ def school_cards(
                 year=year,
                 status=_text(row.status),
                 reason_text=_text(row.reason_text),
-                years=_years(mine, regional, level),
+                years=_years(pooled_years.get(row.school_id), regional),
                 procedures=_procedures(mine),
                 flag_procedures=_flag_procedures(row.reasons),
                 context=_context(
@@ -167,10 +168,21 @@ def school_cards(
     return cards
 
 
-def _years(mine: pd.DataFrame, regional: dict[int, float], level: float) -> list[dict]:
-    """The school's pooled fail share per year with its interval, beside the region's."""
-    pooled = mine.groupby("exam_year")[["fail_count", "participant_count"]].sum().sort_index()
+def _pooled_years(own: pd.DataFrame, level: float) -> dict[str, pd.DataFrame]:
+    """Each school's pooled fails and participants per year with the Wilson bounds (one
+    grouping for all the cards of a call, by school)."""
+    pooled = own.groupby(["school_id", "exam_year"], as_index=False)[
+        ["fail_count", "participant_count"]
+    ].sum()
     low, high = wilson_interval(pooled["fail_count"], pooled["participant_count"], level)
+    pooled = pooled.assign(lower=np.asarray(low), upper=np.asarray(high))
+    return dict(tuple(pooled.sort_values("exam_year").groupby("school_id", sort=False)))
+
+
+def _years(pooled: pd.DataFrame | None, regional: dict[int, float]) -> list[dict]:
+    """The school's pooled fail share per year with its interval, beside the region's."""
+    if pooled is None:
+        return []
     return [
         {
             "year": int(year),
@@ -180,8 +192,9 @@ def _years(mine: pd.DataFrame, regional: dict[int, float], level: float) -> list
             "upper": float(hi),
             "regional": regional[year],
         }
-        for year, k, n, lo, hi in zip(pooled.index, pooled["fail_count"],
-                                      pooled["participant_count"], low, high, strict=True)
+        for year, k, n, lo, hi in zip(pooled["exam_year"], pooled["fail_count"],
+                                      pooled["participant_count"], pooled["lower"],
+                                      pooled["upper"], strict=True)
     ]  # fmt: skip
 
 
@@ -331,7 +344,7 @@ def card_chart(card: Card) -> str:
         [y["upper"] for y in years], [y["regional"] for y in years],
         [f"{card.school_name}, {y['year']}: {russian.percent(y['share'])} "
          f"[{russian.percent_range(y['lower'], y['upper'])}], n = {y['n']}" for y in years],
-        legend=False,
+        legend=False, reuse=True,
     )  # fmt: skip
     return svg(figure, f"Доля неудач по годам: {card.school_name}")
 

@@ -2,12 +2,15 @@
 Figure (shown as it is in a notebook), `svg` renders one as inline SVG text for a page that
 opens offline (no scripts, no fonts or files to fetch; text stays text). Every point that
 stands for a school carries a <title> naming it (the browser's tooltip); axes are labelled in
-Russian and fitted to the data."""
+Russian and fitted to the data. The report pages draw on figures kept per thread and emptied
+between charts (`reuse=True`): building a figure's axes and tick objects is about half the cost
+of a chart, and a report draws some 150 of them; a notebook gets a new figure each call."""
 
 from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,8 +19,9 @@ from html import escape
 import matplotlib
 import numpy as np
 from markupsafe import Markup
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from shnor import russian
 
@@ -39,6 +43,36 @@ matplotlib.rcParams.update(
 
 BLUE, RED, GREEN, GREY = "#2f6db5", "#c0392b", "#27864a", "#9aa5b1"
 _POINTS = "shnor-points-"
+_kept = threading.local()  # this thread's reused figures, by chart kind
+
+
+def _canvas(
+    kind: str, size: tuple[float, float], margins: dict[str, float], reuse: bool
+) -> tuple[Figure, Axes]:
+    """A figure of `size` inches with one Axes placed by `margins`: a new one, or (`reuse`)
+    this thread's figure of this `kind`, emptied of its last chart. Its Axes and their tick
+    objects are kept: the caller sets everything a chart of its kind sets (limits, ticks,
+    formatters, labels) on every call, so a reused figure draws what a new one would."""
+    figures = _kept.__dict__.setdefault("figures", {})
+    if not reuse or kind not in figures:
+        figure = Figure(figsize=size)
+        figure.subplots_adjust(**margins)
+        axes = figure.subplots()
+        if reuse:
+            figures[kind] = figure
+        return figure, axes
+    figure = figures[kind]
+    (axes,) = figure.axes
+    for artist in [*axes.lines, *axes.collections, *axes.patches, *axes.texts]:
+        artist.remove()
+    axes.containers.clear()  # an errorbar's or a bar chart's container would join the legend
+    if axes.legend_ is not None:
+        axes.legend_.remove()
+    for loc in ("left", "center", "right"):
+        axes.set_title("", loc=loc)
+    figure.set_size_inches(size)
+    figure.subplots_adjust(**margins)
+    return figure, axes
 
 
 @dataclass(frozen=True)
@@ -151,16 +185,17 @@ def empty_figure(text: str) -> Figure:
     return figure
 
 
-def bar_figure(bars: Sequence[Bar], title: str, value_label: str = "") -> Figure:
+def bar_figure(
+    bars: Sequence[Bar], title: str, value_label: str = "", *, reuse: bool = False
+) -> Figure:
     """Horizontal bars with the label on the left and the evidence after each bar."""
     height = 0.32 * len(bars) + 0.6
-    figure = Figure(figsize=(8, height))
-    figure.subplots_adjust(left=0.36, right=0.98, top=1 - 0.35 / height, bottom=0.1 / height)
-    ax = figure.subplots()
+    margins = {"left": 0.36, "right": 0.98, "top": 1 - 0.35 / height, "bottom": 0.1 / height}
+    figure, ax = _canvas("bar", (8, height), margins, reuse)
     values = [b.value if np.isfinite(b.value) else 0 for b in bars]
     ax.barh(range(len(bars)), values, color=[b.color for b in bars], height=0.7)
     ax.set_yticks(range(len(bars)), [b.label[:40] for b in bars])
-    ax.invert_yaxis()
+    ax.set_ylim(len(bars) - 0.5, -0.5)  # the first bar on top
     top = max([*values, 1e-9])
     ax.set_xlim(0, top * 1.45)
     for i, bar in enumerate(bars):
@@ -181,6 +216,8 @@ def funnel_figure(
     highlighted: Sequence[bool],
     regional_share: float,
     labels: Sequence[str] | None = None,
+    *,
+    reuse: bool = False,
 ) -> Figure:
     """Fail share against participants with the region's share and its 95 % / 99.8 % binomial
     control limits: a school outside the funnel differs from the region beyond chance. The
@@ -191,9 +228,8 @@ def funnel_figure(
     if n.size == 0 or not np.isfinite(regional_share):
         return empty_figure("Нет данных для графика.")
     marked = np.asarray(highlighted, dtype=bool)
-    figure = Figure(figsize=(8.5, 4.4))
-    figure.subplots_adjust(left=0.09, right=0.76, top=0.96, bottom=0.12)
-    ax = figure.subplots()
+    margins = {"left": 0.09, "right": 0.76, "top": 0.96, "bottom": 0.12}
+    figure, ax = _canvas("funnel", (8.5, 4.4), margins, reuse)
     n_max = max(float(n.max()), 20.0) * 1.1
     grid = np.geomspace(max(float(n.min()) * 0.9, 1), n_max, 80)
     for z, style, name in ((1.96, "--", "граница 95 %"), (3.09, ":", "граница 99,8 %")):
@@ -210,8 +246,10 @@ def funnel_figure(
     ax.scatter([], [], c=RED, s=30, label="школы списка ШНОР")
     ax.scatter([], [], c=BLUE, s=12, label="остальные школы")
     ax.set_xscale("log")
+    # 10, 20, 50, 100, …: a label even when the counts span less than a decade; no minor ticks
+    ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _tick(round(v, 6), "count")))
-    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlim(grid[0], n_max)
     ax.set_ylim(*_padded([*share, regional_share], share=True))
     percent_axis(ax.yaxis)
@@ -238,16 +276,17 @@ def _farthest_above(
     return [int(i) for i in chosen[np.argsort(-z[chosen], kind="stable")]]
 
 
-def change_figure(points: Sequence[Point], near_miss_change: float) -> Figure:
+def change_figure(
+    points: Sequence[Point], near_miss_change: float, *, reuse: bool = False
+) -> Figure:
     """Each school's observed change (y) against the change expected from regression to the
     mean (x), with the diagonal y = x and the near-miss schools' mean change; a school below
     both lines improved beyond what selection alone explains."""
     shown = [p for p in points if np.isfinite(p.x) and np.isfinite(p.y)]
     if not shown:
         return empty_figure("Нет школ для графика.")
-    figure = Figure(figsize=(8.5, 4.6))
-    figure.subplots_adjust(left=0.1, right=0.7, top=0.96, bottom=0.12)
-    ax = figure.subplots()
+    margins = {"left": 0.1, "right": 0.7, "top": 0.96, "bottom": 0.12}
+    figure, ax = _canvas("change", (8.5, 4.6), margins, reuse)
     xs, ys = [p.x for p in shown], [p.y for p in shown]
     extra = [near_miss_change] if np.isfinite(near_miss_change) else []
     x_limits, y_limits = _padded([*xs, 0.0]), _padded([*ys, 0.0, *extra])
@@ -280,11 +319,12 @@ def years_figure(
     regional: Sequence[float],
     titles: Sequence[str],
     legend: bool = True,
+    *,
+    reuse: bool = False,
 ) -> Figure:
     """A school's fail share over the years with its intervals, beside the region's share."""
-    figure = Figure(figsize=(4.6, 2.6))
-    figure.subplots_adjust(left=0.16, right=0.97, top=0.95, bottom=0.2)
-    ax = figure.subplots()
+    margins = {"left": 0.16, "right": 0.97, "top": 0.95, "bottom": 0.2}
+    figure, ax = _canvas("years", (4.6, 2.6), margins, reuse)
     x = np.asarray(years, dtype=float)
     share = np.asarray(shares, dtype=float)
     low = np.asarray(lowers, dtype=float)
@@ -348,14 +388,15 @@ def _titled(text: str, gid: str, titles: Sequence[str]) -> str:
 
 def bar_chart(bars: Sequence[Bar], label: str, value_label: str = "") -> Markup:
     """`bar_figure` as inline SVG."""
-    return svg(bar_figure(bars, label, value_label), label)
+    return svg(bar_figure(bars, label, value_label, reuse=True), label)
 
 
 def funnel_plot(counts, shares, titles, highlighted, regional_share, label, labels=None) -> Markup:
     """`funnel_figure` as inline SVG."""
-    return svg(funnel_figure(counts, shares, titles, highlighted, regional_share, labels), label)
+    figure = funnel_figure(counts, shares, titles, highlighted, regional_share, labels, reuse=True)
+    return svg(figure, label)
 
 
 def change_scatter(points: Sequence[Point], near_miss_change: float, label: str) -> Markup:
     """`change_figure` as inline SVG."""
-    return svg(change_figure(points, near_miss_change), label)
+    return svg(change_figure(points, near_miss_change, reuse=True), label)
