@@ -49,12 +49,15 @@ def test_funnel_points_are_titled_in_order_labelled_and_axes_fit_the_data():
     for text in ("Учтено результатов (логарифмическая шкала)", "Доля неудач",
                  "школы списка ШНОР", "по региону: 10,0"):  # fmt: skip
         assert text in markup
-    for i in (0, 10, 20, 30):  # the list's schools are named beside their points
+    for i in (0, 10, 20, 30):  # the list's schools are named under the chart
         assert f">Школа № {i}<" in markup
     assert not re.search(r">\d+\.\d+", markup)  # no decimal point in a Russian label
 
 
-def test_crowded_funnel_labels_the_worst_schools_without_overlapping_each_other_or_the_legend():
+def test_crowded_funnel_numbers_the_worst_schools_apart_and_lists_their_names_below():
+    """60 list schools crowded at one size: the 12 farthest above the region get the numbers
+    1–12 beside their points, none covering another number, a school's point or the legend,
+    all inside the axes; their names are listed under the axes in that order, apart."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.text import Text
 
@@ -65,19 +68,37 @@ def test_crowded_funnel_labels_the_worst_schools_without_overlapping_each_other_
     names = [f"Школа с длинным названием № {i}" for i in range(60)]
     figure = funnel_figure(counts, shares, names, [True] * 60, 0.1, names)
     ax = figure.axes[0]
-    labelled = [t.get_text() for t in ax.texts]
-    assert labelled == [names[i] for i in range(59, 59 - LABEL_LIMIT, -1)]  # worst first
+    assert [t.get_text() for t in ax.texts] == [str(k) for k in range(1, LABEL_LIMIT + 1)]
+    listed = [t.get_text() for t in figure.texts]
+    worst = [names[i] for i in range(59, 59 - LABEL_LIMIT, -1)]
+    assert [t for t in listed if t.startswith("Школа")] == worst  # worst first
+    for k, name in enumerate(worst, 1):  # each name right after its number
+        assert listed[listed.index(name) - 1] == str(k)
     canvas = FigureCanvasAgg(figure)
     canvas.draw()  # places each annotation's text
     renderer = canvas.get_renderer()
-    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]  # the text, not its leader
+    numbers = [Text.get_window_extent(t, renderer) for t in ax.texts]  # not the leader line
     legend = ax.get_legend().get_window_extent(renderer)
-    for i, box in enumerate(boxes):
-        assert not box.overlaps(legend), labelled[i]
-        assert ax.bbox.x0 <= box.x0 and box.x1 <= ax.bbox.x1  # inside the axes
-        for j, other in enumerate(boxes[:i]):
-            assert not box.overlaps(other), (labelled[i], labelled[j])
-    assert "подписи: 12 школ" in svg(figure, "Воронка")
+    radius = np.sqrt(30) / 2 * figure.dpi / 72  # a list school's marker, in pixels
+    centres = ax.transData.transform(np.column_stack([counts, shares]))
+    for i, box in enumerate(numbers):
+        assert not box.overlaps(legend)
+        assert ax.bbox.x0 <= box.x0 and box.x1 <= ax.bbox.x1
+        assert ax.bbox.y0 <= box.y0 and box.y1 <= ax.bbox.y1
+        for other in numbers[:i]:
+            assert not box.overlaps(other), i + 1
+        near_x = np.clip(centres[:, 0], box.x0, box.x1) - centres[:, 0]
+        near_y = np.clip(centres[:, 1], box.y0, box.y1) - centres[:, 1]
+        assert np.all(near_x**2 + near_y**2 >= radius**2), f"{i + 1} covers a point"
+    below = ax.xaxis.label.get_window_extent(renderer)
+    texts = [t.get_window_extent(renderer) for t in figure.texts]
+    for i, box in enumerate(texts):
+        assert box.y1 <= below.y0 and box.y0 >= 0  # under the axis title, inside the figure
+        for other in texts[:i]:
+            assert not box.overlaps(other), listed[i]
+    markup = svg(figure, "Воронка")
+    assert "Номера на графике: 12 школ списка ШНОР, дальше всех выше региона" in markup
+    assert all(f">{name}<" in markup for name in worst)  # a name is one text of its own
 
 
 def test_change_scatter_axes_fit_small_changes_and_name_each_school():

@@ -9,6 +9,7 @@ of a chart, and a report draws some 150 of them; a notebook gets a new figure ea
 from __future__ import annotations
 
 import io
+import math
 import re
 import threading
 from collections.abc import Sequence
@@ -70,6 +71,8 @@ def _canvas(
         axes.legend_.remove()
     for loc in ("left", "center", "right"):
         axes.set_title("", loc=loc)
+    for text in [*figure.texts]:  # a list of names under the axes
+        text.remove()
     figure.set_size_inches(size)
     figure.subplots_adjust(**margins)
     return figure, axes
@@ -135,47 +138,111 @@ def _padded(values: Sequence[float], share: bool = False) -> tuple[float, float]
 
 
 LABEL_LIMIT = 12  # the funnel names at most this many list schools: those farthest above it
-_LABEL_EM = 0.65  # a label's width per character, in font sizes (DejaVu Sans, with a margin)
+_NAME_LENGTH = 40  # a name in a chart's list is cut to this many characters
+_LIST_LINE = 10.0  # points between two lines of a chart's list of names
+_LIST_FONT = 7.0
 
 
-def _label(ax, points: Sequence[tuple[float, float, str]], fontsize: float = 7) -> None:
-    """Labels beside their points (call after the axes' limits are set), in the order given:
-    each nudged up or down until it overlaps no earlier one, kept inside the axes (a label near
-    the right edge goes to its point's left), so none covers another or the legend outside the
-    axes; a label moved off its point gets a thin leader line."""
-    scale = 72 / ax.figure.dpi  # display pixels → points
-    box = ax.get_position()
-    width_pt, height_pt = (v * 72 for v in ax.figure.get_size_inches())
-    left, right = box.x0 * width_pt, box.x1 * width_pt
-    bottom, top = box.y0 * height_pt, box.y1 * height_pt
-    line = fontsize * 1.35
-    placed: list[tuple[float, float, float]] = []  # (left, right, bottom) of each label, in pt
-    for x, y, text in points:
-        if not text or not (np.isfinite(x) and np.isfinite(y)):
-            continue
-        text = text[:40]
-        px, py = (v * scale for v in ax.transData.transform((x, y)))
-        width = _LABEL_EM * fontsize * len(text)
-        to_left = px + 5 + width > right and px - 5 - width >= left
-        x0 = px - 5 - width if to_left else px + 5
-        x1 = x0 + width
-        start = min(max(py + 2, bottom), top - line)
-        for step in (0, *(s * k for k in range(1, 40) for s in (-1, 1))):
-            y0 = start + step * line
-            if bottom <= y0 <= top - line and all(
-                x1 <= a or x0 >= b or abs(y0 - c) >= line for a, b, c in placed
-            ):
+def _list_height(count: int) -> float:
+    """The height in points of a chart's numbered list of `count` names (with its caption)."""
+    if count == 0:
+        return 0.0
+    return (1 + math.ceil(count / _list_columns(count))) * _LIST_LINE + 12
+
+
+def _list_columns(count: int) -> int:
+    return 2 if count <= LABEL_LIMIT else 3
+
+
+def _grown(size: tuple[float, float], margins: dict[str, float], extra: float):
+    """`size` and `margins` with `extra` points more at the bottom (for a list of names), the
+    axes keeping their height and their distance from the top."""
+    width, height = size
+    grown = height + extra / 72
+    return (width, grown), margins | {
+        "top": 1 - (1 - margins["top"]) * height / grown,
+        "bottom": (margins["bottom"] * height + extra / 72) / grown,
+    }
+
+
+def _numbered(
+    ax: Axes,
+    points: Sequence[tuple[float, float, str]],
+    obstacles: np.ndarray,
+    radii: np.ndarray,
+    caption: str,
+) -> None:
+    """The points numbered 1, 2, … on the chart and their names in a numbered list under the
+    axes (sized by `_grown` with `_list_height`): a long name beside a point in a crowd covers
+    points and other names; a number is small enough to find a free place. Each number goes
+    to the nearest place (rings around its point) inside the axes that covers no other number
+    and no point (`obstacles`, display coordinates, with their `radii` in pixels); far from its
+    point it gets a thin leader line. Call after the axes' limits are set."""
+    figure = ax.figure
+    pixels = figure.dpi / 72  # points → display pixels
+    box = ax.bbox
+    placed: list[tuple[float, float, float, float]] = []
+    fontsize = _LIST_FONT
+    for k, (x, y, _) in enumerate(points, 1):
+        px, py = ax.transData.transform((x, y))
+        half_w = (0.32 * fontsize * len(str(k)) + 1.5) * pixels
+        half_h = (0.5 * fontsize + 0.5) * pixels
+        chosen, fallback = None, None
+        for dx, dy in _RINGS:
+            cx, cy = px + dx * pixels, py + dy * pixels
+            x0, x1, y0, y1 = cx - half_w, cx + half_w, cy - half_h, cy + half_h
+            if x0 < box.x0 or x1 > box.x1 or y0 < box.y0 or y1 > box.y1:
+                continue
+            if any(x0 < b and x1 > a and y0 < d and y1 > c for a, b, c, d in placed):
+                continue
+            if fallback is None:
+                fallback = (dx, dy, (x0, x1, y0, y1))
+            near_x = np.clip(obstacles[:, 0], x0, x1) - obstacles[:, 0]
+            near_y = np.clip(obstacles[:, 1], y0, y1) - obstacles[:, 1]
+            if not np.any(near_x**2 + near_y**2 < radii**2):
+                chosen = (dx, dy, (x0, x1, y0, y1))
                 break
-        else:
-            continue  # no free place inside the axes: the point keeps only its tooltip
-        placed.append((x0, x1, y0))
-        moved = abs(y0 - (py + 2)) > line / 2
+        chosen = chosen or fallback
+        if chosen is None:
+            continue  # no free place inside the axes: the name is still in the list
+        dx, dy, taken = chosen
+        placed.append(taken)
+        far = dx * dx + dy * dy > 12**2
         ax.annotate(
-            text, (x, y), xytext=(-5 if to_left else 5, y0 - py), textcoords="offset points",
-            ha="right" if to_left else "left", va="bottom", fontsize=fontsize, color="#1f2933",
-            zorder=4, annotation_clip=False,
-            arrowprops={"arrowstyle": "-", "color": GREY, "linewidth": 0.5} if moved else None,
+            str(k), (x, y), xytext=(dx, dy), textcoords="offset points", ha="center",
+            va="center", fontsize=fontsize, fontweight="bold", color="#1f2933", zorder=4,
+            annotation_clip=False,
+            arrowprops={"arrowstyle": "-", "color": GREY, "linewidth": 0.5,
+                        "shrinkA": 0, "shrinkB": 4} if far else None,
         )  # fmt: skip
+    _name_list(figure, [text for _, _, text in points], caption)
+
+
+def _name_list(figure: Figure, names: Sequence[str], caption: str) -> None:
+    """The numbered names under the axes, in columns, with the caption above them."""
+    width, height = (v * 72 for v in figure.get_size_inches())
+    columns = _list_columns(len(names))
+    rows = math.ceil(len(names) / columns)
+    left = 0.02 * width
+    top = _list_height(len(names)) - 4  # points from the figure's bottom
+    figure.text(left / width, top / height, caption, fontsize=_LIST_FONT, va="top",
+                color="#52606d")  # fmt: skip
+    column_width = (width - 2 * left) / columns
+    for i, name in enumerate(names):
+        column, row = divmod(i, rows)
+        x = left + column * column_width
+        y = (top - (row + 1) * _LIST_LINE) / height
+        figure.text((x + 12) / width, y, str(i + 1), ha="right", va="top", fontsize=_LIST_FONT,
+                    fontweight="bold")  # fmt: skip
+        figure.text((x + 15) / width, y, name[:_NAME_LENGTH], va="top", fontsize=_LIST_FONT)
+
+
+# Offsets (points) a number tries around its point: nearest first, on rings of 8 directions.
+_RINGS = [
+    (r * dx, r * dy)
+    for r in (6, 9, 13, 18, 24, 32, 42, 55, 70)
+    for dx, dy in ((1, 0.6), (-1, 0.6), (0, 1), (1, -0.6), (-1, -0.6), (0, -1), (1, 0), (-1, 0))
+]
 
 
 def empty_figure(text: str) -> Figure:
@@ -228,8 +295,11 @@ def funnel_figure(
     if n.size == 0 or not np.isfinite(regional_share):
         return empty_figure("Нет данных для графика.")
     marked = np.asarray(highlighted, dtype=bool)
+    named = [] if labels is None else _farthest_above(n, share, regional_share, marked)
+    named = [i for i in named if labels[i]][:LABEL_LIMIT]  # type: ignore[index]
     margins = {"left": 0.09, "right": 0.76, "top": 0.96, "bottom": 0.12}
-    figure, ax = _canvas("funnel", (8.5, 4.4), margins, reuse)
+    size, margins = _grown((8.5, 4.4), margins, _list_height(len(named)))
+    figure, ax = _canvas("funnel", size, margins, reuse)
     n_max = max(float(n.max()), 20.0) * 1.1
     grid = np.geomspace(max(float(n.min()) * 0.9, 1), n_max, 80)
     for z, style, name in ((1.96, "--", "граница 95 %"), (3.09, ":", "граница 99,8 %")):
@@ -255,12 +325,17 @@ def funnel_figure(
     percent_axis(ax.yaxis)
     ax.set_xlabel("Учтено результатов (логарифмическая шкала)")
     ax.set_ylabel("Доля неудач")
-    if labels is not None:
-        worst = _farthest_above(n, share, regional_share, marked)[:LABEL_LIMIT]
-        _label(ax, [(n[i], share[i], labels[i]) for i in worst])
-        if marked.sum() > LABEL_LIMIT:
-            named = russian.counted(LABEL_LIMIT, "школа")
-            ax.plot([], [], " ", label=f"подписи: {named},\nдальше всех выше региона")
+    if named:
+        caption = (
+            f"Номера на графике: {russian.counted(len(named), 'школа')} списка ШНОР, дальше "
+            "всех выше региона"
+            if marked.sum() > len(named)
+            else "Номера на графике: школы списка ШНОР"
+        )
+        sizes = np.where(marked, 30.0, 12.0)
+        _numbered(ax, [(n[i], share[i], labels[i]) for i in named],  # type: ignore[index]
+                  ax.transData.transform(np.column_stack([n, share])),
+                  np.sqrt(sizes) / 2 * figure.dpi / 72 + 1, caption)  # fmt: skip
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
     figure.shnor_titles = titles_of  # type: ignore[attr-defined]
     return figure
@@ -285,8 +360,10 @@ def change_figure(
     shown = [p for p in points if np.isfinite(p.x) and np.isfinite(p.y)]
     if not shown:
         return empty_figure("Нет школ для графика.")
+    named = [p for p in shown if p.label]
     margins = {"left": 0.1, "right": 0.7, "top": 0.96, "bottom": 0.12}
-    figure, ax = _canvas("change", (8.5, 4.6), margins, reuse)
+    size, margins = _grown((8.5, 4.6), margins, _list_height(len(named)))
+    figure, ax = _canvas("change", size, margins, reuse)
     xs, ys = [p.x for p in shown], [p.y for p in shown]
     extra = [near_miss_change] if np.isfinite(near_miss_change) else []
     x_limits, y_limits = _padded([*xs, 0.0]), _padded([*ys, 0.0, *extra])
@@ -301,7 +378,11 @@ def change_figure(
     ax.scatter([], [], c=RED, s=28, label="без положительной динамики")
     ax.set_xlim(*x_limits)
     ax.set_ylim(*y_limits)
-    _label(ax, [(p.x, p.y, p.label) for p in shown])
+    if named:
+        _numbered(ax, [(p.x, p.y, p.label) for p in named],
+                  ax.transData.transform([(p.x, p.y) for p in shown]),
+                  np.full(len(shown), np.sqrt(28) / 2 * figure.dpi / 72 + 1),
+                  "Номера на графике: школы списка прошлого года")  # fmt: skip
     points_axis(ax.xaxis)
     points_axis(ax.yaxis)
     ax.set_xlabel("Ожидаемое изменение доли неудач (регрессия к среднему), п.п.")
