@@ -90,6 +90,21 @@ def demo_run(demo_region, tmp_path_factory: pytest.TempPathFactory, worker_id: s
     )
 
 
+@pytest.fixture(scope="session")
+def national_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
+    """The national run (regions one after another, without Prefect) of the national slice
+    regions, once per test session: (root, result). Read it, never change it."""
+    from national_slice import national_data
+
+    from shnor.national import run_national
+
+    def make(folder: Path) -> tuple[Path, dict[str, Any]]:
+        root = national_data(folder / "nation")
+        return root, run_national(root, "reference")
+
+    return made_once_per_session(tmp_path_factory, worker_id, "national_run", make)
+
+
 @pytest.fixture
 def con():
     """An in-memory warehouse with macros, reference tables and raw.* ready."""

@@ -196,6 +196,105 @@ def run(
     raise typer.Exit(result["exit_code"])
 
 
+@app.command("run-national")
+def run_national(
+    data_root: Annotated[
+        Path, typer.Option("--data-root", help="Папка страны: по папке данных на регион внутри.")
+    ],
+    preset: PresetOption = "reference",
+    task_runner: Annotated[
+        str,
+        typer.Option(
+            "--task-runner", help="sequential — регионы по очереди; dask — на исполнителях Dask."
+        ),
+    ] = "sequential",
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Адрес готового кластера Dask (tcp://…), иначе локальный."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Процессов локального кластера Dask (по умолчанию — ядер)."),
+    ] = None,
+    prefect: Annotated[
+        bool, typer.Option(help="Запускать как поток Prefect (по умолчанию) или напрямую.")
+    ] = True,
+) -> None:
+    """Рассчитать каждый регион (папки с raw/ внутри DATA_ROOT) и сводные таблицы по стране в
+    DATA_ROOT/national. Отчёты региона — в его папке.
+
+    Коды выхода: 0 — все регионы опубликованы; 3 — есть файлы в карантине; 4 — у какого-то
+    региона ничего не опубликовано (в сводке — прежние витрины или причина); 2 — неверные
+    аргументы; 1 — непредвиденная ошибка.
+    """
+    from shnor.national import region_folders
+    from shnor.presets import PresetError, load_preset
+
+    root = data_root.resolve()
+    try:
+        load_preset(preset)
+        folders = region_folders(root)
+    except (PresetError, FileNotFoundError) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    if task_runner not in ("sequential", "dask") or (task_runner == "dask" and not prefect):
+        console.print("[red]--task-runner: sequential или dask (dask — только с Prefect).[/red]")
+        raise typer.Exit(2)
+    if not folders:
+        console.print(f"[red]В {root} нет папок регионов (с папкой raw/ внутри).[/red]")
+        raise typer.Exit(2)
+    started = time.perf_counter()
+    console.print(f"Регионов: {len(folders)}; {root}")
+    from shnor.progress import reporting_to
+
+    try:
+        with _progress() as progress, reporting_to(_reporter(progress)):
+            if prefect:
+                use_offline_prefect()
+                from flows.national_list import national_flow
+
+                result = national_flow(task_runner, address, workers)(
+                    data_root=str(root), preset=preset, task_runner=task_runner
+                )
+            else:
+                from shnor.national import run_national as run_plain
+
+                result = run_plain(root, preset, trigger="cli:national")
+    except Exception as error:
+        console.print(
+            f"[red]Непредвиденная ошибка: {type(error).__name__}: {error}[/red]\n"
+            "Сообщите разработчикам (с этим текстом)."
+        )
+        raise typer.Exit(1) from error
+    _print_national(result, time.perf_counter() - started)
+    raise typer.Exit(result["exit_code"])
+
+
+def _print_national(result: dict[str, Any], seconds: float) -> None:
+    table = Table(title="Регионы")
+    for column in ("Регион", "Итог", "Год", "ШНОР", "Сек"):
+        table.add_column(column)
+    for run in result["regions"]:
+        outcome = OUTCOMES_RU.get(run["status"], run["status"])
+        if run.get("error"):
+            outcome += f"\n{run['error'][:200]}"
+        table.add_row(
+            run["region_code"],
+            outcome,
+            str(run.get("year") or ""),
+            str(run.get("shnor_list_count") if run.get("shnor_list_count") is not None else ""),
+            f"{run['seconds']:.0f}",
+        )
+    console.print(table)
+    national = result["national"]
+    state = "без изменений" if national["status"] == "unchanged" else "опубликованы"
+    console.print(
+        f"Сводные таблицы по стране ({national['year']} год) {state}: "
+        f"[bold]{national['folder']}[/bold] ({russian.number(seconds)} с)",
+        soft_wrap=True,
+    )
+
+
 @app.command()
 def calibration(
     preset: PresetOption = "reference",
@@ -458,6 +557,7 @@ def status(
 
 OUTCOMES_RU = {
     "published": "[green]опубликовано[/green]",
+    "busy": "[red]занято другим запуском[/red]",
     "unchanged": "[green]без изменений[/green]",
     "not_published": "[yellow]не опубликовано[/yellow]",
     "failed": "[red]ошибка[/red]",

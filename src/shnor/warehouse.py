@@ -27,7 +27,9 @@ from shnor.ingest.text import read_small_csv
 
 LAYERS = ("staging", "intermediate", "marts", "reports")
 SCHEMAS = ("raw", "ref", *LAYERS, "ops")
-_REFERENCE = re.compile(r"\b(raw|ref|staging|intermediate|marts|reports)\.([a-z_][a-z0-9_]*)\b")
+_REFERENCE = re.compile(
+    r"\b(raw|ref|staging|intermediate|marts|reports|national)\.([a-z_][a-z0-9_]*)\b"
+)
 _PARAMETER = re.compile(r"(?<![\w$])\$([a-z_][a-z0-9_]*)")
 _INCREMENTAL = re.compile(
     r"^--\s*incremental:\s*(_source_file|school_id|exam_year)\s*$", re.MULTILINE

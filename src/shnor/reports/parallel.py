@@ -2,7 +2,9 @@
 
 XLSX writing is pure Python (xlsxwriter), so threads would not help; forked workers inherit
 the marts in memory, nothing is pickled to them, and each writes its own files. Where the
-platform cannot fork, or there is one core or one job, the jobs run here, one after another.
+platform cannot fork, or there is one core or one job, or this process is a daemon (a Dask
+worker of a national run: it may not have children, and its cluster already keeps every core
+busy with other regions), the jobs run here, one after another.
 """
 
 from __future__ import annotations
@@ -39,8 +41,11 @@ class ReportJob:
 
 
 def worker_count(jobs: Sequence[ReportJob]) -> int:
-    """Workers to use: one per core (at most MAX_WORKERS), none where fork is unavailable."""
+    """Workers to use: one per core (at most MAX_WORKERS), none where fork is unavailable or
+    this process may not have children (a daemon, such as a Dask worker)."""
     if "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    if multiprocessing.current_process().daemon:
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     workers = min(len(jobs), cores or 1, MAX_WORKERS)

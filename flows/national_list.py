@@ -1,0 +1,126 @@
+"""The national run as a Prefect flow: every region folder of a root mapped to a task that runs
+the region's annual sequence (`shnor.national.region_run`, the region's own warehouse and
+published outputs), then the national outputs from the regions' published marts.
+
+Regions run one after another in the flow's process (`task_runner="sequential"`) or on Dask
+workers through `prefect_dask.DaskTaskRunner`: a local cluster of `workers` processes by
+default, or an existing cluster at `address`. Each region is its own pool, so the regions'
+tasks never wait on each other; the national outputs wait for all of them.
+`shnor.national.run_national` is the same sequence without Prefect.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prefect import flow, get_run_logger, task, unmapped
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import task_run
+
+from shnor.national import national_exit_code, national_step, region_folders, region_run
+
+TASK_RUNNERS = ("sequential", "dask")
+# Dask's own INFO lines (workers starting and stopping) are not the analyst's business.
+DASK_QUIET_ENV = {
+    "DASK_LOGGING__DISTRIBUTED": "warning",
+    "DASK_DISTRIBUTED__LOGGING__DISTRIBUTED": "warning",
+}
+
+
+def _region_task_name() -> str:
+    return "регион " + os.path.basename(task_run.parameters["data_dir"])
+
+
+@task(name="region", cache_policy=NO_CACHE, task_run_name=_region_task_name)
+def region(data_dir: str, preset: str, trigger: str) -> dict[str, Any]:
+    """One region's annual run (ingest → build → flag → check → publish) in its own folder."""
+    result = region_run(data_dir, preset, trigger)
+    get_run_logger().info(
+        "%s: %s, код выхода %s, ШНОР %s за %.1f с",
+        result["region_code"],
+        result["status"],
+        result["exit_code"],
+        result.get("shnor_list_count"),
+        result["seconds"],
+    )
+    return result
+
+
+@task(name="national-outputs", cache_policy=NO_CACHE)
+def national_outputs(data_root: str, preset: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The national tables and workbook from the regions' published marts."""
+    result = national_step(data_root, preset, runs)
+    get_run_logger().info(
+        "национальные итоги: %s, %s год, версия %s", result["status"], result["year"],
+        result["version"],
+    )  # fmt: skip
+    return result
+
+
+@flow(name="shnor-national")
+def national_list(
+    data_root: str, preset: str = "reference", task_runner: str = "sequential"
+) -> dict[str, Any]:
+    """Run every region folder under `data_root`, then the national outputs in
+    `data_root/national`; `task_runner` says how the regions ran (the flow's runner does it)."""
+    folders = [str(folder) for folder in region_folders(data_root)]
+    trigger = f"national:{task_runner}"
+    if task_runner == "sequential":
+        runs = [region(folder, preset, trigger) for folder in folders]
+    else:
+        runs = [
+            future.result() for future in region.map(folders, unmapped(preset), unmapped(trigger))
+        ]
+    outputs = national_outputs(data_root, preset, runs)
+    return {"regions": runs, "national": outputs, "exit_code": national_exit_code(runs)}
+
+
+def national_flow(task_runner: str = "sequential", address: str | None = None,
+                  workers: int | None = None):  # fmt: skip
+    """The flow with the task runner asked for: as it is for `sequential`; for `dask`, a
+    DaskTaskRunner on the cluster at `address`, or on a local cluster of `workers` processes
+    (one thread each; by default one per core) that it starts and stops."""
+    if task_runner not in TASK_RUNNERS:
+        raise ValueError(f"task_runner: {', '.join(TASK_RUNNERS)}, не {task_runner!r}")
+    if task_runner == "sequential":
+        return national_list
+    for key, value in DASK_QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    from prefect_dask import DaskTaskRunner
+
+    if address:
+        runner = DaskTaskRunner(address=address)
+    else:
+        share_prefect_api_with_workers()
+        runner = DaskTaskRunner(
+            cluster_class="distributed.LocalCluster",
+            cluster_kwargs={
+                "n_workers": workers or local_cores(),
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            },
+        )
+    return national_list.with_options(task_runner=runner)
+
+
+def local_cores() -> int:
+    """Cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def share_prefect_api_with_workers() -> None:
+    """Name this process's Prefect server in the environment the local workers start with, so
+    their task runs reach it: the configured one, or else the temporary server started here now
+    (without it every worker would start a temporary server of its own and wait for it)."""
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    if not url:
+        from prefect.server.api.server import SubprocessASGIServer
+
+        server = SubprocessASGIServer()  # the one this process's flow uses too
+        server.start()
+        url = server.api_url
+    os.environ["PREFECT_API_URL"] = str(url)

@@ -1,0 +1,75 @@
+"""The regions of a national root and one region's run as a small record for the national run."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from shnor.history import RunInProgressError
+from shnor.stages import run_annual
+from shnor.stages.publish import (
+    EXIT_NOTHING_PUBLISHED,
+    EXIT_PUBLISHED,
+    EXIT_PUBLISHED_WITH_QUARANTINE,
+)
+
+NATIONAL = "national"  # ROOT/national: the national outputs, not a region
+
+
+def region_folders(root: str | Path) -> list[Path]:
+    """The region folders of a national root: its subfolders with a raw/ folder, by name."""
+    base = Path(root).resolve()
+    if not base.is_dir():
+        raise FileNotFoundError(f"Нет папки {base}")
+    return sorted(
+        folder
+        for folder in base.iterdir()
+        if folder.is_dir() and folder.name != NATIONAL and (folder / "raw").is_dir()
+    )
+
+
+def region_run(data_dir: str | Path, preset: str, trigger: str = "national") -> dict[str, Any]:
+    """One region's annual run (`shnor.stages.run_annual`, recorded in the region's own run
+    history) as a small JSON-able record; a region that fails, or whose folder another run
+    holds, is recorded with the reason and never stops the other regions."""
+    folder = Path(data_dir).resolve()
+    record: dict[str, Any] = {"region_code": folder.name, "data_dir": str(folder)}
+    cpu, started = time.process_time(), time.perf_counter()
+    try:
+        result = run_annual(folder, preset, trigger=trigger)
+    except RunInProgressError as error:
+        record |= {"status": "busy", "exit_code": EXIT_NOTHING_PUBLISHED, "error": str(error)}
+    except Exception as error:  # the region's history keeps the traceback
+        record |= {
+            "status": "failed",
+            "exit_code": EXIT_NOTHING_PUBLISHED,
+            "error": f"{type(error).__name__}: {error}",
+        }
+    else:
+        record |= {
+            "status": result["status"],
+            "exit_code": result["exit_code"],
+            "run_id": result["run_id"],
+            "version": result.get("version"),
+            "year": result["year"],
+            "shnor_list_count": result["shnor_list_count"],
+            "build_mode": ((result["build"] or {}).get("rebuilt") or {}).get("mode"),
+            "flagged": "flag" in result["steps"],
+            "steps": result["steps"],
+        }
+    return record | {
+        "seconds": round(time.perf_counter() - started, 3),
+        "cpu_seconds": round(time.process_time() - cpu, 3),
+    }
+
+
+def national_exit_code(runs: list[dict[str, Any]]) -> int:
+    """The national run's exit code: 4 when a region has nothing new published (failed, busy,
+    or its marts failed their checks), else 3 when a region quarantined files, else 0."""
+    codes = {run["exit_code"] for run in runs}
+    if EXIT_NOTHING_PUBLISHED in codes or any(run["status"] in ("failed", "busy") for run in runs):
+        return EXIT_NOTHING_PUBLISHED
+    if EXIT_PUBLISHED_WITH_QUARANTINE in codes:
+        return EXIT_PUBLISHED_WITH_QUARANTINE
+    return EXIT_PUBLISHED
