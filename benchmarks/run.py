@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/run.py --only incremental|xlsx-ingest|joint-effect [--xlsx-mb 5]
     .venv/bin/python benchmarks/run.py --only vpr-exports [--schools 600] [--export-rows 600000]
     .venv/bin/python benchmarks/run.py --only scale [--scale region|national] [--regions N]
+    .venv/bin/python benchmarks/run.py --only national-rerun --regions 5 --schools-per-region 100
 
 Writes benchmarks/RESULTS.md (`--only X` rewrites only its own section; a whole run keeps the
 others). Every measurement runs in a fresh subprocess so that its peak memory (max RSS) is its
@@ -53,7 +54,14 @@ def main() -> None:
     parser.add_argument("--csv-rows", type=int, default=2_000_000)
     parser.add_argument(
         "--only",
-        choices=["incremental", "xlsx-ingest", "vpr-exports", "joint-effect", "scale"],
+        choices=[
+            "incremental",
+            "xlsx-ingest",
+            "vpr-exports",
+            "joint-effect",
+            "scale",
+            "national-rerun",
+        ],
         help="run one benchmark only",
     )
     parser.add_argument("--xlsx-mb", type=float, default=5.0)
@@ -67,6 +75,12 @@ def main() -> None:
     parser.add_argument("--regions", type=int, help="regions of the national scale (85)")
     parser.add_argument("--schools-per-region", type=int, default=470)
     args = parser.parse_args()
+    if args.only == "national-rerun":
+        regions, schools = args.regions or 5, args.schools_per_region
+        _write_section(
+            NATIONAL_RERUN_TITLE, national_rerun_rows(regions, schools), args, NATIONAL_RERUN_NOTE
+        )
+        return
     if args.only == "scale":
         regions = 1 if args.scale == "region" else (args.regions or 85)
         rows = scale_rows(regions, args.schools_per_region)
@@ -754,6 +768,71 @@ def vpr_export_rows(schools: int, total_rows: int) -> list[tuple[str, str, dict,
     ]
 
 
+NATIONAL_RERUN_TITLE = "National rerun after one region's new file"
+NATIONAL_RERUN_NOTE = (
+    "`shnor scale-data` regions (37 pupils a grade, 2024–2026), run by `shnor.national."
+    "run_national` (regions one after another, no Prefect) in one process: the national build, "
+    "then a rerun after region_02's ОГЭ file of 2026 is corrected (its last 40 rows withdrawn), "
+    "then a rerun with nothing changed. **Seconds here are CPU seconds** (the process and its "
+    "forked report workers), not wall time: the machine is shared. Ratio = build / rerun; the "
+    "target (issue 17) is a rerun ≤ 20% of the build."
+)
+
+
+def national_rerun_rows(regions: int, schools: int) -> list[tuple[str, str, dict, dict | None]]:
+    """The national build, the rerun after one region's corrected file and an unchanged rerun."""
+    root = Path(tempfile.mkdtemp(prefix="shnor-national-")) / "nation"
+    code = f"""
+import resource
+from pathlib import Path
+from shnor.national import run_national
+from shnor.scale_region import generate_scale_data
+
+def cpu():
+    used = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in used)
+
+root = Path({str(root)!r})
+written = generate_scale_data(root, regions={regions}, schools_per_region={schools})
+result["rows"] = written.participant_row_count
+for name in ("build", "one_region", "unchanged"):
+    if name == "one_region":
+        path = root / "region_02" / "raw" / "oge" / "2026" / "ОГЭ_2026.csv"
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        path.write_text("".join(lines[:-40]), encoding="utf-8")
+    before = cpu()
+    run = run_national(root, "reference")
+    result[name] = {{
+        "cpu": round(cpu() - before, 2),
+        "statuses": [r["status"] for r in run["regions"]],
+        "national": run["national"]["status"],
+        "national_seconds": run["national"]["seconds"],
+    }}
+"""
+    found = measured(code)
+    data = f"{regions} × {schools} schools × 3 years, {found['rows']:,} participant rows"
+
+    def row(name: str) -> dict:
+        return {"seconds": found[name]["cpu"], "peak_mb": found["peak_mb"]}
+
+    def said(name: str) -> str:
+        statuses = ", ".join(found[name]["statuses"])
+        return f"regions: {statuses}; national outputs {found[name]['national']}"
+
+    build = row("build")
+    share = found["one_region"]["cpu"] / found["build"]["cpu"]
+    return [
+        ("national build", f"{data}; {said('build')}", build, None),
+        (
+            "rerun after one region's corrected file",
+            f"{said('one_region')}; {share:.1%} of the build",
+            row("one_region"),
+            build,
+        ),
+        ("rerun, nothing changed", said("unchanged"), row("unchanged"), build),
+    ]
+
+
 def _write_section(title: str, rows: list, args: argparse.Namespace, note: str) -> None:
     """Replace (or add) one `## title` section of RESULTS.md, leaving the rest as measured."""
     lines = [
@@ -762,10 +841,14 @@ def _write_section(title: str, rows: list, args: argparse.Namespace, note: str) 
         f"Measured {dt.date.today().isoformat()} by `benchmarks/run.py "
         + (f"--only {args.only} " if args.only else "")
         + (f"--scale {args.scale} " if args.only == "scale" else "")
-        + (f"--regions {args.regions} " if args.only == "scale" and args.regions else "")
+        + (
+            f"--regions {args.regions} "
+            if args.only in ("scale", "national-rerun") and args.regions
+            else ""
+        )
         + (
             f"--schools-per-region {args.schools_per_region} "
-            if args.only == "scale" and args.schools_per_region != 470
+            if args.only in ("scale", "national-rerun") and args.schools_per_region != 470
             else ""
         )
         + f"--schools {args.schools} --xlsx-mb {args.xlsx_mb:g}` on {platform.machine()}, "
