@@ -124,7 +124,7 @@ def test_national_workbook_shows_the_tables(national_run):
         "Примечания",
     ]  # fmt: skip
     sheet = workbook[f"Регионы {LAST}"]
-    assert sheet["A1"].value == f"Регионы в {LAST} году — {LAST} год"
+    assert sheet["A1"].value == f"Регионы — {LAST} год"
     header = [cell.value for cell in sheet[6]]
     assert header[:6] == ["Код папки", "Регион", "Школ", "Школ оценено", "ШНОР", "ШНОР, %"]
     rows = {row[1]: row for row in sheet.iter_rows(min_row=7, values_only=True)}

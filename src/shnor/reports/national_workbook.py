@@ -111,7 +111,7 @@ def write_national_workbook(
         )  # fmt: skip
         write_table_sheet(
             workbook, f"Регионы {year}", summary, SUMMARY_COLUMNS, "Нет регионов.",
-            title=title_lines(f"Регионы в {year} году", manifest, count), frozen_columns=2,
+            title=title_lines("Регионы", manifest, count), frozen_columns=2,
         )  # fmt: skip
         write_table_sheet(
             workbook, "Регион × год", by_year, YEAR_COLUMNS, "Нет опубликованных регионов.",
