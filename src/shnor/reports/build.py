@@ -20,7 +20,7 @@ import pandas as pd
 from shnor.presets import Preset
 from shnor.report_tables import MUNICIPALITY_NOT_GIVEN, REPORT_TABLES, report_tables
 from shnor.reports.appendix import write_appendix
-from shnor.reports.cards import CARDS_DIR, carded_schools, school_cards, write_cards
+from shnor.reports.cards import CARDS_DIR, Card, cards_by_municipality, write_cards
 from shnor.reports.comparative import (
     Scope,
     comparison,
@@ -29,11 +29,7 @@ from shnor.reports.comparative import (
     write_comparative_workbook,
 )
 from shnor.reports.parallel import ReportJob, written_in_parallel
-from shnor.reports.school_list import (
-    regional_fail_share,
-    with_list_details,
-    write_school_list,
-)
+from shnor.reports.school_list import list_details, write_school_list
 from shnor.reports.support_sheets import objectivity_sheet, support_sheets
 
 BASE_MARTS = ("dim_schools", "fct_school_procedure_results", "fct_school_flags", "rpt_school_list")
@@ -120,11 +116,17 @@ def report_jobs(
     reports_dir: Path,
     years: list[int] | None,
 ) -> list[ReportJob]:
-    """One job per annual list and per comparative scope (its workbook and page)."""
+    """One job per annual list and per comparative scope (its workbook and page). The list
+    details of each year and the cards are computed here, once, before the jobs run (the
+    workers inherit them): each municipal job would otherwise group the whole region again."""
     flags = marts["fct_school_flags"]
     rated_years = sorted(int(y) for y in flags.loc[flags["is_rated"], "exam_year"].unique())
     list_years = rated_years if years is None else years
     analysed_years = rated_years[-1:] if years is None else years
+    details = {
+        year: list_details(marts, year, preset)
+        for year in sorted({*list_years, *(y for y in analysed_years if y - 1 in rated_years)})
+    }
     jobs = [
         ReportJob(
             f"school_list_{year}",
@@ -132,6 +134,7 @@ def report_jobs(
             partial(
                 _school_list_report,
                 marts,
+                details[year],
                 year,
                 preset,
                 run_facts,
@@ -145,8 +148,9 @@ def report_jobs(
     # The cards of a year with municipal pages are written by those pages' jobs (one pass over
     # each school's data); otherwise by jobs of their own.
     cards_with_pages = card_year in analysed_years and card_year - 1 in rated_years
+    cards = cards_by_municipality(marts, card_year, preset) if card_year is not None else {}
     if card_year is not None and not cards_with_pages:
-        jobs += card_jobs(marts, card_year, preset, reports_dir)
+        jobs += card_jobs(cards, card_year, preset, reports_dir)
     comparisons = marts["rpt_year_over_year"]
     for year in analysed_years:
         if year - 1 not in rated_years:
@@ -172,54 +176,40 @@ def report_jobs(
                 ReportJob(
                     stem,
                     size,
-                    partial(_comparative_report, marts, year, scope, preset, run_facts,
-                            reports_dir / stem, with_cards),
+                    partial(_comparative_report, marts, details[year], year, scope, preset,
+                            run_facts, reports_dir / stem,
+                            cards.get(scope.municipality, []) if with_cards else None),
                 )
             )  # fmt: skip
     return jobs
 
 
 def card_jobs(
-    marts: dict[str, pd.DataFrame], year: int, preset: Preset, reports_dir: Path
+    cards: Mapping[str, list[Card]], year: int, preset: Preset, reports_dir: Path
 ) -> list[ReportJob]:
     """One job per municipality writing the cards of its listed and risk-group schools, for a
     year without municipal pages (no previous year to compare)."""
-    chosen = carded_schools(marts, year)
     return [
         ReportJob(
             f"cards_{year}_{municipality_slug(name)}",
-            len(group),
-            partial(_cards_report, marts, year, name, preset, reports_dir / CARDS_DIR),
+            len(cards[name]),
+            partial(write_cards, cards[name], preset, page_environment(), reports_dir / CARDS_DIR),
         )
-        for name, group in chosen.groupby("municipality_name", sort=True)
+        for name in sorted(cards)
     ]
-
-
-def _cards_report(
-    marts: Mapping[str, pd.DataFrame],
-    year: int,
-    municipality: str,
-    preset: Preset,
-    folder: Path,
-) -> list[Path]:
-    cards = school_cards(marts, year, preset, municipality)
-    return write_cards(cards, preset, page_environment(), folder)
 
 
 def _school_list_report(
     marts: Mapping[str, pd.DataFrame],
+    year_rows: pd.DataFrame,
     year: int,
     preset: Preset,
     run_facts: list[tuple[str, object]],
     path: Path,
     has_previous_year: bool,
 ) -> list[Path]:
-    """school_list_<year>.xlsx and the appendix to the order (appendix_<year>.xlsx, .html)."""
-    year_rows = with_list_details(
-        marts["rpt_school_list"], year,
-        regional_fail_share(marts["fct_school_procedure_results"], year),
-        marts.get("fct_school_context_drivers"), preset,
-    )  # fmt: skip
+    """school_list_<year>.xlsx and the appendix to the order (appendix_<year>.xlsx, .html)
+    from the year's `list_details`."""
     workbook = write_school_list(
         year_rows, year, preset, run_facts, path,
         has_previous_year=has_previous_year,
@@ -230,22 +220,25 @@ def _school_list_report(
 
 def _comparative_report(
     marts: Mapping[str, pd.DataFrame],
+    list_rows: pd.DataFrame,
     year: int,
     scope: Scope,
     preset: Preset,
     run_facts: list[tuple[str, object]],
     stem: Path,
-    with_cards: bool = False,
+    cards: list[Card] | None = None,
 ) -> list[Path]:
-    view = comparison(marts, year, scope, preset)
-    cards = (
-        write_cards(view["cards"], preset, page_environment(), stem.parent / CARDS_DIR,
+    """A comparative scope's workbook and page, and the cards of its schools when given
+    (None: the cards are written elsewhere)."""
+    view = comparison(marts, year, scope, preset, list_rows, cards)
+    written = (
+        write_cards(cards, preset, page_environment(), stem.parent / CARDS_DIR,
                     f"../{stem.name}.html")
-        if with_cards
+        if cards is not None
         else []
     )  # fmt: skip
     return [
-        *cards,
+        *written,
         write_comparative_workbook(view, scope, preset, run_facts, stem.with_suffix(".xlsx")),
         write_comparative_page(view, scope, preset, run_facts, stem.with_suffix(".html")),
     ]

@@ -168,6 +168,17 @@ def school_cards(
     return cards
 
 
+def cards_by_municipality(
+    marts: Mapping[str, pd.DataFrame], year: int, preset: Preset
+) -> dict[str, list[Card]]:
+    """Every card of the year, made in one pass over the region's results, by municipality:
+    the report jobs of each municipality take theirs instead of grouping the region again."""
+    grouped: dict[str, list[Card]] = {}
+    for card in school_cards(marts, year, preset):
+        grouped.setdefault(card.municipality_name, []).append(card)
+    return grouped
+
+
 def _pooled_years(own: pd.DataFrame, level: float) -> dict[str, pd.DataFrame]:
     """Each school's pooled fails and participants per year with the Wilson bounds (one
     grouping for all the cards of a call, by school)."""

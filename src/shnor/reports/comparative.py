@@ -19,13 +19,19 @@ from shnor import russian
 from shnor.methods.year_over_year import BY_PERCENTILE, IMPROVED, TRANSITIONS, WORSENED
 from shnor.presets import Preset
 from shnor.report_tables import REGION
-from shnor.reports.cards import card_link, carded_schools, school_cards, write_cards_sheet
+from shnor.reports.cards import (
+    Card,
+    card_link,
+    carded_schools,
+    school_cards,
+    write_cards_sheet,
+)
 from shnor.reports.charts import GREEN, RED, Bar, Point, bar_chart, change_scatter, funnel_plot
 from shnor.reports.school_list import (
     RUN_FACT_LABELS,
     fact_value,
     list_columns,
-    with_list_details,
+    list_details,
 )
 from shnor.reports.support_sheets import support_sheets
 from shnor.reports.workbook import (
@@ -54,9 +60,21 @@ def _scoped(frame: pd.DataFrame, year: int, scope: Scope) -> pd.DataFrame:
 
 
 def comparison(
-    marts: Mapping[str, pd.DataFrame], year: int, scope: Scope, preset: Preset
+    marts: Mapping[str, pd.DataFrame],
+    year: int,
+    scope: Scope,
+    preset: Preset,
+    list_rows: pd.DataFrame | None = None,
+    cards: list[Card] | None = None,
 ) -> dict[str, Any]:
-    """The frames and counts one comparative report shows."""
+    """The frames and counts one comparative report shows. `list_rows` (the year's
+    `list_details`) and `cards` (the scope's) are computed once for all scopes by the caller
+    when given, else here."""
+    if list_rows is None:
+        list_rows = list_details(marts, year, preset)
+    if cards is None:
+        cards = (school_cards(marts, year, preset, scope.municipality)
+                 if scope.municipality is not None else [])  # fmt: skip
     schools = _scoped(marts["rpt_school_year_over_year"], year, scope)
     cohort = schools[schools["was_on_shnor_list"] | schools["is_on_shnor_list"]]
     judged = cohort[cohort["was_on_shnor_list"] & cohort["is_rated"]]
@@ -88,19 +106,15 @@ def comparison(
         "regional_share": float(pooled["fail_count"].sum() / pooled["participant_count"].sum())
         if len(pooled)
         else math.nan,
-        "list": with_list_details(marts["rpt_school_list"], year).pipe(
-            lambda rows: (
-                rows
-                if scope.municipality is None
-                else rows[rows["municipality_name"] == scope.municipality]
-            )
+        "list": (
+            list_rows
+            if scope.municipality is None
+            else list_rows[list_rows["municipality_name"] == scope.municipality]
         ),
         "support": support_sheets(marts, year, scope.municipality),
         # every carded school of the scope (links); the cards themselves for a municipality
         "carded": carded_schools(marts, year, scope.municipality),
-        "cards": school_cards(marts, year, preset, scope.municipality)
-        if scope.municipality is not None
-        else [],
+        "cards": cards,
     }
 
 

@@ -502,6 +502,16 @@ def with_list_details(
     return year_rows
 
 
+def list_details(marts: Mapping[str, pd.DataFrame], year: int, preset: Preset) -> pd.DataFrame:
+    """The year's `with_list_details` from the marts (the region's fail share and the context
+    drivers included): what the annual list and every municipal «Список школ» show."""
+    return with_list_details(
+        marts["rpt_school_list"], year,
+        regional_fail_share(marts.get("fct_school_procedure_results"), year),
+        marts.get("fct_school_context_drivers"), preset,
+    )  # fmt: skip
+
+
 def short_reason(text: object, limit: int = REASON_LIMIT) -> str:
     """The reason cut to whole sentences, then whole clauses («; »), within `limit`
     characters; «…» says there is more on «Подробно»."""
