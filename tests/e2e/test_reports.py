@@ -104,10 +104,18 @@ def test_comparative_workbook_matches_the_marts(published):
     assert sorted(sheet.index) == sorted(cohort["school_id"])
     for school in cohort.itertuples():
         row = sheet.loc[school.school_id]
-        assert row["Изменение"] == pytest.approx(school.change)
-        assert row["Изменение: нижняя граница (Ньюкомб)"] == pytest.approx(school.change_lower)
+        # changes of a share in percentage points, as the page and the notes say them
+        assert row["Изменение, п.п."] == pytest.approx(100 * school.change)
+        assert row["Изменение: нижняя граница (Ньюкомб), п.п."] == pytest.approx(
+            100 * school.change_lower
+        )
         assert row["Вывод"] == school.change_label
         assert (row["ШНОР: переход"] or None) == school.transition
+    changes = openpyxl.load_workbook(path)["ШНОР — динамика"]
+    header = [c.value for c in changes[1]]
+    for column in ("Изменение, п.п.", "Ожидаемое изменение (регрессия к среднему), п.п."):
+        cells = [row[header.index(column)] for row in changes.iter_rows(min_row=2)]
+        assert cells and all(c.number_format.endswith('" п.п."') for c in cells), column
     summary = mart(published, "rpt_municipality_summary").query("exam_year == @YEAR")
     municipal = sheet_frame(path, "Муниципалитеты").set_index("Муниципалитет")
     assert sorted(municipal.index) == sorted(summary["municipality_name"])

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from text_checks import IDENTIFIER, page_text, russian_text_problems, workbook_problems
 
+from shnor import russian
 from shnor.demo import DEMO_REGION_NAME
 from shnor.presets import load_preset
 from shnor.reports.school_list import REASON_LIMIT, run_fact_labels
@@ -133,7 +134,7 @@ def test_the_recommendations_sheet_shows_shares_as_percent_and_the_interval_in_o
     header = [c.value for c in sheet[HEADER_ROW]]
     interval = header.index("Доля неудач (доверительный интервал)")
     regional = header.index("По региону")
-    shortfall = header.index("Отставание от региона с учётом размера выборки")
+    shortfall = header.index("Отставание от региона с учётом размера выборки, п.п.")
     rank = header.index("№")
     mart = pd.read_parquet(published / "rpt_recommendations.parquet")
     mart = mart[mart["exam_year"] == YEAR].set_index(["school_id", "rank"])
@@ -142,11 +143,16 @@ def test_the_recommendations_sheet_shows_shares_as_percent_and_the_interval_in_o
     school_column = header.index("Код ОО")
     for row in cells:
         expected = mart.loc[(row[school_column].value, row[rank].value)]
-        for index, field in ((regional, "regional_value"), (shortfall, "shrunk_shortfall")):
-            cell = row[index]
-            assert isinstance(cell.value, int | float), (field, cell.value)
-            assert cell.value == pytest.approx(expected[field])
-            assert cell.number_format.endswith("%") and "0.0" in cell.number_format
+        cell = row[regional]
+        assert isinstance(cell.value, int | float), cell.value
+        assert cell.value == pytest.approx(expected["regional_value"])
+        assert cell.number_format.endswith("%") and "0.0" in cell.number_format
+        # a difference of shares in percentage points, as the recommendation's text says it
+        cell = row[shortfall]
+        assert cell.value == pytest.approx(100 * expected["shrunk_shortfall"])
+        assert cell.number_format == '0.0" п.п."'
+        text = row[header.index("Рекомендация")].value
+        assert f"на {russian.number(cell.value)}\u00a0п.п. хуже" in text
         text = row[interval].value
         assert re.fullmatch(r"\d+,\d\xa0% \(\d+,\d–\d+,\d\xa0%\)", text), text
         share, low, high = (float(x.replace(",", ".")) / 100 for x in re.findall(r"\d+,\d", text))
@@ -222,6 +228,9 @@ def test_every_generated_workbook_and_page_reads_as_russian(published):
     assert {"school", "appendix", "year", "municipality", "validation"} <= kinds
     found = {p.name: workbook_problems(p)[:5] for p in workbooks}
     assert not {k: v for k, v in found.items() if v}
-    pages = [reports / f"appendix_{YEAR}.html", reports / "validation_report.html"]
+    pages = sorted([*reports.glob("*.html"), *reports.glob("cards/*.html")])
+    kinds = {p.name.split("_")[0] for p in pages}
+    assert {"appendix", "year", "municipality", "validation"} <= kinds
+    assert any(p.parent.name == "cards" for p in pages)
     found = {p.name: russian_text_problems(page_text(p))[:5] for p in pages}
     assert not {k: v for k, v in found.items() if v}

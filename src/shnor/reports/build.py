@@ -161,7 +161,9 @@ def report_jobs(
             .dropna()
             .unique()
         )
-        scopes = [(Scope("Регион", None), f"year_over_year_{year - 1}_{year}")] + [
+        region = dict(run_facts).get("region")
+        region = region if isinstance(region, str) and region.strip() else "Регион"
+        scopes = [(Scope(region, None), f"year_over_year_{year - 1}_{year}")] + [
             (Scope(name, name), f"municipality_{year}_{municipality_slug(name)}") for name in names
         ]
         of_year = comparisons[comparisons["exam_year"] == year]

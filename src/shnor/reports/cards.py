@@ -24,11 +24,11 @@ from shnor.methods.intervals import wilson_interval
 from shnor.presets import Preset
 from shnor.reports.charts import svg, years_figure
 from shnor.reports.school_list import context_index_text, context_percentiles
+from shnor.reports.support_sheets import great_circle_km
 from shnor.reports.workbook import safe_text
 
 CARDS_DIR = "cards"
 SHEET = "Карточки"
-EARTH_RADIUS_KM = 6371.0
 
 
 @dataclass(frozen=True)
@@ -84,13 +84,7 @@ def _text(value: object) -> str:
 
 def _km(a: pd.Series, b: pd.Series) -> float:
     """Great-circle distance between two schools of dim_schools (NaN without coordinates)."""
-    coordinates = (a["latitude"], a["longitude"], b["latitude"], b["longitude"])
-    lat1, lon1, lat2, lon2 = (np.radians(float(v)) for v in coordinates)
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return float(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(h)))
+    return float(great_circle_km(a["latitude"], a["longitude"], b["latitude"], b["longitude"]))
 
 
 def school_cards(
@@ -277,8 +271,8 @@ def _context(row, percentile: float | None, drivers: str | None, share: float) -
     """The context index, its percentile and the components that drive it (as on «ШНСУ»)."""
     if pd.isna(row.context_index):
         return "Индекс социального контекста не вычислен (нет данных о контексте)."
-    shnsu = ("школа с низкими социальными условиями (ШНСУ)" if row.is_shnsu
-             else "не ШНСУ")  # fmt: skip
+    shnsu = ("школа, функционирующая в неблагоприятных социальных условиях (ШНСУ)"
+             if row.is_shnsu else "не ШНСУ")  # fmt: skip
     parts = [
         context_index_text(row.context_index, percentile, share) + " Выше — неблагоприятнее.",
         f"Статус: {shnsu}; положение: {_text(row.quadrant) or 'не указано'}.",
@@ -366,7 +360,7 @@ def write_cards(
     """One HTML file per card in `folder` (created); the chart is drawn once per school."""
     folder.mkdir(parents=True, exist_ok=True)
     template = environment.get_template("card.html.j2")
-    generated_at = dt.datetime.now().isoformat(timespec="seconds")
+    generated_at = dt.datetime.now().strftime("%d.%m.%Y %H:%M")
     written = []
     for card in cards:
         path = folder / card_file(card.school_id)

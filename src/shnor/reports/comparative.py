@@ -42,6 +42,16 @@ from shnor.reports.workbook import (
 )
 
 SHARE = "0.0%"
+# A change of a share in percentage points (the value is 100 × the change), as the page says it.
+POINTS = '+0.0" п.п.";-0.0" п.п.";0.0" п.п."'
+CHANGES = ("change", "change_lower", "change_upper", "expected_change", "near_miss_change")
+
+
+def in_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows with each change of a share also in percentage points (`<change>_points`)."""
+    return frame.assign(
+        **{f"{c}_points": 100 * frame[c].astype(float) for c in CHANGES if c in frame}
+    )
 
 
 @dataclass(frozen=True)
@@ -133,13 +143,15 @@ SCHOOL_CHANGE_COLUMNS = (
     Column("fail_share", "Доля неудач (год отчёта)", 10, SHARE),
     Column("fail_share_lower", "Нижняя граница (год отчёта)", 9, SHARE),
     Column("fail_share_upper", "Верхняя граница (год отчёта)", 9, SHARE),
-    Column("change", "Изменение", 10, "+0.0%;-0.0%;0.0%"),
-    Column("change_lower", "Изменение: нижняя граница (Ньюкомб)", 11, "+0.0%;-0.0%;0.0%"),
-    Column("change_upper", "Изменение: верхняя граница (Ньюкомб)", 11, "+0.0%;-0.0%;0.0%"),
+    Column("change_points", "Изменение, п.п.", 10, POINTS),
+    Column("change_lower_points", "Изменение: нижняя граница (Ньюкомб), п.п.", 11, POINTS),
+    Column("change_upper_points", "Изменение: верхняя граница (Ньюкомб), п.п.", 11, POINTS),
     Column("change_p_value", "p (z-тест двух долей)", 9, "0.000"),
     Column("change_label", "Вывод", 20),
-    Column("expected_change", "Ожидаемое изменение (регрессия к среднему)", 12, "+0.0%;-0.0%;0.0%"),
-    Column("near_miss_change", "Изменение школ «почти в списке»", 12, "+0.0%;-0.0%;0.0%"),
+    Column(
+        "expected_change_points", "Ожидаемое изменение (регрессия к среднему), п.п.", 12, POINTS
+    ),
+    Column("near_miss_change_points", "Изменение школ «почти в списке», п.п.", 12, POINTS),
     Column("has_positive_dynamics", "Положительная динамика сверх ожидаемой", 12),
     Column("is_vpr_set_aside", "Только ОГЭ/ЕГЭ (ВПР требуют анализа объективности)", 12),
 )
@@ -216,10 +228,13 @@ def write_comparative_workbook(
         if scope.municipality is not None:
             write_table_sheet(workbook, "Список школ", view["list"], list_columns(preset))
         write_table_sheet(workbook, "Муниципалитеты", view["summary"], MUNICIPALITY_COLUMNS)
-        write_table_sheet(workbook, "ШНОР — динамика", view["cohort"], SCHOOL_CHANGE_COLUMNS)
-        write_table_sheet(workbook, "Все школы — динамика", view["schools"], SCHOOL_CHANGE_COLUMNS)
+        cohort, schools = in_points(view["cohort"]), in_points(view["schools"])
+        write_table_sheet(workbook, "ШНОР — динамика", cohort, SCHOOL_CHANGE_COLUMNS)
+        write_table_sheet(workbook, "Все школы — динамика", schools, SCHOOL_CHANGE_COLUMNS)
         name, procedures, empty_note = procedure_sheet(view, scope)
-        write_table_sheet(workbook, name, procedures, PROCEDURE_CHANGE_COLUMNS, empty_note)
+        write_table_sheet(
+            workbook, name, in_points(procedures), PROCEDURE_CHANGE_COLUMNS, empty_note
+        )
         for name, frame, columns in view["support"]:
             write_table_sheet(workbook, name, frame, columns, "Нет строк за этот год.")
         if scope.municipality is not None:
@@ -336,6 +351,11 @@ def _text(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
+def generated_at() -> str:
+    """When a page is written, as a reader reads a date: «05.12.2026 12:12»."""
+    return dt.datetime.now().strftime("%d.%m.%Y %H:%M")
+
+
 @cache
 def page_environment() -> jinja2.Environment:
     """The autoescaping Jinja environment of the report pages (comparative pages, cards), made
@@ -350,7 +370,8 @@ def page_environment() -> jinja2.Environment:
     )
     environment.filters |= {
         "pct": _pct, "pp": _pp, "interval": _interval, "p": _p, "text": _text,
-        "prange": russian.percent_range,
+        "prange": russian.percent_range, "whole": lambda v: russian.number(v, 0),
+        "counted": russian.counted,
     }  # fmt: skip
     return environment
 
@@ -440,7 +461,8 @@ def write_comparative_page(
             year=year,
             view=view,
             preset=preset,
-            facts=[(RUN_FACT_LABELS.get(k, k), v) for k, v in run_facts],
+            facts=[(RUN_FACT_LABELS.get(k, k), fact_value(k, v)) for k, v in run_facts],
+            level=russian.percent(preset["indicators.interval_confidence"], 0),
             charts=_charts(view, scope),
             carded=view["carded"],
             card_links={
@@ -453,7 +475,7 @@ def write_comparative_page(
             recommendations=by_school,
             notes=notes(view, preset, scope),
             full_table_note=full_table_note(scope),
-            generated_at=dt.datetime.now().isoformat(timespec="seconds"),
+            generated_at=generated_at(),
         )
     )
     path.write_text(page, encoding="utf-8")

@@ -493,10 +493,11 @@ def with_list_details(
     else:
         year_rows["context_drivers"] = None
     share = preset["context.shnsu_share"] if preset is not None else None
+    pool = POOLS.get(preset["school_effect.pool_by"], POOL) if preset is not None else POOL
     fields = ["is_shnsu", "is_rated", "is_resilient", "is_on_shnor_list", "context_index",
               "context_percentile", "reason_text"]  # fmt: skip
     year_rows["shnsu_reason"] = [
-        shnsu_reason(dict(zip(fields, values, strict=True)), share)
+        shnsu_reason(dict(zip(fields, values, strict=True)), share, pool)
         for values in year_rows[fields].itertuples(index=False, name=None)
     ]
     return year_rows
@@ -578,7 +579,16 @@ def regional_fail_share(results: pd.DataFrame | None, year: int) -> float | None
     return float(of_year["fail_count"].sum() / total) if total else None
 
 
-def shnsu_reason(row: Mapping[str, Any], share: float | None) -> str | None:
+# Whom a school's results are compared with (school_effect.pool_by), in a reader's words.
+POOL = "школ, с которыми её сравнивают"
+POOLS = {
+    "region": "школ региона",
+    "settlement_type": "школ того же типа поселения (город или село)",
+    "school_level": "школ того же уровня (НОШ, ООШ или СОШ)",
+}
+
+
+def shnsu_reason(row: Mapping[str, Any], share: float | None, pool: str = POOL) -> str | None:
     """Why a school is ШНСУ and what its results say («Индекс условий 0,67 — 92-й процентиль
     региона; …»), never empty for a ШНСУ school."""
     if not row["is_shnsu"]:
@@ -590,13 +600,13 @@ def shnsu_reason(row: Mapping[str, Any], share: float | None) -> str | None:
     if not row["is_rated"]:
         parts.append("Результаты не оцениваются: мало учтённых результатов.")
     elif row["is_resilient"]:
-        parts.append("Резильентная: результаты лучше медианы пула.")
+        parts.append(f"Резильентная: результаты лучше медианы {pool}.")
     elif row["is_on_shnor_list"]:
         parts.append("В списке ШНОР: приоритетная поддержка.")
     elif isinstance(reason, str) and "хуже медианы" in reason:
-        parts.append("Результаты хуже медианы пула, но не среди худших.")
+        parts.append(f"Результаты хуже медианы {pool}, но не среди худших.")
     else:
-        parts.append("Результаты не хуже медианы пула; других отметок нет.")
+        parts.append(f"Результаты не хуже медианы {pool}; других отметок нет.")
     return " ".join(parts)
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from shnor.reports.school_list import share_with_interval
 from shnor.reports.workbook import PERCENT, Column
+
+EARTH_RADIUS_KM = 6371.0
 
 PAIR_COLUMNS = (
     Column("municipality_name", "Муниципалитет ШНОР", 24),
@@ -18,10 +21,15 @@ PAIR_COLUMNS = (
     Column("tutor_school_name", "Школа-тьютор", 36),
     Column("tutor_municipality_name", "Муниципалитет тьютора", 24),
     Column("tutor_kind", "Почему тьютор", 22),
-    Column("distance", "Расстояние по контексту", 11, "0.00"),
+    Column("road_km", "Расстояние между школами, км (по прямой)", 11, "0", missing="нет координат"),
+    Column("distance", "Различие школ по признакам (0 — одинаковые; меньше — ближе)", 13, "0.00"),
     Column("is_same_municipality", "Тот же муниципалитет", 11),
     Column("reason_text", "Обоснование пары", 80),
 )
+
+# A difference of two shares reads in percentage points, as in the recommendation's text.
+POINTS = '0.0" п.п."'
+SHORTFALL_HEADER = "Отставание от региона с учётом размера выборки, п.п."
 
 RECOMMENDATION_COLUMNS = (
     Column("municipality_name", "Муниципалитет", 24),
@@ -33,8 +41,8 @@ RECOMMENDATION_COLUMNS = (
     Column("result_count", "Результатов", 10, "0"),
     Column("value_text", "Доля неудач (доверительный интервал)", 20, missing="—"),
     Column("regional_value", "По региону", 11, PERCENT),
-    Column("shrunk_shortfall", "Отставание от региона с учётом размера выборки", 12, PERCENT),
-    Column("weak_tasks", "Слабые задания ВПР", 60),
+    Column("shortfall_points", SHORTFALL_HEADER, 12, POINTS),
+    Column("weak_tasks", "Слабые задания ВПР", 60, missing="не выделены"),
     Column("measure", "Что сделать", 60),
     Column("text", "Рекомендация", 90),
 )
@@ -79,6 +87,30 @@ def for_scope(frame: pd.DataFrame, year: int, municipality: str | None) -> pd.Da
     return rows
 
 
+def pair_kilometres(pairs: pd.DataFrame, schools: pd.DataFrame | None) -> pd.Series:
+    """Great-circle kilometres between each school and its tutor (NaN without coordinates or
+    without a tutor): how far a teacher would travel, beside the pair's reason."""
+    if schools is None or pairs.empty or "latitude" not in schools:
+        return pd.Series(np.nan, index=pairs.index, dtype=float)
+    where = schools.set_index("school_id")[["latitude", "longitude"]].astype(float)
+    own = where.reindex(pairs["school_id"]).to_numpy()
+    tutor = where.reindex(pairs["tutor_school_id"]).to_numpy()
+    return pd.Series(
+        great_circle_km(own[:, 0], own[:, 1], tutor[:, 0], tutor[:, 1]), index=pairs.index
+    )
+
+
+def great_circle_km(lat1, lon1, lat2, lon2):
+    """Kilometres along the Earth's surface between points given in degrees (arrays or
+    numbers; NaN where a coordinate is missing)."""
+    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=float))
+                              for v in (lat1, lon1, lat2, lon2))  # fmt: skip
+    h = np.sin((lat2 - lat1) / 2) ** 2 + (
+        np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(h))
+
+
 def support_sheets(
     marts: Mapping[str, pd.DataFrame], year: int, municipality: str | None = None
 ) -> list[tuple[str, pd.DataFrame, tuple[Column, ...]]]:
@@ -90,14 +122,16 @@ def support_sheets(
                       | pairs["tutor_municipality_name"].eq(municipality)]  # fmt: skip
     else:
         pairs = pairs[pairs["exam_year"] == year]
+    pairs = pairs.assign(road_km=pair_kilometres(pairs, marts.get("dim_schools")))
     recommendations = for_scope(marts["rpt_recommendations"], year, municipality)
     recommendations = recommendations.assign(
+        shortfall_points=100 * recommendations["shrunk_shortfall"],
         value_text=[
             share_with_interval(*shares)
             for shares in recommendations[["value", "value_lower", "value_upper"]].itertuples(
                 index=False, name=None
             )
-        ]
+        ],
     )
     return [
         ("Сетевые пары", pairs, PAIR_COLUMNS),

@@ -42,7 +42,10 @@ SELECT
         WHEN NOT f.is_rated THEN NULL
         WHEN f.is_on_shnor_list AND f.is_shnsu THEN 'ШНОР в сложных условиях: приоритетная поддержка'
         WHEN f.is_on_shnor_list THEN 'ШНОР в обычных условиях: управленческие меры'
-        WHEN f.is_shnsu THEN 'сложные условия, не ШНОР: кандидат в резильентные'
+        -- a ШНСУ school off the list is where resilient schools are looked for; the label
+        -- says which it turned out to be (never «кандидат» beside a risk-group status)
+        WHEN f.is_shnsu AND f.is_resilient THEN 'сложные условия, не ШНОР: резильентная'
+        WHEN f.is_shnsu THEN 'сложные условия, не ШНОР'
         ELSE 'обычные условия, не ШНОР'
     END AS quadrant,
     f.counted_participant_count,
