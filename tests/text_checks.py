@@ -28,6 +28,13 @@ ORDINAL_WORDS = {"год", "года", "году", "годом", "годов", "
                  "классов", "классах", "кл", "процентиль"}  # fmt: skip
 # A preset or software version (2026.1) is a code, not a number.
 VERSION = re.compile(r"(?<![\d,.])20\d\d\.\d{1,2}(?![\d,.])")
+# A date and time as a machine writes it (2026-12-05T12:12:50), not as a reader reads it.
+ISO_TIMESTAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?")
+# A full stop after an abbreviation's own («п.п..»); an ellipsis «...» is left alone.
+DOUBLED_STOP = re.compile(r"(?<![.])\.\.(?![.])")
+# A number of five digits or more without its digit groups («120987», not «120 987»); codes
+# glued to letters or dashes (sch320985, 20261205121229-dd67bd1b) are not numbers.
+UNGROUPED = re.compile(r"(?<![\w.,\-/:#])\d{5,}(?![\w.,\-/:])")
 
 
 @cache
@@ -41,8 +48,9 @@ def agreement_errors(text: str) -> list[str]:
     """«number word» pairs where the word is a counted noun in the wrong form for the number
     (a word governed by a preposition — another case — is left alone)."""
     found = []
-    for number, word in NUMBER_AND_WORD.findall(text):
-        if word in ORDINAL_WORDS:
+    for match in NUMBER_AND_WORD.finditer(text):
+        number, word = match.groups()
+        if word in ORDINAL_WORDS or _after_preposition(text, match.start()):
             continue
         count = int(re.sub(r"\D", "", number))
         if _morph().parse(word)[0].tag.POS not in {"NOUN", "ADJF", "PRTF"}:
@@ -71,6 +79,14 @@ def agreement_errors(text: str) -> list[str]:
     return found
 
 
+def _after_preposition(text: str, start: int) -> bool:
+    """The number follows a preposition that puts the phrase in its own case («из 572
+    сопоставлений», «от 21 школы»): then the word's form is the preposition's, not the
+    number's."""
+    before = re.search(r"([А-Яа-яЁё]+)[ \u00a0]+$", text[:start])
+    return bool(before) and _morph().parse(before.group(1).lower())[0].tag.POS == "PREP"
+
+
 def english_words(text: str) -> list[str]:
     """Latin words and code identifiers, except proper names (a name in «», e.g. the preset
     «reference»), the allowed codes and file paths."""
@@ -88,6 +104,11 @@ def russian_text_problems(text: str) -> list[str]:
     problems += [f"пропуск как слово: {m}" for m in MISSING_WORDS.findall(text)]
     problems += [f"английское слово: {w}" for w in english_words(text)]
     problems += [f"согласование: {e}" for e in agreement_errors(text)]
+    problems += [f"дата в машинном виде: {m}" for m in ISO_TIMESTAMP.findall(text)]
+    problems += [f"две точки подряд: {text[max(0, m.start() - 12) : m.end()]}"
+                 for m in DOUBLED_STOP.finditer(text)]  # fmt: skip
+    undated = ISO_TIMESTAMP.sub(" ", text)
+    problems += [f"число без разрядов: {m}" for m in UNGROUPED.findall(undated)]
     return problems
 
 
