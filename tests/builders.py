@@ -3,6 +3,8 @@ SQL models (importable as `builders`: pytest puts tests/ on the path)."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -250,6 +252,13 @@ def ordered(years, order=SCHOOLS) -> dict[int, dict[str, float]]:
     return {year: {school: float(i) for i, school in enumerate(order)} for year in years}
 
 
+def with_stable_low_rule(preset, rule: str):
+    """The preset (same name) with `flags.stable_low_rule` set."""
+    values = copy.deepcopy(preset.values)
+    values["flags"]["stable_low_rule"] = rule
+    return dataclasses.replace(preset, values=values)
+
+
 def run(
     scores,
     results=None,
@@ -258,14 +267,17 @@ def run(
     preset=REFERENCE,
     value_added=None,
     students=None,
+    stable_low_rule="both_years",
 ) -> pd.DataFrame:
+    """Flags of hand-written scores. Their probabilities are not a model's, so by default
+    `is_stable_low` is the both-years rule; the joint rule is asked for by its tests."""
     results = plain_results(scores) if results is None else results
     flags = school_flags(
         scores,
         results,
         make_context(scores, shnsu),
         make_objectivity(concerns),
-        preset,
+        with_stable_low_rule(preset, stable_low_rule),
         value_added=value_added,
         students=students,
     )

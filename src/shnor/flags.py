@@ -18,6 +18,7 @@ from shnor.methods.ranking import (
     above_median_mask,
     below_median_mask,
     best_share_mask,
+    expected_count_mask,
     worst_share_mask,
 )
 from shnor.methods.risk_group import risk_group_mask, risk_group_priority
@@ -183,13 +184,12 @@ def school_flags(
             "has_objectivity_concern",
         ],
     )
-    was_low = previous["is_low_result"].astype("boolean").fillna(False).astype(bool)
     # P(worst share in Y−1 and Y) from the joint posterior of the two years (docs/methodology.md),
     # as fitted with the scores; NaN where the school was not rated in Y−1.
     flags["stable_low_probability"] = flags["stable_low_probability"].where(
         previous["is_low_result"].notna() & flags["is_rated"]
     )
-    flags["is_stable_low"] = flags["is_low_result"] & was_low
+    flags["is_stable_low"] = stable_low_mask(flags, preset)
     flags["is_stable_low_confirmed"] = flags["is_stable_low"] & (
         flags["stable_low_probability"] >= preset["flags.confirmed_stable_low_probability"]
     )
@@ -250,6 +250,35 @@ def school_flags(
     flags["reason_text"] = [_sentence(r) for r in reasons]
     flags["preset"] = preset.label
     return flags[list(FLAG_COLUMNS)].sort_values(["exam_year", "school_id"], ignore_index=True)
+
+
+def stable_low_mask(flags: pd.DataFrame, preset: Preset) -> pd.Series:
+    """Low in Y−1 and Y (docs/methodology.md §4) for the rows of `flags` (pool ranks of every
+    year). Rule "joint" (default): in each year × pool, the schools most likely low in both
+    years by the joint model (`stable_low_probability`), as many as the pool's expected number
+    of such schools (Σ of the calibrated probabilities) — both years' evidence and the
+    persistence between them weighed together; ranking each year's own composite apart
+    discards the persistence (with schools of equal size it is the pooled raw fail share
+    again). A pool-year without the joint probability (no shrinkage) and rule "both_years"
+    use `is_low_result` in both years."""
+    previous = _previous(flags, ["is_low_result"])["is_low_result"]
+    both_years = flags["is_low_result"] & previous.astype("boolean").fillna(False).astype(bool)
+    if preset["flags.stable_low_rule"] == "both_years":
+        return both_years
+    rated_both = flags["is_rated"] & previous.notna()
+    probability = flags["stable_low_probability"].where(rated_both).astype(float)
+    groups = probability.groupby([flags["exam_year"], flags["pool"]])
+    joint = groups.transform(expected_count_mask).astype(bool)
+    has_joint = groups.transform("count") > 0
+    return joint.where(has_joint, both_years).astype(bool)
+
+
+def low_and_stable_low(scores: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+    """`scores` with `is_low_result` and `is_stable_low` by the flags' own rules (for
+    sensitivity runs that vary the preset)."""
+    ranked = pool_ranks(scores, preset)
+    ranked["is_stable_low"] = stable_low_mask(ranked, preset)
+    return ranked
 
 
 def _with_value_added(

@@ -143,6 +143,31 @@ def test_confirmed_stable_low_requires_the_presets_probability():
     assert "статистически подтверждено" not in flags.loc[("s19", 2026), "reason_text"]
 
 
+def test_joint_rule_flags_the_expected_number_of_the_most_probable_schools():
+    # s18, s19 worst by composite both years; s10 mid-table by composite but, by the joint
+    # model, likely low in both years. 17 others at 0.0025: Σp = 2.49 → 2 schools; raising
+    # s10 to 0.7 makes Σp = 2.59 → 3 schools, s10 among them.
+    composites = ordered([2025, 2026])
+    stable = {("s18", 2026): 0.95, ("s19", 2026): 0.9, ("s10", 2026): 0.6}
+    flags = run(make_scores(composites, stable_low_probability=stable), stable_low_rule="joint")
+    assert where(flags, "is_stable_low", 2026) == ["s18", "s19"]
+    stable[("s10", 2026)] = 0.7
+    flags = run(make_scores(composites, stable_low_probability=stable), stable_low_rule="joint")
+    assert where(flags, "is_stable_low", 2026) == ["s10", "s18", "s19"]
+    assert rules(flags, "s10", 2026) == ["stable_low"]
+    assert flags.loc[("s10", 2026), "is_on_shnor_list"]
+    # the both-years rule ignores the probabilities: s10 was never in the worst 10%
+    both = run(make_scores(composites, stable_low_probability=stable))
+    assert where(both, "is_stable_low", 2026) == ["s18", "s19"]
+
+
+def test_joint_rule_without_joint_probabilities_falls_back_to_both_years():
+    composites = ordered([2025, 2026])
+    missing = {(school, 2026): None for school in SCHOOLS}
+    flags = run(make_scores(composites, stable_low_probability=missing), stable_low_rule="joint")
+    assert where(flags, "is_stable_low", 2026) == ["s18", "s19"]
+
+
 def test_stable_low_sentence_names_both_years_and_the_probability():
     flags = run(make_scores(ordered([2025, 2026]), stable_low_probability={("s19", 2026): 0.92}))
     assert flags.loc[("s19", 2026), "reason_text"] == (

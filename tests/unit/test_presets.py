@@ -56,6 +56,7 @@ def test_reference_has_the_numbers_of_the_methodology():
         "school_effect.weights.secondary": 1.0,
         "flags.low_share": 0.10,
         "flags.high_share": 0.10,
+        "flags.stable_low_rule": "joint",
         "flags.confirmed_stable_low_probability": 0.9,
         "flags.recurrent_low_years": 2,
         "flags.recurrent_window_years": 3,

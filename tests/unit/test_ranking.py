@@ -8,6 +8,7 @@ from shnor.methods.ranking import (
     above_median_mask,
     below_median_mask,
     best_share_mask,
+    expected_count_mask,
     percentile_rank,
     worst_share_mask,
 )
@@ -91,3 +92,12 @@ def test_median_masks_are_strict():
     even = pd.Series([1.0, 2.0, 3.0, 4.0])
     assert below_median_mask(even).tolist() == [True, True, False, False]
     assert not above_median_mask(pd.Series([2.0, 2.0, 2.0])).any()
+
+
+def test_expected_count_mask_flags_round_sum_of_the_most_probable():
+    p = pd.Series([0.9, 0.8, 0.5, 0.3, 0.2, 0.1, np.nan, 0.0])
+    assert expected_count_mask(p).tolist() == [True, True, True] + [False] * 5  # Σ 2.8 → 3
+    assert expected_count_mask(pd.Series([0.6, 0.6, 0.3])).tolist() == [True, True, False]
+    # a tie straddling the cut-off (Σ 1.5 → 2 of three tied at 0.5) flags none of them
+    assert not expected_count_mask(pd.Series([0.5, 0.5, 0.5])).any()
+    assert not expected_count_mask(pd.Series([np.nan, np.nan])).any()

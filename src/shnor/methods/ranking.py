@@ -20,6 +20,7 @@ __all__ = [
     "above_median_mask",
     "below_median_mask",
     "best_share_mask",
+    "expected_count_mask",
     "percentile_rank",
     "worst_share_mask",
 ]
@@ -35,6 +36,18 @@ def worst_share_mask(scores: pd.Series, share: float) -> pd.Series:
 def best_share_mask(scores: pd.Series, share: float) -> pd.Series:
     """Return True for schools in the pool's best share (lower score = better), ties excluded."""
     return _share_mask(scores, share, worst_is_high=False)
+
+
+def expected_count_mask(probabilities: pd.Series) -> pd.Series:
+    """Return True for the ``round(Σp)`` schools with the highest probability of an event: as
+    many schools as the event is expected to hold for (the probabilities are calibrated), the
+    most probable first; a tie straddling the cut-off is excluded as a whole, NaN never flagged.
+    """
+    values = probabilities.astype("float64")
+    expected = np.floor(float(values.sum(skipna=True)) + 0.5)  # half up
+    at_least_as_probable = values.rank(method="max", ascending=False, na_option="keep")
+    mask = (at_least_as_probable <= expected) & (values > 0)
+    return mask.fillna(False).astype(bool).rename(probabilities.name)
 
 
 def percentile_rank(scores: pd.Series) -> pd.Series:

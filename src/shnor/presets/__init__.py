@@ -172,6 +172,8 @@ def _check_values(values: dict, source: str) -> None:
         raise PresetError(
             f"{source}: 'flags.risk_group.deterioration_multiple_testing' must be holm or none"
         )
+    if _get(values, "flags.stable_low_rule") not in ("joint", "both_years"):
+        raise PresetError(f"{source}: 'flags.stable_low_rule' must be joint or both_years")
     if _get(values, "context.resilient_by") not in ("median", "value_added", "either"):
         raise PresetError(f"{source}: 'context.resilient_by' must be median, value_added or either")
     if _get(values, "objectivity.multiple_testing") not in ("holm", "none"):
