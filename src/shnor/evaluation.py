@@ -110,42 +110,54 @@ def figures_against_truth(
     flags: pd.DataFrame, results: pd.DataFrame, truth: pd.DataFrame, preset: Preset
 ) -> dict[str, Accuracy | dict[str, float]]:
     """Every figure a demo run is judged by, pooled over the years that have a previous year:
-    stable-low accuracy (shnor, confirmed, naive), tiny-school false flags, objectivity concern
-    against the planted inflated schools, recall of truly stable-low inflated schools, and
-    resilient schools."""
+    stable-low accuracy (shnor, confirmed, naive), tiny-school flags and false flags, objectivity
+    concern against the planted inflated schools, recall of truly stable-low inflated schools,
+    and resilient schools. Judged: every school-year with a result, the same set for both
+    methods; a school a method does not rate counts as not flagged (a truly low school shnor
+    leaves unrated is a miss, not dropped from the count)."""
     naive = naive_stable_low(results, preset)
     keys = ["school_id", "exam_year"]
     years = sorted(flags["exam_year"].unique())[1:]
-    rated = flags[flags["exam_year"].isin(years) & flags["is_rated"]].set_index(keys)
-    known = truth.set_index(keys).reindex(rated.index)
+    judged = flags[flags["exam_year"].isin(years)].set_index(keys)
+    flagged = judged.assign(
+        **{
+            column: judged[column].astype(bool) & judged["is_rated"]
+            for column in ("is_stable_low", "is_stable_low_confirmed", "is_resilient")
+        }
+    )
+    known = truth.set_index(keys).reindex(flagged.index)
     true_stable = known["is_true_stable_low"].fillna(False).astype(bool)
-    baseline = naive.set_index(keys)["is_stable_low"].reindex(rated.index).fillna(False)
+    baseline = naive.set_index(keys)["is_stable_low"].reindex(flagged.index).fillna(False)
     sizes = results[results["participant_count"] > 0].groupby(keys)["participant_count"].mean()
-    tiny = (sizes.reindex(rated.index) < 10).fillna(False)
+    tiny = (sizes.reindex(flagged.index) < 10).fillna(False)
     inflated = known["is_inflated_vpr"].fillna(False).astype(bool)
     concern = flags.set_index(keys)["has_objectivity_concern"]
     every_year = truth.set_index(keys)
     concern_all = concern.reindex(every_year.index).fillna(False).astype(bool)
     resilient_truth = known["is_true_resilient"].fillna(False).astype(bool)
     return {
-        "shnor": accuracy("shnor", rated["is_stable_low"], true_stable),
+        "shnor": accuracy("shnor", flagged["is_stable_low"], true_stable),
         "shnor_confirmed": accuracy(
-            "shnor_confirmed", rated["is_stable_low_confirmed"], true_stable
+            "shnor_confirmed", flagged["is_stable_low_confirmed"], true_stable
         ),
         "naive": accuracy("naive", baseline.astype(bool), true_stable),
         "tiny_false_flags": {
-            "shnor": int((rated["is_stable_low"] & tiny & ~true_stable).sum()),
+            "shnor": int((flagged["is_stable_low"] & tiny & ~true_stable).sum()),
             "naive": int((baseline.astype(bool) & tiny & ~true_stable).sum()),
+        },
+        "tiny_flags": {
+            "shnor": int((flagged["is_stable_low"] & tiny).sum()),
+            "naive": int((baseline.astype(bool) & tiny).sum()),
         },
         "objectivity": {
             "recall": float(concern_all[every_year["is_inflated_vpr"]].mean()),
             "false_alarm_rate": float(concern_all[~every_year["is_inflated_vpr"]].mean()),
         },
         "inflated_stable_low_recall": {
-            "shnor": float(rated["is_stable_low"][inflated & true_stable].mean()),
+            "shnor": float(flagged["is_stable_low"][inflated & true_stable].mean()),
             "naive": float(baseline.astype(bool)[inflated & true_stable].mean()),
         },
-        "resilient": accuracy("resilient", rated["is_resilient"], resilient_truth),
+        "resilient": accuracy("resilient", flagged["is_resilient"], resilient_truth),
     }
 
 
