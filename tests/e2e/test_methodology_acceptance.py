@@ -1,11 +1,22 @@
-"""Acceptance of the methodology on demo regions with planted truth (several seeds, pooled over
-seeds and years): shnor against the naive ranking by pooled raw fail share."""
+"""Acceptance of the methodology on regions with planted truth, pooled over regions and years:
+shnor against the naive ranking by pooled raw fail share, on the demo generator and on an
+independent one (tests/independent_region.py: scores on each work's scale, heteroscedastic
+schools, tiny and exam-only schools, persistence 0.5 and 0.8) that shares none of the demo's
+assumptions.
+
+Power (measured before these seeds were chosen; stable-low F1 of shnor minus the naive ranking's
+per 300-school region): independent generator +0.08 (sd 0.11, 8 regions) at persistence 0.5 and
++0.10 (sd 0.06, 8 regions) at 0.8; demo generator +0.05 (sd 0.05, 3 regions). Pooled over the
+four independent regions below the margin is about two standard errors from zero (with the
+earlier rule, each year's own composite ranked apart, +0.04: about one); two regions of one
+persistence alone do not separate the methods reliably at 0.5, so the assertion is pooled."""
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 import pytest
+from independent_region import generate_independent_region
 
 from shnor.demo import generate_demo_region
 from shnor.evaluation import demo_figures, figures_against_truth
@@ -14,9 +25,12 @@ from shnor.stages import build_step, flag_step, ingest_step
 
 pytestmark = pytest.mark.slow
 
-# Seeds fixed before their results were seen; the e2e fixture's region (seed 7) is the fourth.
-EXTRA_SEEDS = (21, 22, 23)
+# Seeds fixed before their results were seen; the e2e fixture's region (seed 7) is the second
+# demo-generator region.
+EXTRA_SEEDS = (21,)
 SCHOOLS = 300
+# Independent regions: (seed, persistence of the true school quality).
+INDEPENDENT = ((11, 0.5), (12, 0.5), (11, 0.8), (12, 0.8))
 
 
 def flagged_figures(data_dir, preset):
@@ -33,9 +47,21 @@ def flagged_figures(data_dir, preset):
 
 
 @pytest.fixture(scope="module")
+def independent_figures(tmp_path_factory):
+    """The figures of the independent generator's regions."""
+    preset = load_preset()
+    found = []
+    for seed, persistence in INDEPENDENT:
+        folder = tmp_path_factory.mktemp(f"independent{seed}_{persistence}")
+        generate_independent_region(folder, seed=seed, persistence=persistence)
+        found.append(flagged_figures(folder, preset))
+    return found
+
+
+@pytest.fixture(scope="module")
 def figures(request, tmp_path_factory):
-    """The figures of the extra regions and of the e2e demo region (asked for last: under xdist
-    the other worker makes the demo run meanwhile)."""
+    """The figures of the extra demo-generator regions and of the e2e demo region (asked for
+    last: under xdist the other worker makes the demo run meanwhile)."""
     preset = load_preset()
     found = []
     for seed in EXTRA_SEEDS:
@@ -59,8 +85,25 @@ def pooled(figures, key):
 def test_stable_low_f1_is_at_least_the_naive_rankings(figures):
     _, _, shnor = pooled(figures, "shnor")
     _, _, naive = pooled(figures, "naive")
-    print(f"\nstable-low F1: shnor {shnor:.3f}, naive {naive:.3f}")
+    print(f"\nstable-low F1 (demo generator): shnor {shnor:.3f}, naive {naive:.3f}")
     assert shnor >= naive
+
+
+def test_stable_low_f1_beats_the_naive_rankings_on_independent_regions(independent_figures):
+    """Regions built on assumptions shnor does not share, with less persistence than the demo
+    too: shnor's stable-low F1 pooled over them at least the naive ranking's."""
+    shnor_precision, shnor_recall, shnor = pooled(independent_figures, "shnor")
+    _, _, naive = pooled(independent_figures, "naive")
+    print(
+        f"\nstable-low F1 (independent generator): shnor {shnor:.3f} (precision "
+        f"{shnor_precision:.3f}, recall {shnor_recall:.3f}), naive {naive:.3f}"
+    )
+    assert shnor >= naive
+    for persistence in sorted({p for _, p in INDEPENDENT}):
+        same = [f for f, (_, p) in zip(independent_figures, INDEPENDENT, strict=True)
+                if p == persistence]  # fmt: skip
+        print(f"  persistence {persistence}: shnor {pooled(same, 'shnor')[2]:.3f}, "
+              f"naive {pooled(same, 'naive')[2]:.3f}")  # fmt: skip
 
 
 def test_false_flags_among_tiny_schools_at_most_half_the_naive_rankings(figures):
@@ -68,6 +111,21 @@ def test_false_flags_among_tiny_schools_at_most_half_the_naive_rankings(figures)
     naive = sum(f["tiny_false_flags"]["naive"] for f in figures)
     print(f"\ntiny-school false stable-low flags: shnor {shnor}, naive {naive}")
     assert naive > 0 and shnor <= naive / 2
+
+
+def test_tiny_schools_flagged_at_least_as_precisely_as_by_the_naive_ranking(
+    figures, independent_figures
+):
+    """Small schools are flagged only on strong evidence: on each generator, shnor's stable-low
+    flags among tiny schools are at least as precise as the naive ranking's."""
+    for name, found in (("demo", figures), ("independent", independent_figures)):
+        precision = {}
+        for method in ("shnor", "naive"):
+            flagged = sum(f["tiny_flags"][method] for f in found)
+            false = sum(f["tiny_false_flags"][method] for f in found)
+            precision[method] = 1 - false / flagged if flagged else 1.0
+            print(f"\n{name}, tiny schools, {method}: {flagged} flagged, {false} false")
+        assert precision["shnor"] >= precision["naive"]
 
 
 def test_statistically_confirmed_list_is_very_precise(figures):
