@@ -435,6 +435,7 @@ def _reasons_of(row: Any, preset: Preset) -> list[dict[str, Any]]:
             {
                 "rule": "stable_low",
                 "years": [year - 1, year],
+                "low_share": low_share,
                 "stable_low_probability": _rounded(row.stable_low_probability, 4),
                 "is_confirmed": bool(row.is_stable_low_confirmed),
                 **composite,
@@ -504,12 +505,15 @@ def _procedures_text(procedures: list[dict[str, Any]], with_previous: bool = Fal
     return "; ".join(parts) + more
 
 
-def _stable_low_probability_text(probability: float | None) -> str:
+def _stable_low_probability_text(probability: float | None, low_share: float) -> str:
     """The sentence's words on the joint probability of the two years, or why there is none
     (persistence not estimable in the pool, or the sensitivity run without shrinkage)."""
     if probability is None:
         return "вероятность устойчиво низких результатов не вычисляется"
-    return f"вероятность устойчиво низких результатов {russian.percent(probability, 0)}"
+    return (
+        f"вероятность оказаться среди {russian.percent(low_share, 0)} худших в оба года "
+        f"{russian.percent(probability, 0)}"
+    )
 
 
 def _sentence(reasons: list[dict[str, Any]]) -> str:
@@ -521,10 +525,13 @@ def _sentence(reasons: list[dict[str, Any]]) -> str:
             texts.append(f"Не оценивается: {r['reason']}")
         elif rule == "stable_low":
             confirmed = ", статистически подтверждено" if r["is_confirmed"] else ""
+            # Under the joint rule a school is judged on both years together, so the sentence
+            # names the year of the percentile and never claims each year's rank apart.
             texts.append(
-                f"Низкие результаты второй год подряд ({r['years'][0]} и {r['years'][1]}): "
-                f"процентиль школьного эффекта {r['composite_percentile']:.0f} из 100 "
-                f"(100 — худший), {_stable_low_probability_text(r['stable_low_probability'])}"
+                f"Низкие результаты два года подряд ({r['years'][0]} и {r['years'][1]}), по "
+                f"совокупности двух лет: процентиль школьного эффекта в {r['years'][1]} году "
+                f"{r['composite_percentile']:.0f} из 100 (100 — худший), "
+                f"{_stable_low_probability_text(r['stable_low_probability'], r['low_share'])}"
                 f"{confirmed}"
             )
         elif rule == "first_time_low":

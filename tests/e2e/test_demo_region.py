@@ -96,7 +96,7 @@ def test_school_list_workbook_matches_the_flags(demo_region, published):
     full = details[0].index("Основания (полностью)")
     reasons = {row[3]: row[full] for row in details[1:]}
     for school_id, stable in zip(on_list["school_id"], on_list["is_stable_low"], strict=True):
-        expected_start = "Низкие результаты второй год подряд" if stable else "Остаётся в списке"
+        expected_start = "Низкие результаты два года подряд" if stable else "Остаётся в списке"
         assert expected_start in reasons[school_id]
     rows = list(workbook["Параметры методики"].iter_rows(min_row=7, values_only=True))
     parameters = {row[2]: row[1] for row in rows}  # code in the preset file → value

@@ -171,9 +171,9 @@ def test_joint_rule_without_joint_probabilities_falls_back_to_both_years():
 def test_stable_low_sentence_names_both_years_and_the_probability():
     flags = run(make_scores(ordered([2025, 2026]), stable_low_probability={("s19", 2026): 0.92}))
     assert flags.loc[("s19", 2026), "reason_text"] == (
-        "Низкие результаты второй год подряд (2025 и 2026): процентиль школьного эффекта "
-        "100 из 100 (100 — худший), вероятность устойчиво низких результатов 92\u00a0%, "
-        "статистически подтверждено."
+        "Низкие результаты два года подряд (2025 и 2026), по совокупности двух лет: процентиль "
+        "школьного эффекта в 2026 году 100 из 100 (100 — худший), вероятность оказаться среди "
+        "10\u00a0% худших в оба года 92\u00a0%, статистически подтверждено."
     )
 
 
@@ -185,8 +185,9 @@ def test_stable_low_without_a_joint_probability_says_it_is_not_computed():
     assert not flags.loc[("s19", 2026), "is_stable_low_confirmed"]
     assert reason(flags, "s19", 2026, "stable_low")["stable_low_probability"] is None
     assert flags.loc[("s19", 2026), "reason_text"].startswith(
-        "Низкие результаты второй год подряд (2025 и 2026): процентиль школьного эффекта "
-        "100 из 100 (100 — худший), вероятность устойчиво низких результатов не вычисляется."
+        "Низкие результаты два года подряд (2025 и 2026), по совокупности двух лет: процентиль "
+        "школьного эффекта в 2026 году 100 из 100 (100 — худший), вероятность устойчиво низких "
+        "результатов не вычисляется."
     )
 
 
@@ -425,7 +426,7 @@ def test_a_stable_low_school_is_not_in_the_risk_group_even_with_risk_reasons():
         "shnsu_below_median",
     ]
     text = school["reason_text"]
-    assert text.startswith("Низкие результаты второй год подряд (2025 и 2026)")
+    assert text.startswith("Низкие результаты два года подряд (2025 и 2026)")
     assert "ВПР, Математика, 5 кл. — 50,0\u00a0%; ВПР, Русский язык, 5 кл. — 50,0\u00a0%" in text
     assert text.endswith("ШНСУ с результатами хуже медианы.")
 

@@ -42,7 +42,7 @@ def write_marts(data_dir: Path) -> Path:
             "is_risk_group": [True, False, False, False, False, True],
             "is_stable_high": [False] * 6,
             "is_shnsu": [False, False, True, True, False, True],
-            "reason_text": ["Впервые…", "", None, "Низкие результаты второй год подряд…", "", "…"],
+            "reason_text": ["Впервые…", "", None, "Низкие результаты два года подряд…", "", "…"],
             "preset": ["reference@2026.1"] * 6,
         }
     )
