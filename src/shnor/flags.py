@@ -12,6 +12,7 @@ import pandas as pd
 
 from shnor import russian
 from shnor.labels import percent, procedure_label
+from shnor.methods.contextual import CVA_COLUMNS
 from shnor.methods.dynamics import change_p_value, positive_dynamics
 from shnor.methods.intervals import holm_adjusted
 from shnor.methods.ranking import (
@@ -60,6 +61,9 @@ FLAG_COLUMNS = (
     "context_index",
     "expected_composite",
     "contextual_value_added",
+    "contextual_value_added_lower",
+    "contextual_value_added_upper",
+    "contextual_value_added_percentile",
     "at_risk_student_share",
     "reasons",
     "reason_text",
@@ -285,9 +289,10 @@ def _with_value_added(
     flags: pd.DataFrame, value_added: pd.DataFrame | None, preset: Preset
 ) -> pd.DataFrame:
     """Contextual value added and whether it is among the best of the year × pool."""
-    columns = ["school_id", "exam_year", "expected_composite", "contextual_value_added"]
+    columns = CVA_COLUMNS
     value_added = value_added if value_added is not None else pd.DataFrame(columns=columns)
-    flags = flags.merge(value_added[columns], on=["school_id", "exam_year"], how="left")
+    value_added = value_added.reindex(columns=columns).astype({"exam_year": "int64"})
+    flags = flags.merge(value_added, on=["school_id", "exam_year"], how="left")
     share = preset["context.resilient_cva_best_share"]
     rated = (-flags["contextual_value_added"].astype(float)).where(flags["is_rated"])
     if share > 0:

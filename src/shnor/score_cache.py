@@ -18,11 +18,15 @@ def reused_year_scores(
     schools: pd.DataFrame,
     preset: Preset,
     usable: pd.Series,
+    context: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[int, str]]:
     """`school_year_scores`, fitted again only for the years whose inputs differ from those of
     the scores in the warehouse (a new file of the latest year leaves the earlier years' fits
-    as they were); also the per-year input keys, to store beside the scores."""
-    keys = year_input_keys(results, schools, preset, usable)
+    as they were); also the per-year input keys, to store beside the scores. `context`: the
+    context index per school × year, for the prior mean (`school_year_scores`)."""
+    if not preset["school_effect.context_in_prior"]:
+        context = None
+    keys = year_input_keys(results, schools, preset, usable, context)
     stored = {}
     if warehouse.table_exists(con, SCORE_KEYS) and warehouse.table_exists(
         con, "intermediate.int_school_year_scores"
@@ -31,7 +35,8 @@ def reused_year_scores(
     kept = sorted(year for year, key in keys.items() if stored.get(year) == key)
     refit = sorted(set(keys) - set(kept))
     if not kept:
-        return school_year_scores(results, schools, preset, evidence_mask=usable), keys
+        scores = school_year_scores(results, schools, preset, evidence_mask=usable, context=context)
+        return scores, keys
     earlier = con.execute(
         "SELECT * FROM intermediate.int_school_year_scores "
         "WHERE list_contains($years, exam_year) ORDER BY exam_year, school_id",
@@ -40,7 +45,9 @@ def reused_year_scores(
     if not refit:
         return earlier, keys
     # A year is fitted with the years before it (one model across years, docs/methodology.md).
-    scores = school_year_scores(results, schools, preset, evidence_mask=usable, years=refit)
+    scores = school_year_scores(
+        results, schools, preset, evidence_mask=usable, years=refit, context=context
+    )
     earlier = earlier[list(scores.columns)].astype(scores.dtypes.to_dict())
     scores = pd.concat([scores, earlier], ignore_index=True)
     return scores.sort_values(["exam_year", "school_id"], ignore_index=True), keys

@@ -14,7 +14,8 @@ import pandas as pd
 
 from shnor import __version__
 from shnor.fingerprints import digest
-from shnor.methods import joint_effect, ranking, school_effect
+from shnor.methods import contextual, joint_effect, ranking, school_effect
+from shnor.methods.contextual import prior_context
 from shnor.methods.joint_effect import joint_school_effects
 from shnor.methods.ranking import percentile_rank
 from shnor.presets import Preset
@@ -42,6 +43,9 @@ SCORE_COLUMNS = (
     "prior_mean",
     "prior_sd",
     "persistence",
+    "value_added",
+    "value_added_lower",
+    "value_added_upper",
 )
 
 
@@ -67,12 +71,15 @@ def school_year_scores(
     preset: Preset,
     evidence_mask: pd.Series | None = None,
     years: list[int] | None = None,
+    context: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per school × year with a result: rated or not (and why), composite and intervals.
 
     `results` is fct_school_procedure_results; `evidence_mask` (same index) marks rows allowed
     as evidence (False for ВПР set aside for an objectivity concern). `years`: return only these
-    (each is still fitted with the years before it).
+    (each is still fitted with the years before it). `context`: school_id, exam_year,
+    context_index (int_school_context): with `school_effect.context_in_prior` the prior mean
+    of the school effect follows the context (docs/methodology.md).
     """
     if years is not None:
         keep = results["exam_year"] <= max(years)
@@ -114,8 +121,9 @@ def school_year_scores(
 
     rated = totals.loc[totals["is_rated"], ["school_id", "exam_year"]]
     usable = usable.merge(rated, on=["school_id", "exam_year"])
+    features = _prior_context(context, schools, totals, preset)
     fitted = [
-        _pool_effects(group, preset).assign(pool=pool)
+        _pool_effects(group, preset, features).assign(pool=pool)
         for pool, group in usable.groupby("pool", sort=True)
     ]
     effects = pd.concat(fitted, ignore_index=True) if fitted else _empty_effects()
@@ -130,34 +138,72 @@ def school_year_scores(
 
 
 def year_input_keys(
-    results: pd.DataFrame, schools: pd.DataFrame, preset: Preset, evidence_mask: pd.Series
+    results: pd.DataFrame,
+    schools: pd.DataFrame,
+    preset: Preset,
+    evidence_mask: pd.Series,
+    context: pd.DataFrame | None = None,
 ) -> dict[int, str]:
     """Per year, a hash of all that `school_year_scores` reads for it: the year's result rows
     (any column, in a canonical order) and which are evidence, the rating pools, the preset and
     the scoring code. Year Y is fitted with the years before it, so its key chains theirs:
     equal keys mean equal scores."""
     pools = school_pools(schools, preset).sort_index()
-    modules = (__file__, school_effect.__file__, joint_effect.__file__, ranking.__file__)
+    modules = (
+        __file__, school_effect.__file__, joint_effect.__file__, ranking.__file__,
+        contextual.__file__,
+    )  # fmt: skip
     common = digest(
         [
             __version__,
             *(Path(module).read_bytes() for module in modules),
             json.dumps(preset.values, sort_keys=True, default=str),
             pd.util.hash_pandas_object(pools.reset_index(), index=False).to_numpy(),
+            # settlement and size enter the prior mean with the context index
+            pd.util.hash_pandas_object(
+                schools.reindex(columns=["school_id", "settlement_type", "student_count"])
+                .sort_values("school_id")
+                .astype(str),
+                index=False,
+            ).to_numpy(),
         ]
     )
     rows = results.assign(_evidence=evidence_mask.reindex(results.index, fill_value=True))
     rows = rows.sort_values(["school_id", "exam", "grade", "subject"], kind="stable")
     keys = {}
     chained = common
+    by_year = {}
+    if context is not None and not context.empty:
+        ordered = context[["school_id", "exam_year", "context_index"]]
+        ordered = ordered.astype({"exam_year": "int64"}).sort_values(
+            ["exam_year", "school_id"], kind="stable"
+        )
+        by_year = dict(tuple(ordered.groupby("exam_year", sort=True)))
     for year, group in rows.groupby("exam_year", sort=True):
-        chained = digest([pd.util.hash_pandas_object(group, index=False).to_numpy()], chained)
+        parts = [pd.util.hash_pandas_object(group, index=False).to_numpy()]
+        if int(year) in by_year:  # the context of the prior mean is an input of the year's fit
+            parts.append(pd.util.hash_pandas_object(by_year[int(year)], index=False).to_numpy())
+        chained = digest(parts, chained)
         keys[int(year)] = chained.hexdigest()
     return keys
 
 
-def _pool_effects(group: pd.DataFrame, preset: Preset) -> pd.DataFrame:
+def _prior_context(
+    context: pd.DataFrame | None, schools: pd.DataFrame, totals: pd.DataFrame, preset: Preset
+) -> pd.DataFrame | None:
+    """The context columns of the prior mean per school × year, or None (preset off, or no
+    context index in the region)."""
+    if not preset["school_effect.context_in_prior"]:
+        return None
+    return prior_context(context, schools, totals)
+
+
+def _pool_effects(
+    group: pd.DataFrame, preset: Preset, context: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The joint model of one pool over all its years (docs/methodology.md)."""
+    if context is not None:
+        context = context[context["school_id"].isin(group["school_id"].unique())]
     effects, _ = joint_school_effects(
         group[["school_id", "exam_year", "procedure", "participant_count", "fail_count", "weight"]],
         low_share=preset["flags.low_share"],
@@ -166,6 +212,7 @@ def _pool_effects(group: pd.DataFrame, preset: Preset) -> pd.DataFrame:
         overdispersion=preset["school_effect.overdispersion"],
         shrinkage=preset["school_effect.shrinkage"],
         fit_persistence=preset["school_effect.fit_persistence"],
+        context=context,
     )
     return effects
 

@@ -96,6 +96,9 @@ JOINT_COLUMNS = (
     "prior_mean",
     "prior_sd",
     "persistence",
+    "value_added",
+    "value_added_lower",
+    "value_added_upper",
 )
 
 OWN_EVIDENCE_COLUMNS = ("composite_score", "composite_sd", "composite_lower", "composite_upper")
@@ -136,6 +139,7 @@ def joint_school_effects(
     shrinkage: bool = True,
     overdispersion: bool = False,
     fit_persistence: bool = True,
+    context: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[YearFit]]:
     """Return each school × year's posterior summaries (``JOINT_COLUMNS``) and the yearly fits.
 
@@ -146,11 +150,16 @@ def joint_school_effects(
     each result row counts as 1 / (1 + (n − 1)·p(1 − p)·σ²) of its size, σ² the between-school
     spread of procedure-specific deviations estimated from the pool-year (quasi-likelihood).
     ``fit_persistence`` false (a sensitivity run): every pair of years uses
-    ``default_persistence`` instead of the fitted ρ.
+    ``default_persistence`` instead of the fitted ρ. ``context``: school_id, exam_year and
+    numeric columns x (context index, rural, log size): the prior mean of θ_sy is μ_y + x_sy·β_y
+    with β fitted by marginal likelihood with τ and ρ; without it (or with no varying column)
+    the prior mean is μ_y for every school.
     """
     results = _normalised_weights(results)
     years = sorted(int(y) for y in results["exam_year"].unique())
-    prepared = [_prepared_year(results, year, overdispersion) for year in years]
+    if not shrinkage:
+        context = None
+    prepared = [_prepared_year(results, year, overdispersion, context) for year in years]
     # ρ of each year from the year before; the first year predicts the next with the first
     # pair's ρ (a pooled figure, not the preset's guess), the preset's only where none is fitted.
     first_pair = default_persistence
@@ -172,29 +181,35 @@ def joint_school_effects(
         if current is None:
             state = None
             continue
-        rows, evidence, school_ids, mle, se, mean, sd, table = current
+        rows, evidence, school_ids, mle, se, mean, sd, table, _ = current
         rho = default_persistence
         if state is not None and fit_persistence:
             rho = first_pair if position == 1 else _fitted_persistence(state.year, current)
         predictive = _predictive_density(state, school_ids, YearFit(0, mean, sd, rho, np.nan, 0))
-        threshold, tail = _pool_threshold(table, predictive[0], low_share)
+        threshold, tail = _pool_threshold(table, predictive[0], low_share, current.shift)
         fit = YearFit(year, mean, sd, rho, threshold, evidence.school_count,
                       _intercepts_by_procedure(rows, evidence))  # fmt: skip
         if shrinkage:
             ahead = rho if state is not None else first_pair
-            expected = expected_result(evidence, school_ids, state, fit, tail)
+            expected = expected_result(evidence, school_ids, state, fit, tail, current.shift)
             frame, state = _filtered_year(
                 current, fit, state, predictive, tail, low_share, confidence, ahead
             )
             frame["expected_fail_share"], frame["improvement_p_value"] = expected
             frame[list(OWN_EVIDENCE_COLUMNS)] = _own_evidence_composites(
-                evidence, mle, fit, confidence
+                evidence, mle, fit, confidence, current.shift
             )
         else:
             frame = _unshrunk_year(evidence, school_ids, mle, fit, confidence)
             state = None
         frame["theta_mle"] = mle
         frame["theta_se"] = se
+        # Contextual value added (higher = better): the context-expected level minus θ_sy, on
+        # the year's own evidence as the composite is (docs/methodology.md).
+        frame["prior_mean"] = fit.mean + current.shift
+        frame["value_added"] = frame["prior_mean"] - frame["composite_score"]
+        frame["value_added_lower"] = frame["prior_mean"] - frame["composite_upper"]
+        frame["value_added_upper"] = frame["prior_mean"] - frame["composite_lower"]
         fits.append(fit)
         tables.append(frame.assign(exam_year=year))
     if not tables:
@@ -213,10 +228,13 @@ class _Prepared(NamedTuple):
     se: np.ndarray
     mean: float
     sd: float
-    table: np.ndarray  # schools × grid likelihood (scaled)
+    table: np.ndarray  # schools × grid likelihood (scaled) of φ = θ − shift
+    shift: np.ndarray  # x_s·β per school: the prior mean of θ_sy is mean + shift (0: no context)
 
 
-def _prepared_year(results: pd.DataFrame, year: int, overdispersion: bool) -> _Prepared | None:
+def _prepared_year(
+    results: pd.DataFrame, year: int, overdispersion: bool, context: pd.DataFrame | None = None
+) -> _Prepared | None:
     """Return a year's evidence, MLE, jointly fitted intercepts and prior (None: no evidence)."""
     rows = results[results["exam_year"] == year]
     if overdispersion:
@@ -224,19 +242,75 @@ def _prepared_year(results: pd.DataFrame, year: int, overdispersion: bool) -> _P
     ids, _, _, _, evidence = _prepare(rows)
     if evidence.school_count == 0:
         return None
-    mle, se = _maximum_likelihood(evidence)
-    evidence, mean, sd, table = _fitted_intercepts(evidence, mle, se)
     school_ids = np.asarray(ids)[evidence.school_position]
-    return _Prepared(rows, evidence, school_ids, mle, se, mean, sd, table)
+    features = _context_features(context, year, school_ids)
+    mle, se = _maximum_likelihood(evidence)
+    evidence, mean, sd, table, shift = _fitted_intercepts(evidence, mle, se, features)
+    if shift.any():
+        table = _shifted_likelihood(evidence, shift)
+    return _Prepared(rows, evidence, school_ids, mle, se, mean, sd, table, shift)
+
+
+def _context_features(
+    context: pd.DataFrame | None, year: int, school_ids: np.ndarray
+) -> np.ndarray | None:
+    """Return the year's context columns per school, standardised over the pool's schools (a
+    missing value at the mean); None without context, with too few schools or no column that
+    varies (the prior mean is then the pool's, as without context)."""
+    if context is None or context.empty:
+        return None
+    rows = context[context["exam_year"] == year].drop_duplicates("school_id")
+    columns = [c for c in rows.columns if c not in ("school_id", "exam_year")]
+    values = rows.set_index("school_id")[columns].astype(float).reindex(school_ids)
+    values = values.fillna(values.mean())
+    spread = values.std(ddof=0)
+    kept = [c for c in columns if np.isfinite(spread[c]) and spread[c] > 1e-9]
+    if not kept or len(school_ids) < len(kept) + 10:
+        return None
+    return ((values[kept] - values[kept].mean()) / spread[kept]).to_numpy()
+
+
+def _shifted_likelihood(evidence: _Evidence, shift: np.ndarray) -> np.ndarray:
+    """Return each school's likelihood at θ = grid + shift (the grid of φ = θ − x·β), scaled
+    to maximum 1, so that the prior of φ is one normal for the whole pool."""
+    design = _design(evidence)
+    points = _GRID[None, :] + shift[:, None]
+    lattice = _SoftplusLattice(evidence.procedure_offset, points.min(), points.max())
+    table = np.empty((evidence.school_count, len(_GRID)))
+    for begin in range(0, evidence.school_count, _FILTER_CHUNK):
+        end = min(begin + _FILTER_CHUNK, evidence.school_count)
+        block = evidence.school_fails[begin:end, None] * points[begin:end]
+        block -= lattice.sums(design[begin:end], points[begin:end])
+        table[begin:end] = np.exp(block - block.max(axis=1, keepdims=True))
+    return table
+
+
+def _shifted_masses(weights: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Return masses on the grid of θ from masses on the grid of φ = θ − shift: each node's
+    mass split between the two θ nodes around it (mass and mean kept, all masses ≥ 0)."""
+    count, size = weights.shape
+    position = np.clip((_GRID[None, :] + shift[:, None] - _GRID[0]) / _STEP, 0.0, size - 1.0)
+    index = np.minimum(position.astype(np.intp), size - 2)
+    share = position - index
+    base = (np.arange(count) * size)[:, None] + index
+    flat = np.bincount(base.ravel(), (weights * (1.0 - share)).ravel(), count * size)
+    flat += np.bincount((base + 1).ravel(), (weights * share).ravel(), count * size)
+    return flat.reshape(count, size)
 
 
 def _own_evidence_composites(
-    evidence: _Evidence, mle: np.ndarray, fit: YearFit, confidence: float
+    evidence: _Evidence,
+    mle: np.ndarray,
+    fit: YearFit,
+    confidence: float,
+    shift: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return the posterior mean, sd and equal-tailed interval of each school's θ_sy given the
     year's own data (columns of ``OWN_EVIDENCE_COLUMNS``): the prior is the pool's margin
-    N(μ_y, τ_y²), not the predictive from y−1, so year y−1's evidence is not carried into y."""
-    prior = PriorFit(fit.mean, fit.sd, fit.school_count, fit.low_threshold, float("nan"))
+    N(μ_y + x_s·β, τ_y²), not the predictive from y−1, so year y−1's evidence is not carried
+    into y."""
+    mean = fit.mean if shift is None or not shift.any() else fit.mean + shift
+    prior = PriorFit(mean, fit.sd, fit.school_count, fit.low_threshold, float("nan"))
     mean, sd, lower, upper, _ = _posterior_summaries(evidence, prior, mle, confidence)
     return np.column_stack([mean, sd, lower, upper])
 
@@ -330,20 +404,30 @@ def _fitted_prior(
 
 
 def _fitted_intercepts(
-    evidence: _Evidence, mle: np.ndarray, se: np.ndarray
-) -> tuple[_Evidence, float, float, np.ndarray]:
-    """Return the evidence with jointly fitted intercepts, the prior (μ, τ) and the grid table."""
+    evidence: _Evidence, mle: np.ndarray, se: np.ndarray, features: np.ndarray | None = None
+) -> tuple[_Evidence, float, float, np.ndarray, np.ndarray]:
+    """Return the evidence with jointly fitted intercepts, the prior (μ, τ), the grid table and
+    each school's shift x_s·β of the prior mean (zeros without ``features``)."""
     procedures = len(evidence.procedure_offset)
     design = _design(evidence).T
     fails = np.bincount(evidence.row_procedure, evidence.row_fails, procedures)
     start = _moment_start(mle, se, evidence.is_separated)
+    shift = np.zeros(evidence.school_count)
+    beta = None if features is None else np.zeros(features.shape[1])
     for step in range(INTERCEPT_STEPS + 1):
         table, _ = _grid_likelihood(evidence)
-        mean, sd = _fitted_prior(table, start)
+        if beta is None:
+            mean, sd = _fitted_prior(table, start)
+        else:
+            mean, sd, beta = _fitted_context_prior(table, features, start, beta)
+            shift = features @ beta
         start = np.array([mean, np.log(sd)])
         if step == INTERCEPT_STEPS:
             break
-        posterior = table * _prior_grid_weights(mean, sd)
+        if beta is None:
+            posterior = table * _prior_grid_weights(mean, sd)
+        else:
+            posterior = table * _hat_weights(mean + shift, sd)
         posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
         mass = design @ posterior  # procedures × grid: expected participants at each θ
         offsets = evidence.procedure_offset.copy()
@@ -359,28 +443,70 @@ def _fitted_intercepts(
         evidence = _with_offsets(evidence, offsets)
         if moved < 1e-3:
             table, _ = _grid_likelihood(evidence)
-            mean, sd = _fitted_prior(table, start)
+            if beta is None:
+                mean, sd = _fitted_prior(table, start)
+            else:
+                mean, sd, beta = _fitted_context_prior(table, features, start, beta)
+                shift = features @ beta
             break
-    return evidence, mean, sd, table
+    return evidence, mean, sd, table, shift
+
+
+CONTEXT_EM_STEPS = 500
+"""Most EM steps of the context prior's fit (each one a posterior on the grid; the fit stops
+when no parameter moves by more than ``CONTEXT_EM_TOLERANCE``)."""
+CONTEXT_EM_TOLERANCE = 1e-5
+
+
+def _fitted_context_prior(
+    table: np.ndarray, features: np.ndarray, start: np.ndarray, beta: np.ndarray
+) -> tuple[float, float, np.ndarray]:
+    """Return (μ, τ, β) maximising Σ_s log ∫ L_s N(μ + x_s·β, τ²) for a likelihood table on
+    the grid, by EM: the posterior moments of θ_s, then least squares of E[θ_s] on (1, x_s)
+    and τ² the mean posterior square about the line (the normal prior's exact M-step)."""
+    design = np.column_stack([np.ones(len(features)), features])
+    pseudo = np.linalg.pinv(design)
+    coefficients = np.concatenate([[start[0]], beta])
+    sd = float(np.exp(start[-1]))
+    for _ in range(CONTEXT_EM_STEPS):
+        centre = design @ coefficients
+        posterior = table * _hat_weights(centre, sd)
+        posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
+        first = posterior @ _GRID
+        second = posterior @ _GRID**2
+        updated = pseudo @ first
+        line = design @ updated
+        variance = np.mean(second - 2.0 * first * line + line * line)
+        new_sd = float(np.clip(np.sqrt(max(variance, 0.0)), *SD_BOUNDS))
+        moved = max(np.abs(updated - coefficients).max(), abs(new_sd - sd))
+        coefficients, sd = updated, new_sd
+        if moved < CONTEXT_EM_TOLERANCE:
+            break
+    return float(coefficients[0]), sd, coefficients[1:]
 
 
 def _pool_threshold(
-    table: np.ndarray, density: np.ndarray, low_share: float
+    table: np.ndarray, density: np.ndarray, low_share: float, shift: np.ndarray | None = None
 ) -> tuple[float, np.ndarray]:
     """Return the θ above which lie the pool's worst ``low_share`` of schools: the quantile of
     the average of the schools' posteriors (the estimated distribution of effects), so that a
-    skewed or heavy-tailed distribution is not forced into the normal's quantile; and that
-    distribution's upper tail P(θ ≥ node − ½ step) at each grid node (linear between them)."""
+    skewed or heavy-tailed distribution is not forced into the normal's quantile; and the
+    distribution of φ = θ − x·β (θ itself without context) as its upper tail
+    P(φ ≥ node − ½ step) at each grid node (linear between them): persistence acts on φ."""
     posterior = table * density
     posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
-    average = posterior.mean(axis=0)
-    upper_tail = np.cumsum(average[::-1])[::-1]  # P(θ ≥ grid node), nodes as hat masses
+    deviation_tail = np.cumsum(posterior.mean(axis=0)[::-1])[::-1]
+    if shift is None or not shift.any():
+        upper_tail = deviation_tail
+    else:
+        average = _shifted_masses(posterior, shift).mean(axis=0)
+        upper_tail = np.cumsum(average[::-1])[::-1]  # P(θ ≥ grid node), nodes as hat masses
     # Linear interpolation of the tail between nodes (masses sit at nodes: shift half a step).
     index = int(np.searchsorted(-upper_tail, -low_share))
     index = min(max(index, 1), len(_GRID) - 1)
     high, low = upper_tail[index - 1], upper_tail[index]
     t = 0.0 if high == low else (high - low_share) / (high - low)
-    return float(_GRID[index - 1] + t * _STEP - 0.5 * _STEP), upper_tail
+    return float(_GRID[index - 1] + t * _STEP - 0.5 * _STEP), deviation_tail
 
 
 def _normal_scores(theta: np.ndarray, upper_tail: np.ndarray) -> np.ndarray:
@@ -454,7 +580,8 @@ def _fitted_persistence(last: _Prepared, current: _Prepared) -> float:
     usable = ~last.evidence.is_separated[there] & ~current.evidence.is_separated[here]
     start = np.nan
     if usable.sum() >= 10:  # moments: the estimates' errors are independent between years
-        pair = np.cov(last.mle[there][usable], current.mle[here][usable])
+        deviations = (last.mle - last.shift)[there], (current.mle - current.shift)[here]
+        pair = np.cov(deviations[0][usable], deviations[1][usable])
         start = pair[0, 1] / (previous.sd * sd)
     rho = _parabolic_minimum(negative, start)
     if np.isnan(rho):
@@ -527,8 +654,11 @@ def _filtered_year(
 ) -> tuple[pd.DataFrame, _State]:
     """Return the year's posterior summaries of every informative school and the next state;
     ``predictive``: each school's prior density on the grid and its part with θ_y−1 low;
-    ``ahead``: the persistence ρ with which the next year is predicted."""
-    evidence, school_ids = current.evidence, current.school_ids
+    ``ahead``: the persistence ρ with which the next year is predicted. With context the
+    prior, the state and persistence are on φ = θ − x·β (``current.shift``); the likelihood,
+    the low threshold and the summaries on θ."""
+    evidence, school_ids, shift = current.evidence, current.school_ids, current.shift
+    has_context = bool(shift.any())
     density, low_density = predictive
     log_prior = np.log(np.maximum(density, _FLOOR))
     ratio = np.clip(low_density / np.maximum(density, _FLOOR), 0.0, 1.0)
@@ -536,6 +666,7 @@ def _filtered_year(
     weight /= weight.sum(axis=1, keepdims=True)
     prior_mean = weight @ _GRID
     prior_var = np.maximum(weight @ _GRID**2 - prior_mean**2, 1e-6)
+    prior_mean = prior_mean + shift
 
     precision = 1.0 / prior_var
 
@@ -568,13 +699,18 @@ def _filtered_year(
     # P(low next year | θ) depends on θ alone: tabulated once, read linearly per point
     score = _normal_scores(_NEXT_LATTICE, upper_tail)
     next_low = ndtr((slope * score - cut) / conditional)
+    if has_context:
+        # low next year: θ' = φ' + x·β above the cut-off, i.e. φ' above the school's own
+        # level, on the normal scores of φ's distribution (the same quantile without context)
+        school_cut = _normal_scores(fit.low_threshold - shift, upper_tail)
     for begin in range(0, count, _FILTER_CHUNK):
         end = min(begin + _FILTER_CHUNK, count)
         theta = mode[begin:end, None] + scale[begin:end, None] * POSTERIOR_GRID_Z[None, :]
         expected = lattice.sums(design[begin:end], theta)
         loglik = evidence.school_fails[begin:end, None] * theta - expected
         fine = mode[begin:end, None] + scale[begin:end, None] * _FINE_Z[None, :]
-        coarse = loglik + _interpolated(log_prior[begin:end], theta)
+        deviation = theta - shift[begin:end, None]  # φ at the school's points
+        coarse = loglik + _interpolated(log_prior[begin:end], deviation)
         log_density = coarse @ _REFINE
         peak = log_density.max(axis=1, keepdims=True)
         dens = np.exp(log_density - peak)
@@ -600,7 +736,7 @@ def _filtered_year(
         cell = scale[sl, None] * step
         above = np.clip((fine - fit.low_threshold) / cell + 0.5, 0.0, 1.0)
         if state is not None and np.isfinite(fit.persistence):
-            both = _interpolated(np.nan_to_num(ratio[sl]), theta) @ _REFINE
+            both = _interpolated(np.nan_to_num(ratio[sl]), deviation) @ _REFINE
             stable = np.clip((w * np.clip(both, 0.0, 1.0) * above).sum(axis=1), 0.0, 1.0)
             out["stable"][sl] = np.where(np.isnan(ratio[sl, 0]), np.nan, stable)
         else:
@@ -608,14 +744,18 @@ def _filtered_year(
         # Next year: the AR(1) on the normal scores of the pool's distribution (a Gaussian
         # copula), low when the score passes the same quantile; linear in θ, a skewed or heavy
         # tail would be carried over whole and the extreme schools stated too sure.
-        out["next"][sl] = (w * _on_lattice(next_low, fine)).sum(axis=1)
+        if has_context:
+            moved = slope * _on_lattice(score, fine - shift[sl, None]) - school_cut[sl, None]
+            out["next"][sl] = (w * ndtr(moved / conditional)).sum(axis=1)
+        else:
+            out["next"][sl] = (w * _on_lattice(next_low, fine)).sum(axis=1)
         # The state for next year, from the school's own (coarser) grid: exact likelihood there.
         coarse_weight = np.exp(coarse - coarse.max(axis=1, keepdims=True))
         coarse_weight /= coarse_weight.sum(axis=1, keepdims=True)
         coarse_cell = scale[sl, None] * (POSTERIOR_GRID_Z[1] - POSTERIOR_GRID_Z[0])
         coarse_above = np.clip((theta - fit.low_threshold) / coarse_cell + 0.5, 0.0, 1.0)
-        mass[sl] = _projected(theta, coarse_weight)
-        mass_low[sl] = _projected(theta, coarse_weight * coarse_above)
+        mass[sl] = _projected(deviation, coarse_weight)
+        mass_low[sl] = _projected(deviation, coarse_weight * coarse_above)
     frame = pd.DataFrame(
         {
             "school_id": school_ids,
@@ -679,6 +819,7 @@ def expected_result(
     state: _State | None,
     fit: YearFit,
     upper_tail: np.ndarray,
+    shift: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the fail share of year y expected from the data through y−1 and the predictive
     mid-p of the observed fails (§7, ``expected_fail_share`` and ``improvement_p_value``).
@@ -686,7 +827,8 @@ def expected_result(
     The prediction is the one ``next_low_probability`` makes: the year before's posterior
     carried by the AR(1) on the normal scores of the pool's distributions (``copula_kernel``),
     so a skewed or heavy tail reverts as the pool's ranks do; a school with no year before is
-    predicted by the pool's margin N(μ_y, τ_y²)."""
+    predicted by the pool's margin N(μ_y, τ_y²). With context (``shift`` = x·β) the carried
+    distribution is of φ = θ − x·β, moved to θ by the school's shift."""
     base = _prior_grid_weights(fit.mean, fit.sd)
     weight = np.tile(base / base.sum(), (len(school_ids), 1))
     if state is not None and np.isfinite(fit.persistence):
@@ -695,6 +837,8 @@ def expected_result(
         if len(both):
             carried = np.clip(state.mass[there] @ kernel, 0.0, None)
             weight[here] = carried / carried.sum(axis=1, keepdims=True)
+    if shift is not None and shift.any():
+        weight = _shifted_masses(weight, shift)
     return _predictive_check(evidence, weight)
 
 

@@ -70,18 +70,20 @@ def flag(con: duckdb.DuckDBPyConnection, preset: Preset) -> dict[str, int]:
     # The ФИОКО list counts as a concern when the preset says so (objectivity.fioco_list_...).
     concerns = with_fioco_list(objectivity_concerns(markers, preset), fioco, preset)
     usable = vpr_evidence_mask(results, concerns, preset)
-    report("flag", "школьный эффект (эмпирический Байес)", 1, FLAG_STEPS)
-    scores, score_keys = reused_year_scores(con, results, schools, preset, usable)
+    report("flag", "индекс условий, ШНСУ", 1, FLAG_STEPS)
+    # The context comes first: it enters the prior mean of the school effect (§5).
     components = context_components(con, schools)
-    report("flag", "индекс условий, ШНСУ", 2, FLAG_STEPS)
-    context = context_for_years(components, scores, preset, context_sources(components))
+    school_years = results[["school_id", "exam_year"]].drop_duplicates()
+    context = context_for_years(components, school_years, preset, context_sources(components))
+    report("flag", "школьный эффект (эмпирический Байес)", 2, FLAG_STEPS)
+    scores, score_keys = reused_year_scores(con, results, schools, preset, usable, context)
     students = con.execute(
         "SELECT school_id, exam_year, count(*) AS student_count, "
         "count(*) FILTER (WHERE is_at_risk) AS at_risk_student_count "
         "FROM intermediate.int_vpr_students_at_risk GROUP BY ALL"
     ).df()
     report("flag", "флаги и причины", 3, FLAG_STEPS)
-    value_added = contextual_value_added(scores, context, schools)
+    value_added = contextual_value_added(scores)
     # Procedure-level rules read only the evidence in use (ВПР set aside does not count).
     flags = school_flags(
         scores,
