@@ -24,7 +24,13 @@ by the AR(1) on the normal scores of the pool's distribution of effects (``copul
 
 ``composite_score`` and its interval rest on the year's own evidence only (prior the margin
 N(μ_y, τ_y²), intercepts as fitted): the flags that combine years rank it, so that two years are
-two independent pieces of evidence; the probabilities above are the joint model's.
+two independent pieces of evidence; the probabilities above are the joint model's. Both
+posteriors of a year are read from one likelihood evaluation on the composite's grid.
+
+Context (§5): with columns x per school-year, the prior mean is μ_y + x_sy·β_y (β by EM with μ
+and τ); the AR(1), ρ and the forward pass then act on φ = θ − x·β (the likelihood tables are
+evaluated at θ = grid + x·β), and the contextual value added is μ_y + x·β − θ_sy on the year's
+own evidence.
 """
 
 from __future__ import annotations
@@ -44,7 +50,6 @@ from shnor.methods.school_effect import (
     POSTERIOR_GRID_Z,
     SD_BOUNDS,
     THETA_CAP,
-    PriorFit,
     _design,
     _Evidence,
     _grid_cdf,
@@ -53,7 +58,6 @@ from shnor.methods.school_effect import (
     _maximum_likelihood,
     _moment_start,
     _newton_root,
-    _posterior_summaries,
     _prepare,
     _prior_grid_weights,
     _score_and_information,
@@ -196,9 +200,6 @@ def joint_school_effects(
                 current, fit, state, predictive, tail, low_share, confidence, ahead
             )
             frame["expected_fail_share"], frame["improvement_p_value"] = expected
-            frame[list(OWN_EVIDENCE_COLUMNS)] = _own_evidence_composites(
-                evidence, mle, fit, confidence, current.shift
-            )
         else:
             frame = _unshrunk_year(evidence, school_ids, mle, fit, confidence)
             state = None
@@ -296,23 +297,6 @@ def _shifted_masses(weights: np.ndarray, shift: np.ndarray) -> np.ndarray:
     flat = np.bincount(base.ravel(), (weights * (1.0 - share)).ravel(), count * size)
     flat += np.bincount((base + 1).ravel(), (weights * share).ravel(), count * size)
     return flat.reshape(count, size)
-
-
-def _own_evidence_composites(
-    evidence: _Evidence,
-    mle: np.ndarray,
-    fit: YearFit,
-    confidence: float,
-    shift: np.ndarray | None = None,
-) -> np.ndarray:
-    """Return the posterior mean, sd and equal-tailed interval of each school's θ_sy given the
-    year's own data (columns of ``OWN_EVIDENCE_COLUMNS``): the prior is the pool's margin
-    N(μ_y + x_s·β, τ_y²), not the predictive from y−1, so year y−1's evidence is not carried
-    into y."""
-    mean = fit.mean if shift is None or not shift.any() else fit.mean + shift
-    prior = PriorFit(mean, fit.sd, fit.school_count, fit.low_threshold, float("nan"))
-    mean, sd, lower, upper, _ = _posterior_summaries(evidence, prior, mle, confidence)
-    return np.column_stack([mean, sd, lower, upper])
 
 
 def _overdispersion_weighted(rows: pd.DataFrame) -> pd.DataFrame:
@@ -662,26 +646,16 @@ def _filtered_year(
     density, low_density = predictive
     log_prior = np.log(np.maximum(density, _FLOOR))
     ratio = np.clip(low_density / np.maximum(density, _FLOOR), 0.0, 1.0)
-    weight = density * _STEP
-    weight /= weight.sum(axis=1, keepdims=True)
-    prior_mean = weight @ _GRID
-    prior_var = np.maximum(weight @ _GRID**2 - prior_mean**2, 1e-6)
-    prior_mean = prior_mean + shift
 
-    precision = 1.0 / prior_var
-
-    def derivatives(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        score, information = _score_and_information(theta, evidence)
-        return score - (theta - prior_mean) * precision, information + precision
-
-    lower = prior_mean - prior_var * (evidence.school_trials - evidence.school_fails) - 1.0
-    upper = prior_mean + prior_var * evidence.school_fails + 1.0
-    mode = _newton_root(derivatives, prior_mean, lower, upper)
-    _, information = _score_and_information(mode, evidence)
-    scale = 1.0 / np.sqrt(information + precision)
+    # One grid per school for both posteriors of the year, that of the year's own evidence
+    # (the composite, prior N(μ_y + x·β, τ_y²)) and that given the data through y (the filtered
+    # pass, its prior the predictive, no wider than the margin): the likelihood, the costly
+    # part, is evaluated once. The grid is the composite's own (mode ± 10 Laplace scales), so
+    # the composite is what year y alone gives.
+    mode, scale = _own_evidence_mode(evidence, fit, shift, current.mle)
 
     count = evidence.school_count
-    names = ("mean", "sd", "lower", "upper", "low", "stable", "next")
+    names = ("low", "stable", "next", "own_mean", "own_sd", "own_lower", "own_upper")
     out = {name: np.empty(count) for name in names}
     mass = np.zeros((count, len(_GRID)))
     mass_low = np.zeros((count, len(_GRID)))
@@ -717,21 +691,20 @@ def _filtered_year(
         total = dens @ trapezoid
         dens /= total[:, None]
         w = dens * trapezoid
-        # moments in Laplace units (fine = mode + scale·z), then back on the θ scale
-        z_mean = w @ _FINE_Z
-        z_var = np.maximum(w @ _FINE_Z**2 - z_mean * z_mean, 0.0)
-        out["mean"][begin:end] = mode[begin:end] + scale[begin:end] * z_mean
-        out["sd"][begin:end] = scale[begin:end] * np.sqrt(z_var)
         cumulative = np.zeros_like(dens)
         cumulative[:, 1:] = np.cumsum(0.5 * step * (dens[:, 1:] + dens[:, :-1]), axis=1)
         cumulative = np.maximum.accumulate(cumulative, axis=1)
         cumulative /= cumulative[:, -1:]
-        tail = 0.5 * (1.0 - confidence)
         sl = slice(begin, end)
-        out["lower"][sl] = mode[sl] + scale[sl] * _grid_quantile(dens, cumulative, tail)
-        out["upper"][sl] = mode[sl] + scale[sl] * _grid_quantile(dens, cumulative, 1.0 - tail)
         position = (fit.low_threshold - mode[sl]) / scale[sl]
         out["low"][sl] = np.clip(1.0 - _grid_cdf(dens, cumulative, position), 0.0, 1.0)
+        own_prior = -0.5 * ((theta - fit.mean - shift[sl, None]) / fit.sd) ** 2
+        own = _refined_summaries((loglik + own_prior) @ _REFINE, confidence)
+        for name, values in zip(("own_mean", "own_sd", "own_lower", "own_upper"), own,
+                                strict=True):  # fmt: skip
+            out[name][sl] = (
+                mode[sl] + scale[sl] * values if name != "own_sd" else scale[sl] * values
+            )
         # share of each point's cell above the cut-off (a sharp cut would err by half a cell)
         cell = scale[sl, None] * step
         above = np.clip((fine - fit.low_threshold) / cell + 0.5, 0.0, 1.0)
@@ -759,10 +732,10 @@ def _filtered_year(
     frame = pd.DataFrame(
         {
             "school_id": school_ids,
-            "composite_score": out["mean"],
-            "composite_sd": out["sd"],
-            "composite_lower": out["lower"],
-            "composite_upper": out["upper"],
+            "composite_score": out["own_mean"],
+            "composite_sd": out["own_sd"],
+            "composite_lower": out["own_lower"],
+            "composite_upper": out["own_upper"],
             "low_probability": out["low"],
             "stable_low_probability": out["stable"],
             "next_low_probability": np.clip(out["next"], 0.0, 1.0),
@@ -774,6 +747,51 @@ def _filtered_year(
         }
     )
     return frame, _State(school_ids, mass, mass_low, current, fit, upper_tail)
+
+
+def _own_evidence_mode(
+    evidence: _Evidence, fit: YearFit, shift: np.ndarray, mle: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the mode and Laplace scale of each school's posterior of θ_sy given the year's own
+    data, prior N(μ_y + x·β, τ_y²) (Newton from the precision-weighted MLE and prior mean)."""
+    mean = fit.mean + shift
+    precision = 1.0 / (fit.sd * fit.sd)
+
+    def derivatives(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        score, information = _score_and_information(theta, evidence)
+        return score - (theta - mean) * precision, information + precision
+
+    _, information = _score_and_information(mle, evidence)
+    start = (mle * information + mean * precision) / (information + precision)
+    lower = mean - fit.sd * fit.sd * (evidence.school_trials - evidence.school_fails)
+    upper = mean + fit.sd * fit.sd * evidence.school_fails
+    mode = _newton_root(derivatives, start, lower, upper)
+    _, information = _score_and_information(mode, evidence)
+    return mode, 1.0 / np.sqrt(information + precision)
+
+
+def _refined_summaries(log_density: np.ndarray, confidence: float) -> tuple[np.ndarray, ...]:
+    """Return the mean, sd and equal-tailed interval of densities given as logarithms on
+    ``_FINE_Z`` (in those units), the cumulative trapezoid with the Euler–Maclaurin end
+    correction as in ``school_effect`` (partial integrals as accurate as the full one)."""
+    step = _FINE_Z[1] - _FINE_Z[0]
+    trapezoid = np.full(len(_FINE_Z), step)
+    trapezoid[[0, -1]] *= 0.5
+    density = np.exp(log_density - log_density.max(axis=1, keepdims=True))
+    density /= (density @ trapezoid)[:, None]
+    weight = density * trapezoid
+    mean = weight @ _FINE_Z
+    sd = np.sqrt(np.maximum(weight @ _FINE_Z**2 - mean * mean, 0.0))
+    cumulative = np.zeros_like(density)
+    cumulative[:, 1:] = np.cumsum(0.5 * step * (density[:, 1:] + density[:, :-1]), axis=1)
+    slope = np.gradient(density, step, axis=1)
+    cumulative -= step * step / 12.0 * (slope - slope[:, :1])
+    cumulative = np.maximum.accumulate(np.clip(cumulative, 0.0, None), axis=1)
+    cumulative /= cumulative[:, -1:]
+    tail = 0.5 * (1.0 - confidence)
+    lower = _grid_quantile(density, cumulative, tail)
+    upper = _grid_quantile(density, cumulative, 1.0 - tail)
+    return mean, sd, lower, upper
 
 
 def _on_lattice(values: np.ndarray, points: np.ndarray) -> np.ndarray:

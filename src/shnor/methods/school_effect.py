@@ -598,7 +598,7 @@ def _posterior_block(
     log_density = (
         evidence.school_fails[begin:end, None] * theta
         - expected
-        - 0.5 * ((theta - _school_means(prior.mean, begin, end)) / prior.sd) ** 2
+        - 0.5 * ((theta - prior.mean) / prior.sd) ** 2
     ) @ _REFINE
     z = _FINE_Z
     step = z[1] - z[0]
@@ -628,11 +628,6 @@ def _posterior_block(
     lower = mode[begin:end] + scale[begin:end] * lower
     upper = mode[begin:end] + scale[begin:end] * upper
     return posterior_mean, posterior_sd, lower, upper, low_probability
-
-
-def _school_means(mean: float | np.ndarray, begin: int, end: int) -> float | np.ndarray:
-    """Return the prior mean of schools begin..end−1 as a column (one number for all as is)."""
-    return mean if np.ndim(mean) == 0 else np.asarray(mean)[begin:end, None]
 
 
 def _grid_quantile(density: np.ndarray, cumulative: np.ndarray, probability: float) -> np.ndarray:
