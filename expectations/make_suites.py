@@ -252,15 +252,7 @@ def suites() -> dict[str, dict]:
             "если число известно, исправьте его в файле",
             "Количество (анкета ФИС ОКО)",
         ),
-        not_null(
-            "repeats_file",
-            "blocking",
-            "repeated_procedure",
-            "анкета ФИС ОКО этой школы за этот год уже загружена из другого файла "
-            "(значение — тот файл)",
-            "оставьте один файл: исправление кладите под прежним именем",
-            "Логин",
-        ),
+        # a school given again by another file: settled at build time (questionnaire_conflict)
     ]
     found["raw_fioco_objectivity_list"] = [
         not_null(

@@ -22,6 +22,7 @@ BUILD_RULES = (
     "summary_conflict",
     "participant_conflict",
     "passport_conflict",
+    "questionnaire_conflict",
     "context_scale",
     "questionnaire_answer_unmapped",
     "fioco_list_unknown_school",
@@ -148,6 +149,41 @@ def passport_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
             sheet=sheet,
             row=row,
             column="Код ОО",
+            value=others,
+        )
+        for source, sheet, row, school_id, school, year, others in rows
+    ]
+
+
+def questionnaire_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One blocking problem per file and school-year whose ФИС ОКО questionnaire files give
+    different answers, naming the other files: none counts for it until an analyst names one in
+    reference/authoritative_files.csv (the files' other schools still count)."""
+    rows = con.execute(
+        """SELECT r._source_file, r.first_sheet, r.first_row, r.school_id, r.school_name,
+                  r.exam_year,
+                  string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file)
+           FROM staging.stg_context__questionnaire_files AS r
+           JOIN staging.stg_context__questionnaire_files AS o
+             ON o.school_id = r.school_id AND o.exam_year IS NOT DISTINCT FROM r.exam_year
+            AND o._source_file <> r._source_file AND o.answers_hash <> r.answers_hash
+           WHERE r.is_conflict
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    return [
+        Problem(
+            source,
+            "questionnaire_conflict",
+            "blocking",
+            f"анкета ФИС ОКО школы {school_id}"
+            + (f" «{school}»" if school else "")
+            + f" за {year} год: файл даёт одни ответы, а файл «{others}» — другие; какой "
+            "верен, неизвестно: анкета этой школы за год не учитывается ни из одного файла "
+            "(индекс условий строится без неё; остальные школы файлов учтены)",
+            RESOLVE_CONFLICT,
+            sheet=sheet,
+            row=row,
+            column="Логин",
             value=others,
         )
         for source, sheet, row, school_id, school, year, others in rows
@@ -282,7 +318,7 @@ def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
     ]
     problems += summary_problems(con) + context_scale_problems(con)
     problems += participant_conflicts(con) + vpr_summary_conflicts(con)
-    problems += passport_conflicts(con)
+    problems += passport_conflicts(con) + questionnaire_conflicts(con)
     problems += questionnaire_problems(con) + fioco_list_problems(con)
     record_problems(con, problems)
 

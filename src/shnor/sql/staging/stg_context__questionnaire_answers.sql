@@ -2,7 +2,8 @@
 -- with the context component reference/questionnaire_answers.csv maps each to (docs/methodology.md).
 -- Grain: one row per raw questionnaire row × question with an answer. `component` and `value`
 -- are NULL when no pattern of a question the table knows matches (reported as a warning); when
--- several match, the longest (most specific) pattern wins.
+-- several match, the longest (most specific) pattern wins. Only the file that counts for a
+-- school-year gives its answers (stg_context__questionnaire_files, issue 18).
 WITH answers AS (
     UNPIVOT (
         SELECT
@@ -39,6 +40,18 @@ cleaned AS (
     WHERE clean_text(a.answer) IS NOT NULL
 ),
 
+counted AS (
+    -- a school-year that files give differently counts from the file an analyst named, else
+    -- none, whatever the files' names or order; rows without a school are kept (as before)
+    SELECT c.*
+    FROM cleaned AS c
+    WHERE c.school_id IS NULL OR EXISTS (
+        SELECT 1 FROM staging.stg_context__questionnaire_files AS f
+        WHERE f.is_counted AND f._source_file = c._source_file AND f.school_id = c.school_id
+            AND f.exam_year IS NOT DISTINCT FROM c.exam_year
+    )
+),
+
 matched AS (
     SELECT
         c.*,
@@ -48,7 +61,7 @@ matched AS (
             PARTITION BY c._source_file, c._row, c.question
             ORDER BY length(m.answer_pattern) DESC, m.answer_pattern
         ) AS pattern_rank
-    FROM cleaned AS c
+    FROM counted AS c
     LEFT JOIN ref.questionnaire_answers AS m
         ON m.question = c.question AND regexp_matches(c.answer_text, m.answer_pattern)
 )

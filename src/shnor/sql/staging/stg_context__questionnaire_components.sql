@@ -2,7 +2,9 @@
 -- passport's: categories mapped by reference/questionnaire_answers.csv (the largest value when
 -- several questions give one component: special, evening or boarding school) and the teachers'
 -- shares from the counts (top category, of pension age; only where 0 ≤ count ≤ teachers).
--- Grain: one row per school_id × exam_year × component.
+-- Only the file that counts for a school-year gives its components
+-- (stg_context__questionnaire_files: of files giving it different answers, none unless an
+-- analyst named one). Grain: one row per school_id × exam_year × component.
 WITH categories AS (
     SELECT school_id, exam_year, component, max(value) AS share
     FROM staging.stg_context__questionnaire_answers
@@ -20,6 +22,13 @@ teachers AS (
     FROM raw.context_questionnaire AS q
     LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(q.school_code)
     WHERE clean_code(q.school_code) IS NOT NULL AND parse_number(q.teacher_count) > 0
+        -- the file that counts for the school-year (stg_context__questionnaire_files, issue 18)
+        AND EXISTS (
+            SELECT 1 FROM staging.stg_context__questionnaire_files AS f
+            WHERE f.is_counted AND f._source_file = q._source_file
+                AND f.school_id = coalesce(codes.school_id, clean_code(q.school_code))
+                AND f.exam_year IS NOT DISTINCT FROM folder_year(q._source_file)
+        )
 ),
 
 shares AS (

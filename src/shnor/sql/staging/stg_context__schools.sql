@@ -4,7 +4,8 @@
 -- pupils are its total, else the sum of its pupils by grade; its settlement type is its
 -- settlement answer as reference/questionnaire_answers.csv maps it (rural_settlement).
 -- Grain: school_id × exam_year (the largest pupil figure when a file repeats a school; of two
--- files giving a school-year different passports, the one stg_context__passport_files counts).
+-- files giving a school-year different passports, the one stg_context__passport_files counts;
+-- likewise questionnaires, stg_context__questionnaire_files).
 WITH passport AS (
     SELECT
         coalesce(codes.school_id, clean_code(c.school_code)) AS school_id,
@@ -44,6 +45,13 @@ questionnaire_pupils AS (
     FROM raw.context_questionnaire AS q
     LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(q.school_code)
     WHERE clean_code(q.school_code) IS NOT NULL
+        -- the file that counts for the school-year (stg_context__questionnaire_files, issue 18)
+        AND EXISTS (
+            SELECT 1 FROM staging.stg_context__questionnaire_files AS f
+            WHERE f.is_counted AND f._source_file = q._source_file
+                AND f.school_id = coalesce(codes.school_id, clean_code(q.school_code))
+                AND f.exam_year IS NOT DISTINCT FROM folder_year(q._source_file)
+        )
 ),
 
 questionnaire AS (
