@@ -23,19 +23,20 @@ E2E_SEED = 7
 # `--dist loadfile --no-loadscope-reorder`: files are handed out in this order as workers free
 # up; xdist's own order, by number of tests, put these few-test files last). The acceptance
 # builds its own regions before it needs the demo run, which the other worker makes meanwhile
-# for test_demo_region.
+# for test_demo_region. The rest in the order of their measured time (`pytest --durations`).
 LONGEST_FIRST = (
     "tests/e2e/test_methodology_acceptance.py",
     "tests/e2e/test_demo_region.py",
     "tests/e2e/test_incremental_build.py",
-    "tests/e2e/test_reruns_and_report_presets.py",
-    "tests/e2e/test_bad_inputs.py",
     "tests/e2e/test_atomic_publish.py",
     "tests/e2e/test_run_history.py",
     "tests/e2e/test_partial_regions.py",
-    "tests/e2e/test_notebooks.py",
+    "tests/e2e/test_reruns_and_report_presets.py",
     "tests/flows/test_deployments.py",
+    "tests/e2e/test_notebooks.py",
+    "tests/e2e/test_bad_inputs.py",
     "tests/flows/test_annual_flow.py",
+    "tests/e2e/test_ege_summary_region.py",
 )
 
 
