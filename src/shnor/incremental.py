@@ -4,8 +4,8 @@ A model says how it can be updated in a line of its SQL: `-- incremental: _sourc
 per raw row: the rows of changed files are deleted and built again) or `-- incremental: exam_year`
 (each row depends only on rows of its own year: the years of changed files are built again).
 Everything else that feeds the build — model SQL, macros, parameters, reference tables, the
-subject names' codes, the shnor version — is compared with the last build; any difference, or no
-record of a last build, rebuilds everything.
+school maps, the subject names' codes, the shnor version — is compared with the last build; any
+difference, or no record of a last build, rebuilds everything.
 """
 
 from __future__ import annotations
@@ -76,7 +76,9 @@ def remember_build(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -
     fingerprint = build_fingerprint(con, parameters)
     con.execute("CREATE SCHEMA IF NOT EXISTS ops")
     con.execute(f"CREATE OR REPLACE TABLE {BUILD_INPUTS} AS SELECT {_FILE_STATE} FROM raw._files")
-    con.execute(f"CREATE OR REPLACE TABLE {BUILD_SUBJECT_MAP} AS SELECT * FROM ref.subject_map")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {BUILD_SUBJECT_MAP} AS SELECT * FROM staging.stg_subject_map"
+    )
     con.execute(
         f"CREATE OR REPLACE TABLE {BUILD_STATE} AS SELECT $fingerprint AS fingerprint, "
         "current_localtimestamp() AS built_at",
@@ -86,16 +88,26 @@ def remember_build(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -
 
 def build_fingerprint(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> str:
     """A hash of everything but the raw rows that decides what the build makes."""
-    tables = con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'ref' "
-        "AND table_name <> 'subject_map' ORDER BY table_name"
-    ).fetchall()
+    # The reference tables and the school maps made from the data (the subject map is compared
+    # name by name instead: see _subject_codes_kept).
+    tables = [
+        f"ref.{name}"
+        for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'ref' "
+            "ORDER BY table_name"
+        ).fetchall()
+    ] + [
+        table
+        for table in warehouse.COMPUTED_MAPS
+        if table != "staging.stg_subject_map" and warehouse.table_exists(con, table)
+    ]
 
     def reference_parts():
-        for (table,) in tables:
+        for table in tables:
+            # a table name from information_schema or the fixed list of maps
             (content,) = con.execute(
                 f"SELECT md5(coalesce(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR), '')) "
-                f"FROM ref.{table} AS t"
+                f"FROM {table} AS t"
             ).fetchall()[0]
             yield f"{table}:{content}"
 
@@ -125,7 +137,7 @@ def _subject_codes_kept(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     (differing,) = con.execute(
         f"""SELECT count(*) FROM {BUILD_SUBJECT_MAP} AS before
-            JOIN ref.subject_map AS now USING (raw_subject)
+            JOIN staging.stg_subject_map AS now USING (raw_subject)
             WHERE before.subject IS DISTINCT FROM now.subject"""
     ).fetchall()[0]
     return differing == 0

@@ -8,51 +8,18 @@ import duckdb
 import pandas as pd
 
 from shnor import warehouse
-from shnor.ingest.school_matching import CODED_RAW_TABLES, school_name_map, update_school_code_map
+from shnor.ingest.school_matching import school_name_map, update_school_code_map
 from shnor.problems import Problem, forget_problems, record_problems
+from shnor.sql import map_query
 
 
 def map_schools(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """ref.school_code_map (result codes → registry codes, leading zeros restored),
-    ref.school_name_map (summary names → school ids) and marts.review_school_matches (names for
-    the analyst to confirm), with warnings in ops.problems (docs/data-contract.md)."""
+    """staging.stg_school_code_map (result codes → registry codes, leading zeros restored),
+    staging.stg_school_name_map (summary names → school ids) and marts.review_school_matches
+    (names for the analyst to confirm), with warnings in ops.problems (docs/data-contract.md)."""
     code_map, registry = update_school_code_map(con)
-    # The macros run on distinct spellings (thousands), not on every participant row.
-    spelled = " UNION ALL ".join(
-        f"SELECT school_code, school_name, "
-        f"{'municipality_name' if table != 'context' else 'NULL'} AS municipality_name, "
-        f"count(*) AS n FROM raw.{table} GROUP BY ALL"
-        for table in CODED_RAW_TABLES
-    )
-    named = con.execute(
-        f"""WITH cleaned AS (
-                SELECT clean_code(school_code) AS school_id, clean_text(school_name) AS
-                       school_name, clean_text(municipality_name) AS municipality_name, n
-                FROM ({spelled})
-                WHERE clean_code(school_code) IS NOT NULL AND clean_text(school_name) IS NOT NULL
-            ),
-            names AS (SELECT school_id, school_name, sum(n) AS n FROM cleaned GROUP BY ALL),
-            municipalities AS (
-                SELECT school_id, municipality_name, sum(n) AS n FROM cleaned
-                WHERE municipality_name IS NOT NULL GROUP BY ALL
-            )
-            SELECT school_id, arg_max(names.school_name, names.n) AS school_name,
-                   any_value(m.municipality_name) AS municipality_name
-            FROM names
-            LEFT JOIN (SELECT school_id, arg_max(municipality_name, n) AS municipality_name
-                       FROM municipalities GROUP BY school_id) AS m USING (school_id)
-            GROUP BY school_id"""
-    ).df()
-    names = con.execute(
-        """SELECT clean_text(municipality_name) AS municipality_name,
-                  clean_text(school_name) AS school_name,
-                  string_agg(DISTINCT coalesce(sheet_year, folder_year(_source_file)::VARCHAR),
-                             ',' ORDER BY coalesce(sheet_year, folder_year(_source_file)::VARCHAR)
-                  ) AS years,
-                  string_agg(DISTINCT _source_file, ',' ORDER BY _source_file) AS source_files
-           FROM raw.ege_school_summary WHERE clean_text(school_name) IS NOT NULL
-           GROUP BY ALL ORDER BY ALL"""
-    ).df()
+    named = con.execute(map_query("result_file_schools")).df()
+    names = con.execute(map_query("summary_school_names")).df()
     aliases = con.execute(
         "SELECT CAST(municipality AS VARCHAR) AS municipality, "
         "CAST(school_name AS VARCHAR) AS school_name, "
@@ -71,10 +38,10 @@ def map_schools(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     )
     name_map, review = school_name_map(names, known, aliases.fillna(""))
     counts = {
-        "ref.school_code_map": len(code_map),
-        "ref.school_name_map": warehouse.replace_table(
+        "staging.stg_school_code_map": len(code_map),
+        "staging.stg_school_name_map": warehouse.replace_table(
             con,
-            "ref.school_name_map",
+            "staging.stg_school_name_map",
             name_map.astype({"municipality_name": "string", "school_name": "string"}),
         ),
         "marts.review_school_matches": warehouse.replace_table(

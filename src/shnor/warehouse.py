@@ -36,6 +36,16 @@ _INCREMENTAL = re.compile(
 )
 _FINAL_ORDER = re.compile(r"ORDER BY\s+([^()]+?)\s*;?\s*$", re.IGNORECASE)
 
+# Maps made from the data before the models run (subject names at ingest, school codes and names
+# by school identity, see shnor.tables); staging reads them as it reads the reference tables.
+COMPUTED_MAPS = (
+    "staging.stg_subject_map",
+    "staging.stg_school_code_map",
+    "staging.stg_school_name_map",
+)
+# Where an older warehouse kept them, next to the reviewed tables (dropped on first use).
+_OLD_MAPS = ("ref.subject_map", "ref.school_code_map", "ref.school_name_map")
+
 
 @dataclass(frozen=True)
 class Changes:
@@ -156,7 +166,10 @@ def run_models(
         if missing:
             raise KeyError(f"{model.table} needs parameters {sorted(missing)}")
         bound = {name: parameters[name] for name in model.parameters}
-        reads_updated = all(t in updated or t.startswith(("raw.", "ref.")) for t in model.reads)
+        reads_updated = all(
+            t in updated or t.startswith(("raw.", "ref.")) or t in COMPUTED_MAPS
+            for t in model.reads
+        )
         if (
             changes is not None
             and model.incremental_key
@@ -286,10 +299,12 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, reference_dir: Path | 
             packaged[text_keys] = packaged[text_keys].fillna("")
             packaged = packaged.drop_duplicates(keys)
         replace_table(con, f"ref.{name}", packaged)
+    for table in _OLD_MAPS:  # computed maps live in staging now: ref holds reviewed tables only
+        con.execute(f"DROP TABLE IF EXISTS {table}")  # a name from the fixed list above
     # Made from the data by school_matching.update_school_code_map; empty until it runs, so that
     # school_of_codes (macros.sql) always has a table to read.
     con.execute(
-        "CREATE TABLE IF NOT EXISTS ref.school_code_map "
+        "CREATE TABLE IF NOT EXISTS staging.stg_school_code_map "
         "(raw_code VARCHAR, school_id VARCHAR, match_rule VARCHAR)"
     )
 

@@ -18,8 +18,8 @@ from builders import insert_raw as insert
 def test_build_creates_every_model(con):
     counts = build(con)
     assert counts == {
-        "ref.school_code_map": 0,
-        "ref.school_name_map": 0,
+        "staging.stg_school_code_map": 0,
+        "staging.stg_school_name_map": 0,
         "marts.review_school_matches": 0,
         "staging.stg_context__components": 0,
         "staging.stg_context__passport_files": 0,
@@ -202,7 +202,7 @@ def test_unknown_subject_is_reported(con):
     insert(con, "vpr_participants", "vpr/2025/vpr.csv", [_vpr("001", "4А", "Астрономия", "3")])
     build(con)
     # no invented code: the rows are not loaded, the file is told which and how many
-    assert rows(con, "SELECT raw_subject, subject, is_known FROM ref.subject_map") == [
+    assert rows(con, "SELECT raw_subject, subject, is_known FROM staging.stg_subject_map") == [
         ("Астрономия", None, False)
     ]
     assert rows(con, "SELECT count(*) FROM staging.stg_vpr__participants") == [(0,)]

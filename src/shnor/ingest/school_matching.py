@@ -18,16 +18,7 @@ import duckdb
 import pandas as pd
 
 from shnor.ingest.school_names import municipality_key, name_school_id, school_name_key
-
-CODED_RAW_TABLES = (
-    "vpr_participants",
-    "exam_participants",
-    "context",
-    "vpr_mark_stats",
-    "vpr_journal_comparison",
-    "context_questionnaire",
-    "fioco_objectivity_list",
-)
+from shnor.sql import map_query
 
 CANDIDATES = 3
 MIN_SIMILARITY = 0.6
@@ -55,31 +46,18 @@ REVIEW_TYPES = dict.fromkeys(REVIEW_COLUMNS, "string") | {
 def update_school_code_map(
     con: duckdb.DuckDBPyConnection,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(code map, registry): ref.school_code_map made anew from every code the raw tables hold
-    and the registry (raw.schools, latest row per code). The raw checks make it before they
-    look for repeats, the build before staging: both see a code as the same school."""
-    registry = con.execute(
-        """SELECT clean_code(school_code) AS school_id,
-                  arg_max(clean_text(school_name), _loaded_at) AS school_name,
-                  arg_max(coalesce(clean_text(municipality_name), clean_text(region_name)),
-                          _loaded_at) AS municipality_name
-           FROM raw.schools WHERE clean_code(school_code) IS NOT NULL GROUP BY 1"""
-    ).df()
+    """(code map, registry): staging.stg_school_code_map made anew from every code the raw
+    tables hold and the registry (raw.schools, latest row per code). The raw checks make it
+    before they look for repeats, the build before staging: both see a code as the same school."""
+    registry = con.execute(map_query("registry_schools")).df()
     registry = registry.fillna({"school_name": "", "municipality_name": ""})
-    spelled = " UNION ".join(
-        f"SELECT DISTINCT school_code FROM raw.{table}" for table in CODED_RAW_TABLES
-    )
-    codes = [
-        row[0]
-        for row in con.execute(
-            f"SELECT DISTINCT clean_code(school_code) FROM ({spelled})"
-        ).fetchall()
-        if row[0] is not None
-    ]
+    codes = [row[0] for row in con.execute(map_query("raw_school_codes")).fetchall()]
     code_map = school_code_map(codes, registry)
     con.register("_school_code_map", code_map)
     try:
-        con.execute("CREATE OR REPLACE TABLE ref.school_code_map AS SELECT * FROM _school_code_map")
+        con.execute(
+            "CREATE OR REPLACE TABLE staging.stg_school_code_map AS SELECT * FROM _school_code_map"
+        )
     finally:
         con.unregister("_school_code_map")
     return code_map, registry

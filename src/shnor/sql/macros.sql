@@ -74,15 +74,16 @@ CREATE OR REPLACE MACRO is_absent_mark(value) AS
     clean_text(value) IS NULL
     OR regexp_matches(lower(clean_text(value)), '^(отсутств|не явил|неявка|н$|абс)');
 
--- The school each spelling of a code in a raw table is: cleaned, then ref.school_code_map
--- (leading zeros restored by the registry; school_matching.school_code_map), worked out once per
--- distinct spelling, not per row. Staging and the raw checks both use it, so a repeat is found
+-- The school each spelling of a code in a raw table is: cleaned, then
+-- staging.stg_school_code_map (leading zeros restored by the registry;
+-- school_matching.school_code_map), worked out once per distinct spelling, not per row. Staging and the raw checks both use it, so a repeat is found
 -- under the school staging will count it for.
 CREATE OR REPLACE MACRO school_of_codes(raw_table) AS TABLE
     SELECT spelled.school_code,
            coalesce(codes.school_id, clean_code(spelled.school_code)) AS school_id
     FROM (SELECT DISTINCT school_code FROM query_table(raw_table)) AS spelled
-    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(spelled.school_code);
+    LEFT JOIN staging.stg_school_code_map AS codes
+        ON codes.raw_code = clean_code(spelled.school_code);
 
 -- Participant rows given again in the same file, for the raw checks. `candidates` names a
 -- relation of rows: _source_file, _row, then the columns that make a participant's work one

@@ -18,6 +18,7 @@ from shnor.ingest.headers import subject_code
 from shnor.ingest.raw_load import IngestSummary, ingest_raw
 from shnor.problems import Problem, forget_problems, record_problems
 from shnor.progress import report
+from shnor.sql import map_query
 
 
 def ingest(
@@ -37,48 +38,47 @@ def ingest(
     return summary
 
 
-# Where subject names stand in raw.*: (table, column, what a row is, in Russian).
-SUBJECT_COLUMNS = (
-    ("vpr_participants", "subject", "строки участников"),
-    ("exam_participants", "subject", "строки участников"),
-    ("ege_school_summary", "subject", "строки школ"),
-    ("vpr_mark_stats", "title_subject", "строки школ"),
-    ("vpr_journal_comparison", "title_subject", "строки школ"),
-    ("fioco_objectivity_list", "subject", "строки списка"),
-)
+# What a row of each raw table with subject names is, in Russian (the tables and their subject
+# columns: sql/maps/raw_subject_names.sql and unknown_subject_rows.sql).
+SUBJECT_ROWS = {
+    "vpr_participants": "строки участников",
+    "exam_participants": "строки участников",
+    "ege_school_summary": "строки школ",
+    "vpr_mark_stats": "строки школ",
+    "vpr_journal_comparison": "строки школ",
+    "fioco_objectivity_list": "строки списка",
+}
 
 
 def map_subjects(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> pd.DataFrame:
-    """ref.subject_map: every subject name in raw.* → canonical code. A name no alias knows
-    gets no code: staging leaves its rows out (other subjects of the file still load) and each
-    file is told, in Russian, which subject and how many of its rows were not loaded."""
-    union = " UNION ".join(
-        f"SELECT DISTINCT {column} FROM raw.{table} WHERE {column} IS NOT NULL"
-        for table, column, _ in SUBJECT_COLUMNS
-    )
-    names = [row[0] for row in con.execute(union).fetchall()]
+    """staging.stg_subject_map: every subject name in raw.* → canonical code. A name no alias
+    knows gets no code: staging leaves its rows out (other subjects of the file still load) and
+    each file is told, in Russian, which subject and how many of its rows were not loaded."""
+    names = [row[0] for row in con.execute(map_query("raw_subject_names")).fetchall()]
     mapped = [(name, *subject_code(name, reference_dir)) for name in names]
     frame = pd.DataFrame(mapped, columns=["raw_subject", "subject", "is_known"])
     frame["subject"] = frame["subject"].astype("string")
     frame["is_known"] = frame["is_known"].astype(bool)
-    warehouse.replace_table(con, "ref.subject_map", frame)
+    warehouse.replace_table(con, "staging.stg_subject_map", frame)
     forget_problems(con, ("unknown_subject",))
     unknown = sorted(name for name, _, known in mapped if not known)
-    problems = []
-    for table, column, what in SUBJECT_COLUMNS if unknown else ():
-        found = con.execute(
-            f"""SELECT _source_file, {column}, arg_min(_sheet, _row), min(_row), count(*)
-                FROM raw.{table} WHERE list_contains($names, {column})
-                GROUP BY ALL ORDER BY ALL""",
-            {"names": unknown},
-        ).fetchall()
-        problems += [
+    found = (
+        con.execute(map_query("unknown_subject_rows"), {"names": unknown}).fetchall()
+        if unknown
+        else []
+    )
+    order = list(SUBJECT_ROWS)
+    found.sort(key=lambda found_row: (order.index(found_row[0]), found_row[1:]))
+    record_problems(
+        con,
+        [
             Problem(
                 source,
                 "unknown_subject",
                 "warning",
-                f"предмет «{name}» не найден в справочнике предметов: его {what} ({count}) "
-                "не загружены, код предмету не придумывается (другие предметы файла загружены)",
+                f"предмет «{name}» не найден в справочнике предметов: его {SUBJECT_ROWS[table]} "
+                f"({count}) не загружены, код предмету не придумывается (другие предметы файла "
+                "загружены)",
                 "если это известный предмет, добавьте его название в "
                 "reference/subject_aliases.csv и запустите расчёт снова",
                 sheet=sheet,
@@ -86,9 +86,9 @@ def map_subjects(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> 
                 column="Предмет",
                 value=name,
             )
-            for source, name, sheet, row, count in found
-        ]
-    record_problems(con, problems)
+            for table, source, name, sheet, row, count in found
+        ],
+    )
     return frame
 
 

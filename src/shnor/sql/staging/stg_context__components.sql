@@ -22,7 +22,7 @@ parsed AS (
         _source_file,
         _row
     FROM long
-    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(long.school_code)
+    LEFT JOIN staging.stg_school_code_map AS codes ON codes.raw_code = clean_code(long.school_code)
     WHERE clean_text(raw_value) IS NOT NULL
 )
 

@@ -29,7 +29,7 @@ WITH file_rows AS (
              c.context_year]::VARCHAR
         )) AS rows_hash
     FROM raw.context AS c
-    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(c.school_code)
+    LEFT JOIN staging.stg_school_code_map AS codes ON codes.raw_code = clean_code(c.school_code)
     WHERE clean_code(c.school_code) IS NOT NULL
     GROUP BY ALL
 ),

@@ -36,7 +36,7 @@ cleaned AS (
         a._source_file,
         a._row
     FROM answers AS a
-    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(a.school_code)
+    LEFT JOIN staging.stg_school_code_map AS codes ON codes.raw_code = clean_code(a.school_code)
     WHERE clean_text(a.answer) IS NOT NULL
 ),
 

@@ -20,7 +20,7 @@ teachers AS (
         parse_number(q.top_category_teacher_count) AS top_category_count,
         parse_number(q.pension_age_teacher_count) AS pension_age_count
     FROM raw.context_questionnaire AS q
-    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(q.school_code)
+    LEFT JOIN staging.stg_school_code_map AS codes ON codes.raw_code = clean_code(q.school_code)
     WHERE clean_code(q.school_code) IS NOT NULL AND parse_number(q.teacher_count) > 0
         -- the file that counts for the school-year (stg_context__questionnaire_files, issue 18)
         AND EXISTS (

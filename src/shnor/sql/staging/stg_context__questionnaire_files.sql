@@ -30,7 +30,7 @@ WITH answered AS (
          q.class_count_grade_7, q.class_count_grade_8, q.class_count_grade_9,
          q.class_count_grade_10, q.class_count_grade_11, q.context_year]::VARCHAR AS answers
     FROM raw.context_questionnaire AS q
-    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(q.school_code)
+    LEFT JOIN staging.stg_school_code_map AS codes ON codes.raw_code = clean_code(q.school_code)
     WHERE clean_code(q.school_code) IS NOT NULL
 ),
 

@@ -14,7 +14,7 @@ WITH passport AS (
             AS student_count,
         max(settlement_kind(settlement_type)) AS settlement_type
     FROM raw.context AS c
-    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(c.school_code)
+    LEFT JOIN staging.stg_school_code_map AS codes ON codes.raw_code = clean_code(c.school_code)
     WHERE clean_code(c.school_code) IS NOT NULL
         -- the file that counts for the school-year (stg_context__passport_files, issue 18)
         AND EXISTS (
@@ -43,7 +43,7 @@ questionnaire_pupils AS (
             ))
         ) AS student_count
     FROM raw.context_questionnaire AS q
-    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(q.school_code)
+    LEFT JOIN staging.stg_school_code_map AS codes ON codes.raw_code = clean_code(q.school_code)
     WHERE clean_code(q.school_code) IS NOT NULL
         -- the file that counts for the school-year (stg_context__questionnaire_files, issue 18)
         AND EXISTS (

@@ -47,10 +47,10 @@ WITH typed AS (
         s._sheet,
         s._row
     FROM raw.ege_school_summary AS s
-    LEFT JOIN ref.school_name_map AS names
+    LEFT JOIN staging.stg_school_name_map AS names
         ON names.municipality_name IS NOT DISTINCT FROM clean_text(s.municipality_name)
         AND names.school_name = clean_text(s.school_name)
-    LEFT JOIN ref.subject_map AS subjects ON subjects.raw_subject = s.subject
+    LEFT JOIN staging.stg_subject_map AS subjects ON subjects.raw_subject = s.subject
     -- a subject no alias knows is left out (reported per file by map_subjects)
     WHERE subjects.is_known IS DISTINCT FROM false
 ),

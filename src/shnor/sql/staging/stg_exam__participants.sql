@@ -32,7 +32,7 @@ WITH typed AS (
         e._sheet,
         e._row
     FROM raw.exam_participants AS e
-    LEFT JOIN ref.subject_map AS subjects ON subjects.raw_subject = e.subject
+    LEFT JOIN staging.stg_subject_map AS subjects ON subjects.raw_subject = e.subject
     LEFT JOIN school_of_codes('raw.exam_participants') AS school_of ON school_of.school_code = e.school_code
     -- a subject no alias knows is left out (reported per file by map_subjects)
     WHERE subjects.is_known IS DISTINCT FROM false

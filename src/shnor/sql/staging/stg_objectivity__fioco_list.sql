@@ -14,8 +14,8 @@ SELECT
     l._source_file,
     l._row
 FROM raw.fioco_objectivity_list AS l
-LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(l.school_code)
-LEFT JOIN ref.subject_map AS subjects ON subjects.raw_subject = l.subject
+LEFT JOIN staging.stg_school_code_map AS codes ON codes.raw_code = clean_code(l.school_code)
+LEFT JOIN staging.stg_subject_map AS subjects ON subjects.raw_subject = l.subject
 WHERE clean_code(l.school_code) IS NOT NULL
     -- a subject no alias knows is left out (reported per file by map_subjects), never read as
     -- «the whole school»

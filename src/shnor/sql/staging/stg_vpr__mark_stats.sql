@@ -33,8 +33,8 @@ WITH typed AS (
         m._sheet,
         m._row
     FROM raw.vpr_mark_stats AS m
-    LEFT JOIN ref.subject_map AS subjects ON subjects.raw_subject = m.title_subject
-    LEFT JOIN ref.school_code_map AS codes ON codes.raw_code = clean_code(m.school_code)
+    LEFT JOIN staging.stg_subject_map AS subjects ON subjects.raw_subject = m.title_subject
+    LEFT JOIN staging.stg_school_code_map AS codes ON codes.raw_code = clean_code(m.school_code)
     -- a subject no alias knows is left out (reported per file by map_subjects)
     WHERE subjects.is_known IS DISTINCT FROM false
 )

@@ -48,7 +48,7 @@ WITH typed AS (
         v._sheet,
         v._row
     FROM raw.vpr_participants AS v
-    LEFT JOIN ref.subject_map AS subjects ON subjects.raw_subject = v.subject
+    LEFT JOIN staging.stg_subject_map AS subjects ON subjects.raw_subject = v.subject
     LEFT JOIN school_of_codes('raw.vpr_participants') AS school_of
         ON school_of.school_code = v.school_code
     -- a subject no alias knows is left out (reported per file by map_subjects)

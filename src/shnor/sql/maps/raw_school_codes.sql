@@ -1,0 +1,14 @@
+-- Every school code the coded raw tables spell, cleaned: what the school code map maps
+-- (school_matching.update_school_code_map). One row per cleaned code.
+SELECT DISTINCT clean_code(school_code) AS school_code
+FROM (
+    SELECT DISTINCT school_code FROM raw.vpr_participants
+    UNION SELECT DISTINCT school_code FROM raw.exam_participants
+    UNION SELECT DISTINCT school_code FROM raw.context
+    UNION SELECT DISTINCT school_code FROM raw.vpr_mark_stats
+    UNION SELECT DISTINCT school_code FROM raw.vpr_journal_comparison
+    UNION SELECT DISTINCT school_code FROM raw.context_questionnaire
+    UNION SELECT DISTINCT school_code FROM raw.fioco_objectivity_list
+)
+WHERE clean_code(school_code) IS NOT NULL
+ORDER BY school_code
