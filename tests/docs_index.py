@@ -1,4 +1,4 @@
-"""What the project's docs say: sections of docs/*.md and the names their tables document."""
+"""What the project's docs say: sections of docs/*.md and the commands their tables document."""
 
 from __future__ import annotations
 
@@ -40,11 +40,3 @@ def documented_commands() -> set[str]:
             if len(words) >= 2 and words[0] == "shnor":
                 names.add(words[1])
     return names
-
-
-def documented_tables() -> set[str]:
-    return {
-        code
-        for cell in first_cells(section("tables.md", "Tables"))
-        for code in re.findall(r"`([^`]+)`", cell)
-    }

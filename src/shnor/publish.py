@@ -29,21 +29,14 @@ import duckdb
 from shnor import warehouse
 from shnor.config import Paths
 from shnor.presets import Preset
-from shnor.report_tables import REPORT_TABLES
 from shnor.reports.build import regenerate_reports, write_reports
+from shnor.tables import made_in_python
 
 MANIFEST = "run_manifest.json"
 
-# Tables the Python stages make beside the SQL models; with the models of the marts and
-# reports layers, they are every table a run publishes (`published_tables`).
-PYTHON_TABLES = (
-    "marts.review_school_matches",
-    "marts.fct_school_flags",
-    "marts.fct_class_support_signals",
-    "marts.fct_school_early_warning",
-    "marts.fct_school_context_drivers",
-    *(f"reports.{name}" for name in REPORT_TABLES),
-)
+# Tables the Python stages make beside the SQL models (from the table registry); with the
+# models of the marts and reports layers, they are every table a run publishes.
+PYTHON_TABLES = made_in_python(("marts", "reports"))
 
 
 def published_tables() -> list[str]:
