@@ -51,7 +51,8 @@ def update_school_code_map(
     before they look for repeats, the build before staging: both see a code as the same school."""
     registry = con.execute(map_query("registry_schools")).df()
     registry = registry.fillna({"school_name": "", "municipality_name": ""})
-    codes = [row[0] for row in con.execute(map_query("raw_school_codes")).fetchall()]
+    spelled = con.execute(map_query("raw_school_codes")).fetchall()
+    codes = [row[0] for row in spelled if row[0] is not None]
     code_map = school_code_map(codes, registry)
     con.register("_school_code_map", code_map)
     try:
