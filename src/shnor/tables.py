@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-# The warehouse's schemas in the order data flows through them (docs/architecture.md).
-LAYERS = ("raw", "ref", "staging", "intermediate", "marts", "reports", "ops")
+# A region warehouse's schemas in the order data flows through them (docs/architecture.md),
+# then the national run's (its working tables and the national models).
+REGION_LAYERS = ("raw", "ref", "staging", "intermediate", "marts", "reports", "ops")
+NATIONAL_LAYERS = ("regions", "national")
+LAYERS = (*REGION_LAYERS, *NATIONAL_LAYERS)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,11 @@ def tables() -> tuple[Table, ...]:
         Table(row["table"], row["grain"], tuple(row["key"].split()), row["made_by"], row["holds"])
         for row in csv.DictReader(io.StringIO(text))
     )
+
+
+def region_tables() -> tuple[Table, ...]:
+    """The registered tables of a region's warehouse (the national run's left out)."""
+    return tuple(t for t in tables() if t.layer in REGION_LAYERS)
 
 
 def made_in_python(layers: tuple[str, ...]) -> tuple[str, ...]:

@@ -29,14 +29,18 @@ def test_the_registry_names_each_table_once_in_a_known_layer():
     assert all(table.grain and table.holds and table.made_by for table in tables())
 
 
-@pytest.mark.parametrize("model", warehouse.models(), ids=lambda model: model.table)
+# The region warehouse's models and the national run's.
+MODELS = warehouse.models((*warehouse.LAYERS, "national"))
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda model: model.table)
 def test_every_sql_model_is_registered_as_made_by_its_file(model):
     assert model.table in REGISTERED, f"`{model.table}` is missing from src/shnor/tables.csv"
     assert REGISTERED[model.table].made_by == f"sql/{model.layer}/{model.name}.sql"
 
 
 def test_every_registered_sql_file_is_a_model():
-    models = {model.table for model in warehouse.models()}
+    models = {model.table for model in MODELS}
     made_by_sql = {table.name for table in tables() if table.is_sql_model}
     assert made_by_sql == models
 
