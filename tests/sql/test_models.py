@@ -23,6 +23,7 @@ def test_build_creates_every_model(con):
         "marts.review_school_matches": 0,
         "staging.stg_context__components": 0,
         "staging.stg_context__passport_files": 0,
+        "staging.stg_context__questionnaire_files": 0,
         "staging.stg_context__questionnaire_answers": 0,
         "staging.stg_context__questionnaire_components": 0,
         "staging.stg_context__schools": 0,
