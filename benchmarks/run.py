@@ -233,8 +233,9 @@ SCALE_TITLE = "Scale ({}): regions of the national data set, the floor and plain
 SCALE_NOTE = (
     "`shnor scale-data` regions (470 schools, 37 pupils a grade, 2024–2026: ВПР grades 4–8, ОГЭ, "
     "ЕГЭ participant CSV; a registry and passports), each run by `run_annual` (no Prefect) in "
-    "its own data folder, one after another; stage seconds from the run manifest. Peak MB here "
-    "is the whole process tree (the run and its report workers, sampled every 0.2 s). The floor: "
+    "its own data folder, one after another; each stage timed in wall and CPU seconds (the "
+    "process and its report workers). Peak MB here is the whole process tree (the run and its "
+    "report workers, sampled every 0.2 s). The floor: "
     "DuckDB alone reading the same CSV (and the Parquet copy) and aggregating them to school × "
     "procedure (participants, fails) in one statement; plain pandas: read_csv of every file, "
     "the same aggregation by groupby. Ratio = baseline seconds / shnor seconds."
@@ -291,25 +292,21 @@ def scale_rows(regions: int, schools: int = 470) -> list[tuple[str, str, dict, d
         ("scale data generation", data, generated, None)
     ]
     stages: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     runs = []
     for region in sorted(root.glob("region_*")):
-        run = measured_tree(
-            f"""
-            import json
-            from pathlib import Path
-            from shnor.stages import run_annual
-            run_annual(Path({str(region)!r}), "reference")
-            manifest = json.loads(Path({str(region / "marts" / "run_manifest.json")!r}).read_text())
-            result["stages"] = manifest["seconds"]
-            """
-        )
+        run = measured_tree(STAGED_RUN.format(region=str(region)))
         runs.append(run)
         for stage, seconds in run["stages"].items():
             stages[stage] = round(stages.get(stage, 0) + seconds, 1)
+        for stage, seconds in run["cpu"].items():
+            cpu[stage] = round(cpu.get(stage, 0) + seconds, 1)
     shnor = {
         "seconds": sum(r["seconds"] for r in runs),
         "peak_mb": max(r["peak_mb"] for r in runs),
     }
+    total_cpu = round(sum(r["cpu_total"] for r in runs), 1)
+    loads = [r["load"] for r in runs]
     floors = {}
     for kind, options in (("csv", ", delim = ';', header = true"), ("parquet", "")):
         folder = root / "region_*" / ("raw" if kind == "csv" else "parquet")
@@ -324,7 +321,9 @@ def scale_rows(regions: int, schools: int = 470) -> list[tuple[str, str, dict, d
     rows.append(
         (
             "shnor, all regions (run_annual each)",
-            f"{data}; stages {stages}; baseline: the floor, DuckDB reading the CSV",
+            f"{data}; wall s by stage {stages}; CPU s by stage {cpu}, {total_cpu} CPU s in all "
+            f"(the process tree); load average {min(loads)}–{max(loads)}; "
+            "baseline: the floor, DuckDB reading the CSV",
             shnor,
             floors["csv"],
         )
@@ -348,6 +347,40 @@ def scale_rows(regions: int, schools: int = 470) -> list[tuple[str, str, dict, d
             )
         )
     return rows
+
+
+# One region's run by `run_annual`, each stage timed in wall and CPU seconds (the process and
+# its waited-for children: report workers), with the 1-minute load average at the end.
+STAGED_RUN = """
+import functools, os, resource, time
+from pathlib import Path
+import shnor.stages as stages
+
+def process_cpu():
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+cpu, wall = {{}}, {{}}
+def timed(name, step):
+    @functools.wraps(step)
+    def run(*args, **kwargs):
+        before, started = process_cpu(), time.perf_counter()
+        try:
+            return step(*args, **kwargs)
+        finally:
+            cpu[name] = round(process_cpu() - before, 1)
+            wall[name] = round(time.perf_counter() - started, 1)
+    return run
+
+for name in ("ingest", "build", "flag", "check", "publish"):
+    setattr(stages, name + "_step", timed(name, getattr(stages, name + "_step")))
+stages.run_annual(Path({region!r}), "reference")
+result["stages"] = wall
+result["cpu"] = cpu
+result["cpu_total"] = round(process_cpu(), 1)
+result["load"] = round(os.getloadavg()[0], 1)
+"""
 
 
 def measured_tree(code: str) -> dict:
