@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,34 @@ def test_region_aliases_saved_by_excel_in_windows_1251_with_semicolons(tmp_path)
     text = "column;alias\r\nschool_code;Шифр учреждения\r\n"
     (reference_dir / "header_aliases.csv").write_bytes(text.encode("cp1251"))
     assert canonical_column("Шифр учреждения", reference_dir) == "school_code"
+
+
+def test_an_edited_region_alias_file_is_read_again_by_the_same_process(tmp_path):
+    reference_dir = _local_aliases(
+        tmp_path / "ref_edited", "header_aliases.csv", "column,alias\nschool_code,Шифр\n"
+    )
+    assert canonical_column("Шифр учреждения", reference_dir) is None
+    path = reference_dir / "header_aliases.csv"
+    path.write_text("column,alias\nschool_code,Шифр учреждения\n", encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert canonical_column("Шифр учреждения", reference_dir) == "school_code"
+
+
+def test_a_header_search_looks_at_the_region_files_once_not_per_cell(tmp_path, monkeypatch):
+    from shnor.ingest import headers, readers
+
+    reference_dir = tmp_path / "ref_counted"
+    reference_dir.mkdir()
+    looks = []
+    version = headers._local_version
+    monkeypatch.setattr(
+        headers, "_local_version", lambda *args: looks.append(args) or version(*args)
+    )
+    rows = [[f"примечание {r}-{c}" for c in range(12)] for r in range(25)]
+    rows.append(["Код ОО", "Класс", "Код участника", "Предмет", "Отметка"])
+    readers._header_match(rows, "vpr", reference_dir)  # the first also reads the files
+    looks.clear()
+    found = readers._header_match(rows, "vpr", reference_dir)
+    assert found is not None and found[0] == 25
+    assert found[2] == ["school_code", "class_label", "participant_id", "subject", "mark"]
+    assert len(looks) == 2  # the aliases and the patterns file, for 305 cells

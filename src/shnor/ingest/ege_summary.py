@@ -17,7 +17,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from shnor.ingest.headers import canonical_column, normalized_cyrillic, subject_code
+from shnor.ingest.headers import (
+    canonical_column,
+    column_namer,
+    normalized_cyrillic,
+    subject_code,
+)
 from shnor.ingest.school_names import municipality_key
 from shnor.ingest.summary_totals import Counts, TotalMatch, find_totals
 from shnor.ingest.text import cell_text as _text
@@ -69,8 +74,9 @@ class SummarySheet:
 def metric_row(rows: list[list[object]], reference_dir: Path | None) -> int | None:
     """Index of the row naming the metrics (participants, below threshold and at least one
     more of the five), or None: not a summary sheet."""
+    canonical_column = column_namer(reference_dir)
     for index, row in enumerate(rows[:30]):
-        found = [canonical_column(cell, reference_dir) for cell in row if _text(cell)]
+        found = [canonical_column(cell) for cell in row if _text(cell)]
         if {"participant_count", "fail_count"} <= set(found) and len(
             set(found) & set(METRICS)
         ) >= 3:

@@ -22,7 +22,7 @@ import pyarrow.csv as pacsv
 
 from shnor.ingest.ege_summary import SummaryNote, metric_row, read_summary_sheet
 from shnor.ingest.headers import (
-    canonical_column,
+    column_namer,
     is_task_column,
     normalized_cyrillic,
     subject_code,
@@ -116,8 +116,9 @@ def _header_match(
     """(row index of the header's last row, layout, canonical columns, header texts) of the
     first row that reads as a header — or, failing that, of two rows read together (a header
     cell split over two rows, or a group title above its columns)."""
+    canonical_column = column_namer(reference_dir)
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        columns = [canonical_column(cell, reference_dir) for cell in row]
+        columns = [canonical_column(cell) for cell in row]
         layout = best_layout(columns, folder)
         if layout is not None:
             texts = [_text(cell) or "" for cell in row]
@@ -140,9 +141,9 @@ def _header_match(
             joined = " ".join(t for t in (top, bottom) if t)
             texts.append(joined)
             columns.append(
-                canonical_column(joined, reference_dir)
-                or (bottom and canonical_column(bottom, reference_dir))
-                or (top and not bottom and canonical_column(top, reference_dir))
+                canonical_column(joined)
+                or (bottom and canonical_column(bottom))
+                or (top and not bottom and canonical_column(top))
                 or None
             )
         layout = best_layout(columns, folder)
@@ -389,8 +390,10 @@ def _without_total_rows(table: pa.Table) -> tuple[pa.Table, list[int]]:
         return table, []
     is_total = None
     for name in columns:
-        lowered = pc.utf8_lower(pc.fill_null(table[name], ""))
-        hit = pc.match_substring_regex(lowered, _TOTAL_WORDS)
+        # case-blind matching, not a lower-cased copy of every cell
+        hit = pc.match_substring_regex(
+            pc.fill_null(table[name], ""), _TOTAL_WORDS, ignore_case=True
+        )
         is_total = hit if is_total is None else pc.or_(is_total, hit)
     totals = table.filter(is_total)["_row"].to_pylist()
     return table.filter(pc.invert(is_total)), totals
@@ -405,6 +408,8 @@ def _without_empty_rows(table: pa.Table) -> pa.Table:
     for name in data:
         has_text = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(table[name]), ""), False)
         filled = has_text if filled is None else pc.or_(filled, has_text)
+        if pc.all(filled).as_py():
+            return table  # every row has text already: the other columns need no look
     return table.filter(filled)
 
 

@@ -82,7 +82,13 @@ def frame_for(
     failing = failing_rows_sql(name) if order_by else None
     if failing is not None and order_by:
         keys = ", ".join(f'"{column}"' for column in order_by)
-        sql = f"SELECT * FROM ({sql.strip().rstrip(';')}) WHERE {failing} ORDER BY {keys}"
+        # Materialised: each typed column computed once per row. Pushed down into the frame,
+        # the condition repeated every typing expression it names (clean_text's regular
+        # expressions several times a cell): 2.2 s CPU against 0.5 s on 0.8M ВПР rows.
+        sql = (
+            f"WITH _frame AS MATERIALIZED ({sql.strip().rstrip(';')}) "
+            f"SELECT * FROM _frame WHERE {failing} ORDER BY {keys}"
+        )
     table = con.sql(sql, params=parameters or {}).to_arrow_table()
     for column in ("_source_file", "_sheet"):
         if column in table.column_names:
