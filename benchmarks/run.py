@@ -331,7 +331,8 @@ def scale_rows(regions: int, schools: int = 470) -> list[tuple[str, str, dict, d
     rows.append(
         (
             "floor: DuckDB, CSV → school × procedure",
-            f"{floors['csv']['groups']:,} groups; baseline: the same from Parquet",
+            f"{floors['csv']['groups']:,} groups, {floors['csv']['cpu_total']} CPU s; "
+            f"baseline: the same from Parquet ({floors['parquet']['cpu_total']} CPU s)",
             floors["csv"],
             floors["parquet"],
         )
@@ -341,7 +342,8 @@ def scale_rows(regions: int, schools: int = 470) -> list[tuple[str, str, dict, d
         rows.append(
             (
                 "shnor, one region, against plain pandas",
-                f"pandas read_csv + groupby, {plain['groups']:,} groups",
+                f"pandas read_csv + groupby, {plain['groups']:,} groups, "
+                f"{plain['cpu_total']} CPU s; shnor {total_cpu} CPU s",
                 shnor,
                 plain,
             )
@@ -392,11 +394,15 @@ def measured_tree(code: str) -> dict:
 
     wrapper = textwrap.dedent(
         """
-        import json, time
+        import json, resource, time
         started = time.perf_counter()
         result = {}
         exec(compile(CODE, "<bench>", "exec"))
         result.setdefault("seconds", round(time.perf_counter() - started, 3))
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result.setdefault("cpu_total", round(
+            own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime, 1))
         print("RESULT" + json.dumps(result))
         """
     ).replace("CODE", repr(textwrap.dedent(code)))
