@@ -1,39 +1,95 @@
 -- incremental: _source_file
 -- ОГЭ, ЕГЭ and mock exam participant results, typed. Grain: one row per raw row of
 -- raw.exam_participants (every attempt kept; which one counts is decided downstream).
-WITH typed AS (
+WITH
+-- The cells of few spellings (places, classes, subjects, days, scores) typed once per distinct
+-- spelling, then joined to the rows (as in stg_vpr__participants).
+places AS (
+    SELECT
+        municipality_name AS raw_municipality,
+        municipality_code AS raw_municipality_code,
+        school_name AS raw_school,
+        clean_text(municipality_name) AS municipality_name,
+        clean_text(municipality_code) AS municipality_code,
+        clean_text(school_name) AS school_name
+    FROM (
+        SELECT DISTINCT municipality_name, municipality_code, school_name
+        FROM raw.exam_participants
+    )
+),
+classes AS (
+    SELECT
+        class_label AS raw_class,
+        clean_class(class_label) AS typed_class,
+        try_cast(regexp_extract(class_label, '(\d{1,2})', 1) AS INTEGER) AS class_grade
+    FROM (SELECT DISTINCT class_label FROM raw.exam_participants)
+),
+sittings AS (
+    SELECT
+        subject AS raw_subject,
+        stage AS raw_stage,
+        exam_date AS raw_date,
+        clean_text(subject) AS subject_name,
+        CASE
+            WHEN lower(stage) LIKE '%дополн%' OR lower(stage) LIKE '%сентябр%' THEN 'additional'
+            WHEN lower(stage) LIKE '%резерв%' THEN 'reserve'
+            WHEN lower(stage) LIKE '%досроч%' THEN 'early'
+            WHEN clean_text(stage) IS NULL OR lower(stage) LIKE '%основн%' THEN 'main'
+            ELSE 'other'
+        END AS typed_stage,
+        coalesce(
+            try_strptime(clean_text(exam_date), ['%Y-%m-%d', '%d.%m.%Y', '%Y-%m-%d %H:%M:%S'])::DATE,
+            try_cast(clean_text(exam_date) AS DATE)
+        ) AS typed_date
+    FROM (SELECT DISTINCT subject, stage, exam_date FROM raw.exam_participants)
+),
+scores AS (
+    SELECT
+        primary_score AS raw_primary,
+        test_score AS raw_test,
+        mark AS raw_mark,
+        parse_number(primary_score) AS typed_primary,
+        parse_number(test_score) AS typed_test,
+        CASE WHEN parse_integer(mark) BETWEEN 2 AND 5 THEN parse_integer(mark) END AS typed_mark
+    FROM (SELECT DISTINCT primary_score, test_score, mark FROM raw.exam_participants)
+),
+typed AS (
     SELECT
         school_of.school_id,
         folder_name(e._source_file) AS exam,
         folder_year(e._source_file) AS exam_year,
-        clean_text(e.municipality_name) AS municipality_name,
-        clean_text(e.municipality_code) AS municipality_code,
-        clean_text(e.school_name) AS school_name,
-        clean_class(e.class_label) AS class_label,
-        try_cast(regexp_extract(e.class_label, '(\d{1,2})', 1) AS INTEGER) AS class_grade,
+        p.municipality_name,
+        p.municipality_code,
+        p.school_name,
+        c.typed_class AS class_label,
+        c.class_grade,
         coalesce(subjects.subject, 'unknown') AS subject,
-        clean_text(e.subject) AS subject_name,
+        s.subject_name,
         clean_text(e.participant_id) AS participant_id,
-        parse_number(e.primary_score) AS primary_score,
-        parse_number(e.test_score) AS test_score,
-        CASE WHEN parse_integer(e.mark) BETWEEN 2 AND 5 THEN parse_integer(e.mark) END AS mark,
-        CASE
-            WHEN lower(e.stage) LIKE '%дополн%' OR lower(e.stage) LIKE '%сентябр%' THEN 'additional'
-            WHEN lower(e.stage) LIKE '%резерв%' THEN 'reserve'
-            WHEN lower(e.stage) LIKE '%досроч%' THEN 'early'
-            WHEN clean_text(e.stage) IS NULL OR lower(e.stage) LIKE '%основн%' THEN 'main'
-            ELSE 'other'
-        END AS stage,
-        coalesce(
-            try_strptime(clean_text(e.exam_date), ['%Y-%m-%d', '%d.%m.%Y', '%Y-%m-%d %H:%M:%S'])::DATE,
-            try_cast(clean_text(e.exam_date) AS DATE)
-        ) AS exam_date,
+        n.typed_primary AS primary_score,
+        n.typed_test AS test_score,
+        n.typed_mark AS mark,
+        s.typed_stage AS stage,
+        s.typed_date AS exam_date,
         e._source_file,
         e._sheet,
         e._row
     FROM raw.exam_participants AS e
     LEFT JOIN staging.stg_subject_map AS subjects ON subjects.raw_subject = e.subject
     LEFT JOIN school_of_codes('raw.exam_participants') AS school_of ON school_of.school_code = e.school_code
+    JOIN places AS p
+        ON p.raw_municipality IS NOT DISTINCT FROM e.municipality_name
+        AND p.raw_municipality_code IS NOT DISTINCT FROM e.municipality_code
+        AND p.raw_school IS NOT DISTINCT FROM e.school_name
+    JOIN classes AS c ON c.raw_class IS NOT DISTINCT FROM e.class_label
+    JOIN sittings AS s
+        ON s.raw_subject IS NOT DISTINCT FROM e.subject
+        AND s.raw_stage IS NOT DISTINCT FROM e.stage
+        AND s.raw_date IS NOT DISTINCT FROM e.exam_date
+    JOIN scores AS n
+        ON n.raw_primary IS NOT DISTINCT FROM e.primary_score
+        AND n.raw_test IS NOT DISTINCT FROM e.test_score
+        AND n.raw_mark IS NOT DISTINCT FROM e.mark
     -- a subject no alias knows is left out (reported per file by map_subjects)
     WHERE subjects.is_known IS DISTINCT FROM false
 )
