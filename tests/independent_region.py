@@ -16,7 +16,9 @@ What it assumes instead (on purpose unlike the estimator's binomial-logit model)
   ОГЭ, ЕГЭ) and exam-only (ОГЭ and ЕГЭ only); ВПР in grades 5–8 is sampled per school × year,
   and a school sometimes misses a whole year;
 - a few schools inflate ВПР (most would-be «2» written as «3» at its lowest score, some weak
-  pupils kept at home), journal marks stay honest;
+  pupils kept at home), journal marks stay honest; a school with no would-be «2» changes
+  nothing, so the truth also counts ``inflated_result_count``, the ВПР results of participant
+  rows the inflation changed (marks put on the boundary, pupils kept away);
 - ВПР arrives mixed: participant rows (with the mark) for most schools, the «Статистика по
   отметкам» school summary (percentages) for one municipality in some years.
 
@@ -121,6 +123,7 @@ def generate_independent_region(
     _write_registry(raw / "schools", codes, names, muni, kind)
 
     assessed = np.zeros((years, n), dtype=np.int64)
+    changed = np.zeros((years, n), dtype=np.int64)  # results the inflation changed, as listed
     sat_vpr = np.zeros((years, n), dtype=bool)
     for y, year in enumerate(YEARS):
         by_exam: dict[str, list[pd.DataFrame]] = {"vpr": [], "oge": [], "ege": []}
@@ -149,6 +152,8 @@ def generate_independent_region(
                 score = np.where(lifted, b3, score)
                 mark = np.where(lifted, 3, mark)
                 present &= ~hidden
+                listed = ~((muni[school] == summary_muni) & (y != 1))  # not a summary row
+                np.add.at(changed[y], school[(lifted | hidden) & listed], 1)
                 journal = np.clip(
                     np.round(3.6 + 0.8 * ability + rng.normal(0, 0.7, len(school))), 2, 5
                 )
@@ -182,7 +187,7 @@ def generate_independent_region(
         _write_exam(raw / "oge" / str(year), "oge", pd.concat(by_exam["oge"]), codes, muni)
         _write_exam(raw / "ege" / str(year), "ege", pd.concat(by_exam["ege"]), codes, muni)
 
-    truth = _truth(codes, shift, spread, inflating & sat_vpr, assessed, minimum)
+    truth = _truth(codes, shift, spread, inflating & sat_vpr, assessed, minimum, changed)
     truth.to_parquet(data_dir / "demo_truth.parquet", index=False)
     return IndependentRegion(data_dir=data_dir, truth=truth)
 
@@ -204,7 +209,7 @@ def _true_fail_share(shift: np.ndarray, spread: np.ndarray, year: int, minimum) 
     return np.mean(shares, axis=0)
 
 
-def _truth(codes, shift, spread, inflated, assessed, minimum) -> pd.DataFrame:
+def _truth(codes, shift, spread, inflated, assessed, minimum, changed) -> pd.DataFrame:
     """One row per school × year: the true fail share and the worst-10% truth."""
     frames, low = [], np.zeros(assessed.shape, dtype=bool)
     for y, year in enumerate(YEARS):
@@ -222,6 +227,7 @@ def _truth(codes, shift, spread, inflated, assessed, minimum) -> pd.DataFrame:
                     "is_true_stable_low": low[y] & (low[y - 1] if y else False),
                     "is_true_resilient": False,
                     "is_inflated_vpr": inflated[y],
+                    "inflated_result_count": np.where(inflated[y], changed[y], 0),
                     "assessed_participant_count": assessed[y],
                 }
             )

@@ -149,16 +149,36 @@ def figures_against_truth(
             "shnor": int((flagged["is_stable_low"] & tiny).sum()),
             "naive": int((baseline.astype(bool) & tiny).sum()),
         },
-        "objectivity": {
-            "recall": float(concern_all[every_year["is_inflated_vpr"]].mean()),
-            "false_alarm_rate": float(concern_all[~every_year["is_inflated_vpr"]].mean()),
-        },
+        "objectivity": objectivity_found(concern_all, every_year),
         "inflated_stable_low_recall": {
             "shnor": float(flagged["is_stable_low"][inflated & true_stable].mean()),
             "naive": float(baseline.astype(bool)[inflated & true_stable].mean()),
         },
         "resilient": accuracy("resilient", flagged["is_resilient"], resilient_truth),
     }
+
+
+DETECTABLE_INFLATED_RESULTS = (3, 5, 8)
+"""Thresholds of results changed by the inflation at which recall is reported (tests/e2e
+explains 8: about the fewest a pooled boundary test alone finds under the Fisher rule)."""
+
+
+def objectivity_found(concern: pd.Series, truth: pd.DataFrame) -> dict[str, float | int]:
+    """Recall of the planted inflation and false alarms among honest school-years; where the
+    truth counts the ВПР results the inflation changed (`inflated_result_count`), also the
+    inflating school-years with at least each of `DETECTABLE_INFLATED_RESULTS` of them and how
+    many of those were found."""
+    inflated = truth["is_inflated_vpr"].astype(bool)
+    found = {
+        "recall": float(concern[inflated].mean()),
+        "false_alarm_rate": float(concern[~inflated].mean()),
+    }
+    if "inflated_result_count" in truth:
+        for least in DETECTABLE_INFLATED_RESULTS:
+            big = inflated & (truth["inflated_result_count"] >= least)
+            found[f"inflated_{least}"] = int(big.sum())
+            found[f"found_{least}"] = int(concern[big].sum())
+    return found
 
 
 OLD_RISK_RULES = (
