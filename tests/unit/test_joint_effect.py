@@ -233,3 +233,16 @@ def test_the_copula_kernel_is_the_ar1_for_normal_effects_and_follows_a_skewed_po
         cumulative = np.cumsum(kernel[i])
         stated = np.interp([0.05, 0.5, 0.95], cumulative, _GRID + 0.5 * _STEP)
         assert stated == pytest.approx(simulated, abs=0.06)
+
+
+def test_a_later_year_changes_no_figure_of_an_earlier_year():
+    # Every figure of year Y uses the data through Y: next year's probability of the first year
+    # is predicted with the preset's persistence, not with ρ fitted on the year it predicts.
+    results, _ = _region(7, schools=120, rho=0.8, years=3)
+    everything, _ = joint_school_effects(results)
+    for last in (2020, 2021):
+        through, _ = joint_school_effects(results[results["exam_year"] <= last])
+        kept = everything[everything["exam_year"] <= last].reset_index(drop=True)
+        pd.testing.assert_frame_equal(kept, through, check_exact=False, rtol=0, atol=1e-9)
+    persistence = everything.groupby("exam_year")["persistence"].first()
+    assert persistence[2020] == 0.6 and (persistence[[2021, 2022]] > 0.7).all()  # fitted: ρ 0.8

@@ -135,3 +135,31 @@ def test_no_stored_scores_fits_everything():
         )
     assert sorted(keys) == list(YEARS)
     pd.testing.assert_frame_equal(scores, fresh(results))
+
+
+def test_a_rerun_equals_a_fit_from_scratch_in_every_year_and_refits_only_from_the_changed_one(
+    con, monkeypatch
+):
+    # An earlier year's figures use the data through that year only (next year's
+    # probability included), so a changed later year leaves them exactly as a fit from scratch
+    # gives them, and the kept years are not fitted again.
+    import shnor.score_cache as score_cache
+
+    fitted = []
+
+    def counted(*args, **kwargs):
+        fitted.append(kwargs.get("years"))
+        return school_year_scores(*args, **kwargs)
+
+    monkeypatch.setattr(score_cache, "school_year_scores", counted)
+    results = region()
+    stored_run(con, results)
+    for changed_year in (2026, 2025):
+        fitted.clear()
+        changed = results.copy()
+        school = (changed["exam_year"] == changed_year) & changed["school_id"].isin(["s03", "s08"])
+        changed.loc[school, "fail_count"] += 4
+        again = stored_run(con, changed)
+        assert fitted == [[year for year in YEARS if year >= changed_year]]
+        pd.testing.assert_frame_equal(again, fresh(changed), check_exact=False, rtol=0, atol=1e-9)
+        stored_run(con, results)  # back to the first inputs

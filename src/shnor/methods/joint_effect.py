@@ -164,19 +164,11 @@ def joint_school_effects(
     if not shrinkage:
         context = None
     prepared = [_prepared_year(results, year, overdispersion, context) for year in years]
-    # ρ of each year from the year before; the first year predicts the next with the first
-    # pair's ρ (a pooled figure, not the preset's guess), the preset's only where none is fitted.
+    # ρ of each year from the year before. A year with none before it predicts the next with
+    # the preset's ρ, or, after a gap, with the first pair's (a pooled figure from earlier
+    # years): a prediction uses the data through its year, never the year it predicts, so a
+    # later year's file cannot change an earlier year's figures (the kept scores stay exact).
     first_pair = default_persistence
-    if (
-        shrinkage
-        and fit_persistence
-        and len(prepared) > 1
-        and prepared[0] is not None
-        and prepared[1] is not None
-    ):
-        first_pair = _fitted_persistence(prepared[0], prepared[1])
-    if not np.isfinite(first_pair):
-        first_pair = default_persistence
     fits: list[YearFit] = []
     tables: list[pd.DataFrame] = []
     state: _State | None = None
@@ -188,7 +180,9 @@ def joint_school_effects(
         rows, evidence, school_ids, mle, se, mean, sd, table, _ = current
         rho = default_persistence
         if state is not None and fit_persistence:
-            rho = first_pair if position == 1 else _fitted_persistence(state.year, current)
+            rho = _fitted_persistence(state.year, current)
+            if position == 1:
+                rho = first_pair = rho if np.isfinite(rho) else default_persistence
         predictive = _predictive_density(state, school_ids, YearFit(0, mean, sd, rho, np.nan, 0))
         threshold, tail = _pool_threshold(table, predictive[0], low_share, current.shift)
         fit = YearFit(year, mean, sd, rho, threshold, evidence.school_count,
