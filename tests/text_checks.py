@@ -1,6 +1,7 @@
 """Checks of generated report texts as Russian: no decimal point in a number, no «nan» /
 «None», no English words outside proper names and codes, number agreement («101 файл», not
-«101 файлов»). Shared by the HTML and XLSX sweeps."""
+«101 файлов»), intervals written one way («12,5 % (9,8–15,6 %)»). Shared by the HTML and XLSX
+sweeps."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ NUMBER_AND_WORD = re.compile(
     r"(?<![\d,.№/])(\d{1,3}(?:[\u00a0\u202f ]\d{3})*|\d+)[ \u00a0]+([а-яё]+)"
 )
 # Words after a number that name which one (2025 год, 5 класс), not how many.
-ORDINAL_WORDS = {"год", "года", "году", "годом", "годов", "годах", "класс", "класса", "классе",
-                 "классов", "классах", "кл", "процентиль"}  # fmt: skip
+ORDINAL_WORDS = {"год", "года", "году", "годом", "годы", "годов", "годах", "класс", "класса",
+                 "классе", "классов", "классах", "кл", "процентиль"}  # fmt: skip
 # A preset or software version (2026.1) is a code, not a number.
 VERSION = re.compile(r"(?<![\d,.])20\d\d\.\d{1,2}(?![\d,.])")
 # A date and time as a machine writes it (2026-12-05T12:12:50), not as a reader reads it.
@@ -35,6 +36,13 @@ DOUBLED_STOP = re.compile(r"(?<![.])\.\.(?![.])")
 # A number of five digits or more without its digit groups («120987», not «120 987»); codes
 # glued to letters or dashes (sch320985, 20261205121229-dd67bd1b) are not numbers.
 UNGROUPED = re.compile(r"(?<![\w.,\-/:#])\d{5,}(?![\w.,\-/:])")
+# An interval written another way than the reports' one («12,5 % (9,8–15,6 %)», «−5,0 п.п.
+# (от −10,1 до +0,2 п.п.)»): in square brackets («[11,1; 20,5]», «[11,1–20,5 %]») or with its
+# bounds but no unit («(9,8–15,6)»).
+_BOUND = r"[\u2212+\-]?\d[\d\u00a0]*,\d+"  # a bound has its decimals
+OTHER_INTERVAL = re.compile(
+    rf"\[\s*{_BOUND}\s*(?:;|–|…)\s*{_BOUND}[^\]\n]{{0,8}}\]|\(\s*{_BOUND}–{_BOUND}\s*\)"
+)
 
 
 @cache
@@ -107,6 +115,7 @@ def russian_text_problems(text: str) -> list[str]:
     problems += [f"дата в машинном виде: {m}" for m in ISO_TIMESTAMP.findall(text)]
     problems += [f"две точки подряд: {text[max(0, m.start() - 12) : m.end()]}"
                  for m in DOUBLED_STOP.finditer(text)]  # fmt: skip
+    problems += [f"интервал не в принятом виде: {m}" for m in OTHER_INTERVAL.findall(text)]
     undated = ISO_TIMESTAMP.sub(" ", text)
     problems += [f"число без разрядов: {m}" for m in UNGROUPED.findall(undated)]
     return problems

@@ -363,8 +363,9 @@ def _recommendation_text(row) -> str:
     """One recommendation: the procedure and its evidence, the weak tasks, what to do."""
     fail = FAIL_WORDS.get(row.exam, "доля «2»")
     text = (
-        f"{row.procedure_name}: {fail} {percent(row.fail_share)} "
-        f"[{russian.percent_range(row.fail_share_lower, row.fail_share_upper)}] при "
+        f"{row.procedure_name}: {fail} "
+        f"{russian.share_with_interval(row.fail_share, row.fail_share_lower, row.fail_share_upper)}"
+        " при "
         f"{percent(row.regional_share)} по региону, n = {row.participant_count}; с учётом "
         f"размера выборки — на {russian.number(100 * row.shrunk_shortfall)}\u00a0п.п. хуже региона."
     )

@@ -71,12 +71,27 @@ def percent_range(lower: object, upper: object, digits: int = 1) -> str:
 
 
 def points_range(lower: object, upper: object, digits: int = 1) -> str:
-    """Interval bounds of a change → «[−74,3; −15,3] п.п.»; empty when a bound is missing."""
+    """Interval bounds of a change → «от −74,3 до −15,3 п.п.» (a dash between signed numbers
+    reads as a minus); empty when a bound is missing."""
     if _missing(lower) or _missing(upper):
         return ""
     low = number(100 * float(lower), digits, signed=True)  # type: ignore[arg-type]
     high = number(100 * float(upper), digits, signed=True)  # type: ignore[arg-type]
-    return f"[{low}; {high}]{NBSP}п.п."
+    return f"от {low} до {high}{NBSP}п.п."
+
+
+def share_with_interval(share: object, lower: object, upper: object, digits: int = 1) -> str:
+    """A share with its interval, the one way every report writes it: «12,5 % (9,8–15,6 %)»;
+    the share alone when a bound is missing."""
+    bounds = percent_range(lower, upper, digits)
+    return f"{percent(share, digits)} ({bounds})" if bounds else percent(share, digits)
+
+
+def change_with_interval(change: object, lower: object, upper: object, digits: int = 1) -> str:
+    """A change of shares with its interval: «−5,0 п.п. (от −10,1 до +0,2 п.п.)»; the change
+    alone when a bound is missing."""
+    bounds = points_range(lower, upper, digits)
+    return f"{points(change, digits)} ({bounds})" if bounds else points(change, digits)
 
 
 def p_value(value: object) -> str:

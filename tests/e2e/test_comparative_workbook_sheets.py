@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
+from report_workbooks import titled_frame
 
 from shnor.presets import load_preset
 from shnor.reports.build import load_marts, write_reports
@@ -48,8 +49,7 @@ def test_every_comparison_is_in_some_workbook_when_a_school_has_no_municipality(
         book = openpyxl.load_workbook(path, read_only=True)
         for name in book.sheetnames:
             if name.startswith("Процедуры"):
-                rows = list(book[name].values)
-                if rows and "Код ОО" in rows[0]:
-                    at = rows[0].index("Код ОО")
-                    listed |= {row[at] for row in rows[1:]}
+                table = titled_frame(book[name])
+                if "Код ОО" in table:
+                    listed |= set(table["Код ОО"])
     assert school in listed

@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from report_workbooks import HEADER_ROW, titled_frame
 
 from shnor import russian
 from shnor.presets import load_preset
@@ -33,11 +34,6 @@ def mart(published: Path, name: str) -> pd.DataFrame:
     return pd.read_parquet(published / f"{name}.parquet")
 
 
-def sheet_frame(path: Path, sheet: str) -> pd.DataFrame:
-    rows = list(openpyxl.load_workbook(path, read_only=True)[sheet].values)
-    return pd.DataFrame(rows[1:], columns=rows[0])
-
-
 def test_report_marts_are_published(published):
     for name in ("rpt_year_over_year", "rpt_school_year_over_year", "rpt_municipality_summary",
                  "rpt_partner_pairs", "rpt_recommendations"):  # fmt: skip
@@ -55,12 +51,6 @@ def test_report_marts_are_published(published):
     tutors = flags[(flags["exam_year"] == YEAR)].set_index("school_id")
     chosen = tutors.loc[year_pairs["tutor_school_id"].dropna()]
     assert (chosen["is_stable_high"] | chosen["is_resilient"]).all()
-
-
-def titled_frame(path: Path, sheet: str, header_row: int = 6) -> pd.DataFrame:
-    """A sheet's table under its title block (four lines and a blank row)."""
-    rows = list(openpyxl.load_workbook(path, read_only=True)[sheet].values)[header_row - 1 :]
-    return pd.DataFrame(rows[1:], columns=rows[0])
 
 
 def test_annual_list_workbook_sheets_headers_and_values(published):
@@ -100,7 +90,7 @@ def test_comparative_workbook_matches_the_marts(published):
     ]  # fmt: skip
     schools = mart(published, "rpt_school_year_over_year").query("exam_year == @YEAR")
     cohort = schools[schools["was_on_shnor_list"] | schools["is_on_shnor_list"]]
-    sheet = sheet_frame(path, "ШНОР — динамика").set_index("Код ОО")
+    sheet = titled_frame(path, "ШНОР — динамика").set_index("Код ОО")
     assert sorted(sheet.index) == sorted(cohort["school_id"])
     for school in cohort.itertuples():
         row = sheet.loc[school.school_id]
@@ -112,12 +102,12 @@ def test_comparative_workbook_matches_the_marts(published):
         assert row["Вывод"] == school.change_label
         assert (row["ШНОР: переход"] or None) == school.transition
     changes = openpyxl.load_workbook(path)["ШНОР — динамика"]
-    header = [c.value for c in changes[1]]
+    header = [c.value for c in changes[HEADER_ROW]]
     for column in ("Изменение, п.п.", "Ожидаемое изменение (регрессия к среднему), п.п."):
-        cells = [row[header.index(column)] for row in changes.iter_rows(min_row=2)]
+        cells = [row[header.index(column)] for row in changes.iter_rows(min_row=HEADER_ROW + 1)]
         assert cells and all(c.number_format.endswith('" п.п."') for c in cells), column
     summary = mart(published, "rpt_municipality_summary").query("exam_year == @YEAR")
-    municipal = sheet_frame(path, "Муниципалитеты").set_index("Муниципалитет")
+    municipal = titled_frame(path, "Муниципалитеты").set_index("Муниципалитет")
     assert sorted(municipal.index) == sorted(summary["municipality_name"])
     for row in summary.itertuples():
         assert municipal.loc[row.municipality_name, "ШНОР"] == row.shnor_count
@@ -134,7 +124,7 @@ def test_comparative_workbook_matches_the_marts(published):
         )
     ]
     assert 0 < len(verdicts) < len(comparisons)
-    procedures = sheet_frame(path, "Процедуры — значимые изменения")
+    procedures = titled_frame(path, "Процедуры — значимые изменения")
     assert sorted(zip(procedures["Код ОО"], procedures["Процедура"], strict=True)) == sorted(
         zip(verdicts["school_id"], verdicts["procedure_name"], strict=True)
     )
@@ -150,14 +140,14 @@ def test_one_page_and_workbook_per_municipality_with_safe_names(published):
     assert all(re.fullmatch(r"municipality_\d{4}_[a-z0-9-]+\.(html|xlsx)", f) for f in files)
     name = sorted(names.dropna().unique())[0]
     book = published / "reports" / f"municipality_{YEAR}_{municipality_slug(name)}.xlsx"
-    listed = sheet_frame(book, "Список школ")
+    listed = titled_frame(book, "Список школ")
     assert set(listed["Муниципалитет"]) == {name}
     assert len(listed) == int((names == name).sum())
     # A municipality's workbook has every school × procedure comparison of its schools.
     comparisons = mart(published, "rpt_year_over_year").query(
         "exam_year == @YEAR and municipality_name == @name"
     )
-    procedures = sheet_frame(book, "Процедуры — динамика")
+    procedures = titled_frame(book, "Процедуры — динамика")
     assert len(procedures) == len(comparisons) > 0
     assert set(procedures["Муниципалитет"]) == {name}
 
@@ -317,7 +307,7 @@ def test_a_card_per_listed_and_risk_school_with_its_years_reasons_and_recommenda
         own = results[results["school_id"] == school.school_id]
         for year, group in own.groupby("exam_year"):
             share = group["fail_count"].sum() / group["participant_count"].sum()
-            row = spaced(f"{year} {russian.percent(share)} [")
+            row = spaced(f"{year} {russian.percent(share)} (")
             assert row in text, (school.school_id, row)
             assert f">{school.school_name}, {year}: {russian.percent(share)}" in html  # <title>
         mine = recommendations[recommendations["school_id"] == school.school_id]
@@ -398,7 +388,7 @@ def test_municipal_workbook_has_a_card_block_per_school(published):
     name = chosen["municipality_name"].iloc[0]
     book = published / "reports" / f"municipality_{YEAR}_{municipality_slug(name)}.xlsx"
     sheet = openpyxl.load_workbook(book, read_only=True)["Карточки"]
-    rows = [r for r in sheet.values if r[0] is not None]
+    rows = [r for r in sheet.iter_rows(min_row=HEADER_ROW, values_only=True) if r[0] is not None]
     titles = [r[0] for r in rows if r[1] is None]
     mine = chosen[chosen["municipality_name"] == name]
     assert titles == [f"{r.school_name} ({r.school_id}), {name}" for r in mine.itertuples()]

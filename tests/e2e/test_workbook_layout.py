@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from report_workbooks import HEADER_ROW, titled_frame
 from text_checks import IDENTIFIER, page_text, russian_text_problems, workbook_problems
 
 from shnor import russian
@@ -23,7 +24,6 @@ from shnor.reports.school_list import REASON_LIMIT, run_fact_labels
 YEAR = 2026
 LIST_SHEETS = ("ШНОР", "Группа риска", "ШНСУ", "Стабильно высокие", "Резильентные",
                "Не оцениваются", "Подробно")  # fmt: skip
-HEADER_ROW = 6  # four title lines, a blank row, then the header
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +34,6 @@ def published(demo_run) -> Path:
 @pytest.fixture(scope="module")
 def book(published):
     return openpyxl.load_workbook(published / "reports" / f"school_list_{YEAR}.xlsx")
-
-
-def table(sheet) -> pd.DataFrame:
-    """The sheet's table under its title block."""
-    rows = list(sheet.iter_rows(min_row=HEADER_ROW, values_only=True))
-    return pd.DataFrame(rows[1:], columns=rows[0])
 
 
 def year_rows(published: Path) -> pd.DataFrame:
@@ -63,10 +57,12 @@ def test_the_summary_counts_agree_with_the_list_sheets_and_the_console(book, dem
     counts = {row[0]: row[1] for row in rows if row[0] and isinstance(row[1], int)}
     rated = year_rows(published)
     assert counts["Оценено"] == demo_run["rated_count"] == int(rated["is_rated"].sum())
-    assert counts["ШНОР (в списке)"] == len(table(book["ШНОР"])) == demo_run["shnor_list_count"]
-    assert counts["Группа риска"] == len(table(book["Группа риска"]))
+    assert (
+        counts["ШНОР (в списке)"] == len(titled_frame(book["ШНОР"])) == demo_run["shnor_list_count"]
+    )
+    assert counts["Группа риска"] == len(titled_frame(book["Группа риска"]))
     # one ШНСУ number: the console, the summary sheet, the ШНСУ sheet and the HTML's table
-    shnsu = table(book["ШНСУ"])
+    shnsu = titled_frame(book["ШНСУ"])
     summary = pd.read_parquet(published / "rpt_municipality_summary.parquet")
     region = summary[(summary["exam_year"] == YEAR) & summary["is_region"]].iloc[0]
     assert counts["ШНСУ (сложные социальные условия)"] == len(shnsu) == demo_run["shnsu_count"]
@@ -77,6 +73,36 @@ def test_the_summary_counts_agree_with_the_list_sheets_and_the_console(book, dem
     assert by_municipality.iloc[-1]["Муниципалитет"] == "Регион в целом"
     body = by_municipality.iloc[:-1]
     assert body["Школ"].sum() == by_municipality.iloc[-1]["Школ"] == len(rated)
+
+
+@pytest.mark.parametrize("kind", ["region", "municipality"])
+def test_every_comparative_sheet_has_a_title_block_and_prints_on_a4_landscape(published, kind):
+    reports = published / "reports"
+    path = (reports / f"year_over_year_{YEAR - 1}_{YEAR}.xlsx" if kind == "region"
+            else sorted(reports.glob(f"municipality_{YEAR}_*.xlsx"))[0])  # fmt: skip
+    book = openpyxl.load_workbook(path)
+    municipality = None
+    if kind == "municipality":
+        municipality = titled_frame(book["Список школ"])["Муниципалитет"].iloc[0]
+        assert "Карточки" in book.sheetnames
+    place = f"Регион: {DEMO_REGION_NAME}" + (f"; муниципалитет: {municipality}" if municipality
+                                             else "")  # fmt: skip
+    one_year = {"Список школ", "Сетевые пары", "Рекомендации", "Карточки"}
+    for sheet in book.worksheets:
+        title, region, method, date, blank = (sheet.cell(row, 1).value for row in range(1, 6))
+        years = f"{YEAR} год" if sheet.title in one_year else f"{YEAR - 1} и {YEAR} годы"
+        assert title.endswith(f"— {years}") and len(title) > len(years) + 5, (sheet.title, title)
+        assert region == place, (sheet.title, region)
+        assert method.startswith("Методика «reference», версия "), sheet.title
+        assert re.fullmatch(r"Дата расчёта: \d\d\.\d\d\.\d{4} \d\d:\d\d", date), date
+        assert blank is None, sheet.title
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        if sheet.title != "Карточки":  # a table: its header under the title, on every page
+            assert sheet.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}", sheet.title
+            assert sheet.freeze_panes.endswith(str(HEADER_ROW + 1)), sheet.title
+            assert sheet.cell(HEADER_ROW, 1).value, sheet.title
+    assert book["ШНОР — динамика"].freeze_panes == f"D{HEADER_ROW + 1}"  # the school stays
 
 
 @pytest.mark.parametrize("name", LIST_SHEETS)
@@ -93,7 +119,7 @@ def test_list_sheets_are_numbered_frozen_narrow_and_print_on_a4_landscape(book, 
     assert sheet.page_setup.fitToWidth in (None, 1)  # absent means 1 page wide
     assert sheet.page_setup.fitToHeight == 0  # as many pages down as needed
     assert sheet.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
-    rows = table(sheet)
+    rows = titled_frame(sheet)
     if len(rows) and not str(rows.iloc[0, 0]).startswith("Нет "):
         assert list(rows["№ п/п"]) == list(range(1, len(rows) + 1))
 
@@ -113,7 +139,7 @@ def test_probabilities_are_numbers_with_a_percent_format_and_reasons_are_short(b
         assert len(row[reason - 1].value) <= REASON_LIMIT
         school = rows.loc[row[3].value]
         assert cell.value == pytest.approx(school["stable_low_probability"])
-    details = table(book["Подробно"]).set_index("Код ОО")
+    details = titled_frame(book["Подробно"]).set_index("Код ОО")
     long = rows[rows["reason_text"].str.len() > REASON_LIMIT]
     assert len(long), "the demo should have a reason longer than the limit"
     for school_id, school in long.iterrows():
@@ -163,7 +189,7 @@ def test_the_recommendations_sheet_shows_shares_as_percent_and_the_interval_in_o
 
 
 def test_the_shnsu_sheet_explains_every_school_with_its_context(book, published):
-    shnsu = table(book["ШНСУ"])
+    shnsu = titled_frame(book["ШНСУ"])
     assert len(shnsu) > 0
     assert shnsu["Пояснение"].str.startswith("Индекс условий").all()
     assert shnsu["Процентиль индекса в регионе (100 — самые сложные)"].between(0, 100).all()
@@ -179,7 +205,7 @@ def test_the_shnsu_sheet_explains_every_school_with_its_context(book, published)
 
 
 def test_every_parameter_and_run_field_has_a_russian_label(book, demo_run):
-    parameters = table(book["Параметры методики"])
+    parameters = titled_frame(book["Параметры методики"])
     preset = load_preset()
     assert list(parameters["Код в файле методики"]) == [key for key, _ in preset.parameters()]
     for label, value in zip(parameters["Параметр"], parameters["Значение"], strict=True):
@@ -189,7 +215,7 @@ def test_every_parameter_and_run_field_has_a_russian_label(book, demo_run):
     fields = [k for k, v in manifest.items() if not isinstance(v, dict | list)]
     labels = run_fact_labels()
     assert not [k for k in fields if k not in labels], "run fields without a Russian label"
-    shown = table(book["Сведения о запуске"])["Сведение"]
+    shown = titled_frame(book["Сведения о запуске"])["Сведение"]
     assert not [s for s in shown if IDENTIFIER.fullmatch(s)], list(shown)
 
 

@@ -26,7 +26,7 @@ def test_changes_are_percentage_points_with_a_true_minus_sign():
     assert russian.points(-0.512) == f"\u221251,2{NB}п.п."
     assert russian.points(0.052) == f"+5,2{NB}п.п."
     assert russian.points(-0.0001) == f"0,0{NB}п.п."  # no «−0,0»
-    assert russian.points_range(-0.743, -0.153) == f"[\u221274,3; \u221215,3]{NB}п.п."
+    assert russian.points_range(-0.743, -0.153) == f"от \u221274,3 до \u221215,3{NB}п.п."
     assert not russian.points(-0.5).startswith("-")  # a spreadsheet reads «-…» as a formula
 
 
@@ -35,6 +35,15 @@ def test_large_numbers_group_digits_and_p_values_read_in_russian():
     assert russian.p_value(0.0049) == "p = 0,005"
     assert russian.p_value(0.00001) == "p < 0,001"
     assert russian.percent_range(0.32, 0.807) == f"32,0–80,7{NB}%"
+
+
+def test_a_value_and_its_interval_are_written_one_way():
+    assert russian.share_with_interval(0.125, 0.098, 0.156) == f"12,5{NB}% (9,8–15,6{NB}%)"
+    assert russian.share_with_interval(0.125, None, 0.156) == f"12,5{NB}%"
+    assert russian.change_with_interval(-0.05, -0.101, 0.002) == (
+        f"\u22125,0{NB}п.п. (от \u221210,1 до +0,2{NB}п.п.)"
+    )
+    assert russian.change_with_interval(0.05, float("nan"), 0.1) == f"+5,0{NB}п.п."
 
 
 @pytest.mark.parametrize(

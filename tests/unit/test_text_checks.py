@@ -19,6 +19,11 @@ from shnor import russian
         ("Изменение школ «почти в списке» (21 школ)", "согласование"),
         ("Загружен 101 файлов", "согласование"),
         ("Начало расчёта 2026-12-05 12:09", "дата в машинном виде"),
+        # a chart's tooltip and a card's table wrote the same interval two other ways
+        ("Школа № 5: 15,3\u00a0% [11,1; 20,5], n = 180", "интервал не в принятом виде"),
+        ("2026: 15,3\u00a0% [11,1–20,5\u00a0%], n = 180", "интервал не в принятом виде"),
+        ("изменение −5,0\u00a0п.п. [−10,1; 0,2], p = 0,04", "интервал не в принятом виде"),
+        ("доля «2» 15,3\u00a0% (11,1–20,5) при 8,0\u00a0%", "интервал не в принятом виде"),
     ],
 )
 def test_what_a_reader_tripped_over_is_found(printed, problem):
@@ -39,6 +44,10 @@ def test_what_a_reader_tripped_over_is_found(printed, problem):
         # codes are not numbers: a school's code, a version of the marts, a checksum
         "sch320985; версия витрин 20261205121229-dd67bd1b; dd67bd1b0ad8cd069c38237",
         "Подождите...",
+        f"Школа № 5: {russian.share_with_interval(0.153, 0.111, 0.205)}, n = 180",
+        f"изменение {russian.change_with_interval(-0.05, -0.101, 0.002)}, p = 0,04",
+        "классы (5–9)",  # a range of grades is not an interval of a share
+        "Сравнительный анализ результатов — 2025 и 2026 годы",  # which years, not how many
     ],
 )
 def test_the_same_texts_as_printed_now_pass(printed):

@@ -9,7 +9,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +25,7 @@ from shnor.presets import Preset
 from shnor.reports.charts import svg, years_figure
 from shnor.reports.school_list import context_index_text, context_percentiles
 from shnor.reports.support_sheets import great_circle_km
-from shnor.reports.workbook import safe_text
+from shnor.reports.workbook import safe_text, set_print_setup, write_title
 
 CARDS_DIR = "cards"
 SHEET = "Карточки"
@@ -229,14 +229,14 @@ def _with_intervals(frame: pd.DataFrame, level: float) -> pd.DataFrame:
 
 
 def _procedures(mine: pd.DataFrame) -> list[dict]:
-    """Per procedure: «доля [интервал], n; регион …» for each year it was written."""
+    """Per procedure: «доля (интервал), n; регион …» for each year it was written."""
     rows: dict[str, dict[int, str]] = {}
     for r in mine.itertuples():
         # shares in tenths of a percent: the same few hundred values recur (formatted once)
         share = round(1000 * r.fail_count / r.participant_count)
         region = round(1000 * r.fail_count_region / r.participant_count_region)
         rows.setdefault(r.procedure_name, {})[int(r.exam_year)] = (
-            f"{_share(share)} [{_share_range(round(1000 * r.lower), round(1000 * r.upper))}], "
+            f"{_share(share)} ({_share_range(round(1000 * r.lower), round(1000 * r.upper))}), "
             f"n = {r.participant_count}; регион {_share(region)}"
         )
     return [{"name": name, "cells": rows[name]} for name in sorted(rows)]
@@ -347,8 +347,9 @@ def card_chart(card: Card) -> str:
     figure = years_figure(
         [y["year"] for y in years], [y["share"] for y in years], [y["lower"] for y in years],
         [y["upper"] for y in years], [y["regional"] for y in years],
-        [f"{card.school_name}, {y['year']}: {russian.percent(y['share'])} "
-         f"[{russian.percent_range(y['lower'], y['upper'])}], n = {y['n']}" for y in years],
+        [f"{card.school_name}, {y['year']}: "
+         f"{russian.share_with_interval(y['share'], y['lower'], y['upper'])}, n = {y['n']}"
+         for y in years],
         legend=False, reuse=True,
     )  # fmt: skip
     return svg(figure, f"Доля неудач по годам: {card.school_name}")
@@ -376,18 +377,20 @@ def write_cards(
     return written
 
 
-def write_cards_sheet(workbook, cards: list[Card]) -> None:
-    """«Карточки»: one block per school (name, then «what — text» rows, then a blank row)."""
+def write_cards_sheet(workbook, cards: list[Card], title: Sequence[str] = ()) -> None:
+    """«Карточки»: the title block, then one block per school (name, then «what — text» rows,
+    then a blank row); printed on A4 landscape, fit to width."""
     sheet = workbook.add_worksheet(SHEET)
+    line = write_title(workbook, sheet, title)
+    set_print_setup(sheet, None)
     bold = workbook.add_format({"bold": True, "font_size": 12, "bg_color": "#E8F0FA"})
     key = workbook.add_format({"bold": True, "valign": "top", "text_wrap": True})
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 1, 120)
     if not cards:
-        sheet.write_string(0, 0, "Нет школ в списке ШНОР и в группе риска.")
+        sheet.write_string(line, 0, "Нет школ в списке ШНОР и в группе риска.")
         return
-    line = 0
     for card in cards:
         sheet.merge_range(line, 0, line, 1, safe_text(
             f"{card.school_name} ({card.school_id}), {card.municipality_name}"), bold)  # fmt: skip
@@ -402,8 +405,8 @@ def write_cards_sheet(workbook, cards: list[Card]) -> None:
 def card_rows(card: Card) -> list[tuple[str, str]]:
     """The card as «what — text» rows (the workbook sheet)."""
     years = "; ".join(
-        f"{y['year']}: {russian.percent(y['share'])} "
-        f"[{russian.percent_range(y['lower'], y['upper'])}], n = {y['n']} "
+        f"{y['year']}: {russian.share_with_interval(y['share'], y['lower'], y['upper'])}, "
+        f"n = {y['n']} "
         f"(регион {russian.percent(y['regional'])})"
         for y in card.years
     )

@@ -28,10 +28,12 @@ from shnor.reports.cards import (
 )
 from shnor.reports.charts import GREEN, RED, Bar, Point, bar_chart, change_scatter, funnel_plot
 from shnor.reports.school_list import (
+    IDENTITY_COLUMNS,
     RUN_FACT_LABELS,
     fact_value,
     list_columns,
     list_details,
+    title_block,
 )
 from shnor.reports.support_sheets import support_sheets
 from shnor.reports.workbook import (
@@ -219,33 +221,75 @@ def write_comparative_workbook(
 ) -> Path:
     """The workbook of one `comparison` view: Сводка, (Список школ), Муниципалитеты, ШНОР —
     динамика, Все школы — динамика, Процедуры (`procedure_sheet`), Сетевые пары, Рекомендации,
-    Примечания."""
+    (Карточки), Примечания; each sheet under its title block, printed A4 landscape."""
+    facts = dict(run_facts)
+
+    def title(sheet: str) -> list[str]:
+        return comparative_title(sheet, view["year"], preset, facts, scope)
+
     workbook = open_workbook(path)
     try:
         write_key_value_sheet(
-            workbook, "Сводка", _facts(view, preset, run_facts, scope), ("Показатель", "Значение")
-        )
+            workbook, "Сводка", _facts(view, preset, run_facts, scope), ("Показатель", "Значение"),
+            title=title("Сводка"),
+        )  # fmt: skip
         if scope.municipality is not None:
-            write_table_sheet(workbook, "Список школ", view["list"], list_columns(preset))
-        write_table_sheet(workbook, "Муниципалитеты", view["summary"], MUNICIPALITY_COLUMNS)
+            write_table_sheet(
+                workbook, "Список школ", view["list"], list_columns(preset),
+                title=title("Список школ"), frozen_columns=IDENTITY_COLUMNS,
+            )  # fmt: skip
+        write_table_sheet(workbook, "Муниципалитеты", view["summary"], MUNICIPALITY_COLUMNS,
+                          title=title("Муниципалитеты"), frozen_columns=1)  # fmt: skip
         cohort, schools = in_points(view["cohort"]), in_points(view["schools"])
-        write_table_sheet(workbook, "ШНОР — динамика", cohort, SCHOOL_CHANGE_COLUMNS)
-        write_table_sheet(workbook, "Все школы — динамика", schools, SCHOOL_CHANGE_COLUMNS)
+        for name, frame in (("ШНОР — динамика", cohort), ("Все школы — динамика", schools)):
+            write_table_sheet(workbook, name, frame, SCHOOL_CHANGE_COLUMNS, title=title(name),
+                              frozen_columns=SCHOOL_COLUMNS)  # fmt: skip
         name, procedures, empty_note = procedure_sheet(view, scope)
         write_table_sheet(
-            workbook, name, in_points(procedures), PROCEDURE_CHANGE_COLUMNS, empty_note
-        )
+            workbook, name, in_points(procedures), PROCEDURE_CHANGE_COLUMNS, empty_note,
+            title=title(name), frozen_columns=SCHOOL_COLUMNS,
+        )  # fmt: skip
         for name, frame, columns in view["support"]:
-            write_table_sheet(workbook, name, frame, columns, "Нет строк за этот год.")
+            write_table_sheet(workbook, name, frame, columns, "Нет строк за этот год.",
+                              title=title(name))  # fmt: skip
         if scope.municipality is not None:
-            write_cards_sheet(workbook, view["cards"])
+            write_cards_sheet(workbook, view["cards"], title("Карточки"))
         write_table_sheet(
             workbook, "Примечания", pd.DataFrame({"note": notes(view, preset, scope)}),
-            [Column("note", "Как читать отчёт", 120)],
+            [Column("note", "Как читать отчёт", 120)], title=title("Примечания"),
         )  # fmt: skip
     finally:
         workbook.close()
     return path
+
+
+SCHOOL_COLUMNS = 3  # муниципалитет, код, школа: frozen on the sheets of schools' changes
+# What each sheet of a comparative workbook is (the first line of its title block).
+COMPARATIVE_TITLES = {
+    "Сводка": "Сравнительный анализ результатов",
+    "Список школ": "Школы муниципалитета в списках года",
+    "Муниципалитеты": "ШНОР, ШНСУ, группа риска и переходы по муниципалитетам",
+    "ШНОР — динамика": "ШНОР прошлого и этого года: изменение доли неудач",
+    "Все школы — динамика": "Все школы: изменение доли неудач",
+    "Процедуры — значимые изменения": "Значимые изменения по процедурам",
+    "Процедуры — динамика": "Изменения по процедурам: все сопоставления «школа × процедура»",
+    "Сетевые пары": "Сетевые пары: ШНОР и школы-тьюторы",
+    "Рекомендации": "Адресные рекомендации школам списка ШНОР",
+    "Карточки": "Карточки школ списка ШНОР и группы риска",
+    "Примечания": "Как читать сравнительный анализ",
+}
+# Sheets of the report's year alone; the others compare it with the year before.
+ONE_YEAR_SHEETS = ("Список школ", "Сетевые пары", "Рекомендации", "Карточки")
+
+
+def comparative_title(
+    sheet: str, year: int, preset: Preset, facts: Mapping[str, object], scope: Scope
+) -> list[str]:
+    """The title block of a comparative workbook's sheet: what it is and its years («2025 и
+    2026 годы», or the report's year), the region and municipality, preset, run date."""
+    years = f"{year} год" if sheet in ONE_YEAR_SHEETS else f"{year - 1} и {year} годы"
+    heading = f"{COMPARATIVE_TITLES.get(sheet, sheet)} — {years}"
+    return title_block(heading, preset, facts, scope.municipality)
 
 
 REGIONAL_PROCEDURE_SHEET = "Процедуры — значимые изменения"
@@ -333,14 +377,6 @@ def _pp(value: object) -> str:
     return russian.points(value)
 
 
-def _interval(lower: object, upper: object) -> str:
-    """Bounds of a share or a change, in percent, as «[32,0; 80,7]»."""
-    if pd.isna(lower) or pd.isna(upper):
-        return ""
-    low, high = russian.number(100 * float(lower)), russian.number(100 * float(upper))
-    return f"[{low}; {high}]"
-
-
 def _p(value: object) -> str:
     """«p = 0,005», «p < 0,001» or «—»."""
     return russian.p_value(value)
@@ -369,8 +405,9 @@ def page_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters |= {
-        "pct": _pct, "pp": _pp, "interval": _interval, "p": _p, "text": _text,
-        "prange": russian.percent_range, "whole": lambda v: russian.number(v, 0),
+        "pct": _pct, "pp": _pp, "p": _p, "text": _text,
+        "share_ci": russian.share_with_interval, "change_ci": russian.change_with_interval,
+        "whole": lambda v: russian.number(v, 0),
         "counted": russian.counted,
     }  # fmt: skip
     return environment
@@ -395,8 +432,9 @@ def _charts(view: dict[str, Any], scope: Scope) -> dict[str, Any]:
         rated["participant_count"].tolist(),
         rated["fail_share"].tolist(),
         [
-            f"{r.school_name}: {_pct(r.fail_share)} "
-            f"{_interval(r.fail_share_lower, r.fail_share_upper)}, n = {r.participant_count}"
+            f"{r.school_name}: "
+            f"{russian.share_with_interval(r.fail_share, r.fail_share_lower, r.fail_share_upper)}"
+            f", n = {r.participant_count}"
             for r in rated.itertuples()
         ],
         rated["is_on_shnor_list"].tolist(),
@@ -410,7 +448,9 @@ def _charts(view: dict[str, Any], scope: Scope) -> dict[str, Any]:
             Point(
                 r.expected_change,
                 r.change,
-                f"{r.school_name}: изменение {_pp(r.change)}, ожидалось {_pp(r.expected_change)}",
+                f"{r.school_name}: изменение "
+                f"{russian.change_with_interval(r.change, r.change_lower, r.change_upper)}, "
+                f"ожидалось {_pp(r.expected_change)}",
                 GREEN if r.has_positive_dynamics else RED,
                 r.school_name if isinstance(r.school_name, str) else r.school_id,
             )

@@ -251,13 +251,22 @@ def fact_value(key: str, value: object) -> object:
 
 
 def title_lines(sheet: str, year: int, preset: Preset, facts: Mapping[str, object]) -> list[str]:
-    """Title block of a sheet: what it is and the year, region, preset and version, run date."""
+    """Title block of an annual list sheet: what it is and the year, region, preset, run date."""
+    return title_block(f"{SHEET_TITLES.get(sheet, sheet)} — {year} год", preset, facts)
+
+
+def title_block(
+    heading: str, preset: Preset, facts: Mapping[str, object], municipality: str | None = None
+) -> list[str]:
+    """The four title lines every report sheet starts with: `heading` (what and which years),
+    the region (and the municipality of a municipal report), preset and version, run date."""
     started = facts.get("started_at") or facts.get("reports_rebuilt_at")
     date = fact_value("started_at", started) if started else "не записана"
     version = facts.get("shnor_version") or __version__
+    place = f"Регион: {facts.get('region') or UNKNOWN_REGION}"
     return [
-        f"{SHEET_TITLES.get(sheet, sheet)} — {year} год",
-        f"Регион: {facts.get('region') or UNKNOWN_REGION}",
+        heading,
+        f"{place}; муниципалитет: {municipality}" if municipality is not None else place,
         f"Методика «{preset.name}», версия {preset.version}; shnor {version}",
         f"Дата расчёта: {date}",
     ]
@@ -560,20 +569,13 @@ def adjusted_fail_texts(rows: pd.DataFrame, regional_share: float | None) -> lis
             texts.append(None)
             continue
         texts.append(
-            share_with_interval(
+            russian.share_with_interval(
                 expit(base + score),
                 expit(base + lower) if pd.notna(lower) else None,
                 expit(base + upper) if pd.notna(upper) else None,
             )
         )
     return texts
-
-
-def share_with_interval(share: object, lower: object, upper: object) -> str:
-    """A share with its interval in one cell («12,5 % (9,8–15,6 %)»; the share alone when a
-    bound is missing)."""
-    bounds = russian.percent_range(lower, upper)
-    return f"{russian.percent(share)} ({bounds})" if bounds else russian.percent(share)
 
 
 def regional_fail_share(results: pd.DataFrame | None, year: int) -> float | None:

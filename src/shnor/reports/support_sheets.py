@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from shnor.reports.school_list import share_with_interval
+from shnor import russian
 from shnor.reports.workbook import PERCENT, Column
 
 EARTH_RADIUS_KM = 6371.0
@@ -127,7 +127,7 @@ def support_sheets(
     recommendations = recommendations.assign(
         shortfall_points=100 * recommendations["shrunk_shortfall"],
         value_text=[
-            share_with_interval(*shares)
+            russian.share_with_interval(*shares)
             for shares in recommendations[["value", "value_lower", "value_upper"]].itertuples(
                 index=False, name=None
             )
