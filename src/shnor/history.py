@@ -178,6 +178,26 @@ def _append_line(path: Path, content: dict[str, Any]) -> None:
         )
 
 
+def append_run(record: RunRecord) -> None:
+    """A finished run's history line, written by a run that never opened the warehouse (its
+    `ops.run_history` row is added by the next run that does)."""
+    record.finished_at = record.finished_at or _now()
+    _append_line(Path(record.data_dir) / "runs" / "history.jsonl", record.as_dict())
+
+
+def last_run(data_dir: str | Path) -> dict[str, Any] | None:
+    """The latest recorded run (the history's last whole line), without parsing the others."""
+    path = data_dir_from(data_dir) / "runs" / "history.jsonl"
+    if not path.is_file():
+        return None
+    for line in reversed(path.read_bytes().splitlines()):
+        try:
+            return json.loads(line)
+        except ValueError:  # a line cut short by a killed run, or an empty one: not a run
+            continue
+    return None
+
+
 def history(data_dir: str | Path) -> list[dict[str, Any]]:
     """Every recorded run, oldest first (from the file: no warehouse lock needed)."""
     path = data_dir_from(data_dir) / "runs" / "history.jsonl"

@@ -13,6 +13,7 @@ from shnor.stages.publish import (
     EXIT_PUBLISHED,
     EXIT_PUBLISHED_WITH_QUARANTINE,
 )
+from shnor.stages.unchanged import unchanged_run
 
 NATIONAL = "national"  # ROOT/national: the national outputs, not a region
 
@@ -31,13 +32,16 @@ def region_folders(root: str | Path) -> list[Path]:
 
 def region_run(data_dir: str | Path, preset: str, trigger: str = "national") -> dict[str, Any]:
     """One region's annual run (`shnor.stages.run_annual`, recorded in the region's own run
-    history) as a small JSON-able record; a region that fails, or whose folder another run
-    holds, is recorded with the reason and never stops the other regions."""
+    history) as a small JSON-able record — or, when its files, the preset and the code are
+    those of its published version, the version kept without opening its warehouse
+    (`shnor.stages.unchanged`); a region that fails, or whose folder another run holds, is
+    recorded with the reason and never stops the other regions."""
     folder = Path(data_dir).resolve()
     record: dict[str, Any] = {"region_code": folder.name, "data_dir": str(folder)}
     cpu, started = time.process_time(), time.perf_counter()
     try:
-        result = run_annual(folder, preset, trigger=trigger)
+        kept = unchanged_run(folder, preset, trigger)
+        result = kept or run_annual(folder, preset, trigger=trigger)
     except RunInProgressError as error:
         record |= {"status": "busy", "exit_code": EXIT_NOTHING_PUBLISHED, "error": str(error)}
     except Exception as error:  # the region's history keeps the traceback

@@ -14,6 +14,7 @@ import pandas as pd
 
 from shnor import warehouse
 from shnor.config import paths_of
+from shnor.file_stats import input_stats, with_stats
 from shnor.ingest.headers import subject_code
 from shnor.ingest.raw_load import IngestSummary, ingest_raw
 from shnor.problems import Problem, forget_problems, record_problems
@@ -93,9 +94,12 @@ def map_subjects(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> 
 
 
 def ingest_step(data_dir: str | Path | None) -> dict[str, Any]:
-    """Load new or changed raw files; returns the ingest summary."""
+    """Load new or changed raw files; returns the ingest summary, its inputs with their stats
+    (`shnor.file_stats`)."""
     paths = paths_of(data_dir)
     started = time.perf_counter()
+    # taken before the files are hashed: a later run sees them unchanged by stat alone
+    stats = input_stats(paths.raw) if paths.raw.is_dir() else {}
     with warehouse.connect(paths.warehouse) as con:
         warehouse.prepare_connection(con, paths.reference)
         summary = ingest(
@@ -112,7 +116,7 @@ def ingest_step(data_dir: str | Path | None) -> dict[str, Any]:
         )
     return asdict(summary) | {
         "usable": usable,
-        "inputs": inputs,
+        "inputs": with_stats(inputs, stats),
         "seconds": round(time.perf_counter() - started, 3),
     }
 
