@@ -37,6 +37,9 @@ LONGEST_FIRST = (
     "tests/e2e/test_bad_inputs.py",
     "tests/flows/test_annual_flow.py",
     "tests/e2e/test_ege_summary_region.py",
+    "tests/flows/test_national_flow.py",
+    "tests/e2e/test_national_run.py",
+    "tests/e2e/test_national_unchanged.py",
 )
 
 

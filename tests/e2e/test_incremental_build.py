@@ -48,7 +48,7 @@ def _assert_equal_to_scratch(data_dir: Path, scratch: Path) -> None:
 def test_incremental_reruns_equal_a_build_from_scratch(tmp_path):
     from shnor.demo import generate_demo_region
 
-    region = generate_demo_region(tmp_path / "region", seed=11, school_count=70, year_count=2)
+    region = generate_demo_region(tmp_path / "region", seed=11, school_count=40, year_count=2)
     data_dir, raw = region.data_dir, region.data_dir / "raw"
     last, first = max(region.years), min(region.years)
     added = sorted(raw.glob(f"vpr/{last}/**/*.csv"))[0]  # a protocol in a grade folder
