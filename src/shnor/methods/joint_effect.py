@@ -50,6 +50,7 @@ from shnor.methods.school_effect import (
     POSTERIOR_GRID_Z,
     SD_BOUNDS,
     THETA_CAP,
+    _corrected_cumulative,
     _design,
     _Evidence,
     _grid_cdf,
@@ -776,12 +777,7 @@ def _refined_summaries(log_density: np.ndarray, confidence: float) -> tuple[np.n
     weight = density * trapezoid
     mean = weight @ _FINE_Z
     sd = np.sqrt(np.maximum(weight @ _FINE_Z**2 - mean * mean, 0.0))
-    cumulative = np.zeros_like(density)
-    cumulative[:, 1:] = np.cumsum(0.5 * step * (density[:, 1:] + density[:, :-1]), axis=1)
-    slope = np.gradient(density, step, axis=1)
-    cumulative -= step * step / 12.0 * (slope - slope[:, :1])
-    cumulative = np.maximum.accumulate(np.clip(cumulative, 0.0, None), axis=1)
-    cumulative /= cumulative[:, -1:]
+    cumulative = _corrected_cumulative(density, step)
     tail = 0.5 * (1.0 - confidence)
     lower = _grid_quantile(density, cumulative, tail)
     upper = _grid_quantile(density, cumulative, 1.0 - tail)

@@ -5,6 +5,7 @@ ops.problems in Russian with what to do (rules in reference/rules.csv)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
 import duckdb
 
@@ -120,74 +121,68 @@ def vpr_summary_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
     ]
 
 
-def passport_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
-    """One blocking problem per file and school-year whose social passport files give
-    differently, naming the other files: none counts for it until an analyst names one in
-    reference/authoritative_files.csv (the files' other schools still count)."""
-    rows = con.execute(
-        """SELECT r._source_file, r.first_sheet, r.first_row, r.school_id, r.school_name,
-                  r.exam_year,
-                  string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file)
-           FROM staging.stg_context__passport_files AS r
-           JOIN staging.stg_context__passport_files AS o
-             ON o.school_id = r.school_id AND o.exam_year IS NOT DISTINCT FROM r.exam_year
-            AND o._source_file <> r._source_file AND o.rows_hash <> r.rows_hash
-           WHERE r.is_conflict
-           GROUP BY ALL ORDER BY ALL"""
-    ).fetchall()
-    return [
-        Problem(
-            source,
-            "passport_conflict",
-            "blocking",
-            f"социальный паспорт школы {school_id}"
-            + (f" «{school}»" if school else "")
-            + f" за {year} год: файл даёт одни значения, а файл «{others}» — другие; какой "
-            "верен, неизвестно: паспорт этой школы за год не учитывается ни из одного файла "
-            "(индекс условий строится без него; остальные школы файлов учтены)",
-            RESOLVE_CONFLICT,
-            sheet=sheet,
-            row=row,
-            column="Код ОО",
-            value=others,
-        )
-        for source, sheet, row, school_id, school, year, others in rows
-    ]
+class _ContextFiles(NamedTuple):
+    """One kind of context file a school-year can be given by twice: its rule, its per-file
+    staging model with the hash of what a file gives, and the words of its problem."""
+
+    rule: str
+    model: str
+    hash_column: str
+    what: str  # «социальный паспорт»
+    gives: str  # «значения»
+    it: str  # «паспорт» (this school's … is not counted)
+    without_it: str  # «без него»
+    column: str  # the school's column in the file
 
 
-def questionnaire_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
-    """One blocking problem per file and school-year whose ФИС ОКО questionnaire files give
-    different answers, naming the other files: none counts for it until an analyst names one in
-    reference/authoritative_files.csv (the files' other schools still count)."""
-    rows = con.execute(
-        """SELECT r._source_file, r.first_sheet, r.first_row, r.school_id, r.school_name,
-                  r.exam_year,
-                  string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file)
-           FROM staging.stg_context__questionnaire_files AS r
-           JOIN staging.stg_context__questionnaire_files AS o
-             ON o.school_id = r.school_id AND o.exam_year IS NOT DISTINCT FROM r.exam_year
-            AND o._source_file <> r._source_file AND o.answers_hash <> r.answers_hash
-           WHERE r.is_conflict
-           GROUP BY ALL ORDER BY ALL"""
-    ).fetchall()
-    return [
-        Problem(
-            source,
-            "questionnaire_conflict",
-            "blocking",
-            f"анкета ФИС ОКО школы {school_id}"
-            + (f" «{school}»" if school else "")
-            + f" за {year} год: файл даёт одни ответы, а файл «{others}» — другие; какой "
-            "верен, неизвестно: анкета этой школы за год не учитывается ни из одного файла "
-            "(индекс условий строится без неё; остальные школы файлов учтены)",
-            RESOLVE_CONFLICT,
-            sheet=sheet,
-            row=row,
-            column="Логин",
-            value=others,
-        )
-        for source, sheet, row, school_id, school, year, others in rows
-    ]
+CONTEXT_FILES = (
+    _ContextFiles("passport_conflict", "staging.stg_context__passport_files", "rows_hash",
+                  "социальный паспорт", "значения", "паспорт", "без него", "Код ОО"),
+    _ContextFiles("questionnaire_conflict", "staging.stg_context__questionnaire_files",
+                  "answers_hash", "анкета ФИС ОКО", "ответы", "анкета", "без неё", "Логин"),
+)  # fmt: skip
+
+
+def context_file_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One blocking problem per file and school-year whose social passport or ФИС ОКО
+    questionnaire files give it differently, naming the other files: none counts for it until
+    an analyst names one in reference/authoritative_files.csv (the files' other schools still
+    count)."""
+    problems = []
+    for kind in CONTEXT_FILES:
+        # the model and hash column come from CONTEXT_FILES above, never from input
+        rows = con.execute(
+            f"""SELECT r._source_file, r.first_sheet, r.first_row, r.school_id, r.school_name,
+                       r.exam_year,
+                       string_agg(DISTINCT o._source_file, '», «' ORDER BY o._source_file)
+                FROM {kind.model} AS r
+                JOIN {kind.model} AS o
+                  ON o.school_id = r.school_id AND o.exam_year IS NOT DISTINCT FROM r.exam_year
+                 AND o._source_file <> r._source_file
+                 AND o.{kind.hash_column} <> r.{kind.hash_column}
+                WHERE r.is_conflict
+                GROUP BY ALL ORDER BY ALL"""
+        ).fetchall()
+        problems += [
+            Problem(
+                source,
+                kind.rule,
+                "blocking",
+                f"{kind.what} школы {school_id}"
+                + (f" «{school}»" if school else "")
+                + f" за {year} год: файл даёт одни {kind.gives}, а файл «{others}» — другие; "
+                f"какой верен, неизвестно: {kind.it} этой школы за год не учитывается ни из "
+                f"одного файла (индекс условий строится {kind.without_it}; остальные школы "
+                "файлов учтены)",
+                RESOLVE_CONFLICT,
+                sheet=sheet,
+                row=row,
+                column=kind.column,
+                value=others,
+            )
+            for source, sheet, row, school_id, school, year, others in rows
+        ]
+    return problems
 
 
 def participant_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
@@ -318,7 +313,7 @@ def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
     ]
     problems += summary_problems(con) + context_scale_problems(con)
     problems += participant_conflicts(con) + vpr_summary_conflicts(con)
-    problems += passport_conflicts(con) + questionnaire_conflicts(con)
+    problems += context_file_conflicts(con)
     problems += questionnaire_problems(con) + fioco_list_problems(con)
     record_problems(con, problems)
 
