@@ -17,6 +17,7 @@ import pandas as pd
 
 from shnor import warehouse
 from shnor.flags import FLAG_COLUMNS, school_flags
+from shnor.ingest.raw_load import ingest_raw
 from shnor.methods.ranking import percentile_rank
 from shnor.presets import load_preset
 from shnor.scoring import SCORE_COLUMNS
@@ -142,6 +143,17 @@ def conflict_cases(original, resent, suffix: str) -> dict[str, list[dict]]:
         "original, then resent": [{a: original}, {b: resent}],
         "resent, then original": [{b: resent}, {a: original}],
     }
+
+
+def built_after_steps(
+    con: duckdb.DuckDBPyConnection, raw: Path, steps: list[dict], place: Callable[..., None]
+) -> None:
+    """Each step's files written by `place(raw, name, content)`, then ingested and built."""
+    for files in steps:
+        for name, content in files.items():
+            place(raw, name, content)
+        ingest_raw(con, raw)
+        build_models(con)
 
 
 def results_in_fresh_warehouses(

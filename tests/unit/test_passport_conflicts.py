@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from builders import (
     CONFLICT_ORDERS,
-    build_models,
+    built_after_steps,
     conflict_cases,
     conflict_names,
     files_not_loaded,
@@ -18,8 +18,6 @@ from builders import (
     problems_of_rule,
     results_in_fresh_warehouses,
 )
-
-from shnor.ingest.raw_load import ingest_raw
 
 HEADER = "Код ОО;Доля малообеспеченных семей;Доля неполных семей;Численность обучающихся\n"
 ORIGINAL = ["s1;12;20;400", "s2;5;10;300", "s3;7;15;250"]
@@ -46,11 +44,7 @@ def _facts(con) -> dict[str, list]:
 
 
 def _run(con, raw: Path, steps: list[dict[str, list[str]]]) -> dict[str, list]:
-    for files in steps:
-        for name, rows in files.items():
-            _place(raw, name, rows)
-        ingest_raw(con, raw)
-        build_models(con)
+    built_after_steps(con, raw, steps, _place)
     return _facts(con)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from builders import (
     CONFLICT_ORDERS,
-    build_models,
+    built_after_steps,
     conflict_cases,
     conflict_names,
     files_not_loaded,
@@ -21,8 +21,6 @@ from builders import (
     results_in_fresh_warehouses,
 )
 from context_inputs import School, plant_schools, write_questionnaire
-
-from shnor.ingest.raw_load import ingest_raw
 
 YEAR = 2025
 SCHOOLS = plant_schools(4)
@@ -55,11 +53,7 @@ def _facts(con) -> dict[str, list]:
 
 
 def _run(con, raw: Path, steps: list[dict[str, list[School]]]) -> dict[str, list]:
-    for files in steps:
-        for name, schools in files.items():
-            _place(raw, name, schools)
-        ingest_raw(con, raw)
-        build_models(con)
+    built_after_steps(con, raw, steps, _place)
     return _facts(con)
 
 

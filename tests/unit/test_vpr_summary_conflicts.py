@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from builders import (
     CONFLICT_ORDERS,
-    build_models,
+    built_after_steps,
     conflict_cases,
     conflict_names,
     files_not_loaded,
@@ -20,8 +20,6 @@ from builders import (
     problems_of_rule,
     results_in_fresh_warehouses,
 )
-
-from shnor.ingest.raw_load import ingest_raw
 
 STATS_TITLE = ("Статистика по отметкам", "Предмет: Математика", "Класс: 5", "ВПР 2025")
 STATS_HEADER = ["ОО", "Название ОО", "Муниципалитет", "Кол-во участников", "2", "3", "4", "5"]
@@ -84,11 +82,7 @@ def _marts(con) -> dict[str, list]:
 
 
 def _run(con, raw: Path, steps: list[dict[str, dict]]) -> dict[str, list]:
-    for files in steps:
-        for name, content in files.items():
-            _place(raw, name, content)
-        ingest_raw(con, raw)
-        build_models(con)
+    built_after_steps(con, raw, steps, _place)
     return _marts(con)
 
 
