@@ -187,11 +187,7 @@ def run(
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
     except Exception as error:  # the analyst gets a sentence and the log, not a traceback
-        console.print(
-            f"[red]Непредвиденная ошибка: {type(error).__name__}: {error}[/red]\n"
-            "Опубликованные витрины не изменены. Сообщите разработчикам (с этим текстом)."
-        )
-        raise typer.Exit(1) from error
+        raise _unexpected(error, "Опубликованные витрины не изменены. ") from error
     _print_summary(result, time.perf_counter() - started)
     raise typer.Exit(result["exit_code"])
 
@@ -260,14 +256,19 @@ def run_national(
                 from shnor.national import run_national as run_plain
 
                 result = run_plain(root, preset, trigger="cli:national")
-    except Exception as error:
-        console.print(
-            f"[red]Непредвиденная ошибка: {type(error).__name__}: {error}[/red]\n"
-            "Сообщите разработчикам (с этим текстом)."
-        )
-        raise typer.Exit(1) from error
+    except Exception as error:  # each region's history keeps its own traceback
+        raise _unexpected(error) from error
     _print_national(result, time.perf_counter() - started)
     raise typer.Exit(result["exit_code"])
+
+
+def _unexpected(error: Exception, kept: str = "") -> typer.Exit:
+    """Exit 1 after one Russian sentence on an unexpected error (what stands, whom to tell)."""
+    console.print(
+        f"[red]Непредвиденная ошибка: {type(error).__name__}: {error}[/red]\n"
+        f"{kept}Сообщите разработчикам (с этим текстом)."
+    )
+    return typer.Exit(1)
 
 
 def _print_national(result: dict[str, Any], seconds: float) -> None:
