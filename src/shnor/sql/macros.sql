@@ -69,10 +69,12 @@ CREATE OR REPLACE MACRO settlement_kind(value) AS
         ) THEN 'rural'
     END;
 
--- A mark cell that records an absence (empty, «отсутствовал», «неявка», «н»), not a mark.
+-- A mark cell that records an absence (empty, «отсутствовал», «отс.», «неявка», «не явился»,
+-- «н», «н/я», «н.я.»), not a mark.
 CREATE OR REPLACE MACRO is_absent_mark(value) AS
     clean_text(value) IS NULL
-    OR regexp_matches(lower(clean_text(value)), '^(отсутств|не явил|неявка|н$|абс)');
+    OR regexp_matches(lower(clean_text(value)),
+        '^(отсутств|отс\.?$|не ?яв|неявк|н\.?$|н ?[/.] ?я\.?$|абс)');
 
 -- The school each spelling of a code in a raw table is: cleaned, then
 -- staging.stg_school_code_map (leading zeros restored by the registry;
@@ -86,38 +88,38 @@ CREATE OR REPLACE MACRO school_of_codes(raw_table) AS TABLE
         ON codes.raw_code = clean_code(spelled.school_code);
 
 -- Participant rows given again in the same file, for the raw checks. `candidates` names a
--- relation of rows: _source_file, _row, then the columns that make a participant's work one
--- (participant_key among them; rows without it are never repeats; NULLs are equal). One row per
--- repeat: first_row — the file's earliest row of the same participant. Rows are grouped by a
--- hash of their key (no sort or self-join of every row); only rows whose hash is repeated are
--- compared on the key itself. A participant in two files is settled at build time
--- (int_participant_file_procedures, issue 18).
+-- relation of rows: _source_file, _sheet, _row, then the columns that make a participant's work
+-- one (participant_key among them; rows without it are never repeats; NULLs are equal). One row
+-- per repeat: first_sheet, first_row — the file's earliest row of the same participant (by sheet
+-- name, then row: a workbook may give a subject on a sheet per class, whose row numbers
+-- overlap). Rows are grouped by a hash of their key (no sort or self-join of every row); only
+-- rows whose hash is repeated are compared on the key itself. A participant in two files is
+-- settled at build time (int_participant_file_procedures, issue 18).
 CREATE OR REPLACE MACRO participant_repeats(candidates) AS TABLE
     WITH keyed AS (
-        SELECT *, hash(*COLUMNS(* EXCLUDE (_source_file, _row))) AS _repeat_hash
+        SELECT *, hash(*COLUMNS(* EXCLUDE (_source_file, _sheet, _row))) AS _repeat_hash
         FROM query_table(candidates)
         WHERE participant_key IS NOT NULL
     ),
     maybe_repeated AS (
-        SELECT _source_file, _row,
-               row(*COLUMNS(* EXCLUDE (_source_file, _row, _repeat_hash))) AS repeat_key
+        SELECT _source_file, _sheet, _row,
+               row(*COLUMNS(* EXCLUDE (_source_file, _sheet, _row, _repeat_hash))) AS repeat_key
         FROM keyed
         SEMI JOIN (
             SELECT _source_file, _repeat_hash FROM keyed GROUP BY ALL HAVING count(*) > 1
         ) USING (_source_file, _repeat_hash)
     ),
-    firsts AS (
-        SELECT _source_file, repeat_key, min(_row) AS first_row
+    ordered AS (
+        SELECT _source_file, _sheet, _row,
+               row_number() OVER w AS nth,
+               first_value(_sheet) OVER w AS first_sheet,
+               first_value(_row) OVER w AS first_row
         FROM maybe_repeated
-        GROUP BY ALL
-        HAVING count(*) > 1
+        WINDOW w AS (PARTITION BY _source_file, repeat_key ORDER BY _sheet NULLS FIRST, _row)
     )
-    SELECT m._source_file, m._row, min(f.first_row) AS first_row
-    FROM maybe_repeated AS m
-    JOIN firsts AS f
-        ON f._source_file = m._source_file AND f.repeat_key IS NOT DISTINCT FROM m.repeat_key
-    WHERE m._row > f.first_row
-    GROUP BY m._source_file, m._row;
+    SELECT _source_file, _sheet, _row, first_sheet, first_row
+    FROM ordered
+    WHERE nth > 1;
 
 -- ВПР school summary rows (§2b, §2c) that give a school's year, grade and subject again in the
 -- same file, for the raw checks. `candidates` names a relation of rows with a school

@@ -50,7 +50,11 @@ scores AS (
         mark AS raw_mark,
         parse_number(primary_score) AS typed_primary,
         parse_number(test_score) AS typed_test,
-        CASE WHEN parse_integer(mark) BETWEEN 2 AND 5 THEN parse_integer(mark) END AS typed_mark
+        CASE WHEN parse_integer(mark) BETWEEN 2 AND 5 THEN parse_integer(mark) END AS typed_mark,
+        -- an absence written out («н/я», «отсутствовал», «неявка»; an empty cell is not one)
+        coalesce(clean_text(mark) IS NOT NULL AND is_absent_mark(mark), false)
+            OR coalesce(clean_text(test_score) IS NOT NULL AND is_absent_mark(test_score), false)
+            AS typed_absent
     FROM (SELECT DISTINCT primary_score, test_score, mark FROM raw.exam_participants)
 ),
 typed AS (
@@ -69,6 +73,7 @@ typed AS (
         n.typed_primary AS primary_score,
         n.typed_test AS test_score,
         n.typed_mark AS mark,
+        n.typed_absent AS is_absent,
         s.typed_stage AS stage,
         s.typed_date AS exam_date,
         e._source_file,
