@@ -10,6 +10,7 @@ WITH checked_files AS (
 candidates AS (
     SELECT
         e._source_file,
+        e._sheet,
         e._row,
         folder_name(e._source_file) AS exam,
         folder_year(e._source_file) AS exam_year,
@@ -30,6 +31,7 @@ file_content AS (
     SELECT
         e._source_file,
         min(e._row) AS first_row,
+        arg_min(e._sheet, e._row) AS first_sheet,
         CASE
             WHEN folder_name(e._source_file) = 'oge' AND count(parse_number(e.mark)) = 0
                  AND count(parse_number(e.test_score)) > 0 THEN 'ege'
@@ -74,9 +76,13 @@ SELECT
     year(e.exam_day) AS exam_date_year,
     c.content_exam,
     CASE WHEN d.first_row IS NOT NULL
-         THEN e._source_file || ', строка ' || d.first_row END AS duplicate_of
+         THEN e._source_file || coalesce(', лист «' || d.first_sheet || '»', '') || ', строка '
+             || d.first_row END AS duplicate_of
 FROM typed AS e
 -- the same participant earlier in the same file (in two files: settled at build time)
 LEFT JOIN participant_repeats('candidates') AS d
-    ON d._source_file = e._source_file AND d._row = e._row
-LEFT JOIN file_content AS c ON c._source_file = e._source_file AND c.first_row = e._row
+    ON d._source_file = e._source_file AND d._sheet IS NOT DISTINCT FROM e._sheet
+    AND d._row = e._row
+LEFT JOIN file_content AS c
+    ON c._source_file = e._source_file AND c.first_row = e._row
+    AND c.first_sheet IS NOT DISTINCT FROM e._sheet

@@ -8,6 +8,7 @@ WITH checked_files AS (
 candidates AS (
     SELECT
         v._source_file,
+        v._sheet,
         v._row,
         folder_year(v._source_file) AS exam_year,
         -- Keys in a cheap spelling (no regular expressions over every row); the school as
@@ -27,7 +28,7 @@ candidates AS (
 ),
 participants AS (
     -- the keys of a repeat (macro participant_repeats)
-    SELECT _source_file, _row, exam_year, school_id, grade, subject_key, participant_key
+    SELECT _source_file, _sheet, _row, exam_year, school_id, grade, subject_key, participant_key
     FROM candidates
 )
 SELECT
@@ -45,9 +46,11 @@ SELECT
     CASE WHEN clean_text(v.journal_mark) IS NOT NULL AND parse_number(v.journal_mark) IS NULL
          THEN v.journal_mark END AS journal_mark_text,
     CASE WHEN d.first_row IS NOT NULL
-         THEN v._source_file || ', строка ' || d.first_row END AS duplicate_of
+         THEN v._source_file || coalesce(', лист «' || d.first_sheet || '»', '') || ', строка '
+             || d.first_row END AS duplicate_of
 FROM raw.vpr_participants AS v
 -- the same participant earlier in the same file (in two files: settled at build time)
 LEFT JOIN participant_repeats('participants') AS d
-    ON d._source_file = v._source_file AND d._row = v._row
+    ON d._source_file = v._source_file AND d._sheet IS NOT DISTINCT FROM v._sheet
+    AND d._row = v._row
 WHERE v._source_file IN (SELECT source_file FROM checked_files)

@@ -2,7 +2,8 @@
 -- Every ВПР/ОГЭ/ЕГЭ participant result with the decision whether it counts for the flags
 -- (docs/methodology.md): present, a usable result, main period (early, main or reserve days), and
 -- the participant's first attempt at that subject that year. Fail and high per exam rules.
--- Grain: one row per staged participant result (mock exams excluded: they never feed ШНОР).
+-- Grain: one row per staged participant result, keyed by file, sheet and row (a workbook may
+-- give one subject on several sheets, one per class; mock exams excluded: never ШНОР).
 WITH counted_procedures AS (
     -- the files' school-procedures that count (issue 18: conflicting files count for none)
     SELECT _source_file, procedure_key
@@ -13,7 +14,7 @@ WITH counted_procedures AS (
 vpr AS (
     SELECT
         school_id, exam_year, 'vpr' AS exam, grade, subject, class_label, participant_id,
-        _source_file, _row,
+        _source_file, _sheet, _row,
         NOT is_absent AND mark IS NOT NULL AS is_counted,
         is_absent,
         mark AS score,
@@ -53,11 +54,13 @@ exams_ranked AS (
             AS is_mark_scale,
         -- Participant ids may be numbered within each school, so the school is part of the key.
         -- Stage before date: a dated reserve-day row never outranks an undated main-day row.
+        -- An absentee's row («н/я») never outranks the attempt the participant did sit.
         CASE WHEN participant_id IS NULL OR NOT is_main_period THEN 1 ELSE row_number() OVER (
             PARTITION BY exam, exam_year, school_id, subject, participant_id, is_main_period
             ORDER BY
+                is_absent,
                 CASE stage WHEN 'early' THEN 0 WHEN 'main' THEN 1 ELSE 2 END,
-                exam_date NULLS LAST, _source_file, _row
+                exam_date NULLS LAST, _source_file, _sheet NULLS FIRST, _row
         ) END AS attempt_number
     FROM exams
 ),
@@ -65,7 +68,7 @@ exams_ranked AS (
 exams_scored AS (
     SELECT
         school_id, exam_year, exam, grade, subject, NULL AS class_label, participant_id,
-        _source_file, _row,
+        _source_file, _sheet, _row, is_absent,
         CASE WHEN is_mark_scale THEN mark ELSE test_score END AS score,
         CASE
             WHEN is_mark_scale THEN mark = 2
@@ -78,6 +81,7 @@ exams_scored AS (
         CASE
             WHEN NOT is_main_period THEN 'not_main_period'
             WHEN attempt_number > 1 THEN 'repeat_attempt'
+            WHEN is_absent THEN 'absent'
             WHEN is_mark_scale AND mark IS NULL THEN 'invalid_mark'
             WHEN NOT is_mark_scale AND (test_score IS NULL OR test_score NOT BETWEEN 0 AND 100)
                 THEN 'invalid_score'
@@ -87,13 +91,14 @@ exams_scored AS (
 )
 
 SELECT
-    school_id, exam_year, exam, grade, subject, class_label, participant_id, _source_file, _row,
-    is_counted, is_absent, score, coalesce(is_fail, false) AS is_fail,
+    school_id, exam_year, exam, grade, subject, class_label, participant_id, _source_file, _sheet,
+    _row, is_counted, is_absent, score, coalesce(is_fail, false) AS is_fail,
     coalesce(is_high, false) AS is_high, not_counted_reason
 FROM vpr
 UNION ALL BY NAME
 SELECT
-    school_id, exam_year, exam, grade, subject, class_label, participant_id, _source_file, _row,
-    not_counted_reason IS NULL AS is_counted, false AS is_absent, score,
+    school_id, exam_year, exam, grade, subject, class_label, participant_id, _source_file, _sheet,
+    _row, not_counted_reason IS NULL AS is_counted,
+    is_absent AND not_counted_reason = 'absent' AS is_absent, score,
     coalesce(is_fail, false) AS is_fail, coalesce(is_high, false) AS is_high, not_counted_reason
 FROM exams_scored
