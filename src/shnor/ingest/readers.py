@@ -378,13 +378,23 @@ def _recover_short_rows(
     return pa.concat_tables([table, extra]).sort_by("_row"), problems
 
 
-_TOTAL_WORDS = r"^\s*(итог|всего|total|по региону|по муниципалитет|в среднем)"
+# Labels of totals, subtotals and means: «Итого», «Всего по району», «Среднее по региону»,
+# «По муниципалитету». Not «Средняя школа …»: only «среднее»/«средний балл» are means.
+_TOTAL_WORDS = (
+    r"^\s*(итог|всего|total|в среднем|средн(ее|ий|ие)(\s|$)|"
+    r"по\s+(региону|области|краю|республике|округу|району|городу|муниципалитет|мо(\s|$)))"
+)
 _IDENTITY_COLUMNS = ("school_code", "school_name", "municipality_name")
+# A participant table's row with neither a school code nor a participant, only a name or a
+# municipality (a subtotal of a district, a mean of the region), is not anyone's result.
+_PARTICIPANT_KEYS = ("school_code", "participant_id")
+_PLACE_COLUMNS = ("school_name", "municipality_name", "region_name")
 
 
 def _without_total_rows(table: pa.Table) -> tuple[pa.Table, list[int]]:
-    """Rows whose identification cells say «Итого»/«Всего» are totals, not schools: left out and
-    returned by their row numbers, so that the loader reports them."""
+    """Rows whose identification cells say «Итого»/«Всего»/«Среднее по региону» are totals, not
+    schools; so are rows of a participant table that name a place but no school code and no
+    participant. Left out and returned by their row numbers, so that the loader reports them."""
     columns = [c for c in _IDENTITY_COLUMNS if c in table.column_names]
     if not columns or table.num_rows == 0:
         return table, []
@@ -395,8 +405,22 @@ def _without_total_rows(table: pa.Table) -> tuple[pa.Table, list[int]]:
             pc.fill_null(table[name], ""), _TOTAL_WORDS, ignore_case=True
         )
         is_total = hit if is_total is None else pc.or_(is_total, hit)
+    if set(_PARTICIPANT_KEYS) <= set(table.column_names):
+        places = [c for c in _PLACE_COLUMNS if c in table.column_names]
+        unnamed = pc.and_(*(_blank(table[c]) for c in _PARTICIPANT_KEYS))
+        placed = [pc.invert(_blank(table[c])) for c in places]
+        if placed:
+            some_place = placed[0]
+            for other in placed[1:]:
+                some_place = pc.or_(some_place, other)
+            is_total = pc.or_(is_total, pc.and_(unnamed, some_place))
     totals = table.filter(is_total)["_row"].to_pylist()
     return table.filter(pc.invert(is_total)), totals
+
+
+def _blank(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """True where a cell is empty or only spaces."""
+    return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(values), ""), True)
 
 
 def _without_empty_rows(table: pa.Table) -> pa.Table:
@@ -419,19 +443,42 @@ def _without_empty_rows(table: pa.Table) -> pa.Table:
 def _read_workbook(
     path: Path, folder: str | None, reference_dir: Path | None
 ) -> Iterator[SheetRead | SheetSkipped]:
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as error:  # calamine raises its own error types for broken files
         raise UnreadableFile(f"книга Excel не открывается: {error}") from error
+    hidden = {m.name for m in workbook.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
     for name in workbook.sheet_names:
         try:
-            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            sheet = workbook.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
         except Exception as error:
             yield SheetSkipped(name, f"лист не читается: {error}")
             continue
-        yield _sheet_table(name, rows, folder, reference_dir)
+        if name in hidden:
+            yield _hidden_sheet(name, rows)
+            continue
+        yield _sheet_table(name, rows, folder, reference_dir, _vertical_merges(sheet))
+
+
+def _hidden_sheet(name: str, rows: list[list[object]]) -> SheetSkipped:
+    """A hidden sheet is not read: the analyst does not see it (an old copy, a lookup list),
+    and its rows would count beside the visible ones. Skipped, saying how many rows it holds."""
+    filled = sum(1 for row in rows if any(_text(c) for c in row))
+    return SheetSkipped(
+        name,
+        f"лист скрыт, его {filled} непустых строк не загружены (если данные нужны, "
+        "покажите лист в Excel: «Показать…»)",
+        _first(rows),
+    )
+
+
+def _vertical_merges(sheet: object) -> list[tuple[int, int, int]]:
+    """(column, first row, last row), 0-based, of the sheet's cells merged down several rows."""
+    ranges = getattr(sheet, "merged_cell_ranges", None) or []
+    return [(c0, r0, r1) for (r0, c0), (r1, c1) in ranges if r1 > r0 and c1 == c0]
 
 
 def _summary_csv(
@@ -472,7 +519,11 @@ def _summary_read(
 
 
 def _sheet_table(
-    name: str, rows: list[list[object]], folder: str | None, reference_dir: Path | None
+    name: str,
+    rows: list[list[object]],
+    folder: str | None,
+    reference_dir: Path | None,
+    merges: list[tuple[int, int, int]] = (),
 ) -> SheetRead | SheetSkipped:
     metrics_at = metric_row(rows, reference_dir)
     if metrics_at is not None:
@@ -481,6 +532,7 @@ def _sheet_table(
     if found is None:
         return SheetSkipped(name, _skip_reason(rows), _first(rows))
     index, layout, columns, headers = found
+    _fill_merged_down(rows, merges, below=index)
     keep, unknown, tasks, duplicates = _selection(headers, columns, layout)
     carried = _carried(layout, unknown, tasks)
     names = {p: f"_carried_{p}" for p in carried}
@@ -512,6 +564,18 @@ def _sheet_table(
         task_points=points,
         kept_unknown=layout.keeps_unknown,
     )
+
+
+def _fill_merged_down(rows: list[list[object]], merges, below: int) -> None:
+    """A data cell merged down over several rows (a school's code over its pupils) gives its
+    value to every row it covers, as the analyst reads it; the header's merges are left alone."""
+    for column, first, last in merges:
+        if first <= below or first >= len(rows) or column >= len(rows[first]):
+            continue
+        value = rows[first][column]
+        for row in rows[first + 1 : last + 1]:
+            if column < len(row):
+                row[column] = value
 
 
 # Sheets that regional workbooks carry beside results: recognised by a word of their headers.
