@@ -1,0 +1,164 @@
+"""Regional files written by hand from the data contract (tests/hand_files.py), read through
+ingest and build: every input row is in a raw table or reported with its reason, no total is a
+school, and the school results equal the hand count."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+from builders import build_models, fetch, fresh_warehouse
+from hand_files import (
+    OGE_BOTTOM,
+    OGE_TOP,
+    REGISTRY_ROWS,
+    write_oge_workbook,
+    write_registry,
+    write_vpr_tab_csv,
+)
+from openpyxl import Workbook
+
+from shnor.ingest.raw_load import ingest_raw
+from shnor.ingest.readers import _without_total_rows
+
+RAW_TABLES = ("schools", "exam_participants", "vpr_participants")
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory):
+    """The hand files ingested and built once: (connection, files)."""
+    raw = tmp_path_factory.mktemp("hand") / "raw"
+    files = [write_registry(raw), write_oge_workbook(raw), write_vpr_tab_csv(raw)]
+    with fresh_warehouse() as con:
+        summary = ingest_raw(con, raw)
+        build_models(con)
+        yield con, files, summary
+
+
+def test_no_hand_file_is_quarantined(region):
+    con, files, summary = region
+    assert summary.quarantined == []
+    assert sorted(summary.loaded) == sorted(f.relative for f in files)
+    assert fetch(con, "SELECT * FROM ops.problems WHERE severity = 'blocking'") == []
+
+
+def test_every_input_row_is_loaded_or_reported_as_a_total(region):
+    con, files, _ = region
+    for file in files:
+        loaded = sum(
+            fetch(con, f"SELECT count(*) FROM raw.{t} WHERE _source_file = ?", file.relative)[0][0]
+            for t in RAW_TABLES
+        )
+        totals = fetch(
+            con,
+            "SELECT count(*) FROM ops.problems WHERE source_file = ? AND rule = 'total_row'",
+            file.relative,
+        )[0][0]
+        assert (loaded, totals) == (file.result_rows, file.total_rows), file.relative
+        skipped = fetch(
+            con,
+            "SELECT sheet, message FROM ops.problems WHERE source_file = ? "
+            "AND rule = 'sheet_skipped' ORDER BY sheet",
+            file.relative,
+        )
+        assert [sheet for sheet, _ in skipped] == list(file.skipped_sheets)
+        assert all("скрыт" in message for _, message in skipped)
+
+
+def test_school_results_equal_the_hand_count(region):
+    con, files, _ = region
+    truth = {key: value for file in files for key, value in file.results.items()}
+    got = {
+        (school, exam, grade, subject): (sat, failed, absent)
+        for school, exam, grade, subject, sat, failed, absent, not_counted in fetch(
+            con,
+            "SELECT school_id, exam, grade, subject, participant_count, fail_count, "
+            "absent_count, not_counted_count FROM marts.fct_school_procedure_results",
+        )
+        if not_counted == 0
+    }
+    assert got == truth
+    # no total, subtotal or mean became a school: the schools are the registry's
+    schools = {row[0] for row in fetch(con, "SELECT school_id FROM marts.dim_schools")}
+    assert schools == {row[0] for row in REGISTRY_ROWS}
+
+
+def test_two_sheets_of_one_subject_keep_their_rows_apart(region):
+    """Sheets 9А and 9Б give their rows under the same row numbers: the counted results are
+    keyed by file, sheet and row, every staged row once."""
+    con, _, _ = region
+    repeated = fetch(
+        con,
+        "SELECT _source_file, _sheet, _row, subject FROM "
+        "intermediate.int_participant_results_counted GROUP BY ALL HAVING count(*) > 1",
+    )
+    assert repeated == []
+    by_sheet = fetch(
+        con,
+        "SELECT _sheet, count(*) FROM intermediate.int_participant_results_counted "
+        "WHERE exam = 'oge' GROUP BY ALL ORDER BY ALL",
+    )
+    assert by_sheet == [("9А", 5), ("9Б", 3)]
+
+
+def test_the_same_participant_on_two_class_sheets_is_a_repeat_naming_the_sheet(tmp_path):
+    """p01 on both sheets, at the same row number: one participant given twice (blocking)."""
+    book = Workbook()
+    day = dt.datetime(2024, 6, 4)
+    for title in ("9А", "9Б"):
+        sheet = book.active if title == "9А" else book.create_sheet(title)
+        sheet.title = title
+        sheet.append([t or b for t, b in zip(OGE_TOP, OGE_BOTTOM, strict=True)])
+        sheet.append(["012345", "СОШ № 1", "Математика", "p01", 20, 4, day, "основной"])
+        sheet.append(["012345", "СОШ № 1", "Математика", f"p-{title}", 20, 4, day, "основной"])
+    path = tmp_path / "raw" / "oge" / "2024" / "ОГЭ.xlsx"
+    path.parent.mkdir(parents=True)
+    book.save(path)
+    with fresh_warehouse() as con:
+        summary = ingest_raw(con, tmp_path / "raw")
+        repeats = fetch(
+            con,
+            "SELECT sheet, row, message FROM ops.problems WHERE rule = 'duplicate_participant_row'",
+        )
+    assert summary.quarantined == ["oge/2024/ОГЭ.xlsx"]
+    assert [(sheet, row) for sheet, row, _ in repeats] == [("9Б", 2)]
+
+
+@pytest.mark.parametrize(
+    "cell", ["", "н/я", "Н/Я", "н.я.", "н", "неявка", "не явился", "отсутствовал", "отс."]
+)
+def test_absence_markers(cell):
+    with fresh_warehouse() as con:
+        assert fetch(con, "SELECT is_absent_mark(?)", cell) == [(True,)]
+
+
+@pytest.mark.parametrize("cell", ["5", "2", "3,0", "нет", "на"])
+def test_marks_and_words_are_not_absences(cell):
+    with fresh_warehouse() as con:
+        assert fetch(con, "SELECT is_absent_mark(?)", cell) == [(False,)]
+
+
+def test_total_labels_and_place_rows_are_totals_but_middle_schools_are_schools():
+    rows = [
+        ("012345", "Средняя школа № 3", None, "p1"),
+        ("012346", "МБОУ «Средняя общеобразовательная школа № 1»", "Берёзовский район", "p2"),
+        (None, "Среднее по региону", None, None),
+        (None, "Средний балл", None, None),
+        (None, "ВСЕГО ПО РАЙОНУ", None, None),
+        (None, "По муниципалитету", None, None),
+        (None, None, "Каменский район", None),  # a district's subtotal: a place, no code
+        (None, "СОШ № 9", None, "p9"),  # a pupil without a code: reported later, not a total
+    ]
+    table = pa.table(
+        {
+            "school_code": [r[0] for r in rows],
+            "school_name": [r[1] for r in rows],
+            "municipality_name": [r[2] for r in rows],
+            "participant_id": [r[3] for r in rows],
+            "_row": list(range(2, 2 + len(rows))),
+        }
+    )
+    kept, totals = _without_total_rows(table)
+    assert kept["_row"].to_pylist() == [2, 3, 9]
+    assert totals == [4, 5, 6, 7, 8]
