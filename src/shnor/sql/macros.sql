@@ -76,6 +76,33 @@ CREATE OR REPLACE MACRO is_absent_mark(value) AS
     OR regexp_matches(lower(clean_text(value)),
         '^(отсутств|отс\.?$|не ?яв|неявк|н\.?$|н ?[/.] ?я\.?$|абс)');
 
+-- A name that names a school (школа, СОШ, лицей, гимназия, интернат, МБОУ, «учреждение»), not
+-- a place or a group of participants.
+CREATE OR REPLACE MACRO is_school_name(value) AS
+    coalesce(regexp_matches(lower(value),
+        '(школ|сош|оош|нош|лице[йяю]|гимнази|интернат|кадетск|учрежден|образовательн|'
+        || '(^|[^а-яё])[а-яё]{0,3}оу([^а-яё]|$))'), false);
+
+-- What a row of a ВПР summary («Статистика по отметкам», «Сравнение отметок с отметками по
+-- журналу») is: 'school', or an aggregate among the schools — 'sample' (the whole sample,
+-- Russia), 'region', 'municipality'. A row with a school code is a school; without one, a name
+-- that names a school is a school matched by name (docs/data-contract.md §1); a municipality
+-- alone, or a district's or town's name, is a municipality; any other name is the region.
+CREATE OR REPLACE MACRO summary_row_kind(school_code, school_name, municipality_name) AS
+    CASE
+        WHEN clean_code(school_code) IS NOT NULL
+            AND NOT regexp_matches(lower(coalesce(school_name, '')), 'вся выборка') THEN 'school'
+        WHEN regexp_matches(lower(coalesce(school_name, municipality_name, '')), 'вся выборка')
+            THEN 'sample'
+        WHEN clean_text(school_name) IS NULL AND clean_text(municipality_name) IS NOT NULL
+            THEN 'municipality'
+        WHEN is_school_name(school_name) THEN 'school'
+        WHEN regexp_matches(lower(coalesce(school_name, '')), 'росси') THEN 'sample'
+        WHEN regexp_matches(lower(coalesce(school_name, '')),
+            '(район|округ|^г\.|город|муниципал|улус)') THEN 'municipality'
+        ELSE 'region'
+    END;
+
 -- The school each spelling of a code in a raw table is: cleaned, then
 -- staging.stg_school_code_map (leading zeros restored by the registry;
 -- school_matching.school_code_map), worked out once per distinct spelling, not per row. Staging and the raw checks both use it, so a repeat is found

@@ -4,25 +4,33 @@
 -- (text kept where they are not), and the earlier row of the same file giving the same school's
 -- grade and subject again (repeats_row when its numbers differ, same_as_row when they do not;
 -- another file giving it is settled at build time, whatever the files' names or order:
--- int_vpr_summary_file_rows). Aggregate rows (no school code) are checked for their values,
--- never as repeats (macro summary_repeats).
+-- int_vpr_summary_file_rows). Aggregate rows (macro summary_row_kind) are checked for their
+-- values, never as repeats (macro summary_repeats); a school named only by name is a repeat
+-- under its name and municipality.
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
-candidates AS (
+named_rows AS (
     SELECT
         j._source_file,
         j._sheet,
         j._row,
         coalesce(try_cast(j.title_year AS INTEGER), folder_year(j._source_file)) AS exam_year,
-        k.school_id,
+        -- a school named only by name is its name within the file's municipality
+        coalesce(k.school_id, CASE WHEN summary_row_kind(j.school_code, j.school_name,
+            j.municipality_name) = 'school' THEN 'name|' || coalesce(lower(clean_text(
+            j.municipality_name)), '') || '|' || lower(clean_text(j.school_name)) END)
+            AS school_id,
         trim(j.title_grade) AS grade_key,
         lower(clean_text(j.title_subject)) AS subject_key,
         -- the row's numbers, to tell a repeated row from a contradicting one
         [parse_number(j.participant_count), parse_share(j.lowered_percent), parse_share(j.confirmed_percent), parse_share(j.raised_percent)] AS numbers
     FROM raw.vpr_journal_comparison AS j
-    JOIN school_of_codes('raw.vpr_journal_comparison') AS k ON k.school_code = j.school_code
-    WHERE j._source_file IN (SELECT source_file FROM checked_files) AND k.school_id IS NOT NULL
+    LEFT JOIN school_of_codes('raw.vpr_journal_comparison') AS k ON k.school_code = j.school_code
+    WHERE j._source_file IN (SELECT source_file FROM checked_files)
+),
+candidates AS (
+    SELECT * FROM named_rows WHERE school_id IS NOT NULL
 )
 SELECT
     j._source_file,

@@ -4,25 +4,33 @@
 -- same school's grade and subject again (repeats_row when its numbers differ, same_as_row when
 -- they do not; another file giving it is settled at build time, whatever the files' names or
 -- order: int_vpr_summary_file_rows). Aggregate rows (no school code: the whole sample, region,
--- municipalities) are checked for their values, never as repeats (macro summary_repeats). The
+-- municipalities) are checked for their values, never as repeats (macro summary_repeats);
+-- a school named only by name is a repeat under its name and municipality. The
 -- percent sum is checked on reading (percent_sum).
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
-candidates AS (
+named_rows AS (
     SELECT
         m._source_file,
         m._sheet,
         m._row,
         coalesce(try_cast(m.title_year AS INTEGER), folder_year(m._source_file)) AS exam_year,
-        k.school_id,
+        -- a school named only by name is its name within the file's municipality
+        coalesce(k.school_id, CASE WHEN summary_row_kind(m.school_code, m.school_name,
+            m.municipality_name) = 'school' THEN 'name|' || coalesce(lower(clean_text(
+            m.municipality_name)), '') || '|' || lower(clean_text(m.school_name)) END)
+            AS school_id,
         trim(m.title_grade) AS grade_key,
         lower(clean_text(m.title_subject)) AS subject_key,
         -- the row's numbers, to tell a repeated row from a contradicting one
         [parse_number(m.participant_count), parse_share(m.mark_2_percent), parse_share(m.mark_3_percent), parse_share(m.mark_4_percent), parse_share(m.mark_5_percent)] AS numbers
     FROM raw.vpr_mark_stats AS m
-    JOIN school_of_codes('raw.vpr_mark_stats') AS k ON k.school_code = m.school_code
-    WHERE m._source_file IN (SELECT source_file FROM checked_files) AND k.school_id IS NOT NULL
+    LEFT JOIN school_of_codes('raw.vpr_mark_stats') AS k ON k.school_code = m.school_code
+    WHERE m._source_file IN (SELECT source_file FROM checked_files)
+),
+candidates AS (
+    SELECT * FROM named_rows WHERE school_id IS NOT NULL
 )
 SELECT
     m._source_file,

@@ -1,12 +1,31 @@
--- The school names the ЕГЭ summary workbooks give (they carry no code): one row per
+-- The school names that files without a code give: the ЕГЭ summary workbooks, and the school
+-- rows of ВПР summaries that name a school only by name (macro summary_row_kind). One row per
 -- municipality × name as cleaned, with the years and files that give it.
+WITH named AS (
+    SELECT municipality_name, school_name,
+           coalesce(sheet_year, folder_year(_source_file)::VARCHAR) AS year, _source_file
+    FROM raw.ege_school_summary
+    UNION ALL
+    SELECT municipality_name, school_name,
+           coalesce(try_cast(title_year AS INTEGER), folder_year(_source_file))::VARCHAR,
+           _source_file
+    FROM raw.vpr_mark_stats
+    WHERE clean_code(school_code) IS NULL
+        AND summary_row_kind(school_code, school_name, municipality_name) = 'school'
+    UNION ALL
+    SELECT municipality_name, school_name,
+           coalesce(try_cast(title_year AS INTEGER), folder_year(_source_file))::VARCHAR,
+           _source_file
+    FROM raw.vpr_journal_comparison
+    WHERE clean_code(school_code) IS NULL
+        AND summary_row_kind(school_code, school_name, municipality_name) = 'school'
+)
+
 SELECT clean_text(municipality_name) AS municipality_name,
        clean_text(school_name) AS school_name,
-       string_agg(DISTINCT coalesce(sheet_year, folder_year(_source_file)::VARCHAR),
-                  ',' ORDER BY coalesce(sheet_year, folder_year(_source_file)::VARCHAR)
-       ) AS years,
+       string_agg(DISTINCT year, ',' ORDER BY year) AS years,
        string_agg(DISTINCT _source_file, ',' ORDER BY _source_file) AS source_files
-FROM raw.ege_school_summary
+FROM named
 WHERE clean_text(school_name) IS NOT NULL
 GROUP BY ALL
 ORDER BY ALL

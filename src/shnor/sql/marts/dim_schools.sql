@@ -12,6 +12,9 @@ WITH seen_in_results AS (
     UNION ALL
     SELECT school_id, school_name, municipality_name FROM staging.stg_vpr__mark_stats
     WHERE row_kind = 'school'
+    UNION ALL
+    SELECT school_id, school_name, municipality_name FROM staging.stg_vpr__journal_comparison
+    WHERE row_kind = 'school'
 ),
 
 passport_settlement AS (
