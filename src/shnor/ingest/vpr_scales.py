@@ -17,6 +17,7 @@ from shnor.fingerprints import fingerprint
 from shnor.ingest.ege_summary import SummaryNote
 from shnor.ingest.headers import normalized_cyrillic, subject_code
 from shnor.ingest.text import read_small_csv
+from shnor.russian import counted
 
 SCALES_FILE = "vpr_scales.csv"
 COLUMNS = (
@@ -179,8 +180,8 @@ def scale_notes(
             f"нет шкалы ФИОКО для перевода баллов в отметки: ВПР {year}, "
             f"{grade or '?'} класс, «{subject}»"
             + (f" ({form})" if form else "")
-            + f" — {count} строк загружены без отметок: участники не учитываются, доля «2» "
-            "у школ по этой работе неизвестна (не угадывается)",
+            + f" — загружены без отметок: {counted(count, 'строка')}; участники не учитываются, "
+            "доля «2» у школ по этой работе неизвестна (не угадывается)",
             "добавьте шкалу этого года, класса и предмета (с источником) в "
             "reference/vpr_scales.csv региона и запустите расчёт снова",
             value=f"{year}/{grade}/{subject}/{form}",
