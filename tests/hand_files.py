@@ -162,3 +162,30 @@ def write_vpr_tab_csv(raw: Path) -> HandFile:
             ("012346", "vpr", 5, "math"): (1, 0, 1),
         },
     )
+
+
+PASSPORT_SHARES = {  # school → (parents with higher education, low-income families), fractions
+    "012345": (0.45, 0.12),
+    "012346": (0.305, 0.3),
+    "012347": (0.12, 0.05),
+}
+
+
+def write_passport(raw: Path) -> HandFile:
+    """A social passport as a district sends it: a title line, one share in percent (one cell
+    with a % sign), another in fractions, a column the contract does not know, codes that lost
+    their leading zero, a district total at the end."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Социальный паспорт общеобразовательных организаций на 01.09.2024"])
+    sheet.append(["Код ОО", "Наименование ОО", "Доля родителей с высшим образованием, %",
+                  "Доля малообеспеченных семей", "Число компьютеров", "Тип поселения"])  # fmt: skip
+    sheet.append([12345, "МБОУ «СОШ № 1»", 45, "0,12", 30, "город"])
+    sheet.append([12346, "МБОУ СОШ № 2", "30,5", 0.3, 12, "село"])
+    sheet.append(["012347", "МКОУ ООШ с. Каменка", "12%", "0,05", None, "село"])
+    sheet.append([None, "Итого по району", "29,2", "0,16", 42, None])
+    relative = f"context/{YEAR}/Социальный паспорт ОО.xlsx"
+    path = raw / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return HandFile(relative, result_rows=3, total_rows=1)

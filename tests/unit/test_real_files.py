@@ -5,6 +5,7 @@ school, and the school results equal the hand count."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pyarrow as pa
 import pytest
@@ -12,8 +13,10 @@ from builders import build_models, fetch, fresh_warehouse
 from hand_files import (
     OGE_BOTTOM,
     OGE_TOP,
+    PASSPORT_SHARES,
     REGISTRY_ROWS,
     write_oge_workbook,
+    write_passport,
     write_registry,
     write_vpr_tab_csv,
 )
@@ -22,14 +25,19 @@ from openpyxl import Workbook
 from shnor.ingest.raw_load import ingest_raw
 from shnor.ingest.readers import _without_total_rows
 
-RAW_TABLES = ("schools", "exam_participants", "vpr_participants")
+RAW_TABLES = ("schools", "exam_participants", "vpr_participants", "context")
 
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory):
     """The hand files ingested and built once: (connection, files)."""
     raw = tmp_path_factory.mktemp("hand") / "raw"
-    files = [write_registry(raw), write_oge_workbook(raw), write_vpr_tab_csv(raw)]
+    files = [
+        write_registry(raw),
+        write_oge_workbook(raw),
+        write_vpr_tab_csv(raw),
+        write_passport(raw),
+    ]
     with fresh_warehouse() as con:
         summary = ingest_raw(con, raw)
         build_models(con)
@@ -82,6 +90,39 @@ def test_school_results_equal_the_hand_count(region):
     # no total, subtotal or mean became a school: the schools are the registry's
     schools = {row[0] for row in fetch(con, "SELECT school_id FROM marts.dim_schools")}
     assert schools == {row[0] for row in REGISTRY_ROWS}
+
+
+def test_passport_shares_are_read_per_column_and_said_which(region):
+    """Percent in one column (one cell with «%»), fractions in another: each column read on its
+    own scale, the lost leading zeros restored, the unknown column kept and reported."""
+    con, _, _ = region
+    shares = {
+        (school, component): round(share, 6)
+        for school, component, share in fetch(
+            con, "SELECT school_id, component, share FROM staging.stg_context__components"
+        )
+    }
+    assert shares == {
+        (school, component): value
+        for school, (parents, low_income) in PASSPORT_SHARES.items()
+        for component, value in (
+            ("parents_higher_education_share", parents),
+            ("low_income_share", low_income),
+        )
+    }
+    ((message,),) = fetch(con, "SELECT message FROM ops.problems WHERE rule = 'context_scale'")
+    said = dict(part.split(": ") for part in message.split(" — ")[1].split("; "))
+    assert said == {
+        "доля родителей с высшим образованием": "проценты",
+        "доля малообеспеченных семей": "доли единицы",
+    }
+    unknown = fetch(
+        con, "SELECT \"column\", message FROM ops.problems WHERE rule = 'unknown_column'"
+    )
+    assert [(c, "extra_columns" in m) for c, m in unknown] == [("Число компьютеров", True)]
+    extra = fetch(con, "SELECT school_code, extra_columns FROM raw.context ORDER BY _row")
+    assert [json.loads(e) if e else None for _, e in extra] == [
+        {"Число компьютеров": "30"}, {"Число компьютеров": "12"}, None]  # fmt: skip
 
 
 def test_two_sheets_of_one_subject_keep_their_rows_apart(region):
