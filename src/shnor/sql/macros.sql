@@ -76,11 +76,12 @@ CREATE OR REPLACE MACRO is_absent_mark(value) AS
     OR regexp_matches(lower(clean_text(value)),
         '^(отсутств|отс\.?$|не ?яв|неявк|н\.?$|н ?[/.] ?я\.?$|абс)');
 
--- A name that names a school (школа, СОШ, лицей, гимназия, интернат, МБОУ, «учреждение»), not
--- a place or a group of participants.
+-- A name that names a school (школа, СОШ, лицей, гимназия, интернат, МБОУ, «учреждение»,
+-- «центр образования», «комплекс», a «№»), not a place or a group of participants.
 CREATE OR REPLACE MACRO is_school_name(value) AS
     coalesce(regexp_matches(lower(value),
         '(школ|сош|оош|нош|лице[йяю]|гимнази|интернат|кадетск|учрежден|образовательн|'
+        || 'центр образован|комплекс|№|'
         || '(^|[^а-яё])[а-яё]{0,3}оу([^а-яё]|$))'), false);
 
 -- What a row of a ВПР summary («Статистика по отметкам», «Сравнение отметок с отметками по
