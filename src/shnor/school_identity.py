@@ -53,13 +53,20 @@ def map_schools(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
-IDENTITY_RULES = ("school_code_leading_zeros", "school_name_unmatched", "school_name_ambiguous")
+IDENTITY_RULES = (
+    "school_code_leading_zeros",
+    "school_code_login_digits",
+    "school_code_ambiguous",
+    "school_name_unmatched",
+    "school_name_ambiguous",
+)
 
 
 def identity_problems(
     code_map: pd.DataFrame, name_map: pd.DataFrame, names: pd.DataFrame
 ) -> list[Problem]:
-    """Warnings: codes merged across leading zeros; names left to the review table."""
+    """Warnings: codes merged across leading zeros or across kinds (a number and a login with
+    the same digits), codes fitting several registry schools; names left to the review table."""
     problems = [
         Problem(
             "(все файлы)",
@@ -73,6 +80,33 @@ def identity_problems(
             value=row.raw_code,
         )
         for row in code_map[code_map["match_rule"].str.startswith("leading_zeros")].itertuples()
+    ]
+    problems += [
+        Problem(
+            "(все файлы)",
+            "school_code_login_digits",
+            "warning",
+            f"код ОО «{row.raw_code}» в файлах и «{row.school_id}» в реестре — число и логин ФИС "
+            f"ОКО с одними цифрами: это одна школа с кодом «{row.school_id}»",
+            "ничего делать не нужно; если это разные школы, исправьте код в файле",
+            column="Код ОО",
+            value=row.raw_code,
+        )
+        for row in code_map[code_map["match_rule"] == "login_digits"].itertuples()
+    ]
+    problems += [
+        Problem(
+            "(все файлы)",
+            "school_code_ambiguous",
+            "warning",
+            f"код ОО «{row.raw_code}» подходит к нескольким школам реестра "
+            f"({', '.join(row.candidate_ids.split(','))}): не сопоставлен ни с одной, "
+            "оценивается отдельно под своим кодом",
+            "исправьте код в файле на код (логин) этой школы из реестра",
+            column="Код ОО",
+            value=row.raw_code,
+        )
+        for row in code_map[code_map["match_rule"] == "ambiguous"].itertuples()
     ]
     sources = {
         (row.municipality_name, row.school_name): row.source_files for row in names.itertuples()

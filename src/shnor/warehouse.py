@@ -305,7 +305,7 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, reference_dir: Path | 
     # school_of_codes (macros.sql) always has a table to read.
     con.execute(
         "CREATE TABLE IF NOT EXISTS staging.stg_school_code_map "
-        "(raw_code VARCHAR, school_id VARCHAR, match_rule VARCHAR)"
+        "(raw_code VARCHAR, school_id VARCHAR, match_rule VARCHAR, candidate_ids VARCHAR)"
     )
 
 

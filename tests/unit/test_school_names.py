@@ -118,7 +118,7 @@ def test_codes_without_their_leading_zeros_find_the_registry_code():
     registry = pd.DataFrame({"school_id": ["012345", "700", "0700"]})
     mapped = school_code_map(["12345", "012345", "700", "00700", "sch1"], registry)
     assert list(mapped["school_id"]) == ["012345", "012345", "700", "00700", "sch1"]
-    assert list(mapped["match_rule"]) == ["leading_zeros", "code", "code", "code", "code"]
+    assert list(mapped["match_rule"]) == ["leading_zeros", "code", "code", "ambiguous", "code"]
 
 
 def test_codes_differing_by_leading_zeros_without_a_registry_are_one_school():

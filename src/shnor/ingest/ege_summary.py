@@ -279,26 +279,30 @@ def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year,
     position_of = {id(line): p for p, line in enumerate(with_figures)}
     owner_below: dict[int, str] = {}  # position of a school → municipality of a subtotal below
     for line in with_figures:
-        if line.match and line.match.scope == "above" and line.muni and not _is_total(line.muni):
+        place = _place(line)
+        if line.match and line.match.scope == "above" and place:
             for p in range(line.match.first, line.match.last + 1):
-                owner_below[p] = line.muni
+                owner_below[p] = place
     current: str | None = None
     for line in lines:
         number, school, muni = line.number, line.school, line.muni
         is_total = line.label_total is not None or line.match is not None
         if is_total:
             total_rows.append(number)
+            place = _place(line)
+            region = bool(_REGION.search(normalized_cyrillic(place)))
             if line.match is None:  # a total by its words alone: checked against the schools
                 kind, owner = line.label_total
-                if kind == "label":
+                if kind == "label" and place and not region and not muni:
+                    kind, owner = "municipality", place  # a municipality named where schools are
+                elif kind == "label":
                     kind, owner = _total_kind(school, muni, current)
                 totals.append((number, kind, owner, line.figures))
             elif line.label_total is None:
                 notes.append(_total_by_sum(line, with_figures))
             above = line.match is not None and line.match.scope == "above"
-            region = bool(_REGION.search(normalized_cyrillic(muni)))
-            if muni and not _is_total(muni) and not above and not region:
-                current = muni  # a subtotal above its schools heads them; one below ends them
+            if place and not above and not region:
+                current = place  # a subtotal above its schools heads them; one below ends them
             continue
         if not line.has_figures:
             if not school and muni:
@@ -451,6 +455,17 @@ def _is_territory(text: str | None) -> bool:
     """A name of a region or municipality, not of a school (a total by its words)."""
     label = normalized_cyrillic(text)
     return bool(label) and bool(_TERRITORY.search(label)) and not _SCHOOL.search(label)
+
+
+def _place(line: _Line) -> str | None:
+    """The municipality a total or heading row names: its municipality cell, else a territory
+    written where the schools' names are («Павловский муниципальный район» with no
+    municipality column) — never a total's words («Итого»)."""
+    if line.muni and not _is_total(line.muni):
+        return line.muni
+    if not line.muni and _is_territory(line.school) and not _is_total(line.school):
+        return line.school
+    return None
 
 
 def _is_total(text: str | None) -> bool:

@@ -65,74 +65,66 @@ def update_school_code_map(
 
 
 def school_code_map(codes: list[str], registry: pd.DataFrame) -> pd.DataFrame:
-    """raw_code → school_id: a code the registry lacks whose digits without leading zeros are
-    one registry code's («012345» in a result file, 12345 in the registry, or back) is that
-    school (match_rule 'leading_zeros'); codes no registry code fits that differ only by
-    leading zeros are one school under the longest spelling ('leading_zeros_in_files');
-    every other code is itself."""
+    """raw_code → school_id, match_rule, candidate_ids. A code the registry lacks is the one
+    registry school of its own kind with the same digits: a number without the leading zeros
+    a spreadsheet dropped («12345» for «012345», 'leading_zeros'), a ФИС ОКО login under
+    another prefix («edu220001» for «sch220001», 'login_prefix'). With none of its kind, the
+    one registry school of the other kind with the same digits («220001» or «0220001» for the
+    login «sch220001», and back: 'login_digits', reported). Several registry schools fitting
+    equally: the code stays itself ('ambiguous', their ids in candidate_ids, reported). With
+    no registry school, spellings in the files that differ only by leading zeros or prefix
+    are one school (the longest number, the first login: '…_in_files'); every other code is
+    itself."""
     known = set(registry["school_id"])
-    stripped: dict[str, list[str]] = {}
-    for code in known:
-        if code.isdigit():
-            stripped.setdefault(code.lstrip("0"), []).append(code)
-    # Codes the registry lacks that differ only by leading zeros are one school, under the
-    # longest spelling: a spreadsheet drops zeros, it never adds them.
-    unregistered: dict[str, str] = {}
+    numbers: dict[str, list[str]] = {}  # digits without leading zeros → registry codes
+    logins: dict[str, list[str]] = {}
+    for code in sorted(known):
+        kind = _kind(code)
+        if kind:
+            (numbers if kind == "number" else logins).setdefault(_digits(code), []).append(code)
+    in_files: dict[tuple[str, str], list[str]] = {}  # (kind, digits) → unregistered spellings
     for code in codes:
-        if code.isdigit() and code not in known and not stripped.get(code.lstrip("0")):
-            digits = code.lstrip("0")
-            unregistered[digits] = max(unregistered.get(digits, code), code, key=len)
-    logins = _login_map(codes, known)
+        if code not in known and _kind(code):
+            in_files.setdefault((_kind(code), _digits(code)), []).append(code)
     rows = []
     for code in codes:
-        if code in logins:
-            rows.append((code, *logins[code]))
+        kind = _kind(code)
+        if code in known or not kind:
+            rows.append((code, code, "code", None))
             continue
-        if code in known or not code.isdigit():
-            rows.append((code, code, "code"))
-            continue
-        same = stripped.get(code.lstrip("0"), [])
+        digits = _digits(code)
+        own, other = (numbers, logins) if kind == "number" else (logins, numbers)
+        # across kinds only for a login's digits, not for a short number that lost its zeros
+        same = own.get(digits) or (other.get(digits, []) if len(digits) >= 4 else [])
         if len(same) == 1:
-            rows.append((code, same[0], "leading_zeros"))
-        elif not same and unregistered[code.lstrip("0")] != code:
-            rows.append((code, unregistered[code.lstrip("0")], "leading_zeros_in_files"))
+            rule = "login_digits" if same is other.get(digits) else _SAME_KIND_RULE[kind]
+            rows.append((code, same[0], rule, None))
+        elif same:
+            rows.append((code, code, "ambiguous", ",".join(same)))
         else:
-            rows.append((code, code, "code"))
-    return pd.DataFrame(rows, columns=["raw_code", "school_id", "match_rule"])
+            spellings = in_files[(kind, digits)]
+            first = max(spellings, key=len) if kind == "number" else min(spellings)
+            rule = _SAME_KIND_RULE[kind] + "_in_files" if first != code else "code"
+            rows.append((code, first, rule, None))
+    return pd.DataFrame(
+        rows, columns=["raw_code", "school_id", "match_rule", "candidate_ids"]
+    ).astype({"candidate_ids": "string"})
 
 
 _LOGIN = re.compile(r"^([A-Za-z]{2,5})_?(\d{4,})$")
+_SAME_KIND_RULE = {"number": "leading_zeros", "login": "login_prefix"}
 
 
-def _login_map(codes: list[str], known: set[str]) -> dict[str, tuple[str, str]]:
-    """ФИС ОКО logins the registry lacks → (school_id, rule): the same school appears as
-    `sch220206`, `edu220206`, `ksh220206` (docs/data-contract.md §2 a′), so a login is the one
-    registry school whose login or code has the same digits ('login_prefix'); with none, the
-    logins with the same digits are one school under the first spelling in alphabetical order
-    ('login_prefix_in_files'). Two registry schools with those digits: the login stays itself."""
+def _kind(code: str) -> str | None:
+    """'number' (digits only), 'login' (ФИС ОКО login: letters, then digits) or None."""
+    return "number" if code.isdigit() else "login" if _LOGIN.match(code) else None
 
-    def digits_of(code: str) -> str | None:
-        match = _LOGIN.match(code)
-        return match.group(2) if match else (code if code.isdigit() else None)
 
-    registered: dict[str, list[str]] = {}
-    for code in known:
-        digits = digits_of(code)
-        if digits:
-            registered.setdefault(digits, []).append(code)
-    in_files: dict[str, list[str]] = {}
-    for code in codes:
-        if _LOGIN.match(code) and code not in known:
-            in_files.setdefault(digits_of(code) or "", []).append(code)
-    found: dict[str, tuple[str, str]] = {}
-    for digits, spellings in in_files.items():
-        same = registered.get(digits, [])
-        for code in spellings:
-            if len(same) == 1:
-                found[code] = (same[0], "login_prefix")
-            elif not same and len(spellings) > 1:
-                found[code] = (min(spellings), "login_prefix_in_files")
-    return found
+def _digits(code: str) -> str:
+    """The digits of a number or a login without their leading zeros: what one school's codes
+    of either kind share (docs/data-contract.md §1, §2 a′)."""
+    match = _LOGIN.match(code)
+    return (match.group(2) if match else code).lstrip("0")
 
 
 def school_name_map(

@@ -104,6 +104,46 @@ CREATE OR REPLACE MACRO summary_row_kind(school_code, school_name, municipality_
         ELSE 'region'
     END;
 
+-- The rows of a ВПР summary (raw.vpr_mark_stats, raw.vpr_journal_comparison) with what each
+-- is (row_kind: macro summary_row_kind) and the municipality it is in (placed_municipality, for
+-- matching a school named only by name: docs/data-contract.md §1). A row's own municipality
+-- cell first. A summary without one gives each municipality as a row next to its schools: the
+-- schools take the municipality row above them (the row of the region or the whole sample ends
+-- a municipality) — or, on a sheet whose first such school comes before its first municipality
+-- row, the subtotal row below them. Aggregate rows keep their own cell. One row per raw row.
+CREATE OR REPLACE MACRO summary_rows_placed(raw_table) AS TABLE
+    WITH kinds AS (
+        SELECT *, summary_row_kind(school_code, school_name, municipality_name) AS row_kind,
+               clean_text(municipality_name) AS own_municipality
+        FROM query_table(raw_table)
+    ),
+    marked AS (
+        SELECT *,
+            -- a municipality row's name ('' where the region or the sample ends one)
+            CASE WHEN row_kind = 'municipality'
+                     THEN coalesce(own_municipality, clean_text(school_name))
+                 WHEN row_kind <> 'school' THEN '' END AS place_mark,
+            row_kind = 'school' AND own_municipality IS NULL AS is_unplaced
+        FROM kinds
+    ),
+    around AS (
+        SELECT *,
+            last_value(place_mark IGNORE NULLS) OVER (sheet ORDER BY _row
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS place_above,
+            first_value(place_mark IGNORE NULLS) OVER (sheet ORDER BY _row
+                ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS place_below,
+            min(_row) FILTER (WHERE row_kind = 'municipality') OVER sheet
+                < min(_row) FILTER (WHERE is_unplaced) OVER sheet AS places_head_schools
+        FROM marked
+        WINDOW sheet AS (PARTITION BY _source_file, _sheet)
+    )
+    SELECT * EXCLUDE (own_municipality, place_mark, is_unplaced, place_above, place_below,
+                      places_head_schools),
+        CASE WHEN NOT is_unplaced THEN own_municipality
+             WHEN places_head_schools THEN nullif(place_above, '')
+             ELSE nullif(place_below, '') END AS placed_municipality
+    FROM around;
+
 -- The school each spelling of a code in a raw table is: cleaned, then
 -- staging.stg_school_code_map (leading zeros restored by the registry;
 -- school_matching.school_code_map), worked out once per distinct spelling, not per row. Staging and the raw checks both use it, so a repeat is found

@@ -16,16 +16,16 @@ named_rows AS (
         j._sheet,
         j._row,
         coalesce(try_cast(j.title_year AS INTEGER), folder_year(j._source_file)) AS exam_year,
-        -- a school named only by name is its name within the file's municipality
-        coalesce(k.school_id, CASE WHEN summary_row_kind(j.school_code, j.school_name,
-            j.municipality_name) = 'school' THEN 'name|' || coalesce(lower(clean_text(
-            j.municipality_name)), '') || '|' || lower(clean_text(j.school_name)) END)
-            AS school_id,
+        -- a school named only by name is its name within its municipality (its own cell, else
+        -- the municipality row heading it: macro summary_rows_placed)
+        coalesce(k.school_id, CASE WHEN j.row_kind = 'school' THEN 'name|'
+            || coalesce(lower(j.placed_municipality), '') || '|'
+            || lower(clean_text(j.school_name)) END) AS school_id,
         trim(j.title_grade) AS grade_key,
         lower(clean_text(j.title_subject)) AS subject_key,
         -- the row's numbers, to tell a repeated row from a contradicting one
         [parse_number(j.participant_count), parse_share(j.lowered_percent), parse_share(j.confirmed_percent), parse_share(j.raised_percent)] AS numbers
-    FROM raw.vpr_journal_comparison AS j
+    FROM summary_rows_placed('raw.vpr_journal_comparison') AS j
     LEFT JOIN school_of_codes('raw.vpr_journal_comparison') AS k ON k.school_code = j.school_code
     WHERE j._source_file IN (SELECT source_file FROM checked_files)
 ),

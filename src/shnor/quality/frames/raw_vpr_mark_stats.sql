@@ -16,16 +16,16 @@ named_rows AS (
         m._sheet,
         m._row,
         coalesce(try_cast(m.title_year AS INTEGER), folder_year(m._source_file)) AS exam_year,
-        -- a school named only by name is its name within the file's municipality
-        coalesce(k.school_id, CASE WHEN summary_row_kind(m.school_code, m.school_name,
-            m.municipality_name) = 'school' THEN 'name|' || coalesce(lower(clean_text(
-            m.municipality_name)), '') || '|' || lower(clean_text(m.school_name)) END)
-            AS school_id,
+        -- a school named only by name is its name within its municipality (its own cell, else
+        -- the municipality row heading it: macro summary_rows_placed)
+        coalesce(k.school_id, CASE WHEN m.row_kind = 'school' THEN 'name|'
+            || coalesce(lower(m.placed_municipality), '') || '|'
+            || lower(clean_text(m.school_name)) END) AS school_id,
         trim(m.title_grade) AS grade_key,
         lower(clean_text(m.title_subject)) AS subject_key,
         -- the row's numbers, to tell a repeated row from a contradicting one
         [parse_number(m.participant_count), parse_share(m.mark_2_percent), parse_share(m.mark_3_percent), parse_share(m.mark_4_percent), parse_share(m.mark_5_percent)] AS numbers
-    FROM raw.vpr_mark_stats AS m
+    FROM summary_rows_placed('raw.vpr_mark_stats') AS m
     LEFT JOIN school_of_codes('raw.vpr_mark_stats') AS k ON k.school_code = m.school_code
     WHERE m._source_file IN (SELECT source_file FROM checked_files)
 ),

@@ -1,24 +1,23 @@
 -- The school names that files without a code give: the ЕГЭ summary workbooks, and the school
--- rows of ВПР summaries that name a school only by name (macro summary_row_kind). One row per
--- municipality × name as cleaned, with the years and files that give it.
+-- rows of ВПР summaries that name a school only by name, in the municipality of their row or of
+-- the municipality row heading them (macro summary_rows_placed). One row per municipality × name
+-- as cleaned, with the years and files that give it.
 WITH named AS (
     SELECT municipality_name, school_name,
            coalesce(sheet_year, folder_year(_source_file)::VARCHAR) AS year, _source_file
     FROM raw.ege_school_summary
     UNION ALL
-    SELECT municipality_name, school_name,
+    SELECT placed_municipality, school_name,
            coalesce(try_cast(title_year AS INTEGER), folder_year(_source_file))::VARCHAR,
            _source_file
-    FROM raw.vpr_mark_stats
-    WHERE clean_code(school_code) IS NULL
-        AND summary_row_kind(school_code, school_name, municipality_name) = 'school'
+    FROM summary_rows_placed('raw.vpr_mark_stats')
+    WHERE clean_code(school_code) IS NULL AND row_kind = 'school'
     UNION ALL
-    SELECT municipality_name, school_name,
+    SELECT placed_municipality, school_name,
            coalesce(try_cast(title_year AS INTEGER), folder_year(_source_file))::VARCHAR,
            _source_file
-    FROM raw.vpr_journal_comparison
-    WHERE clean_code(school_code) IS NULL
-        AND summary_row_kind(school_code, school_name, municipality_name) = 'school'
+    FROM summary_rows_placed('raw.vpr_journal_comparison')
+    WHERE clean_code(school_code) IS NULL AND row_kind = 'school'
 )
 
 SELECT clean_text(municipality_name) AS municipality_name,
