@@ -1,5 +1,6 @@
 """School identity for results that name a school but carry no code (docs/data-contract.md), and for
-codes that lost their leading zeros in Excel. Pure functions on school-grain frames.
+codes that lost their leading zeros in Excel or are of another kind than the registry's (a number
+for a ФИС ОКО login, or back). Pure functions on school-grain frames.
 
 Order of trust: the region's confirmed aliases (reference/school_aliases.csv), then one known
 school with the same (municipality, name) keys — a registry school, or a school the coded result
@@ -94,10 +95,11 @@ def school_code_map(codes: list[str], registry: pd.DataFrame) -> pd.DataFrame:
             continue
         digits = _digits(code)
         own, other = (numbers, logins) if kind == "number" else (logins, numbers)
+        same, rule = own.get(digits, []), _SAME_KIND_RULE[kind]
         # across kinds only for a login's digits, not for a short number that lost its zeros
-        same = own.get(digits) or (other.get(digits, []) if len(digits) >= 4 else [])
+        if not same and len(digits) >= 4:
+            same, rule = other.get(digits, []), "login_digits"
         if len(same) == 1:
-            rule = "login_digits" if same is other.get(digits) else _SAME_KIND_RULE[kind]
             rows.append((code, same[0], rule, None))
         elif same:
             rows.append((code, code, "ambiguous", ",".join(same)))

@@ -35,6 +35,31 @@ CREATE OR REPLACE MACRO clean_code(value) AS
          THEN regexp_replace(clean_text(value), '\.0+$', '')
          ELSE clean_text(value) END;
 
+-- A day as written: ISO, «04.06.2024», «04.06.24», «04/06/2024», a date cell (ISO, with a time
+-- or not), or an Excel day number (45447 = 04.06.2024: a date cell that lost its format, or a
+-- sheet saved as CSV) within 2000–2099.
+CREATE OR REPLACE MACRO parse_date(value) AS coalesce(
+    try_strptime(clean_text(value),
+                 ['%Y-%m-%d', '%d.%m.%y', '%d.%m.%Y', '%d/%m/%Y', '%Y-%m-%d %H:%M:%S'])::DATE,
+    try_cast(clean_text(value) AS DATE),
+    CASE WHEN parse_integer(value) BETWEEN 36526 AND 73050
+         THEN DATE '1899-12-30' + parse_integer(value) END);
+
+-- The period of an ОГЭ/ЕГЭ sitting as written («основной», «осн.», «основной период»,
+-- «резервный день», «досрочный», «доп. (сентябрьские сроки)») → main / reserve / early /
+-- additional; empty is the main period; anything else 'other' (reported, never counted).
+-- Additional first, reserve before main: «дополнительный (резервный день)» is additional,
+-- «резервный день основного периода» a reserve day.
+CREATE OR REPLACE MACRO exam_stage(value) AS
+    CASE
+        WHEN clean_text(value) IS NULL THEN 'main'
+        WHEN regexp_matches(lower(value), '(доп|сентябр)') THEN 'additional'
+        WHEN regexp_matches(lower(value), 'рез') THEN 'reserve'
+        WHEN regexp_matches(lower(value), 'досроч') THEN 'early'
+        WHEN regexp_matches(lower(value), 'осн') THEN 'main'
+        ELSE 'other'
+    END;
+
 -- A class as one spelling: «4 а», «4-А», «4A» (Latin) → «4А».
 CREATE OR REPLACE MACRO clean_class(value) AS
     nullif(translate(upper(regexp_replace(value, '[\s\-]+', '', 'g')), 'ABCEHKMOPTXY',

@@ -48,10 +48,7 @@ file_content AS (
 typed AS (
     SELECT
         e.*,
-        coalesce(
-            try_strptime(clean_text(e.exam_date), ['%Y-%m-%d', '%d.%m.%Y', '%Y-%m-%d %H:%M:%S'])::DATE,
-            try_cast(clean_text(e.exam_date) AS DATE)
-        ) AS exam_day
+        parse_date(e.exam_date) AS exam_day
     FROM raw.exam_participants AS e
     WHERE e._source_file IN (SELECT source_file FROM checked_files)
 )
@@ -73,6 +70,7 @@ SELECT
          THEN e.primary_score END AS primary_score_text,
     CASE WHEN clean_text(e.exam_date) IS NOT NULL AND e.exam_day IS NULL
          THEN e.exam_date END AS exam_date_text,
+    CASE WHEN exam_stage(e.stage) = 'other' THEN e.stage END AS stage_text,
     year(e.exam_day) AS exam_date_year,
     c.content_exam,
     CASE WHEN d.first_row IS NOT NULL

@@ -30,17 +30,8 @@ sittings AS (
         stage AS raw_stage,
         exam_date AS raw_date,
         clean_text(subject) AS subject_name,
-        CASE
-            WHEN lower(stage) LIKE '%дополн%' OR lower(stage) LIKE '%сентябр%' THEN 'additional'
-            WHEN lower(stage) LIKE '%резерв%' THEN 'reserve'
-            WHEN lower(stage) LIKE '%досроч%' THEN 'early'
-            WHEN clean_text(stage) IS NULL OR lower(stage) LIKE '%основн%' THEN 'main'
-            ELSE 'other'
-        END AS typed_stage,
-        coalesce(
-            try_strptime(clean_text(exam_date), ['%Y-%m-%d', '%d.%m.%Y', '%Y-%m-%d %H:%M:%S'])::DATE,
-            try_cast(clean_text(exam_date) AS DATE)
-        ) AS typed_date
+        exam_stage(stage) AS typed_stage,
+        parse_date(exam_date) AS typed_date
     FROM (SELECT DISTINCT subject, stage, exam_date FROM raw.exam_participants)
 ),
 scores AS (

@@ -1,0 +1,243 @@
+"""A region whose registry is a ФИС ОКО login list while РЦОИ and the passport write numeric codes,
+whose summaries give each municipality as a row above its schools (tests/rcoi_files.py), read
+through ingest and build: nothing quarantined, every input row in a raw table or reported, the
+results equal the hand count, numbers and logins with the same digits one school (never guessed
+where two schools fit), and the participant files' periods, dates and scores read as written."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from builders import fetch, fresh_warehouse
+from rcoi_files import AMBIGUOUS_CODE, JOURNAL_SCHOOLS, PASSPORT_SHARES, write_region
+
+from shnor import warehouse
+from shnor.ingest.raw_load import ingest_raw
+from shnor.ingest.school_matching import school_code_map
+from shnor.presets import load_preset
+from shnor.stages.build import build
+from shnor.stages.ingest import map_subjects
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory):
+    """The files ingested and built once: (connection, files, ingest summary)."""
+    raw = tmp_path_factory.mktemp("rcoi") / "raw"
+    files = write_region(raw)
+    with warehouse.connect(":memory:") as con:
+        warehouse.prepare_connection(con, None)
+        summary = ingest_raw(con, raw)
+        map_subjects(con, None)
+        build(con, load_preset())
+        yield con, files, summary
+
+
+def test_nothing_is_quarantined(region):
+    con, files, summary = region
+    assert summary.quarantined == []
+    assert sorted(summary.loaded) == sorted(f.relative for f in files)
+    assert fetch(con, "SELECT * FROM ops.problems WHERE severity = 'blocking'") == []
+
+
+def test_every_input_row_is_in_a_raw_table_or_reported(region):
+    con, files, _ = region
+    for file in files:
+        loaded = fetch(
+            con, f"SELECT count(*) FROM raw.{file.raw_table} WHERE _source_file = ?", file.relative
+        )[0][0]
+        totals = fetch(
+            con,
+            "SELECT count(*) FROM ops.problems WHERE source_file = ? AND rule = 'total_row'",
+            file.relative,
+        )[0][0]
+        assert (loaded, totals) == (file.loaded_rows, file.total_rows), file.relative
+
+
+def test_school_results_equal_the_hand_count(region):
+    con, files, _ = region
+    truth = {key: value for file in files for key, value in file.results.items()}
+    got = {
+        (school, exam, year, grade, subject): counts
+        for school, exam, year, grade, subject, *counts in fetch(
+            con,
+            "SELECT school_id, exam, exam_year, grade, subject, participant_count, fail_count, "
+            "absent_count, not_counted_count FROM marts.fct_school_procedure_results",
+        )
+    }
+    assert {key: tuple(value) for key, value in got.items()} == truth
+
+
+def test_schools_named_alone_take_the_municipality_row_above_them(region):
+    """Two «МБОУ "СОШ № 1"», one under each municipality row: each its own registry school,
+    none left for review, no repeat; the municipality rows stay aggregates."""
+    con, _, _ = region
+    assert fetch(
+        con,
+        "SELECT row_kind, school_id, municipality_name FROM staging.stg_vpr__mark_stats "
+        "ORDER BY _row",
+    ) == [
+        ("sample", None, None),
+        ("region", None, None),
+        ("municipality", None, None),
+        ("school", "sch220001", "Павловский муниципальный район"),
+        ("school", "sch220002", "Павловский муниципальный район"),
+        ("municipality", None, None),
+        ("school", "sch220003", "Каменский муниципальный район"),
+        ("school", "sch220004", "Каменский муниципальный район"),
+    ]
+    assert (
+        fetch(
+            con,
+            "SELECT school_id, participant_count, lowered_count, confirmed_count, raised_count "
+            "FROM staging.stg_vpr__journal_comparison WHERE row_kind = 'school' ORDER BY _row",
+        )
+        == JOURNAL_SCHOOLS
+    )
+    assert fetch(
+        con,
+        "SELECT DISTINCT municipality_name, school_id FROM staging.stg_ege__school_summary "
+        "ORDER BY ALL",
+    ) == [
+        ("Каменский муниципальный район", "sch220003"),
+        ("Павловский муниципальный район", "sch220001"),
+        ("Павловский муниципальный район", "sch220002"),
+    ]
+    assert fetch(con, "SELECT count(*) FROM marts.review_school_matches") == [(0,)]
+    assert (
+        fetch(
+            con,
+            "SELECT rule FROM ops.problems WHERE rule LIKE '%repeat%' OR rule LIKE 'school_name%' "
+            "OR rule = 'summary_total_mismatch'",
+        )
+        == []
+    )
+
+
+def test_numbers_are_the_login_with_their_digits_and_an_ambiguous_code_is_not_guessed(region):
+    con, _, _ = region
+    assert fetch(
+        con, "SELECT raw_code, school_id, match_rule FROM staging.stg_school_code_map ORDER BY 1"
+    ) == [
+        ("0220002", "sch220002", "login_digits"),
+        ("220001", "sch220001", "login_digits"),
+        ("220003", "sch220003", "login_digits"),
+        ("220004", "sch220004", "login_digits"),
+        (AMBIGUOUS_CODE, AMBIGUOUS_CODE, "ambiguous"),
+    ]
+    said = fetch(
+        con, "SELECT value FROM ops.problems WHERE rule = 'school_code_login_digits' ORDER BY 1"
+    )
+    assert said == [("0220002",), ("220001",), ("220003",), ("220004",)]
+    ((message,),) = fetch(
+        con, "SELECT message FROM ops.problems WHERE rule = 'school_code_ambiguous'"
+    )
+    assert "sch220005" in message and "edu220005" in message
+    shares = dict(
+        fetch(con, "SELECT school_id, round(share, 6) FROM staging.stg_context__components")
+    )
+    assert shares == {
+        "sch220001": 0.45, "sch220002": 0.3, "sch220003": 0.12, "sch220004": 0.2,
+        AMBIGUOUS_CODE: 0.5,
+    }  # fmt: skip
+    assert len(PASSPORT_SHARES) == len(shares)
+
+
+def test_periods_dates_and_scores_are_read_as_written(region):
+    con, _, _ = region
+    rows = fetch(
+        con,
+        "SELECT p.participant_id, stage, exam_date, primary_score, test_score, mark, "
+        "municipality_code, not_counted_reason "
+        "FROM staging.stg_exam__participants AS p "
+        "JOIN intermediate.int_participant_results_counted AS c ON c._source_file = p._source_file "
+        "AND c._sheet IS NOT DISTINCT FROM p._sheet AND c._row = p._row "
+        "WHERE p.exam = 'oge' ORDER BY p._row",
+    )
+    day = dt.date(2024, 6, 4)
+    assert rows == [
+        ("o01", "main", day, 20, None, 4, "030", None),
+        ("o02", "main", day, 7, None, 2, "030", None),  # 45447
+        ("o03", "main", day, 5, None, 2, "030", None),
+        ("o03", "reserve", dt.date(2024, 6, 19), 12, None, 3, "030", "repeat_attempt"),
+        ("o04", "early", dt.date(2024, 4, 22), 15, None, 4, "030", None),
+        ("o05", "additional", dt.date(2024, 9, 4), 6, None, 2, "030", "not_main_period"),
+        ("o06", "main", day, None, None, None, "030", "absent"),
+        ("o07", "main", day, 9, None, 3, "015", None),
+        ("o10", "other", dt.date(2024, 9, 10), 8, None, 3, "030", "not_main_period"),
+        ("o09", "reserve", dt.date(2024, 6, 19), 25, None, 5, "015", None),
+        ("o08", "main", day, 11, None, 3, "015", None),
+    ]
+    ege = fetch(
+        con,
+        "SELECT p.participant_id, p.subject, stage, exam_date, primary_score, test_score, mark, "
+        "not_counted_reason FROM staging.stg_exam__participants AS p "
+        "JOIN intermediate.int_participant_results_counted AS c ON c._source_file = p._source_file "
+        "AND c._sheet IS NOT DISTINCT FROM p._sheet AND c._row = p._row "
+        "WHERE p.exam = 'ege' ORDER BY p._row",
+    )
+    may31 = dt.date(2024, 5, 31)
+    assert ege == [
+        ("e01", "russian", "main", may31, 38, 72, None, None),
+        ("e02", "russian", "main", may31, 12, 23, None, None),  # 45443
+        ("e03", "math_base", "main", dt.date(2024, 6, 3), 12, None, 4, None),
+        ("e04", "math_base", "main", dt.date(2024, 6, 3), 5, None, 2, None),
+        ("e05", "english_oral", "main", dt.date(2024, 6, 18), 15, 60, None, "unknown_minimum"),
+        ("e06", "physics", "early", dt.date(2024, 3, 22), 20.5, 55, None, None),
+        ("e07", "physics", "main", dt.date(2024, 6, 11), None, None, None, "absent"),
+        ("e08", "russian", "reserve", dt.date(2024, 6, 19), 40, 80, None, None),
+        ("e09", "russian", "main", may31, 30, 65, None, None),
+        ("e09", "russian", "reserve", dt.date(2024, 6, 19), 35, 70, None, "repeat_attempt"),
+    ]
+    said = fetch(
+        con,
+        'SELECT rule, "column", value FROM ops.problems '
+        "WHERE rule IN ('value_unknown', 'unknown_minimum') ORDER BY ALL",
+    )
+    assert said == [
+        ("unknown_minimum", None, "english_oral"),
+        ("value_unknown", "Этап", "пересдача"),  # the retake: kept, not counted, said so
+    ]
+
+
+def test_codes_of_the_other_kind_match_one_registry_school_by_their_digits():
+    """A login for a numeric registry and a number for a login list; several registry schools
+    with the digits, or a short number, are never matched across kinds."""
+    registry = pd.DataFrame({"school_id": ["220001", "0220002", "sch220003", "sch220005",
+                                           "edu220005", "7"]})  # fmt: skip
+    codes = ["sch220001", "edu0220002", "220003", "0220003", "220005", "ksh220005", "sch0007"]
+    mapped = school_code_map(codes, registry)
+    assert list(zip(mapped["raw_code"], mapped["school_id"], mapped["match_rule"],
+                    mapped["candidate_ids"].fillna(""), strict=True)) == [
+        ("sch220001", "220001", "login_digits", ""),
+        ("edu0220002", "0220002", "login_digits", ""),
+        ("220003", "sch220003", "login_digits", ""),
+        ("0220003", "sch220003", "login_digits", ""),
+        ("220005", "220005", "ambiguous", "edu220005,sch220005"),
+        ("ksh220005", "ksh220005", "ambiguous", "edu220005,sch220005"),
+        ("sch0007", "sch0007", "code", ""),  # «7» is too short to be a login's digits
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cell", "day"),
+    [("45447", "2024-06-04"), ("45447.0", "2024-06-04"), ("04.06.2024", "2024-06-04"),
+     ("4.6.24", "2024-06-04"), ("04/06/2024", "2024-06-04"), ("2024-06-04 00:00:00", "2024-06-04"),
+     ("2024", None), ("июнь", None)],
+)  # fmt: skip
+def test_exam_dates(cell, day):
+    with fresh_warehouse() as con:
+        assert fetch(con, "SELECT parse_date(?)::VARCHAR", cell) == [(day,)]
+
+
+@pytest.mark.parametrize(
+    ("cell", "stage"),
+    [("основной", "main"), ("Осн.", "main"), ("", "main"), ("резервный день", "reserve"),
+     ("резервный день основного периода", "reserve"), ("Досрочный период", "early"),
+     ("доп. (сентябрьские сроки)", "additional"), ("дополнительный (резервный день)",
+     "additional"), ("пересдача", "other")],
+)  # fmt: skip
+def test_exam_stages(cell, stage):
+    with fresh_warehouse() as con:
+        assert fetch(con, "SELECT exam_stage(?)", cell) == [(stage,)]
