@@ -12,10 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from shnor import russian
+from shnor.cli_help import RussianCommand, RussianGroup
 from shnor.config import data_dir_from, use_offline_prefect
 from shnor.labels import rule_label
 
 app = typer.Typer(
+    cls=RussianGroup,
     help="shnor — школы с низкими образовательными результатами (ШНОР): расчёт по ВПР, ОГЭ, ЕГЭ.",
     no_args_is_help=True,
     add_completion=False,
@@ -56,7 +58,7 @@ def _reporter(progress: Progress):
     return report
 
 
-@app.command()
+@app.command(cls=RussianCommand)
 def demo(
     data_dir: DataDirOption = None,
     seed: Annotated[
@@ -93,7 +95,7 @@ def demo(
     )
 
 
-@app.command("scale-data")
+@app.command("scale-data", cls=RussianCommand)
 def scale_data(
     output: Annotated[Path, typer.Option("--output", help="Папка: по папке на регион внутри.")],
     regions: Annotated[int, typer.Option(help="Число регионов (в стране 85).")] = 85,
@@ -137,7 +139,7 @@ def scale_data(
     )
 
 
-@app.command()
+@app.command(cls=RussianCommand)
 def run(
     data_dir: DataDirOption = None,
     preset: PresetOption = "reference",
@@ -192,7 +194,7 @@ def run(
     raise typer.Exit(result["exit_code"])
 
 
-@app.command("run-national")
+@app.command("run-national", cls=RussianCommand)
 def run_national(
     data_root: Annotated[
         Path, typer.Option("--data-root", help="Папка страны: по папке данных на регион внутри.")
@@ -296,7 +298,7 @@ def _print_national(result: dict[str, Any], seconds: float) -> None:
     )
 
 
-@app.command()
+@app.command(cls=RussianCommand)
 def calibration(
     preset: PresetOption = "reference",
     regions: Annotated[int, typer.Option(help="Число смоделированных регионов.")] = 27,
@@ -319,7 +321,7 @@ def calibration(
     console.print(f"Калибровка: {output}")
 
 
-@app.command()
+@app.command(cls=RussianCommand)
 def methodology(
     preset: PresetOption = "reference",
     output: Annotated[
@@ -344,7 +346,7 @@ def methodology(
         console.print(f"Страница методики: {output}")
 
 
-@app.command()
+@app.command(cls=RussianCommand)
 def report(
     data_dir: DataDirOption = None,
     year: Annotated[
@@ -438,7 +440,7 @@ def _seasons_table(seasons: list[Any], source: Path | None) -> Table:
     return table
 
 
-@app.command()
+@app.command(cls=RussianCommand)
 def schedules(
     data_dir: DataDirOption = None,
     preset: PresetOption = "reference",
@@ -481,7 +483,7 @@ def schedules(
         console.print(f"Записан {prefect_yaml}: [bold]prefect deploy --all[/bold] в этой папке.")
 
 
-@app.command()
+@app.command(cls=RussianCommand)
 def serve(
     data_dir: DataDirOption = None,
     preset: PresetOption = "reference",
@@ -516,7 +518,7 @@ def serve(
     prefect_serve(*deployments(target, preset, seasons))
 
 
-@app.command()
+@app.command(cls=RussianCommand)
 def status(
     data_dir: DataDirOption = None,
     last: Annotated[int, typer.Option("--last", help="Сколько последних запусков показать.")] = 10,
