@@ -124,6 +124,28 @@ def test_years_chart_titles_each_year_and_is_one_offline_svg():
     assert not re.search(r"""(href|src)=["']https?:""", markup)
 
 
+def test_years_chart_and_card_name_the_presets_interval_level(tmp_path):
+    """The card's chart legend and caption say the preset's level (here 90 %), never a fixed
+    95 %."""
+    from shnor.presets import load_preset, with_values
+    from shnor.reports.cards import Card, write_cards
+    from shnor.reports.comparative import page_environment
+
+    args = ([2025, 2026], [0.2, 0.3], [0.1, 0.2], [0.3, 0.4], [0.1, 0.1], ["2025", "2026"])
+    assert "школа: 90\xa0%-интервал" in svg(years_figure(*args, level=0.9), "По годам")
+    assert "школа: 95\xa0%-интервал" in svg(years_figure(*args), "По годам")
+    years = [{"year": y, "n": 40, "share": s, "lower": s - 0.1, "upper": s + 0.1,
+              "regional": 0.1} for y, s in ((2025, 0.2), (2026, 0.3))]  # fmt: skip
+    card = Card("s1", "Школа № 1", "Район", 2026, "ШНОР", "причины", years, [], [], "", "",
+                "", [], [], [])  # fmt: skip
+    preset = with_values(load_preset(), {"indicators.interval_confidence": 0.9})
+    (path,) = write_cards([card], preset, page_environment(), tmp_path)
+    html = path.read_text(encoding="utf-8").replace("\xa0", " ")
+    assert "с 90 %-интервалом (красным)" in html
+    assert "Доля неудач (90 %-интервал)" in html
+    assert "95" not in re.sub(r"<svg.*</svg>", "", html, flags=re.S)
+
+
 def test_a_reused_figure_draws_what_a_new_one_draws():
     """The pages draw on one figure per chart kind, emptied between charts: after a different
     chart of the same kind (other sizes, counts, legend), the SVG is the new figure's exactly."""

@@ -341,8 +341,9 @@ def _mock(rows: pd.DataFrame | None) -> list[str]:
     return texts
 
 
-def card_chart(card: Card) -> str:
-    """The card's small chart: the school's fail share by year with intervals and the region."""
+def card_chart(card: Card, level: float) -> str:
+    """The card's small chart: the school's fail share by year with its `level` intervals and
+    the region's share."""
     years = card.years
     figure = years_figure(
         [y["year"] for y in years], [y["share"] for y in years], [y["lower"] for y in years],
@@ -350,7 +351,7 @@ def card_chart(card: Card) -> str:
         [f"{card.school_name}, {y['year']}: "
          f"{russian.share_with_interval(y['share'], y['lower'], y['upper'])}, n = {y['n']}"
          for y in years],
-        legend=False, reuse=True,
+        legend=False, level=level, reuse=True,
     )  # fmt: skip
     return svg(figure, f"Доля неудач по годам: {card.school_name}")
 
@@ -362,12 +363,14 @@ def write_cards(
     folder.mkdir(parents=True, exist_ok=True)
     template = environment.get_template("card.html.j2")
     generated_at = dt.datetime.now().strftime("%d.%m.%Y %H:%M")
+    level = preset["indicators.interval_confidence"]
     written = []
     for card in cards:
         path = folder / card_file(card.school_id)
         page = template.render(
             card=card,
-            chart=card_chart(card) if card.years else None,
+            chart=card_chart(card, level) if card.years else None,
+            level=russian.percent(level, 0),
             preset=preset,
             generated_at=generated_at,
             back_link=back_link,

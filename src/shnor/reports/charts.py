@@ -401,9 +401,11 @@ def years_figure(
     titles: Sequence[str],
     legend: bool = True,
     *,
+    level: float = 0.95,
     reuse: bool = False,
 ) -> Figure:
-    """A school's fail share over the years with its intervals, beside the region's share."""
+    """A school's fail share over the years with its `level` intervals, beside the region's
+    share."""
     margins = {"left": 0.16, "right": 0.97, "top": 0.95, "bottom": 0.2}
     figure, ax = _canvas("years", (4.6, 2.6), margins, reuse)
     x = np.asarray(years, dtype=float)
@@ -412,7 +414,7 @@ def years_figure(
     high = np.asarray(uppers, dtype=float)
     spread = [np.clip(share - low, 0, None), np.clip(high - share, 0, None)]
     ax.errorbar(x, share, yerr=spread, fmt="none", ecolor=RED, elinewidth=2, alpha=0.5,
-                label="школа: 95 %-интервал")  # fmt: skip
+                label=f"школа: {russian.percent(level, 0)}-интервал")  # fmt: skip
     titles_of = _scatter(ax, x, share, titles, [RED] * len(x), 30, 0)
     ax.plot(x, share, color=RED, linewidth=1)
     ax.plot(x, regional, "--", color=GREY, label="по региону")
