@@ -461,8 +461,9 @@ def _charts(view: dict[str, Any], scope: Scope) -> dict[str, Any]:
     )
     return {
         "transitions": bar_chart(transitions, "Переходы ШНОР"),
+        # a municipality's page would show one bar: its share is in the table beside the region
         "municipalities": bar_chart(municipal_bars, "Доля ШНОР по муниципалитетам")
-        if municipal_bars
+        if len(municipal_bars) > 1
         else None,
         "funnel": funnel,
         "scatter": scatter,

@@ -8,14 +8,15 @@ editor would read as a formula is prefixed with an apostrophe-like quote when wr
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -96,10 +97,9 @@ def write_table_sheet(
         return
     if any(c.field == ROW_NUMBER for c in columns):  # «№ п/п» from 1
         frame = frame.assign(**{ROW_NUMBER: range(1, len(frame) + 1)})
-    records = frame[[c.field for c in columns]].itertuples(index=False, name=None)
-    for row, record in enumerate(records, 1):
-        for col, (column, value) in enumerate(zip(columns, record, strict=True)):
-            _write_cell(sheet, top + row, col, value, formats[column.field], column.missing)
+    for col, column in enumerate(columns):
+        sheet.write_column(top + 1, col, column_cells(frame[column.field], column.missing),
+                           formats[column.field])  # fmt: skip
     for col, column in enumerate(columns):
         if column.conditional:
             rule = dict(column.conditional)
@@ -148,22 +148,32 @@ def write_key_value_sheet(
     )  # fmt: skip
 
 
-def _write_cell(
-    sheet: Any, row: int, col: int, value: Any, cell_format: Any, missing: str | None = None
-) -> None:
-    if (
-        value is None
-        or value is pd.NA
-        or (isinstance(value, float) and math.isnan(value))
-        or (value == "" and missing is not None)  # an empty text where something is meant
-    ):
-        if missing is None:
-            sheet.write_blank(row, col, None, cell_format)
-        else:
-            sheet.write_string(row, col, missing, cell_format)
-    elif isinstance(value, bool):
-        sheet.write_string(row, col, "да" if value else NO, cell_format)
-    elif isinstance(value, int | float):
-        sheet.write_number(row, col, value, cell_format)
-    else:
-        sheet.write_string(row, col, str(safe_text(value)), cell_format)
+def column_cells(values: pd.Series, missing: str | None = None) -> list[Any]:
+    """A column's values as its cells hold them: numbers, text (never read as a formula), «да» /
+    «нет» for a flag, and `missing` (None: a blank cell) where a value is missing. Written a
+    column at a time (`write_column`): per-cell type checks were a third of a big sheet's time."""
+    if is_numeric_dtype(values) and not is_bool_dtype(values):
+        return _with_missing(values.tolist(), values.isna(), missing)
+    if isinstance(values.dtype, pd.StringDtype):  # text only: quoted where it looks a formula
+        quoted = values.str.startswith(_FORMULA_START, na=False)
+        text = values.mask(quoted, "'" + values) if quoted.any() else values
+        return _with_missing(text.tolist(), values.isna() | values.eq(""), missing)
+    return [_cell(value, missing) for value in values.tolist()]
+
+
+def _with_missing(cells: list[Any], absent: pd.Series, missing: str | None) -> list[Any]:
+    if not absent.any():
+        return cells
+    return [missing if gone else v for v, gone in zip(cells, absent.tolist(), strict=True)]
+
+
+def _cell(value: Any, missing: str | None) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT or value != value:  # NaN
+        return missing
+    if isinstance(value, bool | np.bool_):
+        return "да" if value else NO
+    if isinstance(value, int | float | np.number):
+        return value
+    if value == "":
+        return missing  # an empty text where something is meant; blank otherwise
+    return str(safe_text(value))
