@@ -686,10 +686,7 @@ def _filtered_year(
         total = dens @ trapezoid
         dens /= total[:, None]
         w = dens * trapezoid
-        cumulative = np.zeros_like(dens)
-        cumulative[:, 1:] = np.cumsum(0.5 * step * (dens[:, 1:] + dens[:, :-1]), axis=1)
-        cumulative = np.maximum.accumulate(cumulative, axis=1)
-        cumulative /= cumulative[:, -1:]
+        cumulative = _corrected_cumulative(dens, step)
         sl = slice(begin, end)
         position = (fit.low_threshold - mode[sl]) / scale[sl]
         out["low"][sl] = np.clip(1.0 - _grid_cdf(dens, cumulative, position), 0.0, 1.0)
