@@ -37,9 +37,19 @@ class Reliability:
     worst_gap: float
 
 
-def simulated_predictions(seed: int, preset: Preset, school_count: int = 500) -> pd.DataFrame:
-    """Stated probabilities and true outcomes of one simulated region (3 years)."""
+def simulated_predictions(
+    seed: int, preset: Preset, school_count: int = 500, known_persistence: bool = False
+) -> pd.DataFrame:
+    """Stated probabilities and true outcomes of one simulated region (3 years);
+    ``known_persistence``: the first year predicts with the true ρ instead of the preset's prior
+    (what it would state if it knew ρ, to measure what not knowing it costs)."""
     persistence = PERSISTENCES[seed % 3]
+    prior = (
+        preset["school_effect.default_persistence"],
+        preset["school_effect.persistence_prior_sd"],
+    )
+    if known_persistence:
+        prior = (persistence, 0.0)
     shape = SHAPES[(seed // 3) % 3]
     effect_sd = EFFECT_SDS[(seed // 9) % 3]
     region = simulated_region(
@@ -52,7 +62,8 @@ def simulated_predictions(seed: int, preset: Preset, school_count: int = 500) ->
         region.results.merge(rated),
         low_share=preset["flags.low_share"],
         confidence=preset["school_effect.confidence"],
-        default_persistence=preset["school_effect.default_persistence"],
+        default_persistence=prior[0],
+        persistence_prior_sd=prior[1],
         overdispersion=preset["school_effect.overdispersion"],
     )
     low = truth.set_index(["school_id", "exam_year"])["is_low"]
@@ -135,6 +146,13 @@ def calibration_report(preset: Preset, regions: int = 27, school_count: int = 50
         lines += ["", "ECE by region kind: " + "; ".join(
             f"{shape} ρ={rho}: {ece:.3f}" for shape, rho, ece in by_kind
         ) + ".", ""]  # fmt: skip
+        if column == "next_low_probability":
+            known = pd.concat(
+                [simulated_predictions(seed, preset, school_count, known_persistence=True)
+                 for seed in range(regions)],
+                ignore_index=True,
+            )  # fmt: skip
+            lines += _first_year_lines(predictions, known)
     fitted = predictions.groupby(["seed", "persistence_true"])["persistence"].last().reset_index()
     lines += [
         "## Persistence fitted",
@@ -151,6 +169,58 @@ def calibration_report(preset: Preset, regions: int = 27, school_count: int = 50
     lines += _dynamics_lines(preset, max(3, regions // 3), school_count)
     lines += _objectivity_lines(preset, max(3, regions // 3))
     return "\n".join(lines)
+
+
+def first_year(predictions: pd.DataFrame) -> pd.Series:
+    """Whether each row is its region's first year, which has no pair of years to fit ρ from."""
+    return predictions["exam_year"] == predictions.groupby("seed")["exam_year"].transform("min")
+
+
+def telling_gaps(result: Reliability) -> str:
+    """The bins whose gap passes ±0.05 by more than twice its standard error, or «none»."""
+    table = result.table
+    telling = table[
+        (table["gap"].abs() > 0.05) & (table["gap"].abs() > 2 * table["standard_error"])
+    ]
+    return (
+        ", ".join(
+            f"{row.bin / 10:.1f}–{(row.bin + 1) / 10:.1f} {row.gap:+.2f} ({row.count})"
+            for row in telling.itertuples()
+        )
+        or "none"
+    )
+
+
+def _first_year_lines(predictions: pd.DataFrame, known: pd.DataFrame) -> list[str]:
+    """The next-year prediction by true ρ, from a region's first year (ρ unknown: the preset's
+    prior) and from later years (ρ fitted), and what the first year would state knowing ρ."""
+    lines = [
+        "A region's first year has no pair of years to fit ρ from: it predicts averaged over the "
+        "preset's prior of ρ, which is calibrated over regions of every persistence but not "
+        "within each (stated too high where ρ is low, too low where it is high). With the true ρ "
+        "the same first years would be calibrated: the gap is what not knowing ρ costs. "
+        "Telling gaps: beyond ±0.05 by more than 2 s.e. (stated bin, gap, schools).",
+        "",
+        "| true ρ | first year: ECE | telling gaps | first year, ρ known: ECE | later years: ECE "
+        "| telling gaps |",
+        "|---|---|---|---|---|---|",
+    ]
+    rows = [(rho, first_year(group), group, known[known["persistence_true"] == rho])
+            for rho, group in predictions.groupby("persistence_true")]  # fmt: skip
+    rows.append(("all", first_year(predictions), predictions, known))
+    for rho, first, group, oracle in rows:
+        start, later = _next_reliability(group[first]), _next_reliability(group[~first])
+        knowing = _next_reliability(oracle[first_year(oracle)])
+        lines.append(
+            f"| {rho} | {start.ece:.3f} | {telling_gaps(start)} | {knowing.ece:.3f} "
+            f"| {later.ece:.3f} | {telling_gaps(later)} |"
+        )
+    return [*lines, ""]
+
+
+def _next_reliability(predictions: pd.DataFrame) -> Reliability:
+    """The reliability of ``next_low_probability`` in these rows."""
+    return reliability(predictions["next_low_probability"], predictions["is_next_low"])
 
 
 def objectivity_figures(preset: Preset, regions: int = 9, school_count: int = 400) -> pd.DataFrame:
@@ -353,6 +423,7 @@ def last_year_dynamics(region, preset: Preset) -> pd.DataFrame:
         region.results.merge(rated),
         low_share=preset["flags.low_share"],
         default_persistence=preset["school_effect.default_persistence"],
+        persistence_prior_sd=preset["school_effect.persistence_prior_sd"],
         overdispersion=preset["school_effect.overdispersion"],
     )
     counts = region.results.groupby(["school_id", "exam_year"])[

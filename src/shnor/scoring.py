@@ -209,6 +209,7 @@ def _pool_effects(
         low_share=preset["flags.low_share"],
         confidence=preset["school_effect.confidence"],
         default_persistence=preset["school_effect.default_persistence"],
+        persistence_prior_sd=preset["school_effect.persistence_prior_sd"],
         overdispersion=preset["school_effect.overdispersion"],
         shrinkage=preset["school_effect.shrinkage"],
         fit_persistence=preset["school_effect.fit_persistence"],

@@ -9,7 +9,7 @@ import pytest
 from scipy.special import expit, logit
 from scipy.stats import norm
 
-from shnor.methods.joint_effect import joint_school_effects
+from shnor.methods.joint_effect import PERSISTENCE_BOUNDS, joint_school_effects, persistence_prior
 
 
 def _region(seed, schools=300, rho=0.8, tau=0.6, years=2, sizes=(8, 60), procedures=None):
@@ -235,9 +235,56 @@ def test_the_copula_kernel_is_the_ar1_for_normal_effects_and_follows_a_skewed_po
         assert stated == pytest.approx(simulated, abs=0.06)
 
 
+def test_the_persistence_prior_is_nine_equally_likely_values_with_its_mean_and_sd():
+    prior = persistence_prior(0.7, 0.2)
+    assert len(prior.values) == 9 and prior.weights.sum() == pytest.approx(1.0)
+    assert np.all(np.diff(prior.values) > 0)
+    assert PERSISTENCE_BOUNDS[0] < prior.values[0] and prior.values[-1] <= PERSISTENCE_BOUNDS[1]
+    assert prior.values @ prior.weights == pytest.approx(0.7, abs=0.01)
+    spread = np.sqrt(((prior.values - 0.7) ** 2) @ prior.weights)
+    assert spread == pytest.approx(0.2, abs=0.03)  # mid-quantiles lose a little of the tails
+    assert persistence_prior(0.6, 0.0).values.tolist() == [0.6]
+    with pytest.raises(ValueError):
+        persistence_prior(0.7, 0.5)  # no beta distribution is that wide at this mean
+
+
+@pytest.mark.parametrize("with_context", [False, True])
+def test_a_first_year_predicts_averaged_over_the_prior_of_persistence(with_context):
+    # A pool's first year has no pair of years to fit ρ from: its next-year probability is the
+    # average of the predictions at the prior's equally likely values of ρ, not the one at its
+    # mean; the later years, with a fitted ρ, and every other figure do not depend on the prior.
+    results, theta = _region(11, schools=150, rho=0.8, years=2)
+    context = None
+    if with_context:
+        noise = np.random.default_rng(3).standard_normal(theta.shape)
+        context = pd.concat(
+            [pd.DataFrame({"school_id": np.arange(150), "exam_year": 2020 + y,
+                           "context_index": theta[y] / 0.6 + noise[y]}) for y in range(2)]
+        )  # fmt: skip
+    first = results[results["exam_year"] == 2020]
+
+    def fitted(rows, mean, sd):
+        out, _ = joint_school_effects(
+            rows, default_persistence=mean, persistence_prior_sd=sd, context=context
+        )
+        return out
+
+    mixed = fitted(first, 0.7, 0.2)["next_low_probability"]
+    prior = persistence_prior(0.7, 0.2)
+    at_values = [fitted(first, rho, 0.0)["next_low_probability"] for rho in prior.values]
+    assert mixed.to_numpy() == pytest.approx(np.mean(at_values, axis=0), abs=1e-12)
+    at_mean = fitted(first, 0.7, 0.0)["next_low_probability"]
+    assert np.abs(mixed - at_mean).max() > 0.02  # the prior's spread matters, not just its mean
+    both, point = fitted(results, 0.7, 0.2), fitted(results, 0.7, 0.0)
+    other = both.columns.drop("next_low_probability")
+    pd.testing.assert_frame_equal(both[other], point[other], check_exact=True)
+    later = both["exam_year"] == 2021
+    assert both.loc[later, "next_low_probability"].equals(point.loc[later, "next_low_probability"])
+
+
 def test_a_later_year_changes_no_figure_of_an_earlier_year():
     # Every figure of year Y uses the data through Y: next year's probability of the first year
-    # is predicted with the preset's persistence, not with ρ fitted on the year it predicts.
+    # is predicted over the prior of persistence, not with ρ fitted on the year it predicts.
     results, _ = _region(7, schools=120, rho=0.8, years=3)
     everything, _ = joint_school_effects(results)
     for last in (2020, 2021):
@@ -245,4 +292,4 @@ def test_a_later_year_changes_no_figure_of_an_earlier_year():
         kept = everything[everything["exam_year"] <= last].reset_index(drop=True)
         pd.testing.assert_frame_equal(kept, through, check_exact=False, rtol=0, atol=1e-9)
     persistence = everything.groupby("exam_year")["persistence"].first()
-    assert persistence[2020] == 0.6 and (persistence[[2021, 2022]] > 0.7).all()  # fitted: ρ 0.8
+    assert persistence[2020] == 0.7 and (persistence[[2021, 2022]] > 0.7).all()  # fitted: ρ 0.8

@@ -40,7 +40,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import optimize, stats
 from scipy.special import bdtr, expit, gammaln, ndtr, ndtri, xlog1py, xlogy
 
 from shnor.methods.school_effect import (
@@ -75,6 +75,7 @@ __all__ = [
     "copula_kernel",
     "expected_result",
     "joint_school_effects",
+    "persistence_prior",
 ]
 
 PERSISTENCE_BOUNDS = (0.0, 0.95)
@@ -140,18 +141,22 @@ def joint_school_effects(
     *,
     low_share: float = 0.10,
     confidence: float = 0.95,
-    default_persistence: float = 0.6,
+    default_persistence: float = 0.7,
     shrinkage: bool = True,
     overdispersion: bool = False,
     fit_persistence: bool = True,
+    persistence_prior_sd: float = 0.2,
     context: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[YearFit]]:
     """Return each school × year's posterior summaries (``JOINT_COLUMNS``) and the yearly fits.
 
     ``results``: one pool at grain school × year × procedure with ``school_id``, ``exam_year``,
     ``procedure``, ``participant_count``, ``fail_count`` and optional ``weight`` (normalised
-    per school-year so that weights change emphasis, never the amount of evidence). A year
-    with no year before it predicts the next with ``default_persistence``. ``overdispersion``:
+    per school-year so that weights change emphasis, never the amount of evidence). A pool's
+    first year, with no pair of years to fit ρ from, predicts the next averaged over a beta
+    prior of ρ with mean ``default_persistence`` and sd ``persistence_prior_sd`` (0: the point
+    value); a pair of years too thin to fit ρ (< 10 schools in both) uses the mean.
+    ``overdispersion``:
     each result row counts as 1 / (1 + (n − 1)·p(1 − p)·σ²) of its size, σ² the between-school
     spread of procedure-specific deviations estimated from the pool-year (quasi-likelihood).
     ``fit_persistence`` false (a sensitivity run): every pair of years uses
@@ -165,11 +170,13 @@ def joint_school_effects(
     if not shrinkage:
         context = None
     prepared = [_prepared_year(results, year, overdispersion, context) for year in years]
-    # ρ of each year from the year before. A year with none before it predicts the next with
-    # the preset's ρ, or, after a gap, with the first pair's (a pooled figure from earlier
-    # years): a prediction uses the data through its year, never the year it predicts, so a
-    # later year's file cannot change an earlier year's figures (the kept scores stay exact).
-    first_pair = default_persistence
+    # ρ of each year from the year before. A pool's first year predicts the next over the
+    # preset's prior of ρ, a year after a gap with the first pair's ρ (a pooled figure from
+    # earlier years): a prediction uses the data through its year, never the year it predicts,
+    # so a later year's file cannot change an earlier year's figures (the kept scores stay exact).
+    first_pair = persistence_prior(
+        default_persistence, persistence_prior_sd if fit_persistence else 0.0
+    )
     fits: list[YearFit] = []
     tables: list[pd.DataFrame] = []
     state: _State | None = None
@@ -183,13 +190,14 @@ def joint_school_effects(
         if state is not None and fit_persistence:
             rho = _fitted_persistence(state.year, current)
             if position == 1:
-                rho = first_pair = rho if np.isfinite(rho) else default_persistence
+                rho = rho if np.isfinite(rho) else default_persistence
+                first_pair = persistence_prior(rho, 0.0)
         predictive = _predictive_density(state, school_ids, YearFit(0, mean, sd, rho, np.nan, 0))
         threshold, tail = _pool_threshold(table, predictive[0], low_share, current.shift)
         fit = YearFit(year, mean, sd, rho, threshold, evidence.school_count,
                       _intercepts_by_procedure(rows, evidence))  # fmt: skip
         if shrinkage:
-            ahead = rho if state is not None else first_pair
+            ahead = persistence_prior(rho, 0.0) if state is not None else first_pair
             expected = expected_result(evidence, school_ids, state, fit, tail, current.shift)
             frame, state = _filtered_year(
                 current, fit, state, predictive, tail, low_share, confidence, ahead
@@ -529,6 +537,27 @@ class _State:
     upper_tail: np.ndarray  # the pool's distribution of effects that year (``_pool_threshold``)
 
 
+class _Persistence(NamedTuple):
+    """The persistence ρ with which next year is predicted: equally likely values (one once
+    it is fitted, a prior's quantiles in a pool's first year) and their weights."""
+
+    values: np.ndarray
+    weights: np.ndarray
+
+
+def persistence_prior(mean: float, sd: float, count: int = 9) -> _Persistence:
+    """Return ``count`` equally likely values of ρ, the mid-quantiles (i + ½)/count of the beta
+    distribution with this mean and sd, within ``PERSISTENCE_BOUNDS`` (one value when sd is 0):
+    what a pool's first year, which has no pair of years to fit ρ from, knows about it."""
+    if sd <= 0.0:
+        return _Persistence(np.array([float(mean)]), np.ones(1))
+    size = mean * (1.0 - mean) / (sd * sd) - 1.0
+    if not (0.0 < mean < 1.0 and size > 0.0):
+        raise ValueError(f"no beta distribution on (0, 1) has mean {mean} and sd {sd}")
+    values = stats.beta.ppf((np.arange(count) + 0.5) / count, mean * size, (1 - mean) * size)
+    return _Persistence(np.clip(values, *PERSISTENCE_BOUNDS), np.full(count, 1.0 / count))
+
+
 def _transition(previous: YearFit, mean: float, sd: float, rho: float) -> tuple[float, float]:
     """Return the slope a and the conditional sd of θ_y given θ_y−1 (centred)."""
     return rho * sd / previous.sd, sd * np.sqrt(max(1.0 - rho * rho, 1e-12))
@@ -629,11 +658,12 @@ def _filtered_year(
     upper_tail: np.ndarray,
     low_share: float,
     confidence: float,
-    ahead: float,
+    ahead: _Persistence,
 ) -> tuple[pd.DataFrame, _State]:
     """Return the year's posterior summaries of every informative school and the next state;
     ``predictive``: each school's prior density on the grid and its part with θ_y−1 low;
-    ``ahead``: the persistence ρ with which the next year is predicted. With context the
+    ``ahead``: the persistence ρ with which the next year is predicted (its prior values in
+    a pool's first year). With context the
     prior, the state and persistence are on φ = θ − x·β (``current.shift``); the likelihood,
     the low threshold and the summaries on θ."""
     evidence, school_ids, shift = current.evidence, current.school_ids, current.shift
@@ -659,15 +689,13 @@ def _filtered_year(
     lattice = _SoftplusLattice(
         evidence.procedure_offset, (mode - reach).min(), (mode + reach).max()
     )
-    slope = ahead
-    conditional = np.sqrt(1.0 - slope * slope)
     cut = float(ndtri(1.0 - low_share))
     step = _FINE_Z[1] - _FINE_Z[0]
     trapezoid = np.full(len(_FINE_Z), step)
     trapezoid[[0, -1]] *= 0.5
     # P(low next year | θ) depends on θ alone: tabulated once, read linearly per point
     score = _normal_scores(_NEXT_LATTICE, upper_tail)
-    next_low = ndtr((slope * score - cut) / conditional)
+    next_low = _next_low_chance(ahead, score, cut)
     if has_context:
         # low next year: θ' = φ' + x·β above the cut-off, i.e. φ' above the school's own
         # level, on the normal scores of φ's distribution (the same quantile without context)
@@ -710,8 +738,9 @@ def _filtered_year(
         # copula), low when the score passes the same quantile; linear in θ, a skewed or heavy
         # tail would be carried over whole and the extreme schools stated too sure.
         if has_context:
-            moved = slope * _on_lattice(score, fine - shift[sl, None]) - school_cut[sl, None]
-            out["next"][sl] = (w * ndtr(moved / conditional)).sum(axis=1)
+            scores = _on_lattice(score, fine - shift[sl, None])
+            chance = _next_low_chance(ahead, scores, school_cut[sl, None])
+            out["next"][sl] = (w * chance).sum(axis=1)
         else:
             out["next"][sl] = (w * _on_lattice(next_low, fine)).sum(axis=1)
         # The state for next year, from the school's own (coarser) grid: exact likelihood there.
@@ -739,6 +768,16 @@ def _filtered_year(
         }
     )
     return frame, _State(school_ids, mass, mass_low, current, fit, upper_tail)
+
+
+def _next_low_chance(ahead: _Persistence, score: np.ndarray, cut) -> np.ndarray:
+    """Return P(next year's normal score > cut | this year's ``score``) under the AR(1) of the
+    copula, Σ_i w_i Φ((ρ_i·score − cut) / √(1 − ρ_i²)): averaged over the values of ρ that
+    ``ahead`` holds (one, weight 1, once ρ is fitted; the prior's in a first year)."""
+    chance = np.zeros(np.broadcast_shapes(np.shape(score), np.shape(cut)))
+    for rho, weight in zip(ahead.values, ahead.weights, strict=True):
+        chance += weight * ndtr((rho * score - cut) / np.sqrt(1.0 - rho * rho))
+    return chance
 
 
 def _own_evidence_mode(
