@@ -43,6 +43,7 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import bdtr, expit, gammaln, ndtr, ndtri, xlog1py, xlogy
 
+from shnor.methods.context_prior import context_posterior, fitted_context_prior, hat_weights
 from shnor.methods.school_effect import (
     _FINE_Z,
     _FIT_GRID,
@@ -291,15 +292,24 @@ def _shifted_likelihood(evidence: _Evidence, shift: np.ndarray) -> np.ndarray:
 
 def _shifted_masses(weights: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """Return masses on the grid of θ from masses on the grid of φ = θ − shift: each node's
-    mass split between the two θ nodes around it (mass and mean kept, all masses ≥ 0)."""
+    mass split between the two θ nodes around it (mass and mean kept, all masses ≥ 0); mass
+    moved beyond the grid's ends stays at the end nodes. A row's nodes all move by the same
+    shift, so each row is one shifted copy, placed on a grid extended past both ends."""
     count, size = weights.shape
-    position = np.clip((_GRID[None, :] + shift[:, None] - _GRID[0]) / _STEP, 0.0, size - 1.0)
-    index = np.minimum(position.astype(np.intp), size - 2)
-    share = position - index
-    base = (np.arange(count) * size)[:, None] + index
-    flat = np.bincount(base.ravel(), (weights * (1.0 - share)).ravel(), count * size)
-    flat += np.bincount((base + 1).ravel(), (weights * share).ravel(), count * size)
-    return flat.reshape(count, size)
+    whole = np.floor(shift / _STEP)
+    share = (shift / _STEP - whole)[:, None]
+    whole = whole.astype(np.intp)
+    margin = int(np.abs(whole).max()) + 2
+    moved = np.zeros((count, size + 1))
+    moved[:, :-1] = weights * (1.0 - share)
+    moved[:, 1:] += weights * share
+    extended = np.zeros((count, size + 2 * margin + 1))
+    columns = (whole + margin)[:, None] + np.arange(size + 1)[None, :]
+    np.put_along_axis(extended, columns, moved, axis=1)
+    masses = extended[:, margin : margin + size].copy()
+    masses[:, 0] += extended[:, :margin].sum(axis=1)
+    masses[:, -1] += extended[:, margin + size :].sum(axis=1)
+    return masses
 
 
 def _overdispersion_weighted(rows: pd.DataFrame) -> pd.DataFrame:
@@ -406,16 +416,16 @@ def _fitted_intercepts(
         if beta is None:
             mean, sd = _fitted_prior(table, start)
         else:
-            mean, sd, beta = _fitted_context_prior(table, features, start, beta)
+            mean, sd, beta = fitted_context_prior(table, features, start, beta)
             shift = features @ beta
         start = np.array([mean, np.log(sd)])
         if step == INTERCEPT_STEPS:
             break
         if beta is None:
             posterior = table * _prior_grid_weights(mean, sd)
+            posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
         else:
-            posterior = table * _hat_weights(mean + shift, sd)
-        posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
+            posterior, _ = context_posterior(table, mean + shift, sd)
         mass = design @ posterior  # procedures × grid: expected participants at each θ
         offsets = evidence.procedure_offset.copy()
         for _ in range(30):
@@ -433,43 +443,10 @@ def _fitted_intercepts(
             if beta is None:
                 mean, sd = _fitted_prior(table, start)
             else:
-                mean, sd, beta = _fitted_context_prior(table, features, start, beta)
+                mean, sd, beta = fitted_context_prior(table, features, start, beta)
                 shift = features @ beta
             break
     return evidence, mean, sd, table, shift
-
-
-CONTEXT_EM_STEPS = 500
-"""Most EM steps of the context prior's fit (each one a posterior on the grid; the fit stops
-when no parameter moves by more than ``CONTEXT_EM_TOLERANCE``)."""
-CONTEXT_EM_TOLERANCE = 1e-5
-
-
-def _fitted_context_prior(
-    table: np.ndarray, features: np.ndarray, start: np.ndarray, beta: np.ndarray
-) -> tuple[float, float, np.ndarray]:
-    """Return (μ, τ, β) maximising Σ_s log ∫ L_s N(μ + x_s·β, τ²) for a likelihood table on
-    the grid, by EM: the posterior moments of θ_s, then least squares of E[θ_s] on (1, x_s)
-    and τ² the mean posterior square about the line (the normal prior's exact M-step)."""
-    design = np.column_stack([np.ones(len(features)), features])
-    pseudo = np.linalg.pinv(design)
-    coefficients = np.concatenate([[start[0]], beta])
-    sd = float(np.exp(start[-1]))
-    for _ in range(CONTEXT_EM_STEPS):
-        centre = design @ coefficients
-        posterior = table * _hat_weights(centre, sd)
-        posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
-        first = posterior @ _GRID
-        second = posterior @ _GRID**2
-        updated = pseudo @ first
-        line = design @ updated
-        variance = np.mean(second - 2.0 * first * line + line * line)
-        new_sd = float(np.clip(np.sqrt(max(variance, 0.0)), *SD_BOUNDS))
-        moved = max(np.abs(updated - coefficients).max(), abs(new_sd - sd))
-        coefficients, sd = updated, new_sd
-        if moved < CONTEXT_EM_TOLERANCE:
-            break
-    return float(coefficients[0]), sd, coefficients[1:]
 
 
 def _pool_threshold(
@@ -504,25 +481,6 @@ def _normal_scores(theta: np.ndarray, upper_tail: np.ndarray) -> np.ndarray:
     below = 1.0 - np.append(upper_tail, 0.0)
     cdf = np.interp(theta, knots, np.maximum.accumulate(np.clip(below, 0.0, 1.0)))
     return ndtri(np.clip(cdf, 1e-15, 1.0 - 1e-15))
-
-
-def _hat_weights(means: np.ndarray, sd: float) -> np.ndarray:
-    """Return, per mean, grid weights integrating a grid-linear function against N(mean, sd²)."""
-    spacing = _STEP
-    sd = max(sd * sd / np.sqrt(sd * sd + spacing * spacing / 6.0), 1e-12)
-    u = (_GRID[None, :] - means[:, None]) / sd
-    below, above = ndtr(u), ndtr(-u)
-    density = np.exp(-0.5 * u * u) / np.sqrt(2.0 * np.pi)
-    cell = np.where(u[:, :-1] > 0, above[:, :-1] - above[:, 1:], below[:, 1:] - below[:, :-1])
-    step = density[:, 1:] - density[:, :-1]
-    rising = ((means[:, None] - _GRID[None, :-1]) * cell - sd * step) / spacing
-    falling = ((_GRID[None, 1:] - means[:, None]) * cell + sd * step) / spacing
-    weights = np.zeros(u.shape)
-    weights[:, :-1] += falling
-    weights[:, 1:] += rising
-    weights[:, 0] += below[:, 0]
-    weights[:, -1] += above[:, -1]
-    return np.clip(weights, 0.0, None)
 
 
 @dataclasses.dataclass
@@ -581,7 +539,7 @@ def _fitted_persistence(last: _Prepared, current: _Prepared) -> float:
 
     def negative(rho: float) -> float:
         slope, spread = _transition(previous, mean, sd, rho)
-        conditional = _hat_weights(mean + slope * nodes, spread)[:, reach]
+        conditional = hat_weights(mean + slope * nodes, spread)[:, reach]
         marginal = ((first @ conditional) * second).sum(axis=1)
         return float(-np.log(np.maximum(marginal, _FLOOR)).sum())
 
