@@ -48,6 +48,7 @@ from shnor.methods.school_effect import (
     _FINE_Z,
     _FIT_GRID,
     _REFINE,
+    NEGLIGIBLE_LIKELIHOOD,
     POSTERIOR_GRID_Z,
     SD_BOUNDS,
     THETA_CAP,
@@ -113,6 +114,7 @@ OWN_EVIDENCE_COLUMNS = ("composite_score", "composite_sd", "composite_lower", "c
 N(μ_Y, τ_Y²) with the jointly fitted intercepts, without the years before (the ρ = 0 margin).
 Flags that combine years rank them, so two years are two independent pieces of evidence."""
 
+_DECIDED_DIVERGENCE = 40.0  # n·KL beyond which a binomial tail is below e^−40
 _GRID = _FIT_GRID
 _FILTER_CHUNK = 256  # schools per block of the forward pass (its arrays stay in a core's cache)
 _STEP = float(_GRID[1] - _GRID[0])
@@ -287,6 +289,7 @@ def _shifted_likelihood(evidence: _Evidence, shift: np.ndarray) -> np.ndarray:
         block = evidence.school_fails[begin:end, None] * points[begin:end]
         block -= lattice.sums(design[begin:end], points[begin:end])
         table[begin:end] = np.exp(block - block.max(axis=1, keepdims=True))
+    table[table < NEGLIGIBLE_LIKELIHOOD] = 0.0
     return table
 
 
@@ -869,10 +872,16 @@ def _predictive_check(evidence: _Evidence, weight: np.ndarray) -> tuple[np.ndarr
     f = np.rint(evidence.school_fails).astype(np.int64)
     school, node = np.nonzero(weight > 1e-8)  # the predictive's mass, no need for its far tails
     p, k, size = share[school, node], f[school], n[school]
+    # Where f lies far in a tail of Bin(n, p), the mid-p is 0 or 1 within e^−40 (Chernoff:
+    # P(F ≤ f) ≤ e^(−n·KL(f/n ‖ p)) below the mean, P(F ≥ f) likewise above): no bdtr there.
+    divergence = xlogy(k, k / (size * p)) + xlogy(size - k, (size - k) / (size * (1.0 - p)))
+    mid = (k > size * p).astype(float)
+    open_ = np.flatnonzero(~(divergence > _DECIDED_DIVERGENCE))
+    p, k, size, near = p[open_], k[open_], size[open_], school[open_]
     below = np.where(k >= 1, bdtr(np.maximum(k - 1, 0), size, p), 0.0)
     # P(F = f) from its logarithm, the binomial coefficient once per school (bdtr costs ~5×)
     log_choose = gammaln(n + 1.0) - gammaln(f + 1.0) - gammaln(n - f + 1.0)
-    mid = below + 0.5 * np.exp(log_choose[school] + xlogy(k, p) + xlog1py(size - k, -p))
+    mid[open_] = below + 0.5 * np.exp(log_choose[near] + xlogy(k, p) + xlog1py(size - k, -p))
     p_value = np.bincount(school, weight[school, node] * mid, count)
     return expected, np.clip(p_value / np.bincount(school, weight[school, node], count), 0, 1)
 
