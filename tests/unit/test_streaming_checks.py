@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shnor import warehouse
 from shnor.ingest.raw_checks import INDEX_COLUMNS
-from shnor.quality.suites import failing_rows_sql, frame_for, suite_names
+from shnor.quality.suites import failing_frame, failing_rows_sql, suite_names
 from shnor.stages.ingest import ingest
 
 HEADER = "Код ОО;Класс;Предмет;Отметка;Отметка по журналу\n"
@@ -22,7 +22,7 @@ def test_only_rows_that_can_fail_reach_the_suite(tmp_path):
     with warehouse.connect(":memory:") as con:
         warehouse.prepare_connection(con, None)
         ingest(con, tmp_path / "raw")
-        frame = frame_for(
+        frame = failing_frame(
             con, "raw_vpr_participants", {"files": ["vpr/2025/vpr.csv"]}, INDEX_COLUMNS
         )
         assert frame["_row"].tolist() == [302, 702]  # header on line 1
@@ -32,10 +32,30 @@ def test_only_rows_that_can_fail_reach_the_suite(tmp_path):
     assert [row for _, row in found] == [302, 702]
 
 
-def test_a_suite_with_a_whole_table_expectation_is_validated_whole():
-    """Uniqueness or row counts are not judged row by row: no filter, the whole frame."""
+def test_a_suite_with_a_whole_table_expectation_is_validated_whole(tmp_path, monkeypatch):
+    """A row count is not judged by rows: no filter, the whole frame. A key's uniqueness is
+    (rows whose key repeats), so every kept suite, raw or mart, has its filter."""
+    import json
+    import shutil
+
+    from shnor.quality.suites import expectations_dir, suite_json
+
+    assert all(failing_rows_sql(n) for n in suite_names())
+    strict = tmp_path / "expectations"
+    shutil.copytree(expectations_dir(), strict)
+    suite = suite_json("marts.dim_schools")
+    suite["expectations"].append(
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}
+    )
+    (strict / "marts.dim_schools.json").write_text(json.dumps(suite), "utf-8")
+    monkeypatch.setenv("SHNOR_EXPECTATIONS", str(strict))
     assert failing_rows_sql("marts.dim_schools") is None
-    assert all(failing_rows_sql(n) for n in suite_names() if n.startswith("raw_"))
+    with warehouse.connect(":memory:") as con:
+        con.execute(
+            "CREATE TABLE marts.dim_schools AS SELECT 's' || range AS school_id, "
+            "'urban' AS settlement_type FROM range(10)"
+        )
+        assert len(failing_frame(con, "marts.dim_schools")) == 10
 
 
 def test_memory_settings_reach_the_warehouse(tmp_path, monkeypatch):

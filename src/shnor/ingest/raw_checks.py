@@ -14,8 +14,8 @@ from shnor.problems import Problem, record_problems
 from shnor.quality.suites import (
     Failure,
     checked_value,
+    failing_frame,
     failures,
-    frame_for,
     readable,
     suite_names,
 )
@@ -59,11 +59,11 @@ def check_files(con: duckdb.DuckDBPyConnection, sources: list[str]) -> set[str]:
                 "(declare it in expectations/make_suites.py with its frame in quality/frames/)"
             )
         if files:
-            frame = frame_for(con, suite_for(layout.name), {"files": files}, INDEX_COLUMNS)
+            frame = failing_frame(con, suite_for(layout.name), {"files": files}, INDEX_COLUMNS)
             for failure in failures(frame, suite_for(layout.name), INDEX_COLUMNS):
                 problems += problems_of(failure)
         if files and layout.has_tasks:
-            frame = frame_for(con, TASK_SUITE, {"files": files}, TASK_INDEX_COLUMNS)
+            frame = failing_frame(con, TASK_SUITE, {"files": files}, TASK_INDEX_COLUMNS)
             for failure in failures(frame, TASK_SUITE, TASK_INDEX_COLUMNS):
                 problems += problems_of(failure, TASK_INDEX_COLUMNS)
     blocked = sorted({p.source_file for p in problems if p.severity == "blocking"})

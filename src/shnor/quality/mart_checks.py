@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from shnor.problems import Problem
-from shnor.quality.suites import failures, frame_for, readable, suite_names
+from shnor.quality.suites import failing_frame, failures, readable, suite_names
 
 LISTED_VALUES = 20
 
@@ -33,7 +33,7 @@ def check_marts(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[Probl
                 )
             )
             continue
-        for failure in failures(frame_for(con, table), table, []):
+        for failure in failures(failing_frame(con, table), table, []):
             values = [readable(v) for v in failure.values[:LISTED_VALUES]] or [None]
             problems += [
                 Problem(

@@ -65,31 +65,64 @@ def check_sql(name: str) -> str | None:
 
 
 def frame_for(
+    con: duckdb.DuckDBPyConnection, name: str, parameters: dict | None = None
+) -> pd.DataFrame:
+    """The whole frame the suite is about: its SQL (quality/frames/<name>.sql) or the table."""
+    sql = check_sql(name)
+    return _fetched(con, _whole(name), parameters, categories=sql is not None)
+
+
+def failing_frame(
     con: duckdb.DuckDBPyConnection,
     name: str,
     parameters: dict | None = None,
     order_by: list[str] | None = None,
 ) -> pd.DataFrame:
-    """The frame the suite validates. With `order_by` (the rows' index columns) only the rows
-    that can fail one of the suite's expectations are fetched, in that order, when every
-    expectation is judged row by row (failing_rows_sql): the warehouse picks them, and a year of
-    good rows never reaches pandas. File and sheet names (the same few strings on a million
-    rows) arrive as categories: building a Python string per row would cost more than the
-    checks themselves."""
+    """The rows of the suite's frame that can fail one of its expectations, when every one is
+    judged by rows (failing_rows_sql; else the whole frame): the warehouse picks them, so good
+    rows never reach pandas and a clean pass hands GX nothing. They come in `order_by` (the
+    rows' index columns), else in the frame's own order and with the whole frame's column
+    types, so that GX lists the same values first, written alike, as over the whole frame."""
     sql = check_sql(name)
-    if sql is None:
-        return con.execute(f"SELECT * FROM {name}").df()
-    failing = failing_rows_sql(name) if order_by else None
-    if failing is not None and order_by:
-        keys = ", ".join(f'"{column}"' for column in order_by)
-        # Materialised: each typed column computed once per row. Pushed down into the frame,
-        # the condition repeated every typing expression it names (clean_text's regular
-        # expressions several times a cell): 2.2 s CPU against 0.5 s on 0.8M ВПР rows.
-        sql = (
-            f"WITH _frame AS MATERIALIZED ({sql.strip().rstrip(';')}) "
+    whole = _whole(name)
+    relation = con.sql(whole, params=parameters or {})
+    types = dict(zip(relation.columns, (str(t) for t in relation.types), strict=True))
+    failing = failing_rows_sql(name, types)
+    if failing is None:
+        return _fetched(con, whole, parameters, categories=sql is not None)
+    # Materialised: each typed column computed once per row. Pushed down into the frame, the
+    # condition repeated every typing expression it names (clean_text's regular expressions
+    # several times a cell): 2.2 s CPU against 0.5 s on 0.8M ВПР rows.
+    if order_by:
+        keys = ", ".join(_quoted(column) for column in order_by)
+        query = (
+            f"WITH _frame AS MATERIALIZED ({whole}) "
             f"SELECT * FROM _frame WHERE {failing} ORDER BY {keys}"
         )
-    table = con.sql(sql, params=parameters or {}).to_arrow_table()
+        return _fetched(con, query, parameters, categories=sql is not None)
+    query = (
+        f"WITH _frame AS MATERIALIZED (SELECT *, row_number() OVER () AS {_POSITION} "
+        f"FROM ({whole})) SELECT * EXCLUDE ({_POSITION}) FROM _frame "
+        f"WHERE {failing} ORDER BY {_POSITION}"
+    )
+    frame = _fetched(con, query, parameters, categories=sql is not None)
+    return _with_whole_types(con, frame, whole, parameters, arrow=sql is not None)
+
+
+def _whole(name: str) -> str:
+    """The query of the suite's whole frame."""
+    return (check_sql(name) or f"SELECT * FROM {name}").strip().rstrip(";")
+
+
+def _fetched(
+    con: duckdb.DuckDBPyConnection, query: str, parameters: dict | None, categories: bool
+) -> pd.DataFrame:
+    """A query's rows as pandas. With `categories` (a frame's SQL: raw rows), file and sheet
+    names — the same few strings on a million rows — arrive as categories: building a Python
+    string per row would cost more than the checks themselves."""
+    if not categories:
+        return con.execute(query, parameters or {}).df()
+    table = con.sql(query, params=parameters or {}).to_arrow_table()
     for column in ("_source_file", "_sheet"):
         if column in table.column_names:
             position = table.schema.get_field_index(column)
@@ -98,46 +131,127 @@ def frame_for(
     return table.to_pandas()
 
 
+def _with_whole_types(
+    con: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
+    whole: str,
+    parameters: dict | None,
+    arrow: bool,
+) -> pd.DataFrame:
+    """The picked rows with the column types pandas gives the whole frame: a whole-number
+    column with a missing value elsewhere is float there through Arrow, nullable through
+    DuckDB's own `df()` (a pair reads «(1.0, 3.0)» or «(1, 3)» accordingly)."""
+    whole_numbers = [
+        c
+        for c in frame.columns
+        if pd.api.types.is_integer_dtype(frame[c])
+        and not pd.api.types.is_extension_array_dtype(frame[c])
+    ]
+    if frame.empty or not whole_numbers:
+        return frame
+    missing = ", ".join(f"bool_or({_quoted(c)} IS NULL)" for c in whole_numbers)
+    found = con.execute(f"SELECT {missing} FROM ({whole})", parameters or {}).fetchall()[0]
+    with_missing = [c for c, has_null in zip(whole_numbers, found, strict=True) if has_null]
+    return frame.astype(
+        {c: "float64" if arrow else _nullable(frame[c].dtype) for c in with_missing}
+    )
+
+
+def _nullable(dtype: Any) -> str:
+    """pandas' nullable integer type of a NumPy one: int32 → Int32, uint8 → UInt8."""
+    name = str(dtype)
+    return "UInt" + name[4:] if name.startswith("uint") else "Int" + name[3:]
+
+
+# The frame's own row order, kept while only the rows that can fail are fetched.
+_POSITION = "_frame_position"
+
+
+_NUMBERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE"}  # fmt: skip
+
+
+def _is_number(kind: str | None) -> bool:
+    """Whether a DuckDB column type holds numbers (unknown: taken as it is compared)."""
+    return kind is None or kind in _NUMBERS or kind.startswith("DECIMAL")
+
+
+def _is_number_value(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _literal(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not _is_number_value(value):
         return "'" + str(value).replace("'", "''") + "'"
     return repr(value)
 
 
-def _failing_row(expectation: dict[str, Any]) -> str | None:
-    """The SQL condition under which one row fails this expectation as GX judges it (nulls are
-    not checked; a pair with a value missing is skipped), or None when it is not judged row by
-    row or has options this does not follow."""
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _failing_row(expectation: dict[str, Any], types: dict[str, str]) -> str | None:
+    """The SQL condition true of every row that fails this expectation as GX judges it (nulls
+    are not checked; a pair with a value missing is skipped; a key is judged by whether it
+    repeats in the frame `_frame`), or None when it is not judged by rows or has options this
+    does not follow. It may hold more rows than fail, never fewer: GX judges the rows it
+    holds. `types` are the frame's column types where known (a number column can hold NaN,
+    which pandas counts as missing; a value compared to a number column of another type is
+    left to GX)."""
     kwargs = dict(expectation.get("kwargs", {}))
     kind = expectation.get("type")
-    column = f'"{kwargs.pop("column", "")}"'
+    name = kwargs.pop("column", "")
+    column = _quoted(name)
     if kind == "expect_column_values_to_be_null" and not kwargs:
         return f"{column} IS NOT NULL"
+    if kind == "expect_column_values_to_not_be_null" and not kwargs:
+        floating = types.get(name) in {"FLOAT", "DOUBLE"}
+        return f"{column} IS NULL" + (f" OR isnan({column})" if floating else "")
+    if kind == "expect_column_values_to_be_unique" and not kwargs:
+        return _repeated([name])
+    if kind == "expect_compound_columns_to_be_unique" and set(kwargs) == {"column_list"}:
+        return _repeated(kwargs["column_list"])
     if kind == "expect_column_values_to_be_in_set" and set(kwargs) == {"value_set"}:
+        numbers = {_is_number_value(v) for v in kwargs["value_set"]}
+        if name in types and numbers != {_is_number(types[name])}:
+            return f"{column} IS NOT NULL"  # a set of numbers for a text column: GX judges
         values = ", ".join(_literal(v) for v in kwargs["value_set"])
         return f"{column} IS NOT NULL AND {column} NOT IN ({values})"
     if kind == "expect_column_values_to_be_between" and set(kwargs) <= {"min_value", "max_value"}:
+        if not _is_number(types.get(name)):
+            return f"{column} IS NOT NULL"
         sides = [f"{column} < {_literal(kwargs['min_value'])}"] if "min_value" in kwargs else []
         sides += [f"{column} > {_literal(kwargs['max_value'])}"] if "max_value" in kwargs else []
         return f"{column} IS NOT NULL AND ({' OR '.join(sides) or 'false'})"
     pair = {"column_A", "column_B", "ignore_row_if"}
     if kwargs.get("ignore_row_if") != "either_value_is_missing":
         return None
-    a, b = f'"{kwargs.get("column_A")}"', f'"{kwargs.get("column_B")}"'
+    a, b = _quoted(kwargs.get("column_A", "")), _quoted(kwargs.get("column_B", ""))
     both = f"{a} IS NOT NULL AND {b} IS NOT NULL"
+    # a number beside a text: GX judges every pair
+    mixed = len({_is_number(types.get(kwargs.get(c, ""))) for c in ("column_A", "column_B")}) > 1
     if kind == "expect_column_pair_values_to_be_equal" and set(kwargs) == pair:
-        return f"{both} AND {a} <> {b}"
+        return both if mixed else f"{both} AND {a} <> {b}"
     if kind == "expect_column_pair_values_a_to_be_greater_than_b" and set(kwargs) <= pair | {
         "or_equal"
     }:
-        return f"{both} AND NOT ({a} {'>=' if kwargs.get('or_equal') else '>'} {b})"
+        compared = f"NOT ({a} {'>=' if kwargs.get('or_equal') else '>'} {b})"
+        return both if mixed else f"{both} AND {compared}"
     return None
 
 
-def failing_rows_sql(name: str) -> str | None:
-    """A condition true of every row that fails one of the suite's expectations, or None when
-    some expectation is not judged row by row (then the whole frame is validated)."""
-    conditions = [_failing_row(e) for e in suite_json(name)["expectations"]]
+def _repeated(columns: list[str]) -> str:
+    """Rows whose key (these columns, nulls alike) is held by another row of `_frame` too: by
+    the key's hash, so a collision only adds a row for GX to clear."""
+    key = f"hash({', '.join(_quoted(c) for c in columns)})"
+    return f"{key} IN (SELECT {key} FROM _frame GROUP BY ALL HAVING count(*) > 1)"
+
+
+def failing_rows_sql(name: str, types: dict[str, str] | None = None) -> str | None:
+    """A condition true of every row of the frame `_frame` that fails one of the suite's
+    expectations (`types`: its columns' DuckDB types, where known), or None when some
+    expectation is not judged by rows (then the whole frame is validated)."""
+    conditions = [_failing_row(e, types or {}) for e in suite_json(name)["expectations"]]
     if not conditions or None in conditions:
         return None
     return " OR ".join(f"({condition})" for condition in conditions)
