@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from shnor.fingerprints import file_blocks, file_parts, fingerprint
 from shnor.ingest.checkpoints import checkpoints_deferred
+from shnor.ingest.file_batches import InsertFailed, file_batches
 from shnor.ingest.headers import aliases_fingerprint
 from shnor.ingest.layouts import RAW_FOLDERS, YEARLY_FOLDERS
 from shnor.ingest.raw_checks import check_files
@@ -111,10 +112,10 @@ def ingest_raw(
     }
     files = raw_files(raw_dir)
     on_disk = {path.relative_to(raw_dir).as_posix(): path for path in files}
-    # One checkpoint for the pass, not one per file (see checkpoints_deferred).
-    with checkpoints_deferred(con):
+    # Many files to a commit, one checkpoint for the pass (file_batches, checkpoints_deferred).
+    with checkpoints_deferred(con), file_batches(con) as batches:
         for source in sorted(known.keys() - on_disk.keys()):
-            _forget(con, source)
+            batches.run(lambda _, source=source: _forget(con, source))
             summary.removed.append(source)
         # Content already loaded, by checksum: a copy under another name is not read again.
         first_with = {
@@ -137,13 +138,18 @@ def ingest_raw(
             if corrected and first_with.get(known[source][0]) == source:
                 del first_with[known[source][0]]  # that content is no longer loaded from here
             if source in known:
-                _forget(con, source)
+                batches.run(lambda _, source=source: _forget(con, source))
             twin = first_with.get(checksum)
             if twin is not None and twin != source:
-                _record_copy(con, path, source, checksum, twin, fingerprint)
+                copy = (path, source, checksum, twin, fingerprint)
+                batches.run(lambda _, copy=copy: _record_copy(con, *copy))
                 summary.quarantined.append(source)
                 continue
-            status, rows = _load_file(con, path, source, checksum, reference_dir, fingerprint)
+            loading = (path, source, checksum, reference_dir, fingerprint)
+            status, rows = batches.run(
+                lambda alone, loading=loading: _load_file(con, *loading, alone=alone),
+                rows=lambda outcome: outcome[1],
+            )
             summary.rows_loaded += rows
             if status == "quarantined":
                 summary.quarantined.append(source)
@@ -201,7 +207,6 @@ def _record_copy(
 ) -> None:
     """A byte copy of a loaded file: not read, recorded as quarantined, named as the copy."""
     folder, year, _ = _folder_of(source)
-    con.execute("BEGIN TRANSACTION")
     record_problems(
         con,
         [
@@ -221,16 +226,13 @@ def _record_copy(
         [source, checksum, path.stat().st_size, folder, year, "quarantined", "", 0, None,
          dt.datetime.now(), fingerprint],
     )  # fmt: skip
-    con.execute("COMMIT")
 
 
 def _forget(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Remove a file's rows, problems and registry entry (before a reload or after removal)."""
-    con.execute("BEGIN TRANSACTION")
     delete_rows(con, source)
     forget_file_problems(con, source)
     con.execute("DELETE FROM raw._files WHERE source_file = ?", [source])
-    con.execute("COMMIT")
 
 
 def _folder_of(source: str) -> tuple[str | None, int | None, Problem | None]:
@@ -280,8 +282,12 @@ def _load_file(
     checksum: str,
     reference_dir: Path | None,
     fingerprint: str,
+    alone: bool = True,
 ) -> tuple[str, int]:
-    """Read one file and insert its recognised sheets; returns (status, rows loaded)."""
+    """Read one file and insert its recognised sheets, inside the caller's transaction;
+    returns (status, rows loaded). When the rows cannot be inserted, the file is quarantined
+    with its reason if it is `alone` in its transaction; else InsertFailed is raised (the
+    batch is rolled back and this file loaded again alone)."""
     folder, year, problem = _folder_of(source)
     # A summary workbook whose sheets name their years needs no year folder (issue 18).
     yearless = problem is not None and problem.rule == "missing_year_folder" and folder == "ege"
@@ -338,13 +344,14 @@ def _load_file(
     read = fitting if fitting else read
     blocked = any(p.severity == "blocking" for p in problems)
     loaded_at = dt.datetime.now()
-    con.execute("BEGIN TRANSACTION")
     rows = 0
     if not blocked:
         try:
             for sheet in read:
                 rows += _insert_sheet(con, sheet, source, checksum, loaded_at)
         except duckdb.Error as error:  # one odd file must not stop the others from loading
+            if not alone:
+                raise InsertFailed(source) from error
             con.execute("ROLLBACK")
             con.execute("BEGIN TRANSACTION")
             blocked, rows = True, 0
@@ -374,7 +381,6 @@ def _load_file(
             fingerprint,
         ],
     )
-    con.execute("COMMIT")
     return ("quarantined" if blocked else "loaded"), rows
 
 
