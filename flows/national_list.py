@@ -7,6 +7,11 @@ workers through `prefect_dask.DaskTaskRunner`: a local cluster of `workers` proc
 default, or an existing cluster at `address`. Each region is its own pool, so the regions'
 tasks never wait on each other; the national outputs wait for all of them.
 `shnor.national.run_national` is the same sequence without Prefect.
+
+A region's lists and workbooks are not on its path: its run publishes the marts, and a task of
+its own writes the reports after (`region_reports`) while the next regions build — beside the
+regions in a thread of the flow's process one at a time when they run in order, on a Dask
+worker after its region otherwise.
 """
 
 from __future__ import annotations
@@ -18,7 +23,13 @@ from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
 
-from shnor.national import national_exit_code, national_step, region_folders, region_run
+from shnor.national import (
+    national_exit_code,
+    national_step,
+    region_folders,
+    region_reports,
+    region_run,
+)
 
 TASK_RUNNERS = ("sequential", "dask")
 # Dask's own INFO lines (workers starting and stopping) are not the analyst's business.
@@ -35,10 +46,15 @@ def _region_task_name() -> str:
     return "регион " + os.path.basename(task_run.parameters["data_dir"])
 
 
+def _reports_task_name() -> str:
+    return "отчёты " + os.path.basename(task_run.parameters["data_dir"])
+
+
 @task(name="region", cache_policy=NO_CACHE, task_run_name=_region_task_name)
 def region(data_dir: str, preset: str, trigger: str) -> dict[str, Any]:
-    """One region's annual run (ingest → build → flag → check → publish) in its own folder."""
-    result = region_run(data_dir, preset, trigger)
+    """One region's annual run (ingest → build → flag → check → publish) in its own folder;
+    its reports are left to `reports`."""
+    result = region_run(data_dir, preset, trigger, reports=False)
     get_run_logger().info(
         "%s: %s, код выхода %s, ШНОР %s за %.1f с",
         result["region_code"],
@@ -46,6 +62,16 @@ def region(data_dir: str, preset: str, trigger: str) -> dict[str, Any]:
         result["exit_code"],
         result.get("shnor_list_count"),
         result["seconds"],
+    )
+    return result
+
+
+@task(name="region-reports", cache_policy=NO_CACHE, task_run_name=_reports_task_name)
+def reports(data_dir: str, preset: str) -> dict[str, Any]:
+    """The region's lists and workbooks, written after its marts are published."""
+    result = region_reports(data_dir, preset)
+    get_run_logger().info(
+        "%s: отчёты %s за %.1f с", result["region_code"], result["status"], result["seconds"]
     )
     return result
 
@@ -69,14 +95,29 @@ def national_list(
     `data_root/national`; `task_runner` says how the regions ran (the flow's runner does it)."""
     folders = [str(folder) for folder in region_folders(data_root)]
     trigger = f"national:{task_runner}"
+    written = []
     if task_runner == "sequential":
-        runs = [region(folder, preset, trigger) for folder in folders]
+        runs = []
+        for folder in folders:
+            runs.append(region(folder, preset, trigger))
+            # one region's reports at a time, while the next region builds
+            written.append(reports.submit(folder, preset, wait_for=written[-1:]))
     else:
-        runs = [
-            future.result() for future in region.map(folders, unmapped(preset), unmapped(trigger))
+        futures = region.map(folders, unmapped(preset), unmapped(trigger))
+        written = [
+            reports.submit(folder, preset, wait_for=[future])
+            for folder, future in zip(folders, futures, strict=True)
         ]
+        runs = [future.result() for future in futures]
+    # after the reports: the national manifest names the versions readers will see
+    records = [future.result() for future in written]
     outputs = national_outputs(data_root, preset, runs)
-    return {"regions": runs, "national": outputs, "exit_code": national_exit_code(runs)}
+    return {
+        "regions": runs,
+        "reports": records,
+        "national": outputs,
+        "exit_code": national_exit_code(runs, records),
+    }
 
 
 def national_flow(task_runner: str = "sequential", address: str | None = None,

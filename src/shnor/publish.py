@@ -39,6 +39,13 @@ MANIFEST = "run_manifest.json"
 PYTHON_TABLES = made_in_python(("marts", "reports"))
 
 
+# In a manifest: the version's lists and workbooks are still to be written (a national run
+# writes a region's reports after publishing its marts).
+REPORTS_PENDING = "reports_pending"
+# In a manifest whose reports were written after the run: the version the run published.
+RUN_VERSION = "run_version"
+
+
 def published_tables() -> list[str]:
     """`schema.table` of every table this shnor publishes (a table an earlier version left in
     the warehouse is not one of them)."""
@@ -90,10 +97,13 @@ def publish(
     preset: Preset,
     manifest: dict[str, Any],
     extra_reports: tuple[Path, ...] = (),
+    reports: bool = True,
 ) -> Published:
     """Write every mart, the annual lists, `extra_reports` (copied) and the run manifest into
     a new version and swap it in — unless the published version has the same
-    content_fingerprint, which is then kept as it is."""
+    content_fingerprint, which is then kept as it is. Without `reports` (a national run) the
+    lists and workbooks are left to `republish_with_reports(..., pending=True)`, off the
+    region's path; the manifest says `reports_pending` until then."""
     current = published_manifest(paths)
     fingerprint = manifest.get("content_fingerprint")
     root = versions_dir(paths)
@@ -106,7 +116,9 @@ def publish(
     building = root / f".building-{version}"
     (building / "reports").mkdir(parents=True)
     try:
-        write_version(con, building, preset, manifest | {"version": version}, extra_reports)
+        pending = {} if reports else {REPORTS_PENDING: True}
+        manifest = manifest | {"version": version} | pending
+        write_version(con, building, preset, manifest, extra_reports, reports)
         os.replace(building, root / version)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
@@ -122,14 +134,17 @@ def write_version(
     preset: Preset,
     manifest: dict[str, Any],
     extra_reports: tuple[Path, ...] = (),
+    reports: bool = True,
 ) -> None:
-    """Every mart as Parquet, the reports under reports/, and the manifest, into `folder`."""
+    """Every mart as Parquet, the reports under reports/ (unless not `reports`), and the
+    manifest, into `folder`."""
     for table in mart_tables(con):
         target = folder / f"{table.split('.')[1]}.parquet"
         con.table(table).write_parquet(str(target), compression="zstd")
     facts = [(key, value) for key, value in manifest.items() if not isinstance(value, dict | list)]
     # The reports read the Parquet marts just written: the same code as `shnor report`.
-    write_reports(folder, preset, facts, folder / "reports")
+    if reports:
+        write_reports(folder, preset, facts, folder / "reports")
     for path in extra_reports:
         shutil.copyfile(path, folder / "reports" / path.name)
     (folder / MANIFEST).write_text(
@@ -138,12 +153,13 @@ def write_version(
 
 
 def republish_with_reports(
-    paths: Paths, preset: Preset, years: list[int] | None = None
+    paths: Paths, preset: Preset, years: list[int] | None = None, pending: bool = False
 ) -> tuple[str, list[Path]]:
     """`shnor report`: a new version holding the published one's files (hard links) with the
     reports rebuilt from its marts, swapped in like a run's — the published version itself is
     never written to, so a reader of it sees no file change. Returns the version and the
-    rebuilt report files (through DIR/marts)."""
+    rebuilt report files (through DIR/marts). With `pending`, these are the reports a national
+    run's region left for later (`publish(reports=False)`): the run's own, not «rebuilt»."""
     current = published_manifest(paths)
     if current is None:
         raise FileNotFoundError(f"в {paths.marts} нет опубликованных витрин: сначала shnor run")
@@ -154,7 +170,9 @@ def republish_with_reports(
     building = root / f".building-{version}"
     try:
         shutil.copytree(paths.marts.resolve(), building, copy_function=_linked_or_copied)
-        manifest = current | {"version": version, "reports_rebuilt_at": stamp}
+        kept = {k: v for k, v in current.items() if k != REPORTS_PENDING}
+        after = {RUN_VERSION: current["version"]} if pending else {"reports_rebuilt_at": stamp}
+        manifest = kept | {"version": version} | after
         staged = building / f".{MANIFEST}.writing"  # a new file: the linked one stays as it was
         staged.write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"

@@ -200,3 +200,28 @@ def test_a_region_that_fails_is_listed_and_the_others_are_summed(national_run, t
     assert pd.isna(row["shnor_count"]) and row["note"] == regions.loc["region_03", "reason"]
     country = summary[summary["is_country"]].iloc[0]
     assert country["region_count"] == 2
+
+
+def test_each_regions_reports_are_written_after_its_marts(national_run, tmp_path):
+    """The regions' lists and workbooks come after their marts, as a version of their own that
+    reads as the run's (not «rebuilt»); reports a killed run left pending are written by the
+    next run, which keeps the region's marts unchanged."""
+    source, result = national_run
+    assert [r["status"] for r in result["reports"]] == ["written", "written"]
+    for code in ("region_01", "region_02"):
+        manifest = json.loads((source / code / "marts" / "run_manifest.json").read_text("utf-8"))
+        assert "reports_pending" not in manifest and "reports_rebuilt_at" not in manifest
+        assert (source / code / "marts" / "reports" / f"school_list_{LAST}.xlsx").is_file()
+    root = tmp_path / "nation"
+    shutil.copytree(source, root, symlinks=True)
+    marts = root / "region_01" / "marts"
+    manifest = json.loads((marts / "run_manifest.json").read_text("utf-8"))
+    (marts / "run_manifest.json").write_text(json.dumps(manifest | {"reports_pending": True}))
+    (marts / "reports" / f"school_list_{LAST}.xlsx").unlink()
+
+    again = run_national(root, "reference")
+
+    assert [run["status"] for run in again["regions"]] == ["unchanged", "unchanged"]
+    assert [r["status"] for r in again["reports"]] == ["written", "none_pending"]
+    assert (marts / "reports" / f"school_list_{LAST}.xlsx").is_file()
+    assert "reports_pending" not in json.loads((marts / "run_manifest.json").read_text("utf-8"))

@@ -13,16 +13,32 @@ from pathlib import Path
 from typing import Any
 
 from shnor.national.outputs import national_step
-from shnor.national.regions import national_exit_code, region_folders, region_run
+from shnor.national.regions import national_exit_code, region_folders, region_reports, region_run
 
-__all__ = ["national_exit_code", "national_step", "region_folders", "region_run", "run_national"]
+__all__ = [
+    "national_exit_code",
+    "national_step",
+    "region_folders",
+    "region_reports",
+    "region_run",
+    "run_national",
+]
 
 
 def run_national(
     root: str | Path, preset: str = "reference", trigger: str = "national"
 ) -> dict[str, Any]:
-    """Every region of `root` one after another, then the national outputs (no Prefect); the
-    regions' run records, the outputs' summary and the exit code."""
-    runs = [region_run(folder, preset, trigger) for folder in region_folders(root)]
+    """Every region of `root` one after another, each followed by its reports (as the flow
+    writes them: after its marts are published), then the national outputs (no Prefect); the
+    regions' run and report records, the outputs' summary and the exit code."""
+    runs, reports = [], []
+    for folder in region_folders(root):
+        runs.append(region_run(folder, preset, trigger, reports=False))
+        reports.append(region_reports(folder, preset))
     outputs = national_step(root, preset, runs)
-    return {"regions": runs, "national": outputs, "exit_code": national_exit_code(runs)}
+    return {
+        "regions": runs,
+        "reports": reports,
+        "national": outputs,
+        "exit_code": national_exit_code(runs, reports),
+    }

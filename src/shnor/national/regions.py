@@ -6,7 +6,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from shnor.config import paths_of
 from shnor.history import RunInProgressError
+from shnor.presets import load_preset
+from shnor.publish import REPORTS_PENDING, published_manifest, republish_with_reports
 from shnor.stages import run_annual
 from shnor.stages.publish import (
     EXIT_NOTHING_PUBLISHED,
@@ -30,18 +33,21 @@ def region_folders(root: str | Path) -> list[Path]:
     )
 
 
-def region_run(data_dir: str | Path, preset: str, trigger: str = "national") -> dict[str, Any]:
+def region_run(
+    data_dir: str | Path, preset: str, trigger: str = "national", reports: bool = True
+) -> dict[str, Any]:
     """One region's annual run (`shnor.stages.run_annual`, recorded in the region's own run
     history) as a small JSON-able record — or, when its files, the preset and the code are
     those of its published version, the version kept without opening its warehouse
     (`shnor.stages.unchanged`); a region that fails, or whose folder another run holds, is
-    recorded with the reason and never stops the other regions."""
+    recorded with the reason and never stops the other regions. Without `reports`, the
+    region's lists and workbooks are left to `region_reports`."""
     folder = Path(data_dir).resolve()
     record: dict[str, Any] = {"region_code": folder.name, "data_dir": str(folder)}
     cpu, started = time.process_time(), time.perf_counter()
     try:
         kept = unchanged_run(folder, preset, trigger)
-        result = kept or run_annual(folder, preset, trigger=trigger)
+        result = kept or run_annual(folder, preset, trigger=trigger, reports=reports)
     except RunInProgressError as error:
         record |= {"status": "busy", "exit_code": EXIT_NOTHING_PUBLISHED, "error": str(error)}
     except Exception as error:  # the region's history keeps the traceback
@@ -68,11 +74,42 @@ def region_run(data_dir: str | Path, preset: str, trigger: str = "national") -> 
     }
 
 
-def national_exit_code(runs: list[dict[str, Any]]) -> int:
+def region_reports(data_dir: str | Path, preset: str) -> dict[str, Any]:
+    """The lists and workbooks a region's run left for later (its published manifest says
+    `reports_pending`), written as a version of their own beside its marts
+    (`publish.republish_with_reports`); nothing when none are pending. A failure is recorded
+    with its reason, never stopping the other regions."""
+    folder = Path(data_dir).resolve()
+    record: dict[str, Any] = {"region_code": folder.name}
+    cpu, started = time.process_time(), time.perf_counter()
+    paths = paths_of(folder)
+    try:
+        if not (published_manifest(paths) or {}).get(REPORTS_PENDING):
+            record["status"] = "none_pending"
+        else:
+            version, written = republish_with_reports(paths, load_preset(preset), pending=True)
+            record |= {"status": "written", "version": version, "files": len(written)}
+    except Exception as error:
+        record |= {"status": "failed", "error": f"{type(error).__name__}: {error}"}
+    return record | {
+        "seconds": round(time.perf_counter() - started, 3),
+        "cpu_seconds": round(time.process_time() - cpu, 3),
+    }
+
+
+def national_exit_code(
+    runs: list[dict[str, Any]], reports: list[dict[str, Any]] | None = None
+) -> int:
     """The national run's exit code: 4 when a region has nothing new published (failed, busy,
-    or its marts failed their checks), else 3 when a region quarantined files, else 0."""
+    or its marts failed their checks) or its reports could not be written, else 3 when a region
+    quarantined files, else 0."""
     codes = {run["exit_code"] for run in runs}
-    if EXIT_NOTHING_PUBLISHED in codes or any(run["status"] in ("failed", "busy") for run in runs):
+    unwritten = any(r["status"] == "failed" for r in reports or [])
+    if (
+        EXIT_NOTHING_PUBLISHED in codes
+        or unwritten
+        or any(run["status"] in ("failed", "busy") for run in runs)
+    ):
         return EXIT_NOTHING_PUBLISHED
     if EXIT_PUBLISHED_WITH_QUARANTINE in codes:
         return EXIT_PUBLISHED_WITH_QUARANTINE

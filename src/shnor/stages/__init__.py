@@ -26,10 +26,12 @@ def run_annual(
     preset: str = "reference",
     year: int | None = None,
     trigger: str = "direct",
+    reports: bool = True,
 ) -> dict[str, Any]:
     """The whole run without Prefect: ingest → build → flag → check → publish (no usable input:
     ingest → publish, which reports and publishes nothing), recorded in the run history; the
-    summary is of `year` (default: the latest). The same sequence as flows/annual_list.py."""
+    summary is of `year` (default: the latest). The same sequence as flows/annual_list.py.
+    Without `reports` the lists and workbooks are left for later (a national run)."""
     with recorded_run(paths_of(data_dir).data_dir, preset, trigger) as record:
         chosen = load_preset(preset)  # read once: every stage uses this very version
         ingested = ingest_step(data_dir)
@@ -46,7 +48,7 @@ def run_annual(
                 checked = check_step(data_dir, chosen)
             record.add_step("check", checked)
         facts = run_facts(data_dir, record.started_at, ingested, built, flagged, record.run_id)
-        published = publish_step(data_dir, chosen, facts, checked, year)
+        published = publish_step(data_dir, chosen, facts, checked, year, reports)
         record.add_step("publish", published)
     return run_outcome(record, published, ingested, built)
 

@@ -41,12 +41,14 @@ def publish_step(
     facts: dict[str, Any],
     checked: dict[str, Any] | None = None,
     year: int | None = None,
+    reports: bool = True,
 ) -> dict[str, Any]:
     """Write the validation report (every run) and, when the input is usable and the marts
     pass their blocking checks, publish marts, lists and the run manifest as one version.
     `checked` is check_step's result (run here when not given); no build (facts without
     row counts) means no usable input: nothing is published. The summary is of `year`
-    (default: the latest)."""
+    (default: the latest). Without `reports`, the lists and workbooks are left for later
+    (`publish.publish`)."""
     paths, chosen = paths_of(data_dir), load_preset(preset)
     started = time.perf_counter()
     built = bool(facts.get("row_counts"))
@@ -90,9 +92,7 @@ def publish_step(
                 },
                 "inputs": inputs,
             }
-            published = publish(
-                con, paths, chosen, manifest, extra_reports=tuple(report_paths.values())
-            )
+            published = publish(con, paths, chosen, manifest, tuple(report_paths.values()), reports)
             status = "unchanged" if published.unchanged else "published"
         summary = run_summary(con, year)
     outcome = summary | {

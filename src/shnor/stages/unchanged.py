@@ -21,7 +21,7 @@ from shnor.config import Paths, paths_of
 from shnor.file_stats import inputs_if_unchanged
 from shnor.history import FILE_CHANGES, RunRecord, append_run, last_run, run_lock
 from shnor.presets import Preset, load_preset
-from shnor.publish import published_manifest
+from shnor.publish import RUN_VERSION, published_manifest
 from shnor.quality.fingerprint import content_fingerprint
 from shnor.stages.publish import write_last_run
 
@@ -50,7 +50,9 @@ def unchanged_run(
             "unchanged": [i["source_file"] for i in inputs if i["status"] == "loaded"],
             "quarantined": [i["source_file"] for i in inputs if i["status"] == "quarantined"],
         }
-        record.summary = last["summary"] | {"status": "unchanged"}
+        # the version readers see: its reports may have been written after the last run
+        published = (published_manifest(paths) or {}).get("version")
+        record.summary = last["summary"] | {"status": "unchanged", "version": published}
         record.steps = {STEP: round(time.perf_counter() - started, 3)}
         append_run(record)
         _note_last_run(paths, record)
@@ -72,7 +74,9 @@ def standing_inputs(
     if (paths.data_dir / "runs" / "current.json").exists():
         return None  # a run killed on its way: what it left in the warehouse is not known
     manifest = published_manifest(paths)
-    if not manifest or manifest.get("version") != last.get("summary", {}).get("version"):
+    # the version the last run published, or the one its reports were then written into
+    versions = {(manifest or {}).get("version"), (manifest or {}).get(RUN_VERSION)}
+    if not manifest or last.get("summary", {}).get("version") not in versions - {None}:
         return None
     recorded = last.get("inputs") or []
     if _files(recorded) != _files(manifest.get("inputs") or []):
