@@ -108,13 +108,14 @@ def demo_figures(data_dir: Path, preset: Preset) -> dict[str, Accuracy | dict[st
 
 def figures_against_truth(
     flags: pd.DataFrame, results: pd.DataFrame, truth: pd.DataFrame, preset: Preset
-) -> dict[str, Accuracy | dict[str, float]]:
+) -> dict[str, Accuracy | dict[str, float] | pd.DataFrame]:
     """Every figure a demo run is judged by, pooled over the years that have a previous year:
     stable-low accuracy (shnor, confirmed, naive), tiny-school flags and false flags, objectivity
     concern against the planted inflated schools, recall of truly stable-low inflated schools,
-    and resilient schools. Judged: every school-year with a result, the same set for both
-    methods; a school a method does not rate counts as not flagged (a truly low school shnor
-    leaves unrated is a miss, not dropped from the count)."""
+    resilient schools, and the risk group's targeting of next year's truly low schools. Judged:
+    every school-year with a result, the same set for both methods; a school a method does not
+    rate counts as not flagged (a truly low school shnor leaves unrated is a miss, not dropped
+    from the count)."""
     naive = naive_stable_low(results, preset)
     keys = ["school_id", "exam_year"]
     years = sorted(flags["exam_year"].unique())[1:]
@@ -155,6 +156,7 @@ def figures_against_truth(
             "naive": float(baseline.astype(bool)[inflated & true_stable].mean()),
         },
         "resilient": accuracy("resilient", flagged["is_resilient"], resilient_truth),
+        "risk_group": risk_group_targeting(flags, truth),
     }
 
 
@@ -192,16 +194,24 @@ OLD_RISK_RULES = (
 """The first rule of the risk group («any of these reasons»), kept only to measure against."""
 
 
-def risk_group_targeting(flags: pd.DataFrame) -> pd.DataFrame:
-    """Per year Y with a year after it, for the risk group of Y (by `next_low_probability`) and
-    the first rule («any reason»): group size and share of rated schools, precision (share low
-    in Y+1) and the share of Y+1's new low schools (not low in Y) that were in the group."""
+def risk_group_targeting(flags: pd.DataFrame, truth: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per year Y with a year after it: the risk group of Y (by `next_low_probability`), the
+    first rule («any reason») and the same number of schools as the first rule taken in order of
+    `next_low_probability` — group size and share of rated schools, precision (share low in Y+1)
+    and the share of Y+1's new low schools (not low in Y) that were in the group. «Low» is the
+    planted truth (`is_true_low`) where a truth is given, else the flag `is_low_result`."""
     keys = ["school_id", "exam_year"]
     frame = flags.set_index(keys)
     rules = frame["reasons"].map(lambda text: {r["rule"] for r in json.loads(text)})
-    old = rules.map(lambda found: bool(found & set(OLD_RISK_RULES)))
-    frame = frame.assign(old_rule=old & frame["is_rated"] & ~frame["is_on_shnor_list"].astype(bool))
-    later = frame["is_low_result"].rename("low_next").reset_index()
+    candidates = frame["is_rated"] & ~frame["is_on_shnor_list"].astype(bool)
+    frame = frame.assign(old_rule=rules.map(lambda found: bool(found & set(OLD_RISK_RULES))))
+    frame["old_rule"] &= candidates
+    if truth is None:
+        low = frame["is_low_result"]
+    else:
+        low = truth.set_index(keys)["is_true_low"].reindex(frame.index)
+    frame["low"] = low.astype("boolean")
+    later = frame["low"].rename("low_next").reset_index()
     later["exam_year"] -= 1
     frame = frame.join(later.set_index(keys))
     rows = []
@@ -210,10 +220,18 @@ def risk_group_targeting(flags: pd.DataFrame) -> pd.DataFrame:
         now = frame.xs(year, level="exam_year")
         rated = now[now["is_rated"]]
         known = rated["low_next"].notna()
-        new_low = known & rated["low_next"].fillna(False).astype(bool) & ~rated["is_low_result"]
-        for rule, column in (("next_low_probability", "is_risk_group"), ("any_reason", "old_rule")):
-            group = rated[column].astype(bool)
-            hits = group & rated["low_next"].fillna(False).astype(bool)
+        low_next = rated["low_next"].fillna(False).astype(bool)
+        new_low = known & low_next & ~rated["low"].fillna(False).astype(bool)
+        size = int(rated["old_rule"].sum())
+        ordered = rated["next_low_probability"].where(candidates.xs(year, level="exam_year"))
+        same_size = ordered.rank(ascending=False, method="first") <= size
+        groups = (
+            ("next_low_probability", rated["is_risk_group"].astype(bool)),
+            ("any_reason", rated["old_rule"].astype(bool)),
+            ("next_low_probability_at_any_reason_size", same_size.fillna(False).astype(bool)),
+        )
+        for rule, group in groups:
+            hits = group & low_next & known
             rows.append(
                 {
                     "exam_year": int(year),
@@ -221,8 +239,11 @@ def risk_group_targeting(flags: pd.DataFrame) -> pd.DataFrame:
                     "rated": len(rated),
                     "group": int(group.sum()),
                     "group_share": round(float(group.mean()), 3),
-                    "precision": round(float(hits[known].sum() / max((group & known).sum(), 1)), 3),
+                    "group_known": int((group & known).sum()),
+                    "hits": int(hits.sum()),
+                    "precision": round(float(hits.sum() / max((group & known).sum(), 1)), 3),
                     "new_low_next_year": int(new_low.sum()),
+                    "new_low_in_group": int((group & new_low).sum()),
                     "new_low_caught": round(
                         float((group & new_low).sum() / max(new_low.sum(), 1)), 3
                     ),
