@@ -222,7 +222,7 @@ def assert_risk_group_targets(figures, generator, catches_more_at_same_size=True
 def test_risk_group_targets_next_years_low_schools(figures):
     """On the demo generator the first rule puts 28 % of rated schools in the group and so holds
     every one of next year's 19 new low schools; the same number in order of
-    `next_low_probability` holds 18 (measured, printed): with one school in it, catching ahead is
+    `next_low_probability` holds 18 (measured, printed). One school apart, so catching ahead is
     not asserted here but on the independent regions, where the groups are smaller."""
     assert_risk_group_targets(figures, "demo generator", catches_more_at_same_size=False)
     for region in figures:
