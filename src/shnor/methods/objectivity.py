@@ -15,6 +15,7 @@ from scipy.special import betaln, gammaln
 from scipy.stats import binom, chi2, poisson
 
 from shnor.methods.intervals import holm_adjusted, two_proportion_z_test
+from shnor.methods.objectivity_exams import vpr_below_exams_p_values
 from shnor.presets import Preset
 
 PROCEDURE = ["school_id", "exam_year", "grade", "subject"]
@@ -34,6 +35,7 @@ SCHOOL_TESTS = {
     "school_boundary_spike": "всплеск баллов на границе «3» (по всем ВПР школы)",
     "school_absentees": "много отсутствовавших (по всем ВПР школы, один раз на школу)",
     "school_fail_drop": "доля «2» ниже прошлогодней сильнее, чем в регионе",
+    "school_vpr_below_exams": "«2» на ВПР намного меньше, чем предсказывают ОГЭ/ЕГЭ школы",
 }
 """The school-level tests of the concern (§6): each pools a school's ВПР of the year and is
 judged against the region's own between-school spread (beta-binomial, dispersion fitted on the
@@ -138,6 +140,9 @@ def objectivity_markers(
     m["m3_best_vpr_not_exams"] = m["is_best_vpr"] & m["are_exams_not_high"].fillna(False).astype(
         bool
     )
+    # The graded M3 (a school test): the school's ВПР fails against what its exams predict.
+    below_exams = vpr_below_exams_p_values(evidence, results, o["min_participants"])
+    m = m.merge(below_exams, on=["school_id", "exam_year"], how="left")
 
     previous = m[[*PROCEDURE, "participant_count", "fail_count"]].assign(
         exam_year=m["exam_year"] + 1
@@ -298,6 +303,14 @@ def school_tests(markers: pd.DataFrame, preset: Preset) -> pd.DataFrame:
          "absent_count", "listed_count", "expected_listed_absent", "drop_fails", "drop_n",
          "drop_expected", "scored_count"]
     ].sum()  # fmt: skip
+    # the graded M3 is one p-value per school-year, computed with the markers
+    if "vpr_below_exams_p_value" in markers and o["exam_test"]:
+        below = markers.groupby(keys)["vpr_below_exams_p_value"].first()
+        sums["school_vpr_below_exams_p_value"] = below.reindex(
+            pd.MultiIndex.from_frame(sums[keys])
+        ).to_numpy(float)
+    else:
+        sums["school_vpr_below_exams_p_value"] = np.nan
     # The region's own change of the fail share scales each school's expected fails this year.
     region_change = sums.groupby("exam_year")["drop_fails"].transform("sum") / sums.groupby(
         "exam_year"
