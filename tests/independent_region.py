@@ -91,11 +91,13 @@ def generate_independent_region(
     school_count: int = 300,
     kind_shares: tuple[float, ...] = KIND_SHARES,
     size_spread: float = 0.95,
+    journal_follows: str = "school",
 ) -> IndependentRegion:
     """Write the raw files of a region (registry, ВПР participants and summaries, ОГЭ, ЕГЭ)
     under `data_dir/raw/` and its truth to `data_dir/demo_truth.parquet`. `kind_shares` (of
     `KINDS`) and `size_spread` (sd of log cohort size) default to a varied region; all full
-    schools of one size is the region a pooled raw fail share suits best."""
+    schools of one size is the region a pooled raw fail share suits best. The journal mark
+    follows the school's level (`journal_follows` "school") or the pupil's own ("pupil")."""
     rng = np.random.default_rng(seed)
     n, years = school_count, len(YEARS)
     kind = rng.choice(len(KINDS), size=n, p=kind_shares)
@@ -136,7 +138,8 @@ def generate_independent_region(
             school = np.repeat(np.arange(n), size)
             deviation = rng.normal(0.0, 0.15, n)  # the school's own year in this work
             ability = shift[y, school] + deviation[school]
-            score = mean + sd * (ability + spread[school] * rng.standard_normal(len(school)))
+            pupil = ability + spread[school] * rng.standard_normal(len(school))
+            score = mean + sd * pupil
             score = np.clip(np.round(score), 0, top).astype(int)
             if exam == "ege":
                 fail_below = minimum[(year, subject)]
@@ -154,8 +157,9 @@ def generate_independent_region(
                 present &= ~hidden
                 listed = ~((muni[school] == summary_muni) & (y != 1))  # not a summary row
                 np.add.at(changed[y], school[(lifted | hidden) & listed], 1)
+                level = pupil if journal_follows == "pupil" else ability
                 journal = np.clip(
-                    np.round(3.6 + 0.8 * ability + rng.normal(0, 0.7, len(school))), 2, 5
+                    np.round(3.6 + 0.8 * level + rng.normal(0, 0.7, len(school))), 2, 5
                 )
             np.add.at(assessed[y], school[present], 1)
             if exam == "vpr":
