@@ -252,7 +252,8 @@ def objectivity_figures(preset: Preset, regions: int = 9, school_count: int = 40
 
 def _objectivity_lines(preset: Preset, regions: int, school_count: int = 400) -> list[str]:
     """The §6 section: false alarms among honest schools and planted inflation found, by the
-    preset's rule and by the first rule (procedure markers counted) for comparison."""
+    preset's rule, by it without the graded M3 (ВПР against the school's exams) and by the first
+    rule (procedure markers counted) for comparison."""
     from shnor.presets import with_values
 
     lines = [
@@ -273,6 +274,9 @@ def _objectivity_lines(preset: Preset, regions: int, school_count: int = 400) ->
     variants = {
         f"`{preset['objectivity.concern_rule']}` ({preset['objectivity.combination']}, "
         f"p < {preset['objectivity.concern_alpha']})": preset,
+        "the same without the graded M3 (`exam_test` = false)": with_values(
+            preset, {"objectivity.exam_test": False}
+        ),
         "`markers` (the first rule)": with_values(preset, {"objectivity.concern_rule": "markers"}),
     }
     for label, variant in variants.items():
