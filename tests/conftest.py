@@ -43,6 +43,26 @@ LONGEST_FIRST = (
 )
 
 
+# Files that share one costly session resource go to one xdist worker as one unit: the flow
+# tests start a Prefect server (~8 CPU s to start), once rather than once per worker.
+ONE_UNIT = ("tests/flows/",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile`, with the files under each ONE_UNIT folder handed out as one unit."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class LoadFileOrFolderScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return next((folder for folder in ONE_UNIT if path.startswith(folder)), path)
+
+    return LoadFileOrFolderScheduling(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The files of LONGEST_FIRST first, in its order; the others after, as collected."""
     rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
@@ -92,6 +112,20 @@ def demo_run(demo_region, tmp_path_factory: pytest.TempPathFactory, worker_id: s
         "demo_run",
         lambda _: run_annual(demo_region.data_dir, "reference"),
     )
+
+
+@pytest.fixture(scope="session")
+def small_demo_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
+    """A 40-school, 2-year demo region (seed 5) published by one annual run from scratch, once
+    per test session: (region, the run's result). Read it or copy it, never change it."""
+    from shnor.demo import generate_demo_region
+    from shnor.stages import run_annual
+
+    def make(folder: Path) -> tuple[Any, dict[str, Any]]:
+        region = generate_demo_region(folder / "region", seed=5, school_count=40, year_count=2)
+        return region, run_annual(region.data_dir, "reference")
+
+    return made_once_per_session(tmp_path_factory, worker_id, "small_demo_run", make)
 
 
 @pytest.fixture(scope="session")

@@ -55,11 +55,20 @@ def run_cli(data_dir: Path) -> int:
     return outcome.exit_code
 
 
-@pytest.fixture
-def published(tmp_path) -> Path:
-    data_dir = tmp_path / "D"
+@pytest.fixture(scope="module")
+def published_once(tmp_path_factory) -> Path:
+    """The tiny region published by `shnor run`, once for the module: never changed."""
+    data_dir = tmp_path_factory.mktemp("published") / "D"
     tiny_region(data_dir / "raw")
     assert run_cli(data_dir) == 0
+    return data_dir
+
+
+@pytest.fixture
+def published(published_once, tmp_path) -> Path:
+    """A copy of the published tiny region (the marts symlink is relative) for a test to change."""
+    data_dir = tmp_path / "D"
+    shutil.copytree(published_once, data_dir, symlinks=True)
     return data_dir
 
 

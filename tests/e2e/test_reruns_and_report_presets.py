@@ -39,15 +39,19 @@ def test_report_with_another_preset_than_the_runs_is_refused_and_changes_nothing
     assert after == before
 
 
-def test_interleaved_runs_never_publish_marts_under_another_runs_fingerprint(tmp_path):
+def test_interleaved_runs_never_publish_marts_under_another_runs_fingerprint(
+    small_demo_run, tmp_path
+):
     import pandas as pd
 
     from shnor import stages as steps
-    from shnor.demo import generate_demo_region
     from shnor.presets import load_preset
 
-    region = generate_demo_region(tmp_path / "region", seed=5, school_count=40, year_count=2)
-    data_dir, raw, preset = region.data_dir, region.data_dir / "raw", load_preset("reference")
+    region, _ = small_demo_run  # its inputs, and their marts built from scratch in one run
+    data_dir, preset = tmp_path / "region", load_preset("reference")
+    raw = data_dir / "raw"
+    shutil.copytree(region.data_dir / "raw", raw)
+    shutil.copytree(region.data_dir / "reference", data_dir / "reference")  # the demo's ВПР scales
     last = max(region.years)
     held = sorted(raw.glob(f"vpr/{last}/**/*.csv"))[0]  # a protocol in a grade folder
     aside = tmp_path / held.name
@@ -65,10 +69,7 @@ def test_interleaved_runs_never_publish_marts_under_another_runs_fingerprint(tmp
     # Any later run on these very inputs must publish marts that contain the held file.
     rerun = steps.run_annual(data_dir, "reference")
     results = pd.read_parquet(data_dir / "marts" / "fct_school_procedure_results.parquet")
-    fresh = tmp_path / "fresh"
-    shutil.copytree(raw, fresh / "raw")
-    shutil.copytree(data_dir / "reference", fresh / "reference")  # the demo's ВПР scales
-    steps.run_annual(fresh, "reference")
+    fresh = region.data_dir  # the same raw files built from scratch
     expected = pd.read_parquet(fresh / "marts" / "fct_school_procedure_results.parquet")
     key = ["school_id", "exam_year", "exam", "grade", "subject"]
     pd.testing.assert_frame_equal(

@@ -23,12 +23,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def region(tmp_path_factory):
-    from shnor.demo import generate_demo_region
-
-    return generate_demo_region(
-        tmp_path_factory.mktemp("history") / "region", seed=5, school_count=40, year_count=2
-    )
+def region(small_demo_run):
+    """The session's small demo region (published once; tests copy what they change)."""
+    return small_demo_run[0]
 
 
 def _table(data_dir: Path) -> list[tuple]:
@@ -40,9 +37,11 @@ def _table(data_dir: Path) -> list[tuple]:
         ).fetchall()
 
 
-def test_runs_are_recorded_with_inputs_changes_and_timings(region):
-    data_dir, raw = region.data_dir, region.data_dir / "raw"
-    first = run_annual(data_dir, "reference")
+def test_runs_are_recorded_with_inputs_changes_and_timings(small_demo_run, tmp_path):
+    region, first = small_demo_run  # the first run: from scratch, on the whole region
+    data_dir = tmp_path / "region"
+    shutil.copytree(region.data_dir, data_dir, symlinks=True)
+    raw = data_dir / "raw"
     corrected = sorted(raw.glob("vpr/*/*.csv"))[0]
     # a correction: the export resent without its last participant row
     corrected.write_bytes(b"".join(corrected.read_bytes().splitlines(True)[:-1]))
@@ -96,8 +95,7 @@ def test_a_failed_run_is_recorded_with_its_error(region, tmp_path):
 
 def test_status_shows_last_runs_and_what_the_next_run_reads(region, tmp_path):
     data_dir = tmp_path / "status"
-    shutil.copytree(region.data_dir / "raw", data_dir / "raw")
-    run_annual(data_dir, "reference")
+    shutil.copytree(region.data_dir, data_dir, symlinks=True)  # one published run
     raw = data_dir / "raw"
     removed = sorted(raw.glob("ege/*/*"))[0]
     removed.unlink()

@@ -1,11 +1,13 @@
-"""One temporary Prefect server (a real API in a subprocess) for every flow test of the session."""
+"""One temporary Prefect server (a real API in a subprocess) for the flow tests: started once
+(tests/conftest.py hands the files of this folder to one xdist worker, as one unit) and stopped
+when they end, not at the end of the session (an idle server costs CPU too)."""
 
 from __future__ import annotations
 
 import pytest
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def prefect_server():
     from prefect.testing.utilities import prefect_test_harness
 
