@@ -23,21 +23,26 @@ E2E_SEED = 7
 # `--dist loadfile --no-loadscope-reorder`: files are handed out in this order as workers free
 # up; xdist's own order, by number of tests, put these few-test files last). The acceptance
 # builds its own regions before it needs the demo run, which the other worker makes meanwhile
-# for test_demo_region. The rest in the order of their measured time (`pytest --durations`).
+# for test_demo_region. The rest in the order of their measured CPU seconds (the flow tests
+# together: they go as one unit, ONE_UNIT below).
 LONGEST_FIRST = (
     "tests/e2e/test_methodology_acceptance.py",
     "tests/e2e/test_demo_region.py",
     "tests/e2e/test_incremental_build.py",
-    "tests/e2e/test_atomic_publish.py",
-    "tests/e2e/test_run_history.py",
-    "tests/e2e/test_partial_regions.py",
-    "tests/e2e/test_reruns_and_report_presets.py",
-    "tests/flows/test_deployments.py",
-    "tests/e2e/test_notebooks.py",
-    "tests/e2e/test_bad_inputs.py",
-    "tests/flows/test_annual_flow.py",
-    "tests/e2e/test_ege_summary_region.py",
     "tests/flows/test_national_flow.py",
+    "tests/flows/test_deployments.py",
+    "tests/flows/test_annual_flow.py",
+    "tests/e2e/test_run_history.py",
+    "tests/e2e/test_atomic_publish.py",
+    "tests/e2e/test_partial_regions.py",
+    "tests/e2e/test_notebooks.py",
+    "tests/e2e/test_reruns_and_report_presets.py",
+    "tests/sql/test_models.py",
+    "tests/e2e/test_bad_inputs.py",
+    "tests/e2e/test_reports.py",
+    "tests/e2e/test_comparative_workbook_sheets.py",
+    "tests/unit/test_cli.py",
+    "tests/e2e/test_ege_summary_region.py",
     "tests/e2e/test_national_run.py",
     "tests/e2e/test_national_unchanged.py",
 )
