@@ -19,6 +19,7 @@ from shnor.quality.suites import (
     readable,
     suite_names,
 )
+from shnor.russian import counted
 
 INDEX_COLUMNS = ["_source_file", "_sheet", "_row"]
 # The task cells of layouts with task columns (raw.vpr_task_points): one row per cell, the task
@@ -117,8 +118,8 @@ def problems_of(failure: Failure, index_columns: list[str] = INDEX_COLUMNS) -> l
                     source,
                     failure.rule,
                     failure.severity,
-                    f"{failure.description}: ещё {len(rows) - MAX_LISTED} строк с той же "
-                    "ошибкой (показаны первые)",
+                    f"{failure.description}: ещё {counted(len(rows) - MAX_LISTED, 'строка')} "
+                    "с той же ошибкой (показаны первые)",
                     failure.action,
                     column=failure.column,
                 )

@@ -11,6 +11,7 @@ import duckdb
 
 from shnor.methods.context_index import COMPONENT_NAMES
 from shnor.problems import Problem, forget_problems, record_problems
+from shnor.russian import counted
 
 BUILD_RULES = (
     "unknown_minimum",
@@ -238,7 +239,8 @@ def participant_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
                     source,
                     "participant_conflict",
                     "blocking",
-                    f"ещё {count - MAX_CONFLICTS_LISTED} результатов школ (класс, предмет) "
+                    f"ещё {counted(count - MAX_CONFLICTS_LISTED, 'результат')} школ "
+                    "(класс, предмет) "
                     "расходятся с другими файлами и не учитываются ни из одного (показаны первые)",
                     RESOLVE_CONFLICT,
                     column="Код ОО",

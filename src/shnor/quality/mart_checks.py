@@ -7,6 +7,7 @@ import duckdb
 
 from shnor.problems import Problem
 from shnor.quality.suites import failing_frame, failures, readable, suite_names
+from shnor.russian import counted
 
 LISTED_VALUES = 20
 
@@ -53,8 +54,8 @@ def check_marts(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[Probl
                         mart_source(table),
                         failure.rule,
                         failure.severity,
-                        f"{failure.description}: ещё {failure.count - LISTED_VALUES} строк "
-                        "(показаны первые)",
+                        f"{failure.description}: "
+                        f"ещё {counted(failure.count - LISTED_VALUES, 'строка')} (показаны первые)",
                         failure.action,
                         column=failure.column,
                     )

@@ -70,7 +70,9 @@ SELECT
          THEN e.primary_score END AS primary_score_text,
     CASE WHEN clean_text(e.exam_date) IS NOT NULL AND e.exam_day IS NULL
          THEN e.exam_date END AS exam_date_text,
-    CASE WHEN exam_stage(e.stage) = 'other' THEN e.stage END AS stage_text,
+    -- a mock exam's file (mock/) is all one «period»: its «репетиционный» is not a stage to check
+    CASE WHEN exam_stage(e.stage) = 'other' AND folder_name(e._source_file) <> 'mock'
+         THEN e.stage END AS stage_text,
     year(e.exam_day) AS exam_date_year,
     c.content_exam,
     CASE WHEN d.first_row IS NOT NULL
