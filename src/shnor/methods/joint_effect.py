@@ -52,6 +52,7 @@ from shnor.methods.school_effect import (
     POSTERIOR_GRID_Z,
     SD_BOUNDS,
     THETA_CAP,
+    _bounded_exp,
     _corrected_cumulative,
     _design,
     _Evidence,
@@ -288,7 +289,8 @@ def _shifted_likelihood(evidence: _Evidence, shift: np.ndarray) -> np.ndarray:
         end = min(begin + _FILTER_CHUNK, evidence.school_count)
         block = evidence.school_fails[begin:end, None] * points[begin:end]
         block -= lattice.sums(design[begin:end], points[begin:end])
-        table[begin:end] = np.exp(block - block.max(axis=1, keepdims=True))
+        block -= block.max(axis=1, keepdims=True)
+        table[begin:end] = _bounded_exp(block)
     table[table < NEGLIGIBLE_LIKELIHOOD] = 0.0
     return table
 
@@ -592,7 +594,7 @@ def _predictive_density(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return each school's prior density of θ_y on the grid and its part with θ_y−1 low."""
     count = len(school_ids)
-    base = np.exp(-0.5 * ((_GRID - fit.mean) / fit.sd) ** 2) / (fit.sd * np.sqrt(2 * np.pi))
+    base = _bounded_exp(-0.5 * ((_GRID - fit.mean) / fit.sd) ** 2) / (fit.sd * np.sqrt(2 * np.pi))
     density = np.tile(base, (count, 1))
     low = np.full((count, len(_GRID)), np.nan)
     if state is None or not np.isfinite(fit.persistence):
@@ -600,7 +602,8 @@ def _predictive_density(
     previous = state.fit
     slope, spread = _transition(previous, fit.mean, fit.sd, fit.persistence)
     centre = fit.mean + slope * (_GRID - previous.mean)
-    kernel = np.exp(-0.5 * ((_GRID[None, :] - centre[:, None]) / spread) ** 2)
+    kernel = _bounded_exp(-0.5 * ((_GRID[None, :] - centre[:, None]) / spread) ** 2)
+    kernel[kernel < NEGLIGIBLE_LIKELIHOOD] = 0.0
     kernel /= spread * np.sqrt(2 * np.pi)
     both, here, there = np.intersect1d(school_ids, state.school_ids, return_indices=True)
     if len(both):
@@ -671,7 +674,7 @@ def _filtered_year(
         coarse = loglik + _interpolated(log_prior[begin:end], deviation)
         log_density = coarse @ _REFINE
         peak = log_density.max(axis=1, keepdims=True)
-        dens = np.exp(log_density - peak)
+        dens = _bounded_exp(log_density - peak)
         total = dens @ trapezoid
         dens /= total[:, None]
         w = dens * trapezoid
@@ -705,7 +708,7 @@ def _filtered_year(
         else:
             out["next"][sl] = (w * _on_lattice(next_low, fine)).sum(axis=1)
         # The state for next year, from the school's own (coarser) grid: exact likelihood there.
-        coarse_weight = np.exp(coarse - coarse.max(axis=1, keepdims=True))
+        coarse_weight = _bounded_exp(coarse - coarse.max(axis=1, keepdims=True))
         coarse_weight /= coarse_weight.sum(axis=1, keepdims=True)
         coarse_cell = scale[sl, None] * (POSTERIOR_GRID_Z[1] - POSTERIOR_GRID_Z[0])
         coarse_above = np.clip((theta - fit.low_threshold) / coarse_cell + 0.5, 0.0, 1.0)
@@ -769,7 +772,7 @@ def _refined_summaries(log_density: np.ndarray, confidence: float) -> tuple[np.n
     step = _FINE_Z[1] - _FINE_Z[0]
     trapezoid = np.full(len(_FINE_Z), step)
     trapezoid[[0, -1]] *= 0.5
-    density = np.exp(log_density - log_density.max(axis=1, keepdims=True))
+    density = _bounded_exp(log_density - log_density.max(axis=1, keepdims=True))
     density /= (density @ trapezoid)[:, None]
     weight = density * trapezoid
     mean = weight @ _FINE_Z
@@ -815,6 +818,7 @@ def _projected(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
     flat = np.zeros(count * size)
     for shift, share in ((-1, 0.5 * x * (x - 1.0)), (0, 1.0 - x * x), (1, 0.5 * x * (x + 1.0))):
         flat += np.bincount((base + shift).ravel(), (weights * share).ravel(), count * size)
+    flat[np.abs(flat) < NEGLIGIBLE_LIKELIHOOD] = 0.0  # no subnormal masses in later products
     return flat.reshape(count, size)
 
 
