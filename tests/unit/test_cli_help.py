@@ -77,3 +77,56 @@ def test_value_types_and_defaults_in_russian():
     assert "--data-root <путь> Папка страны" in page
     assert "[обязательно]" in page
     assert "<bool>" not in page  # a flag takes no value
+
+
+# A wrong call → the option or command names and the values it must name, and the Russian
+# text it must say. The message is the «Ошибка» panel's; everything printed is checked.
+USAGE_ERRORS = [
+    (["--bogus"], "Нет такого параметра: --bogus."),
+    (["run", "--bogus"], "Нет такого параметра: --bogus."),
+    (["run", "--prset", "x"], "Нет такого параметра: --prset. Похожие:"),
+    (["run", "--preset"], "Параметру --preset нужно значение."),
+    (["run", "--help=x"], "Параметр --help не принимает значения."),
+    (["scale-data", "--output", "out", "--regions", "x"], "параметра --regions: 'x' — не целое"),
+    (["scale-data", "--output", "out", "--year", "20x4"], "параметра --year: '20x4' — не целое"),
+    (["demo", "--schools", "1.5"], "параметра --schools: '1.5' — не целое число."),
+    (["nosuch"], "Нет такой команды: 'nosuch'."),
+    (["rn"], "Нет такой команды: 'rn'. Возможно, имелась в виду 'run'."),
+    (["run-national"], "Не указано значение параметра --data-root."),
+    (["run", "extra"], "Лишний аргумент: 'extra'."),
+    (["run", "a", "b"], "Лишние аргументы: 'a' 'b'."),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), USAGE_ERRORS)
+def test_usage_errors_in_russian(args, message):
+    outcome = runner.invoke(app, args, prog_name="shnor")
+    assert outcome.exit_code == 2, outcome.output
+    page = " ".join(outcome.output.replace("│", " ").split())
+    assert "Ошибка" in page
+    assert message in page, page
+    assert "Справка: 'shnor" in page
+    assert usage_error_latin_words(page, args) == [], page
+
+
+def usage_error_latin_words(page: str, args: list[str]) -> list[str]:
+    """The Latin words of a usage error once the call's own words (options, values, commands,
+    quoted or not) and the command names are taken out."""
+    for arg in sorted(args, key=len, reverse=True):
+        page = re.sub(rf"(?<![\w-])'?{re.escape(arg)}'?(?![\w-])", " ", page)
+    return [words for words in latin_words(page, None) if words not in COMMANDS]
+
+
+def test_the_usage_error_check_finds_clicks_english():
+    """Click's own texts of these errors fail the same check."""
+    page = (
+        "No such option: --bogus (Possible options: --preset) Option '--preset' requires an "
+        "argument. Invalid value for '--regions': 'x' is not a valid integer. No such command "
+        "'nosuch'. Missing option '--data-root'. Got unexpected extra argument(s) (extra)"
+    )
+    args = ["--bogus", "--preset", "--regions", "x", "nosuch", "--data-root", "extra"]
+    assert usage_error_latin_words(page, args) == [
+        "No such option", "Possible options", "Option requires an argument", "Invalid value for",
+        "is not a valid integer", "No such command", "Missing option", "Got unexpected argument",
+        "s",
+    ]  # fmt: skip
