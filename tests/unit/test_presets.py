@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from shnor.methods.joint_effect import persistence_prior
 from shnor.presets import PresetError, available_presets, load_preset
 
 
@@ -263,6 +264,49 @@ def test_non_positive_weight_is_rejected(tmp_path):
         PresetError, match=re.escape("'school_effect.weights.ege' must be positive")
     ):
         load_preset(path)
+
+
+@pytest.mark.parametrize(("mean", "sd", "largest"), [(0.7, 0.46, "0.458"), (0.5, 0.5, "0.500")])
+def test_persistence_prior_without_a_beta_is_rejected_when_the_preset_loads(
+    tmp_path, mean, sd, largest
+):
+    """An sd of ρ's prior no beta distribution has at its mean is an error of the preset (it
+    used to fail only when the schools were scored); the message says the largest sd."""
+    text = f"[school_effect]\ndefault_persistence = {mean}\npersistence_prior_sd = {sd}\n"
+    with pytest.raises(PresetError) as error:
+        load_preset(_write(tmp_path, text))
+    message = str(error.value)
+    assert "'school_effect.persistence_prior_sd'" in message
+    assert f"при среднем {mean} разброс должен быть меньше" in message
+    assert message.endswith(f"≈ {largest}")
+    with pytest.raises(ValueError, match="no beta distribution"):
+        persistence_prior(mean, sd)  # what scoring would have met
+
+
+def test_persistence_prior_just_below_the_largest_sd_loads_and_scores(tmp_path):
+    text = "[school_effect]\ndefault_persistence = 0.7\npersistence_prior_sd = 0.458\n"
+    preset = load_preset(_write(tmp_path, text))
+    prior = persistence_prior(
+        preset["school_effect.default_persistence"], preset["school_effect.persistence_prior_sd"]
+    )
+    assert len(prior.values) == 9
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("persistence_prior_sd = -0.1\n", "не может быть отрицательным"),
+        ("default_persistence = 1.0\n", "строго между 0 и 1"),
+    ],
+)
+def test_persistence_prior_out_of_range_is_rejected(tmp_path, text, words):
+    with pytest.raises(PresetError, match=words):
+        load_preset(_write(tmp_path, "[school_effect]\n" + text))
+
+
+def test_a_point_persistence_needs_no_beta(tmp_path):
+    text = "[school_effect]\ndefault_persistence = 0.95\npersistence_prior_sd = 0.0\n"
+    assert load_preset(_write(tmp_path, text))["school_effect.default_persistence"] == 0.95
 
 
 # --- bugs -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -196,6 +197,35 @@ def _check_values(values: dict, source: str) -> None:
     for key, weight in values["school_effect"]["weights"].items():
         if weight <= 0:
             raise PresetError(f"{source}: 'school_effect.weights.{key}' must be positive")
+    _check_persistence_prior(values["school_effect"], source)
+
+
+def _check_persistence_prior(school_effect: dict, source: str) -> None:
+    """The prior of ρ for a pool's first year is a beta distribution with mean
+    `default_persistence` and sd `persistence_prior_sd` (0: ρ is that mean exactly). A beta with
+    mean m has sd below √(m·(1 − m)); a larger sd has no beta and would fail only when the
+    schools are scored."""
+    mean = school_effect["default_persistence"]
+    sd = school_effect["persistence_prior_sd"]
+    if sd < 0:
+        raise PresetError(
+            f"{source}: 'school_effect.persistence_prior_sd' = {sd}: разброс не может быть "
+            "отрицательным (0 — ρ первого года ровно default_persistence)"
+        )
+    if sd == 0:
+        return
+    if not 0 < mean < 1:
+        raise PresetError(
+            f"{source}: 'school_effect.default_persistence' = {mean}: при "
+            f"persistence_prior_sd > 0 среднее ρ должно быть строго между 0 и 1"
+        )
+    largest = math.sqrt(mean * (1 - mean))
+    if sd >= largest:
+        raise PresetError(
+            f"{source}: 'school_effect.persistence_prior_sd' = {sd}: распределения ρ (бета) со "
+            f"средним {mean} и таким разбросом нет; при среднем {mean} разброс должен быть меньше "
+            f"√({mean}·{1 - mean:g}) ≈ {math.floor(largest * 1000) / 1000:.3f}"
+        )
 
 
 def _get(values: dict, dotted: str) -> Any:
