@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from shnor.calibration import reliability, simulated_predictions
+from shnor.calibration import PERSISTENCES, _first_year_lines, reliability, simulated_predictions
 from shnor.presets import load_preset, with_values
 
 
@@ -20,6 +20,25 @@ def test_reliability_bins_and_ece_by_hand():
     # ECE = (2·0.45 + 1·0.15 + 4·0.2) / 7
     assert result.ece == pytest.approx((2 * 0.45 + 0.15 + 4 * 0.2) / 7)
     assert result.worst_gap == pytest.approx(0.45)
+
+
+def test_first_year_page_says_its_pooled_figure_is_calibrated_by_construction():
+    """The regions' ρ are spread about as the prior is: the page says so, with both spreads,
+    and sends the reader to the rows by true ρ."""
+    rows = [
+        {"seed": seed, "persistence_true": PERSISTENCES[seed % 3], "exam_year": year,
+         "next_low_probability": 0.1 * (seed % 10), "is_next_low": float(seed % 2)}
+        for seed in range(9) for year in (2024, 2025)
+    ]  # fmt: skip
+    predictions = pd.DataFrame(rows)
+    text = " ".join(_first_year_lines(predictions, predictions, load_preset("reference")))
+    assert "near-calibrated by construction" in text
+    assert (
+        "draw ρ from [0.5, 0.7, 0.9] (mean 0.70, sd 0.16), close to the prior itself "
+        "(mean 0.7, sd 0.2)"
+    ) in text
+    assert "The honest figures of the first year are the rows by true ρ." in text
+    assert "| all |" in text
 
 
 def test_a_simulated_region_is_calibrated_in_the_large_and_by_ece():
