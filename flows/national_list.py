@@ -70,9 +70,12 @@ def region(data_dir: str, preset: str, trigger: str) -> dict[str, Any]:
 def reports(data_dir: str, preset: str) -> dict[str, Any]:
     """The region's lists and workbooks, written after its marts are published."""
     result = region_reports(data_dir, preset)
-    get_run_logger().info(
+    logger = get_run_logger()
+    logger.info(
         "%s: отчёты %s за %.1f с", result["region_code"], result["status"], result["seconds"]
     )
+    if result.get("error"):  # busy or superseded: still pending; failed: see the error
+        logger.warning("%s: %s", result["region_code"], result["error"])
     return result
 
 

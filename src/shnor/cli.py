@@ -289,6 +289,12 @@ def _print_national(result: dict[str, Any], seconds: float) -> None:
             f"{run['seconds']:.0f}",
         )
     console.print(table)
+    for record in result.get("reports") or []:
+        if record.get("error"):  # busy or superseded: still pending; failed
+            console.print(
+                f"[yellow]Отчёты {record['region_code']}: {record['error'][:300]}[/yellow]",
+                soft_wrap=True,
+            )
     national = result["national"]
     state = "без изменений" if national["status"] == "unchanged" else "опубликованы"
     console.print(

@@ -103,7 +103,8 @@ def publish(
     a new version and swap it in — unless the published version has the same
     content_fingerprint, which is then kept as it is. Without `reports` (a national run) the
     lists and workbooks are left to `republish_with_reports(..., pending=True)`, off the
-    region's path; the manifest says `reports_pending` until then."""
+    region's path; the manifest says `reports_pending` until then. The caller holds the
+    folder's run lock."""
     current = published_manifest(paths)
     fingerprint = manifest.get("content_fingerprint")
     root = versions_dir(paths)
@@ -152,6 +153,10 @@ def write_version(
     )
 
 
+class PublishedVersionChangedError(RuntimeError):
+    """Another process published a version while reports were written for the one before it."""
+
+
 def republish_with_reports(
     paths: Paths, preset: Preset, years: list[int] | None = None, pending: bool = False
 ) -> tuple[str, list[Path]]:
@@ -159,8 +164,14 @@ def republish_with_reports(
     reports rebuilt from its marts, swapped in like a run's — the published version itself is
     never written to, so a reader of it sees no file change. Returns the version and the
     rebuilt report files (through DIR/marts). With `pending`, these are the reports a national
-    run's region left for later (`publish(reports=False)`): the run's own, not «rebuilt»."""
-    current = published_manifest(paths)
+    run's region left for later (`publish(reports=False)`): the run's own, not «rebuilt». A
+    version whose reports are pending gets all of them, whatever `years` says.
+
+    The caller holds the folder's run lock (`history.run_lock`); should the published version
+    change all the same, the new one is not swapped in (PublishedVersionChangedError): readers
+    never go back to older marts."""
+    source = paths.marts.resolve()  # the version copied, named once: the link may move
+    current = _manifest_in(source)
     if current is None:
         raise FileNotFoundError(f"в {paths.marts} нет опубликованных витрин: сначала shnor run")
     root = versions_dir(paths)
@@ -169,7 +180,7 @@ def republish_with_reports(
     version = _new_version_name(root, current | {"finished_at": stamp})
     building = root / f".building-{version}"
     try:
-        shutil.copytree(paths.marts.resolve(), building, copy_function=_linked_or_copied)
+        shutil.copytree(source, building, copy_function=_linked_or_copied)
         kept = {k: v for k, v in current.items() if k != REPORTS_PENDING}
         after = {RUN_VERSION: current["version"]} if pending else {"reports_rebuilt_at": stamp}
         manifest = kept | {"version": version} | after
@@ -179,6 +190,15 @@ def republish_with_reports(
         )
         os.replace(staged, building / MANIFEST)
         written = regenerate_reports(building, building / "reports", preset, years)
+        if current.get(REPORTS_PENDING) and years is not None:  # the run's lists, every year
+            every = regenerate_reports(building, building / "reports", preset)
+            written = list(dict.fromkeys(written + every))
+        now = paths.marts.resolve()
+        if now != source:
+            raise PublishedVersionChangedError(
+                f"Пока писались отчёты к версии {source.name}, в {paths.data_dir} опубликована "
+                f"версия {now.name}; отчёты не подставлены, опубликованная версия оставлена"
+            )
         os.replace(building, root / version)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
@@ -186,6 +206,13 @@ def republish_with_reports(
     previous = _point_marts_to(paths, root / version)
     _remove_old_versions(root, keep={version, previous})
     return version, [paths.reports / path.name for path in written]
+
+
+def _manifest_in(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _linked_or_copied(source: str, target: str) -> None:

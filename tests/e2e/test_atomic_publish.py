@@ -199,3 +199,73 @@ def test_readers_work_while_a_build_holds_the_warehouse(published):
     with duckdb.connect(str(published / "shnor.duckdb")):  # a running build's write lock
         assert not marts.read("fct_school_flags", data_dir=published).empty
         assert marts.manifest(published)["version"]
+
+
+def pending_version(data_dir: Path) -> None:
+    """The published version as a national run leaves it between its marts and its reports:
+    the manifest says reports_pending and there are no lists (a copy: its files are its own)."""
+    root = data_dir / "marts"
+    manifest = json.loads((root / "run_manifest.json").read_text("utf-8"))
+    (root / "run_manifest.json").write_text(json.dumps(manifest | {"reports_pending": True}))
+    for path in (root / "reports").glob("school_list_*.xlsx"):
+        path.unlink()
+
+
+def test_pending_reports_wait_while_another_process_holds_the_region(published):
+    """The national run's reports task takes the region's run lock: while an analyst's run
+    holds it, the reports stay pending and the published marts are left as they are."""
+    from shnor.national.regions import region_reports
+
+    pending_version(published)
+    before, link = published_files(published), os.readlink(published / "marts")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from shnor.history import run_lock\n"
+         "with run_lock(sys.argv[1]):\n print('held', flush=True); time.sleep(120)",
+         str(published)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        record = region_reports(published, "reference")
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert record["status"] == "busy"
+    assert "уже идёт запуск" in record["error"] and "не записаны" in record["error"]
+    assert published_files(published) == before
+    assert os.readlink(published / "marts") == link
+    assert not list((published / "marts.versions").glob(".building-*"))
+    # once the region is free, the next reports task writes them
+    assert region_reports(published, "reference")["status"] == "written"
+    manifest = json.loads((published / "marts" / "run_manifest.json").read_text("utf-8"))
+    assert "reports_pending" not in manifest and manifest["run_version"] == link.split("/")[-1]
+    assert list((published / "marts" / "reports").glob("school_list_*.xlsx"))
+
+
+def test_reports_are_not_swapped_in_over_a_version_published_meanwhile(published, monkeypatch):
+    """Should another version be published while the pending reports are written, they are not
+    swapped in: readers keep the newer marts, never the older ones with reports."""
+    import shnor.publish as publishing
+    from shnor.config import paths_of
+    from shnor.national.regions import region_reports
+
+    pending_version(published)
+    paths = paths_of(published)
+    copied = paths.marts.resolve()
+    newer = copied.parent / "20990101000000-newer"
+    write_reports = publishing.regenerate_reports
+
+    def published_meanwhile(*args, **kwargs):
+        shutil.copytree(copied, newer)
+        publishing._point_marts_to(paths, newer)  # as another process's publish does
+        return write_reports(*args, **kwargs)
+
+    monkeypatch.setattr(publishing, "regenerate_reports", published_meanwhile)
+    record = region_reports(published, "reference")
+
+    assert record["status"] == "superseded"
+    assert "не подставлены" in record["error"] and newer.name in record["error"]
+    assert paths.marts.resolve() == newer
+    assert sorted(p.name for p in copied.parent.iterdir()) == sorted([copied.name, newer.name])
+

@@ -31,6 +31,7 @@ from shnor.fingerprints import fingerprint
 from shnor.presets import load_preset
 from shnor.progress import report
 from shnor.publish import MANIFEST as REGION_MANIFEST
+from shnor.publish import REPORTS_PENDING
 from shnor.quality.fingerprint import code_fingerprint
 from shnor.reports.national_workbook import write_national_workbook
 
@@ -90,7 +91,10 @@ def national_step(root: str | Path, preset: str, runs: list[dict[str, Any]]) -> 
             "preset_version": chosen.version,
             "shnor_version": __version__,
             "row_counts": counts,
-            "regions": [{k: r[k] for k in ("region_code", "status", "version")} for r in published],
+            "regions": [
+                {k: r[k] for k in ("region_code", "status", "version", REPORTS_PENDING)}
+                for r in published
+            ],
         }
         version = _publish(base, con, manifest)
     return _summary(base, current_manifest(base) or manifest | {"version": version},
@@ -132,6 +136,8 @@ def published_regions(root: Path, runs: list[dict[str, Any]]) -> list[dict[str, 
                 "last_year": years[1],
                 "data_dir": str(paths.data_dir),
                 "marts_dir": str(version_dir) if manifest else None,
+                # the version readers see has no lists yet (its region's reports were busy)
+                REPORTS_PENDING: bool((manifest or {}).get(REPORTS_PENDING)),
             }
         )
     return rows

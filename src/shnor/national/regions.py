@@ -7,9 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from shnor.config import paths_of
-from shnor.history import RunInProgressError
+from shnor.history import RunInProgressError, run_lock
 from shnor.presets import load_preset
-from shnor.publish import REPORTS_PENDING, published_manifest, republish_with_reports
+from shnor.publish import (
+    REPORTS_PENDING,
+    PublishedVersionChangedError,
+    published_manifest,
+    republish_with_reports,
+)
 from shnor.stages import run_annual
 from shnor.stages.publish import (
     EXIT_NOTHING_PUBLISHED,
@@ -19,6 +24,10 @@ from shnor.stages.publish import (
 from shnor.stages.unchanged import unchanged_run
 
 NATIONAL = "national"  # ROOT/national: the national outputs, not a region
+PENDING_NOTE = (
+    "списки и книги региона не записаны: их допишет тот запуск или следующий "
+    "(shnor run, shnor report, shnor run-national)"
+)
 
 
 def region_folders(root: str | Path) -> list[Path]:
@@ -77,18 +86,25 @@ def region_run(
 def region_reports(data_dir: str | Path, preset: str) -> dict[str, Any]:
     """The lists and workbooks a region's run left for later (its published manifest says
     `reports_pending`), written as a version of their own beside its marts
-    (`publish.republish_with_reports`); nothing when none are pending. A failure is recorded
-    with its reason, never stopping the other regions."""
+    (`publish.republish_with_reports`) under the region's run lock; nothing when none are
+    pending. When another process holds the folder (`shnor run` or `shnor report` by hand) or
+    publishes meanwhile, the reports stay pending (`busy`, `superseded`): that process, or the
+    next run, writes them. A failure is recorded with its reason, never stopping the others."""
     folder = Path(data_dir).resolve()
     record: dict[str, Any] = {"region_code": folder.name}
     cpu, started = time.process_time(), time.perf_counter()
     paths = paths_of(folder)
     try:
-        if not (published_manifest(paths) or {}).get(REPORTS_PENDING):
-            record["status"] = "none_pending"
-        else:
-            version, written = republish_with_reports(paths, load_preset(preset), pending=True)
-            record |= {"status": "written", "version": version, "files": len(written)}
+        with run_lock(folder):
+            if not (published_manifest(paths) or {}).get(REPORTS_PENDING):
+                record["status"] = "none_pending"
+            else:
+                chosen = load_preset(preset)
+                version, written = republish_with_reports(paths, chosen, pending=True)
+                record |= {"status": "written", "version": version, "files": len(written)}
+    except (RunInProgressError, PublishedVersionChangedError) as error:
+        status = "busy" if isinstance(error, RunInProgressError) else "superseded"
+        record |= {"status": status, "error": f"{error}; {PENDING_NOTE}"}
     except Exception as error:
         record |= {"status": "failed", "error": f"{type(error).__name__}: {error}"}
     return record | {
@@ -102,7 +118,8 @@ def national_exit_code(
 ) -> int:
     """The national run's exit code: 4 when a region has nothing new published (failed, busy,
     or its marts failed their checks) or its reports could not be written, else 3 when a region
-    quarantined files, else 0."""
+    quarantined files, else 0. Reports left pending because another process held the region
+    (`busy`, `superseded`) do not count: that process, or the next run, writes them."""
     codes = {run["exit_code"] for run in runs}
     unwritten = any(r["status"] == "failed" for r in reports or [])
     if (
