@@ -101,16 +101,20 @@ def publish(
 ) -> Published:
     """Write every mart, the annual lists, `extra_reports` (copied) and the run manifest into
     a new version and swap it in — unless the published version has the same
-    content_fingerprint, which is then kept as it is. Without `reports` (a national run) the
-    lists and workbooks are left to `republish_with_reports(..., pending=True)`, off the
-    region's path; the manifest says `reports_pending` until then. The caller holds the
-    folder's run lock."""
+    content_fingerprint, which is then kept as it is (its reports written first when they are
+    still pending). Without `reports` (a national run) the lists and workbooks are left to
+    `republish_with_reports(..., pending=True)`, off the region's path; the manifest says
+    `reports_pending` until then. The caller holds the folder's run lock."""
     current = published_manifest(paths)
     fingerprint = manifest.get("content_fingerprint")
     root = versions_dir(paths)
     if root.is_dir():  # half-written folders of killed runs go, whatever this run publishes
         _remove_unfinished(root)
     if current and fingerprint and current.get("content_fingerprint") == fingerprint:
+        if reports and current.get(REPORTS_PENDING):
+            # a national run killed between the marts and their reports: write them now
+            version, _ = republish_with_reports(paths, preset, pending=True)
+            return _as_published(paths, version, unchanged=True)
         return _as_published(paths, current.get("version", ""), unchanged=True)
     root.mkdir(parents=True, exist_ok=True)
     version = _new_version_name(root, manifest)

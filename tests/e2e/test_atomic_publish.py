@@ -269,3 +269,29 @@ def test_reports_are_not_swapped_in_over_a_version_published_meanwhile(published
     assert paths.marts.resolve() == newer
     assert sorted(p.name for p in copied.parent.iterdir()) == sorted([copied.name, newer.name])
 
+
+def test_a_plain_run_writes_the_reports_a_killed_national_run_left_pending(tmp_path):
+    """A national run killed after a region's marts but before its reports, then `shnor run` on
+    the region with the same inputs: its marts stay as they are, and its lists are written."""
+    from shnor.stages import run_annual
+
+    data_dir = tmp_path / "D"
+    tiny_region(data_dir / "raw")
+    first = run_annual(data_dir, "reference", reports=False)  # the national run's region
+    manifest = json.loads((data_dir / "marts" / "run_manifest.json").read_text("utf-8"))
+    assert manifest["reports_pending"] and first["status"] == "published"
+    assert not list((data_dir / "marts" / "reports").glob("school_list_*.xlsx"))
+    marts_before = {k: v for k, v in published_files(data_dir).items() if k.endswith(".parquet")}
+
+    again = run_annual(data_dir, "reference")
+
+    assert again["status"] == "unchanged" and again["version"] != first["version"]
+    manifest = json.loads((data_dir / "marts" / "run_manifest.json").read_text("utf-8"))
+    assert "reports_pending" not in manifest and manifest["run_version"] == first["version"]
+    assert manifest["version"] == again["version"] == (data_dir / "marts").resolve().name
+    lists = list((data_dir / "marts" / "reports").glob("school_list_*.xlsx"))
+    assert lists and {p.name for p in lists} <= {Path(p).name for p in again["reports"]}
+    marts_after = {k: v for k, v in published_files(data_dir).items() if k.endswith(".parquet")}
+    assert marts_after == marts_before
+    # and the run after that keeps this version as it is
+    assert run_annual(data_dir, "reference")["version"] == again["version"]
