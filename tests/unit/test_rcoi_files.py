@@ -224,6 +224,7 @@ def test_codes_of_the_other_kind_match_one_registry_school_by_their_digits():
     ("cell", "day"),
     [("45447", "2024-06-04"), ("45447.0", "2024-06-04"), ("04.06.2024", "2024-06-04"),
      ("4.6.24", "2024-06-04"), ("04/06/2024", "2024-06-04"), ("2024-06-04 00:00:00", "2024-06-04"),
+     ("20.06.2024 10:00", "2024-06-20"), ("20.06.2024 10:00:00", "2024-06-20"),
      ("2024", None), ("июнь", None)],
 )  # fmt: skip
 def test_exam_dates(cell, day):
@@ -236,8 +237,65 @@ def test_exam_dates(cell, day):
     [("основной", "main"), ("Осн.", "main"), ("", "main"), ("резервный день", "reserve"),
      ("резервный день основного периода", "reserve"), ("Досрочный период", "early"),
      ("доп. (сентябрьские сроки)", "additional"), ("дополнительный (резервный день)",
-     "additional"), ("пересдача", "other")],
+     "additional"), ("пересдача", "other"), ("через неделю", "other"), ("в сроки основного", "main")],
 )  # fmt: skip
 def test_exam_stages(cell, stage):
     with fresh_warehouse() as con:
         assert fetch(con, "SELECT exam_stage(?)", cell) == [(stage,)]
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("Россошанский муниципальный район", "municipality"), ("г. Россошь", "municipality"),
+     ("Коношский район", "municipality"), ("Кировский р-н", "municipality"),
+     ("Сосновский МР", "municipality"), ("ЗАТО Северск", "municipality"),
+     ("МБОУ Россошанская СОШ № 1", "school"), ("МКОУ Коношская ООШ", "school"),
+     ("МБОУ СОШ с. Кировское Кировского района", "school"), ("НОШ-детский сад", "school"),
+     ("Алтайский край", "region")],
+)  # fmt: skip
+def test_summary_names_are_schools_by_whole_words(name, kind):
+    with fresh_warehouse() as con:
+        assert fetch(con, "SELECT summary_row_kind(NULL, ?, NULL)", name) == [(kind,)]
+
+
+def _placed(names: list[str]) -> list[tuple]:
+    with fresh_warehouse() as con:
+        con.execute(
+            "CREATE TABLE sheet AS SELECT 'vpr/2024/s.xlsx' AS _source_file, 'Лист1' AS _sheet, "
+            "CAST(n AS INTEGER) AS _row, NULL::VARCHAR AS school_code, name AS school_name, "
+            "NULL::VARCHAR AS municipality_name "
+            "FROM unnest(?) WITH ORDINALITY AS t(name, n)",
+            [names],
+        )
+        return fetch(
+            con,
+            "SELECT school_name, row_kind, placed_municipality "
+            "FROM summary_rows_placed('sheet') ORDER BY _row",
+        )
+
+
+def test_a_regional_school_under_the_region_row_does_not_flip_the_sheet():
+    assert _placed(
+        ["Алтайский край", "КГБОУ «Алтайская кадетская школа»", "Алейский район",
+         "МБОУ СОШ № 1", "г. Барнаул", "МБОУ СОШ № 1"]
+    ) == [
+        ("Алтайский край", "region", None),
+        ("КГБОУ «Алтайская кадетская школа»", "school", None),
+        ("Алейский район", "municipality", None),
+        ("МБОУ СОШ № 1", "school", "Алейский район"),
+        ("г. Барнаул", "municipality", None),
+        ("МБОУ СОШ № 1", "school", "г. Барнаул"),
+    ]  # fmt: skip
+
+
+def test_subtotals_below_their_schools_place_the_schools_above_them():
+    assert [row[2] for row in _placed(
+        ["МБОУ СОШ № 1", "Алейский район", "МБОУ СОШ № 2", "г. Барнаул", "Алтайский край"]
+    )] == ["Алейский район", None, "г. Барнаул", None, None]  # fmt: skip
+
+
+def test_a_district_named_with_сош_inside_ends_the_block_above():
+    assert [row[2] for row in _placed(
+        ["Воронежская область", "Павловский район", "МБОУ СОШ № 1",
+         "Россошанский муниципальный район", "МБОУ СОШ № 2"]
+    )] == [None, None, "Павловский район", None, "Россошанский муниципальный район"]  # fmt: skip

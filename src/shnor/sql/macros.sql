@@ -35,12 +35,14 @@ CREATE OR REPLACE MACRO clean_code(value) AS
          THEN regexp_replace(clean_text(value), '\.0+$', '')
          ELSE clean_text(value) END;
 
--- A day as written: ISO, «04.06.2024», «04.06.24», «04/06/2024», a date cell (ISO, with a time
--- or not), or an Excel day number (45447 = 04.06.2024: a date cell that lost its format, or a
+-- A day as written: ISO, «04.06.2024», «04.06.24», «04/06/2024» (a time after it, «20.06.2024
+-- 10:00», left out), a date cell (ISO, with a time or not), or an Excel day number (45447 = 04.06.2024: a date cell that lost its format, or a
 -- sheet saved as CSV) within 2000–2099.
 CREATE OR REPLACE MACRO parse_date(value) AS coalesce(
     try_strptime(clean_text(value),
-                 ['%Y-%m-%d', '%d.%m.%y', '%d.%m.%Y', '%d/%m/%Y', '%Y-%m-%d %H:%M:%S'])::DATE,
+                 ['%Y-%m-%d', '%d.%m.%y', '%d.%m.%Y', '%d/%m/%Y', '%Y-%m-%d %H:%M:%S',
+                  '%d.%m.%Y %H:%M', '%d.%m.%Y %H:%M:%S', '%d.%m.%y %H:%M',
+                  '%d/%m/%Y %H:%M'])::DATE,
     try_cast(clean_text(value) AS DATE),
     CASE WHEN parse_integer(value) BETWEEN 36526 AND 73050
          THEN DATE '1899-12-30' + parse_integer(value) END);
@@ -53,10 +55,10 @@ CREATE OR REPLACE MACRO parse_date(value) AS coalesce(
 CREATE OR REPLACE MACRO exam_stage(value) AS
     CASE
         WHEN clean_text(value) IS NULL THEN 'main'
-        WHEN regexp_matches(lower(value), '(доп|сентябр)') THEN 'additional'
-        WHEN regexp_matches(lower(value), 'рез') THEN 'reserve'
-        WHEN regexp_matches(lower(value), 'досроч') THEN 'early'
-        WHEN regexp_matches(lower(value), 'осн') THEN 'main'
+        WHEN regexp_matches(lower(value), '(^|[^а-яё])(доп|сентябр)') THEN 'additional'
+        WHEN regexp_matches(lower(value), '(^|[^а-яё])рез') THEN 'reserve'
+        WHEN regexp_matches(lower(value), '(^|[^а-яё])досроч') THEN 'early'
+        WHEN regexp_matches(lower(value), '(^|[^а-яё])осн') THEN 'main'
         ELSE 'other'
     END;
 
@@ -101,13 +103,26 @@ CREATE OR REPLACE MACRO is_absent_mark(value) AS
     OR regexp_matches(lower(clean_text(value)),
         '^(отсутств|отс\.?$|не ?яв|неявк|н\.?$|н ?[/.] ?я\.?$|абс)');
 
+-- A municipality's name by its end: «Россошанский муниципальный район», «Коношский район»,
+-- «Кировский р-н», «Сосновский МР», «… округ», «… улус», «ЗАТО Северск» — unless a school's
+-- abbreviation or word stands in it as a whole word («МБОУ СОШ № 1 … район»).
+CREATE OR REPLACE MACRO is_municipality_name(value) AS
+    coalesce(regexp_matches(lower(value),
+        '((район|округ|улус|р-н|(^|[^а-яё])мр)\.?\s*$|(^|[^а-яё])зато([^а-яё]|$))')
+        AND NOT regexp_matches(lower(value),
+            '(№|(^|[^а-яё])(сош|оош|нош|[а-яё]{0,3}оу|школа|лицей|гимназия)([^а-яё]|$))'),
+        false);
+
 -- A name that names a school (школа, СОШ, лицей, гимназия, интернат, МБОУ, «учреждение»,
--- «центр образования», «комплекс», a «№»), not a place or a group of participants.
+-- «центр образования», «комплекс», a «№»), not a place or a group of participants. The
+-- abbreviations (СОШ, ООШ, НОШ, …ОУ) only as whole words: «Россошь», «Коношский» are places;
+-- a municipality by its end (is_municipality_name) is never a school.
 CREATE OR REPLACE MACRO is_school_name(value) AS
     coalesce(regexp_matches(lower(value),
-        '(школ|сош|оош|нош|лице[йяю]|гимнази|интернат|кадетск|учрежден|образовательн|'
+        '(школ|лице[йяю]|гимнази|интернат|кадетск|учрежден|образовательн|'
         || 'центр образован|комплекс|№|'
-        || '(^|[^а-яё])[а-яё]{0,3}оу([^а-яё]|$))'), false);
+        || '(^|[^а-яё])(сош|оош|нош|[а-яё]{0,3}оу)([^а-яё]|$))'), false)
+    AND NOT is_municipality_name(value);
 
 -- What a row of a ВПР summary («Статистика по отметкам», «Сравнение отметок с отметками по
 -- журналу») is: 'school', or an aggregate among the schools — 'sample' (the whole sample,
@@ -122,10 +137,11 @@ CREATE OR REPLACE MACRO summary_row_kind(school_code, school_name, municipality_
             THEN 'sample'
         WHEN clean_text(school_name) IS NULL AND clean_text(municipality_name) IS NOT NULL
             THEN 'municipality'
+        WHEN is_municipality_name(school_name) THEN 'municipality'
         WHEN is_school_name(school_name) THEN 'school'
         WHEN regexp_matches(lower(coalesce(school_name, '')), 'росси') THEN 'sample'
         WHEN regexp_matches(lower(coalesce(school_name, '')),
-            '(район|округ|^г\.|город|муниципал|улус)') THEN 'municipality'
+            '(район|округ|^г\.|город|муниципал|улус|р-н)') THEN 'municipality'
         ELSE 'region'
     END;
 
@@ -134,8 +150,11 @@ CREATE OR REPLACE MACRO summary_row_kind(school_code, school_name, municipality_
 -- matching a school named only by name: docs/data-contract.md §1). A row's own municipality
 -- cell first. A summary without one gives each municipality as a row next to its schools: the
 -- schools take the municipality row above them (the row of the region or the whole sample ends
--- a municipality) — or, on a sheet whose first such school comes before its first municipality
--- row, the subtotal row below them. Aggregate rows keep their own cell. One row per raw row.
+-- a municipality; a school above the first municipality row, such as a regional school right
+-- under the region's row, is in none) — or, only on a sheet that clearly gives subtotals below
+-- their schools (its first such school comes before its first municipality row, and its last
+-- one is followed by a municipality row, not by the region's or nothing), the subtotal row
+-- below them. Aggregate rows keep their own cell. One row per raw row.
 CREATE OR REPLACE MACRO summary_rows_placed(raw_table) AS TABLE
     WITH kinds AS (
         SELECT *, summary_row_kind(school_code, school_name, municipality_name) AS row_kind,
@@ -156,18 +175,27 @@ CREATE OR REPLACE MACRO summary_rows_placed(raw_table) AS TABLE
             last_value(place_mark IGNORE NULLS) OVER (sheet ORDER BY _row
                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS place_above,
             first_value(place_mark IGNORE NULLS) OVER (sheet ORDER BY _row
-                ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS place_below,
-            min(_row) FILTER (WHERE row_kind = 'municipality') OVER sheet
-                < min(_row) FILTER (WHERE is_unplaced) OVER sheet AS places_head_schools
+                ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS place_below
         FROM marked
+        WINDOW sheet AS (PARTITION BY _source_file, _sheet)
+    ),
+    layout AS (
+        SELECT *,
+            coalesce(
+                min(_row) FILTER (WHERE row_kind = 'municipality') OVER sheet
+                    > min(_row) FILTER (WHERE is_unplaced) OVER sheet
+                AND arg_max(coalesce(place_below, ''), _row) FILTER (WHERE is_unplaced)
+                    OVER sheet <> '',
+                false) AS places_below
+        FROM around
         WINDOW sheet AS (PARTITION BY _source_file, _sheet)
     )
     SELECT * EXCLUDE (own_municipality, place_mark, is_unplaced, place_above, place_below,
-                      places_head_schools),
+                      places_below),
         CASE WHEN NOT is_unplaced THEN own_municipality
-             WHEN places_head_schools THEN nullif(place_above, '')
-             ELSE nullif(place_below, '') END AS placed_municipality
-    FROM around;
+             WHEN places_below THEN nullif(place_below, '')
+             ELSE nullif(place_above, '') END AS placed_municipality
+    FROM layout;
 
 -- The school each spelling of a code in a raw table is: cleaned, then
 -- staging.stg_school_code_map (leading zeros restored by the registry;
