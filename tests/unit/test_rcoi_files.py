@@ -14,6 +14,7 @@ from builders import fetch, fresh_warehouse
 from rcoi_files import AMBIGUOUS_CODE, JOURNAL_SCHOOLS, PASSPORT_SHARES, write_region
 
 from shnor import warehouse
+from shnor.ingest.ege_summary import _is_territory
 from shnor.ingest.raw_load import ingest_raw
 from shnor.ingest.school_matching import school_code_map
 from shnor.presets import load_preset
@@ -299,3 +300,14 @@ def test_a_district_named_with_сош_inside_ends_the_block_above():
         ["Воронежская область", "Павловский район", "МБОУ СОШ № 1",
          "Россошанский муниципальный район", "МБОУ СОШ № 2"]
     )] == [None, None, "Павловский район", None, "Россошанский муниципальный район"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "territory"),
+    [("Россошанский муниципальный район", True), ("Коношский район", True),
+     ("г. Россошь", True), ("Кировский р-н", True), ("Сосновский МР", True),
+     ("ЗАТО Северск", True), ("МБОУ Россошанская СОШ № 1", False),
+     ("МБОУ СОШ Кировского района", False)],
+)  # fmt: skip
+def test_ege_summary_names_places_by_whole_words(name, territory):
+    assert _is_territory(name) is territory
