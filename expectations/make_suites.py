@@ -327,6 +327,7 @@ def suites() -> dict[str, dict]:
         # another file giving the school is settled at build time (int_vpr_summary_file_rows,
         # summary_conflict; issue 18)
         *repeated_in_file("ВПР по тому же классу и предмету", "ОО"),
+        SEVERAL_REGIONS,
     ]
     found["raw_vpr_journal_comparison"] = [
         *summary_counts("ВПР", ["participant_count"]),
@@ -337,6 +338,7 @@ def suites() -> dict[str, dict]:
         # another file giving the school is settled at build time (int_vpr_summary_file_rows,
         # summary_conflict; issue 18)
         *repeated_in_file("ВПР (сравнение с журналом) по тому же классу и предмету", "ОО"),
+        SEVERAL_REGIONS,
     ]
     found["raw_vpr_task_points"] = [
         expect(
@@ -437,6 +439,19 @@ def percent_not_numeric(what: str, column_ru: str) -> dict:
         FIX_AND_RERUN,
         column_ru,
     )
+
+
+SEVERAL_REGIONS = not_null(
+    "region_rows",
+    "warning",
+    "summary_several_regions",
+    "на листе несколько строк без кода, которые не названы ни школой, ни муниципалитетом "
+    "(значение — эти строки): все они приняты за итог региона, школы под ними не отнесены к "
+    "муниципалитету",
+    "если строка — муниципалитет (город), впишите его в столбец муниципалитета или начните "
+    "название с «г.»; если школа — заполните её код ОО; затем запустите расчёт снова",
+    "ОО",
+)
 
 
 def repeated_in_file(what: str, column_ru: str) -> list[dict]:

@@ -197,3 +197,33 @@ def test_a_school_named_twice_in_a_summary_with_other_figures_blocks_the_file(tm
         )
     assert summary.quarantined == ["vpr/2021/Статистика.xlsx"]
     assert repeats == [("repeated_procedure", 11)]  # the second «СОШ № 1», not the districts
+
+
+def test_two_rows_taken_for_the_region_on_one_sheet_are_named(tmp_path: Path):
+    """A bare town («Красноярск») is neither a school's nor a municipality's name: beside the
+    region's own row it is not silently a second region — both rows are named in a warning."""
+    raw = tmp_path / "raw"
+    write_login_list(raw)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in [*STATS_TITLE, ["Название ОО", "Кол-во участников", "2", "3", "4", "5"],
+                ["Красноярский край", 1000, 10, 40, 35, 15],
+                ["Красноярск", 300, 10, 40, 35, 15],
+                ['МБОУ "СОШ № 1"', 25, 12, 40, 36, 12],
+                ["Канский район", 300, 10, 40, 35, 15],
+                ['МБОУ "СОШ № 2"', 24, 12.5, 37.5, 37.5, 12.5]]:  # fmt: skip
+        sheet.append(row)
+    path = raw / "vpr" / "2021" / "Статистика.xlsx"
+    path.parent.mkdir(parents=True)
+    book.save(path)
+    with warehouse.connect(":memory:") as con:
+        warehouse.prepare_connection(con, None)
+        summary = ingest_raw(con, raw)
+        said = fetch(
+            con,
+            "SELECT severity, row, value FROM ops.problems "
+            "WHERE rule = 'summary_several_regions' ORDER BY row",
+        )
+    assert summary.quarantined == []
+    both = "строка 7 «Красноярский край», строка 8 «Красноярск»"
+    assert said == [("warning", 7, both), ("warning", 8, both)]

@@ -197,6 +197,27 @@ CREATE OR REPLACE MACRO summary_rows_placed(raw_table) AS TABLE
              ELSE nullif(place_above, '') END AS placed_municipality
     FROM layout;
 
+-- The rows of a ВПР summary's sheet taken for the region's (row_kind 'region': no code, not a
+-- school's, municipality's or the sample's name) where a sheet has more than one: a bare town
+-- («Красноярск») or another unknown name is among them, and is not silently the region. One row
+-- per such row of the files being checked; region_rows names them all («строка 3 «…», …»).
+CREATE OR REPLACE MACRO summary_region_rows(raw_table, files) AS TABLE
+    WITH regions AS (
+        SELECT _source_file, _sheet, _row, clean_text(school_name) AS name
+        FROM summary_rows_placed(raw_table)
+        WHERE row_kind = 'region' AND list_contains(files, _source_file)
+    )
+    SELECT r._source_file, r._sheet, r._row, s.region_rows
+    FROM regions AS r
+    JOIN (
+        SELECT _source_file, _sheet,
+               string_agg('строка ' || _row || ' «' || coalesce(name, '') || '»', ', '
+                          ORDER BY _row) AS region_rows
+        FROM regions
+        GROUP BY ALL
+        HAVING count(*) > 1
+    ) AS s ON s._source_file = r._source_file AND s._sheet IS NOT DISTINCT FROM r._sheet;
+
 -- The school each spelling of a code in a raw table is: cleaned, then
 -- staging.stg_school_code_map (leading zeros restored by the registry;
 -- school_matching.school_code_map), worked out once per distinct spelling, not per row. Staging and the raw checks both use it, so a repeat is found

@@ -6,7 +6,8 @@
 -- another file giving it is settled at build time, whatever the files' names or order:
 -- int_vpr_summary_file_rows). Aggregate rows (macro summary_row_kind) are checked for their
 -- values, never as repeats (macro summary_repeats); a school named only by name is a repeat
--- under its name and municipality.
+-- under its name and municipality. Several rows taken for the region's on one sheet are named
+-- (region_rows, macro summary_region_rows).
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
@@ -56,9 +57,13 @@ SELECT
              THEN 'повысили: ' || j.raised_percent END
     ) AS percent_text,
     r.repeats_row,
-    r.same_as_row
+    r.same_as_row,
+    g.region_rows
 FROM raw.vpr_journal_comparison AS j
 LEFT JOIN summary_repeats('candidates', $files::VARCHAR[]) AS r
     ON r._source_file = j._source_file AND r._sheet IS NOT DISTINCT FROM j._sheet
     AND r._row = j._row
+LEFT JOIN summary_region_rows('raw.vpr_journal_comparison', $files::VARCHAR[]) AS g
+    ON g._source_file = j._source_file AND g._sheet IS NOT DISTINCT FROM j._sheet
+    AND g._row = j._row
 WHERE j._source_file IN (SELECT source_file FROM checked_files)

@@ -6,7 +6,8 @@
 -- order: int_vpr_summary_file_rows). Aggregate rows (no school code: the whole sample, region,
 -- municipalities) are checked for their values, never as repeats (macro summary_repeats);
 -- a school named only by name is a repeat under its name and municipality. The
--- percent sum is checked on reading (percent_sum).
+-- percent sum is checked on reading (percent_sum). Several rows taken for the region's on one
+-- sheet are named (region_rows, macro summary_region_rows).
 WITH checked_files AS (
     SELECT unnest($files::VARCHAR[]) AS source_file
 ),
@@ -60,9 +61,13 @@ SELECT
              THEN '«5»: ' || m.mark_5_percent END
     ) AS percent_text,
     r.repeats_row,
-    r.same_as_row
+    r.same_as_row,
+    g.region_rows
 FROM raw.vpr_mark_stats AS m
 LEFT JOIN summary_repeats('candidates', $files::VARCHAR[]) AS r
     ON r._source_file = m._source_file AND r._sheet IS NOT DISTINCT FROM m._sheet
     AND r._row = m._row
+LEFT JOIN summary_region_rows('raw.vpr_mark_stats', $files::VARCHAR[]) AS g
+    ON g._source_file = m._source_file AND g._sheet IS NOT DISTINCT FROM m._sheet
+    AND g._row = m._row
 WHERE m._source_file IN (SELECT source_file FROM checked_files)
