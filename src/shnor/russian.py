@@ -113,14 +113,21 @@ def _morph():
 @cache
 def agreed(word: str, count: int) -> str:
     """`word` (nominative singular) in the form that goes with `count`: («файл», 5) → «файлов».
-    In a phrase the first word agrees and the rest is its complement («строка участников» →
-    «строк участников»); a word the dictionary does not know is left as it is."""
-    first, *rest = word.split(" ")
-    form = _morph().parse(first)[0].make_agree_with_number(abs(int(count)))
-    head = form.word if form is not None else first
-    if first[:1].isupper():
-        head = head[:1].upper() + head[1:]
-    return " ".join([head, *rest])
+    In a phrase the adjectives before the noun agree with it and the rest is its complement
+    («непустая строка» → «непустые строки», «строка участников» → «строк участников»); a word
+    the dictionary does not know is left as it is."""
+    words = word.split(" ")
+    out = []
+    for position, part in enumerate(words):
+        parsed = _morph().parse(part)[0]
+        form = parsed.make_agree_with_number(abs(int(count)))
+        head = form.word if form is not None else part
+        if part[:1].isupper():
+            head = head[:1].upper() + head[1:]
+        out.append(head)
+        if not ({"ADJF", "PRTF"} & {parsed.tag.POS}):
+            return " ".join([*out, *words[position + 1 :]])
+    return " ".join(out)
 
 
 def counted(count: int, word: str) -> str:

@@ -238,7 +238,8 @@ def test_exam_dates(cell, day):
     [("основной", "main"), ("Осн.", "main"), ("", "main"), ("резервный день", "reserve"),
      ("резервный день основного периода", "reserve"), ("Досрочный период", "early"),
      ("доп. (сентябрьские сроки)", "additional"), ("дополнительный (резервный день)",
-     "additional"), ("пересдача", "other"), ("через неделю", "other"), ("в сроки основного", "main")],
+     "additional"), ("пересдача", "other"), ("через неделю", "other"),
+     ("в сроки основного", "main")],
 )  # fmt: skip
 def test_exam_stages(cell, stage):
     with fresh_warehouse() as con:

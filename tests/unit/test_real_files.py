@@ -23,7 +23,7 @@ from hand_files import (
 from openpyxl import Workbook
 
 from shnor.ingest.raw_load import ingest_raw
-from shnor.ingest.readers import _without_total_rows
+from shnor.ingest.readers import _hidden_sheet, _without_total_rows
 
 RAW_TABLES = ("schools", "exam_participants", "vpr_participants", "context")
 
@@ -203,3 +203,43 @@ def test_total_labels_and_place_rows_are_totals_but_middle_schools_are_schools()
     kept, totals = _without_total_rows(table)
     assert kept["_row"].to_pylist() == [2, 3, 9]
     assert totals == [4, 5, 6, 7, 8]
+
+
+def test_a_pupil_without_code_and_id_but_with_a_result_is_not_a_total():
+    """A school's code filled only on its first row: the next pupils have a school name and a
+    result but no code and no participant id — left to missing_school_code, not dropped as a
+    total. «Средний …» names with a code are schools; «Средний балл» with a code is no total."""
+    rows = [
+        ("012345", "МБОУ СОШ № 1", "4", "15", "4А"),
+        (None, "МБОУ СОШ № 1", "5", "18", "4А"),  # a pupil: the code only on the first row
+        (None, "МБОУ СОШ № 1", None, None, None),  # a subtotal: a place and nothing else
+        ("012346", "Среднее профессиональное училище № 2", "3", "9", "9Б"),
+        ("012347", "Средний Икорец СОШ", "4", "14", "9А"),
+        ("012348", "Средний балл", "4", "14", "9А"),
+        (None, "Средний балл", None, "14,5", None),
+        (None, "Средний Икорец", "3", "10", "9А"),  # a village school, its code missing
+    ]
+    table = pa.table(
+        {
+            "school_code": [r[0] for r in rows],
+            "school_name": [r[1] for r in rows],
+            "mark": [r[2] for r in rows],
+            "primary_score": [r[3] for r in rows],
+            "class_label": [r[4] for r in rows],
+            "participant_id": pa.array([None] * len(rows), pa.string()),
+            "_row": list(range(2, 2 + len(rows))),
+        }
+    )
+    kept, totals = _without_total_rows(table)
+    assert kept["_row"].to_pylist() == [2, 3, 5, 6, 7, 9]
+    assert totals == [4, 8]
+
+
+@pytest.mark.parametrize(
+    ("filled", "said"),
+    [(1, "его 1 непустая строка не загружена"), (3, "его 3 непустые строки не загружены"),
+     (5, "его 5 непустых строк не загружены"), (21, "его 21 непустая строка не загружена")],
+)  # fmt: skip
+def test_a_hidden_sheet_says_how_many_rows_it_holds_in_agreement(filled, said):
+    skipped = _hidden_sheet("Старое", [["Код ОО", "Отметка"]] * filled + [[None, ""]])
+    assert said in skipped.reason

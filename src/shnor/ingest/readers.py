@@ -32,6 +32,7 @@ from shnor.ingest.layouts import Layout, best_layout, layout_named
 from shnor.ingest.text import cell_text as _text
 from shnor.ingest.text import delimiters_by_frequency, detect_encoding
 from shnor.ingest.vpr_exports import CLASS_SHEETS, EXPORT_LAYOUT, complete_export
+from shnor.russian import counted
 
 HEADER_SEARCH_ROWS = 30
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -378,36 +379,53 @@ def _recover_short_rows(
     return pa.concat_tables([table, extra]).sort_by("_row"), problems
 
 
-# Labels of totals, subtotals and means: «Итого», «Всего по району», «Среднее по региону»,
-# «По муниципалитету». Not «Средняя школа …»: only «среднее»/«средний балл» are means.
+# Labels of totals and subtotals: «Итого», «Всего по району», «По муниципалитету».
 _TOTAL_WORDS = (
-    r"^\s*(итог|всего|total|в среднем|средн(ее|ий|ие)(\s|$)|"
+    r"^\s*(итог|всего|total|"
     r"по\s+(региону|области|краю|республике|округу|району|городу|муниципалитет|мо(\s|$)))"
 )
+# Labels of means: «В среднем», «Среднее по региону», «Средний балл» — a total only on a row
+# without a school code: «Средняя школа …», «Среднее профессиональное …», a village «Средний
+# Икорец» are names.
+_MEAN_WORDS = r"^\s*(в среднем|средн(ее|ий|ие)(\s+(балл|значение|арифм|по(\s|$))|\s*$))"
 _IDENTITY_COLUMNS = ("school_code", "school_name", "municipality_name")
 # A participant table's row with neither a school code nor a participant, only a name or a
-# municipality (a subtotal of a district, a mean of the region), is not anyone's result.
+# municipality, and no result (a subtotal of a district, a mean of the region), is not anyone's
+# result. With a result it is a pupil whose school code is missing (reported at build time:
+# missing_school_code, asking for the code).
 _PARTICIPANT_KEYS = ("school_code", "participant_id")
 _PLACE_COLUMNS = ("school_name", "municipality_name", "region_name")
+_RESULT_COLUMNS = ("mark", "test_score", "primary_score", "variant", "class_label", "journal_mark")
 
 
 def _without_total_rows(table: pa.Table) -> tuple[pa.Table, list[int]]:
-    """Rows whose identification cells say «Итого»/«Всего»/«Среднее по региону» are totals, not
-    schools; so are rows of a participant table that name a place but no school code and no
-    participant. Left out and returned by their row numbers, so that the loader reports them."""
+    """Rows whose identification cells say «Итого»/«Всего»/«По району» are totals, not schools;
+    so are rows without a school code saying «Среднее по региону»/«Средний балл», and rows of a
+    participant table that name a place but no school code, no participant and no result. Left
+    out and returned by their row numbers, so that the loader reports them."""
     columns = [c for c in _IDENTITY_COLUMNS if c in table.column_names]
     if not columns or table.num_rows == 0:
         return table, []
+    no_code = (
+        _blank(table["school_code"])
+        if "school_code" in table.column_names
+        else pa.chunked_array([pa.array([True] * table.num_rows)])
+    )
     is_total = None
     for name in columns:
         # case-blind matching, not a lower-cased copy of every cell
-        hit = pc.match_substring_regex(
-            pc.fill_null(table[name], ""), _TOTAL_WORDS, ignore_case=True
+        cells = pc.fill_null(table[name], "")
+        hit = pc.or_(
+            pc.match_substring_regex(cells, _TOTAL_WORDS, ignore_case=True),
+            pc.and_(no_code, pc.match_substring_regex(cells, _MEAN_WORDS, ignore_case=True)),
         )
         is_total = hit if is_total is None else pc.or_(is_total, hit)
     if set(_PARTICIPANT_KEYS) <= set(table.column_names):
         places = [c for c in _PLACE_COLUMNS if c in table.column_names]
         unnamed = pc.and_(*(_blank(table[c]) for c in _PARTICIPANT_KEYS))
+        for name in _RESULT_COLUMNS:
+            if name in table.column_names:
+                unnamed = pc.and_(unnamed, _blank(table[name]))
         placed = [pc.invert(_blank(table[c])) for c in places]
         if placed:
             some_place = placed[0]
@@ -467,10 +485,11 @@ def _hidden_sheet(name: str, rows: list[list[object]]) -> SheetSkipped:
     """A hidden sheet is not read: the analyst does not see it (an old copy, a lookup list),
     and its rows would count beside the visible ones. Skipped, saying how many rows it holds."""
     filled = sum(1 for row in rows if any(_text(c) for c in row))
+    lines = counted(filled, "непустая строка")
+    verb = "не загружена" if filled % 10 == 1 and filled % 100 != 11 else "не загружены"
     return SheetSkipped(
         name,
-        f"лист скрыт, его {filled} непустых строк не загружены (если данные нужны, "
-        "покажите лист в Excel: «Показать…»)",
+        f"лист скрыт, его {lines} {verb} (если данные нужны, покажите лист в Excel: «Показать…»)",
         _first(rows),
     )
 
