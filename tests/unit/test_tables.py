@@ -5,6 +5,7 @@ warehouse is held to it in tests/e2e/test_table_registry.py.)"""
 
 from __future__ import annotations
 
+import csv
 import importlib
 import re
 from importlib import resources
@@ -113,3 +114,12 @@ def test_docs_tables_is_made_from_the_registry():
     )
     changed = text.replace("`marts.dim_schools`", "`marts.dim_school`")
     assert with_tables_section(changed) == text != changed
+
+
+def test_every_registry_row_has_the_header_s_fields():
+    """A description with commas must be quoted: unquoted, its row has more fields than the
+    header and its tail is lost from docs/tables.md."""
+    text = resources.files("shnor").joinpath("tables.csv").read_text(encoding="utf-8")
+    header, *rows = list(csv.reader(text.splitlines()))
+    wrong = [(line, len(row)) for line, row in enumerate(rows, start=2) if len(row) != len(header)]
+    assert wrong == [], f"rows of src/shnor/tables.csv with other than {len(header)} fields"
