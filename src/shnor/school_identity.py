@@ -10,6 +10,7 @@ import pandas as pd
 from shnor import warehouse
 from shnor.ingest.school_matching import school_name_map, update_school_code_map
 from shnor.problems import Problem, forget_problems, record_problems
+from shnor.russian import counted
 from shnor.sql import map_query
 
 
@@ -48,8 +49,10 @@ def map_schools(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             con, "marts.review_school_matches", review
         ),
     }
+    by_digits = code_map.loc[code_map["match_rule"] == "login_digits", "raw_code"].tolist()
+    code_files = con.execute(map_query("raw_school_code_files"), {"codes": by_digits}).df()
     forget_problems(con, IDENTITY_RULES)
-    record_problems(con, identity_problems(code_map, name_map, names))
+    record_problems(con, identity_problems(code_map, name_map, names, code_files))
     return counts
 
 
@@ -63,10 +66,15 @@ IDENTITY_RULES = (
 
 
 def identity_problems(
-    code_map: pd.DataFrame, name_map: pd.DataFrame, names: pd.DataFrame
+    code_map: pd.DataFrame,
+    name_map: pd.DataFrame,
+    names: pd.DataFrame,
+    code_files: pd.DataFrame | None = None,
 ) -> list[Problem]:
-    """Warnings: codes merged across leading zeros or across kinds (a number and a login with
-    the same digits), codes fitting several registry schools; names left to the review table."""
+    """Warnings: codes merged across leading zeros, codes fitting several registry schools,
+    names left to the review table; codes merged across kinds (a number and a login with the
+    same digits: a guess for the analyst to confirm) once per file that spells them
+    (`code_files`: source_file, school_code)."""
     problems = [
         Problem(
             "(все файлы)",
@@ -81,19 +89,7 @@ def identity_problems(
         )
         for row in code_map[code_map["match_rule"].str.startswith("leading_zeros")].itertuples()
     ]
-    problems += [
-        Problem(
-            "(все файлы)",
-            "school_code_login_digits",
-            "warning",
-            f"код ОО «{row.raw_code}» в файлах и «{row.school_id}» в реестре — число и логин ФИС "
-            f"ОКО с одними цифрами: это одна школа с кодом «{row.school_id}»",
-            "ничего делать не нужно; если это разные школы, исправьте код в файле",
-            column="Код ОО",
-            value=row.raw_code,
-        )
-        for row in code_map[code_map["match_rule"] == "login_digits"].itertuples()
-    ]
+    problems += login_digits_problems(code_map, code_files)
     problems += [
         Problem(
             "(все файлы)",
@@ -128,3 +124,50 @@ def identity_problems(
             )
         )
     return problems
+
+
+def login_digits_problems(
+    code_map: pd.DataFrame, code_files: pd.DataFrame | None, shown: int = 3
+) -> list[Problem]:
+    """One warning per file whose codes were matched to registry schools of the other kind by
+    their digits alone (a number «220001» to the login «sch220001», or back): how many, a few
+    examples, and what to check — a guess that may join two schools."""
+    matched = code_map[code_map["match_rule"] == "login_digits"]
+    if matched.empty:
+        return []
+    school_of = dict(zip(matched["raw_code"], matched["school_id"], strict=True))
+    files: dict[str, list[str]] = {}
+    if code_files is not None:
+        for row in code_files.itertuples():
+            if row.school_code in school_of:
+                files.setdefault(row.source_file, []).append(row.school_code)
+    placed = {code for codes in files.values() for code in codes}
+    unplaced = sorted(set(school_of) - placed)
+    if unplaced:
+        files["(все файлы)"] = unplaced
+    problems = []
+    for source_file, codes in sorted(files.items()):
+        codes = sorted(set(codes))
+        examples = ", ".join(f"«{code}» → «{school_of[code]}»" for code in codes[:shown])
+        more = f" и ещё {len(codes) - shown}" if len(codes) > shown else ""
+        problems.append(
+            Problem(
+                source_file,
+                "school_code_login_digits",
+                "warning",
+                "коды ОО, которых нет в реестре, сопоставлены со школами реестра другого вида "
+                "(число и логин ФИС ОКО) только по одним цифрам — "
+                f"{counted(len(codes), 'код')}: {examples}{more}",
+                LOGIN_DIGITS_ACTION,
+                column="Код ОО",
+                value=", ".join(codes[:shown]) + ("…" if more else ""),
+            )
+        )
+    return problems
+
+
+LOGIN_DIGITS_ACTION = (
+    "подтвердите сопоставления: сверьте коды файла со школами реестра (все пары — в "
+    "staging.stg_school_code_map, match_rule = login_digits); если код означает другую школу, "
+    "исправьте его в файле на код (логин) этой школы из реестра и запустите расчёт снова"
+)

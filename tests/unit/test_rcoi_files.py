@@ -127,10 +127,23 @@ def test_numbers_are_the_login_with_their_digits_and_an_ambiguous_code_is_not_gu
         ("220004", "sch220004", "login_digits"),
         (AMBIGUOUS_CODE, AMBIGUOUS_CODE, "ambiguous"),
     ]
+    # one warning per file spelling such codes (not one per code), asking to confirm them
     said = fetch(
-        con, "SELECT value FROM ops.problems WHERE rule = 'school_code_login_digits' ORDER BY 1"
+        con,
+        "SELECT source_file, message, action FROM ops.problems "
+        "WHERE rule = 'school_code_login_digits' ORDER BY 1",
     )
-    assert said == [("0220002",), ("220001",), ("220003",), ("220004",)]
+    assert [file for file, _, _ in said] == [
+        "context/2024/Социальный паспорт 2024.xlsx",
+        "ege/2024/ЕГЭ 2024 результаты участников.xlsx",
+        "oge/2024/ОГЭ 2024 математика.csv",
+    ]
+    assert "4 кода: «0220002» → «sch220002»" in said[0][1] and "и ещё 1" in said[0][1]
+    assert "3 кода: «0220002» → «sch220002», «220001» → «sch220001»" in said[1][1]
+    assert all(
+        action.startswith("подтвердите сопоставления") and "ничего делать" not in action
+        for _, _, action in said
+    )
     ((message,),) = fetch(
         con, "SELECT message FROM ops.problems WHERE rule = 'school_code_ambiguous'"
     )
