@@ -10,10 +10,12 @@ and municipalities (importable as `fisoko_files`: pytest puts tests/ on the path
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from openpyxl import Workbook
+from hand_written import HandWrittenFile, save, workbook
+
+# A file's results: (school_id, year, grade, subject) → (participants counted, fails, absent,
+# not counted).
 
 # The region's registry: a ФИС ОКО login list. `регион` is in practice the municipality.
 LOGINS = [
@@ -34,36 +36,6 @@ SCALES = """exam_year,grade,subject,form,max_score,min_score_3,min_score_4,min_s
 """
 
 
-@dataclass
-class FisokoFile:
-    """A file as placed under raw/, and what it holds by hand count."""
-
-    relative: str  # path under raw/
-    raw_table: str
-    loaded_rows: int  # rows in the raw table (aggregates of a summary too)
-    total_rows: int = 0  # rows left out as totals (reported as total_row)
-    skipped_sheets: tuple[str, ...] = ()
-    # (school_id, year, grade, subject) → (participants counted, fails, absent, not counted)
-    results: dict[tuple[str, int, int, str], tuple[int, int, int, int]] = field(
-        default_factory=dict
-    )
-
-
-def _save(book: Workbook, raw: Path, relative: str) -> None:
-    path = raw / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-
-
-def _sheet(rows: list[list], title: str = "Лист1") -> Workbook:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title
-    for row in rows:
-        sheet.append(row)
-    return book
-
-
 def write_scales(reference: Path) -> Path:
     """The region's reference/vpr_scales.csv with the hand scales."""
     reference.mkdir(parents=True, exist_ok=True)
@@ -72,11 +44,11 @@ def write_scales(reference: Path) -> Path:
     return path
 
 
-def write_login_list(raw: Path) -> FisokoFile:
+def write_login_list(raw: Path) -> HandWrittenFile:
     """The login list ФИС ОКО gives a region: the registry."""
     relative = "schools/Логины ОО.xlsx"
-    _save(_sheet([["логин", "имя", "регион"], *LOGINS], "Логины"), raw, relative)
-    return FisokoFile(relative, "schools", loaded_rows=3)
+    save(workbook([["логин", "имя", "регион"], *LOGINS], "Логины"), raw, relative)
+    return HandWrittenFile(relative, "schools", loaded_rows=3)
 
 
 EXPORT_HEADER = ["логин школы", "регион", "номер обучающегося", "код обучающегося",
@@ -84,7 +56,7 @@ EXPORT_HEADER = ["логин школы", "регион", "номер обуча
                  "всего баллов"]  # fmt: skip
 
 
-def write_surrounding_world_2021(raw: Path) -> FisokoFile:
+def write_surrounding_world_2021(raw: Path) -> HandWrittenFile:
     """«Проведение работы по окружающему миру, 4 класс. ВПР 2021.xlsx»: one school under three
     login prefixes, classes as a letter (either case), a number and «НЕТ», an absentee, «х»
     tasks, a textbook column. Scale 2021/4: «3» from 3, «4» from 5, «5» from 7."""
@@ -99,8 +71,8 @@ def write_surrounding_world_2021(raw: Path) -> FisokoFile:
         ["sch220003", "Каменский район", 1, 30001, 3, "М", 4, 1, 0, 0, 0, 0, None],  # 2
     ]  # fmt: skip
     relative = "vpr/2021/Проведение работы по окружающему миру, 4 класс. ВПР 2021.xlsx"
-    _save(_sheet([header, *rows]), raw, relative)
-    return FisokoFile(
+    save(workbook([header, *rows]), raw, relative)
+    return HandWrittenFile(
         relative,
         "vpr_participants",
         loaded_rows=6,
@@ -112,7 +84,7 @@ def write_surrounding_world_2021(raw: Path) -> FisokoFile:
     )
 
 
-def write_biology_form_2021(raw: Path) -> FisokoFile:
+def write_biology_form_2021(raw: Path) -> HandWrittenFile:
     """«… по биологии, 7 класс (по образцу 8 класса) …»: the form's own scale (3 from 6), not
     grade 7's (3 from 4): a score of 5 is a «2»."""
     header = [*EXPORT_HEADER, "балл за 1", "балл за 2"]
@@ -123,8 +95,8 @@ def write_biology_form_2021(raw: Path) -> FisokoFile:
     relative = (
         "vpr/2021/Проведение работы по биологии, 7 класс (по образцу 8 класса). ВПР 2021.xlsx"
     )
-    _save(_sheet([header, *rows]), raw, relative)
-    return FisokoFile(
+    save(workbook([header, *rows]), raw, relative)
+    return HandWrittenFile(
         relative,
         "vpr_participants",
         loaded_rows=2,
@@ -132,7 +104,7 @@ def write_biology_form_2021(raw: Path) -> FisokoFile:
     )
 
 
-def write_english_without_scale_2021(raw: Path) -> FisokoFile:
+def write_english_without_scale_2021(raw: Path) -> HandWrittenFile:
     """«… по иностранному языку (английский), 7 класс …»: no scale in 2021 for it, so its rows
     are kept without marks (not counted), never given invented ones."""
     header = [*EXPORT_HEADER, "балл за 1"]
@@ -144,8 +116,8 @@ def write_english_without_scale_2021(raw: Path) -> FisokoFile:
     relative = (
         "vpr/2021/Проведение работы по иностранному языку (английский), 7 класс. ВПР 2021.xlsx"
     )
-    _save(_sheet([header, *rows]), raw, relative)
-    return FisokoFile(
+    save(workbook([header, *rows]), raw, relative)
+    return HandWrittenFile(
         relative,
         "vpr_participants",
         loaded_rows=3,
@@ -163,7 +135,7 @@ PROTOCOL_HEADER = ["Пользователь", "Код региона", "Рег�
                    "Итого баллов"]  # fmt: skip
 
 
-def write_protocol_2022(raw: Path) -> FisokoFile:
+def write_protocol_2022(raw: Path) -> HandWrittenFile:
     """«5 класс/Математика.xlsx» (2022): the grade only from the folder; a sheet of classes
     before the protocol; a school given only in «edu220001 | МБОУ …» when `Пользователь` is
     empty. Scale 2022/5: «3» from 2, «4» from 4, «5» from 5."""
@@ -179,17 +151,17 @@ def write_protocol_2022(raw: Path) -> FisokoFile:
         ["sch220003", 22, region, kamensk, 'sch220003 | МКОУ "Каменская ООШ"', "21.04.2022",
          104, 1, 1, 2, "х", "НЕТ", "Ж", None, 3],  # «3»
     ]  # fmt: skip
-    book = _sheet([["Класс", "Учебник"], ["5А", "Дорофеев"], ["5Б", "Мерзляк"]], "Классы")
+    book = workbook([["Класс", "Учебник"], ["5А", "Дорофеев"], ["5Б", "Мерзляк"]], "Классы")
     protocol = book.create_sheet("Протокол")
     for row in [PROTOCOL_HEADER, *rows]:
         protocol.append(row)
     relative = "vpr/2022/5 класс/Математика.xlsx"
-    _save(book, raw, relative)
-    return FisokoFile(
+    save(book, raw, relative)
+    return HandWrittenFile(
         relative,
         "vpr_participants",
         loaded_rows=4,
-        skipped_sheets=("Классы",),
+        skipped_sheets={"Классы": "не результаты участников"},
         results={
             ("sch220001", 2022, 5, "math"): (1, 0, 0, 0),
             ("sch220002", 2022, 5, "math"): (1, 1, 1, 0),
@@ -202,7 +174,7 @@ STATS_TITLE = [["Статистика по отметкам"], ["Предмет:
                ["Всероссийские проверочные работы 2021"], []]  # fmt: skip
 
 
-def write_mark_stats_by_name(raw: Path) -> FisokoFile:
+def write_mark_stats_by_name(raw: Path) -> HandWrittenFile:
     """«Статистика по отметкам» naming schools only by `Название ОО` (no `ОО` code), among the
     whole sample, the region and its municipalities; one school spelled with other quotes, one
     in no registry. The «2» counts: 25 × 12 % = 3, 20 × 5 % = 1, 10 × 20 % = 2, 8 × 25 % = 2."""
@@ -218,8 +190,8 @@ def write_mark_stats_by_name(raw: Path) -> FisokoFile:
         [UNMATCHED_NAME, "Каменский район", 8, 25, 50, 25, 0],
     ]
     relative = "vpr/2021/Статистика по отметкам. Математика 5.xlsx"
-    _save(_sheet([*STATS_TITLE, header, *rows]), raw, relative)
-    return FisokoFile(
+    save(workbook([*STATS_TITLE, header, *rows]), raw, relative)
+    return HandWrittenFile(
         relative,
         "vpr_mark_stats",
         loaded_rows=8,
@@ -240,7 +212,7 @@ JOURNAL_SCHOOLS = [
 ]
 
 
-def write_journal_comparison_by_name(raw: Path) -> FisokoFile:
+def write_journal_comparison_by_name(raw: Path) -> HandWrittenFile:
     """«Сравнение отметок с отметками по журналу» with the same quirks, percent signs and
     decimal commas: 25 × 32 % = 8 lowered, 25 × 64 % = 16, 25 × 4 % = 1; 20 × 10 % = 2, …"""
     header = ["Название ОО", "Муниципалитет", "Кол-во участников", "Понизили (Отметка < "
@@ -257,11 +229,11 @@ def write_journal_comparison_by_name(raw: Path) -> FisokoFile:
     title = [["Сравнение отметок с отметками по журналу"], ["Предмет: Математика"],
              ["Класс: 5"], ["ВПР 2021"], []]  # fmt: skip
     relative = "vpr/2021/Сравнение отметок с отметками по журналу. Математика 5.xlsx"
-    _save(_sheet([*title, header, *rows]), raw, relative)
-    return FisokoFile(relative, "vpr_journal_comparison", loaded_rows=6)
+    save(workbook([*title, header, *rows]), raw, relative)
+    return HandWrittenFile(relative, "vpr_journal_comparison", loaded_rows=6)
 
 
-def write_region(raw: Path, reference: Path) -> list[FisokoFile]:
+def write_region(raw: Path, reference: Path) -> list[HandWrittenFile]:
     """Every file of this module under raw/, the scales under reference/."""
     write_scales(reference)
     return [

@@ -11,9 +11,9 @@ on the path)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from hand_written import HandWrittenFile, save
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 
@@ -27,19 +27,10 @@ REGISTRY_ROWS = [
 ]
 
 
-@dataclass
-class HandFile:
-    """A file as placed under raw/, and what it holds by hand count."""
-
-    relative: str  # path under raw/
-    result_rows: int  # rows that are participants' results (absentees too)
-    total_rows: int  # rows that are totals, subtotals or means: never schools
-    skipped_sheets: tuple[str, ...] = ()  # sheets left out with a note
-    # (school_id, exam, grade, subject) → (participants counted, fails, absent)
-    results: dict[tuple[str, str, int, str], tuple[int, int, int]] = field(default_factory=dict)
+# A file's results: (school_id, exam, grade, subject) → (participants counted, fails, absent).
 
 
-def write_registry(raw: Path) -> HandFile:
+def write_registry(raw: Path) -> HandWrittenFile:
     """The registry as Excel saves a CSV in Russian Windows: Windows-1251, `;`, a title line."""
     lines = ["Реестр общеобразовательных организаций на 01.09.2024"]
     lines.append("код оо;Полное  наименование;МУНИЦИПАЛИТЕТ;Тип поселения")
@@ -47,7 +38,7 @@ def write_registry(raw: Path) -> HandFile:
     path = raw / "schools" / "реестр.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
-    return HandFile("schools/реестр.csv", result_rows=3, total_rows=0)
+    return HandWrittenFile("schools/реестр.csv", "schools", loaded_rows=3)
 
 
 def _title_and_merged_header(sheet, title: str, top: list, bottom: list) -> None:
@@ -71,7 +62,7 @@ OGE_TOP = ["Код  ОУ", "Наименование ОО", "ПРЕДМЕТ", "�
 OGE_BOTTOM = [None, None, None, None, "Первичный балл", "Оценка", None, None]
 
 
-def write_oge_workbook(raw: Path) -> HandFile:
+def write_oge_workbook(raw: Path) -> HandWrittenFile:
     """An ОГЭ workbook of one subject with a sheet per class (9А, 9Б: their row numbers
     overlap), a hidden sheet holding an old copy, total and mean rows, an empty row, a school
     code merged down over its pupils' rows."""
@@ -110,14 +101,13 @@ def write_oge_workbook(raw: Path) -> HandFile:
     hidden.append([12345, "СОШ № 1", "Математика", "p01", 2, 2, day, "основной"])
     hidden.sheet_state = "hidden"
     relative = f"oge/{YEAR}/ОГЭ математика 9 классы.xlsx"
-    path = raw / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return HandFile(
+    save(book, raw, relative)
+    return HandWrittenFile(
         relative,
-        result_rows=8,
+        "exam_participants",
+        loaded_rows=8,
         total_rows=3,
-        skipped_sheets=("9А (старая)",),
+        skipped_sheets={"9А (старая)": "скрыт"},
         results={
             ("012345", "oge", 9, "math"): (3, 0, 0),
             ("012346", "oge", 9, "math"): (2, 1, 1),
@@ -130,7 +120,7 @@ VPR_HEADER = ["Код ОО", "Наименование ОО", "Класс", "П�
               "Первичный балл", "Отметка", "Отметка по журналу", "1", "2", "3", "4.1"]  # fmt: skip
 
 
-def write_vpr_tab_csv(raw: Path) -> HandFile:
+def write_vpr_tab_csv(raw: Path) -> HandWrittenFile:
     """A ВПР participant file saved by Excel as «Текст (разделители — табуляция)»: Windows-1251,
     tabs, a title line, task columns, marks as text, absence written «н/я» and «отсутствовал»,
     a decimal comma, a subtotal by district and a regional mean at the end."""
@@ -153,9 +143,10 @@ def write_vpr_tab_csv(raw: Path) -> HandFile:
     path = raw / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
-    return HandFile(
+    return HandWrittenFile(
         relative,
-        result_rows=5,
+        "vpr_participants",
+        loaded_rows=5,
         total_rows=2,
         results={
             ("012345", "vpr", 5, "math"): (2, 1, 1),
@@ -171,7 +162,7 @@ PASSPORT_SHARES = {  # school → (parents with higher education, low-income fam
 }
 
 
-def write_passport(raw: Path) -> HandFile:
+def write_passport(raw: Path) -> HandWrittenFile:
     """A social passport as a district sends it: a title line, one share in percent (one cell
     with a % sign), another in fractions, a column the contract does not know, codes that lost
     their leading zero, a district total at the end."""
@@ -185,7 +176,5 @@ def write_passport(raw: Path) -> HandFile:
     sheet.append(["012347", "МКОУ ООШ с. Каменка", "12%", "0,05", None, "село"])
     sheet.append([None, "Итого по району", "29,2", "0,16", 42, None])
     relative = f"context/{YEAR}/Социальный паспорт ОО.xlsx"
-    path = raw / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return HandFile(relative, result_rows=3, total_rows=1)
+    save(book, raw, relative)
+    return HandWrittenFile(relative, "context", loaded_rows=3, total_rows=1)

@@ -17,10 +17,12 @@ Importable as `rcoi_files` (pytest puts tests/ on the path)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from openpyxl import Workbook
+from hand_written import HandWrittenFile, save, workbook
+
+# A file's results: (school_id, exam, year, grade, subject) → (participants counted, fails,
+# absent, rows kept but not counted).
 
 # The login list: two schools named «СОШ № 1» in two municipalities; 220005 the digits of two
 # schools (a gymnasium and a lyceum listed under two prefixes).
@@ -35,46 +37,16 @@ LOGINS = [
 AMBIGUOUS_CODE = "220005"  # fits sch220005 and edu220005: stays itself, reported
 
 
-@dataclass
-class RcoiFile:
-    """A file as placed under raw/, and what it holds by hand count."""
-
-    relative: str  # path under raw/
-    raw_table: str
-    loaded_rows: int  # rows in the raw table (aggregates of a summary too)
-    total_rows: int = 0  # rows left out as totals (reported)
-    # (school_id, exam, year, grade, subject) → (participants counted, fails, absent, rows kept
-    # but not counted)
-    results: dict[tuple[str, str, int, int, str], tuple[int, int, int, int]] = field(
-        default_factory=dict
-    )
-
-
-def _save(book: Workbook, raw: Path, relative: str) -> None:
-    path = raw / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-
-
-def _book(rows: list[list], title: str = "Лист1") -> Workbook:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title
-    for row in rows:
-        sheet.append(row)
-    return book
-
-
-def write_login_list(raw: Path) -> RcoiFile:
+def write_login_list(raw: Path) -> HandWrittenFile:
     relative = "schools/Логины ОО.xlsx"
-    _save(_book([["логин", "имя", "регион"], *LOGINS], "Логины"), raw, relative)
-    return RcoiFile(relative, "schools", loaded_rows=len(LOGINS))
+    save(workbook([["логин", "имя", "регион"], *LOGINS], "Логины"), raw, relative)
+    return HandWrittenFile(relative, "schools", loaded_rows=len(LOGINS))
 
 
 OGE_HEADER = "Код МСУ;Код ОУ;Код участника;Предмет;Этап;Дата экзамена;Первичный балл;Оценка"
 
 
-def write_oge_csv(raw: Path) -> RcoiFile:
+def write_oge_csv(raw: Path) -> HandWrittenFile:
     """ОГЭ математика 2024 as РЦОИ saves it from Excel: Windows-1251, `;`, numeric codes (one with
     its leading zero), `Код МСУ`, dates as text, ISO and Excel day numbers (45447 = 04.06.2024,
     45462 = 19.06.2024), a decimal comma."""
@@ -95,7 +67,7 @@ def write_oge_csv(raw: Path) -> RcoiFile:
     path = raw / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(("\r\n".join([OGE_HEADER, *rows]) + "\r\n").encode("cp1251"))
-    return RcoiFile(
+    return HandWrittenFile(
         relative,
         "exam_participants",
         loaded_rows=len(rows),
@@ -112,7 +84,7 @@ EGE_HEADER = ["Код МСУ", "Код ОУ", "Код участника", "Пр
               "Первичный балл", "Балл", "Оценка"]  # fmt: skip
 
 
-def write_ege_workbook(raw: Path) -> RcoiFile:
+def write_ege_workbook(raw: Path) -> HandWrittenFile:
     """ЕГЭ 2024 in one workbook: a title line, codes as numbers and as text with the zero, dates
     as date cells, Excel day numbers (45443 = 31.05.2024) and text, scores with decimal commas,
     base maths with a mark and no score, the oral English the minimum-score table lacks."""
@@ -131,9 +103,9 @@ def write_ege_workbook(raw: Path) -> RcoiFile:
         ["015", 220003, "e09", "Русский язык", "резервный", 45462, 35, 70, None],  # repeat
     ]  # fmt: skip
     relative = "ege/2024/ЕГЭ 2024 результаты участников.xlsx"
-    _save(_book([["Результаты ЕГЭ 2024, основной период"], EGE_HEADER, *rows], "ЕГЭ"),
+    save(workbook([["Результаты ЕГЭ 2024, основной период"], EGE_HEADER, *rows], "ЕГЭ"),
           raw, relative)  # fmt: skip
-    return RcoiFile(
+    return HandWrittenFile(
         relative,
         "exam_participants",
         loaded_rows=len(rows),
@@ -151,7 +123,7 @@ STATS_TITLE = [["Статистика по отметкам"], ["Предмет:
                ["Всероссийские проверочные работы 2024"], []]  # fmt: skip
 
 
-def write_mark_stats_by_municipality_rows(raw: Path) -> RcoiFile:
+def write_mark_stats_by_municipality_rows(raw: Path) -> HandWrittenFile:
     """«Статистика по отметкам» with no municipality column: a municipality row above its
     schools. The «2» counts: 25 × 12 % = 3, 20 × 5 % = 1, 20 × 10 % = 2, 10 × 20 % = 2."""
     header = ["Название ОО", "Кол-во участников", "2", "3", "4", "5"]
@@ -166,8 +138,8 @@ def write_mark_stats_by_municipality_rows(raw: Path) -> RcoiFile:
         ['МКОУ "Ракитовская ООШ"', 10, 20, 50, 30, 0],
     ]
     relative = "vpr/2024/Статистика по отметкам. Математика 5.xlsx"
-    _save(_book([*STATS_TITLE, header, *rows]), raw, relative)
-    return RcoiFile(
+    save(workbook([*STATS_TITLE, header, *rows]), raw, relative)
+    return HandWrittenFile(
         relative,
         "vpr_mark_stats",
         loaded_rows=len(rows),
@@ -184,7 +156,7 @@ def write_mark_stats_by_municipality_rows(raw: Path) -> RcoiFile:
 JOURNAL_SCHOOLS = [("sch220001", 25, 8, 16, 1), ("sch220003", 20, 2, 17, 1)]
 
 
-def write_journal_comparison_by_municipality_rows(raw: Path) -> RcoiFile:
+def write_journal_comparison_by_municipality_rows(raw: Path) -> HandWrittenFile:
     """«Сравнение отметок с отметками по журналу», the same layout: 25 × 32 % = 8 lowered,
     25 × 64 % = 16, 25 × 4 % = 1; 20 × 10 % = 2, 20 × 85 % = 17, 20 × 5 % = 1."""
     header = ["Название ОО", "Кол-во участников", "Понизили (Отметка < Отметка по журналу) %",
@@ -200,8 +172,8 @@ def write_journal_comparison_by_municipality_rows(raw: Path) -> RcoiFile:
     title = [["Сравнение отметок с отметками по журналу"], ["Предмет: Математика"],
              ["Класс: 5"], ["ВПР 2024"], []]  # fmt: skip
     relative = "vpr/2024/Сравнение отметок с отметками по журналу. Математика 5.xlsx"
-    _save(_book([*title, header, *rows]), raw, relative)
-    return RcoiFile(relative, "vpr_journal_comparison", loaded_rows=len(rows))
+    save(workbook([*title, header, *rows]), raw, relative)
+    return HandWrittenFile(relative, "vpr_journal_comparison", loaded_rows=len(rows))
 
 
 SUMMARY_SUBJECTS = ("Русский язык", "Математика (профильная)")
@@ -214,7 +186,7 @@ SUMMARY_METRICS = [
 ]
 
 
-def write_ege_summary_by_municipality_rows(raw: Path) -> RcoiFile:
+def write_ege_summary_by_municipality_rows(raw: Path) -> HandWrittenFile:
     """The ЕГЭ summary workbook of 2023 with no municipality column: each municipality's
     subtotal written where the schools' names are, above its schools; a region total last."""
     sheet_rows = [
@@ -231,12 +203,12 @@ def write_ege_summary_by_municipality_rows(raw: Path) -> RcoiFile:
         ['МБОУ "СОШ № 1"', 12, 11, 3, 0, 0, 50],
         ["Итого по региону", 42, 36, 5, 3, 0, 57, 10, 1, 1, 0, 55],
     ]  # fmt: skip
-    book = _book(sheet_rows, "2023")
+    book = workbook(sheet_rows, "2023")
     book.active.merge_cells("C3:G3")
     book.active.merge_cells("H3:L3")
     relative = "ege/2023/Результаты ЕГЭ 2023 по школам.xlsx"
-    _save(book, raw, relative)
-    return RcoiFile(
+    save(book, raw, relative)
+    return HandWrittenFile(
         relative,
         "ege_school_summary",
         loaded_rows=5,  # one row per school × subject with figures
@@ -260,16 +232,16 @@ PASSPORT_SHARES = {  # code as written → parents with higher education, percen
 }
 
 
-def write_passport(raw: Path) -> RcoiFile:
+def write_passport(raw: Path) -> HandWrittenFile:
     """A social passport with numeric codes: a number, a text with the zero the login lacks."""
     rows = [["Код ОО", "Доля родителей с высшим образованием, %"]]
     rows += [[code, share] for code, share in PASSPORT_SHARES.items()]
     relative = "context/2024/Социальный паспорт 2024.xlsx"
-    _save(_book(rows), raw, relative)
-    return RcoiFile(relative, "context", loaded_rows=len(PASSPORT_SHARES))
+    save(workbook(rows), raw, relative)
+    return HandWrittenFile(relative, "context", loaded_rows=len(PASSPORT_SHARES))
 
 
-def write_region(raw: Path) -> list[RcoiFile]:
+def write_region(raw: Path) -> list[HandWrittenFile]:
     """Every file of this module under raw/."""
     return [
         write_login_list(raw),

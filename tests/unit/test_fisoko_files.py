@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import openpyxl
 import pytest
 from builders import fetch
 from fisoko_files import (
@@ -16,6 +15,12 @@ from fisoko_files import (
     UNMATCHED_NAME,
     write_login_list,
     write_region,
+)
+from hand_written import (
+    assert_every_row_loaded_or_reported,
+    assert_nothing_quarantined,
+    save,
+    workbook,
 )
 
 from shnor import warehouse
@@ -46,30 +51,12 @@ def _name_ids(con) -> dict[str, str]:
 
 
 def test_nothing_is_quarantined(region):
-    con, files, summary = region
-    assert summary.quarantined == []
-    assert sorted(summary.loaded) == sorted(f.relative for f in files)
-    assert fetch(con, "SELECT * FROM ops.problems WHERE severity = 'blocking'") == []
+    assert_nothing_quarantined(*region)
 
 
 def test_every_input_row_is_in_a_raw_table_or_reported(region):
     con, files, _ = region
-    for file in files:
-        loaded = fetch(
-            con, f"SELECT count(*) FROM raw.{file.raw_table} WHERE _source_file = ?", file.relative
-        )[0][0]
-        totals = fetch(
-            con,
-            "SELECT count(*) FROM ops.problems WHERE source_file = ? AND rule = 'total_row'",
-            file.relative,
-        )[0][0]
-        assert (loaded, totals) == (file.loaded_rows, file.total_rows), file.relative
-        skipped = fetch(
-            con,
-            "SELECT sheet FROM ops.problems WHERE source_file = ? AND rule = 'sheet_skipped'",
-            file.relative,
-        )
-        assert [s for (s,) in skipped] == list(file.skipped_sheets), file.relative
+    assert_every_row_loaded_or_reported(con, files)
 
 
 def test_school_results_equal_the_hand_count(region):
@@ -176,19 +163,14 @@ def test_a_school_named_twice_in_a_summary_with_other_figures_blocks_the_file(tm
     repeat (as a coded school's would be); the aggregates around it never are."""
     raw = tmp_path / "raw"
     write_login_list(raw)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    for row in [*STATS_TITLE, ["Название ОО", "Муниципалитет", "Кол-во участников", "2", "3",
-                               "4", "5"],
-                ["Вся выборка", None, 1000, 10, 40, 35, 15],
-                ['МБОУ "СОШ № 1"', "Павловский район", 25, 12, 40, 36, 12],
-                [None, "Павловский район", 300, 10, 40, 35, 15],
-                [None, "Павловский район", 300, 10, 40, 35, 15],
-                ['МБОУ "СОШ № 1"', "Павловский район", 24, 12.5, 37.5, 37.5, 12.5]]:  # fmt: skip
-        sheet.append(row)
-    path = raw / "vpr" / "2021" / "Статистика.xlsx"
-    path.parent.mkdir(parents=True)
-    book.save(path)
+    rows = [*STATS_TITLE, ["Название ОО", "Муниципалитет", "Кол-во участников", "2", "3", "4",
+                           "5"],
+            ["Вся выборка", None, 1000, 10, 40, 35, 15],
+            ['МБОУ "СОШ № 1"', "Павловский район", 25, 12, 40, 36, 12],
+            [None, "Павловский район", 300, 10, 40, 35, 15],
+            [None, "Павловский район", 300, 10, 40, 35, 15],
+            ['МБОУ "СОШ № 1"', "Павловский район", 24, 12.5, 37.5, 37.5, 12.5]]  # fmt: skip
+    save(workbook(rows), raw, "vpr/2021/Статистика.xlsx")
     with warehouse.connect(":memory:") as con:
         warehouse.prepare_connection(con, None)
         summary = ingest_raw(con, raw)
@@ -204,18 +186,13 @@ def test_two_rows_taken_for_the_region_on_one_sheet_are_named(tmp_path: Path):
     region's own row it is not silently a second region — both rows are named in a warning."""
     raw = tmp_path / "raw"
     write_login_list(raw)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    for row in [*STATS_TITLE, ["Название ОО", "Кол-во участников", "2", "3", "4", "5"],
-                ["Красноярский край", 1000, 10, 40, 35, 15],
-                ["Красноярск", 300, 10, 40, 35, 15],
-                ['МБОУ "СОШ № 1"', 25, 12, 40, 36, 12],
-                ["Канский район", 300, 10, 40, 35, 15],
-                ['МБОУ "СОШ № 2"', 24, 12.5, 37.5, 37.5, 12.5]]:  # fmt: skip
-        sheet.append(row)
-    path = raw / "vpr" / "2021" / "Статистика.xlsx"
-    path.parent.mkdir(parents=True)
-    book.save(path)
+    rows = [*STATS_TITLE, ["Название ОО", "Кол-во участников", "2", "3", "4", "5"],
+            ["Красноярский край", 1000, 10, 40, 35, 15],
+            ["Красноярск", 300, 10, 40, 35, 15],
+            ['МБОУ "СОШ № 1"', 25, 12, 40, 36, 12],
+            ["Канский район", 300, 10, 40, 35, 15],
+            ['МБОУ "СОШ № 2"', 24, 12.5, 37.5, 37.5, 12.5]]  # fmt: skip
+    save(workbook(rows), raw, "vpr/2021/Статистика.xlsx")
     with warehouse.connect(":memory:") as con:
         warehouse.prepare_connection(con, None)
         summary = ingest_raw(con, raw)

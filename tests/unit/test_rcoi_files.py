@@ -11,6 +11,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 from builders import fetch, fresh_warehouse
+from hand_written import assert_every_row_loaded_or_reported, assert_nothing_quarantined
 from rcoi_files import AMBIGUOUS_CODE, JOURNAL_SCHOOLS, PASSPORT_SHARES, write_region
 
 from shnor import warehouse
@@ -36,24 +37,12 @@ def region(tmp_path_factory):
 
 
 def test_nothing_is_quarantined(region):
-    con, files, summary = region
-    assert summary.quarantined == []
-    assert sorted(summary.loaded) == sorted(f.relative for f in files)
-    assert fetch(con, "SELECT * FROM ops.problems WHERE severity = 'blocking'") == []
+    assert_nothing_quarantined(*region)
 
 
 def test_every_input_row_is_in_a_raw_table_or_reported(region):
     con, files, _ = region
-    for file in files:
-        loaded = fetch(
-            con, f"SELECT count(*) FROM raw.{file.raw_table} WHERE _source_file = ?", file.relative
-        )[0][0]
-        totals = fetch(
-            con,
-            "SELECT count(*) FROM ops.problems WHERE source_file = ? AND rule = 'total_row'",
-            file.relative,
-        )[0][0]
-        assert (loaded, totals) == (file.loaded_rows, file.total_rows), file.relative
+    assert_every_row_loaded_or_reported(con, files)
 
 
 def test_school_results_equal_the_hand_count(region):
@@ -158,16 +147,25 @@ def test_numbers_are_the_login_with_their_digits_and_an_ambiguous_code_is_not_gu
     assert len(PASSPORT_SHARES) == len(shares)
 
 
-def test_periods_dates_and_scores_are_read_as_written(region):
-    con, _, _ = region
-    rows = fetch(
+def _staged_with_reason(con, exam: str, columns: str) -> list[tuple]:
+    """The staged participant rows of an exam in file order: the columns, then why the row is
+    not counted (None when it is)."""
+    return fetch(
         con,
-        "SELECT p.participant_id, stage, exam_date, primary_score, test_score, mark, "
-        "municipality_code, not_counted_reason "
-        "FROM staging.stg_exam__participants AS p "
+        f"SELECT {columns}, not_counted_reason FROM staging.stg_exam__participants AS p "
         "JOIN intermediate.int_participant_results_counted AS c ON c._source_file = p._source_file "
         "AND c._sheet IS NOT DISTINCT FROM p._sheet AND c._row = p._row "
-        "WHERE p.exam = 'oge' ORDER BY p._row",
+        "WHERE p.exam = ? ORDER BY p._row",
+        exam,
+    )
+
+
+def test_periods_dates_and_scores_are_read_as_written(region):
+    con, _, _ = region
+    rows = _staged_with_reason(
+        con,
+        "oge",
+        "p.participant_id, stage, exam_date, primary_score, test_score, mark, municipality_code",
     )
     day = dt.date(2024, 6, 4)
     assert rows == [
@@ -183,13 +181,8 @@ def test_periods_dates_and_scores_are_read_as_written(region):
         ("o09", "reserve", dt.date(2024, 6, 19), 25, None, 5, "015", None),
         ("o08", "main", day, 11, None, 3, "015", None),
     ]
-    ege = fetch(
-        con,
-        "SELECT p.participant_id, p.subject, stage, exam_date, primary_score, test_score, mark, "
-        "not_counted_reason FROM staging.stg_exam__participants AS p "
-        "JOIN intermediate.int_participant_results_counted AS c ON c._source_file = p._source_file "
-        "AND c._sheet IS NOT DISTINCT FROM p._sheet AND c._row = p._row "
-        "WHERE p.exam = 'ege' ORDER BY p._row",
+    ege = _staged_with_reason(
+        con, "ege", "p.participant_id, p.subject, stage, exam_date, primary_score, test_score, mark"
     )
     may31 = dt.date(2024, 5, 31)
     assert ege == [

@@ -20,12 +20,11 @@ from hand_files import (
     write_registry,
     write_vpr_tab_csv,
 )
+from hand_written import assert_every_row_loaded_or_reported, assert_nothing_quarantined
 from openpyxl import Workbook
 
 from shnor.ingest.raw_load import ingest_raw
 from shnor.ingest.readers import _hidden_sheet, _without_total_rows
-
-RAW_TABLES = ("schools", "exam_participants", "vpr_participants", "context")
 
 
 @pytest.fixture(scope="module")
@@ -45,33 +44,12 @@ def region(tmp_path_factory):
 
 
 def test_no_hand_file_is_quarantined(region):
-    con, files, summary = region
-    assert summary.quarantined == []
-    assert sorted(summary.loaded) == sorted(f.relative for f in files)
-    assert fetch(con, "SELECT * FROM ops.problems WHERE severity = 'blocking'") == []
+    assert_nothing_quarantined(*region)
 
 
 def test_every_input_row_is_loaded_or_reported_as_a_total(region):
     con, files, _ = region
-    for file in files:
-        loaded = sum(
-            fetch(con, f"SELECT count(*) FROM raw.{t} WHERE _source_file = ?", file.relative)[0][0]
-            for t in RAW_TABLES
-        )
-        totals = fetch(
-            con,
-            "SELECT count(*) FROM ops.problems WHERE source_file = ? AND rule = 'total_row'",
-            file.relative,
-        )[0][0]
-        assert (loaded, totals) == (file.result_rows, file.total_rows), file.relative
-        skipped = fetch(
-            con,
-            "SELECT sheet, message FROM ops.problems WHERE source_file = ? "
-            "AND rule = 'sheet_skipped' ORDER BY sheet",
-            file.relative,
-        )
-        assert [sheet for sheet, _ in skipped] == list(file.skipped_sheets)
-        assert all("скрыт" in message for _, message in skipped)
+    assert_every_row_loaded_or_reported(con, files)
 
 
 def test_school_results_equal_the_hand_count(region):
