@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from builders import write_preset
-from scipy.stats import binom
+from scipy.stats import betabinom, binom
 
 from shnor.methods.objectivity import (
     MARKERS,
@@ -641,6 +641,23 @@ def test_overdispersed_p_values_hold_five_percent_where_the_binomial_does_not():
     assert none == 0.0  # too few schools to fit a spread: the binomial
     binomial = 1 - (binom.cdf(absent - 1, trials, share) + 0.5 * binom.pmf(absent, trials, share))
     assert (binomial < 0.05).mean() > 0.2  # the plain test marks a fifth of honest schools
+
+
+def test_overdispersed_p_values_are_the_beta_binomial_mid_p_at_the_fitted_correlation():
+    # rows of very different sizes, with counts of 0 and of every trial, each against its own
+    # share: the values are the beta-binomial's at the fitted correlation, row by row
+    rng = np.random.default_rng(11)
+    trials = rng.integers(1, 400, 300)
+    rate = rng.beta(2.0, 18.0, 300)
+    absent = rng.binomial(trials, rate)
+    absent[:3], absent[3:6] = 0, trials[3:6]
+    share = rng.uniform(0.05, 0.15, 300)
+    for upper in (True, False):
+        p_values, icc = overdispersed_p_values(absent, trials, share, upper=upper)
+        assert icc > 0
+        a, b = share * (1 / icc - 1), (1 - share) * (1 / icc - 1)
+        lower = betabinom.cdf(absent - 1, trials, a, b) + 0.5 * betabinom.pmf(absent, trials, a, b)
+        np.testing.assert_allclose(p_values, 1 - lower if upper else lower, rtol=1e-9, atol=1e-12)
 
 
 def test_absence_counts_once_per_school_under_the_school_tests():

@@ -241,21 +241,30 @@ def overdispersed_p_values(
     share = np.clip(share, 1e-6, 1 - 1e-6)
     k, n = np.rint(observed), np.rint(trials)
 
-    support = np.arange(int(n.max()) + 1 if len(n) else 1)
-    inside = support[None, :] <= n[:, None]
-    log_choose = gammaln(n + 1)[:, None] - gammaln(support + 1)[None, :]
-    log_choose = log_choose - gammaln(np.maximum(n[:, None] - support[None, :], 0) + 1)
+    # The mid-p reads each row's pmf up to its own k only: the support 0…k of all rows laid end
+    # to end (row, x), so a step of the fit costs Σ(k + 1) terms, not rows × the largest n. The
+    # terms below k are summed in a rows × (largest n + 1) table, as over the whole support:
+    # the same sums to the last bit, so a tiny upper p-value (1 − lower tail) does not move.
+    lengths = k.astype(np.intp) + 1
+    last = np.cumsum(lengths) - 1
+    row = np.repeat(np.arange(len(k)), lengths)
+    x = np.arange(len(row)) - np.repeat(last + 1 - lengths, lengths)
+    n_x = n[row]
+    inside, is_below = x <= n_x, x < k[row]
+    log_choose = gammaln(n_x + 1) - gammaln(x + 1) - gammaln(np.maximum(n_x - x, 0) + 1)
+    table = np.zeros((len(k), int(max(n.max(), k.max())) + 1 if len(k) else 1))
 
     def mid_p(icc: float) -> np.ndarray:
         if icc <= 0:
             below, at = binom.cdf(k - 1, n, share), binom.pmf(k, n, share)
-        else:  # the beta-binomial's whole pmf per row (row sizes are small), summed up to k
+        else:  # the beta-binomial's pmf term by term (row sizes are small), summed up to k
             size = 1.0 / icc - 1.0
-            a, b = (share * size)[:, None], ((1.0 - share) * size)[:, None]
-            log_pmf = log_choose + betaln(support + a, n[:, None] - support + b) - betaln(a, b)
+            a, b = share * size, (1.0 - share) * size
+            log_pmf = log_choose + betaln(x + a[row], n_x - x + b[row]) - betaln(a, b)[row]
             pmf = np.where(inside, np.exp(log_pmf), 0.0)
-            below = np.where(support[None, :] < k[:, None], pmf, 0.0).sum(axis=1)
-            at = pmf[np.arange(len(k)), k.astype(np.intp)]
+            table[row, x] = np.where(is_below, pmf, 0.0)
+            below = table.sum(axis=1)
+            at = pmf[last]
         lower_tail = below + 0.5 * at  # P(X < k) + ½ P(X = k)
         return np.clip(1.0 - lower_tail if upper else lower_tail, 0.0, 1.0)
 
