@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
+from scipy.special import gammaln
 from test_objectivity import evidence
 
 from shnor.methods.objectivity import objectivity_concerns, objectivity_markers, school_tests
-from shnor.methods.objectivity_exams import shrunk_ratio, vpr_below_exams_p_values
+from shnor.methods.objectivity_exams import (
+    _negative_binomial_lower_mid_p,
+    shrunk_ratio,
+    vpr_below_exams_p_values,
+)
 from shnor.presets import load_preset, with_values
 
 REFERENCE = load_preset()
@@ -110,3 +116,18 @@ def test_a_summary_only_school_with_no_vpr_fails_against_weak_exams_is_a_concern
 def test_too_few_schools_to_fit_the_relation_give_no_p_value():
     vpr, exams = honest_region(3, schools=5)
     assert vpr_below_exams_p_values(vpr, exams, minimum=10).empty
+
+
+def test_the_negative_binomial_mid_p_is_its_pmf_summed_below_the_count():
+    count = np.array([0, 1, 3, 17, 40, 250])
+    mean = np.array([0.5, 4.0, 3.0, 30.0, 12.0, 240.0])
+    shape = np.array([2.0, 0.7, 50.0, 3.5, 1.2, 1e3])
+    p = shape / (shape + mean)
+    for k, s, q, found in zip(
+        count, shape, p, _negative_binomial_lower_mid_p(count, mean, shape), strict=True
+    ):
+        x = np.arange(k + 1)
+        pmf = np.exp(
+            gammaln(x + s) - gammaln(s) - gammaln(x + 1) + s * np.log(q) + x * np.log1p(-q)
+        )
+        assert found == pytest.approx(pmf[:-1].sum() + 0.5 * pmf[-1], rel=1e-10)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
+from scipy.stats import nbinom
 
 KEYS = ["school_id", "exam_year"]
 
@@ -44,23 +44,13 @@ def shrunk_ratio(observed: np.ndarray, expected: np.ndarray) -> tuple[np.ndarray
 
 
 def _negative_binomial_lower_mid_p(count, mean, shape) -> np.ndarray:
-    """P(X < k) + ½ P(X = k) for X negative binomial with the given mean and gamma shape."""
-    values = (np.asarray(v, dtype=float) for v in (count, mean, shape))
-    count, mean, shape = np.broadcast_arrays(*values)
-    top = int(count.max()) + 1 if count.size else 1
-    support = np.arange(top)[None, :]
-    p = (shape / (shape + mean))[:, None]
-    log_pmf = (
-        gammaln(support + shape[:, None])
-        - gammaln(shape[:, None])
-        - gammaln(support + 1)
-        + shape[:, None] * np.log(p)
-        + support * np.log1p(-p)
+    """P(X < k) + ½ P(X = k) for X negative binomial with the given mean and gamma shape, all
+    rows at once (scipy's cdf and pmf, no support table up to the largest count)."""
+    count, mean, shape = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (count, mean, shape))
     )
-    pmf = np.exp(log_pmf)
-    below = np.where(support < count[:, None], pmf, 0.0).sum(axis=1)
-    at = pmf[np.arange(len(count)), count.astype(np.intp)]
-    return np.clip(below + 0.5 * at, 0.0, 1.0)
+    p = shape / (shape + mean)
+    return np.clip(nbinom.cdf(count - 1, shape, p) + 0.5 * nbinom.pmf(count, shape, p), 0.0, 1.0)
 
 
 def vpr_below_exams_p_values(
