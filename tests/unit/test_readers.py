@@ -12,6 +12,7 @@ import xlsxwriter
 from shnor.ingest.headers import canonical_column
 from shnor.ingest.layouts import best_layout, layout_named
 from shnor.ingest.readers import SheetRead, SheetSkipped, UnreadableFile, read_file
+from shnor.ingest.text import cell_text, cell_texts
 
 
 def _rows(sheet: SheetRead) -> list[dict]:
@@ -285,6 +286,15 @@ def test_xlsx_dates_are_iso(tmp_path):
         ("80", "2025-06-06 10:30:00", 3),
         ("36", "06.06.2025", 4),
     ]
+
+
+def test_cell_texts_are_each_cells_text_however_equal_values_collide():
+    # 1 == 1.0 == True and 1e15 == 10**15 share a set entry: each cell still gets its own text
+    cells = [1, 1.0, True, 0, -0.0, False, 1e15, 10**15, 2.5, float("nan"), None, " x ", "",
+             dt.date(2025, 6, 3), dt.datetime(2025, 6, 3, 10, 30), 1.0]  # fmt: skip
+    assert cell_texts(cells) == [cell_text(c) for c in cells]
+    assert cell_texts([1e15, 10**15]) == ["1000000000000000.0", "1000000000000000"]
+    assert cell_texts([4.0, 4, True, None]) == ["4", "4", "1", None]
 
 
 def test_xlsx_written_with_openpyxl(tmp_path):

@@ -13,6 +13,8 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +32,7 @@ from shnor.ingest.headers import (
 )
 from shnor.ingest.layouts import Layout, best_layout, layout_named
 from shnor.ingest.text import cell_text as _text
-from shnor.ingest.text import delimiters_by_frequency, detect_encoding
+from shnor.ingest.text import cell_texts, delimiters_by_frequency, detect_encoding
 from shnor.ingest.vpr_exports import CLASS_SHEETS, EXPORT_LAYOUT, complete_export
 from shnor.russian import counted
 
@@ -413,12 +415,13 @@ def _without_total_rows(table: pa.Table) -> tuple[pa.Table, list[int]]:
     )
     is_total = None
     for name in columns:
-        # case-blind matching, not a lower-cased copy of every cell
+        # case-blind matching, not a lower-cased copy of every cell; once per distinct cell
         cells = pc.fill_null(table[name], "")
-        hit = pc.or_(
-            pc.match_substring_regex(cells, _TOTAL_WORDS, ignore_case=True),
-            pc.and_(no_code, pc.match_substring_regex(cells, _MEAN_WORDS, ignore_case=True)),
-        )
+        distinct = pc.unique(cells)
+        at = pc.index_in(cells, value_set=distinct)
+        total = pc.match_substring_regex(distinct, _TOTAL_WORDS, ignore_case=True)
+        mean = pc.match_substring_regex(distinct, _MEAN_WORDS, ignore_case=True)
+        hit = pc.or_(pc.take(total, at), pc.and_(no_code, pc.take(mean, at)))
         is_total = hit if is_total is None else pc.or_(is_total, hit)
     if set(_PARTICIPANT_KEYS) <= set(table.column_names):
         places = [c for c in _PLACE_COLUMNS if c in table.column_names]
@@ -557,15 +560,13 @@ def _sheet_table(
     names = {p: f"_carried_{p}" for p in carried}
     read = keep | names
     body = rows[index + 1 :]
-    row_numbers = []
-    data: dict[str, list[str | None]] = {column: [] for column in read.values()}
-    for offset, row in enumerate(body):
-        cells = [_text(row[p]) if p < len(row) else None for p in read]
-        if not any(cells) and not any(_text(c) for c in row):
-            continue  # an empty row carries nothing
-        row_numbers.append(index + 2 + offset)
-        for column, value in zip(read.values(), cells, strict=True):
-            data[column].append(value)
+    shortest = min(map(len, body), default=0)
+    texts = {column: cell_texts(_column_cells(body, p, shortest)) for p, column in read.items()}
+    # an empty row carries nothing (a row empty in the read columns is looked at whole)
+    filled = [any(cells) for cells in zip(*texts.values(), strict=True)] or [False] * len(body)
+    filled = [is_in or any(map(_text, row)) for is_in, row in zip(filled, body, strict=True)]
+    data = {column: list(compress(values, filled)) for column, values in texts.items()}
+    row_numbers = list(compress(range(index + 2, index + 2 + len(body)), filled))
     table = pa.table({column: pa.array(values, pa.string()) for column, values in data.items()})
     table = table.append_column("_row", pa.array(row_numbers, pa.int64()))
     table, points = _split_carried(table, layout, unknown, tasks, names)
@@ -583,6 +584,14 @@ def _sheet_table(
         task_points=points,
         kept_unknown=layout.keeps_unknown,
     )
+
+
+def _column_cells(rows: list[list[object]], position: int, shortest: int) -> list[object]:
+    """The cells of one column of `rows` (the shortest has `shortest` cells), None where a row
+    is shorter."""
+    if position < shortest:
+        return list(map(itemgetter(position), rows))
+    return [row[position] if position < len(row) else None for row in rows]
 
 
 def _fill_merged_down(rows: list[list[object]], merges, below: int) -> None:

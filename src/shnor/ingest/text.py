@@ -65,3 +65,14 @@ def cell_text(value: object) -> str | None:
         return value.isoformat()
     text = str(value).strip()
     return text or None
+
+
+def cell_texts(cells: list[object]) -> list[str | None]:
+    """Each cell as `cell_text` gives it, worked out once per distinct value (a column repeats
+    its marks, codes and names over thousands of rows)."""
+    distinct = set(cells)
+    # 1e15 == 10**15 share a set entry but not a text: such columns go cell by cell
+    if any(type(v) in (int, float) and abs(v) >= 1e15 for v in distinct):
+        return [cell_text(v) for v in cells]
+    text = {v: cell_text(v) for v in distinct}
+    return list(map(text.__getitem__, cells))
