@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 import xlsxwriter
 from vpr_export_files import WORKS, write_login_list, write_region, write_scales
@@ -17,7 +18,7 @@ from shnor.ingest.headers import task_header
 from shnor.ingest.raw_load import ingest_raw
 from shnor.ingest.readers import SheetRead, SheetSkipped, read_file
 from shnor.ingest.school_matching import school_code_map
-from shnor.ingest.vpr_exports import export_title
+from shnor.ingest.vpr_exports import export_title, split_code_name
 from shnor.ingest.vpr_scales import Scale, scale_notes, scales
 from shnor.presets import load_preset
 from shnor.stages.build import build
@@ -296,3 +297,12 @@ def test_an_export_that_gives_marks_uses_them_and_compares_them_with_the_scale(d
     assert con.execute(
         "SELECT row FROM ops.problems WHERE rule = 'vpr_mark_scale_mismatch'"
     ).fetchall() == [(3,)]
+
+
+def test_split_code_name_cell_by_cell_over_repeated_cells_and_chunks():
+    cells = ["reg22_m030 | Павловский район", None, "МБОУ СОШ № 1", " | Без кода", "edu1 | ",
+             "reg22_m030 | Павловский район", "", "edu1 | "]  # fmt: skip
+    codes, names = split_code_name(pa.chunked_array([cells[:3], cells[3:]]))
+    assert codes.to_pylist() == ["reg22_m030", None, None, None, "edu1", "reg22_m030", None, "edu1"]
+    assert names.to_pylist() == ["Павловский район", None, "МБОУ СОШ № 1", "Без кода", None,
+                                 "Павловский район", "", None]  # fmt: skip

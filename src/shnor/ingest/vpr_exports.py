@@ -67,20 +67,27 @@ def export_title(path: Path) -> ExportTitle:
 
 def split_code_name(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
     """(code, name) of «reg22_m030 | Павловский муниципальный район» cells; a cell without «|»
-    is a name alone (vectorised: a protocol has a cell per participant)."""
+    is a name alone (split once per distinct cell: a protocol repeats a few names over its
+    participants)."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    texts = values.cast(pa.string())
+    encoded = pc.dictionary_encode(values.cast(pa.string()))
+    texts = encoded.dictionary
     parts = pc.extract_regex(texts, _CODE_NAME_RE2)
     split = pc.is_valid(parts)
     codes = _empty_as_null(pc.struct_field(parts, "code"))
     names = pc.if_else(split, _empty_as_null(pc.struct_field(parts, "name")), texts)
-    return codes, names
+    return codes.take(encoded.indices), names.take(encoded.indices)
 
 
 def _empty_as_null(values: pa.Array) -> pa.Array:
     """`values` with empty strings as nulls."""
     return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+
+def _has_text(values: pa.ChunkedArray) -> bool:
+    """True when some cell of `values` is neither null nor empty."""
+    return bool(pc.any(pc.fill_null(pc.not_equal(values, ""), False)).as_py())
 
 
 def _set(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
@@ -116,7 +123,7 @@ def complete_export(table: pa.Table, path: Path) -> tuple[pa.Table, list[Summary
             table = _set(
                 table, "school_code", pc.if_else(pc.equal(own, ""), codes, table["school_code"])
             )
-    if "subject" not in table.column_names or not any(table["subject"].to_pylist()):
+    if "subject" not in table.column_names or not _has_text(table["subject"]):
         table = _set(table, "subject", pa.array([title.subject] * n, pa.string()))
     if title.grade is not None:
         table = _set(table, "grade", pa.array([str(title.grade)] * n, pa.string()))
@@ -145,9 +152,7 @@ def complete_export(table: pa.Table, path: Path) -> tuple[pa.Table, list[Summary
         )
     table = _set(table, "work_form", pa.array([title.form] * n, pa.string()))
     # no ВПР mark in the file (the usual export): the mark comes from the scale in staging
-    gives_marks = "mark" in table.column_names and any(
-        v not in (None, "") for v in table["mark"].to_pylist()
-    )
+    gives_marks = "mark" in table.column_names and _has_text(table["mark"])
     table = _set(
         table, "mark_source", pa.array([None if gives_marks else "scale"] * n, pa.string())
     )
