@@ -101,9 +101,12 @@ def insert_raw(
         con.execute(f"INSERT INTO raw.{table} ({columns}) VALUES ({marks})", list(values.values()))
 
 
-def build_models(con: duckdb.DuckDBPyConnection, preset=None) -> dict[str, int]:
-    """Map subjects and build every SQL model (staging → marts) with the preset."""
-    map_subjects(con, None)
+def build_models(
+    con: duckdb.DuckDBPyConnection, preset=None, reference: Path | None = None
+) -> dict[str, int]:
+    """Map subjects (with a region's reference folder, if given) and build every SQL model
+    (staging → marts) with the preset."""
+    map_subjects(con, reference)
     return build(con, preset or load_preset())
 
 
@@ -113,12 +116,13 @@ def fetch(con: duckdb.DuckDBPyConnection, sql: str, *parameters) -> list[tuple]:
 
 
 @contextmanager
-def fresh_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory warehouse with macros, reference tables and raw.* ready."""
+def fresh_warehouse(reference: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory warehouse with macros, reference tables (a region's folder, if given) and
+    raw.* ready."""
     from shnor.ingest.raw_tables import ensure_raw_tables
 
     with warehouse.connect(":memory:") as con:
-        warehouse.prepare_connection(con, None)
+        warehouse.prepare_connection(con, reference)
         ensure_raw_tables(con)
         yield con
 

@@ -5,12 +5,16 @@ table or reported (importable as `hand_written`: pytest puts tests/ on the path)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-from builders import fetch
+from builders import build_models, fetch, fresh_warehouse
 from openpyxl import Workbook
+
+from shnor.ingest.raw_load import ingest_raw
 
 
 @dataclass
@@ -42,6 +46,16 @@ def save(book: Workbook, raw: Path, relative: str) -> None:
     path = raw / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
+
+
+@contextmanager
+def ingested_and_built(raw: Path, reference: Path | None = None) -> Iterator[tuple]:
+    """The hand files under `raw` ingested into an in-memory warehouse and every model built:
+    (connection, ingest summary)."""
+    with fresh_warehouse(reference) as con:
+        summary = ingest_raw(con, raw, reference)
+        build_models(con, reference=reference)
+        yield con, summary
 
 
 def assert_nothing_quarantined(con: duckdb.DuckDBPyConnection, files, summary) -> None:

@@ -19,15 +19,13 @@ from fisoko_files import (
 from hand_written import (
     assert_every_row_loaded_or_reported,
     assert_nothing_quarantined,
+    ingested_and_built,
     save,
     workbook,
 )
 
 from shnor import warehouse
 from shnor.ingest.raw_load import ingest_raw
-from shnor.presets import load_preset
-from shnor.stages.build import build
-from shnor.stages.ingest import map_subjects
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +33,7 @@ def region(tmp_path_factory):
     """The files ingested and built once: (connection, files, ingest summary)."""
     root = tmp_path_factory.mktemp("fisoko")
     files = write_region(root / "raw", root / "reference")
-    with warehouse.connect(":memory:") as con:
-        warehouse.prepare_connection(con, root / "reference")
-        summary = ingest_raw(con, root / "raw", root / "reference")
-        map_subjects(con, root / "reference")
-        build(con, load_preset())
+    with ingested_and_built(root / "raw", root / "reference") as (con, summary):
         yield con, files, summary
 
 

@@ -11,16 +11,15 @@ import datetime as dt
 import pandas as pd
 import pytest
 from builders import fetch, fresh_warehouse
-from hand_written import assert_every_row_loaded_or_reported, assert_nothing_quarantined
+from hand_written import (
+    assert_every_row_loaded_or_reported,
+    assert_nothing_quarantined,
+    ingested_and_built,
+)
 from rcoi_files import AMBIGUOUS_CODE, JOURNAL_SCHOOLS, PASSPORT_SHARES, write_region
 
-from shnor import warehouse
 from shnor.ingest.ege_summary import _is_territory
-from shnor.ingest.raw_load import ingest_raw
 from shnor.ingest.school_matching import school_code_map
-from shnor.presets import load_preset
-from shnor.stages.build import build
-from shnor.stages.ingest import map_subjects
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +27,7 @@ def region(tmp_path_factory):
     """The files ingested and built once: (connection, files, ingest summary)."""
     raw = tmp_path_factory.mktemp("rcoi") / "raw"
     files = write_region(raw)
-    with warehouse.connect(":memory:") as con:
-        warehouse.prepare_connection(con, None)
-        summary = ingest_raw(con, raw)
-        map_subjects(con, None)
-        build(con, load_preset())
+    with ingested_and_built(raw) as (con, summary):
         yield con, files, summary
 
 

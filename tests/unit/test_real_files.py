@@ -9,7 +9,7 @@ import json
 
 import pyarrow as pa
 import pytest
-from builders import build_models, fetch, fresh_warehouse
+from builders import fetch, fresh_warehouse
 from hand_files import (
     OGE_BOTTOM,
     OGE_TOP,
@@ -20,7 +20,11 @@ from hand_files import (
     write_registry,
     write_vpr_tab_csv,
 )
-from hand_written import assert_every_row_loaded_or_reported, assert_nothing_quarantined
+from hand_written import (
+    assert_every_row_loaded_or_reported,
+    assert_nothing_quarantined,
+    ingested_and_built,
+)
 from openpyxl import Workbook
 
 from shnor.ingest.raw_load import ingest_raw
@@ -37,9 +41,7 @@ def region(tmp_path_factory):
         write_vpr_tab_csv(raw),
         write_passport(raw),
     ]
-    with fresh_warehouse() as con:
-        summary = ingest_raw(con, raw)
-        build_models(con)
+    with ingested_and_built(raw) as (con, summary):
         yield con, files, summary
 
 
