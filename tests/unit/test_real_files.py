@@ -217,8 +217,9 @@ def test_a_pupil_without_code_and_id_but_with_a_result_is_not_a_total():
 
 @pytest.mark.parametrize(
     ("filled", "said"),
-    [(1, "его 1 непустая строка не загружена"), (3, "его 3 непустые строки не загружены"),
-     (5, "его 5 непустых строк не загружены"), (21, "его 21 непустая строка не загружена")],
+    [(1, "в нём 1 непустая строка"), (3, "в нём 3 непустые строки"),
+     (5, "в нём 5 непустых строк"), (21, "в нём 21 непустая строка"),
+     (101, "в нём 101 непустая строка")],
 )  # fmt: skip
 def test_a_hidden_sheet_says_how_many_rows_it_holds_in_agreement(filled, said):
     skipped = _hidden_sheet("Старое", [["Код ОО", "Отметка"]] * filled + [[None, ""]])

@@ -488,11 +488,10 @@ def _hidden_sheet(name: str, rows: list[list[object]]) -> SheetSkipped:
     """A hidden sheet is not read: the analyst does not see it (an old copy, a lookup list),
     and its rows would count beside the visible ones. Skipped, saying how many rows it holds."""
     filled = sum(1 for row in rows if any(_text(c) for c in row))
-    lines = counted(filled, "непустая строка")
-    verb = "не загружена" if filled % 10 == 1 and filled % 100 != 11 else "не загружены"
     return SheetSkipped(
         name,
-        f"лист скрыт, его {lines} {verb} (если данные нужны, покажите лист в Excel: «Показать…»)",
+        f"лист скрыт и не загружен, в нём {counted(filled, 'непустая строка')} (если данные "
+        "нужны, покажите лист в Excel: «Показать…»)",
         _first(rows),
     )
 
