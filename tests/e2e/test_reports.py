@@ -86,7 +86,7 @@ def test_comparative_workbook_matches_the_marts(published):
     book = openpyxl.load_workbook(path, read_only=True)
     assert book.sheetnames == [
         "Сводка", "Муниципалитеты", "ШНОР — динамика", "Все школы — динамика",
-        "Процедуры — значимые изменения", "Сетевые пары", "Рекомендации", "Примечания",
+        "Процедуры — динамика", "Сетевые пары", "Рекомендации", "Примечания",
     ]  # fmt: skip
     schools = mart(published, "rpt_school_year_over_year").query("exam_year == @YEAR")
     cohort = schools[schools["was_on_shnor_list"] | schools["is_on_shnor_list"]]
@@ -116,19 +116,46 @@ def test_comparative_workbook_matches_the_marts(published):
     assert region.shnor_count == int(
         mart(published, "fct_school_flags").query("exam_year == @YEAR")["is_on_shnor_list"].sum()
     )
-    # The regional workbook lists the comparisons with a verdict; every one of them, none other.
+    # The regional procedure sheet: every comparison of a school on the list, in the risk or the
+    # prevention group, and every other school's with a verdict; no other, and it says so.
     comparisons = mart(published, "rpt_year_over_year").query("exam_year == @YEAR")
-    verdicts = comparisons[
-        comparisons["change_label"].isin(
-            ["значимое улучшение", "значимое ухудшение", "порог изменился: сравнение по процентилю"]
-        )
-    ]
-    assert 0 < len(verdicts) < len(comparisons)
-    procedures = titled_frame(path, "Процедуры — значимые изменения")
+    expected = acted_on_comparisons(published, comparisons)
+    procedures = titled_frame(path, "Процедуры — динамика")
     assert sorted(zip(procedures["Код ОО"], procedures["Процедура"], strict=True)) == sorted(
-        zip(verdicts["school_id"], verdicts["procedure_name"], strict=True)
+        zip(expected["school_id"], expected["procedure_name"], strict=True)
     )
-    assert set(procedures["Вывод"]) == set(verdicts["change_label"])
+    assert set(procedures["Вывод"]) == set(expected["change_label"])
+    assert_procedure_note(path, len(expected), len(comparisons))
+
+
+VERDICTS = ["значимое улучшение", "значимое ухудшение", "порог изменился: сравнение по процентилю"]
+
+
+def acted_on_comparisons(published: Path, comparisons: pd.DataFrame) -> pd.DataFrame:
+    """The comparisons a procedure sheet shows, from the marts: a school on the list, in the
+    risk or prevention group has all of its; any other school only those with a verdict. The
+    demo has both kinds, and schools of neither (their comparisons are left out)."""
+    rows = mart(published, "rpt_school_list").query("exam_year == @YEAR")
+    groups = rows["is_on_shnor_list"] | rows["is_risk_group"] | rows["is_prevention_group"]
+    acted_on = comparisons["school_id"].isin(rows.loc[groups, "school_id"])
+    verdict = comparisons["change_label"].isin(VERDICTS)
+    assert (verdict & ~acted_on).any()  # significant changes of schools on no list are shown
+    assert (~verdict & acted_on).any()  # a listed school's comparisons without a verdict too
+    assert (~verdict & ~acted_on).any()  # the rest is not
+    return comparisons[verdict | acted_on]
+
+
+def assert_procedure_note(path: Path, shown: int, total: int) -> None:
+    """The line above the procedure sheet's table counts what is not shown and names the mart
+    with the full table."""
+    sheet = openpyxl.load_workbook(path, read_only=True)["Процедуры — динамика"]
+    note = next(sheet.iter_rows(min_row=HEADER_ROW - 1, max_row=HEADER_ROW - 1, values_only=True))[
+        0
+    ]
+    hidden = russian.counted(total - shown, "сопоставление")
+    assert note.startswith(f"На листе — {russian.counted(shown, 'сопоставление')} "), note
+    assert f"из {russian.number(total, 0)}:" in note and f": {hidden};" in note, note
+    assert "reports.rpt_year_over_year" in note and "marts/rpt_year_over_year.parquet" in note
 
 
 def test_one_page_and_workbook_per_municipality_with_safe_names(published):
@@ -143,13 +170,30 @@ def test_one_page_and_workbook_per_municipality_with_safe_names(published):
     listed = titled_frame(book, "Список школ")
     assert set(listed["Муниципалитет"]) == {name}
     assert len(listed) == int((names == name).sum())
-    # A municipality's workbook has every school × procedure comparison of its schools.
-    comparisons = mart(published, "rpt_year_over_year").query(
-        "exam_year == @YEAR and municipality_name == @name"
-    )
+    # A municipality's procedure sheet selects its schools' comparisons as the region's does:
+    # a significant change of a school on no list is there, a school on no list without one is
+    # not (a municipality that has both).
+    comparisons = mart(published, "rpt_year_over_year").query("exam_year == @YEAR")
+    shown = acted_on_comparisons(published, comparisons)
+    left_out = comparisons[~comparisons.index.isin(shown.index)]
+    plain_shown = shown[~shown["change_label"].isin(VERDICTS)]
+    name = next(n for n in sorted(names.dropna().unique())
+                if (left_out["municipality_name"] == n).any()
+                and ((shown["municipality_name"] == n)
+                     & ~shown["school_id"].isin(plain_shown["school_id"])).any())  # fmt: skip
+    book = published / "reports" / f"municipality_{YEAR}_{municipality_slug(name)}.xlsx"
+    expected = shown.query("municipality_name == @name")
     procedures = titled_frame(book, "Процедуры — динамика")
-    assert len(procedures) == len(comparisons) > 0
+    assert sorted(zip(procedures["Код ОО"], procedures["Процедура"], strict=True)) == sorted(
+        zip(expected["school_id"], expected["procedure_name"], strict=True)
+    )
     assert set(procedures["Муниципалитет"]) == {name}
+    verdict_only = expected[~expected["school_id"].isin(plain_shown["school_id"])]
+    assert set(verdict_only["school_id"]) <= set(procedures["Код ОО"])
+    quiet = set(left_out.query("municipality_name == @name")["school_id"]) - set(shown["school_id"])
+    assert quiet and not quiet & set(procedures["Код ОО"])
+    of_municipality = comparisons.query("municipality_name == @name")
+    assert_procedure_note(book, len(expected), len(of_municipality))
 
 
 def chromium(*arguments: str) -> subprocess.CompletedProcess:

@@ -123,6 +123,7 @@ def comparison(
             if scope.municipality is None
             else list_rows[list_rows["municipality_name"] == scope.municipality]
         ),
+        "acted_on": acted_on_schools(marts, year),
         "support": support_sheets(marts, year, scope.municipality),
         # every carded school of the scope (links); the cards themselves for a municipality
         "carded": carded_schools(marts, year, scope.municipality),
@@ -220,8 +221,9 @@ def write_comparative_workbook(
     path: Path,
 ) -> Path:
     """The workbook of one `comparison` view: Сводка, (Список школ), Муниципалитеты, ШНОР —
-    динамика, Все школы — динамика, Процедуры (`procedure_sheet`), Сетевые пары, Рекомендации,
-    (Карточки), Примечания; each sheet under its title block, printed A4 landscape."""
+    динамика, Все школы — динамика, Процедуры — динамика (`procedure_sheet`), Сетевые пары,
+    Рекомендации, (Карточки), Примечания; each sheet under its title block, printed A4
+    landscape."""
     facts = dict(run_facts)
 
     def title(sheet: str) -> list[str]:
@@ -244,10 +246,10 @@ def write_comparative_workbook(
         for name, frame in (("ШНОР — динамика", cohort), ("Все школы — динамика", schools)):
             write_table_sheet(workbook, name, frame, SCHOOL_CHANGE_COLUMNS, title=title(name),
                               frozen_columns=SCHOOL_COLUMNS)  # fmt: skip
-        name, procedures, empty_note = procedure_sheet(view, scope)
+        procedures, empty_note, note = procedure_sheet(view)
         write_table_sheet(
-            workbook, name, in_points(procedures), PROCEDURE_CHANGE_COLUMNS, empty_note,
-            title=title(name), frozen_columns=SCHOOL_COLUMNS,
+            workbook, PROCEDURE_SHEET, in_points(procedures), PROCEDURE_CHANGE_COLUMNS,
+            empty_note, title=title(PROCEDURE_SHEET), frozen_columns=SCHOOL_COLUMNS, note=note,
         )  # fmt: skip
         for name, frame, columns in view["support"]:
             write_table_sheet(workbook, name, frame, columns, "Нет строк за этот год.",
@@ -271,8 +273,8 @@ COMPARATIVE_TITLES = {
     "Муниципалитеты": "ШНОР, ШНСУ, группа риска и переходы по муниципалитетам",
     "ШНОР — динамика": "ШНОР прошлого и этого года: изменение доли неудач",
     "Все школы — динамика": "Все школы: изменение доли неудач",
-    "Процедуры — значимые изменения": "Значимые изменения по процедурам",
-    "Процедуры — динамика": "Изменения по процедурам: все сопоставления «школа × процедура»",
+    "Процедуры — динамика": "Изменения по процедурам: школы перечня ШНОР, групп риска и "
+    "профилактики, значимые изменения остальных школ",
     "Сетевые пары": "Сетевые пары: ШНОР и школы-тьюторы",
     "Рекомендации": "Адресные рекомендации школам списка ШНОР",
     "Карточки": "Карточки школ списка ШНОР и группы риска",
@@ -292,42 +294,64 @@ def comparative_title(
     return title_block(heading, preset, facts, scope.municipality)
 
 
-REGIONAL_PROCEDURE_SHEET = "Процедуры — значимые изменения"
 # The «Сопоставимость» of a procedure whose thresholds did not change between the years.
 COMPARABLE = "сопоставимо: пороги не менялись"
-MUNICIPAL_PROCEDURE_SHEET = "Процедуры — динамика"
+PROCEDURE_SHEET = "Процедуры — динамика"
 VERDICTS = (IMPROVED, WORSENED, BY_PERCENTILE)
+# The schools a specialist acts on: every procedure of theirs is on the procedure sheet.
+ACTED_ON = ("is_on_shnor_list", "is_risk_group", "is_prevention_group")
+# Where every school × procedure comparison is: the mart as docs/tables.md names it, its file.
+FULL_PROCEDURE_TABLE = "витрина reports.rpt_year_over_year (файл marts/rpt_year_over_year.parquet)"
 
 
-def procedure_sheet(view: dict[str, Any], scope: Scope) -> tuple[str, pd.DataFrame, str]:
-    """The procedure sheet's name, rows and what it says when it has none. A municipality's
-    workbook lists every school × procedure comparison; the regional one only those with a
-    verdict (~3% of ~20 000 rows on a 600-school region): the rest is in the municipalities'
-    workbooks and in the rpt_year_over_year mart."""
+def acted_on_schools(marts: Mapping[str, pd.DataFrame], year: int) -> set[str]:
+    """The year's schools on the ШНОР list, in the risk group or in the prevention group."""
+    rows = marts["rpt_school_list"]
+    rows = rows[rows["exam_year"] == year]
+    return set(rows.loc[rows[list(ACTED_ON)].fillna(False).any(axis=1), "school_id"])
+
+
+def procedures_to_act_on(procedures: pd.DataFrame, acted_on: set[str]) -> pd.DataFrame:
+    """The school × procedure comparisons a specialist acts on: every one of a school on the
+    list or in the risk or prevention group, and those of other schools with a verdict
+    (a significant change, or a comparison by percentile where the thresholds changed). The
+    regional and the municipal sheet both show these (~15 % of ~20 000 on a 600-school region)."""
+    return procedures[
+        procedures["change_label"].isin(VERDICTS) | procedures["school_id"].isin(acted_on)
+    ]
+
+
+def procedure_sheet(view: dict[str, Any]) -> tuple[pd.DataFrame, str, str]:
+    """The procedure sheet's rows (`procedures_to_act_on`), what it says when it has none, and
+    the line above its table: how many comparisons are not shown and where they all are."""
     procedures = view["procedures"]
     if procedures.empty:
-        name = MUNICIPAL_PROCEDURE_SHEET if scope.municipality else REGIONAL_PROCEDURE_SHEET
-        return name, procedures, "Нет процедур с результатами в обоих годах."
-    if scope.municipality is not None:
-        return MUNICIPAL_PROCEDURE_SHEET, procedures, ""
-    return (
-        REGIONAL_PROCEDURE_SHEET,
-        procedures[procedures["change_label"].isin(VERDICTS)],
-        f"Ни одно из {len(procedures)} сопоставлений «школа × процедура» не дало значимого "
-        "изменения; все они — в рабочих книгах муниципалитетов (лист "
-        f"«{MUNICIPAL_PROCEDURE_SHEET}») и в витрине «rpt_year_over_year».",
+        return procedures, "Нет процедур с результатами в обоих годах.", ""
+    shown = procedures_to_act_on(procedures, view["acted_on"]).sort_values(
+        ["municipality_name", "school_name", "school_id", "procedure_name"]
     )
+    hidden = len(procedures) - len(shown)
+    note = (
+        f"На листе — {russian.counted(len(shown), 'сопоставление')} «школа × процедура» из "
+        f"{russian.number(len(procedures), 0)}: все процедуры школ перечня ШНОР, групп риска и "
+        "профилактики и значимые изменения остальных школ. Не показаны (без значимых изменений, "
+        f"школы вне этих групп): {russian.counted(hidden, 'сопоставление')}; полная таблица — "
+        f"{FULL_PROCEDURE_TABLE}."
+    )
+    empty = (
+        "Ни одно сопоставление не относится к школам перечня ШНОР, групп риска и профилактики "
+        "и не дало значимого изменения."
+    )
+    return shown, empty, note
 
 
 def full_table_note(scope: Scope) -> str:
-    """Where a reader finds every school × procedure comparison of this report."""
-    if scope.municipality is not None:
-        return (f"Полная таблица «школа × процедура» с интервалами — лист "
-                f"«{MUNICIPAL_PROCEDURE_SHEET}» рабочей книги.")  # fmt: skip
+    """Where a reader finds the school × procedure comparisons of this report."""
+    where = "муниципалитета" if scope.municipality is not None else "региона"
     return (
-        "Полная таблица «школа × процедура» с интервалами — в рабочих книгах муниципалитетов "
-        f"(лист «{MUNICIPAL_PROCEDURE_SHEET}») и в витрине «rpt_year_over_year»; в региональной "
-        f"рабочей книге — только сопоставления с выводом (лист «{REGIONAL_PROCEDURE_SHEET}»)."
+        f"В рабочей книге (лист «{PROCEDURE_SHEET}») — все процедуры школ перечня ШНОР, групп "
+        f"риска и профилактики {where} и значимые изменения остальных школ; полная таблица "
+        f"«школа × процедура» с интервалами — {FULL_PROCEDURE_TABLE}."
     )
 
 

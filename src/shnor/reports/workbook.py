@@ -71,12 +71,17 @@ def write_table_sheet(
     *,
     title: Sequence[str] = (),
     frozen_columns: int = 0,
+    note: str = "",
 ) -> None:
-    """A sheet with the title lines on top, then one header row (frozen with the first
+    """A sheet with the title lines on top, then `note` (if any: a line about the table, in the
+    row between the title block and the header), one header row (frozen with the first
     `frozen_columns` columns, filtered, repeated on every printed page) and one row per frame
     row."""
     sheet = workbook.add_worksheet(name[:31])
     top = write_title(workbook, sheet, title)
+    if note:
+        sheet.write_string(max(top - 1, 0), 0, note, workbook.add_format({"italic": True}))
+        top = max(top, 1)
     header = workbook.add_format(
         {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1}
     )
