@@ -180,3 +180,32 @@ def test_a_reused_figure_draws_what_a_new_one_draws():
             new = svg(draw(first, False), "график")
             assert svg(draw(other, True), "график") != new
             assert svg(draw(first, True), "график") == new, draw.__name__
+
+
+def test_text_measured_once_a_process_draws_what_matplotlib_measures_per_chart(monkeypatch):
+    """Text metrics kept across charts (not per renderer, as matplotlib keeps them): the SVG is
+    the one drawn when every chart measures its own text, and a second chart measures nothing
+    the first one measured."""
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    from shnor.reports import charts
+
+    def drawn() -> str:
+        rng = np.random.default_rng(7)
+        names = [f"Школа {i}" for i in range(40)]
+        shares = rng.uniform(0, 0.4, 40)
+        figure = funnel_figure(rng.integers(10, 400, 40), shares, names, shares > 0.3, 0.15, names)
+        return str(svg(figure, "график"))
+
+    charts._text_metrics.cache_clear()
+    kept = drawn()
+    measured = charts._text_metrics.cache_info().misses
+    assert measured > 10
+    again = drawn()
+    assert again == kept and charts._text_metrics.cache_info().misses == measured
+
+    def own(renderer, text, font, ismath):  # matplotlib's: the renderer's TextToPath
+        return renderer._text2path.get_text_width_height_descent(text, font, ismath)
+
+    monkeypatch.setattr(RendererSVG, "get_text_width_height_descent", own)
+    assert drawn() == kept
