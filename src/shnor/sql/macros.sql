@@ -24,6 +24,11 @@ CREATE OR REPLACE MACRO clean_text(value) AS nullif(trim(
              '[\s\x{00A0}\x{202F}]+', ' ', 'g')
          ELSE value END), '');
 
+-- A participant's code as one spelling: clean_text, with a cheaper test first for the usual code
+-- of printable ASCII without spaces (already one spelling); a code is in every participant row.
+CREATE OR REPLACE MACRO clean_id(value) AS
+    CASE WHEN regexp_full_match(value, '[!-~]+') THEN value ELSE clean_text(value) END;
+
 -- A count cell as text, NULL where it is blank or a dash («-», «–», «—»): regional summary
 -- workbooks write a dash for «nobody», which is 0, not junk.
 CREATE OR REPLACE MACRO count_text(value) AS
@@ -327,16 +332,16 @@ CREATE OR REPLACE MACRO authoritative_file_judged(file_rows) AS TABLE
             min(content_hash) FILTER (WHERE is_authoritative) OVER thing
                 <> max(content_hash) FILTER (WHERE is_authoritative) OVER thing
                 AS authoritative_differ,
-            row_number() OVER (
+            -- the first file (one row per file and thing): a window minimum, no sort
+            _source_file = min(_source_file) OVER (
                 PARTITION BY school_id, exam_year, unit_key, is_authoritative
-                ORDER BY _source_file
-            ) AS file_order
+            ) AS is_first_file
         FROM judged
         WINDOW thing AS (PARTITION BY school_id, exam_year, unit_key)
     )
 
     SELECT
-        * EXCLUDE (unit_key, in_doubt, file_order, has_authoritative, authoritative_differ),
+        * EXCLUDE (unit_key, in_doubt, is_first_file, has_authoritative, authoritative_differ),
         school_id IS NOT NULL AND (
             CASE WHEN has_authoritative THEN coalesce(authoritative_differ, false)
                  ELSE files_differ END
@@ -347,7 +352,7 @@ CREATE OR REPLACE MACRO authoritative_file_judged(file_rows) AS TABLE
             WHEN in_doubt AND NOT is_authoritative THEN false
             WHEN has_authoritative
                 THEN is_authoritative AND NOT coalesce(authoritative_differ, false)
-                    AND file_order = 1
-            ELSE NOT files_differ AND file_order = 1
+                    AND is_first_file
+            ELSE NOT files_differ AND is_first_file
         END AS is_counted
     FROM compared;

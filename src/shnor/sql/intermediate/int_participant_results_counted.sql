@@ -45,24 +45,49 @@ exams AS (
     WHERE e.exam IN ('oge', 'ege')
 ),
 
-exams_ranked AS (
+-- Participant ids may be numbered within each school, so the school is part of the key. A
+-- participant sitting a subject more than once in the main period is rare: the attempts are
+-- ranked only where the key (a 64-bit hash, compared on the key itself below) repeats.
+attempts AS (
     SELECT
         *,
-        -- the mark for ОГЭ and ЕГЭ base maths (and any ЕГЭ row given by a mark alone), the test
-        -- score for other ЕГЭ subjects
-        exam = 'oge' OR subject = 'math_base' OR (test_score IS NULL AND mark IS NOT NULL)
-            AS is_mark_scale,
-        -- Participant ids may be numbered within each school, so the school is part of the key.
+        participant_id IS NOT NULL AND is_main_period AS is_ranked,
+        hash(exam, exam_year, school_id, subject, participant_id) AS attempt_key
+    FROM exams
+),
+
+repeated_attempts AS (
+    SELECT attempt_key FROM attempts WHERE is_ranked GROUP BY attempt_key HAVING count(*) > 1
+),
+
+exams_ranked AS (
+    SELECT *, 1 AS attempt_number
+    FROM attempts
+    ANTI JOIN repeated_attempts USING (attempt_key)
+    UNION ALL BY NAME
+    SELECT
+        *,
         -- Stage before date: a dated reserve-day row never outranks an undated main-day row.
         -- An absentee's row («н/я») never outranks the attempt the participant did sit.
-        CASE WHEN participant_id IS NULL OR NOT is_main_period THEN 1 ELSE row_number() OVER (
-            PARTITION BY exam, exam_year, school_id, subject, participant_id, is_main_period
+        CASE WHEN NOT is_ranked THEN 1 ELSE row_number() OVER (
+            PARTITION BY exam, exam_year, school_id, subject, participant_id, is_ranked
             ORDER BY
                 is_absent,
                 CASE stage WHEN 'early' THEN 0 WHEN 'main' THEN 1 ELSE 2 END,
                 exam_date NULLS LAST, _source_file, _sheet NULLS FIRST, _row
         ) END AS attempt_number
-    FROM exams
+    FROM attempts
+    SEMI JOIN repeated_attempts USING (attempt_key)
+),
+
+exams_marked AS (
+    SELECT
+        *,
+        -- the mark for ОГЭ and ЕГЭ base maths (and any ЕГЭ row given by a mark alone), the test
+        -- score for other ЕГЭ subjects
+        exam = 'oge' OR subject = 'math_base' OR (test_score IS NULL AND mark IS NOT NULL)
+            AS is_mark_scale
+    FROM exams_ranked
 ),
 
 exams_scored AS (
@@ -87,7 +112,7 @@ exams_scored AS (
                 THEN 'invalid_score'
             WHEN NOT is_mark_scale AND min_test_score IS NULL THEN 'unknown_minimum'
         END AS not_counted_reason
-    FROM exams_ranked
+    FROM exams_marked
 )
 
 SELECT

@@ -60,7 +60,7 @@ typed AS (
         c.class_grade,
         coalesce(subjects.subject, 'unknown') AS subject,
         s.subject_name,
-        clean_text(e.participant_id) AS participant_id,
+        clean_id(e.participant_id) AS participant_id,
         n.typed_primary AS primary_score,
         n.typed_test AS test_score,
         n.typed_mark AS mark,

@@ -84,7 +84,7 @@ typed AS (
         coalesce(subjects.subject, 'unknown') AS subject,
         w.subject_name,
         w.typed_form AS work_form,
-        clean_text(v.participant_id) AS participant_id,
+        clean_id(v.participant_id) AS participant_id,
         m.typed_variant AS variant,
         m.typed_score AS primary_score,
         m.is_export,
