@@ -98,7 +98,10 @@ def identity_problems(
             f"код ОО «{row.raw_code}» подходит к нескольким школам реестра "
             f"({', '.join(row.candidate_ids.split(','))}): не сопоставлен ни с одной, "
             "оценивается отдельно под своим кодом",
-            "исправьте код в файле на код (логин) этой школы из реестра",
+            f"укажите, какая это школа: добавьте в reference/school_aliases.csv строку "
+            f"«,{row.raw_code},КОД» — муниципалитет пустой, код из файла в столбце school_name, "
+            f"вместо КОД код нужной школы ({' или '.join(row.candidate_ids.split(','))}); "
+            "или исправьте код в файле; затем запустите расчёт снова",
             column="Код ОО",
             value=row.raw_code,
         )
@@ -158,7 +161,9 @@ def login_digits_problems(
                 "коды ОО, которых нет в реестре, сопоставлены со школами реестра другого вида "
                 "(число и логин ФИС ОКО) только по одним цифрам — "
                 f"{counted(len(codes), 'код')}: {examples}{more}",
-                LOGIN_DIGITS_ACTION,
+                login_digits_action(
+                    [(code, school_of[code]) for code in codes[:shown]], len(codes) - shown
+                ),
                 column="Код ОО",
                 value=", ".join(codes[:shown]) + ("…" if more else ""),
             )
@@ -166,8 +171,26 @@ def login_digits_problems(
     return problems
 
 
-LOGIN_DIGITS_ACTION = (
-    "подтвердите сопоставления: сверьте коды файла со школами реестра (все пары — в "
-    "staging.stg_school_code_map, match_rule = login_digits); если код означает другую школу, "
-    "исправьте его в файле на код (логин) этой школы из реестра и запустите расчёт снова"
-)
+def login_digits_action(pairs: list[tuple[str, str]], more: int) -> str:
+    """What the clerk does about codes matched by digits: the exact rows that confirm them in
+    reference/school_aliases.csv (a confirmed code is not warned about again), or the fix of a
+    code that means another school."""
+    rest = (
+        f" и так же для остальных {more} (все пары — в staging.stg_school_code_map, "
+        "match_rule = login_digits)"
+        if more > 0
+        else ""
+    )
+    return (
+        "подтвердите сопоставления: добавьте в reference/school_aliases.csv строки "
+        f"{alias_rows(pairs)}{rest} — муниципалитет пустой, код из файла в столбце "
+        "school_name, код школы из реестра в school_code; подтверждённый код больше не "
+        "предупреждается. Если код означает другую школу, впишите в school_code её код (логин) "
+        "из реестра (школа не из реестра — сам код из файла) и запустите расчёт снова"
+    )
+
+
+def alias_rows(pairs: list[tuple[str, str]]) -> str:
+    """Rows of reference/school_aliases.csv (municipality, school_name, school_code) confirming
+    file codes as schools, as the clerk types them: «,220001,sch220001»."""
+    return ", ".join(f"«,{code},{school}»" for code, school in pairs)

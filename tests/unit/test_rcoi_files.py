@@ -16,10 +16,18 @@ from hand_written import (
     assert_nothing_quarantined,
     ingested_and_built,
 )
-from rcoi_files import AMBIGUOUS_CODE, JOURNAL_SCHOOLS, PASSPORT_SHARES, write_region
+from rcoi_files import (
+    AMBIGUOUS_CODE,
+    JOURNAL_SCHOOLS,
+    PASSPORT_SHARES,
+    write_login_list,
+    write_oge_csv,
+    write_passport,
+    write_region,
+)
 
 from shnor.ingest.ege_summary import _is_territory
-from shnor.ingest.school_matching import school_code_map
+from shnor.ingest.school_matching import confirmed_codes, school_code_map
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +136,10 @@ def test_numbers_are_the_login_with_their_digits_and_an_ambiguous_code_is_not_gu
         action.startswith("подтвердите сопоставления") and "ничего делать" not in action
         for _, _, action in said
     )
+    # the rows that confirm them, as the clerk types them into the alias file
+    assert "reference/school_aliases.csv" in said[1][2]
+    assert "«,0220002,sch220002», «,220001,sch220001», «,220003,sch220003»" in said[1][2]
+    assert "и так же для остальных 1" in said[0][2]
     ((message,),) = fetch(
         con, "SELECT message FROM ops.problems WHERE rule = 'school_code_ambiguous'"
     )
@@ -201,6 +213,87 @@ def test_periods_dates_and_scores_are_read_as_written(region):
         ("unknown_minimum", None, "english_oral"),
         ("value_unknown", "Этап", "пересдача"),  # the retake: kept, not counted, said so
     ]
+
+
+@pytest.fixture(scope="module")
+def confirmed(tmp_path_factory):
+    """The login list, the ОГЭ file and the passport with the region's alias file confirming
+    two codes matched by digits (one typed without the zero the file writes, as a spreadsheet
+    saves it) and the ambiguous one, saved from Excel (Windows-1251, `;`)."""
+    root = tmp_path_factory.mktemp("confirmed")
+    raw, reference = root / "raw", root / "reference"
+    files = [write_login_list(raw), write_oge_csv(raw), write_passport(raw)]
+    reference.mkdir()
+    (reference / "school_aliases.csv").write_bytes(
+        "municipality;school_name;school_code\r\n;220001;sch220001\r\n;220002;sch220002\r\n"
+        f"Каменский район;{AMBIGUOUS_CODE};edu220005\r\n".encode("cp1251")
+    )
+    with ingested_and_built(raw, reference) as (con, summary):
+        yield con, files, summary
+
+
+def test_codes_confirmed_in_the_alias_file_are_their_schools_and_warned_no_more(confirmed):
+    con, files, summary = confirmed
+    assert_nothing_quarantined(con, files, summary)
+    assert_every_row_loaded_or_reported(con, files)
+    assert fetch(
+        con, "SELECT raw_code, school_id, match_rule FROM staging.stg_school_code_map ORDER BY 1"
+    ) == [
+        ("0220002", "sch220002", "alias"),
+        ("220001", "sch220001", "alias"),
+        ("220003", "sch220003", "login_digits"),
+        ("220004", "sch220004", "login_digits"),
+        (AMBIGUOUS_CODE, "edu220005", "alias"),
+    ]
+    said = fetch(
+        con,
+        "SELECT source_file, message, action FROM ops.problems "
+        "WHERE rule LIKE 'school_code%' ORDER BY 1",
+    )
+    assert [(file, message.split(" — ")[1]) for file, message, _ in said] == [
+        ("context/2024/Социальный паспорт 2024.xlsx",
+         "2 кода: «220003» → «sch220003», «220004» → «sch220004»"),
+        ("oge/2024/ОГЭ 2024 математика.csv", "1 код: «220003» → «sch220003»"),
+    ]  # fmt: skip
+    assert "«,220003,sch220003»" in said[1][2] and "остальных" not in said[1][2]
+    # the same pupils counted for the confirmed schools; the ambiguous code's for the lyceum
+    truth = dict(files[1].results)
+    truth[("edu220005", "oge", 2024, 9, "math")] = truth.pop((AMBIGUOUS_CODE, "oge", 2024, 9,
+                                                               "math"))  # fmt: skip
+    assert {
+        (school, exam, year, grade, subject): tuple(counts)
+        for school, exam, year, grade, subject, *counts in fetch(
+            con,
+            "SELECT school_id, exam, exam_year, grade, subject, participant_count, fail_count, "
+            "absent_count, not_counted_count FROM marts.fct_school_procedure_results",
+        )
+    } == truth
+    shares = fetch(
+        con, "SELECT school_id, round(share, 6) FROM staging.stg_context__components ORDER BY 1"
+    )
+    assert shares == [("edu220005", 0.5), ("sch220001", 0.45), ("sch220002", 0.3),
+                      ("sch220003", 0.12), ("sch220004", 0.2)]  # fmt: skip
+
+
+def test_a_confirmed_code_is_the_school_typed_as_the_registry_spells_it():
+    """Confirmed beats digits and ambiguity; a number matches its confirmation with or without
+    its zeros; the school typed under another prefix or without zeros is the registry's; a code
+    confirmed as itself stays its own school; a row confirming a name is not a code's."""
+    registry = pd.DataFrame({"school_id": ["sch220001", "sch220005", "edu220005", "0330001"]})
+    confirmed = confirmed_codes(
+        [("0220001", "edu220001"), ("220005", "sch220005"), ("220007", "220007"),
+         ("ksh330001", "330001"), ("СОШ № 1", "sch220001")]
+    )  # fmt: skip
+    mapped = school_code_map(["220001", "220005", "220007", "ksh330001", "edu330001"],
+                             registry, confirmed)  # fmt: skip
+    assert list(zip(mapped["raw_code"], mapped["school_id"], mapped["match_rule"],
+                    strict=True)) == [
+        ("220001", "sch220001", "alias"),
+        ("220005", "sch220005", "alias"),
+        ("220007", "220007", "alias"),
+        ("ksh330001", "0330001", "alias"),
+        ("edu330001", "0330001", "login_digits"),
+    ]  # fmt: skip
 
 
 def test_codes_of_the_other_kind_match_one_registry_school_by_their_digits():

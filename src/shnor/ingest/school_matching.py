@@ -54,7 +54,8 @@ def update_school_code_map(
     registry = registry.fillna({"school_name": "", "municipality_name": ""})
     spelled = con.execute(map_query("raw_school_codes")).fetchall()
     codes = [row[0] for row in spelled if row[0] is not None]
-    code_map = school_code_map(codes, registry)
+    confirmed = confirmed_codes(con.execute(map_query("confirmed_school_codes")).fetchall())
+    code_map = school_code_map(codes, registry, confirmed)
     con.register("_school_code_map", code_map)
     try:
         con.execute(
@@ -65,10 +66,23 @@ def update_school_code_map(
     return code_map, registry
 
 
-def school_code_map(codes: list[str], registry: pd.DataFrame) -> pd.DataFrame:
-    """raw_code → school_id, match_rule, candidate_ids. A code the registry lacks is the one
-    registry school of its own kind with the same digits: a number without the leading zeros
-    a spreadsheet dropped («12345» for «012345», 'leading_zeros'), a ФИС ОКО login under
+def confirmed_codes(aliases: list[tuple[str, str]]) -> dict[str, str]:
+    """file code → school code the region confirmed: the alias rows (file_code, school_code) of
+    reference/school_aliases.csv whose name column holds a code — a number or a ФИС ОКО login —
+    not a school's name (a code of the other kind matched by digits, or one fitting several
+    schools, confirmed once instead of warned about on every run)."""
+    return {code: school for code, school in aliases if _kind(code)}
+
+
+def school_code_map(
+    codes: list[str], registry: pd.DataFrame, confirmed: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """raw_code → school_id, match_rule, candidate_ids. A code the region confirmed
+    (`confirmed`: file code → school code, from confirmed_codes) is that school ('alias'; a
+    number is confirmed with its leading zeros lost or added too; the school code as the
+    registry spells it when it differs only by zeros or prefix). A code the registry lacks is
+    the one registry school of its own kind with the same digits: a number without the leading
+    zeros a spreadsheet dropped («12345» for «012345», 'leading_zeros'), a ФИС ОКО login under
     another prefix («edu220001» for «sch220001», 'login_prefix'). With none of its kind, the
     one registry school of the other kind with the same digits («220001» or «0220001» for the
     login «sch220001», and back: 'login_digits', reported). Several registry schools fitting
@@ -87,9 +101,14 @@ def school_code_map(codes: list[str], registry: pd.DataFrame) -> pd.DataFrame:
     for code in codes:
         if code not in known and _kind(code):
             in_files.setdefault((_kind(code), _digits(code)), []).append(code)
+    confirmed_by = {_confirmed_key(code): school for code, school in (confirmed or {}).items()}
     rows = []
     for code in codes:
         kind = _kind(code)
+        if _confirmed_key(code) in confirmed_by:
+            school = _registry_spelling(confirmed_by[_confirmed_key(code)], numbers, logins)
+            rows.append((code, school, "alias", None))
+            continue
         if code in known or not kind:
             rows.append((code, code, "code", None))
             continue
@@ -117,6 +136,22 @@ _LOGIN = re.compile(r"^([A-Za-z]{2,5})_?(\d{4,})$")
 _SAME_KIND_RULE = {"number": "leading_zeros", "login": "login_prefix"}
 
 
+def _registry_spelling(
+    code: str, numbers: dict[str, list[str]], logins: dict[str, list[str]]
+) -> str:
+    """A confirmed school code as the registry spells it: the one registry code of its kind with
+    its digits (leading zeros or a login prefix aside), else the code as typed."""
+    kind = _kind(code)
+    same = (numbers if kind == "number" else logins).get(_digits(code), []) if kind else []
+    return same[0] if len(same) == 1 else code
+
+
+def _confirmed_key(code: str) -> str:
+    """A code as a confirmation matches it: a number without its leading zeros (a spreadsheet
+    drops or keeps them), a login as written."""
+    return (code.lstrip("0") or "0") if code.isdigit() else code
+
+
 def _kind(code: str) -> str | None:
     """'number' (digits only), 'login' (ФИС ОКО login: letters, then digits) or None."""
     return "number" if code.isdigit() else "login" if _LOGIN.match(code) else None
@@ -139,7 +174,12 @@ def school_name_map(
     alias / registry / result_files / ambiguous / unmatched / name_only."""
     if "source" not in registry:
         registry = registry.assign(source="registry")
-    listed = [a for a in aliases.itertuples() if a.school_name and a.school_code]
+    # rows whose name is a code confirm a code, not a name (school_code_map)
+    listed = [
+        a
+        for a in aliases.itertuples()
+        if a.school_name and a.school_code and not _kind(str(a.school_name).strip())
+    ]
     # An alias code is read like a result file's: «12» typed for the registry's «0012» (the
     # zeros a spreadsheet drops) is that school, not a new one.
     alias_codes = school_code_map(
