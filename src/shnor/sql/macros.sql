@@ -202,6 +202,30 @@ CREATE OR REPLACE MACRO summary_rows_placed(raw_table) AS TABLE
              ELSE nullif(place_above, '') END AS placed_municipality
     FROM layout;
 
+-- The rows of a ВПР summary (raw.vpr_mark_stats, raw.vpr_journal_comparison) as
+-- summary_rows_placed gives them, with their school, subject, year and grade: school_id is the
+-- code's school (staging.stg_school_code_map: leading zeros, logins, the region's confirmed
+-- codes), else the code as cleaned, else — for a row naming a school only by name — the name
+-- map's school in the row's placed municipality (staging.stg_school_name_map:
+-- docs/data-contract.md §1); subject by the subject map, 'unknown' where none; year from the
+-- title lines, else the folder's. A subject no alias knows is left out (reported per file by
+-- map_subjects). One row per raw row otherwise.
+CREATE OR REPLACE MACRO summary_rows_identified(raw_table) AS TABLE
+    SELECT
+        p.*,
+        coalesce(codes.school_id, clean_code(p.school_code), names.school_id) AS school_id,
+        coalesce(subjects.subject, 'unknown') AS subject,
+        coalesce(try_cast(p.title_year AS INTEGER), folder_year(p._source_file)) AS exam_year,
+        try_cast(p.title_grade AS INTEGER) AS grade
+    FROM summary_rows_placed(raw_table) AS p
+    LEFT JOIN staging.stg_subject_map AS subjects ON subjects.raw_subject = p.title_subject
+    LEFT JOIN staging.stg_school_code_map AS codes ON codes.raw_code = clean_code(p.school_code)
+    LEFT JOIN staging.stg_school_name_map AS names
+        ON clean_code(p.school_code) IS NULL
+        AND names.municipality_name IS NOT DISTINCT FROM p.placed_municipality
+        AND names.school_name = clean_text(p.school_name)
+    WHERE subjects.is_known IS DISTINCT FROM false;
+
 -- The rows of a ВПР summary's sheet taken for the region's (row_kind 'region': no code, not a
 -- school's, municipality's or the sample's name) where a sheet has more than one: a bare town
 -- («Красноярск») or another unknown name is among them, and is not silently the region. One row
