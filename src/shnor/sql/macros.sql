@@ -129,6 +129,23 @@ CREATE OR REPLACE MACRO is_school_name(value) AS
         || '(^|[^а-яё])(сош|оош|нош|[а-яё]{0,3}оу)([^а-яё]|$))'), false)
     AND NOT is_municipality_name(value);
 
+-- A region's name: «Алтайский край», «Воронежская область», «Республика Алтай», «Ханты-Мансийский
+-- автономный округ — Югра», the federal cities («г. Москва», «Санкт-Петербург», «Севастополь»).
+CREATE OR REPLACE MACRO is_region_name(value) AS
+    coalesce(regexp_matches(lower(clean_text(value)),
+        '((^|[^а-яё])кра[йяю]([^а-яё]|$)|област|республик|автономн|'
+        || '^(г\.?\s*|город\s+)?(москва|санкт-петербург|севастополь)$)'), false);
+
+-- The matching key of a municipality, as school_names.municipality_key makes it in Python (kept
+-- equal by a test): lower case, ё→е, punctuation as spaces, the words that say what kind of
+-- territory it is dropped — «г. Барнаул», «городской округ город Барнаул» → «барнаул».
+CREATE OR REPLACE MACRO municipality_key(value) AS array_to_string(list_filter(
+    string_split(regexp_replace(replace(lower(coalesce(value, '')), 'ё', 'е'),
+                                '[^0-9a-zа-я]+', ' ', 'g'), ' '),
+    lambda word: word <> '' AND NOT regexp_full_match(word,
+        '(муниципальн.*|район.*|р|н|округ.*|городск.*|город.*|г|го|мо|мр|ао|образовани.*|'
+        || 'поселени.*|сельск.*|рн)')), ' ');
+
 -- What a row of a ВПР summary («Статистика по отметкам», «Сравнение отметок с отметками по
 -- журналу») is: 'school', or an aggregate among the schools — 'sample' (the whole sample,
 -- Russia), 'region', 'municipality'. A row with a school code is a school; without one, a name
@@ -159,12 +176,31 @@ CREATE OR REPLACE MACRO summary_row_kind(school_code, school_name, municipality_
 -- under the region's row, is in none) — or, only on a sheet that clearly gives subtotals below
 -- their schools (its first such school comes before its first municipality row, and its last
 -- one is followed by a municipality row, not by the region's or nothing), the subtotal row
--- below them. Aggregate rows keep their own cell. One row per raw row.
+-- below them. A bare town's name («Барнаул»), which summary_row_kind cannot tell from the
+-- region's, is a municipality where the registry (raw.schools) knows it as one (by
+-- municipality_key) or the sheet has a row with a region's name (is_region_name); otherwise it
+-- stays the region's (several such rows are reported: summary_region_rows). Aggregate rows keep
+-- their own cell. One row per raw row.
 CREATE OR REPLACE MACRO summary_rows_placed(raw_table) AS TABLE
-    WITH kinds AS (
-        SELECT *, summary_row_kind(school_code, school_name, municipality_name) AS row_kind,
+    WITH named AS (
+        SELECT *, summary_row_kind(school_code, school_name, municipality_name) AS named_kind,
                clean_text(municipality_name) AS own_municipality
         FROM query_table(raw_table)
+    ),
+    registry_places AS (
+        SELECT DISTINCT municipality_key(coalesce(clean_text(municipality_name),
+                                                  clean_text(region_name))) AS place_key
+        FROM raw.schools
+    ),
+    kinds AS (
+        SELECT * EXCLUDE (named_kind),
+            CASE WHEN named_kind = 'region' AND NOT is_region_name(school_name) AND (
+                    municipality_key(clean_text(school_name))
+                        IN (SELECT place_key FROM registry_places WHERE place_key <> '')
+                    OR bool_or(named_kind = 'region' AND is_region_name(school_name))
+                        OVER (PARTITION BY _source_file, _sheet))
+                 THEN 'municipality' ELSE named_kind END AS row_kind
+        FROM named
     ),
     marked AS (
         SELECT *,

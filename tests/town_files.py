@@ -1,0 +1,102 @@
+"""ВПР summaries whose municipality rows are bare town names («Барнаул», «Бийск») above their
+schools, written by hand from the data contract (§2 b, c) with hand-counted truth:
+
+- a region with a registry that lists the towns as «г. Барнаул», «город Бийск»: a «Статистика по
+  отметкам» with no region row and no municipality column — «Барнаул», its schools, «Бийск», its
+  «СОШ № 1» (the same name as Барнаул's), a district and its school;
+- a region with no registry: a «Сравнение отметок с отметками по журналу» with the region's row
+  («Алтайский край») and two towns no registry names, each with a «СОШ № 1» (before, both were
+  one school in no municipality: a repeat that quarantined the file).
+
+Importable as `town_files` (pytest puts tests/ on the path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hand_written import HandWrittenFile, save, workbook
+
+from shnor.ingest.school_names import name_school_id
+
+# A file's results: (school_id, exam, year, grade, subject) → (participants, fails, absent,
+# rows kept but not counted).
+
+REGISTRY = [
+    ["2201", "МБОУ «СОШ № 1»", "г. Барнаул"],
+    ["2202", "МБОУ «Гимназия № 22»", "г. Барнаул"],
+    ["2203", "МБОУ «СОШ № 1»", "город Бийск"],
+    ["2204", "МБОУ «Шаховская СОШ»", "Павловский район"],
+]
+
+
+def write_registry(raw: Path) -> HandWrittenFile:
+    """The registry as Excel saves a CSV: Windows-1251, `;`."""
+    lines = ["Код ОО;Наименование ОО;Муниципалитет", *(";".join(row) for row in REGISTRY)]
+    relative = "schools/реестр.csv"
+    path = raw / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
+    return HandWrittenFile(relative, "schools", loaded_rows=len(REGISTRY))
+
+
+STATS_TITLE = [["Статистика по отметкам"], ["Предмет: Русский язык"], ["Класс: 6"],
+               ["Всероссийские проверочные работы 2024"], []]  # fmt: skip
+
+
+def write_mark_stats_under_towns(raw: Path) -> HandWrittenFile:
+    """No region row, no municipality column: the towns' rows head their schools. The «2»
+    counts: 25 × 12 % = 3, 40 × 5 % = 2, 20 × 10 % = 2, 10 × 20 % = 2."""
+    header = ["Название ОО", "Кол-во участников", "2", "3", "4", "5"]
+    rows = [
+        ["Вся выборка", "1 234 567", "8,5", "38,1", "38,9", "14,5"],
+        ["Барнаул", 65, 7.7, 36.9, 38.5, 16.9],
+        ["МБОУ «СОШ № 1»", 25, 12, 40, 36, 12],
+        ["МБОУ «Гимназия № 22»", 40, 5, 35, 40, 20],
+        ["Бийск", 20, 10, 50, 30, 10],
+        ['МБОУ "СОШ № 1"', 20, 10, 50, 30, 10],  # Бийск's, not Барнаул's
+        ["Павловский район", 10, 20, 50, 30, 0],
+        ["МБОУ «Шаховская СОШ»", 10, 20, 50, 30, 0],
+    ]
+    relative = "vpr/2024/Статистика по отметкам. Русский язык 6.xlsx"
+    save(workbook([*STATS_TITLE, header, *rows]), raw, relative)
+    return HandWrittenFile(
+        relative,
+        "vpr_mark_stats",
+        loaded_rows=len(rows),
+        results={
+            ("2201", "vpr", 2024, 6, "russian"): (25, 3, 0, 0),
+            ("2202", "vpr", 2024, 6, "russian"): (40, 2, 0, 0),
+            ("2203", "vpr", 2024, 6, "russian"): (20, 2, 0, 0),
+            ("2204", "vpr", 2024, 6, "russian"): (10, 2, 0, 0),
+        },
+    )
+
+
+# The two «СОШ № 1» of the towns no registry names: each its own school by municipality and name.
+NOVOALTAISK = name_school_id("Новоалтайск", "МБОУ «СОШ № 1»")
+ZARINSK = name_school_id("Заринск", "МБОУ «СОШ № 1»")
+# (school, municipality, participants, lowered, confirmed, raised) of the staged school rows:
+# 30 × 20 % = 6, 30 × 70 % = 21, 30 × 10 % = 3; 20 × 5 % = 1, 20 × 90 % = 18, 20 × 5 % = 1.
+JOURNAL_SCHOOLS = [
+    (NOVOALTAISK, "Новоалтайск", 30, 6, 21, 3),
+    (ZARINSK, "Заринск", 20, 1, 18, 1),
+]
+
+
+def write_journal_comparison_under_towns(raw: Path) -> HandWrittenFile:
+    """The region's row first, then two towns no registry names, each heading its «СОШ № 1»."""
+    header = ["Название ОО", "Кол-во участников", "Понизили (Отметка < Отметка по журналу) %",
+              "Подтвердили (Отметка = Отметке по журналу) %",
+              "Повысили (Отметка > Отметка по журналу) %"]  # fmt: skip
+    rows = [
+        ["Алтайский край", 20000, "20%", "72%", "8%"],
+        ["Новоалтайск", 30, "20%", "70%", "10%"],
+        ["МБОУ «СОШ № 1»", 30, "20%", "70%", "10%"],
+        ["Заринск", 20, "5%", "90%", "5%"],
+        ["МБОУ «СОШ № 1»", 20, "5%", "90%", "5%"],
+    ]
+    title = [["Сравнение отметок с отметками по журналу"], ["Предмет: Математика"],
+             ["Класс: 5"], ["ВПР 2024"], []]  # fmt: skip
+    relative = "vpr/2024/Сравнение отметок с отметками по журналу. Математика 5.xlsx"
+    save(workbook([*title, header, *rows]), raw, relative)
+    return HandWrittenFile(relative, "vpr_journal_comparison", loaded_rows=len(rows))
