@@ -100,3 +100,52 @@ def write_journal_comparison_under_towns(raw: Path) -> HandWrittenFile:
     relative = "vpr/2024/Сравнение отметок с отметками по журналу. Математика 5.xlsx"
     save(workbook([*title, header, *rows]), raw, relative)
     return HandWrittenFile(relative, "vpr_journal_comparison", loaded_rows=len(rows))
+
+
+EGE_SUBJECTS = ("Русский язык", "Математика (профильная)")
+EGE_METRICS = ["приняло участие", "не преодолен min порог", "высокобалльники (80-99 баллов)",
+               "получили 100 баллов", "средний балл"]  # fmt: skip
+# Rows of participants not from schools: left out, reported, counted only in the totals' check.
+EGE_GROUP_ROWS = [9, 10]
+
+
+def write_ege_summary_with_groups(raw: Path) -> HandWrittenFile:
+    """The ЕГЭ summary of 2024 (§4): the municipality repeated on every row, a row of column
+    numbers under the header, the region total first, a school nobody of which sat profile maths
+    (zeros and a mean of 0), and the rows of graduates of past years and of СПО students that
+    regions add under the schools — not schools; the region total counts them (russian: 28 + 25
+    + 10 + 6 + 3 = 72 sat, 1 + 0 + 2 + 2 + 1 = 6 failed; maths: 12 + 0 + 4 + 3 = 19, 3)."""
+    header = ["Муниципальное образование", "Образовательная организация (школа)",
+              "Всего выпускников в 2024 году, сдававших ЕГЭ (чел.)",
+              EGE_SUBJECTS[0], None, None, None, None, EGE_SUBJECTS[1]]  # fmt: skip
+    rows = [
+        ["Результаты ЕГЭ 2024 по образовательным организациям"],
+        header,
+        [None, None, None, *EGE_METRICS, *EGE_METRICS],
+        list(range(1, 14)),
+        [None, "Итого по региону", 81, 72, 6, 5, 0, 60, 19, 3, 2, 0, 55],
+        ["г. Барнаул", "МБОУ «СОШ № 1»", 30, 28, 1, 3, 0, 66, 12, 1, 2, 0, 60],
+        ["г. Барнаул", "МБОУ «Гимназия № 22»", 25, 25, 0, 2, 0, 70, 0, 0, 0, 0, 0],
+        ["город Бийск", 'МБОУ "СОШ № 1"', 12, 10, 2, 0, 0, 55, 4, 1, 0, 0, 48],
+        [None, "Выпускники прошлых лет", 9, 6, 2, 0, 0, 45, 3, 1, 0, 0, 40],
+        [None, "Обучающиеся СПО", 5, 3, 1, 0, 0, 48],
+    ]
+    book = workbook(rows, "2024")
+    book.active.merge_cells("D2:H2")
+    book.active.merge_cells("I2:M2")
+    relative = "ege/2024/Результаты ЕГЭ 2024 по школам.xlsx"
+    save(book, raw, relative)
+    return HandWrittenFile(
+        relative,
+        "ege_school_summary",
+        loaded_rows=6,  # one row per school × subject with figures (zeros are figures)
+        total_rows=1,
+        results={
+            ("2201", "ege", 2024, 11, "russian"): (28, 1, 0, 0),
+            ("2201", "ege", 2024, 11, "math_profile"): (12, 1, 0, 0),
+            ("2202", "ege", 2024, 11, "russian"): (25, 0, 0, 0),
+            # nobody of 2202 sat profile maths (zeros, mean 0): no result, like blank cells
+            ("2203", "ege", 2024, 11, "russian"): (10, 2, 0, 0),
+            ("2203", "ege", 2024, 11, "math_profile"): (4, 1, 0, 0),
+        },
+    )

@@ -13,7 +13,9 @@ from hand_written import (
     ingested_and_built,
 )
 from town_files import (
+    EGE_GROUP_ROWS,
     JOURNAL_SCHOOLS,
+    write_ege_summary_with_groups,
     write_journal_comparison_under_towns,
     write_mark_stats_under_towns,
     write_registry,
@@ -25,7 +27,11 @@ from shnor.ingest.school_names import municipality_key
 @pytest.fixture(scope="module")
 def with_registry(tmp_path_factory):
     raw = tmp_path_factory.mktemp("towns") / "raw"
-    files = [write_registry(raw), write_mark_stats_under_towns(raw)]
+    files = [
+        write_registry(raw),
+        write_mark_stats_under_towns(raw),
+        write_ege_summary_with_groups(raw),
+    ]
     with ingested_and_built(raw) as (con, summary):
         yield con, files, summary
 
@@ -43,7 +49,15 @@ def test_nothing_is_quarantined_and_every_row_is_loaded(region, request):
     con, files, summary = request.getfixturevalue(region)
     assert_nothing_quarantined(con, files, summary)
     assert_every_row_loaded_or_reported(con, files)
-    assert fetch(con, "SELECT rule FROM ops.problems WHERE rule LIKE 'summary%'") == []
+    # no second region, no repeat, no total that disagrees (rows not schools: tested below)
+    assert (
+        fetch(
+            con,
+            "SELECT rule FROM ops.problems WHERE rule LIKE 'summary%' "
+            "AND rule <> 'summary_not_a_school'",
+        )
+        == []
+    )
 
 
 def test_towns_the_registry_knows_head_their_schools(with_registry):
@@ -71,7 +85,35 @@ def test_towns_the_registry_knows_head_their_schools(with_registry):
             "absent_count, not_counted_count FROM marts.fct_school_procedure_results",
         )
     }
-    assert got == files[1].results
+    assert got == {key: value for file in files for key, value in file.results.items()}
+
+
+def test_past_years_graduates_and_college_students_are_not_schools(with_registry):
+    """§4: «rows that are not schools» — «Выпускники прошлых лет», «Обучающиеся СПО» — are left
+    out and named, never a school for review; the region total, which counts them, agrees."""
+    con, files, _ = with_registry
+    said = fetch(
+        con,
+        "SELECT rule, row FROM ops.problems WHERE source_file = ? AND rule <> 'total_row' "
+        "ORDER BY row",
+        files[2].relative,
+    )
+    assert said == [
+        ("column_numbers_row", 4),
+        *(("summary_not_a_school", row) for row in EGE_GROUP_ROWS),
+    ]
+    assert fetch(
+        con,
+        "SELECT school_id, subject, participant_count, fail_count, mean_score "
+        "FROM staging.stg_ege__school_summary ORDER BY _row, subject",
+    ) == [
+        ("2201", "math_profile", 12, 1, 60.0),
+        ("2201", "russian", 28, 1, 66.0),
+        ("2202", "math_profile", 0, 0, None),  # the mean of a subject nobody sat is no mean
+        ("2202", "russian", 25, 0, 70.0),
+        ("2203", "math_profile", 4, 1, 48.0),
+        ("2203", "russian", 10, 2, 55.0),
+    ]
 
 
 def test_towns_below_the_region_row_head_their_schools_without_a_registry(without_registry):

@@ -13,6 +13,7 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 
 import pyarrow as pa
@@ -47,6 +48,9 @@ _TERRITORY = re.compile(
 )
 _REGION = re.compile(r"(регион|област|кра[йяю]\b|республик|субъект)")
 _GRADUATES = re.compile(r"^(всего )?выпускник")
+# Rows of participants who are not a school's graduates: «Выпускники прошлых лет» (ВПЛ),
+# «Обучающиеся СПО», «… профессиональных образовательных организаций».
+_GROUP = re.compile(r"(прошлых лет|\bвпл\b|\bспо\b|профессиональн\w* образовательн)")
 
 
 @dataclass(frozen=True)
@@ -277,6 +281,7 @@ def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year,
     out["_row"] = []
     totals: list[tuple[int, str, str | None, list]] = []  # (row, kind, municipality, cells)
     schools: list[tuple[str | None, list]] = []
+    groups: list[tuple[str | None, list]] = []  # participants not from schools (ВПЛ, СПО)
     total_rows: list[int] = []
     position_of = {id(line): p for p, line in enumerate(with_figures)}
     owner_below: dict[int, str] = {}  # position of a school → municipality of a subtotal below
@@ -334,6 +339,19 @@ def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year,
         if muni:
             current = muni
         municipality = muni or owner_below.get(position_of[id(line)]) or current
+        if _GROUP.search(normalized_cyrillic(school)):
+            notes.append(
+                SummaryNote(
+                    "summary_not_a_school",
+                    f"строка «{school}» — участники не из школ (выпускники прошлых лет, СПО), "
+                    "не школа: не загружена; её числа учтены только при сверке итогов",
+                    "ничего делать не нужно; если это школа, переименуйте строку",
+                    row=number,
+                    value=school,
+                )
+            )
+            groups.append((municipality, line.figures))
+            continue
         schools.append((municipality, line.figures))
         written = False
         for (subject, _), cells in zip(blocks, line.figures, strict=True):
@@ -347,7 +365,7 @@ def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year,
             _append(
                 out, municipality, school, line.row, identity, sheet_year, None, [None] * 5, number
             )
-    notes += _total_checks(totals, schools, blocks)
+    notes += _total_checks(totals, schools, blocks, groups)
     table = pa.table(
         {c: pa.array(v, pa.int64() if c == "_row" else pa.string()) for c, v in out.items()}
     )
@@ -406,21 +424,24 @@ def _append(out, municipality, school, row, identity, year, subject, cells, numb
     out["_row"].append(number)
 
 
-def _total_checks(totals, schools, blocks) -> list[SummaryNote]:
-    """A warning for each total row whose counts differ from the sum over its schools."""
-    sums: dict[str | None, list[list[float]]] = defaultdict(
+def _total_checks(totals, schools, blocks, groups=()) -> list[SummaryNote]:
+    """A warning for each total row whose counts differ from the sum over its schools — with or
+    without the rows of participants not from schools (`groups`: a total may count them)."""
+    sums: dict[tuple, list[list[float]]] = defaultdict(
         lambda: [[0.0] * len(CHECKED) for _ in blocks]
     )
-    for municipality, figures in schools:
-        for key in (municipality_key(municipality) if municipality else None, "*region*"):
-            for b, cells in enumerate(figures):
-                for m in range(len(CHECKED)):
-                    sums[key][b][m] += _number(cells[m]) or 0
+    for rows, with_groups in ((schools, (False, True)), (groups, (True,))):
+        for municipality, figures in rows:
+            for key in (municipality_key(municipality) if municipality else None, "*region*"):
+                for grouped, (b, cells) in product(with_groups, enumerate(figures)):
+                    for m in range(len(CHECKED)):
+                        sums[(key, grouped)][b][m] += _number(cells[m]) or 0
     notes = []
     for number, kind, owner, figures in totals:
         keys = [municipality_key(owner) if owner else None] if kind != "region" else []
         keys += ["*region*"] if kind != "municipality" else []
-        keys = [k for k in keys if k in sums]  # a subtotal without schools is not checked
+        # a subtotal without schools is not checked
+        keys = [(k, g) for k in keys for g in (True, False) if (k, False) in sums]
         differences = []
         for key in keys:
             differences = _differences(figures, sums[key], blocks)
