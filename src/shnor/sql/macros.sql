@@ -299,12 +299,13 @@ CREATE OR REPLACE MACRO school_of_codes(raw_table) AS TABLE
 -- one (participant_key among them; rows without it are never repeats; NULLs are equal). One row
 -- per repeat: first_sheet, first_row — the file's earliest row of the same participant (by sheet
 -- name, then row: a workbook may give a subject on a sheet per class, whose row numbers
--- overlap). Rows are grouped by a hash of their key (no sort or self-join of every row); only
--- rows whose hash is repeated are compared on the key itself. A participant in two files is
--- settled at build time (int_participant_file_procedures, issue 18).
+-- overlap). Rows are grouped by one hash of their file and key (no sort or self-join of every
+-- row; one number to group on, not the file name beside it); only rows whose hash is repeated
+-- are compared on the file and key themselves. A participant in two files is settled at build
+-- time (int_participant_file_procedures, issue 18).
 CREATE OR REPLACE MACRO participant_repeats(candidates) AS TABLE
     WITH keyed AS (
-        SELECT *, hash(*COLUMNS(* EXCLUDE (_source_file, _sheet, _row))) AS _repeat_hash
+        SELECT *, hash(*COLUMNS(* EXCLUDE (_sheet, _row))) AS _repeat_hash
         FROM query_table(candidates)
         WHERE participant_key IS NOT NULL
     ),
@@ -313,8 +314,8 @@ CREATE OR REPLACE MACRO participant_repeats(candidates) AS TABLE
                row(*COLUMNS(* EXCLUDE (_source_file, _sheet, _row, _repeat_hash))) AS repeat_key
         FROM keyed
         SEMI JOIN (
-            SELECT _source_file, _repeat_hash FROM keyed GROUP BY ALL HAVING count(*) > 1
-        ) USING (_source_file, _repeat_hash)
+            SELECT _repeat_hash FROM keyed GROUP BY ALL HAVING count(*) > 1
+        ) USING (_repeat_hash)
     ),
     ordered AS (
         SELECT _source_file, _sheet, _row,

@@ -45,12 +45,51 @@ file_content AS (
       AND folder_name(e._source_file) IN ('oge', 'ege')
     GROUP BY e._source_file
 ),
-typed AS (
-    SELECT
-        e.*,
-        parse_date(e.exam_date) AS exam_day
+-- Each distinct spelling of a checked cell typed once and joined back (a missing cell types as
+-- missing): a region's year has hundreds of thousands of rows and a few hundred spellings, and
+-- typing every row (the regular expressions of is_absent_mark, clean_text and parse_date) cost
+-- more than the rest of this check.
+checked_rows AS (
+    SELECT e.mark, e.test_score, e.primary_score, e.exam_date, e.stage
     FROM raw.exam_participants AS e
     WHERE e._source_file IN (SELECT source_file FROM checked_files)
+),
+marks AS (
+    SELECT
+        cell,
+        CASE WHEN is_absent_mark(cell) THEN NULL ELSE parse_number(cell) END AS mark,
+        CASE WHEN NOT is_absent_mark(cell) AND parse_number(cell) IS NULL THEN cell END
+            AS mark_text
+    FROM (SELECT DISTINCT mark AS cell FROM checked_rows WHERE mark IS NOT NULL)
+),
+test_scores AS (
+    SELECT
+        cell,
+        parse_number(cell) AS test_score,
+        CASE WHEN NOT is_absent_mark(cell) AND parse_number(cell) IS NULL THEN cell END
+            AS test_score_text
+    FROM (SELECT DISTINCT test_score AS cell FROM checked_rows WHERE test_score IS NOT NULL)
+),
+primary_scores AS (
+    SELECT
+        cell,
+        parse_number(cell) AS primary_score,
+        CASE WHEN NOT is_absent_mark(cell) AND parse_number(cell) IS NULL
+              AND lower(clean_text(cell)) NOT IN ('x', 'х', '-')
+             THEN cell END AS primary_score_text
+    FROM (SELECT DISTINCT primary_score AS cell FROM checked_rows WHERE primary_score IS NOT NULL)
+),
+exam_dates AS (
+    SELECT
+        cell,
+        CASE WHEN clean_text(cell) IS NOT NULL AND parse_date(cell) IS NULL THEN cell END
+            AS exam_date_text,
+        year(parse_date(cell)) AS exam_date_year
+    FROM (SELECT DISTINCT exam_date AS cell FROM checked_rows WHERE exam_date IS NOT NULL)
+),
+stages AS (
+    SELECT cell, exam_stage(cell) = 'other' AS is_other
+    FROM (SELECT DISTINCT stage AS cell FROM checked_rows WHERE stage IS NOT NULL)
 )
 SELECT
     e._source_file,
@@ -58,31 +97,31 @@ SELECT
     e._row,
     folder_name(e._source_file) AS exam,
     folder_year(e._source_file) AS exam_year,
-    CASE WHEN is_absent_mark(e.mark) THEN NULL ELSE parse_number(e.mark) END AS mark,
-    CASE WHEN NOT is_absent_mark(e.mark) AND parse_number(e.mark) IS NULL THEN e.mark END
-        AS mark_text,
-    parse_number(e.test_score) AS test_score,
-    CASE WHEN NOT is_absent_mark(e.test_score) AND parse_number(e.test_score) IS NULL
-         THEN e.test_score END AS test_score_text,
-    parse_number(e.primary_score) AS primary_score,
-    CASE WHEN NOT is_absent_mark(e.primary_score) AND parse_number(e.primary_score) IS NULL
-          AND lower(clean_text(e.primary_score)) NOT IN ('x', 'х', '-')
-         THEN e.primary_score END AS primary_score_text,
-    CASE WHEN clean_text(e.exam_date) IS NOT NULL AND e.exam_day IS NULL
-         THEN e.exam_date END AS exam_date_text,
+    m.mark,
+    m.mark_text,
+    t.test_score,
+    t.test_score_text,
+    p.primary_score,
+    p.primary_score_text,
+    d.exam_date_text,
     -- a mock exam's file (mock/) is all one «period»: its «репетиционный» is not a stage to check
-    CASE WHEN exam_stage(e.stage) = 'other' AND folder_name(e._source_file) <> 'mock'
-         THEN e.stage END AS stage_text,
-    year(e.exam_day) AS exam_date_year,
+    CASE WHEN s.is_other AND folder_name(e._source_file) <> 'mock' THEN e.stage END AS stage_text,
+    d.exam_date_year,
     c.content_exam,
-    CASE WHEN d.first_row IS NOT NULL
-         THEN e._source_file || coalesce(', лист «' || d.first_sheet || '»', '') || ', строка '
-             || d.first_row END AS duplicate_of
-FROM typed AS e
+    CASE WHEN r.first_row IS NOT NULL
+         THEN e._source_file || coalesce(', лист «' || r.first_sheet || '»', '') || ', строка '
+             || r.first_row END AS duplicate_of
+FROM raw.exam_participants AS e
+LEFT JOIN marks AS m ON m.cell = e.mark
+LEFT JOIN test_scores AS t ON t.cell = e.test_score
+LEFT JOIN primary_scores AS p ON p.cell = e.primary_score
+LEFT JOIN exam_dates AS d ON d.cell = e.exam_date
+LEFT JOIN stages AS s ON s.cell = e.stage
 -- the same participant earlier in the same file (in two files: settled at build time)
-LEFT JOIN participant_repeats('candidates') AS d
-    ON d._source_file = e._source_file AND d._sheet IS NOT DISTINCT FROM e._sheet
-    AND d._row = e._row
+LEFT JOIN participant_repeats('candidates') AS r
+    ON r._source_file = e._source_file AND r._sheet IS NOT DISTINCT FROM e._sheet
+    AND r._row = e._row
 LEFT JOIN file_content AS c
     ON c._source_file = e._source_file AND c.first_row = e._row
     AND c.first_sheet IS NOT DISTINCT FROM e._sheet
+WHERE e._source_file IN (SELECT source_file FROM checked_files)

@@ -30,25 +30,58 @@ participants AS (
     -- the keys of a repeat (macro participant_repeats)
     SELECT _source_file, _sheet, _row, exam_year, school_id, grade, subject_key, participant_key
     FROM candidates
+),
+-- Each distinct spelling of a scored cell typed once and joined back (a missing cell types
+-- as missing): a region's year has a million rows and a few dozen spellings, and typing every
+-- row (the regular expressions of is_absent_mark and clean_text) cost more than the rest of
+-- this check.
+checked_rows AS (
+    SELECT v.mark, v.primary_score, v.journal_mark
+    FROM raw.vpr_participants AS v
+    WHERE v._source_file IN (SELECT source_file FROM checked_files)
+),
+marks AS (
+    SELECT
+        cell,
+        CASE WHEN is_absent_mark(cell) THEN NULL ELSE parse_number(cell) END AS mark,
+        CASE WHEN NOT is_absent_mark(cell) AND parse_number(cell) IS NULL THEN cell END
+            AS mark_text
+    FROM (SELECT DISTINCT mark AS cell FROM checked_rows WHERE mark IS NOT NULL)
+),
+primary_scores AS (
+    SELECT
+        cell,
+        parse_number(cell) AS primary_score,
+        CASE WHEN NOT is_absent_mark(cell) AND parse_number(cell) IS NULL
+              AND lower(clean_text(cell)) NOT IN ('x', 'х', '-')
+             THEN cell END AS primary_score_text
+    FROM (SELECT DISTINCT primary_score AS cell FROM checked_rows WHERE primary_score IS NOT NULL)
+),
+journal_marks AS (
+    SELECT
+        cell,
+        parse_number(cell) AS journal_mark,
+        CASE WHEN clean_text(cell) IS NOT NULL AND parse_number(cell) IS NULL
+             THEN cell END AS journal_mark_text
+    FROM (SELECT DISTINCT journal_mark AS cell FROM checked_rows WHERE journal_mark IS NOT NULL)
 )
 SELECT
     v._source_file,
     v._sheet,
     v._row,
-    CASE WHEN is_absent_mark(v.mark) THEN NULL ELSE parse_number(v.mark) END AS mark,
-    CASE WHEN NOT is_absent_mark(v.mark) AND parse_number(v.mark) IS NULL THEN v.mark END
-        AS mark_text,
-    parse_number(v.primary_score) AS primary_score,
-    CASE WHEN NOT is_absent_mark(v.primary_score) AND parse_number(v.primary_score) IS NULL
-          AND lower(clean_text(v.primary_score)) NOT IN ('x', 'х', '-')
-         THEN v.primary_score END AS primary_score_text,
-    parse_number(v.journal_mark) AS journal_mark,
-    CASE WHEN clean_text(v.journal_mark) IS NOT NULL AND parse_number(v.journal_mark) IS NULL
-         THEN v.journal_mark END AS journal_mark_text,
+    m.mark,
+    m.mark_text,
+    p.primary_score,
+    p.primary_score_text,
+    j.journal_mark,
+    j.journal_mark_text,
     CASE WHEN d.first_row IS NOT NULL
          THEN v._source_file || coalesce(', лист «' || d.first_sheet || '»', '') || ', строка '
              || d.first_row END AS duplicate_of
 FROM raw.vpr_participants AS v
+LEFT JOIN marks AS m ON m.cell = v.mark
+LEFT JOIN primary_scores AS p ON p.cell = v.primary_score
+LEFT JOIN journal_marks AS j ON j.cell = v.journal_mark
 -- the same participant earlier in the same file (in two files: settled at build time)
 LEFT JOIN participant_repeats('participants') AS d
     ON d._source_file = v._source_file AND d._sheet IS NOT DISTINCT FROM v._sheet
