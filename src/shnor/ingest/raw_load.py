@@ -19,13 +19,13 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from shnor.fingerprints import file_blocks, file_parts, fingerprint
 from shnor.ingest.checkpoints import checkpoints_deferred
 from shnor.ingest.file_batches import InsertFailed, file_batches
 from shnor.ingest.headers import aliases_fingerprint
 from shnor.ingest.layouts import RAW_FOLDERS, YEARLY_FOLDERS
+from shnor.ingest.one_thread import one_thread
 from shnor.ingest.raw_checks import check_files
 from shnor.ingest.raw_tables import FILE_COLUMNS, delete_rows, ensure_raw_tables
 from shnor.ingest.readers import SheetRead, SheetSkipped, UnreadableFile, read_file
@@ -112,8 +112,9 @@ def ingest_raw(
     }
     files = raw_files(raw_dir)
     on_disk = {path.relative_to(raw_dir).as_posix(): path for path in files}
-    # Many files to a commit, one checkpoint for the pass (file_batches, checkpoints_deferred).
-    with checkpoints_deferred(con), file_batches(con) as batches:
+    # Many files to a commit, one checkpoint for the pass (file_batches, checkpoints_deferred),
+    # the files inserted on one thread (one_thread).
+    with checkpoints_deferred(con), one_thread(con), file_batches(con) as batches:
         for source in sorted(known.keys() - on_disk.keys()):
             batches.run(lambda _, source=source: _forget(con, source))
             summary.removed.append(source)
@@ -406,16 +407,15 @@ def _insert_sheet(
     if sheet.task_points is not None and sheet.task_points.num_rows:
         targets.append(("vpr_task_points", sheet.task_points))
     for raw_table, rows in targets:
-        n = rows.num_rows
-        table = (
-            rows.append_column("_source_file", pa.repeat(pa.scalar(source, pa.string()), n))
-            .append_column("_sheet", pa.repeat(pa.scalar(sheet.sheet, pa.string()), n))
-            .append_column("_file_checksum", pa.repeat(pa.scalar(checksum, pa.string()), n))
-            .append_column("_loaded_at", pa.repeat(pa.scalar(loaded_at, pa.timestamp("us")), n))
-        )
-        con.register("_incoming_sheet", table)
+        con.register("_incoming_sheet", rows)
         try:
-            con.execute(f"INSERT INTO raw.{raw_table} BY NAME SELECT * FROM _incoming_sheet")
+            # provenance as constants of the statement: no column of a million copies is built
+            con.execute(
+                f"INSERT INTO raw.{raw_table} BY NAME SELECT *, ?::VARCHAR AS _source_file, "
+                "?::VARCHAR AS _sheet, ?::VARCHAR AS _file_checksum, "
+                "?::TIMESTAMP AS _loaded_at FROM _incoming_sheet",
+                [source, sheet.sheet, checksum, loaded_at],
+            )
         finally:
             con.unregister("_incoming_sheet")
     return sheet.table.num_rows
