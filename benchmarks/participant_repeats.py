@@ -23,6 +23,7 @@ CANDIDATES = """
 CREATE TABLE candidates AS
 SELECT
     'vpr/2025/file' || (i % 200) || '.csv' AS _source_file,
+    NULL::VARCHAR AS _sheet,  -- CSV files: no sheet
     i // 200 AS _row,
     2025 AS exam_year,
     'sch' || ((j // 200) % 40000) AS school_id,
@@ -62,7 +63,7 @@ GROUP BY r._source_file, r._row
 """
 
 AFTER = """
-SELECT * FROM participant_repeats('candidates')
+SELECT _source_file, _row, first_row FROM participant_repeats('candidates')
 """
 
 
