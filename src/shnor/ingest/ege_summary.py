@@ -31,6 +31,9 @@ from shnor.ingest.text import cell_text as _text
 METRICS = ("participant_count", "fail_count", "high_80_99_count", "hundred_count", "mean_score")
 CHECKED = ("participant_count", "fail_count")  # the counts a total row is checked on
 IDENTITY = ("municipality_name", "school_name", "profile", "graduate_count")
+# What a school row under a bare town's name («Барнаул») carries for the build to place it:
+# the town, and whether the sheet has the region's own total (then the town is not the region).
+TOWN = ("town_heading", "sheet_has_region_row")
 HEADER_DEPTH = 3  # rows of the header block above and including the metric row
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 _TOTAL = re.compile(
@@ -46,7 +49,13 @@ _TERRITORY = re.compile(
     r"(район|округ|област|\bкра[йяю]\b|республик|\bгород|\bг\b|\bмо\b|муниципал|регион|субъект"
     r"|\bр[ -]?н$|\bмр$|\bзато\b|улус)"  # normalized: «р-н» is «р н»
 )
-_REGION = re.compile(r"(регион|област|кра[йяю]\b|республик|субъект)")
+# A region's name or total (as macro is_region_name in SQL): «… край», «… область», «Республика …»,
+# «… автономный округ», «Чукотский АО», the federal cities — never a municipality of its schools.
+_REGION = re.compile(
+    r"(регион|област|кра[йяю]\b|республик|субъект|автономн\w* (округ|област)|\bао$"
+    r"|^(г |город )?(москва|санкт петербург|севастополь)$|\b(москв[аеы]|санкт петербург\w*"
+    r"|севастопол[ья])$)"
+)
 _GRADUATES = re.compile(r"^(всего )?выпускник")
 # Rows of participants who are not a school's graduates: «Выпускники прошлых лет» (ВПЛ),
 # «Обучающиеся СПО», «… профессиональных образовательных организаций».
@@ -219,6 +228,7 @@ class _Line:
     has_figures: bool
     label_total: tuple[str, str | None] | None = None  # (kind, municipality) by its words
     match: TotalMatch | None = None
+    is_town: bool = False  # a bare town's name heading the schools below it
 
 
 def _body(
@@ -271,13 +281,39 @@ def _body(
     named = {p for p, line in enumerate(with_figures) if line.school}
     for position, match in find_totals(counts, marked, school_like, named).items():
         with_figures[position].match = match
+    _mark_towns(lines)
     return _classified(lines, with_figures, identity, blocks, metric_index, sheet_year, notes)
+
+
+def _mark_towns(lines: list[_Line]) -> None:
+    """Mark the rows that are a bare town's name («Барнаул», with or without its subtotal's
+    figures) heading schools: no municipality cell, a name that is no school's, territory's,
+    total's or group's, the next named row a school's — and no sum of the whole sheet (the
+    region's total, whatever its name) nor of the schools above it (a subtotal below them,
+    placed by owner_below). Such a row is never a school: its figures are its schools' subtotal,
+    and whether the town is their municipality is settled at build time by the rule the ВПР
+    summaries use (macro town_is_municipality: the registry knows it, or the sheet has the
+    region's row)."""
+    named = [line for line in lines if line.school]
+    for line, following in zip(named, [*named[1:], None], strict=True):
+        if (
+            line.muni
+            or line.label_total
+            or (line.match and line.match.scope != "below")
+            or not _is_bare(line.school)
+            or following is None
+            or not _SCHOOL.search(normalized_cyrillic(following.school))
+        ):
+            continue
+        line.is_town = True
+        if line.has_figures and line.match is None:
+            line.label_total = ("town", line.school)  # its schools' subtotal by its place
 
 
 def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year, notes):
     """The school rows and notes once totals are known; municipalities carried down from a
     heading or a subtotal above its schools, or given by a subtotal below its schools."""
-    out: dict[str, list] = {c: [] for c in (*IDENTITY, "sheet_year", "subject", *METRICS)}
+    out: dict[str, list] = {c: [] for c in (*IDENTITY, *TOWN, "sheet_year", "subject", *METRICS)}
     out["_row"] = []
     totals: list[tuple[int, str, str | None, list]] = []  # (row, kind, municipality, cells)
     schools: list[tuple[str | None, list]] = []
@@ -290,10 +326,27 @@ def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year,
         if line.match and line.match.scope == "above" and place:
             for p in range(line.match.first, line.match.last + 1):
                 owner_below[p] = place
+    # the region's own total on the sheet (by its sum or its words): a town is then not the region
+    has_region_row = any(
+        (line.match is not None and line.match.scope == "sheet")
+        or (
+            line.label_total is not None
+            and line.label_total[0] == "label"
+            and _REGION.search(normalized_cyrillic(line.school or line.muni))
+        )
+        for line in with_figures
+    )
     current: str | None = None
+    town: str | None = None  # a bare town heading the rows below (macro town_is_municipality)
     for line in lines:
         number, school, muni = line.number, line.school, line.muni
         is_total = line.label_total is not None or line.match is not None
+        if line.is_town and line.match is None:
+            town, current = school, None  # its schools' municipality is settled at build time
+            if is_total:
+                total_rows.append(number)
+                totals.append((number, "municipality", school, line.figures))
+            continue
         if is_total:
             total_rows.append(number)
             place = _place(line)
@@ -309,11 +362,15 @@ def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year,
                 notes.append(_total_by_sum(line, with_figures))
             above = line.match is not None and line.match.scope == "above"
             if place and not above and not region:
-                current = place  # a subtotal above its schools heads them; one below ends them
+                current, town = place, None  # a subtotal above its schools heads them; one
+                # below ends them
             continue
         if not line.has_figures:
             if not school and muni:
-                current = muni  # a municipality heading: its schools follow
+                current, town = muni, None  # a municipality heading: its schools follow
+                continue
+            if not muni and _place(line) and not _REGION.search(normalized_cyrillic(school)):
+                current, town = school, None  # «Павловский район» heading where schools go
                 continue
             notes.append(
                 SummaryNote(
@@ -337,8 +394,10 @@ def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year,
             )
             continue
         if muni:
-            current = muni
+            current, town = muni, None
         municipality = muni or owner_below.get(position_of[id(line)]) or current
+        heading = town if municipality is None else None
+        where = municipality or heading  # for the totals' check
         if _GROUP.search(normalized_cyrillic(school)):
             notes.append(
                 SummaryNote(
@@ -350,21 +409,18 @@ def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year,
                     value=school,
                 )
             )
-            groups.append((municipality, line.figures))
+            groups.append((where, line.figures))
             continue
-        schools.append((municipality, line.figures))
+        schools.append((where, line.figures))
+        place = (municipality, heading, "true" if heading and has_region_row else None)
         written = False
         for (subject, _), cells in zip(blocks, line.figures, strict=True):
             if all(v is None for v in cells):
                 continue  # nobody from this school sat the subject
-            _append(
-                out, municipality, school, line.row, identity, sheet_year, subject, cells, number
-            )
+            _append(out, place, school, line.row, identity, sheet_year, subject, cells, number)
             written = True
         if not written:  # graduates, but no subject figures: the school is still a school
-            _append(
-                out, municipality, school, line.row, identity, sheet_year, None, [None] * 5, number
-            )
+            _append(out, place, school, line.row, identity, sheet_year, None, [None] * 5, number)
     notes += _total_checks(totals, schools, blocks, groups)
     table = pa.table(
         {c: pa.array(v, pa.int64() if c == "_row" else pa.string()) for c, v in out.items()}
@@ -412,8 +468,13 @@ def _total_by_sum(line: _Line, with_figures: list[_Line]) -> SummaryNote:
     )
 
 
-def _append(out, municipality, school, row, identity, year, subject, cells, number) -> None:
+def _append(out, place, school, row, identity, year, subject, cells, number) -> None:
+    """One school × subject row; `place` is (municipality, town heading, sheet has the
+    region's row)."""
+    municipality, heading, region_row = place
     out["municipality_name"].append(municipality)
+    out["town_heading"].append(heading)
+    out["sheet_has_region_row"].append(region_row)
     out["school_name"].append(school)
     out["profile"].append(_cell(row, identity.get("profile")))
     out["graduate_count"].append(_cell(row, identity.get("graduate_count")))
@@ -483,12 +544,28 @@ def _is_territory(text: str | None) -> bool:
 def _place(line: _Line) -> str | None:
     """The municipality a total or heading row names: its municipality cell, else a territory
     written where the schools' names are («Павловский муниципальный район» with no
-    municipality column) — never a total's words («Итого»)."""
+    municipality column), or a bare town's name («Барнаул») whose figures sum the schools
+    next to it — never a total's words («Итого»)."""
     if line.muni and not _is_total(line.muni):
         return line.muni
     if not line.muni and _is_territory(line.school) and not _is_total(line.school):
         return line.school
+    if not line.muni and line.match and line.match.scope != "sheet" and _is_bare(line.school):
+        return line.school
     return None
+
+
+def _is_bare(text: str | None) -> bool:
+    """A name that is no school's, region's, territory's, total's or group's: a bare town's
+    («Барнаул») where schools' names go."""
+    label = normalized_cyrillic(text)
+    return bool(label) and not (
+        _SCHOOL.search(label)
+        or _REGION.search(label)
+        or _GROUP.search(label)
+        or _is_territory(text)
+        or _is_total(text)
+    )
 
 
 def _is_total(text: str | None) -> bool:

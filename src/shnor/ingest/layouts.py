@@ -194,6 +194,8 @@ LAYOUTS: tuple[Layout, ...] = (
             "school_name",
             "profile",
             "graduate_count",
+            "town_heading",
+            "sheet_has_region_row",
             "sheet_year",
             "subject",
             "participant_count",

@@ -129,12 +129,15 @@ CREATE OR REPLACE MACRO is_school_name(value) AS
         || '(^|[^а-яё])(сош|оош|нош|[а-яё]{0,3}оу)([^а-яё]|$))'), false)
     AND NOT is_municipality_name(value);
 
--- A region's name: «Алтайский край», «Воронежская область», «Республика Алтай», «Ханты-Мансийский
--- автономный округ — Югра», the federal cities («г. Москва», «Санкт-Петербург», «Севастополь»).
+-- A region's name: «Алтайский край», «Воронежская область», «Республика Саха (Якутия)»,
+-- «Ханты-Мансийский автономный округ — Югра», «Чукотский АО», «Еврейская автономная область»,
+-- the federal cities («г. Москва», «город Санкт-Петербург», «Севастополь»). A school's name
+-- may hold these words too («краевое …», «… автономное общеобразовательное учреждение»):
+-- summary_row_kind asks is_school_name first.
 CREATE OR REPLACE MACRO is_region_name(value) AS
     coalesce(regexp_matches(lower(clean_text(value)),
-        '((^|[^а-яё])кра[йяю]([^а-яё]|$)|област|республик|автономн|'
-        || '^(г\.?\s*|город\s+)?(москва|санкт-петербург|севастополь)$)'), false);
+        '((^|[^а-яё])кра[йяю]([^а-яё]|$)|област|республик|автономн[а-яё]*\s+(округ|област)|'
+        || '(^|[^а-яё])ао$|^(г\.?\s*|город\s+)?(москва|санкт-петербург|севастополь)$)'), false);
 
 -- The matching key of a municipality, as school_names.municipality_key makes it in Python (kept
 -- equal by a test): lower case, ё→е, punctuation as spaces, the words that say what kind of
@@ -146,17 +149,52 @@ CREATE OR REPLACE MACRO municipality_key(value) AS array_to_string(list_filter(
         '(муниципальн.*|район.*|р|н|округ.*|городск.*|город.*|г|го|мо|мр|ао|образовани.*|'
         || 'поселени.*|сельск.*|рн)')), ' ');
 
+-- Whether a bare town's name («Барнаул», «Бийск»: no school's, district's or region's words) that
+-- heads rows of a summary is their municipality, not the region's own row: where the registry
+-- (raw.schools) knows it as a municipality (by municipality_key), or the sheet has the region's
+-- own row (sheet_has_region_row) — a region's name (is_region_name) never is. The one rule of
+-- the ВПР summaries (summary_rows_placed) and the ЕГЭ summary workbook (ege_summary_rows);
+-- `registry_places` is registry_places('raw.schools').place_keys.
+CREATE OR REPLACE MACRO town_is_municipality(name, sheet_has_region_row, registry_places) AS
+    NOT is_region_name(name) AND municipality_key(clean_text(name)) <> '' AND (
+        coalesce(sheet_has_region_row, false)
+        OR list_contains(registry_places, municipality_key(clean_text(name))));
+
+-- The municipalities a registry (raw.schools) knows, by municipality_key: one row, one list.
+CREATE OR REPLACE MACRO registry_places(registry) AS TABLE
+    SELECT coalesce(list(DISTINCT municipality_key(coalesce(clean_text(municipality_name),
+                                                            clean_text(region_name)))),
+                    []) AS place_keys
+    FROM query_table(registry);
+
+-- The rows of the ЕГЭ summary workbooks (raw_table: raw.ege_school_summary) with their municipality: the
+-- one the reader gave (a municipality cell, heading or subtotal), else the bare town's name
+-- heading them where town_is_municipality says it is one (else none: the school is matched by
+-- name alone and, unmatched, goes to the review table). One row per raw row.
+CREATE OR REPLACE MACRO ege_summary_rows(raw_table) AS TABLE
+    SELECT s.* REPLACE (
+        coalesce(clean_text(s.municipality_name),
+                 CASE WHEN town_is_municipality(s.town_heading, s.sheet_has_region_row = 'true',
+                                                r.place_keys)
+                      THEN clean_text(s.town_heading) END) AS municipality_name)
+    FROM query_table(raw_table) AS s, registry_places('raw.schools') AS r;
+
 -- What a row of a ВПР summary («Статистика по отметкам», «Сравнение отметок с отметками по
 -- журналу») is: 'school', or an aggregate among the schools — 'sample' (the whole sample,
--- Russia), 'region', 'municipality'. A row with a school code is a school; without one, a name
--- that names a school is a school matched by name (docs/data-contract.md §1); a municipality
--- alone, or a district's or town's name, is a municipality; any other name is the region.
+-- Russia), 'region', 'municipality'. A row with a school code is a school; without one, a
+-- region's name (is_region_name: «… автономный округ», «г. Москва», though they end in «округ»
+-- or start with «г.») is the region; a name that names a school is a school matched by name
+-- (docs/data-contract.md §1); a municipality alone, or a district's or town's name, is a
+-- municipality; any other name is the region.
 CREATE OR REPLACE MACRO summary_row_kind(school_code, school_name, municipality_name) AS
     CASE
         WHEN clean_code(school_code) IS NOT NULL
             AND NOT regexp_matches(lower(coalesce(school_name, '')), 'вся выборка') THEN 'school'
         WHEN regexp_matches(lower(coalesce(school_name, municipality_name, '')), 'вся выборка')
             THEN 'sample'
+        WHEN is_region_name(coalesce(clean_text(school_name), municipality_name))
+            AND NOT is_school_name(coalesce(clean_text(school_name), municipality_name))
+            THEN 'region'
         WHEN clean_text(school_name) IS NULL AND clean_text(municipality_name) IS NOT NULL
             THEN 'municipality'
         WHEN is_municipality_name(school_name) THEN 'municipality'
@@ -177,9 +215,9 @@ CREATE OR REPLACE MACRO summary_row_kind(school_code, school_name, municipality_
 -- their schools (its first such school comes before its first municipality row, and its last
 -- one is followed by a municipality row, not by the region's or nothing), the subtotal row
 -- below them. A bare town's name («Барнаул»), which summary_row_kind cannot tell from the
--- region's, is a municipality where the registry (raw.schools) knows it as one (by
--- municipality_key) or the sheet has a row with a region's name (is_region_name); otherwise it
--- stays the region's (several such rows are reported: summary_region_rows). Aggregate rows keep
+-- region's, is a municipality where town_is_municipality says so (the registry knows it, or the
+-- sheet has a row with a region's name); otherwise it stays the region's (several such rows are
+-- reported: summary_region_rows). Aggregate rows keep
 -- their own cell. One row per raw row.
 CREATE OR REPLACE MACRO summary_rows_placed(raw_table) AS TABLE
     WITH named AS (
@@ -187,20 +225,14 @@ CREATE OR REPLACE MACRO summary_rows_placed(raw_table) AS TABLE
                clean_text(municipality_name) AS own_municipality
         FROM query_table(raw_table)
     ),
-    registry_places AS (
-        SELECT DISTINCT municipality_key(coalesce(clean_text(municipality_name),
-                                                  clean_text(region_name))) AS place_key
-        FROM raw.schools
-    ),
     kinds AS (
-        SELECT * EXCLUDE (named_kind),
-            CASE WHEN named_kind = 'region' AND NOT is_region_name(school_name) AND (
-                    municipality_key(clean_text(school_name))
-                        IN (SELECT place_key FROM registry_places WHERE place_key <> '')
-                    OR bool_or(named_kind = 'region' AND is_region_name(school_name))
-                        OVER (PARTITION BY _source_file, _sheet))
+        SELECT n.* EXCLUDE (named_kind),
+            CASE WHEN named_kind = 'region' AND town_is_municipality(school_name,
+                    bool_or(named_kind = 'region' AND is_region_name(school_name))
+                        OVER (PARTITION BY _source_file, _sheet),
+                    r.place_keys)
                  THEN 'municipality' ELSE named_kind END AS row_kind
-        FROM named
+        FROM named AS n, registry_places('raw.schools') AS r
     ),
     marked AS (
         SELECT *,

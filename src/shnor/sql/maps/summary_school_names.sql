@@ -5,7 +5,7 @@
 WITH named AS (
     SELECT municipality_name, school_name,
            coalesce(sheet_year, folder_year(_source_file)::VARCHAR) AS year, _source_file
-    FROM raw.ege_school_summary
+    FROM ege_summary_rows('raw.ege_school_summary')
     UNION ALL
     SELECT placed_municipality, school_name,
            coalesce(try_cast(title_year AS INTEGER), folder_year(_source_file))::VARCHAR,

@@ -46,7 +46,7 @@ WITH typed AS (
         s._source_file,
         s._sheet,
         s._row
-    FROM raw.ege_school_summary AS s
+    FROM ege_summary_rows('raw.ege_school_summary') AS s
     LEFT JOIN staging.stg_school_name_map AS names
         ON names.municipality_name IS NOT DISTINCT FROM clean_text(s.municipality_name)
         AND names.school_name = clean_text(s.school_name)
