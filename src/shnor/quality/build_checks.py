@@ -183,7 +183,38 @@ def context_file_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:
             )
             for source, sheet, row, school_id, school, year, others in rows
         ]
-    return problems
+    return problems + passport_rows_in_conflict(con)
+
+
+def passport_rows_in_conflict(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """One blocking problem per file and school-year whose social passport the file gives in
+    rows with different values: which is right is unknown, so it counts from no row (never an
+    average of them); the file's other schools count."""
+    rows = con.execute(
+        """SELECT _source_file, first_sheet, first_row, school_id, school_name, exam_year,
+                  distinct_rows, rows_given
+           FROM staging.stg_context__passport_files
+           WHERE distinct_rows > 1 ORDER BY ALL"""
+    ).fetchall()
+    return [
+        Problem(
+            source,
+            "passport_conflict",
+            "blocking",
+            f"социальный паспорт школы {school_id}"
+            + (f" «{school}»" if school else "")
+            + f" за {year} год: в файле {counted(count, 'разная строка')} (строки {given}); "
+            "какая верна, неизвестно: паспорт этой "
+            "школы за год не учитывается (индекс условий строится без него; остальные школы "
+            "файла учтены)",
+            "оставьте в файле одну верную строку школы за год",
+            sheet=sheet,
+            row=row,
+            column="Код ОО",
+            value=school_id,
+        )
+        for source, sheet, row, school_id, school, year, count, given in rows
+    ]
 
 
 def participant_conflicts(con: duckdb.DuckDBPyConnection) -> list[Problem]:

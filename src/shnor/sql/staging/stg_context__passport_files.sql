@@ -4,7 +4,9 @@
 -- (a reviewed row: reviewed_by filled; scope by year, and by municipality as the registry
 -- places the school, when given) counts; with none named, none does (is_conflict, reported as
 -- passport_conflict): the outcome never depends on the files' names or the order they arrived
--- in. stg_context__components and stg_context__schools keep the counted files' rows only.
+-- in. A file giving one school-year in rows with different values (distinct_rows > 1; its rows
+-- in rows_given) counts for it in no case. stg_context__components and stg_context__schools
+-- keep the counted files' rows only.
 -- Grain: school_id × exam_year × _source_file.
 WITH file_rows AS (
     SELECT
@@ -13,6 +15,14 @@ WITH file_rows AS (
         c._source_file,
         any_value(clean_text(c.school_name)) AS school_name,
         count(*) AS row_count,
+        -- rows of the school-year that differ within the file (a conflict: never averaged)
+        count(DISTINCT
+            [c.parents_higher_education_share, c.single_parent_share, c.low_income_share,
+             c.unemployed_parents_share, c.on_register_share, c.non_native_russian_share,
+             c.disability_share, c.vacancy_share, c.top_category_teacher_share,
+             c.unconfirmed_competence_share, c.student_count, c.settlement_type,
+             c.context_year]::VARCHAR) AS distinct_rows,
+        string_agg(c._row::VARCHAR, ', ' ORDER BY c._sheet, c._row) AS rows_given,
         arg_min(c._sheet, c._row) AS first_sheet,
         min(c._row) AS first_row,
         md5(string_agg(
@@ -45,6 +55,10 @@ files AS (
     LEFT JOIN staging.stg_schools AS s USING (school_id)
 )
 
--- (macro authoritative_file_judged: which file counts)
-SELECT * EXCLUDE (municipality_name) RENAME (content_hash AS rows_hash)
+-- (macro authoritative_file_judged: which file counts); a file giving a school-year twice with
+-- different values counts for it in no case (is_conflict: which of its rows is right is unknown;
+-- reported as passport_conflict naming the rows), never an average of the rows
+SELECT * EXCLUDE (municipality_name) REPLACE (
+    is_conflict OR distinct_rows > 1 AS is_conflict,
+    is_counted AND distinct_rows = 1 AS is_counted) RENAME (content_hash AS rows_hash)
 FROM authoritative_file_judged('files')
