@@ -81,9 +81,12 @@ def main() -> None:
             NATIONAL_RERUN_TITLE, national_rerun_rows(regions, schools), args, NATIONAL_RERUN_NOTE
         )
         return
+    if args.only == "scale" and args.scale == "national":
+        rows = national_scale_rows(args.regions or 85, args.schools_per_region)
+        _write_section(NATIONAL_SCALE_TITLE, rows, args, NATIONAL_SCALE_NOTE)
+        return
     if args.only == "scale":
-        regions = 1 if args.scale == "region" else (args.regions or 85)
-        rows = scale_rows(regions, args.schools_per_region)
+        rows = scale_rows(1, args.schools_per_region)
         _write_section(SCALE_TITLE.format(args.scale), rows, args, SCALE_NOTE)
         return
     if args.only == "vpr-exports":
@@ -274,23 +277,8 @@ result["groups"] = len(table)
 
 def scale_rows(regions: int, schools: int = 470) -> list[tuple[str, str, dict, dict | None]]:
     """The scale benchmark: generation, shnor per region, the floor and (one region) pandas."""
-    root = Path(tempfile.mkdtemp(prefix="shnor-scale-"))
-    generated = measured_tree(
-        f"""
-        from pathlib import Path
-        from shnor.scale_region import generate_scale_data
-        s = generate_scale_data(
-            Path({str(root)!r}), regions={regions}, schools_per_region={schools},
-            file_format="both",
-        )
-        result["participant_rows"] = s.participant_row_count
-        """
-    )
-    rows_in = generated["participant_rows"]
-    data = f"{regions} × {schools} schools × 3 years, {rows_in:,} participant rows"
-    rows: list[tuple[str, str, dict, dict | None]] = [
-        ("scale data generation", data, generated, None)
-    ]
+    root, rows = scale_data(regions, schools)
+    data = rows[0][1]
     stages: dict[str, float] = {}
     cpu: dict[str, float] = {}
     runs = []
@@ -307,17 +295,7 @@ def scale_rows(regions: int, schools: int = 470) -> list[tuple[str, str, dict, d
     }
     total_cpu = round(sum(r["cpu_total"] for r in runs), 1)
     loads = [r["load"] for r in runs]
-    floors = {}
-    for kind, options in (("csv", ", delim = ';', header = true"), ("parquet", "")):
-        folder = root / "region_*" / ("raw" if kind == "csv" else "parquet")
-        files = repr([str(folder / exam / "*" / f"*.{kind}") for exam in ("vpr", "oge", "ege")])
-        query = FLOOR_SQL.format(kind=kind, files=files, options=options)
-        floors[kind] = measured_tree(
-            f"""
-            import duckdb
-            result["groups"] = len(duckdb.sql({query!r}).fetchall())
-            """
-        )
+    floors = floor_runs(root)
     rows.append(
         (
             "shnor, all regions (run_annual each)",
@@ -328,15 +306,7 @@ def scale_rows(regions: int, schools: int = 470) -> list[tuple[str, str, dict, d
             floors["csv"],
         )
     )
-    rows.append(
-        (
-            "floor: DuckDB, CSV → school × procedure",
-            f"{floors['csv']['groups']:,} groups, {floors['csv']['cpu_total']} CPU s; "
-            f"baseline: the same from Parquet ({floors['parquet']['cpu_total']} CPU s)",
-            floors["csv"],
-            floors["parquet"],
-        )
-    )
+    rows.append(floor_row(floors))
     if regions == 1:
         plain = measured_tree(PANDAS_CODE.replace("ROOT", repr(str(root))))
         rows.append(
@@ -348,6 +318,92 @@ def scale_rows(regions: int, schools: int = 470) -> list[tuple[str, str, dict, d
                 plain,
             )
         )
+    return rows
+
+
+def scale_data(regions: int, schools: int) -> tuple[Path, list[tuple[str, str, dict, None]]]:
+    """`shnor scale-data` regions (CSV and a Parquet copy) in a new folder, and its row."""
+    root = Path(tempfile.mkdtemp(prefix="shnor-scale-"))
+    generated = measured_tree(
+        f"""
+        from pathlib import Path
+        from shnor.scale_region import generate_scale_data
+        s = generate_scale_data(
+            Path({str(root)!r}), regions={regions}, schools_per_region={schools},
+            file_format="both",
+        )
+        result["participant_rows"] = s.participant_row_count
+        """
+    )
+    rows_in = generated["participant_rows"]
+    data = f"{regions} × {schools} schools × 3 years, {rows_in:,} participant rows"
+    return root, [("scale data generation", data, generated, None)]
+
+
+def floor_runs(root: Path) -> dict[str, dict]:
+    """The floor over every region of ROOT, from the CSV and from the Parquet copy."""
+    floors = {}
+    for kind, options in (("csv", ", delim = ';', header = true"), ("parquet", "")):
+        folder = root / "region_*" / ("raw" if kind == "csv" else "parquet")
+        files = repr([str(folder / exam / "*" / f"*.{kind}") for exam in ("vpr", "oge", "ege")])
+        query = FLOOR_SQL.format(kind=kind, files=files, options=options)
+        floors[kind] = measured_tree(
+            f"""
+            import duckdb
+            result["groups"] = len(duckdb.sql({query!r}).fetchall())
+            """
+        )
+    return floors
+
+
+def floor_row(floors: dict[str, dict]) -> tuple[str, str, dict, dict]:
+    return (
+        "floor: DuckDB, CSV → school × procedure",
+        f"{floors['csv']['groups']:,} groups, {floors['csv']['cpu_total']} CPU s; "
+        f"baseline: the same from Parquet ({floors['parquet']['cpu_total']} CPU s)",
+        floors["csv"],
+        floors["parquet"],
+    )
+
+
+NATIONAL_SCALE_TITLE = "Scale (national): run-national on Dask, where its CPU goes"
+NATIONAL_SCALE_NOTE = (
+    "`shnor scale-data` regions (470 schools, 37 pupils a grade, 2024–2026: ВПР grades 4–8, ОГЭ, "
+    "ЕГЭ participant CSV; a registry and passports) run as a user runs them: `shnor "
+    "run-national --task-runner dask --workers 2` (Prefect, a local Dask cluster), measured as "
+    "a whole process tree (benchmarks/process_tree.py: the flow process, the Prefect server, "
+    "the forkserver and the Dask workers, each reaped by a child-subreaper wrapper, so tree CPU "
+    "is every process's CPU; peak MB the tree's summed RSS, sampled every 0.5 s). The CPU is "
+    "accounted for from the run's own log (ROOT/national_runs.jsonl: each region's step CPU, "
+    "the rest of its run, its reports task, the national outputs) and by process (the Dask "
+    "workers' CPU beyond those tasks: Prefect's task runs, imports, Dask; the flow process: "
+    "Prefect's engine, the Dask scheduler, nannies, the console; the Prefect server); «idle "
+    "cores» = wall × 2 − tree CPU. The floor: DuckDB alone reading the same CSV (and the "
+    "Parquet copy) and aggregating them to school × procedure in one statement. Ratio = "
+    "baseline seconds / shnor seconds."
+)
+
+
+def national_scale_rows(regions: int, schools: int) -> list[tuple[str, str, dict, dict | None]]:
+    """The national scale: generation, run-national on Dask as a process tree and the floor."""
+    from national_scale import accounting_text, national_run
+
+    root, rows = scale_data(regions, schools)
+    data = rows[0][1]
+    run = national_run(root)
+    floors = floor_runs(root)
+    rows.append(
+        (
+            "shnor run-national (Dask, 2 workers)",
+            f"{data}; exit {run['exit_code']}, regions {', '.join(run['statuses'])}; "
+            f"{accounting_text(run['accounting'])}; CPU by process {run['cpu_by_kind']}; "
+            f"load average {run['load'][0]:g}→{run['load'][1]:g}; "
+            "baseline: the floor, DuckDB reading the CSV",
+            run,
+            floors["csv"],
+        )
+    )
+    rows.append(floor_row(floors))
     return rows
 
 

@@ -260,6 +260,11 @@ def run_national(
                 result = run_plain(root, preset, trigger="cli:national")
     except Exception as error:  # each region's history keeps its own traceback
         raise _unexpected(error) from error
+    from shnor.national.run_log import append_national_run
+
+    how = {"task_runner": task_runner if prefect else "no-prefect", "workers": workers,
+           "address": address}  # fmt: skip
+    append_national_run(root, result, how, time.perf_counter() - started)
     _print_national(result, time.perf_counter() - started)
     raise typer.Exit(result["exit_code"])
 

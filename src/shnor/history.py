@@ -51,6 +51,13 @@ HISTORY_COLUMNS = {
 FILE_CHANGES = ("loaded", "corrected", "removed", "unchanged", "quarantined")
 
 
+def process_cpu_seconds() -> float:
+    """CPU seconds of this process (every thread: DuckDB's too) and of its children it has
+    waited for (forked report workers)."""
+    used = os.times()
+    return used.user + used.system + used.children_user + used.children_system
+
+
 def _now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
@@ -69,6 +76,7 @@ class RunRecord:
     error: str | None = None
     preset_version: str | None = None
     steps: dict[str, float] = field(default_factory=dict)
+    step_cpu: dict[str, float] = field(default_factory=dict)
     files: dict[str, list[str]] = field(default_factory=dict)
     inputs: list[dict[str, Any]] = field(default_factory=list)
     build: dict[str, Any] = field(default_factory=dict)
@@ -77,10 +85,14 @@ class RunRecord:
     host: str = field(default_factory=socket.gethostname)
     shnor_version: str = __version__
     _clock: float = field(default_factory=time.perf_counter, repr=False)
+    _cpu_clock: float = field(default_factory=process_cpu_seconds, repr=False)
 
     def add_step(self, name: str, result: dict[str, Any]) -> None:
-        """Take what a step of a run (shnor.stages) returned: its time and the facts it reports."""
+        """Take what a step of a run (shnor.stages) returned: its time, the CPU seconds since the
+        previous step (`step_cpu`: where a run's CPU goes) and the facts it reports."""
         self.steps[name] = result.get("seconds", 0.0)
+        cpu, self._cpu_clock = self._cpu_clock, process_cpu_seconds()
+        self.step_cpu[name] = round(self._cpu_clock - cpu, 3)
         if name == "ingest":
             self.files = {kind: list(result.get(kind, [])) for kind in FILE_CHANGES}
             self.inputs = list(result.get("inputs", []))

@@ -105,7 +105,7 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
-        apply_memory_settings(con)
+        apply_resource_settings(con)
         if not read_only:
             for schema in SCHEMAS:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
@@ -114,20 +114,23 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
         con.close()
 
 
-def memory_settings() -> dict[str, str]:
-    """DuckDB's memory_limit and temp_directory from $SHNOR_MEMORY_LIMIT («4GB») and
-    $SHNOR_TEMP_DIR: what the warehouse may hold in memory before it spills to disk, and where
-    it spills; unset, DuckDB's own (80% of RAM, a folder beside the warehouse)."""
+def resource_settings() -> dict[str, str]:
+    """DuckDB's memory_limit, temp_directory and threads from $SHNOR_MEMORY_LIMIT («4GB»),
+    $SHNOR_TEMP_DIR and $SHNOR_THREADS: what the warehouse may hold in memory before it spills
+    to disk, where it spills, and how many threads it runs (a national run's local Dask workers
+    share the cores this way); unset, DuckDB's own (80% of RAM, a folder beside the warehouse,
+    one thread per core)."""
     chosen = {
         "memory_limit": os.environ.get("SHNOR_MEMORY_LIMIT", "").strip(),
         "temp_directory": os.environ.get("SHNOR_TEMP_DIR", "").strip(),
+        "threads": os.environ.get("SHNOR_THREADS", "").strip(),
     }
     return {name: value for name, value in chosen.items() if value}
 
 
-def apply_memory_settings(con: duckdb.DuckDBPyConnection) -> None:
-    """Set the memory settings on a connection (see memory_settings)."""
-    for name, value in memory_settings().items():
+def apply_resource_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """Set the resource settings on a connection (see resource_settings)."""
+    for name, value in resource_settings().items():
         con.execute(f"SET {name} = '{value.replace(chr(39), '')}'")
 
 

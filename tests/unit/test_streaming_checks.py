@@ -58,12 +58,15 @@ def test_a_suite_with_a_whole_table_expectation_is_validated_whole(tmp_path, mon
         assert len(failing_frame(con, "marts.dim_schools")) == 10
 
 
-def test_memory_settings_reach_the_warehouse(tmp_path, monkeypatch):
+def test_resource_settings_reach_the_warehouse(tmp_path, monkeypatch):
     monkeypatch.setenv("SHNOR_MEMORY_LIMIT", "1GB")
     monkeypatch.setenv("SHNOR_TEMP_DIR", str(tmp_path / "spill"))
+    monkeypatch.setenv("SHNOR_THREADS", "1")
     with warehouse.connect(tmp_path / "w.duckdb") as con:
-        limit, temp = con.execute(
-            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        limit, temp, threads = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory'), "
+            "current_setting('threads')"
         ).fetchall()[0]
     assert limit == "953.6 MiB"  # 1 GB in DuckDB's units
     assert temp == str(tmp_path / "spill")
+    assert threads == 1

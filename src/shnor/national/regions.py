@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from shnor.config import paths_of
-from shnor.history import RunInProgressError, run_lock
+from shnor.history import RunInProgressError, process_cpu_seconds, run_lock
 from shnor.presets import load_preset
 from shnor.publish import (
     REPORTS_PENDING,
@@ -53,7 +53,7 @@ def region_run(
     region's lists and workbooks are left to `region_reports`."""
     folder = Path(data_dir).resolve()
     record: dict[str, Any] = {"region_code": folder.name, "data_dir": str(folder)}
-    cpu, started = time.process_time(), time.perf_counter()
+    cpu, started = process_cpu_seconds(), time.perf_counter()
     try:
         kept = unchanged_run(folder, preset, trigger)
         result = kept or run_annual(folder, preset, trigger=trigger, reports=reports)
@@ -76,10 +76,11 @@ def region_run(
             "build_mode": ((result["build"] or {}).get("rebuilt") or {}).get("mode"),
             "flagged": "flag" in result["steps"],
             "steps": result["steps"],
+            "step_cpu": result.get("step_cpu", {}),
         }
     return record | {
         "seconds": round(time.perf_counter() - started, 3),
-        "cpu_seconds": round(time.process_time() - cpu, 3),
+        "cpu_seconds": round(process_cpu_seconds() - cpu, 3),
     }
 
 
@@ -92,7 +93,7 @@ def region_reports(data_dir: str | Path, preset: str) -> dict[str, Any]:
     next run, writes them. A failure is recorded with its reason, never stopping the others."""
     folder = Path(data_dir).resolve()
     record: dict[str, Any] = {"region_code": folder.name}
-    cpu, started = time.process_time(), time.perf_counter()
+    cpu, started = process_cpu_seconds(), time.perf_counter()
     paths = paths_of(folder)
     try:
         with run_lock(folder):
@@ -109,7 +110,7 @@ def region_reports(data_dir: str | Path, preset: str) -> dict[str, Any]:
         record |= {"status": "failed", "error": f"{type(error).__name__}: {error}"}
     return record | {
         "seconds": round(time.perf_counter() - started, 3),
-        "cpu_seconds": round(time.process_time() - cpu, 3),
+        "cpu_seconds": round(process_cpu_seconds() - cpu, 3),
     }
 
 

@@ -60,11 +60,12 @@ def run_outcome(
     built: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """What a run returns: the publish step's outcome with the ingest and build summaries, the
-    seconds of each step and the run's id."""
+    seconds and CPU seconds of each step and the run's id."""
     return published | {
         "ingest": ingested,
         "build": built,
         "steps": record.steps,
+        "step_cpu": record.step_cpu,
         "run_id": record.run_id,
     }
 
