@@ -225,3 +225,16 @@ def test_each_regions_reports_are_written_after_its_marts(national_run, tmp_path
     assert [r["status"] for r in again["reports"]] == ["written", "none_pending"]
     assert (marts / "reports" / f"school_list_{LAST}.xlsx").is_file()
     assert "reports_pending" not in json.loads((marts / "run_manifest.json").read_text("utf-8"))
+
+
+def test_each_regions_record_says_where_its_cpu_went(national_run):
+    _, result = national_run
+    for run in result["regions"]:
+        stages = run["step_cpu"]
+        assert set(stages) == {"ingest", "build", "flag", "check", "publish"}, run["region_code"]
+        assert all(seconds > 0 for seconds in stages.values()), stages
+        # the steps are parts of the region's run, which also checks and locks around them
+        assert sum(stages.values()) <= run["cpu_seconds"] + 0.01
+        assert sum(stages.values()) > 0.8 * run["cpu_seconds"]
+        assert history(run["data_dir"])[-1]["step_cpu"] == stages
+    assert all(record["cpu_seconds"] > 0 for record in result["reports"])
