@@ -124,6 +124,7 @@ _FLOOR = 1e-300
 # each cut in 32, so that its kinks are nodes and linear reading errs by < 1e-5.
 _NEXT_STEP = _STEP / 32
 _NEXT_LATTICE = _GRID[0] - 0.5 * _STEP + _NEXT_STEP * np.arange(32 * len(_GRID) + 1)
+_REFINE_BACK = np.ascontiguousarray(_REFINE.T)  # fine weights → coarse points
 
 
 @dataclasses.dataclass(frozen=True)
@@ -656,7 +657,8 @@ def _filtered_year(
     has_context = bool(shift.any())
     density, low_density = predictive
     log_prior = np.log(np.maximum(density, _FLOOR))
-    ratio = np.clip(low_density / np.maximum(density, _FLOOR), 0.0, 1.0)
+    no_year_before = np.isnan(low_density[:, 0])
+    ratio = np.nan_to_num(np.clip(low_density / np.maximum(density, _FLOOR), 0.0, 1.0))
 
     # One grid per school for both posteriors of the year, that of the year's own evidence
     # (the composite, prior N(μ_y + x·β, τ_y²)) and that given the data through y (the filtered
@@ -679,6 +681,8 @@ def _filtered_year(
     step = _FINE_Z[1] - _FINE_Z[0]
     trapezoid = np.full(len(_FINE_Z), step)
     trapezoid[[0, -1]] *= 0.5
+    coarse_step = POSTERIOR_GRID_Z[1] - POSTERIOR_GRID_Z[0]
+    joint = state is not None and np.isfinite(fit.persistence)
     # P(low next year | θ) depends on θ alone: tabulated once, read linearly per point
     score = _normal_scores(_NEXT_LATTICE, upper_tail)
     next_low = _next_low_chance(ahead, score, cut)
@@ -687,55 +691,54 @@ def _filtered_year(
         # level, on the normal scores of φ's distribution (the same quantile without context)
         school_cut = _normal_scores(fit.low_threshold - shift, upper_tail)
     for begin in range(0, count, _FILTER_CHUNK):
-        end = min(begin + _FILTER_CHUNK, count)
-        theta = mode[begin:end, None] + scale[begin:end, None] * POSTERIOR_GRID_Z[None, :]
-        expected = lattice.sums(design[begin:end], theta)
-        loglik = evidence.school_fails[begin:end, None] * theta - expected
-        fine = mode[begin:end, None] + scale[begin:end, None] * _FINE_Z[None, :]
-        deviation = theta - shift[begin:end, None]  # φ at the school's points
-        coarse = loglik + _interpolated(log_prior[begin:end], deviation)
+        sl = slice(begin, min(begin + _FILTER_CHUNK, count))
+        theta = mode[sl, None] + scale[sl, None] * POSTERIOR_GRID_Z[None, :]
+        loglik = evidence.school_fails[sl, None] * theta - lattice.sums(design[sl], theta)
+        deviation = theta - shift[sl, None]  # φ at the school's points
+        reading = _grid_reading(deviation)  # where the predictive tables are read, once
+        coarse = loglik + _read(log_prior[sl], reading)
         log_density = coarse @ _REFINE
-        peak = log_density.max(axis=1, keepdims=True)
-        dens = _bounded_exp(log_density - peak)
-        total = dens @ trapezoid
-        dens /= total[:, None]
+        dens = _bounded_exp(log_density - log_density.max(axis=1, keepdims=True))
+        dens /= (dens @ trapezoid)[:, None]
         w = dens * trapezoid
         cumulative = _corrected_cumulative(dens, step)
-        sl = slice(begin, end)
         position = (fit.low_threshold - mode[sl]) / scale[sl]
         out["low"][sl] = np.clip(1.0 - _grid_cdf(dens, cumulative, position), 0.0, 1.0)
         own_prior = -0.5 * ((theta - fit.mean - shift[sl, None]) / fit.sd) ** 2
         own = _refined_summaries((loglik + own_prior) @ _REFINE, confidence)
-        for name, values in zip(("own_mean", "own_sd", "own_lower", "own_upper"), own,
-                                strict=True):  # fmt: skip
-            out[name][sl] = (
-                mode[sl] + scale[sl] * values if name != "own_sd" else scale[sl] * values
-            )
-        # share of each point's cell above the cut-off (a sharp cut would err by half a cell)
-        cell = scale[sl, None] * step
-        above = np.clip((fine - fit.low_threshold) / cell + 0.5, 0.0, 1.0)
-        if state is not None and np.isfinite(fit.persistence):
-            both = _interpolated(np.nan_to_num(ratio[sl]), deviation) @ _REFINE
-            stable = np.clip((w * np.clip(both, 0.0, 1.0) * above).sum(axis=1), 0.0, 1.0)
-            out["stable"][sl] = np.where(np.isnan(ratio[sl, 0]), np.nan, stable)
+        out["own_mean"][sl] = mode[sl] + scale[sl] * own[0]
+        out["own_sd"][sl] = scale[sl] * own[1]
+        out["own_lower"][sl] = mode[sl] + scale[sl] * own[2]
+        out["own_upper"][sl] = mode[sl] + scale[sl] * own[3]
+        # share of each fine cell above the cut-off (a sharp cut would err by half a cell)
+        edge = (mode[sl] - fit.low_threshold) / (scale[sl] * step) + 0.5
+        above = np.clip(edge[:, None] + _FINE_Z[None, :] / step, 0.0, 1.0)
+        # P(low in y−1 | θ_y) is known at the coarse points and refined by the spline as the
+        # log-density is: it integrates against the fine weights as its coarse values against
+        # their product with _REFINE.T (one product, not a fine table and its pass).
+        if joint:
+            back = (w * above) @ _REFINE_BACK
+            stable = np.clip(np.einsum("sp,sp->s", _read(ratio[sl], reading), back), 0, 1)
+            out["stable"][sl] = np.where(no_year_before[sl], np.nan, stable)
         else:
             out["stable"][sl] = np.nan
         # Next year: the AR(1) on the normal scores of the pool's distribution (a Gaussian
         # copula), low when the score passes the same quantile; linear in θ, a skewed or heavy
         # tail would be carried over whole and the extreme schools stated too sure.
+        # (read at the fine points: the pool's distribution has kinks a spline would round)
+        fine = mode[sl, None] + scale[sl, None] * _FINE_Z[None, :]
         if has_context:
             scores = _on_lattice(score, fine - shift[sl, None])
             chance = _next_low_chance(ahead, scores, school_cut[sl, None])
-            out["next"][sl] = (w * chance).sum(axis=1)
         else:
-            out["next"][sl] = (w * _on_lattice(next_low, fine)).sum(axis=1)
+            chance = _on_lattice(next_low, fine)
+        out["next"][sl] = np.einsum("sp,sp->s", chance, w)
         # The state for next year, from the school's own (coarser) grid: exact likelihood there.
         coarse_weight = _bounded_exp(coarse - coarse.max(axis=1, keepdims=True))
         coarse_weight /= coarse_weight.sum(axis=1, keepdims=True)
-        coarse_cell = scale[sl, None] * (POSTERIOR_GRID_Z[1] - POSTERIOR_GRID_Z[0])
-        coarse_above = np.clip((theta - fit.low_threshold) / coarse_cell + 0.5, 0.0, 1.0)
-        mass[sl] = _projected(deviation, coarse_weight)
-        mass_low[sl] = _projected(deviation, coarse_weight * coarse_above)
+        edge = (mode[sl] - fit.low_threshold) / (scale[sl] * coarse_step) + 0.5
+        coarse_above = np.clip(edge[:, None] + POSTERIOR_GRID_Z[None, :] / coarse_step, 0.0, 1.0)
+        mass[sl], mass_low[sl] = _projected(deviation, coarse_weight, coarse_weight * coarse_above)
     frame = pd.DataFrame(
         {
             "school_id": school_ids,
@@ -815,33 +818,61 @@ def _on_lattice(values: np.ndarray, points: np.ndarray) -> np.ndarray:
     return values[index] * (1.0 - share) + values[index + 1] * share
 
 
-def _interpolated(values: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Return per-row Catmull-Rom interpolation of values on the fixed grid at points."""
+class _Reading(NamedTuple):
+    """Where points are read on the fixed grid by Catmull-Rom: the flat index of the node left
+    of each point in a (points' rows × grid) table and the four nodes' coefficients."""
+
+    index: np.ndarray
+    coefficients: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _grid_reading(points: np.ndarray) -> _Reading:
+    """Return the reading of per-row points on the fixed grid (positions computed once for
+    every table read at them)."""
     position = np.clip((points - _GRID[0]) / _STEP, 0.0, len(_GRID) - 1.0)
     index = np.clip(np.floor(position).astype(np.intp), 1, len(_GRID) - 3)
     t = position - index
-    rows = np.arange(len(values))[:, None]
-    p0, p1 = values[rows, index - 1], values[rows, index]
-    p2, p3 = values[rows, index + 1], values[rows, index + 2]
-    result = p1 + 0.5 * t * (
-        p2 - p0 + t * (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3 + t * (3.0 * (p1 - p2) + p3 - p0))
+    square, cube = t * t, t * t * t
+    coefficients = (
+        0.5 * (2.0 * square - t - cube),
+        1.0 + 0.5 * (3.0 * cube - 5.0 * square),
+        0.5 * (t + 4.0 * square - 3.0 * cube),
+        0.5 * (cube - square),
     )
+    index += (np.arange(len(points)) * len(_GRID))[:, None]
+    return _Reading(index, coefficients)
+
+
+def _read(values: np.ndarray, reading: _Reading) -> np.ndarray:
+    """Return per-row Catmull-Rom interpolation of values on the fixed grid at the reading's
+    points (``values``: one row per row of the points, C-contiguous)."""
+    flat = values.reshape(-1)
+    c0, c1, c2, c3 = reading.coefficients
+    result = c0 * flat[reading.index - 1]
+    result += c1 * flat[reading.index]
+    result += c2 * flat[reading.index + 1]
+    result += c3 * flat[reading.index + 2]
     return result
 
 
-def _projected(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Return masses on the fixed grid: each point's weight spread on its three nearest nodes so
-    that the mass, mean and variance of every point are kept exactly (small negative weights)."""
+def _projected(points: np.ndarray, *weights: np.ndarray) -> np.ndarray:
+    """Return masses on the fixed grid, one table per weights: each point's weight spread on its
+    three nearest nodes so that the mass, mean and variance of every point are kept exactly
+    (small negative weights); the points' nodes found once, one count for all tables."""
     count, size = points.shape[0], len(_GRID)
     position = np.clip((points - _GRID[0]) / _STEP, 1.0, size - 2.0)
     index = np.rint(position).astype(np.intp)
     x = position - index  # in [−½, ½] spacings
-    base = (np.arange(count) * size)[:, None] + index
-    flat = np.zeros(count * size)
-    for shift, share in ((-1, 0.5 * x * (x - 1.0)), (0, 1.0 - x * x), (1, 0.5 * x * (x + 1.0))):
-        flat += np.bincount((base + shift).ravel(), (weights * share).ravel(), count * size)
+    base = ((np.arange(count) * size)[:, None] + index).ravel()
+    shares = (0.5 * x * (x - 1.0), 1.0 - x * x, 0.5 * x * (x + 1.0))
+    cells = np.concatenate(
+        [base + (shift + table * count * size) for table in range(len(weights))
+         for shift in (-1, 0, 1)]
+    )  # fmt: skip
+    values = np.concatenate([(weight * share).ravel() for weight in weights for share in shares])
+    flat = np.bincount(cells, values, len(weights) * count * size)
     flat[np.abs(flat) < NEGLIGIBLE_LIKELIHOOD] = 0.0  # no subnormal masses in later products
-    return flat.reshape(count, size)
+    return flat.reshape(len(weights), count, size)
 
 
 def expected_result(
@@ -892,24 +923,56 @@ def _predictive_check(evidence: _Evidence, weight: np.ndarray) -> tuple[np.ndarr
     count = evidence.school_count
     design = _design(evidence)
     trials = evidence.school_trials
-    share = (design @ expit(evidence.procedure_offset[:, None] + _GRID[None, :])) / trials[:, None]
-    expected = (weight * share).sum(axis=1)
+    per_participant = design / trials[:, None]  # rows scaled once, not the schools × grid table
+    share = per_participant @ expit(evidence.procedure_offset[:, None] + _GRID[None, :])
+    expected = np.einsum("sg,sg->s", weight, share)
     n = np.rint(trials).astype(np.int64)
     f = np.rint(evidence.school_fails).astype(np.int64)
-    school, node = np.nonzero(weight > 1e-8)  # the predictive's mass, no need for its far tails
+    # Where f lies far in a tail of Bin(n, p), the mid-p is 1 (f above the mean) or 0 within
+    # e^−40 (Chernoff: P(F ≤ f) ≤ e^(−n·KL(f/n ‖ p)) below the mean, P(F ≥ f) likewise above).
+    # The share rises with the node and n·KL is convex in p: the undecided nodes are one run.
+    first, last = _undecided_nodes(share, n, f)
+    length = np.maximum(last - first + 1, 0)
+    school = np.repeat(np.arange(count), length)
+    node = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length - first, length)
     p, k, size = share[school, node], f[school], n[school]
-    # Where f lies far in a tail of Bin(n, p), the mid-p is 0 or 1 within e^−40 (Chernoff:
-    # P(F ≤ f) ≤ e^(−n·KL(f/n ‖ p)) below the mean, P(F ≥ f) likewise above): no bdtr there.
-    divergence = xlogy(k, k / (size * p)) + xlogy(size - k, (size - k) / (size * (1.0 - p)))
-    mid = (k > size * p).astype(float)
-    open_ = np.flatnonzero(~(divergence > _DECIDED_DIVERGENCE))
-    p, k, size, near = p[open_], k[open_], size[open_], school[open_]
     below = np.where(k >= 1, bdtr(np.maximum(k - 1, 0), size, p), 0.0)
     # P(F = f) from its logarithm, the binomial coefficient once per school (bdtr costs ~5×)
     log_choose = gammaln(n + 1.0) - gammaln(f + 1.0) - gammaln(n - f + 1.0)
-    mid[open_] = below + 0.5 * np.exp(log_choose[near] + xlogy(k, p) + xlog1py(size - k, -p))
-    p_value = np.bincount(school, weight[school, node] * mid, count)
-    return expected, np.clip(p_value / np.bincount(school, weight[school, node], count), 0, 1)
+    mid = below + 0.5 * np.exp(log_choose[school] + xlogy(k, p) + xlog1py(size - k, -p))
+    cumulative = np.cumsum(weight, axis=1)  # the nodes below the run: mid-p 1
+    decided = np.where(first > 0, cumulative[np.arange(count), np.maximum(first - 1, 0)], 0.0)
+    p_value = decided + np.bincount(school, weight[school, node] * mid, count)
+    return expected, np.clip(p_value / cumulative[:, -1], 0.0, 1.0)
+
+
+def _undecided_nodes(share: np.ndarray, n: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Return each school's first and last grid node where n·KL(f/n ‖ share) ≤ 40 (last < first:
+    none). Along the nodes the share rises, so the nodes decided with the mean below f are a
+    prefix and those decided with it above f a suffix: two bisections over 241 nodes."""
+    rows = np.arange(len(share))
+    size = len(_GRID)
+
+    def decided(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p = share[rows, np.minimum(index, size - 1)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            divergence = xlogy(f, f / (n * p)) + xlogy(n - f, (n - f) / (n * (1.0 - p)))
+        far = divergence > _DECIDED_DIVERGENCE
+        return far & (n * p < f), far & (n * p > f)
+
+    def first_false(side: int) -> np.ndarray:
+        """Return the first node where the prefix (side 0) ends or the suffix (side 1) starts."""
+        low, high = np.zeros(len(share), dtype=np.intp), np.full(len(share), size, dtype=np.intp)
+        while (low < high).any():
+            half = (low + high) // 2
+            holds = decided(half)[side]
+            go_right = holds if side == 0 else ~holds
+            open_ = low < high
+            low = np.where(open_ & go_right, half + 1, low)
+            high = np.where(open_ & ~go_right, half, high)
+        return low
+
+    return first_false(0), first_false(1) - 1
 
 
 def _unshrunk_year(

@@ -638,14 +638,28 @@ def _posterior_block(
 
 def _corrected_cumulative(density: np.ndarray, step: float) -> np.ndarray:
     """Per row, the normalised cumulative integral of `density` on an even grid: the trapezoid
-    with the Euler–Maclaurin end correction −step²/12·(f′(z) − f′(z_0)), so partial integrals
-    are as accurate as the full one (error O(step⁴), not O(step²)); made monotone."""
-    cumulative = np.zeros_like(density)
-    cumulative[:, 1:] = np.cumsum(0.5 * step * (density[:, 1:] + density[:, :-1]), axis=1)
-    slope = np.gradient(density, step, axis=1)
-    cumulative -= step * step / 12.0 * (slope - slope[:, :1])
-    cumulative = np.maximum.accumulate(np.clip(cumulative, 0.0, None), axis=1)
-    return cumulative / cumulative[:, -1:]
+    with the Euler–Maclaurin end correction −step²/12·(f′(z) − f′(z_0)), f′ by central
+    differences, so partial integrals are as accurate as the full one (error O(step⁴), not
+    O(step²)); made monotone by dropping negative increments. Written as its increments, in
+    units of step/24: 14·P_i − P_i−1 − P_i+1 with P_i = f_i + f_i+1 inside, and at each end
+    12·P − (the second difference there), a few passes over the array instead of a dozen."""
+    del step  # the increments' common factor cancels in the normalisation
+    pair = density[:, 1:] + density[:, :-1]
+    increment = np.empty_like(pair)
+    inner = increment[:, 1:-1]
+    np.multiply(pair[:, 1:-1], 14.0, out=inner)
+    inner -= pair[:, :-2]
+    inner -= pair[:, 2:]
+    second_first = density[:, 0] - 2.0 * density[:, 1] + density[:, 2]
+    second_last = density[:, -1] - 2.0 * density[:, -2] + density[:, -3]
+    increment[:, 0] = 12.0 * pair[:, 0] - second_first
+    increment[:, -1] = 12.0 * pair[:, -1] - second_last
+    np.maximum(increment, 0.0, out=increment)
+    cumulative = np.empty_like(density)
+    cumulative[:, 0] = 0.0
+    np.cumsum(increment, axis=1, out=cumulative[:, 1:])
+    cumulative /= cumulative[:, -1:]
+    return cumulative
 
 
 def _grid_quantile(density: np.ndarray, cumulative: np.ndarray, probability: float) -> np.ndarray:
