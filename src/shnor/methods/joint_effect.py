@@ -118,6 +118,7 @@ Flags that combine years rank them, so two years are two independent pieces of e
 _DECIDED_DIVERGENCE = 40.0  # n·KL beyond which a binomial tail is below e^−40
 _GRID = _FIT_GRID
 _FILTER_CHUNK = 256  # schools per block of the forward pass (its arrays stay in a core's cache)
+_BLOCK = 1024  # schools per block of the passes over grid tables (~2 MB a block: in cache)
 _STEP = float(_GRID[1] - _GRID[0])
 _FLOOR = 1e-300
 # Nodes where P(low next year | θ) is tabulated: the pool distribution's knots (``_normal_scores``)
@@ -449,12 +450,11 @@ def _fitted_intercepts(
         start = np.array([mean, np.log(sd)])
         if step == INTERCEPT_STEPS:
             break
+        # procedures × grid: expected participants at each θ
         if beta is None:
-            posterior = table * _prior_grid_weights(mean, sd)
-            posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
+            mass = _expected_participants(design, table, _prior_grid_weights(mean, sd))
         else:
-            posterior, _ = context_posterior(table, mean + shift, sd)
-        mass = design @ posterior  # procedures × grid: expected participants at each θ
+            mass = design @ context_posterior(table, mean + shift, sd)[0]
         offsets = evidence.procedure_offset.copy()
         for _ in range(30):
             p = expit(offsets[:, None] + _GRID[None, :])
@@ -477,6 +477,17 @@ def _fitted_intercepts(
     return evidence, mean, sd, table, shift
 
 
+def _expected_participants(design, table: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Return Σ_s n_sk·posterior_s(θ) (procedures × grid) under one prior on the grid, the
+    posteriors formed and used block by block of schools (each block stays in cache)."""
+    mass = np.zeros((design.shape[0], len(_GRID)))
+    for begin in range(0, len(table), _BLOCK):
+        block = table[begin : begin + _BLOCK] * weights
+        block /= np.maximum(block.sum(axis=1, keepdims=True), _FLOOR)
+        mass += design[:, begin : begin + _BLOCK] @ block
+    return mass
+
+
 def _pool_threshold(
     table: np.ndarray, density: np.ndarray, low_share: float, shift: np.ndarray | None = None
 ) -> tuple[float, np.ndarray]:
@@ -485,14 +496,20 @@ def _pool_threshold(
     skewed or heavy-tailed distribution is not forced into the normal's quantile; and the
     distribution of φ = θ − x·β (θ itself without context) as its upper tail
     P(φ ≥ node − ½ step) at each grid node (linear between them): persistence acts on φ."""
-    posterior = table * density
-    posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
-    deviation_tail = np.cumsum(posterior.mean(axis=0)[::-1])[::-1]
-    if shift is None or not shift.any():
+    shifted = shift is not None and bool(shift.any())
+    total, total_shifted = np.zeros(len(_GRID)), np.zeros(len(_GRID))
+    for begin in range(0, len(table), _BLOCK):  # block by block of schools, in cache
+        rows = slice(begin, begin + _BLOCK)
+        posterior = table[rows] * density[rows]
+        posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
+        total += posterior.sum(axis=0)
+        if shifted:
+            total_shifted += _shifted_masses(posterior, shift[rows]).sum(axis=0)
+    deviation_tail = np.cumsum((total / len(table))[::-1])[::-1]
+    if not shifted:
         upper_tail = deviation_tail
-    else:
-        average = _shifted_masses(posterior, shift).mean(axis=0)
-        upper_tail = np.cumsum(average[::-1])[::-1]  # P(θ ≥ grid node), nodes as hat masses
+    else:  # P(θ ≥ grid node), nodes as hat masses
+        upper_tail = np.cumsum((total_shifted / len(table))[::-1])[::-1]
     # Linear interpolation of the tail between nodes (masses sit at nodes: shift half a step).
     index = int(np.searchsorted(-upper_tail, -low_share))
     index = min(max(index, 1), len(_GRID) - 1)
@@ -555,15 +572,14 @@ def _fitted_persistence(last: _Prepared, current: _Prepared) -> float:
     if len(both) < 10:
         return float("nan")
     previous, mean, sd = last, current.mean, current.sd
-    first = last.table[there]
-    second = current.table[here]
     prior = _prior_grid_weights(previous.mean, previous.sd)
-    keep = prior > 1e-12
-    first = first[:, keep] * prior[keep]
+    keep = np.flatnonzero(prior > 1e-12)
+    first = _submatrix(last.table, there, keep)
+    first *= prior[keep]
     nodes = _GRID[keep] - previous.mean
     # θ_y lies where its own margin N(μ, τ²) has mass, whatever ρ: only those columns count.
     reach = np.abs(_GRID - mean) < 8.0 * sd
-    second = second[:, reach]
+    second = _submatrix(current.table, here, np.flatnonzero(reach))
 
     def negative(rho: float) -> float:
         slope, spread = _transition(previous, mean, sd, rho)
@@ -583,6 +599,16 @@ def _fitted_persistence(last: _Prepared, current: _Prepared) -> float:
                                         options={"xatol": 1e-4})  # fmt: skip
         rho = float(best.x)
     return rho
+
+
+def _submatrix(table: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Return table[rows][:, columns] as one copy (the columns a contiguous run, as here)."""
+    if len(columns) and columns[-1] - columns[0] + 1 == len(columns):
+        block = table[:, columns[0] : columns[-1] + 1]
+        if len(rows) == len(table) and (rows == np.arange(len(table))).all():
+            return block.copy()
+        return block[rows]
+    return table[np.ix_(rows, columns)]
 
 
 def _parabolic_minimum(function, start: float, tolerance: float = 1e-5) -> float:
@@ -618,10 +644,8 @@ def _predictive_density(
     """Return each school's prior density of θ_y on the grid and its part with θ_y−1 low."""
     count = len(school_ids)
     base = _bounded_exp(-0.5 * ((_GRID - fit.mean) / fit.sd) ** 2) / (fit.sd * np.sqrt(2 * np.pi))
-    density = np.tile(base, (count, 1))
-    low = np.full((count, len(_GRID)), np.nan)
     if state is None or not np.isfinite(fit.persistence):
-        return density, low
+        return np.tile(base, (count, 1)), np.full((count, len(_GRID)), np.nan)
     previous = state.fit
     slope, spread = _transition(previous, fit.mean, fit.sd, fit.persistence)
     centre = fit.mean + slope * (_GRID - previous.mean)
@@ -629,11 +653,18 @@ def _predictive_density(
     kernel[kernel < NEGLIGIBLE_LIKELIHOOD] = 0.0
     kernel /= spread * np.sqrt(2 * np.pi)
     both, here, there = np.intersect1d(school_ids, state.school_ids, return_indices=True)
-    if len(both):
-        # only the nodes that hold some school's mass (the rest are exact zeros) enter the product
-        held = (state.mass[there] != 0).any(axis=0)  # mass_low is a part of mass
-        density[here] = state.mass[np.ix_(there, held)] @ kernel[held]
-        low[here] = state.mass_low[np.ix_(there, held)] @ kernel[held]
+    density, low = np.empty((count, len(_GRID))), np.empty((count, len(_GRID)))
+    if len(both) < count:  # schools new this year: the margin, no year before
+        new = np.ones(count, dtype=bool)
+        new[here] = False
+        density[new], low[new] = base, np.nan
+    # only the nodes that hold some school's mass (the rest are exact zeros) enter the product
+    held = np.flatnonzero(state.mass.any(axis=0))  # mass_low is a part of mass
+    kernel = kernel[held]
+    for begin in range(0, len(both), _BLOCK):  # block by block of schools, in cache
+        rows, source = here[begin : begin + _BLOCK], there[begin : begin + _BLOCK]
+        density[rows] = state.mass[source][:, held] @ kernel
+        low[rows] = state.mass_low[source][:, held] @ kernel
     return density, low
 
 
@@ -656,9 +687,7 @@ def _filtered_year(
     evidence, school_ids, shift = current.evidence, current.school_ids, current.shift
     has_context = bool(shift.any())
     density, low_density = predictive
-    log_prior = np.log(np.maximum(density, _FLOOR))
     no_year_before = np.isnan(low_density[:, 0])
-    ratio = np.nan_to_num(np.clip(low_density / np.maximum(density, _FLOOR), 0.0, 1.0))
 
     # One grid per school for both posteriors of the year, that of the year's own evidence
     # (the composite, prior N(μ_y + x·β, τ_y²)) and that given the data through y (the filtered
@@ -696,7 +725,8 @@ def _filtered_year(
         loglik = evidence.school_fails[sl, None] * theta - lattice.sums(design[sl], theta)
         deviation = theta - shift[sl, None]  # φ at the school's points
         reading = _grid_reading(deviation)  # where the predictive tables are read, once
-        coarse = loglik + _read(log_prior[sl], reading)
+        prior = np.maximum(density[sl], _FLOOR)
+        coarse = loglik + _read(np.log(prior), reading)
         log_density = coarse @ _REFINE
         dens = _bounded_exp(log_density - log_density.max(axis=1, keepdims=True))
         dens /= (dens @ trapezoid)[:, None]
@@ -718,7 +748,8 @@ def _filtered_year(
         # their product with _REFINE.T (one product, not a fine table and its pass).
         if joint:
             back = (w * above) @ _REFINE_BACK
-            stable = np.clip(np.einsum("sp,sp->s", _read(ratio[sl], reading), back), 0, 1)
+            ratio = np.nan_to_num(np.clip(low_density[sl] / prior, 0.0, 1.0))
+            stable = np.clip(np.einsum("sp,sp->s", _read(ratio, reading), back), 0, 1)
             out["stable"][sl] = np.where(no_year_before[sl], np.nan, stable)
         else:
             out["stable"][sl] = np.nan
@@ -892,16 +923,32 @@ def expected_result(
     predicted by the pool's margin N(μ_y, τ_y²). With context (``shift`` = x·β) the carried
     distribution is of φ = θ − x·β, moved to θ by the school's shift."""
     base = _prior_grid_weights(fit.mean, fit.sd)
-    weight = np.tile(base / base.sum(), (len(school_ids), 1))
+    count = len(school_ids)
+    source = np.full(count, -1)  # each school's row in the state (−1: no year before)
     if state is not None and np.isfinite(fit.persistence):
         kernel = copula_kernel(state.upper_tail, upper_tail, fit.persistence)
-        both, here, there = np.intersect1d(school_ids, state.school_ids, return_indices=True)
-        if len(both):
-            carried = np.clip(state.mass[there] @ kernel, 0.0, None)
-            weight[here] = carried / carried.sum(axis=1, keepdims=True)
-    if shift is not None and shift.any():
-        weight = _shifted_masses(weight, shift)
-    return _predictive_check(evidence, weight)
+        held = np.flatnonzero(state.mass.any(axis=0))  # the other nodes hold no mass
+        kernel = kernel[held]
+        _, here, there = np.intersect1d(school_ids, state.school_ids, return_indices=True)
+        source[here] = there
+    shifted = shift is not None and bool(shift.any())
+    design = _design(evidence)
+    share_of = expit(evidence.procedure_offset[:, None] + _GRID[None, :])
+    expected, p_value = np.empty(count), np.empty(count)
+    for begin in range(0, count, _BLOCK):  # block by block of schools, in cache
+        rows = slice(begin, begin + _BLOCK)
+        weight = np.tile(base / base.sum(), (len(source[rows]), 1))
+        carried = np.flatnonzero(source[rows] >= 0)
+        if len(carried):
+            mass = np.clip(state.mass[source[rows][carried]][:, held] @ kernel, 0.0, None)
+            weight[carried] = mass / mass.sum(axis=1, keepdims=True)
+        if shifted:
+            weight = _shifted_masses(weight, shift[rows])
+        share = (design[rows] / evidence.school_trials[rows, None]) @ share_of
+        expected[rows] = np.einsum("sg,sg->s", weight, share)
+        fails = evidence.school_fails[rows]
+        p_value[rows] = _predictive_mid_p(share, evidence.school_trials[rows], fails, weight)
+    return expected, p_value
 
 
 def copula_kernel(before: np.ndarray, after: np.ndarray, rho: float) -> np.ndarray:
@@ -917,17 +964,15 @@ def copula_kernel(before: np.ndarray, after: np.ndarray, rho: float) -> np.ndarr
     return np.diff(cdf, axis=1)
 
 
-def _predictive_check(evidence: _Evidence, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the fail share predicted before the year's data and the predictive mid-p of the
-    observed fails (P(F < f) + ½P(F = f), F binomial on the school's participants given θ)."""
-    count = evidence.school_count
-    design = _design(evidence)
-    trials = evidence.school_trials
-    per_participant = design / trials[:, None]  # rows scaled once, not the schools × grid table
-    share = per_participant @ expit(evidence.procedure_offset[:, None] + _GRID[None, :])
-    expected = np.einsum("sg,sg->s", weight, share)
+def _predictive_mid_p(
+    share: np.ndarray, trials: np.ndarray, fails: np.ndarray, weight: np.ndarray
+) -> np.ndarray:
+    """Return the predictive mid-p of the observed fails, P(F < f) + ½P(F = f), F binomial on
+    the school's participants with the fail share at each node (``share``), averaged over the
+    nodes with the predictive ``weight``."""
+    count = len(share)
     n = np.rint(trials).astype(np.int64)
-    f = np.rint(evidence.school_fails).astype(np.int64)
+    f = np.rint(fails).astype(np.int64)
     # Where f lies far in a tail of Bin(n, p), the mid-p is 1 (f above the mean) or 0 within
     # e^−40 (Chernoff: P(F ≤ f) ≤ e^(−n·KL(f/n ‖ p)) below the mean, P(F ≥ f) likewise above).
     # The share rises with the node and n·KL is convex in p: the undecided nodes are one run.
@@ -940,10 +985,10 @@ def _predictive_check(evidence: _Evidence, weight: np.ndarray) -> tuple[np.ndarr
     # P(F = f) from its logarithm, the binomial coefficient once per school (bdtr costs ~5×)
     log_choose = gammaln(n + 1.0) - gammaln(f + 1.0) - gammaln(n - f + 1.0)
     mid = below + 0.5 * np.exp(log_choose[school] + xlogy(k, p) + xlog1py(size - k, -p))
-    cumulative = np.cumsum(weight, axis=1)  # the nodes below the run: mid-p 1
-    decided = np.where(first > 0, cumulative[np.arange(count), np.maximum(first - 1, 0)], 0.0)
+    before_run = np.arange(len(_GRID))[None, :] < first[:, None]  # mid-p 1 there
+    decided = np.where(before_run, weight, 0.0).sum(axis=1)
     p_value = decided + np.bincount(school, weight[school, node] * mid, count)
-    return expected, np.clip(p_value / cumulative[:, -1], 0.0, 1.0)
+    return np.clip(p_value / weight.sum(axis=1), 0.0, 1.0)
 
 
 def _undecided_nodes(share: np.ndarray, n: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, ...]:

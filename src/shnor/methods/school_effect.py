@@ -91,7 +91,7 @@ RESULT_COLUMNS = (
 )
 
 _FIT_GRID = np.linspace(-THETA_CAP, THETA_CAP, FIT_GRID_POINTS)
-_SCHOOL_CHUNK = 8192  # schools per block of the fixed-grid likelihood table
+_SCHOOL_CHUNK = 1024  # schools per block of the fixed-grid likelihood table (~2 MB: in cache)
 _POSTERIOR_SCHOOL_CHUNK = 1024  # schools per block of the per-school posterior grids
 _FINE_Z = np.linspace(
     POSTERIOR_GRID_Z[0],
@@ -502,17 +502,21 @@ def _grid_likelihood(evidence: _Evidence) -> tuple[np.ndarray, np.ndarray]:
     """Return each school's likelihood on the fixed θ grid scaled to maximum 1, and log maxima."""
     count = evidence.school_count
     design = _design(evidence)
-    softplus = _softplus(evidence.procedure_offset[:, None] + _FIT_GRID[None, :])
+    minus_softplus = -_softplus(evidence.procedure_offset[:, None] + _FIT_GRID[None, :])
     table = np.empty((count, len(_FIT_GRID)))
     log_peak = np.empty(count)
-    for begin in range(0, count, _SCHOOL_CHUNK):
+    for begin in range(0, count, _SCHOOL_CHUNK):  # each block computed in place, in cache
         end = min(begin + _SCHOOL_CHUNK, count)
-        block = evidence.school_fails[begin:end, None] * _FIT_GRID[None, :]
-        block -= design[begin:end] @ softplus
+        block = table[begin:end]
+        if isinstance(design, np.ndarray):
+            np.matmul(design[begin:end], minus_softplus, out=block)
+        else:
+            block[...] = design[begin:end] @ minus_softplus
+        block += evidence.school_fails[begin:end, None] * _FIT_GRID[None, :]
         log_peak[begin:end] = block.max(axis=1)
         block -= log_peak[begin:end, None]
-        table[begin:end] = _bounded_exp(block)
-    table[table < NEGLIGIBLE_LIKELIHOOD] = 0.0
+        _bounded_exp(block)
+        block[block < NEGLIGIBLE_LIKELIHOOD] = 0.0
     return table, log_peak + evidence.school_offset_fails
 
 
@@ -637,13 +641,23 @@ def _posterior_block(
 
 
 def _corrected_cumulative(density: np.ndarray, step: float) -> np.ndarray:
-    """Per row, the normalised cumulative integral of `density` on an even grid: the trapezoid
-    with the Euler–Maclaurin end correction −step²/12·(f′(z) − f′(z_0)), f′ by central
-    differences, so partial integrals are as accurate as the full one (error O(step⁴), not
-    O(step²)); made monotone by dropping negative increments. Written as its increments, in
-    units of step/24: 14·P_i − P_i−1 − P_i+1 with P_i = f_i + f_i+1 inside, and at each end
-    12·P − (the second difference there), a few passes over the array instead of a dozen."""
-    del step  # the increments' common factor cancels in the normalisation
+    """Per row, the normalised cumulative integral of `density` on an even grid: the running
+    sum of ``_corrected_increments``."""
+    increment = _corrected_increments(density, step)
+    cumulative = np.empty_like(density)
+    cumulative[:, 0] = 0.0
+    np.cumsum(increment, axis=1, out=cumulative[:, 1:])
+    return cumulative
+
+
+def _corrected_increments(density: np.ndarray, step: float) -> np.ndarray:
+    """Per row, the integral of `density` over each cell of an even grid, normalised to sum 1:
+    the trapezoid with the Euler–Maclaurin end correction −step²/12·(f′(z) − f′(z_0)), f′ by
+    central differences, so partial integrals are as accurate as the full one (error O(step⁴),
+    not O(step²)); negative ones dropped (the cumulative is monotone). In units of step/24:
+    14·P_i − P_i−1 − P_i+1 with P_i = f_i + f_i+1 inside, 12·P − the second difference at the
+    ends: a few passes over the array instead of a dozen."""
+    del step  # the common factor cancels in the normalisation
     pair = density[:, 1:] + density[:, :-1]
     increment = np.empty_like(pair)
     inner = increment[:, 1:-1]
@@ -655,11 +669,8 @@ def _corrected_cumulative(density: np.ndarray, step: float) -> np.ndarray:
     increment[:, 0] = 12.0 * pair[:, 0] - second_first
     increment[:, -1] = 12.0 * pair[:, -1] - second_last
     np.maximum(increment, 0.0, out=increment)
-    cumulative = np.empty_like(density)
-    cumulative[:, 0] = 0.0
-    np.cumsum(increment, axis=1, out=cumulative[:, 1:])
-    cumulative /= cumulative[:, -1:]
-    return cumulative
+    increment /= increment.sum(axis=1, keepdims=True)
+    return increment
 
 
 def _grid_quantile(density: np.ndarray, cumulative: np.ndarray, probability: float) -> np.ndarray:
