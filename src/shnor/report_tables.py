@@ -19,7 +19,7 @@ from shnor.methods.partners import PairCosts, assign_partners, pair_distances
 from shnor.methods.recommendations import (
     TASK_COLUMNS,
     described_tasks,
-    measure_for,
+    measures_for,
     shrunk_shortfalls,
     weak_tasks,
 )
@@ -317,7 +317,7 @@ def recommendations(
         frame = frame.drop(columns=["weak_tasks", "task_count"]).merge(named, on=keys, how="left")
         frame["weak_tasks"] = frame["weak_tasks"].fillna("")
         frame["task_count"] = frame["task_count"].fillna(0).astype(int)
-    frame["measure"] = [measure_for(measures, e, s) for e, s in frame[["exam", "subject"]].values]
+    frame["measure"] = measures_for(measures, frame[["exam", "subject"]].values)
     frame["text"] = [_recommendation_text(r) for r in frame.itertuples()]
     frame = frame.merge(schools[SCHOOL_COLUMNS], on="school_id", how="left")
     frame["subject_name"] = frame["subject"].map(subject_label)

@@ -232,16 +232,22 @@ def context_drivers(components: pd.DataFrame, top: int = DRIVER_COUNT) -> pd.Dat
     mean = wide.groupby(years).transform("mean")
     sd = wide.groupby(years).transform("std").replace(0, np.nan)
     signed_z = ((wide - mean) / sd) * pd.Series(COMPONENT_SIGNS)[wide.columns]
+    # Each row's hardest components first (a stable sort: ties keep the components' order),
+    # the first `top` of them that pass DRIVER_Z (NaN never does).
+    values = signed_z.to_numpy()
+    order = np.argsort(-values, axis=1, kind="stable")[:, :top]
+    passes = np.take_along_axis(values, order, axis=1) >= DRIVER_Z
+    names, shares, means = list(wide.columns), wide.to_numpy(), mean.to_numpy()
     texts = []
-    for key, z in signed_z.iterrows():
-        hardest = z[z >= DRIVER_Z].sort_values(ascending=False).head(top)
+    for row, (hardest, kept) in enumerate(zip(order, passes, strict=True)):
         parts = []
-        for name in hardest.index:
+        for column in hardest[kept]:
+            name = names[column]
             label = COMPONENT_LABELS.get(name, name)
             if name in SHARE_COMPONENTS:
                 label += (
-                    f" {russian.percent(wide.at[key, name])} "
-                    f"(по региону {russian.percent(mean.at[key, name])})"
+                    f" {russian.percent(shares[row, column])} "
+                    f"(по региону {russian.percent(means[row, column])})"
                 )
             parts.append(label)
         texts.append("; ".join(parts) if parts else "ни одна составляющая не выделяется")

@@ -93,6 +93,19 @@ def measure_for(measures: pd.DataFrame, exam: str, subject: str) -> str:
     return ""
 
 
+def measures_for(measures: pd.DataFrame, procedures) -> list[str]:
+    """Return ``measure_for`` of each (exam, subject) pair, each distinct pair looked up once
+    (a report holds hundreds of rows and a few procedures)."""
+    found: dict[tuple, str] = {}
+    chosen = []
+    for exam, subject in procedures:
+        key = (exam, None if pd.isna(subject) else subject)
+        if key not in found:
+            found[key] = measure_for(measures, exam, subject)
+        chosen.append(found[key])
+    return chosen
+
+
 def weak_tasks(tasks: pd.DataFrame, schools: pd.DataFrame, preset: Preset) -> pd.DataFrame:
     """ВПР tasks of the given school-years solved below the threshold and at least
     `support.task_region_gap_points` below the region, with ≥ small_sample_size results.
