@@ -100,12 +100,13 @@ def school_year_scores(
         results.assign(
             used=results["participant_count"].where(allowed, 0),
             set_aside=results["participant_count"].where(~allowed, 0),
+            with_results=(results["participant_count"] > 0) & allowed,
         )
         .groupby(["school_id", "exam_year"], as_index=False)
         .agg(
             counted_participant_count=("used", "sum"),
             set_aside_participant_count=("set_aside", "sum"),
-            procedure_count=("used", lambda n: int((n > 0).sum())),
+            procedure_count=("with_results", "sum"),
         )
         .astype({"counted_participant_count": "int64", "procedure_count": "int64"})
     )
