@@ -440,8 +440,9 @@ def _fitted_intercepts(
     start = _moment_start(mle, se, evidence.is_separated)
     shift = np.zeros(evidence.school_count)
     beta = None if features is None else np.zeros(features.shape[1])
+    table = None
     for step in range(INTERCEPT_STEPS + 1):
-        table, _ = _grid_likelihood(evidence)
+        table, _ = _grid_likelihood(evidence, out=table)  # the last step's table is spent
         if beta is None:
             mean, sd = _fitted_prior(table, start)
         else:
@@ -467,7 +468,7 @@ def _fitted_intercepts(
         moved = np.abs(offsets - evidence.procedure_offset).max()
         evidence = _with_offsets(evidence, offsets)
         if moved < 1e-3:
-            table, _ = _grid_likelihood(evidence)
+            table, _ = _grid_likelihood(evidence, out=table)
             if beta is None:
                 mean, sd = _fitted_prior(table, start)
             else:

@@ -498,12 +498,15 @@ def _moment_start(
     return np.array([float(np.median(estimates)), np.log(sd)])
 
 
-def _grid_likelihood(evidence: _Evidence) -> tuple[np.ndarray, np.ndarray]:
-    """Return each school's likelihood on the fixed θ grid scaled to maximum 1, and log maxima."""
+def _grid_likelihood(
+    evidence: _Evidence, out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each school's likelihood on the fixed θ grid scaled to maximum 1, and log maxima
+    (written into ``out`` when given: a table no longer needed, its pages already mapped)."""
     count = evidence.school_count
     design = _design(evidence)
     minus_softplus = -_softplus(evidence.procedure_offset[:, None] + _FIT_GRID[None, :])
-    table = np.empty((count, len(_FIT_GRID)))
+    table = np.empty((count, len(_FIT_GRID))) if out is None else out
     log_peak = np.empty(count)
     for begin in range(0, count, _SCHOOL_CHUNK):  # each block computed in place, in cache
         end = min(begin + _SCHOOL_CHUNK, count)
