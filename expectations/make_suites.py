@@ -228,16 +228,17 @@ def suites() -> dict[str, dict]:
             FIX_AND_RERUN,
             "Численность обучающихся",
         ),
-        expect(
-            "expect_column_pair_values_to_be_equal",
-            "blocking",
-            "year_mismatch",
-            "год в файле не совпадает с папкой года",
-            "переложите файл в папку своего года или исправьте год",
+        # a row's year is the one it states (passport_year: «2023/2024» is 2024), else its
+        # folder's; one file may give several years. A cell stating no year is named, the row
+        # counted for the folder's year.
+        not_null(
+            "year_text",
+            "warning",
+            "passport_year_unknown",
+            "год строки паспорта не распознан: строка учтена за год папки (файл загружен)",
+            "впишите год строки («2024») или учебный год («2023/2024» — это 2024 год) и "
+            "запустите расчёт снова",
             "Год",
-            column_A="stated_year",
-            column_B="folder_year",
-            ignore_row_if="either_value_is_missing",
         ),
         # a school-year given by two files is settled at build time, the same whatever the
         # files' names or order (stg_context__passport_files, passport_conflict; issue 18)

@@ -132,19 +132,23 @@ def test_absent_and_empty_marks_are_not_errors_but_a_one_is(con):
     assert row == (2, "Отметка", "1")
 
 
-def test_a_school_year_passport_for_both_school_years_is_the_folder_year(con):
+def test_a_passport_row_of_another_year_loads_and_a_year_that_is_no_year_is_warned(con):
+    # a row's stated year is its year (one file may give several); a cell stating no year is
+    # a warning naming it, the row counted for the folder's year — the file is never quarantined
     _file(con, "context/2025/p.csv", layout="context")
     passport = {"school_code": "s1", "context_year": "2024/2025", "single_parent_share": "12"}
     insert_raw(con, "context", "context/2025/p.csv", [passport])
     _file(con, "context/2025/q.csv", layout="context")
-    insert_raw(
-        con,
-        "context",
-        "context/2025/q.csv",
-        [passport | {"school_code": "s2", "context_year": "2023"}],
-    )
-    assert check_files(con, ["context/2025/p.csv", "context/2025/q.csv"]) == {"context/2025/q.csv"}
-    assert _rules(con, "context/2025/q.csv") == ["year_mismatch"]
+    rows = [passport | {"school_code": "s2", "context_year": "2023"},
+            passport | {"school_code": "s3", "context_year": "н/д"}]  # fmt: skip
+    insert_raw(con, "context", "context/2025/q.csv", rows)
+    assert check_files(con, ["context/2025/p.csv", "context/2025/q.csv"]) == set()
+    assert _rules(con, "context/2025/p.csv") == []
+    said = con.execute(
+        'SELECT rule, severity, "row", value FROM ops.problems '
+        "WHERE source_file = 'context/2025/q.csv'"
+    ).fetchall()
+    assert said == [("passport_year_unknown", "warning", 3, "н/д")]
 
 
 def test_many_bad_cells_are_listed_up_to_a_limit_then_counted(con):

@@ -76,6 +76,27 @@ CREATE OR REPLACE MACRO clean_class(value) AS
 CREATE OR REPLACE MACRO folder_year(source_file) AS
     try_cast(regexp_extract(source_file, '^[^/]+/(\d{4})/', 1) AS INTEGER);
 
+-- The calendar year a social-passport row states (docs/data-contract.md §5), named as shnor names
+-- every year — by its spring and summer assessments: «2024», «2024 год» → 2024; a school year
+-- «2023/2024», «2023-2024 уч. год», «2023/24» → 2024 (its ВПР are in spring 2024, its ОГЭ and
+-- ЕГЭ in summer 2024). NULL for an empty cell and for one that states no year this way («н/д»,
+-- «2022/2024»): passport_year then takes the folder's.
+CREATE OR REPLACE MACRO stated_school_year(value) AS
+    CASE
+        WHEN regexp_full_match(clean_text(value), '\D*20\d\d\D*')
+            THEN try_cast(regexp_extract(value, '(20\d\d)', 1) AS INTEGER)
+        WHEN regexp_full_match(clean_text(value), '\D*20\d\d\s*[/\-–—]\s*(20)?\d\d\D*')
+            AND try_cast(right(regexp_extract(value, '20\d\d\s*[/\-–—]\s*((20)?\d\d)', 1), 2)
+                         AS INTEGER)
+                = (try_cast(regexp_extract(value, '(20\d\d)', 1) AS INTEGER) + 1) % 100
+            THEN try_cast(regexp_extract(value, '(20\d\d)', 1) AS INTEGER) + 1
+    END;
+
+-- The year a social-passport row counts for: the one it states (stated_school_year), else its
+-- folder's.
+CREATE OR REPLACE MACRO passport_year(stated, source_file) AS
+    coalesce(stated_school_year(stated), folder_year(source_file));
+
 -- The kind of data from the file's place under raw/ (vpr/2025/file.csv → 'vpr').
 CREATE OR REPLACE MACRO folder_name(source_file) AS regexp_extract(source_file, '^([^/]+)/', 1);
 

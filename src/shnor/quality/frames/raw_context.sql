@@ -1,24 +1,17 @@
 -- The social-passport rows of the files being checked ($files), one row per school row and
--- share column (long form), typed for expectations/raw_context.json; with the stated year and
--- the pupil count. A school-year two files give is settled at build time, whatever the files'
+-- share column (long form), typed for expectations/raw_context.json; with the pupil count and a
+-- stated year that is no year (year_text: the row counts for its folder's year, with a warning).
+-- A row's year is the one it states, else its folder's (macro passport_year): one file may give
+-- several years. A school-year two files give is settled at build time, whatever the files'
 -- names or order (stg_context__passport_files, passport_conflict; issue 18).
-WITH candidates AS (
+WITH ordered AS (
     SELECT
         c.*,
-        folder_year(c._source_file) AS folder_year,
-        clean_code(c.school_code) AS school_id
+        CASE WHEN clean_text(c.context_year) IS NOT NULL
+                  AND stated_school_year(c.context_year) IS NULL
+             THEN c.context_year END AS year_text
     FROM raw.context AS c
     WHERE list_contains($files, c._source_file)
-),
-ordered AS (
-    SELECT
-        *,
-        -- «2024/2025» states both years: the folder's year is the one that counts.
-        CASE WHEN list_contains(regexp_extract_all(context_year, '\d{4}'), folder_year::VARCHAR)
-             THEN folder_year
-             ELSE try_cast(regexp_extract(context_year, '(\d{4})', 1) AS INTEGER) END
-            AS stated_year
-    FROM candidates
 ),
 shares AS (
     UNPIVOT (
@@ -42,8 +35,10 @@ SELECT
     parse_number(o.student_count) AS student_count,
     CASE WHEN clean_text(o.student_count) IS NOT NULL AND parse_number(o.student_count) IS NULL
          THEN o.student_count END AS student_count_text,
-    o.folder_year,
-    o.stated_year
+    -- named once per row, not once per share of it
+    CASE WHEN row_number() OVER (PARTITION BY o._source_file, o._sheet, o._row
+                                 ORDER BY s.component) = 1
+         THEN o.year_text END AS year_text
 FROM ordered AS o
 LEFT JOIN shares AS s
     ON s._source_file = o._source_file AND s._row = o._row AND s._sheet IS NOT DISTINCT FROM o._sheet

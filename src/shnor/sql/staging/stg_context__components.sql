@@ -3,7 +3,8 @@
 -- files has a value with a % sign or above 1, else as a fraction (docs/data-contract.md): decided per
 -- component × year over all files, so a municipality whose percentages are all ≤ 1 is not read
 -- as fractions. `scale` says which; `file_scale` what the file alone would have suggested.
--- Only the file that counts for a school-year gives its components (stg_context__passport_files).
+-- Only the file that counts for a school-year gives its components (stg_context__passport_files);
+-- a row's year is the one it states, else its folder's (macro passport_year).
 WITH long AS (
     UNPIVOT raw.context
     ON parents_higher_education_share, single_parent_share, low_income_share,
@@ -15,7 +16,7 @@ WITH long AS (
 parsed AS (
     SELECT
         coalesce(codes.school_id, clean_code(long.school_code)) AS school_id,
-        folder_year(_source_file) AS exam_year,
+        passport_year(context_year, _source_file) AS exam_year,
         component,
         parse_share(raw_value) AS value,
         raw_value,

@@ -6,12 +6,14 @@
 -- passport_conflict): the outcome never depends on the files' names or the order they arrived
 -- in. A file giving one school-year in rows with different values (distinct_rows > 1; its rows
 -- in rows_given) counts for it in no case. stg_context__components and stg_context__schools
--- keep the counted files' rows only.
+-- keep the counted files' rows only. A row's year is the one it states (`Год`, «2023/2024» →
+-- 2024), else its folder's (macro passport_year): one file may give several years; rows giving a
+-- school-year alike count once whatever spelling of the year they use.
 -- Grain: school_id × exam_year × _source_file.
 WITH file_rows AS (
     SELECT
         coalesce(codes.school_id, clean_code(c.school_code)) AS school_id,
-        folder_year(c._source_file) AS exam_year,
+        passport_year(c.context_year, c._source_file) AS exam_year,
         c._source_file,
         any_value(clean_text(c.school_name)) AS school_name,
         count(*) AS row_count,
@@ -20,8 +22,8 @@ WITH file_rows AS (
             [c.parents_higher_education_share, c.single_parent_share, c.low_income_share,
              c.unemployed_parents_share, c.on_register_share, c.non_native_russian_share,
              c.disability_share, c.vacancy_share, c.top_category_teacher_share,
-             c.unconfirmed_competence_share, c.student_count, c.settlement_type,
-             c.context_year]::VARCHAR) AS distinct_rows,
+             c.unconfirmed_competence_share, c.student_count, c.settlement_type]::VARCHAR)
+            AS distinct_rows,
         string_agg(c._row::VARCHAR, ', ' ORDER BY c._sheet, c._row) AS rows_given,
         arg_min(c._sheet, c._row) AS first_sheet,
         min(c._row) AS first_row,
@@ -29,14 +31,12 @@ WITH file_rows AS (
             [c.parents_higher_education_share, c.single_parent_share, c.low_income_share,
              c.unemployed_parents_share, c.on_register_share, c.non_native_russian_share,
              c.disability_share, c.vacancy_share, c.top_category_teacher_share,
-             c.unconfirmed_competence_share, c.student_count, c.settlement_type,
-             c.context_year]::VARCHAR,
+             c.unconfirmed_competence_share, c.student_count, c.settlement_type]::VARCHAR,
             chr(10) ORDER BY
             [c.parents_higher_education_share, c.single_parent_share, c.low_income_share,
              c.unemployed_parents_share, c.on_register_share, c.non_native_russian_share,
              c.disability_share, c.vacancy_share, c.top_category_teacher_share,
-             c.unconfirmed_competence_share, c.student_count, c.settlement_type,
-             c.context_year]::VARCHAR
+             c.unconfirmed_competence_share, c.student_count, c.settlement_type]::VARCHAR
         )) AS rows_hash
     FROM raw.context AS c
     LEFT JOIN staging.stg_school_code_map AS codes ON codes.raw_code = clean_code(c.school_code)

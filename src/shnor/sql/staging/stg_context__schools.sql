@@ -5,11 +5,12 @@
 -- settlement answer as reference/questionnaire_answers.csv maps it (rural_settlement).
 -- Grain: school_id × exam_year (the largest pupil figure when a file repeats a school; of two
 -- files giving a school-year different passports, the one stg_context__passport_files counts;
--- likewise questionnaires, stg_context__questionnaire_files).
+-- likewise questionnaires, stg_context__questionnaire_files). A passport row's year is the one it
+-- states, else its folder's (macro passport_year).
 WITH passport AS (
     SELECT
         coalesce(codes.school_id, clean_code(c.school_code)) AS school_id,
-        folder_year(_source_file) AS exam_year,
+        passport_year(c.context_year, c._source_file) AS exam_year,
         max(parse_integer(student_count)) FILTER (WHERE parse_integer(student_count) > 0)
             AS student_count,
         max(settlement_kind(settlement_type)) AS settlement_type
@@ -21,7 +22,8 @@ WITH passport AS (
             SELECT 1 FROM staging.stg_context__passport_files AS f
             WHERE f.is_counted AND f._source_file = c._source_file
                 AND f.school_id = coalesce(codes.school_id, clean_code(c.school_code))
-                AND f.exam_year IS NOT DISTINCT FROM folder_year(c._source_file)
+                AND f.exam_year
+                    IS NOT DISTINCT FROM passport_year(c.context_year, c._source_file)
         )
     GROUP BY ALL
 ),
