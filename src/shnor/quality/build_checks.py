@@ -28,6 +28,7 @@ BUILD_RULES = (
     "context_scale",
     "questionnaire_answer_unmapped",
     "fioco_list_unknown_school",
+    "municipality_label",
 )
 
 
@@ -348,6 +349,7 @@ def record_unusable_results(con: duckdb.DuckDBPyConnection) -> None:
     problems += participant_conflicts(con) + vpr_summary_conflicts(con)
     problems += context_file_conflicts(con)
     problems += questionnaire_problems(con) + fioco_list_problems(con)
+    problems += municipality_label_problems(con)
     record_problems(con, problems)
 
 
@@ -373,6 +375,58 @@ def fioco_list_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
         )
         for source, school_id, first_row in rows
     ]
+
+
+# Schools named in a municipality_label warning; the rest are counted.
+MAX_SCHOOLS_NAMED = 5
+
+
+def municipality_label_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """A warning per participant file and municipality cell that is the region's name or a
+    grouping label («Городские школы», «Группа 3»: the 2020–2021 ВПР export's `регион`) given
+    for schools the registry does not know: no such label is a municipality, so theirs is
+    unknown until the analyst adds them to the registry (marts.dim_schools)."""
+    rows = con.execute(
+        """SELECT r._source_file, r.exam = 'vpr', r.municipality_name,
+                  is_region_name(r.municipality_name), min(r._sheet), min(r._row),
+                  list(DISTINCT r.school_id ORDER BY r.school_id)
+           FROM (
+               SELECT _source_file, _sheet, _row, school_id, municipality_name, 'vpr' AS exam
+               FROM staging.stg_vpr__participants
+               UNION ALL
+               SELECT _source_file, _sheet, _row, school_id, municipality_name, exam
+               FROM staging.stg_exam__participants
+           ) AS r
+           SEMI JOIN (
+               SELECT school_id FROM marts.dim_schools
+               WHERE NOT is_in_registry AND municipality_name IS NULL
+           ) AS d ON d.school_id = r.school_id
+           WHERE r.municipality_name IS NOT NULL
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    problems = []
+    for source, is_vpr, label, is_region, sheet, row, schools in rows:
+        named = ", ".join(schools[:MAX_SCHOOLS_NAMED])
+        if len(schools) > MAX_SCHOOLS_NAMED:
+            named += f" и ещё {counted(len(schools) - MAX_SCHOOLS_NAMED, 'школа')}"
+        problems.append(
+            Problem(
+                source,
+                "municipality_label",
+                "warning",
+                f"«{label}» — {'название региона' if is_region else 'группа школ'}, а не "
+                f"муниципалитет; {counted(len(schools), 'школа')} с этой отметкой нет в "
+                f"реестре ({named}): муниципалитет этих школ неизвестен, в отчётах они без "
+                "муниципалитета",
+                "добавьте эти школы в реестр (raw/schools/) с их муниципалитетом и запустите "
+                "расчёт снова",
+                sheet=sheet,
+                row=row,
+                column="регион" if is_vpr else "Муниципалитет",
+                value=label,
+            )
+        )
+    return problems
 
 
 def questionnaire_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]:

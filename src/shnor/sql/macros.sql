@@ -160,6 +160,20 @@ CREATE OR REPLACE MACRO is_region_name(value) AS
         '((^|[^а-яё])кра[йяю]([^а-яё]|$)|област|республик|автономн[а-яё]*\s+(округ|област)|'
         || '(^|[^а-яё])ао$|^(г\.?\s*|город\s+)?(москва|санкт-петербург|севастополь)$)'), false);
 
+-- A label that groups schools rather than placing them, as the 2020–2021 ВПР export's `регион`
+-- often holds (docs/data-contract.md §2 a′): «Городские школы», «Сельские ОО», «Группа 3»,
+-- «Кластер 2», «Прочие», a bare number. Never a municipality.
+CREATE OR REPLACE MACRO is_grouping_label(value) AS
+    coalesce(regexp_matches(lower(clean_text(value)),
+        '((^|[^а-яё])(групп|кластер|школ|прочи)|(^|[^а-яё])(оо|оу|все|вне)([^а-яё]|$)|'
+        || '^[0-9\s.,№-]+$)'), false);
+
+-- Whether a municipality cell names a municipality: not empty, not the region's name
+-- (is_region_name), not a grouping label (is_grouping_label). dim_schools takes no other as a
+-- school's municipality.
+CREATE OR REPLACE MACRO is_municipality_label(value) AS
+    clean_text(value) IS NOT NULL AND NOT is_region_name(value) AND NOT is_grouping_label(value);
+
 -- The matching key of a municipality, as school_names.municipality_key makes it in Python (kept
 -- equal by a test): lower case, ё→е, punctuation as spaces, the words that say what kind of
 -- territory it is dropped — «г. Барнаул», «городской округ город Барнаул» → «барнаул».

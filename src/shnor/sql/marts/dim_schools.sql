@@ -1,6 +1,9 @@
 -- Schools: the registry, plus schools that appear only in result files or summaries (named
 -- only: their school_id is made from the name); is_in_registry = false for those, with the
--- name and municipality as the files give them (the most frequent spelling).
+-- name and municipality as the files give them (the most frequent spelling). The registry's
+-- municipality comes first; of the files', only a cell that names one (is_municipality_label):
+-- the region's name or a grouping label («Городские школы», «Группа 3»: the 2020–2021 ВПР
+-- export's `регион`) never is, and a school with no other is left without (municipality_label).
 -- Settlement type from the social passport where the registry has none.
 -- Grain: one row per school_id.
 WITH seen_in_results AS (
@@ -24,14 +27,21 @@ passport_settlement AS (
     GROUP BY school_id
 ),
 
+-- each spelling judged once, not once per participant row
+places AS (
+    SELECT municipality_name, is_municipality_label(municipality_name) AS is_municipality
+    FROM (SELECT DISTINCT municipality_name FROM seen_in_results)
+),
+
 named_in_results AS (
     SELECT
-        school_id,
-        mode(school_name) AS school_name,
-        mode(municipality_name) AS municipality_name
-    FROM seen_in_results
-    WHERE school_id IS NOT NULL
-    GROUP BY school_id
+        s.school_id,
+        mode(s.school_name) AS school_name,
+        mode(s.municipality_name) FILTER (WHERE p.is_municipality) AS municipality_name
+    FROM seen_in_results AS s
+    LEFT JOIN places AS p ON p.municipality_name = s.municipality_name
+    WHERE s.school_id IS NOT NULL
+    GROUP BY s.school_id
 )
 
 SELECT
