@@ -23,6 +23,8 @@ import duckdb
 import pandas as pd
 import pyarrow.csv as pacsv
 
+from shnor import __version__
+from shnor.fingerprints import file_parts, fingerprint
 from shnor.ingest.text import read_small_csv
 
 LAYERS = ("staging", "intermediate", "marts", "reports")
@@ -280,13 +282,36 @@ REFERENCE_KEYS = {
 }
 
 
+def reference_fingerprint(reference_dir: Path | None) -> str:
+    """A hash of what the ref.* tables are loaded from: the packaged and the region's reference
+    CSV files (name and bytes), shnor's version and this module (how they are loaded)."""
+    packaged = sorted(
+        (e for e in resources.files("shnor.reference").iterdir() if e.name.endswith(".csv")),
+        key=lambda e: e.name,
+    )
+    local = sorted(reference_dir.glob("*.csv")) if reference_dir and reference_dir.is_dir() else []
+    return fingerprint(
+        [
+            __version__,
+            Path(__file__).read_bytes(),
+            *(part for e in packaged for part in (e.name, e.read_bytes())),
+            "local",
+            *file_parts(local, lambda path: path.name),
+        ]
+    )
+
+
 def load_reference_tables(con: duckdb.DuckDBPyConnection, reference_dir: Path | None) -> None:
     """ref.* seeds from the package's CSV files; a region's own file adds rows and, for a key
-    the package has too, replaces the packaged row (one row per key, never two)."""
+    the package has too, replaces the packaged row (one row per key, never two). Loaded once
+    per version of those files (ops.reference_state): each stage's connection would otherwise
+    load them again (~0.1 CPU s each)."""
     root = resources.files("shnor.reference")
-    for entry in sorted(root.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".csv"):
-            continue
+    entries = sorted((e for e in root.iterdir() if e.name.endswith(".csv")), key=lambda e: e.name)
+    current = reference_fingerprint(reference_dir)
+    if _reference_loaded(con, current, [e.name.removesuffix(".csv") for e in entries]):
+        return
+    for entry in entries:
         name = entry.name.removesuffix(".csv")
         packaged = pacsv.read_csv(io.BytesIO(entry.read_bytes())).to_pandas()
         # a file shipped with its header only (school_aliases.csv) holds text columns
@@ -309,6 +334,26 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, reference_dir: Path | 
     con.execute(
         "CREATE TABLE IF NOT EXISTS staging.stg_school_code_map "
         "(raw_code VARCHAR, school_id VARCHAR, match_rule VARCHAR, candidate_ids VARCHAR)"
+    )
+    con.execute("CREATE OR REPLACE TABLE ops.reference_state AS SELECT ? AS fingerprint", [current])
+
+
+def _reference_loaded(con: duckdb.DuckDBPyConnection, current: str, names: list[str]) -> bool:
+    """True when the warehouse's ref.* tables were loaded from files with this fingerprint
+    and are all there (an in-memory or read-only connection always loads them)."""
+    if not table_exists(con, "ops.reference_state"):
+        return False
+    stored = con.execute("SELECT fingerprint FROM ops.reference_state").fetchall()
+    present = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'ref'"
+        ).fetchall()
+    }
+    return (
+        stored == [(current,)]
+        and set(names) <= present
+        and table_exists(con, "staging.stg_school_code_map")
     )
 
 

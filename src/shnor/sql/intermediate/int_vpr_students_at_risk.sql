@@ -4,18 +4,29 @@
 -- journal mark is at most $prevention_journal_mark_at_most. Students are followed across
 -- subjects by their participant code within school, year and grade.
 -- Grain: school_id × exam_year × grade × participant_id (present students with a code).
-WITH subjects AS (
-    -- one row per student and subject: a repeated row of one subject is still one subject
+WITH subject_bits AS (
+    -- each ВПР subject of the data one bit (a closed list of well under 127 subjects), so that
+    -- one grouping by student counts distinct subjects: a repeated row of one subject sets the
+    -- same bit, still one subject
+    SELECT subject, 1::HUGEINT << (row_number() OVER (ORDER BY subject) - 1)::HUGEINT AS bit
+    FROM (SELECT DISTINCT subject FROM staging.stg_vpr__participants)
+),
+
+subject_sets AS (
     SELECT
         school_id,
         exam_year,
         grade,
         participant_id,
         any_value(class_label) AS class_label,
-        bool_or(mark = 2) AS failed,
-        bool_or(mark = 2 AND journal_mark <= $prevention_journal_mark_at_most)
-            AS failed_with_low_journal
+        bit_or(bit) AS sat,
+        coalesce(bit_or(bit) FILTER (WHERE mark = 2), 0) AS failed,
+        coalesce(
+            bit_or(bit) FILTER (WHERE mark = 2 AND journal_mark <= $prevention_journal_mark_at_most),
+            0
+        ) AS failed_with_low_journal
     FROM staging.stg_vpr__participants
+    JOIN subject_bits USING (subject)
     SEMI JOIN (
         SELECT _source_file, procedure_key
         FROM intermediate.int_participant_file_procedures
@@ -23,19 +34,18 @@ WITH subjects AS (
     ) AS counted USING (_source_file, procedure_key)
     WHERE NOT is_absent AND mark IS NOT NULL AND participant_id IS NOT NULL
         AND school_id IS NOT NULL AND exam_year IS NOT NULL AND grade IS NOT NULL
-    GROUP BY school_id, exam_year, grade, participant_id, subject
+    GROUP BY school_id, exam_year, grade, participant_id
 )
+
 SELECT
     school_id,
     exam_year,
     grade,
     participant_id,
-    any_value(class_label) AS class_label,
-    count(*) AS subject_count,
-    count(*) FILTER (WHERE failed) AS failed_subject_count,
-    count(*) FILTER (WHERE failed_with_low_journal) AS failed_with_low_journal_count,
-    count(*) FILTER (WHERE failed) >= $prevention_min_failed_subjects
-        OR count(*) FILTER (WHERE failed_with_low_journal) > 0
+    class_label,
+    bit_count(sat)::BIGINT AS subject_count,
+    bit_count(failed)::BIGINT AS failed_subject_count,
+    bit_count(failed_with_low_journal)::BIGINT AS failed_with_low_journal_count,
+    bit_count(failed) >= $prevention_min_failed_subjects OR failed_with_low_journal <> 0
         AS is_at_risk
-FROM subjects
-GROUP BY ALL
+FROM subject_sets
