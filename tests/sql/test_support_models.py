@@ -182,6 +182,7 @@ def test_students_at_risk_two_fails_or_a_fail_with_a_low_journal_mark(con):
             _student(None, m, "2", "2"), _student(None, r, "2", "2"),  # no code: not followed
             _student("P1", m, "2", class_label="5А"),  # another grade: another student
             _student("P1", m, "2", "2", code="002"),  # another school: another student
+            _student("P7", m, "2", "4"), _student("P7", m, "2", "4"),  # one subject twice
         ],
     )  # fmt: skip
     build(con)
@@ -197,6 +198,7 @@ def test_students_at_risk_two_fails_or_a_fail_with_a_low_journal_mark(con):
         ("001", 2025, 4, "P4", "4А", 2, 0, 0, False),
         ("001", 2025, 4, "P5", "4А", 2, 1, 0, False),
         ("001", 2025, 4, "P6", "4А", 1, 1, 0, False),
+        ("001", 2025, 4, "P7", "4А", 1, 1, 0, False),
         ("001", 2025, 5, "P1", "5А", 1, 1, 0, False),
         ("002", 2025, 4, "P1", "4А", 1, 1, 1, True),
     ]
