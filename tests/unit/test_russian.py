@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from shnor import russian
@@ -35,6 +36,27 @@ def test_large_numbers_group_digits_and_p_values_read_in_russian():
     assert russian.p_value(0.0049) == "p = 0,005"
     assert russian.p_value(0.00001) == "p < 0,001"
     assert russian.percent_range(0.32, 0.807) == f"32,0–80,7{NB}%"
+
+
+def test_numbers_are_written_as_babels_ru_pattern_writes_them():
+    """`number` writes without Babel's per-call pattern machinery: every value a report meets
+    (ties that round half to even, binary fractions, digit groups, 0–3 decimals, the huge and
+    infinite ones Babel still writes) comes out as Babel's ru pattern gives it."""
+    from babel.numbers import format_decimal
+
+    rng = np.random.default_rng(16)
+    values = [
+        *rng.uniform(0, 200, 3000), *rng.integers(0, 3_000_000, 500).astype(float),
+        *(k / 1000 for k in range(0, 2001)), *(k / 200 for k in range(0, 401)),
+        0.125, 2.675, 1.005, 0.05, 99.95, 999.95, 1234567.5, 1e-9, 5e-324, 9.999e14, 2e15,
+        1e22, math.inf,
+    ]  # fmt: skip
+    for digits in (0, 1, 2, 3):
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        for value in values:
+            expected = format_decimal(value, pattern, locale="ru").replace("\u202f", NB)
+            assert russian.number(value, digits) == expected, (value, digits)
+    assert russian.number(0.125, 2) == "0,12" and russian.number(0.135, 2) == "0,14"
 
 
 def test_a_value_and_its_interval_are_written_one_way():
