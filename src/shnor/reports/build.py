@@ -20,7 +20,7 @@ import pandas as pd
 from shnor.presets import Preset
 from shnor.report_tables import MUNICIPALITY_NOT_GIVEN, REPORT_TABLES, report_tables
 from shnor.reports.appendix import write_appendix
-from shnor.reports.cards import CARDS_DIR, Card, cards_by_municipality, write_cards
+from shnor.reports.cards import CARDS_DIR, CardBasis, card_basis, cards_of, write_cards
 from shnor.reports.comparative import (
     Scope,
     comparison,
@@ -117,15 +117,18 @@ def report_jobs(
     years: list[int] | None,
 ) -> list[ReportJob]:
     """One job per annual list and per comparative scope (its workbook and page). The list
-    details of each year and the cards are computed here, once, before the jobs run (the
-    workers inherit them): each municipal job would otherwise group the whole region again."""
+    details of the compared year and the cards' region-wide basis are computed here, once,
+    before the jobs run (the workers inherit them): each municipal job would otherwise group the
+    whole region again. An annual list of another year computes its details in its own job,
+    and each job makes the cards of its own schools."""
     flags = marts["fct_school_flags"]
     rated_years = sorted(int(y) for y in flags.loc[flags["is_rated"], "exam_year"].unique())
     list_years = rated_years if years is None else years
     analysed_years = rated_years[-1:] if years is None else years
     details = {
         year: list_details(marts, year, preset)
-        for year in sorted({*list_years, *(y for y in analysed_years if y - 1 in rated_years)})
+        for year in analysed_years
+        if year - 1 in rated_years
     }
     jobs = [
         ReportJob(
@@ -134,7 +137,7 @@ def report_jobs(
             partial(
                 _school_list_report,
                 marts,
-                details[year],
+                details.get(year),
                 year,
                 preset,
                 run_facts,
@@ -148,9 +151,9 @@ def report_jobs(
     # The cards of a year with municipal pages are written by those pages' jobs (one pass over
     # each school's data); otherwise by jobs of their own.
     cards_with_pages = card_year in analysed_years and card_year - 1 in rated_years
-    cards = cards_by_municipality(marts, card_year, preset) if card_year is not None else {}
-    if card_year is not None and not cards_with_pages:
-        jobs += card_jobs(cards, card_year, preset, reports_dir)
+    basis = card_basis(marts, card_year, preset) if card_year is not None else None
+    if basis is not None and not cards_with_pages:
+        jobs += card_jobs(basis, preset, reports_dir)
     comparisons = marts["rpt_year_over_year"]
     for year in analysed_years:
         if year - 1 not in rated_years:
@@ -179,31 +182,33 @@ def report_jobs(
                     stem,
                     size,
                     partial(_comparative_report, marts, details[year], year, scope, preset,
-                            run_facts, reports_dir / stem,
-                            cards.get(scope.municipality, []) if with_cards else None),
+                            run_facts, reports_dir / stem, basis if with_cards else None),
                 )
             )  # fmt: skip
     return jobs
 
 
-def card_jobs(
-    cards: Mapping[str, list[Card]], year: int, preset: Preset, reports_dir: Path
-) -> list[ReportJob]:
+def card_jobs(basis: CardBasis, preset: Preset, reports_dir: Path) -> list[ReportJob]:
     """One job per municipality writing the cards of its listed and risk-group schools, for a
     year without municipal pages (no previous year to compare)."""
     return [
         ReportJob(
-            f"cards_{year}_{municipality_slug(name)}",
-            len(cards[name]),
-            partial(write_cards, cards[name], preset, page_environment(), reports_dir / CARDS_DIR),
+            f"cards_{basis.year}_{municipality_slug(name)}",
+            count,
+            partial(_cards_report, basis, name, preset, reports_dir / CARDS_DIR),
         )
-        for name in sorted(cards)
+        for name, count in sorted(basis.municipalities().items())
     ]
+
+
+def _cards_report(basis: CardBasis, municipality: str, preset: Preset, folder: Path) -> list[Path]:
+    """The cards of one municipality's schools."""
+    return write_cards(cards_of(basis, municipality), preset, page_environment(), folder)
 
 
 def _school_list_report(
     marts: Mapping[str, pd.DataFrame],
-    year_rows: pd.DataFrame,
+    year_rows: pd.DataFrame | None,
     year: int,
     preset: Preset,
     run_facts: list[tuple[str, object]],
@@ -211,7 +216,9 @@ def _school_list_report(
     has_previous_year: bool,
 ) -> list[Path]:
     """school_list_<year>.xlsx and the appendix to the order (appendix_<year>.xlsx, .html)
-    from the year's `list_details`."""
+    from the year's `list_details` (computed here when not given)."""
+    if year_rows is None:
+        year_rows = list_details(marts, year, preset)
     workbook = write_school_list(
         year_rows, year, preset, run_facts, path,
         has_previous_year=has_previous_year,
@@ -228,10 +235,11 @@ def _comparative_report(
     preset: Preset,
     run_facts: list[tuple[str, object]],
     stem: Path,
-    cards: list[Card] | None = None,
+    basis: CardBasis | None = None,
 ) -> list[Path]:
-    """A comparative scope's workbook and page, and the cards of its schools when given
-    (None: the cards are written elsewhere)."""
+    """A comparative scope's workbook and page, and the cards of its schools when their basis
+    is given (None: the cards are written elsewhere)."""
+    cards = cards_of(basis, scope.municipality) if basis is not None else None
     view = comparison(marts, year, scope, preset, list_rows, cards)
     written = (
         write_cards(cards, preset, page_environment(), stem.parent / CARDS_DIR,

@@ -87,63 +87,102 @@ def _km(a: pd.Series, b: pd.Series) -> float:
     return float(great_circle_km(a["latitude"], a["longitude"], b["latitude"], b["longitude"]))
 
 
-def school_cards(
+@dataclass(frozen=True)
+class CardBasis:
+    """What the cards of a year draw on, prepared once for the region (vectorised, before the
+    report jobs fork): each job then makes the cards of its own schools (`cards_of`)."""
+
+    year: int
+    chosen: pd.DataFrame
+    results: dict[str, pd.DataFrame]
+    pooled_years: dict[str, pd.DataFrame]
+    regional: dict[int, float]
+    schools: pd.DataFrame
+    pairs: pd.DataFrame
+    recommendations: dict[str, list[str]]
+    classes: dict[str, pd.DataFrame]
+    mock: dict[str, pd.DataFrame]
+    percentiles: dict[str, float]
+    drivers: dict[str, str]
+    shnsu_share: float
+
+    def municipalities(self) -> dict[str, int]:
+        """The municipalities with cards and how many each has."""
+        return self.chosen["municipality_name"].value_counts().to_dict()
+
+
+def card_basis(
     marts: Mapping[str, pd.DataFrame], year: int, preset: Preset, municipality: str | None = None
-) -> list[Card]:
-    """The cards of the year's listed and risk-group schools (of one municipality if given)."""
+) -> CardBasis:
+    """The region-wide part of the year's cards (of one municipality's schools if given)."""
     chosen = carded_schools(marts, year, municipality)
     ids = set(chosen["school_id"])
     results = marts["fct_school_procedure_results"]
     results = results[results["participant_count"] > 0]
     pooled = results.groupby("exam_year")[["fail_count", "participant_count"]].sum()
-    regional = (pooled["fail_count"] / pooled["participant_count"]).to_dict()
     by_procedure = results.groupby(
         ["exam_year", "exam", "grade", "subject"], dropna=False, as_index=False
     )[["fail_count", "participant_count"]].sum()
+    level = preset["indicators.interval_confidence"]
     own = _with_intervals(
         results[results["school_id"].isin(ids)].merge(
             by_procedure, on=["exam_year", "exam", "grade", "subject"], how="left",
             suffixes=("", "_region"),
         ),
-        preset["indicators.interval_confidence"],
+        level,
     )  # fmt: skip
-    by_school = dict(tuple(own.groupby("school_id", sort=False)))
-    empty = own.iloc[0:0]
-    level = preset["indicators.interval_confidence"]
-    pooled_years = _pooled_years(own, level)
-    schools = marts["dim_schools"].set_index("school_id")
     pairs = marts["rpt_partner_pairs"]
     pairs = pairs[(pairs["exam_year"] == year) & pairs["school_id"].isin(ids)].set_index(
         "school_id"
     )
     recommendations = marts["rpt_recommendations"]
-    recommendations = recommendations[recommendations["exam_year"] == year]
-    classes = _of_year(marts.get("fct_class_support_signals"), year, ids, "is_support_needed")
-    mock = _of_year(marts.get("fct_school_early_warning"), year, ids, "is_early_warning")
+    recommendations = recommendations[
+        (recommendations["exam_year"] == year) & recommendations["school_id"].isin(ids)
+    ]
     year_rows = marts["rpt_school_list"]
     year_rows = year_rows[year_rows["exam_year"] == year]
-    percentiles = dict(
-        zip(year_rows["school_id"], context_percentiles(year_rows["context_index"]), strict=True)
-    )
-    drivers = _drivers(marts.get("fct_school_context_drivers"), year)
-    share = preset["context.shnsu_share"]
+    return CardBasis(
+        year=year,
+        chosen=chosen,
+        results=dict(tuple(own.groupby("school_id", sort=False))),
+        pooled_years=_pooled_years(own, level),
+        regional=(pooled["fail_count"] / pooled["participant_count"]).to_dict(),
+        schools=marts["dim_schools"].set_index("school_id"),
+        pairs=pairs,
+        recommendations=recommendations.groupby("school_id", sort=False)["text"]
+        .agg(list)
+        .to_dict(),
+        classes=_of_year(marts.get("fct_class_support_signals"), year, ids, "is_support_needed",
+                         ["grade", "subject", "class_label"]),
+        mock=_of_year(marts.get("fct_school_early_warning"), year, ids, "is_early_warning",
+                      ["grade", "subject"]),
+        percentiles=dict(zip(year_rows["school_id"],
+                             context_percentiles(year_rows["context_index"]), strict=True)),
+        drivers=_drivers(marts.get("fct_school_context_drivers"), year),
+        shnsu_share=preset["context.shnsu_share"],
+    )  # fmt: skip
+
+
+def cards_of(basis: CardBasis, municipality: str | None = None) -> list[Card]:
+    """The cards of the basis's schools (of one municipality if given), in the list's order."""
+    chosen = basis.chosen
+    if municipality is not None:
+        chosen = chosen[chosen["municipality_name"] == municipality]
     cards = []
     for row in chosen.itertuples():
-        mine = by_school.get(row.school_id, empty)
         cards.append(
             Card(
                 school_id=row.school_id,
                 school_name=_text(row.school_name) or row.school_id,
                 municipality_name=_text(row.municipality_name),
-                year=year,
+                year=basis.year,
                 status=_text(row.status),
                 reason_text=_text(row.reason_text),
-                years=_years(pooled_years.get(row.school_id), regional),
-                procedures=_procedures(mine),
+                years=_years(basis.pooled_years.get(row.school_id), basis.regional),
+                procedures=_procedures(basis.results.get(row.school_id)),
                 flag_procedures=_flag_procedures(row.reasons),
-                context=_context(
-                    row, percentiles.get(row.school_id), drivers.get(row.school_id), share
-                ),
+                context=_context(row, basis.percentiles.get(row.school_id),
+                                 basis.drivers.get(row.school_id), basis.shnsu_share),
                 objectivity=(
                     "Результаты ВПР требуют дополнительного анализа объективности: в оценке не "
                     "учитывались, выход из ШНОР и статусы «стабильно высокие» / «резильентная» "
@@ -151,26 +190,20 @@ def school_cards(
                     if row.has_objectivity_concern
                     else "Вопросов к объективности ВПР по маркерам нет."
                 ),
-                partner=_partner(pairs, schools, row.school_id),
-                recommendations=recommendations.loc[
-                    recommendations["school_id"] == row.school_id, "text"
-                ].tolist(),
-                classes=_classes(classes.get(row.school_id)),
-                mock_warnings=_mock(mock.get(row.school_id)),
+                partner=_partner(basis.pairs, basis.schools, row.school_id),
+                recommendations=basis.recommendations.get(row.school_id, []),
+                classes=_classes(basis.classes.get(row.school_id)),
+                mock_warnings=_mock(basis.mock.get(row.school_id)),
             )
-        )
+        )  # fmt: skip
     return cards
 
 
-def cards_by_municipality(
-    marts: Mapping[str, pd.DataFrame], year: int, preset: Preset
-) -> dict[str, list[Card]]:
-    """Every card of the year, made in one pass over the region's results, by municipality:
-    the report jobs of each municipality take theirs instead of grouping the region again."""
-    grouped: dict[str, list[Card]] = {}
-    for card in school_cards(marts, year, preset):
-        grouped.setdefault(card.municipality_name, []).append(card)
-    return grouped
+def school_cards(
+    marts: Mapping[str, pd.DataFrame], year: int, preset: Preset, municipality: str | None = None
+) -> list[Card]:
+    """The cards of the year's listed and risk-group schools (of one municipality if given)."""
+    return cards_of(card_basis(marts, year, preset, municipality), municipality)
 
 
 def _pooled_years(own: pd.DataFrame, level: float) -> dict[str, pd.DataFrame]:
@@ -228,16 +261,22 @@ def _with_intervals(frame: pd.DataFrame, level: float) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def _procedures(mine: pd.DataFrame) -> list[dict]:
+def _procedures(mine: pd.DataFrame | None) -> list[dict]:
     """Per procedure: «доля (интервал), n; регион …» for each year it was written."""
+    if mine is None:
+        return []
     rows: dict[str, dict[int, str]] = {}
-    for r in mine.itertuples():
+    columns = ("procedure_name", "exam_year", "fail_count", "participant_count", "lower",
+               "upper", "fail_count_region", "participant_count_region")  # fmt: skip
+    for name, year, k, n, lower, upper, k_region, n_region in zip(
+        *(mine[c].tolist() for c in columns), strict=True
+    ):
         # shares in tenths of a percent: the same few hundred values recur (formatted once)
-        share = round(1000 * r.fail_count / r.participant_count)
-        region = round(1000 * r.fail_count_region / r.participant_count_region)
-        rows.setdefault(r.procedure_name, {})[int(r.exam_year)] = (
-            f"{_share(share)} ({_share_range(round(1000 * r.lower), round(1000 * r.upper))}), "
-            f"n = {r.participant_count}; регион {_share(region)}"
+        share = round(1000 * k / n)
+        region = round(1000 * k_region / n_region)
+        rows.setdefault(name, {})[int(year)] = (
+            f"{_share(share)} ({_share_range(round(1000 * lower), round(1000 * upper))}), "
+            f"n = {n}; регион {_share(region)}"
         )
     return [{"name": name, "cells": rows[name]} for name in sorted(rows)]
 
@@ -302,13 +341,13 @@ def _partner(pairs: pd.DataFrame, schools: pd.DataFrame, school_id: str) -> str:
 
 
 def _of_year(
-    frame: pd.DataFrame | None, year: int, ids: set[str], flag: str
+    frame: pd.DataFrame | None, year: int, ids: set[str], flag: str, order: list[str]
 ) -> dict[str, pd.DataFrame]:
-    """The flagged rows of a mart for the year's carded schools, by school."""
+    """The flagged rows of a mart for the year's carded schools, by school, in `order`."""
     if frame is None or frame.empty:
         return {}
     rows = frame[(frame["exam_year"] == year) & frame["school_id"].isin(ids) & frame[flag]]
-    return dict(tuple(rows.groupby("school_id", sort=False)))
+    return dict(tuple(rows.sort_values(order).groupby("school_id", sort=False)))
 
 
 def _classes(rows: pd.DataFrame | None) -> list[str]:
@@ -319,7 +358,7 @@ def _classes(rows: pd.DataFrame | None) -> list[str]:
         f"{russian.percent(r.fail_share)} (n = {r.participant_count}) при "
         f"{russian.percent(r.other_classes_fail_share)} в других классах школы и "
         f"{russian.percent(r.region_fail_share)} по региону"
-        for r in rows.sort_values(["grade", "subject", "class_label"]).itertuples()
+        for r in rows.itertuples()
     ]
 
 
@@ -328,7 +367,7 @@ def _mock(rows: pd.DataFrame | None) -> list[str]:
         return []
     exams = {9: "ОГЭ", 11: "ЕГЭ"}
     texts = []
-    for r in rows.sort_values(["grade", "subject"]).itertuples():
+    for r in rows.itertuples():
         text = (
             f"{exams.get(int(r.grade), f'{int(r.grade)} кл.')}, {subject_label(r.subject)}: "
             f"репетиционный экзамен — доля неудач {russian.percent(r.mock_fail_share)} "
