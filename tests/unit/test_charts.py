@@ -209,3 +209,22 @@ def test_text_measured_once_a_process_draws_what_matplotlib_measures_per_chart(m
 
     monkeypatch.setattr(RendererSVG, "get_text_width_height_descent", own)
     assert drawn() == kept
+
+
+def test_font_heights_kept_a_process_draw_what_matplotlib_reads_per_text(monkeypatch):
+    """The font heights `Text._get_layout` asks the renderer for (kept per font) are the ones it
+    reads from the font file itself without the hook: the same SVG, and the font read once."""
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    from shnor.reports import charts
+
+    def drawn() -> str:
+        points = [Point(0.01 * i, -0.02 * i, f"т{i}", GREEN, f"Школа {i}") for i in range(12)]
+        return str(svg(change_figure(points, -0.01), "график"))
+
+    charts._font_heights.cache_clear()
+    kept = drawn()
+    info = charts._font_heights.cache_info()
+    assert 0 < info.misses <= 4 and info.hits > 50  # a few fonts, asked for by every text
+    monkeypatch.delattr(RendererSVG, "_get_font_height_metrics")
+    assert drawn() == kept
