@@ -70,12 +70,10 @@ def carded_schools(
     """The year's rows of rpt_school_list that get a card: on the list or in the risk group
     (of one municipality when given)."""
     rows = marts["rpt_school_list"]
-    rows = rows[rows["exam_year"] == year]
+    chosen = (rows["exam_year"] == year) & (rows["is_on_shnor_list"] | rows["is_risk_group"])
     if municipality is not None:
-        rows = rows[rows["municipality_name"] == municipality]
-    return rows[rows["is_on_shnor_list"] | rows["is_risk_group"]].sort_values(
-        ["municipality_name", "school_name", "school_id"]
-    )
+        chosen &= rows["municipality_name"] == municipality
+    return rows[chosen].sort_values(["municipality_name", "school_name", "school_id"])
 
 
 def _text(value: object) -> str:

@@ -35,7 +35,7 @@ from shnor.reports.school_list import (
     list_details,
     title_block,
 )
-from shnor.reports.support_sheets import support_sheets
+from shnor.reports.support_sheets import for_scope, support_sheets
 from shnor.reports.workbook import (
     Column,
     open_workbook,
@@ -65,10 +65,9 @@ class Scope:
 
 
 def _scoped(frame: pd.DataFrame, year: int, scope: Scope) -> pd.DataFrame:
-    rows = frame[frame["exam_year"] == year]
-    if scope.municipality is not None:
-        rows = rows[rows["municipality_name"] == scope.municipality]
-    return rows
+    """The year's rows of the scope, taken in one step (each row selection copies every column,
+    and the marts hold all years of the region)."""
+    return for_scope(frame, year, scope.municipality)
 
 
 def comparison(
@@ -95,9 +94,12 @@ def comparison(
     if scope.municipality is not None:
         summary = summary[summary["municipality_name"].isin([scope.municipality, REGION])]
     region_all = marts["rpt_school_year_over_year"]
-    region_all = region_all[region_all["exam_year"] == year]
-    near_miss = region_all["near_miss_change"].dropna()
-    pooled = region_all[region_all["is_rated"] & (region_all["participant_count"] > 0)]
+    of_year = region_all["exam_year"] == year  # the region's columns read, no rows copied
+    near_miss = region_all.loc[of_year, "near_miss_change"].dropna()
+    pooled = region_all.loc[
+        of_year & region_all["is_rated"] & (region_all["participant_count"] > 0),
+        ["fail_count", "participant_count"],
+    ]
     return {
         "year": year,
         "schools": schools,
@@ -114,7 +116,7 @@ def comparison(
         "current_count": int(cohort["is_on_shnor_list"].sum()),
         "positive_count": int(judged["has_positive_dynamics"].sum()),
         "near_miss_change": float(near_miss.iloc[0]) if len(near_miss) else math.nan,
-        "near_miss_count": int(region_all["is_near_miss"].sum()),
+        "near_miss_count": int(region_all.loc[of_year, "is_near_miss"].sum()),
         "regional_share": float(pooled["fail_count"].sum() / pooled["participant_count"].sum())
         if len(pooled)
         else math.nan,
@@ -307,8 +309,8 @@ FULL_PROCEDURE_TABLE = "витрина reports.rpt_year_over_year (файл mart
 def acted_on_schools(marts: Mapping[str, pd.DataFrame], year: int) -> set[str]:
     """The year's schools on the ШНОР list, in the risk group or in the prevention group."""
     rows = marts["rpt_school_list"]
-    rows = rows[rows["exam_year"] == year]
-    return set(rows.loc[rows[list(ACTED_ON)].fillna(False).any(axis=1), "school_id"])
+    acted_on = rows[list(ACTED_ON)].fillna(False).any(axis=1) & (rows["exam_year"] == year)
+    return set(rows.loc[acted_on, "school_id"])
 
 
 def procedures_to_act_on(procedures: pd.DataFrame, acted_on: set[str]) -> pd.DataFrame:

@@ -80,11 +80,11 @@ def objectivity_sheet(
 
 
 def for_scope(frame: pd.DataFrame, year: int, municipality: str | None) -> pd.DataFrame:
-    """A report table's rows of one year (and one municipality when given)."""
-    rows = frame[frame["exam_year"] == year]
+    """A report table's rows of one year (and one municipality when given), taken at once."""
+    chosen = frame["exam_year"] == year
     if municipality is not None:
-        rows = rows[rows["municipality_name"] == municipality]
-    return rows
+        chosen &= frame["municipality_name"] == municipality
+    return frame[chosen]
 
 
 def pair_kilometres(pairs: pd.DataFrame, schools: pd.DataFrame | None) -> pd.Series:
@@ -116,12 +116,12 @@ def support_sheets(
 ) -> list[tuple[str, pd.DataFrame, tuple[Column, ...]]]:
     """(sheet name, rows, columns) of «Сетевые пары» and «Рекомендации» for one year."""
     pairs = marts["rpt_partner_pairs"]
+    chosen = pairs["exam_year"] == year
     if municipality is not None:
-        pairs = pairs[pairs["exam_year"] == year]
-        pairs = pairs[pairs["municipality_name"].eq(municipality)
-                      | pairs["tutor_municipality_name"].eq(municipality)]  # fmt: skip
-    else:
-        pairs = pairs[pairs["exam_year"] == year]
+        chosen &= pairs["municipality_name"].eq(municipality) | pairs["tutor_municipality_name"].eq(
+            municipality
+        )
+    pairs = pairs[chosen]
     pairs = pairs.assign(road_km=pair_kilometres(pairs, marts.get("dim_schools")))
     recommendations = for_scope(marts["rpt_recommendations"], year, municipality)
     recommendations = recommendations.assign(
