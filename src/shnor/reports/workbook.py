@@ -156,20 +156,23 @@ def write_key_value_sheet(
 def column_cells(values: pd.Series, missing: str | None = None) -> list[Any]:
     """A column's values as its cells hold them: numbers, text (never read as a formula), «да» /
     «нет» for a flag, and `missing` (None: a blank cell) where a value is missing. Written a
-    column at a time (`write_column`): per-cell type checks were a third of a big sheet's time."""
+    column at a time (`write_column`): per-cell type checks were a third of a big sheet's time;
+    numbers and text are checked on the column's Python list (pandas' per-column operations
+    cost more than the loop on a sheet's few hundred rows)."""
     if is_numeric_dtype(values) and not is_bool_dtype(values):
-        return _with_missing(values.tolist(), values.isna(), missing)
+        cells = values.tolist()
+        return [missing if _absent(v) else v for v in cells]
     if isinstance(values.dtype, pd.StringDtype):  # text only: quoted where it looks a formula
-        quoted = values.str.startswith(_FORMULA_START, na=False)
-        text = values.mask(quoted, "'" + values) if quoted.any() else values
-        return _with_missing(text.tolist(), values.isna() | values.eq(""), missing)
+        return [
+            missing if _absent(v) or v == "" else "'" + v if v.startswith(_FORMULA_START) else v
+            for v in values.tolist()
+        ]
     return [_cell(value, missing) for value in values.tolist()]
 
 
-def _with_missing(cells: list[Any], absent: pd.Series, missing: str | None) -> list[Any]:
-    if not absent.any():
-        return cells
-    return [missing if gone else v for v, gone in zip(cells, absent.tolist(), strict=True)]
+def _absent(value: Any) -> bool:
+    """None, pandas' NA or NaN (as a column's `tolist` gives a missing value)."""
+    return value is None or value is pd.NA or value != value
 
 
 def _cell(value: Any, missing: str | None) -> Any:
