@@ -39,9 +39,12 @@ matplotlib.rcParams.update(
         "font.size": 9,
         "axes.spines.top": False,
         "axes.spines.right": False,
-        # no tick marks (labels stay): each mark is a line of its own, a third of a chart's cost
+        # no tick marks (labels stay): each mark is a line of its own, a third of a chart's cost;
+        # of size 0 and not drawn at all (an empty group per tick in the SVG otherwise)
         "xtick.major.size": 0,
         "ytick.major.size": 0,
+        "xtick.bottom": False,
+        "ytick.left": False,
         "xtick.minor.visible": False,
     }
 )
@@ -128,7 +131,8 @@ def _canvas(
     if axes.legend_ is not None:
         axes.legend_.remove()
     for loc in ("left", "center", "right"):
-        axes.set_title("", loc=loc)
+        if axes.get_title(loc):  # only a kind with titles (setting one lays it out again)
+            axes.set_title("", loc=loc)
     for text in [*figure.texts]:  # a list of names under the axes
         text.remove()
     figure.set_size_inches(size)
@@ -371,8 +375,8 @@ def funnel_figure(
         ax, n[order], share[order], [titles[i] for i in order],
         [RED if marked[i] else BLUE for i in order], [30 if marked[i] else 12 for i in order], 0,
     )  # fmt: skip
-    ax.scatter([], [], c=RED, s=30, label="школы списка ШНОР")
-    ax.scatter([], [], c=BLUE, s=12, label="остальные школы")
+    proxies = [ax.scatter([], [], c=RED, s=30, label="школы списка ШНОР"),
+               ax.scatter([], [], c=BLUE, s=12, label="остальные школы")]  # fmt: skip
     ax.set_xscale("log")
     # 10, 20, 50, 100, …: a label even when the counts span less than a decade; no minor ticks
     ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
@@ -394,9 +398,18 @@ def funnel_figure(
         _numbered(ax, [(n[i], share[i], labels[i]) for i in named],  # type: ignore[index]
                   ax.transData.transform(np.column_stack([n, share])),
                   np.sqrt(sizes) / 2 * figure.dpi / 72 + 1, caption)  # fmt: skip
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    _legend(ax, proxies)
     figure.shnor_titles = titles_of  # type: ignore[attr-defined]
     return figure
+
+
+def _legend(ax: Axes, proxies: Sequence) -> None:
+    """The legend right of the axes, without a frame; the empty scatters that gave it its
+    marker entries are taken off the axes once it is made (its entries are copies): drawn, each
+    was an empty group in the SVG."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    for proxy in proxies:
+        proxy.remove()
 
 
 def _farthest_above(
@@ -432,8 +445,8 @@ def change_figure(
         ax.axhline(near_miss_change, color=GREEN, linestyle=":",
                    label=f"школы «почти в списке»: {russian.points(near_miss_change)}")  # fmt: skip
     titles_of = _scatter(ax, xs, ys, [p.title for p in shown], [p.color for p in shown], 28, 0)
-    ax.scatter([], [], c=GREEN, s=28, label="положительная динамика")
-    ax.scatter([], [], c=RED, s=28, label="без положительной динамики")
+    proxies = [ax.scatter([], [], c=GREEN, s=28, label="положительная динамика"),
+               ax.scatter([], [], c=RED, s=28, label="без положительной динамики")]  # fmt: skip
     ax.set_xlim(*x_limits)
     ax.set_ylim(*y_limits)
     if named:
@@ -445,7 +458,7 @@ def change_figure(
     points_axis(ax.yaxis)
     ax.set_xlabel("Ожидаемое изменение доли неудач (регрессия к среднему), п.п.")
     ax.set_ylabel("Наблюдаемое изменение доли неудач, п.п.")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    _legend(ax, proxies)
     figure.shnor_titles = titles_of  # type: ignore[attr-defined]
     return figure
 
