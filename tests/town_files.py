@@ -4,9 +4,13 @@ schools, written by hand from the data contract (§2 b, c) with hand-counted tru
 - a region with a registry that lists the towns as «г. Барнаул», «город Бийск»: a «Статистика по
   отметкам» with no region row and no municipality column — «Барнаул», its schools, «Бийск», its
   «СОШ № 1» (the same name as Барнаул's), a district and its school;
+- the same region's ЕГЭ summary of 2023: its total, «Павловский район» heading three schools, a
+  private one among them («ЧОУ «Эврика»», 10 sat: a school, never a town heading the next);
 - a region with no registry: a «Сравнение отметок с отметками по журналу» with the region's row
   («Алтайский край») and two towns no registry names, each with a «СОШ № 1» (before, both were
-  one school in no municipality: a repeat that quarantined the file).
+  one school in no municipality: a repeat that quarantined the file), a district named with its
+  region («Павловский район Алтайского края»: a municipality, not the region) and the totals
+  «Итого», «В целом по региону» last (never a municipality).
 
 Importable as `town_files` (pytest puts tests/ on the path)."""
 
@@ -26,6 +30,8 @@ REGISTRY = [
     ["2202", "МБОУ «Гимназия № 22»", "г. Барнаул"],
     ["2203", "МБОУ «СОШ № 1»", "город Бийск"],
     ["2204", "МБОУ «Шаховская СОШ»", "Павловский район"],
+    ["2205", "ЧОУ «Эврика»", "Павловский район"],
+    ["2206", "МБОУ «Павловская СОШ № 1»", "Павловский район"],
 ]
 
 
@@ -75,16 +81,21 @@ def write_mark_stats_under_towns(raw: Path) -> HandWrittenFile:
 # The two «СОШ № 1» of the towns no registry names: each its own school by municipality and name.
 NOVOALTAISK = name_school_id("Новоалтайск", "МБОУ «СОШ № 1»")
 ZARINSK = name_school_id("Заринск", "МБОУ «СОШ № 1»")
+PAVLOVSKY = "Павловский район Алтайского края"
+SHAKHOVO = name_school_id(PAVLOVSKY, "МБОУ «Шаховская СОШ»")
 # (school, municipality, participants, lowered, confirmed, raised) of the staged school rows:
-# 30 × 20 % = 6, 30 × 70 % = 21, 30 × 10 % = 3; 20 × 5 % = 1, 20 × 90 % = 18, 20 × 5 % = 1.
+# 30 × 20 % = 6, 30 × 70 % = 21, 30 × 10 % = 3; 20 × 5 % = 1, 20 × 90 % = 18, 20 × 5 % = 1;
+# 10 × 10 % = 1, 10 × 80 % = 8, 10 × 10 % = 1.
 JOURNAL_SCHOOLS = [
     (NOVOALTAISK, "Новоалтайск", 30, 6, 21, 3),
     (ZARINSK, "Заринск", 20, 1, 18, 1),
+    (SHAKHOVO, PAVLOVSKY, 10, 1, 8, 1),
 ]
 
 
 def write_journal_comparison_under_towns(raw: Path) -> HandWrittenFile:
-    """The region's row first, then two towns no registry names, each heading its «СОШ № 1»."""
+    """The region's row first, then two towns no registry names, each heading its «СОШ № 1», a
+    district named with its region heading its school, and two totals."""
     header = ["Название ОО", "Кол-во участников", "Понизили (Отметка < Отметка по журналу) %",
               "Подтвердили (Отметка = Отметке по журналу) %",
               "Повысили (Отметка > Отметка по журналу) %"]  # fmt: skip
@@ -94,12 +105,18 @@ def write_journal_comparison_under_towns(raw: Path) -> HandWrittenFile:
         ["МБОУ «СОШ № 1»", 30, "20%", "70%", "10%"],
         ["Заринск", 20, "5%", "90%", "5%"],
         ["МБОУ «СОШ № 1»", 20, "5%", "90%", "5%"],
+        [PAVLOVSKY, 10, "10%", "80%", "10%"],
+        ["МБОУ «Шаховская СОШ»", 10, "10%", "80%", "10%"],
+        ["Итого", 60, "13%", "78%", "8%"],  # left out by the reader: a total_row
+        ["В целом по региону", 20000, "20%", "72%", "8%"],  # the region's row, not a town
     ]
     title = [["Сравнение отметок с отметками по журналу"], ["Предмет: Математика"],
              ["Класс: 5"], ["ВПР 2024"], []]  # fmt: skip
     relative = "vpr/2024/Сравнение отметок с отметками по журналу. Математика 5.xlsx"
     save(workbook([*title, header, *rows]), raw, relative)
-    return HandWrittenFile(relative, "vpr_journal_comparison", loaded_rows=len(rows))
+    return HandWrittenFile(
+        relative, "vpr_journal_comparison", loaded_rows=len(rows) - 1, total_rows=1
+    )
 
 
 EGE_SUBJECTS = ("Русский язык", "Математика (профильная)")
@@ -147,5 +164,36 @@ def write_ege_summary_with_groups(raw: Path) -> HandWrittenFile:
             # nobody of 2202 sat profile maths (zeros, mean 0): no result, like blank cells
             ("2203", "ege", 2024, 11, "russian"): (10, 2, 0, 0),
             ("2203", "ege", 2024, 11, "math_profile"): (4, 1, 0, 0),
+        },
+    )
+
+
+def write_ege_summary_of_a_district(raw: Path) -> HandWrittenFile:
+    """The ЕГЭ summary of 2023 (§4): the region total, «Павловский район» with no figures, its
+    three schools; the total is their sum (russian: 20 + 10 + 28 = 58 sat, 1 + 1 + 1 = 3 failed).
+    Before, «ЧОУ «Эврика»» (no «МБОУ», «СОШ») was taken for a town: left out, and the next
+    school placed in «Эврика»."""
+    rows = [
+        ["Образовательная организация (школа)", "Всего выпускников", "Русский язык"],
+        [None, None, *EGE_METRICS],
+        ["Алтайский край", 60, 58, 3, 5, 0, 64],
+        ["Павловский район"],
+        ["МБОУ «Шаховская СОШ»", 20, 20, 1, 2, 0, 60],
+        ["ЧОУ «Эврика»", 10, 10, 1, 1, 0, 70],
+        ["МБОУ «Павловская СОШ № 1»", 30, 28, 1, 2, 0, 62],
+    ]
+    book = workbook(rows, "2023")
+    book.active.merge_cells("C1:G1")
+    relative = "ege/2023/Результаты ЕГЭ 2023 по школам.xlsx"
+    save(book, raw, relative)
+    return HandWrittenFile(
+        relative,
+        "ege_school_summary",
+        loaded_rows=3,
+        total_rows=1,
+        results={
+            ("2204", "ege", 2023, 11, "russian"): (20, 1, 0, 0),
+            ("2205", "ege", 2023, 11, "russian"): (10, 1, 0, 0),
+            ("2206", "ege", 2023, 11, "russian"): (28, 1, 0, 0),
         },
     )

@@ -176,8 +176,8 @@ def login_digits_action(pairs: list[tuple[str, str]], more: int) -> str:
     reference/school_aliases.csv (a confirmed code is not warned about again), or the fix of a
     code that means another school."""
     rest = (
-        f" и так же для остальных {more} (все пары — в staging.stg_school_code_map, "
-        "match_rule = login_digits)"
+        f" и так же для остальных пар (ещё {counted(more, 'пара')}; все пары — в "
+        "staging.stg_school_code_map, match_rule = login_digits)"
         if more > 0
         else ""
     )

@@ -22,8 +22,8 @@ from okrug_files import (
     write_registry,
 )
 
-from shnor.ingest.ege_summary import _REGION
-from shnor.ingest.headers import normalized_cyrillic
+from shnor.ingest import ege_summary
+from shnor.ingest.sql_rules import is_region_name
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,10 @@ def test_okrug_towns_no_registry_knows_head_their_schools(yamal):
 REGIONS = ["Ханты-Мансийский автономный округ — Югра", "Ямало-Ненецкий автономный округ",
            "Чукотский АО", "Ненецкий автономный округ", "Еврейская автономная область",
            "г. Москва", "город Санкт-Петербург", "Севастополь", "Республика Саха (Якутия)",
-           "Кемеровская область — Кузбасс", "Алтайский край"]  # fmt: skip
+           "Кемеровская область — Кузбасс", "Алтайский край", "Удмуртская Республика",
+           "Чувашская Республика — Чувашия", "Воронежская обл.", "г.Москва",
+           "Aлтайский крaй",  # Latin «A», «a» typed for the Cyrillic
+           "Итого по Алтайскому краю"]  # fmt: skip
 NOT_REGIONS = [
     ("Сургутский район", "municipality"),
     ("Ханты-Мансийский район", "municipality"),
@@ -142,6 +145,11 @@ NOT_REGIONS = [
     ("Муниципальное автономное общеобразовательное учреждение «Гимназия № 3»", "school"),
     ("Краевое государственное бюджетное общеобразовательное учреждение «Лицей»", "school"),
     ("Республиканский лицей-интернат", "school"),
+    # a municipality that names its region is the municipality (the region's words not alone)
+    ("Абинский район Краснодарского края", "municipality"),
+    ("Городской округ город Барнаул Алтайского края", "municipality"),
+    ("Кировский район г. Москвы", "municipality"),
+    ("ЧОУ «Эврика»", "school"),
 ]
 
 
@@ -152,10 +160,12 @@ def test_region_names_are_the_region_in_both_summaries(name):
     with fresh_warehouse() as con:
         kinds = "SELECT summary_row_kind(NULL, ?, NULL), summary_row_kind(NULL, NULL, ?)"
         assert fetch(con, kinds, name, name) == [("region", "region")]
-    assert _REGION.search(normalized_cyrillic(name))
+    assert is_region_name(name)
+    assert ege_summary.is_region_name is is_region_name  # the reader asks the one rule
 
 
 @pytest.mark.parametrize(("name", "kind"), NOT_REGIONS)
 def test_schools_and_districts_with_region_words_are_not_the_region(name, kind):
     with fresh_warehouse() as con:
         assert fetch(con, "SELECT summary_row_kind(NULL, ?, NULL)", name) == [(kind,)]
+    assert not is_region_name(name)

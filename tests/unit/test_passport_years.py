@@ -1,7 +1,8 @@
 """A social passport with several years' rows (docs/data-contract.md §5, «one row per school (and
 year)»), written by hand: each row counts for the year it states (`Учебный год` «2023/2024» is
 2024, the year of its spring and summer assessments), a row without a year for its folder's, a
-cell stating no year is reported and the row kept; a school-year two files give differently
+cell stating no year is reported and the row kept, a file whose rows state other years than its
+folder's is named once with those years; a school-year two files give differently
 counts from neither until an analyst names one (reference/authoritative_files.csv)."""
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ ROWS = [  # the year each row counts for after it
     ["0103", "СОШ № 3", 2023, 18, 16, 200],  # 2023 (a number cell)
     ["0104", "СОШ № 4", "н/д", 8, 9, 150],  # no year: reported, counted for 2024
     ["0105", "СОШ № 5", "2023-24", 5, 6, 120],  # 2024
+    ["0107", "СОШ № 7", "2024/2025", 4, 5, 90],  # 2025, though in the 2024 folder: a warning
 ]
 ONE_YEAR = "context/2023/Социальный паспорт 2023.xlsx"
 ONE_YEAR_HEADER = ["Код ОО", "Доля малообеспеченных семей", "Доля неполных семей",
@@ -49,6 +51,7 @@ TRUTH = {
     ("0104", 2024): (0.08, 0.09, 150),
     ("0105", 2024): (0.05, 0.06, 120),
     ("0106", 2023): (0.07, 0.07, 100),
+    ("0107", 2025): (0.04, 0.05, 90),
 }
 
 
@@ -90,7 +93,8 @@ def test_each_row_counts_for_its_stated_year_and_a_conflicting_year_for_neither(
         said = fetch(
             con,
             "SELECT source_file, rule, severity, row, value, message FROM ops.problems "
-            "WHERE rule IN ('passport_conflict', 'passport_year_unknown', 'year_mismatch') "
+            "WHERE rule IN ('passport_conflict', 'passport_year_unknown', 'year_mismatch', "
+            "'passport_year_differs') "
             "ORDER BY ALL",
         )
     assert found == TRUTH
@@ -104,6 +108,13 @@ def test_each_row_counts_for_its_stated_year_and_a_conflicting_year_for_neither(
     # «н/д» is no year: named once, its row counted for the folder's year (0104 in 2024)
     unknown = [s[:5] for s in said if s[1] == "passport_year_unknown"]
     assert unknown == [(SEVERAL_YEARS, "passport_year_unknown", "warning", 7, "н/д")]
+    # rows of 2023 (0101, 0103) and 2025 (0107) in the 2024 folder: one warning for the file
+    moved = [s for s in said if s[1] == "passport_year_differs"]
+    assert [s[:5] for s in moved] == [
+        (SEVERAL_YEARS, "passport_year_differs", "warning", None, "2023,2025")
+    ]
+    assert "«Социальный паспорт 2022–2024.xlsx» из папки 2024" in moved[0][5]
+    assert "2023 год — 2 строки, 2025 год — 1 строка" in moved[0][5]
 
 
 def test_the_analyst_names_the_file_that_counts_for_the_year(tmp_path):

@@ -139,7 +139,7 @@ def test_numbers_are_the_login_with_their_digits_and_an_ambiguous_code_is_not_gu
     # the rows that confirm them, as the clerk types them into the alias file
     assert "reference/school_aliases.csv" in said[1][2]
     assert "«,0220002,sch220002», «,220001,sch220001», «,220003,sch220003»" in said[1][2]
-    assert "и так же для остальных 1" in said[0][2]
+    assert "и так же для остальных пар (ещё 1 пара;" in said[0][2]
     ((message,),) = fetch(
         con, "SELECT message FROM ops.problems WHERE rule = 'school_code_ambiguous'"
     )

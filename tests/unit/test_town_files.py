@@ -14,13 +14,16 @@ from hand_written import (
 )
 from town_files import (
     EGE_GROUP_ROWS,
+    EGE_METRICS,
     JOURNAL_SCHOOLS,
+    write_ege_summary_of_a_district,
     write_ege_summary_with_groups,
     write_journal_comparison_under_towns,
     write_mark_stats_under_towns,
     write_registry,
 )
 
+from shnor.ingest.ege_summary import read_summary_sheet
 from shnor.ingest.school_names import municipality_key
 
 
@@ -31,6 +34,7 @@ def with_registry(tmp_path_factory):
         write_registry(raw),
         write_mark_stats_under_towns(raw),
         write_ege_summary_with_groups(raw),
+        write_ege_summary_of_a_district(raw),
     ]
     with ingested_and_built(raw) as (con, summary):
         yield con, files, summary
@@ -105,7 +109,8 @@ def test_past_years_graduates_and_college_students_are_not_schools(with_registry
     assert fetch(
         con,
         "SELECT school_id, subject, participant_count, fail_count, mean_score "
-        "FROM staging.stg_ege__school_summary ORDER BY _row, subject",
+        "FROM staging.stg_ege__school_summary WHERE _source_file = ? ORDER BY _row, subject",
+        files[2].relative,
     ) == [
         ("2201", "math_profile", 12, 1, 60.0),
         ("2201", "russian", 28, 1, 66.0),
@@ -116,6 +121,24 @@ def test_past_years_graduates_and_college_students_are_not_schools(with_registry
     ]
 
 
+def test_a_private_school_under_a_district_is_a_school_not_a_town(with_registry):
+    """«ЧОУ «Эврика»» is a school (…ОУ as a word, as SQL is_school_name reads it): loaded in its
+    district, and the school below it stays in «Павловский район», not in «Эврика»."""
+    con, files, _ = with_registry
+    assert fetch(
+        con,
+        "SELECT school_name, municipality_name, school_id FROM staging.stg_ege__school_summary "
+        "WHERE _source_file = ? ORDER BY _row",
+        files[3].relative,
+    ) == [
+        ("МБОУ «Шаховская СОШ»", "Павловский район", "2204"),
+        ("ЧОУ «Эврика»", "Павловский район", "2205"),
+        ("МБОУ «Павловская СОШ № 1»", "Павловский район", "2206"),
+    ]
+    said = fetch(con, "SELECT rule FROM ops.problems WHERE source_file = ?", files[3].relative)
+    assert said == [("total_row",)]
+
+
 def test_towns_below_the_region_row_head_their_schools_without_a_registry(without_registry):
     con, _, _ = without_registry
     assert fetch(con, "SELECT row_kind FROM staging.stg_vpr__journal_comparison ORDER BY _row") == [
@@ -124,6 +147,9 @@ def test_towns_below_the_region_row_head_their_schools_without_a_registry(withou
         ("school",),
         ("municipality",),
         ("school",),
+        ("municipality",),  # «Павловский район Алтайского края»: names its region, is a district
+        ("school",),
+        ("region",),  # «В целом по региону»: the region's, never a town on this sheet
     ]
     assert (
         fetch(
@@ -140,7 +166,8 @@ def test_towns_below_the_region_row_head_their_schools_without_a_registry(withou
     "name",
     ["г. Барнаул", "Барнаул", "городской округ город Барнаул", "МО «Город Бийск»", "Бийск г.",
      "Павловский муниципальный район", "Павловский р-н", "Заринский район (МР)",
-     "ЗАТО Сибирский", "Ёлкинский район", ""],
+     "ЗАТО Сибирский", "Ёлкинский район", "", "г. Бийcк",  # a Latin «c» in Бийcк
+     "Бийск\u00a0г.", "МО Алейский р-он", "Zarinsk", "г.Барнаул", "Мирнинский район (улус)"],
 )  # fmt: skip
 def test_the_sql_municipality_key_is_the_python_one(name):
     """The summary's town rows are compared with the registry in SQL by the key the name map
@@ -159,3 +186,33 @@ def test_the_sql_municipality_key_is_the_python_one(name):
 def test_region_names(name, is_region):
     with fresh_warehouse() as con:
         assert fetch(con, "SELECT is_region_name(?)", name) == [(is_region,)]
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("ЧОУ «Эврика»", None), ("КГБОУ «Эврика»", None), ("АНО «Эврика»", None),
+     ("«Эврика»", "summary_bare_name")],
+)  # fmt: skip
+def test_a_bare_name_whose_figures_sum_nothing_is_a_school(name, kind):
+    """§4: a row above schools with no school's words is a town heading them only if it has no
+    figures or its figures sum the schools below; else it is a school (named in a warning when
+    its name has no school's words) and the next school keeps its district."""
+    header = ["Образовательная организация (школа)", "Всего выпускников", "Русский язык"]
+    grid = [
+        [*header, None, None, None, None],
+        [None, None, *EGE_METRICS],
+        ["Алтайский край", 60, 58, 3, 5, 0, 64],
+        ["Павловский район", None, None, None, None, None, None],
+        ["МБОУ «Шаховская СОШ»", 20, 20, 1, 2, 0, 60],
+        [name, 10, 10, 1, 1, 0, 70],
+        ["МБОУ «Павловская СОШ № 1»", 30, 28, 1, 2, 0, 62],
+    ]
+    sheet = read_summary_sheet("2023", grid, 1, None)
+    table = sheet.table.to_pydict()
+    assert list(zip(table["school_name"], table["municipality_name"], strict=True)) == [
+        ("МБОУ «Шаховская СОШ»", "Павловский район"),
+        (name, "Павловский район"),
+        ("МБОУ «Павловская СОШ № 1»", "Павловский район"),
+    ]
+    assert sheet.total_rows == [3]
+    assert [(n.rule, n.row) for n in sheet.notes] == ([(kind, 6)] if kind else [])

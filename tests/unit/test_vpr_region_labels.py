@@ -93,7 +93,7 @@ def test_a_label_is_never_a_municipality_and_the_analyst_is_told(region):
         (5, "регион", "Группа 3"),
     ]
     messages = [message for *_, message, _ in said]
-    assert "группа школ" in messages[0] and "1 школа с этой отметкой нет в реестре" in messages[0]
+    assert "группа школ" in messages[0] and "в реестре нет школ с этой отметкой: 1 (" in messages[0]
     assert "(sch220009)" in messages[0] and "sch220001" not in messages[0]
     assert "название региона" in messages[1] and "(sch220008)" in messages[1]
     assert "(sch220007)" in messages[2] and "sch220002" not in messages[2]
@@ -109,7 +109,9 @@ def test_a_label_is_never_a_municipality_and_the_analyst_is_told(region):
      ("Кластер 2", False), ("Прочие", False), ("7", False), ("Алтайский край", False),
      ("г. Москва", False), ("", False), ("Павловский район", True), ("Барнаул", True),
      ("г. Бийск", True), ("Шкотовский район", True), ("ЗАТО Сибирский", True),
-     ("Городской округ Сургут", True)],
+     ("Городской округ Сургут", True), ("Абинский район Краснодарского края", True),
+     ("Городской округ город Барнаул Алтайского края", True), ("Областные ОО", False),
+     ("Республиканские ОО", False), ("Итого", False), ("Среднее по региону", False)],
 )  # fmt: skip
 def test_municipality_labels(label, is_municipality):
     with fresh_warehouse() as con:

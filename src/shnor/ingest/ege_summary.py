@@ -25,6 +25,7 @@ from shnor.ingest.headers import (
     subject_code,
 )
 from shnor.ingest.school_names import municipality_key
+from shnor.ingest.sql_rules import is_region_name, is_total_label
 from shnor.ingest.summary_totals import Counts, TotalMatch, find_totals
 from shnor.ingest.text import cell_text as _text
 
@@ -36,25 +37,15 @@ IDENTITY = ("municipality_name", "school_name", "profile", "graduate_count")
 TOWN = ("town_heading", "sheet_has_region_row")
 HEADER_DEPTH = 3  # rows of the header block above and including the metric row
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
-_TOTAL = re.compile(
-    r"^(итог|всего|в целом|по региону|по област|по краю|по республик|по субъекту|регион( |$))"
-)
 # Words of a school's name: a row so named is a total by arithmetic only when it sums the sheet.
 # The abbreviations as whole words: «Россошанский район», «Коношский район» are places.
 _SCHOOL = re.compile(
     r"(школ|\b(сош|оош|нош)\b|лицей|гимнази|интернат|кадет|учрежден|центр образован|колледж"
-    r"|\b[мгк]?[бак]?оу\b|\bоо\b|\d)"
+    r"|\b[а-я]{0,3}оу\b|\bано\b|\bоо\b|\d)"
 )
 _TERRITORY = re.compile(
     r"(район|округ|област|\bкра[йяю]\b|республик|\bгород|\bг\b|\bмо\b|муниципал|регион|субъект"
     r"|\bр[ -]?н$|\bмр$|\bзато\b|улус)"  # normalized: «р-н» is «р н»
-)
-# A region's name or total (as macro is_region_name in SQL): «… край», «… область», «Республика …»,
-# «… автономный округ», «Чукотский АО», the federal cities — never a municipality of its schools.
-_REGION = re.compile(
-    r"(регион|област|кра[йяю]\b|республик|субъект|автономн\w* (округ|област)|\bао$"
-    r"|^(г |город )?(москва|санкт петербург|севастополь)$|\b(москв[аеы]|санкт петербург\w*"
-    r"|севастопол[ья])$)"
 )
 _GRADUATES = re.compile(r"^(всего )?выпускник")
 # Rows of participants who are not a school's graduates: «Выпускники прошлых лет» (ВПЛ),
@@ -229,6 +220,7 @@ class _Line:
     label_total: tuple[str, str | None] | None = None  # (kind, municipality) by its words
     match: TotalMatch | None = None
     is_town: bool = False  # a bare town's name heading the schools below it
+    suspect: bool = False  # a bare name above schools whose figures sum nothing: a school
 
 
 def _body(
@@ -281,33 +273,53 @@ def _body(
     named = {p for p, line in enumerate(with_figures) if line.school}
     for position, match in find_totals(counts, marked, school_like, named).items():
         with_figures[position].match = match
-    _mark_towns(lines)
+    _mark_towns(lines, identity)
     return _classified(lines, with_figures, identity, blocks, metric_index, sheet_year, notes)
 
 
-def _mark_towns(lines: list[_Line]) -> None:
-    """Mark the rows that are a bare town's name («Барнаул», with or without its subtotal's
-    figures) heading schools: no municipality cell, a name that is no school's, territory's,
-    total's or group's, the next named row a school's — and no sum of the whole sheet (the
-    region's total, whatever its name) nor of the schools above it (a subtotal below them,
-    placed by owner_below). Such a row is never a school: its figures are its schools' subtotal,
-    and whether the town is their municipality is settled at build time by the rule the ВПР
-    summaries use (macro town_is_municipality: the registry knows it, or the sheet has the
-    region's row)."""
+def _mark_towns(lines: list[_Line], identity: dict[str, int]) -> None:
+    """Mark the rows that are a bare town's name («Барнаул») heading schools: no municipality
+    cell, a name that is no school's, territory's, total's or group's, the next named row a
+    school's, and either no figures or figures that sum the schools below it (found by
+    find_totals, or equal to the run of schools down to the next row that is none: a town of one
+    school). Such a row is never a school; whether the town is their municipality is settled at
+    build time by the rule the ВПР summaries use (macro town_is_municipality: the registry knows
+    it, or the sheet has the region's row). A bare name whose figures sum nothing is a school
+    whose name lacks a school's words (`suspect`: loaded, with a warning)."""
     named = [line for line in lines if line.school]
-    for line, following in zip(named, [*named[1:], None], strict=True):
+    for position, line in enumerate(named):
+        following = named[position + 1] if position + 1 < len(named) else None
         if (
             line.muni
             or line.label_total
-            or (line.match and line.match.scope != "below")
             or not _is_bare(line.school)
             or following is None
             or not _SCHOOL.search(normalized_cyrillic(following.school))
         ):
             continue
-        line.is_town = True
-        if line.has_figures and line.match is None:
+        if line.match is not None and line.match.scope != "below":
+            continue  # a total of the sheet or of the rows above it
+        if line.match or not line.has_figures:
+            line.is_town = True
+        elif _sums_the_schools_below(line, named[position + 1 :], identity):
+            line.is_town = True
             line.label_total = ("town", line.school)  # its schools' subtotal by its place
+        else:
+            line.suspect = True
+
+
+def _sums_the_schools_below(line: _Line, below: list[_Line], identity: dict[str, int]) -> bool:
+    """Whether the row's counts are the sum of the school rows right below it (down to the
+    first row that is no school's)."""
+    run = []
+    for other in below:
+        if other.muni or not _SCHOOL.search(normalized_cyrillic(other.school)):
+            break
+        if other.has_figures:
+            run.append(_counts(other, identity).required)
+    own = _counts(line, identity).required
+    sums = [sum(values) for values in zip(*run, strict=True)]
+    return bool(run) and all(abs(a - b) <= 0.5 for a, b in zip(own, sums, strict=True))
 
 
 def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year, notes):
@@ -332,7 +344,7 @@ def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year,
         or (
             line.label_total is not None
             and line.label_total[0] == "label"
-            and _REGION.search(normalized_cyrillic(line.school or line.muni))
+            and is_region_name(line.school or line.muni)
         )
         for line in with_figures
     )
@@ -343,14 +355,26 @@ def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year,
         is_total = line.label_total is not None or line.match is not None
         if line.is_town and line.match is None:
             town, current = school, None  # its schools' municipality is settled at build time
-            if is_total:
+            if is_total:  # its figures sum its schools: their subtotal, checked as one
                 total_rows.append(number)
                 totals.append((number, "municipality", school, line.figures))
             continue
+        if line.suspect:
+            notes.append(
+                SummaryNote(
+                    "summary_bare_name",
+                    f"строка «{school}» над школами названа без слов школы (СОШ, лицей, МБОУ …), "
+                    "а её числа не равны сумме строк под ней — загружена как школа",
+                    "если это муниципалитет, исправьте его итоги или уберите их из строки; если "
+                    "школа, ничего делать не нужно",
+                    row=number,
+                    value=school,
+                )
+            )
         if is_total:
             total_rows.append(number)
             place = _place(line)
-            region = bool(_REGION.search(normalized_cyrillic(place)))
+            region = is_region_name(place)
             if line.match is None:  # a total by its words alone: checked against the schools
                 kind, owner = line.label_total
                 if kind == "label" and place and not region and not muni:
@@ -369,7 +393,7 @@ def _classified(lines, with_figures, identity, blocks, metric_index, sheet_year,
             if not school and muni:
                 current, town = muni, None  # a municipality heading: its schools follow
                 continue
-            if not muni and _place(line) and not _REGION.search(normalized_cyrillic(school)):
+            if not muni and _place(line) and not is_region_name(school):
                 current, town = school, None  # «Павловский район» heading where schools go
                 continue
             notes.append(
@@ -561,7 +585,7 @@ def _is_bare(text: str | None) -> bool:
     label = normalized_cyrillic(text)
     return bool(label) and not (
         _SCHOOL.search(label)
-        or _REGION.search(label)
+        or is_region_name(text)
         or _GROUP.search(label)
         or _is_territory(text)
         or _is_total(text)
@@ -569,7 +593,7 @@ def _is_bare(text: str | None) -> bool:
 
 
 def _is_total(text: str | None) -> bool:
-    return bool(text) and bool(_TOTAL.search(normalized_cyrillic(text)))
+    return is_total_label(text)
 
 
 def _total_kind(
@@ -579,7 +603,7 @@ def _total_kind(
     Ивановскому району» or «Итого» beside a municipality → that municipality; a bare «Итого»
     is checked against its municipality, else the region ("either")."""
     label = normalized_cyrillic(school or muni)
-    if _REGION.search(label):
+    if is_region_name(school or muni):
         return "region", None
     if re.search(r"(район|округ|город|\bг\b|\bмо\b|поселени)", label):
         return "municipality", current

@@ -29,9 +29,11 @@ from shnor.ingest.one_thread import one_thread
 from shnor.ingest.raw_checks import check_files
 from shnor.ingest.raw_tables import FILE_COLUMNS, delete_rows, ensure_raw_tables
 from shnor.ingest.readers import SheetRead, SheetSkipped, UnreadableFile, read_file
+from shnor.ingest.sql_rules import stated_school_year
 from shnor.ingest.vpr_scales import scale_notes, scales_fingerprint
 from shnor.problems import Problem, forget_file_problems, record_problems
 from shnor.quality.suites import expectations_dir
+from shnor.russian import counted
 
 _IGNORED_NAMES = (".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini")
 
@@ -315,6 +317,7 @@ def _load_file(
             sheet.notes += scale_notes(sheet.table, year, reference_dir)
     problems += [p for s in sheets for p in _sheet_problems(source, s)]
     problems += [p for s in read for p in layout_checks(source, s, year)]
+    problems += passport_year_notes(source, read, year)
     if sheets and not read:
         problems.append(
             Problem(
@@ -560,6 +563,36 @@ def layout_checks(source: str, sheet: SheetRead, folder_year: int | None) -> lis
                 )
             )
     return problems
+
+
+def passport_year_notes(
+    source: str, read: list[SheetRead], folder_year: int | None
+) -> list[Problem]:
+    """One warning for a social passport whose rows state other years than its folder's: they
+    count for the year they state (macro passport_year), which the analyst should know."""
+    stated: dict[int, int] = {}
+    for sheet in read:
+        if "context_year" not in sheet.table.column_names:
+            continue
+        for text in sheet.table["context_year"].to_pylist():
+            year = stated_school_year(text)
+            if year is not None and year != folder_year:
+                stated[year] = stated.get(year, 0) + 1
+    if folder_year is None or not stated:
+        return []
+    years = ", ".join(f"{year} год — {counted(n, 'строка')}" for year, n in sorted(stated.items()))
+    return [
+        Problem(
+            source,
+            "passport_year_differs",
+            "warning",
+            f"в файле «{Path(source).name}» из папки {folder_year} строки указывают другой год: "
+            f"{years}; они учтены за указанный в строке год, не за {folder_year}",
+            f"если год в строках верен, ничего делать не нужно; если верен год папки, исправьте "
+            f"год в строках на {folder_year}",
+            value=",".join(str(y) for y in sorted(stated)),
+        )
+    ]
 
 
 def _percent(text: str | None) -> float | None:

@@ -415,9 +415,8 @@ def municipality_label_problems(con: duckdb.DuckDBPyConnection) -> list[Problem]
                 "municipality_label",
                 "warning",
                 f"«{label}» — {'название региона' if is_region else 'группа школ'}, а не "
-                f"муниципалитет; {counted(len(schools), 'школа')} с этой отметкой нет в "
-                f"реестре ({named}): муниципалитет этих школ неизвестен, в отчётах они без "
-                "муниципалитета",
+                f"муниципалитет; в реестре нет школ с этой отметкой: {len(schools)} ({named}): "
+                "муниципалитет этих школ неизвестен, в отчётах они без муниципалитета",
                 "добавьте эти школы в реестр (raw/schools/) с их муниципалитетом и запустите "
                 "расчёт снова",
                 sheet=sheet,

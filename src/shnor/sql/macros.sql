@@ -150,15 +150,43 @@ CREATE OR REPLACE MACRO is_school_name(value) AS
         || '(^|[^а-яё])(сош|оош|нош|[а-яё]{0,3}оу)([^а-яё]|$))'), false)
     AND NOT is_municipality_name(value);
 
--- A region's name: «Алтайский край», «Воронежская область», «Республика Саха (Якутия)»,
--- «Ханты-Мансийский автономный округ — Югра», «Чукотский АО», «Еврейская автономная область»,
--- the federal cities («г. Москва», «город Санкт-Петербург», «Севастополь»). A school's name
--- may hold these words too («краевое …», «… автономное общеобразовательное учреждение»):
--- summary_row_kind asks is_school_name first.
-CREATE OR REPLACE MACRO is_region_name(value) AS
-    coalesce(regexp_matches(lower(clean_text(value)),
-        '((^|[^а-яё])кра[йяю]([^а-яё]|$)|област|республик|автономн[а-яё]*\s+(округ|област)|'
-        || '(^|[^а-яё])ао$|^(г\.?\s*|город\s+)?(москва|санкт-петербург|севастополь)$)'), false);
+-- A name as the words Python's headers.normalized_cyrillic gives (kept equal by a test): the
+-- invisible characters dropped, Latin look-alike letters made Cyrillic in a word of Russian text
+-- («г. Бийcк» with a Latin c), lower case, ё→е, punctuation and spaces only between words.
+CREATE OR REPLACE MACRO cyrillic_words(value) AS list_transform(
+    regexp_extract_all(regexp_replace(coalesce(value, ''),
+        '[\x{00AD}\x{180E}\x{200B}-\x{200F}\x{2060}-\x{2064}\x{FEFF}]', '', 'g'),
+        '[0-9A-Za-zА-Яа-яЁё]+'),
+    lambda word: replace(lower(
+        CASE WHEN regexp_matches(value, '[а-яёА-ЯЁ]')
+                  AND regexp_full_match(word, '[0-9а-яёА-ЯЁaceopxykABCEHKMOPTXY]+')
+             THEN translate(word, 'aceopxykABCEHKMOPTXY', 'асеорхукАВСЕНКМОРТХУ')
+             ELSE word END), 'ё', 'е'));
+
+-- A region's name as a whole name, or its total: «Алтайский край», «Воронежская обл.»,
+-- «Еврейская автономная область», «Кемеровская область — Кузбасс», «Республика Саха (Якутия)»,
+-- «Удмуртская Республика», «Ханты-Мансийский автономный округ — Югра», «Чукотский АО», the
+-- federal cities («г. Москва», «город Санкт-Петербург», «Севастополь»); «Итого по краю»,
+-- «Среднее по региону», «Всего по Алтайскому краю». A municipality that names its region
+-- («Абинский район Краснодарского края») or a label of the region's schools («Областные ОО»,
+-- «Республиканские ОО») is none. The one rule of SQL and of the ЕГЭ summary reader (Python
+-- asks this macro: ingest/sql_rules.py).
+CREATE OR REPLACE MACRO is_region_name(value) AS regexp_matches(
+    array_to_string(cyrillic_words(value), ' '),
+    '^([а-я]+ край|[а-я]+ (автономная )?(область|обл)( [а-я]+)?|республика( [а-я]+){1,3}'
+    || '|[а-я]+( [а-я]+)? республика( [а-я]+)?|[а-я]+( [а-я]+)? (автономный округ|ао)( [а-я]+)?'
+    || '|((г|город)( федерального значения)? )?(москва|санкт петербург|севастополь)( г)?)$'
+    || '|(^| )по (региону|субъекту|краю|области|республике)( |$)'
+    || '|(^| )по ([а-я]+ )*(краю|области|республике|автономному округу|москве|санкт петербургу'
+    || '|севастополю)$|^(регион|субъект)( рф| российской федерации)?$');
+
+-- A row that totals or averages others by its words: «Итого», «Всего», «В целом», «Среднее по
+-- региону», «Итого по региону», «Регион». Never a school nor a municipality; the one rule of
+-- SQL and of the ЕГЭ summary reader (ingest/sql_rules.py).
+CREATE OR REPLACE MACRO is_total_label(value) AS regexp_matches(
+    array_to_string(cyrillic_words(value), ' '),
+    '^(итог|всего|в целом|среднее( |$)|по региону|по област|по краю|по республик|по субъекту'
+    || '|регион( |$))');
 
 -- A label that groups schools rather than placing them, as the 2020–2021 ВПР export's `регион`
 -- often holds (docs/data-contract.md §2 a′): «Городские школы», «Сельские ОО», «Группа 3»,
@@ -169,29 +197,32 @@ CREATE OR REPLACE MACRO is_grouping_label(value) AS
         || '^[0-9\s.,№-]+$)'), false);
 
 -- Whether a municipality cell names a municipality: not empty, not the region's name
--- (is_region_name), not a grouping label (is_grouping_label). dim_schools takes no other as a
+-- (is_region_name), not a grouping label (is_grouping_label), not a total's words
+-- (is_total_label). dim_schools takes no other as a
 -- school's municipality.
 CREATE OR REPLACE MACRO is_municipality_label(value) AS
-    clean_text(value) IS NOT NULL AND NOT is_region_name(value) AND NOT is_grouping_label(value);
+    clean_text(value) IS NOT NULL AND NOT is_region_name(value) AND NOT is_grouping_label(value)
+    AND NOT is_total_label(value);
 
 -- The matching key of a municipality, as school_names.municipality_key makes it in Python (kept
--- equal by a test): lower case, ё→е, punctuation as spaces, the words that say what kind of
--- territory it is dropped — «г. Барнаул», «городской округ город Барнаул» → «барнаул».
+-- equal by a test): its cyrillic_words without the words that say what kind of territory it
+-- is — «г. Барнаул», «городской округ город Барнаул» → «барнаул».
 CREATE OR REPLACE MACRO municipality_key(value) AS array_to_string(list_filter(
-    string_split(regexp_replace(replace(lower(coalesce(value, '')), 'ё', 'е'),
-                                '[^0-9a-zа-я]+', ' ', 'g'), ' '),
-    lambda word: word <> '' AND NOT regexp_full_match(word,
+    cyrillic_words(value),
+    lambda word: NOT regexp_full_match(word,
         '(муниципальн.*|район.*|р|н|округ.*|городск.*|город.*|г|го|мо|мр|ао|образовани.*|'
         || 'поселени.*|сельск.*|рн)')), ' ');
 
 -- Whether a bare town's name («Барнаул», «Бийск»: no school's, district's or region's words) that
 -- heads rows of a summary is their municipality, not the region's own row: where the registry
 -- (raw.schools) knows it as a municipality (by municipality_key), or the sheet has the region's
--- own row (sheet_has_region_row) — a region's name (is_region_name) never is. The one rule of
--- the ВПР summaries (summary_rows_placed) and the ЕГЭ summary workbook (ege_summary_rows);
+-- own row (sheet_has_region_row) — a region's name (is_region_name), a total's words («Итого»,
+-- «Среднее по региону»: is_total_label) or a grouping label («Областные ОО») never is. The one
+-- rule of the ВПР summaries (summary_rows_placed) and the ЕГЭ summary workbook (ege_summary_rows);
 -- `registry_places` is registry_places('raw.schools').place_keys.
 CREATE OR REPLACE MACRO town_is_municipality(name, sheet_has_region_row, registry_places) AS
-    NOT is_region_name(name) AND municipality_key(clean_text(name)) <> '' AND (
+    NOT is_region_name(name) AND NOT is_total_label(name) AND NOT is_grouping_label(name)
+    AND municipality_key(clean_text(name)) <> '' AND (
         coalesce(sheet_has_region_row, false)
         OR list_contains(registry_places, municipality_key(clean_text(name))));
 
@@ -330,14 +361,16 @@ CREATE OR REPLACE MACRO summary_rows_identified(raw_table) AS TABLE
     WHERE subjects.is_known IS DISTINCT FROM false;
 
 -- The rows of a ВПР summary's sheet taken for the region's (row_kind 'region': no code, not a
--- school's, municipality's or the sample's name) where a sheet has more than one: a bare town
--- («Красноярск») or another unknown name is among them, and is not silently the region. One row
--- per such row of the files being checked; region_rows names them all («строка 3 «…», …»).
+-- school's, municipality's or the sample's name; a total's words — «Итого», «Среднее по
+-- региону», is_total_label — aside) where a sheet has more than one: a bare town («Красноярск»)
+-- or another unknown name is among them, and is not silently the region. One row per such row
+-- of the files being checked; region_rows names them all («строка 3 «…», …»).
 CREATE OR REPLACE MACRO summary_region_rows(raw_table, files) AS TABLE
     WITH regions AS (
         SELECT _source_file, _sheet, _row, clean_text(school_name) AS name
         FROM summary_rows_placed(raw_table)
         WHERE row_kind = 'region' AND list_contains(files, _source_file)
+            AND NOT is_total_label(school_name)
     )
     SELECT r._source_file, r._sheet, r._row, s.region_rows
     FROM regions AS r
