@@ -14,6 +14,7 @@ from shnor.reports.charts import (
     Point,
     change_figure,
     funnel_figure,
+    measures_by_text2path,
     svg,
     years_figure,
 )
@@ -228,3 +229,20 @@ def test_font_heights_kept_a_process_draw_what_matplotlib_reads_per_text(monkeyp
     assert 0 < info.misses <= 4 and info.hits > 50  # a few fonts, asked for by every text
     monkeypatch.delattr(RendererSVG, "_get_font_height_metrics")
     assert drawn() == kept
+
+
+def test_text_measure_is_replaced_only_while_matplotlib_measures_by_text_to_path():
+    """The process-wide text measure replaces matplotlib's SVG one only where that one is
+    `TextToPath` alone (3.10–3.11); a later matplotlib that measures otherwise keeps its own."""
+
+    def as_in_matplotlib(self, s, prop, ismath):
+        # docstring inherited
+        return self._text2path.get_text_width_height_descent(s, prop, ismath)
+
+    def otherwise(self, s, prop, ismath):
+        width, height, descent = self._text2path.get_text_width_height_descent(s, prop, ismath)
+        return width * self.scale, height, descent
+
+    assert measures_by_text2path(as_in_matplotlib)
+    assert not measures_by_text2path(otherwise)
+    assert not measures_by_text2path(len)  # no source to read: left as it is

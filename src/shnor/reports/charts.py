@@ -9,6 +9,7 @@ is measured once a process (`_text_metrics`), not once a chart."""
 
 from __future__ import annotations
 
+import inspect
 import io
 import math
 import re
@@ -67,7 +68,20 @@ def _measured_once(renderer: RendererSVG, text: str, font: FontProperties, ismat
     return _text_metrics(text, font.copy(), ismath)
 
 
-RendererSVG.get_text_width_height_descent = _measured_once  # type: ignore[method-assign]
+def measures_by_text2path(method) -> bool:
+    """Whether matplotlib's own SVG text measure is its `TextToPath` and nothing else (as in
+    3.10–3.11): only then is `_measured_once` the same measure, kept for the process."""
+    try:
+        lines = inspect.getsource(method).splitlines()
+    except (OSError, TypeError):
+        return False
+    body = [line.strip() for line in lines[1:] if line.strip() and not line.strip().startswith("#")]
+    return body == ["return self._text2path.get_text_width_height_descent(s, prop, ismath)"]
+
+
+# A later matplotlib that measures otherwise keeps its own measure (slower, never different).
+if measures_by_text2path(RendererSVG.get_text_width_height_descent):
+    RendererSVG.get_text_width_height_descent = _measured_once  # type: ignore[method-assign]
 
 
 _SVG_DPI = 72.0  # print_svg draws every figure at 72 dpi
