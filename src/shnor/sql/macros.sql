@@ -139,15 +139,15 @@ CREATE OR REPLACE MACRO is_municipality_name(value) AS
             '(№|(^|[^а-яё])(сош|оош|нош|[а-яё]{0,3}оу|школа|лицей|гимназия)([^а-яё]|$))'),
         false);
 
--- A name that names a school (школа, СОШ, лицей, гимназия, интернат, МБОУ, «учреждение»,
--- «центр образования», «комплекс», a «№»), not a place or a group of participants. The
--- abbreviations (СОШ, ООШ, НОШ, …ОУ) only as whole words: «Россошь», «Коношский» are places;
--- a municipality by its end (is_municipality_name) is never a school.
+-- A name that names a school (школа, СОШ, лицей, гимназия, интернат, МБОУ, ЧОУ, АНО,
+-- «учреждение», «центр образования», «комплекс», a «№»), not a place or a group of participants.
+-- The abbreviations (СОШ, ООШ, НОШ, АНО, …ОУ) only as whole words: «Россошь», «Коношский» are
+-- places; a municipality by its end (is_municipality_name) is never a school.
 CREATE OR REPLACE MACRO is_school_name(value) AS
     coalesce(regexp_matches(lower(value),
         '(школ|лице[йяю]|гимнази|интернат|кадетск|учрежден|образовательн|'
         || 'центр образован|комплекс|№|'
-        || '(^|[^а-яё])(сош|оош|нош|[а-яё]{0,3}оу)([^а-яё]|$))'), false)
+        || '(^|[^а-яё])(сош|оош|нош|ано|[а-яё]{0,3}оу)([^а-яё]|$))'), false)
     AND NOT is_municipality_name(value);
 
 -- A name as the words Python's headers.normalized_cyrillic gives (kept equal by a test): the
