@@ -107,6 +107,9 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
+        # DuckDB draws its own bar on stdout for a query over 2 s: in a national run the Dask
+        # workers' bars cut through the console; shnor reports progress itself (shnor.progress).
+        con.execute("SET enable_progress_bar = false")
         apply_resource_settings(con)
         if not read_only:
             for schema in SCHEMAS:

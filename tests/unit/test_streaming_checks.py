@@ -70,3 +70,9 @@ def test_resource_settings_reach_the_warehouse(tmp_path, monkeypatch):
     assert limit == "953.6 MiB"  # 1 GB in DuckDB's units
     assert temp == str(tmp_path / "spill")
     assert threads == 1
+
+
+def test_the_warehouse_draws_no_progress_bar_of_its_own(tmp_path):
+    """shnor's console shows its own progress; DuckDB's bar (stdout, queries over 2 s) is off."""
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
