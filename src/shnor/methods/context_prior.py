@@ -12,13 +12,14 @@ cycles instead of hundreds of plain steps where the schools' evidence is weak).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import erfc
 
 from shnor.methods.school_effect import _FIT_GRID, SD_BOUNDS
 
-__all__ = ["context_posterior", "fitted_context_prior", "hat_weights"]
+__all__ = ["context_expected_participants", "fitted_context_prior", "hat_weights"]
 
 HAT_REACH = 9.5
 """Prior sds either side of a school's mean on which its hat weights are computed."""
@@ -33,6 +34,7 @@ CONTEXT_EM_TOLERANCE = 1e-5
 
 _BAND_OFFSETS = 1024  # positions of a mean between two nodes at which band weights are tabulated
 _BAND_TABULATED = 31  # bands this wide or wider read tabulated weights
+_BAND_BLOCK = 512  # schools per block of the banded posteriors (a block's band stays in cache)
 _GRID = _FIT_GRID
 _STEP = float(_GRID[1] - _GRID[0])
 _FLOOR = 1e-300
@@ -64,19 +66,29 @@ def hat_weights(means: np.ndarray, sd: float, nodes: np.ndarray | None = None) -
     return np.clip(weights, 0.0, None)
 
 
-def context_posterior(
-    table: np.ndarray, means: np.ndarray, sd: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return each school's posterior on the grid (rows sum to 1) under the prior N(mean_s, sd²)
-    and its marginal likelihood, Σ_g table·weight (``table``: likelihoods on the grid)."""
+def context_expected_participants(
+    design, table: np.ndarray, means: np.ndarray, sd: float
+) -> np.ndarray:
+    """Return Σ_s n_sk·posterior_s(θ) (procedures × grid; ``design``: procedures × schools)
+    under the priors N(mean_s, sd²) (``table``: likelihoods on the grid), each block of
+    schools' posteriors placed on the grid and used in cache, never the whole table at once."""
     start, band, far = _banded_posterior(table, means, sd)
-    posterior = np.zeros_like(table)
-    nodes = start[:, None] + np.arange(band.shape[1])[None, :]
-    np.put_along_axis(posterior, nodes, band, axis=1)
-    posterior[far] = table[far] * hat_weights(means[far], sd)
-    marginal = posterior.sum(axis=1)
-    posterior /= np.maximum(marginal, _FLOOR)[:, None]
-    return posterior, marginal
+    whole = table[far] * hat_weights(means[far], sd)  # the schools off their band
+    is_far = np.zeros(len(table), dtype=bool)
+    is_far[far] = True
+    where_far = np.full(len(table), -1)
+    where_far[far] = np.arange(len(far))
+    offsets = np.arange(band.shape[1])[None, :]
+    mass = np.zeros((design.shape[0], len(_GRID)))
+    for begin in range(0, len(table), _BAND_BLOCK):
+        rows = slice(begin, begin + _BAND_BLOCK)
+        posterior = np.zeros((len(band[rows]), len(_GRID)))
+        np.put_along_axis(posterior, start[rows, None] + offsets, band[rows], axis=1)
+        off_band = np.flatnonzero(is_far[rows])
+        posterior[off_band] = whole[where_far[rows][off_band]]
+        posterior /= np.maximum(posterior.sum(axis=1), _FLOOR)[:, None]
+        mass += design[:, rows] @ posterior
+    return mass
 
 
 def _posterior_moments(
@@ -104,39 +116,69 @@ def _banded_posterior(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return each school's first band node, its unnormalised posterior on the band (table ×
     hat weights) and the schools whose band holds less than ``BAND_MARGINAL`` (to be computed on
-    the whole grid; their band rows are zero)."""
-    start, weights = _prior_band(means, sd)
-    windows = np.lib.stride_tricks.sliding_window_view(table, weights.shape[1], axis=1)
-    band = windows[np.arange(len(table)), start] * weights
+    the whole grid; their band rows are zero). Formed block by block of schools, in cache."""
+    shape = _band_shape(sd)
+    start = np.empty(len(means), dtype=np.intp)
+    band = np.empty((len(means), shape.width))
+    for begin in range(0, len(means), _BAND_BLOCK):
+        rows = slice(begin, begin + _BAND_BLOCK)
+        start[rows], weights = _prior_band(means[rows], sd, shape)
+        windows = np.lib.stride_tricks.sliding_window_view(table[rows], shape.width, axis=1)
+        np.multiply(windows[np.arange(len(weights)), start[rows]], weights, out=band[rows])
     far = np.flatnonzero(band.sum(axis=1) < BAND_MARGINAL)
     band[far] = 0.0
     return start, band, far
 
 
-def _prior_band(means: np.ndarray, sd: float) -> tuple[np.ndarray, np.ndarray]:
+class _BandShape(NamedTuple):
+    """The prior's band for one sd: nodes either side of the mean's nearest node, the band's
+    width and its weights tabulated at ``_BAND_OFFSETS`` offsets (None: computed exactly)."""
+
+    half: int
+    width: int
+    patterns: np.ndarray | None
+
+
+def _band_shape(sd: float) -> _BandShape:
+    """Return the band of the prior N(·, sd²): ``HAT_REACH`` sds either side (the whole grid
+    when that is as wide), its weights tabulated when the band is ``_BAND_TABULATED`` or wider."""
+    size = len(_GRID)
+    effective = sd * sd / np.sqrt(sd * sd + _STEP * _STEP / 6.0)
+    half = int(np.ceil(HAT_REACH * effective / _STEP)) + 1
+    if 2 * half + 1 >= size - 2:
+        return _BandShape(half, size, None)
+    width = 2 * half + 1
+    if width < _BAND_TABULATED:
+        return _BandShape(half, width, None)
+    middle = size // 2
+    tabulated = np.linspace(-0.5, 0.5, _BAND_OFFSETS + 1)
+    nodes = np.broadcast_to(middle - half + np.arange(width), (len(tabulated), width))
+    patterns = hat_weights(_GRID[middle] + tabulated * _STEP, sd, nodes)
+    return _BandShape(half, width, patterns)
+
+
+def _prior_band(
+    means: np.ndarray, sd: float, shape: _BandShape | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Return each prior's first band node and its hat weights on the band (``HAT_REACH`` sds
     either side of the mean's nearest node). The weights depend only on where the mean sits
     between two nodes: tabulated at ``_BAND_OFFSETS`` offsets and read linearly (relative error
     below 1e-9); a band at the grid's ends (whose end nodes take the tails) is computed exactly."""
     size = len(_GRID)
-    effective = sd * sd / np.sqrt(sd * sd + _STEP * _STEP / 6.0)
-    half = int(np.ceil(HAT_REACH * effective / _STEP)) + 1
-    if 2 * half + 1 >= size - 2:
+    shape = _band_shape(sd) if shape is None else shape
+    half, width = shape.half, shape.width
+    if width == size:
         return np.zeros(len(means), dtype=np.intp), hat_weights(means, sd)
-    width = 2 * half + 1
     position = (means - _GRID[0]) / _STEP
     start = np.clip(np.rint(position).astype(np.intp) - half, 0, size - width)
-    if width < _BAND_TABULATED:  # a narrow prior: few nodes, computed exactly
+    if shape.patterns is None:  # a narrow prior: few nodes, computed exactly
         return start, hat_weights(means, sd, start[:, None] + np.arange(width)[None, :])
     offset = position - start - half  # the mean from the band's middle node, in spacings
-    middle = size // 2
-    tabulated = np.linspace(-0.5, 0.5, _BAND_OFFSETS + 1)
-    nodes = np.broadcast_to(middle - half + np.arange(width), (len(tabulated), width))
-    patterns = hat_weights(_GRID[middle] + tabulated * _STEP, sd, nodes)
     place = np.clip((offset + 0.5) * _BAND_OFFSETS, 0.0, _BAND_OFFSETS)
     index = np.minimum(place.astype(np.intp), _BAND_OFFSETS - 1)
     share = (place - index)[:, None]
-    weights = patterns[index] * (1.0 - share) + patterns[index + 1] * share
+    weights = shape.patterns[index] * (1.0 - share)
+    weights += shape.patterns[index + 1] * share
     edge = np.flatnonzero((start == 0) | (start == size - width) | (np.abs(offset) > 0.5))
     if len(edge):
         own = start[edge, None] + np.arange(width)[None, :]

@@ -43,7 +43,12 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import bdtr, expit, gammaln, ndtr, ndtri, xlog1py, xlogy
 
-from shnor.methods.context_prior import context_posterior, fitted_context_prior, hat_weights
+from shnor.methods.banded_table import BandedTable, banded_table
+from shnor.methods.context_prior import (
+    context_expected_participants,
+    fitted_context_prior,
+    hat_weights,
+)
 from shnor.methods.school_effect import (
     _FINE_Z,
     _FIT_GRID,
@@ -390,16 +395,17 @@ def _with_offsets(evidence: _Evidence, offsets: np.ndarray) -> _Evidence:
 
 
 def _fitted_prior(
-    table: np.ndarray, start: np.ndarray, fixed_mean: float | None = None
+    table: BandedTable, start: np.ndarray, fixed_mean: float | None = None
 ) -> tuple[float, float]:
-    """Return (μ, τ) maximising Σ_s log ∫ L_s N(μ, τ²) for a likelihood table on the grid."""
+    """Return (μ, τ) maximising Σ_s log ∫ L_s N(μ, τ²) for a likelihood table on the grid
+    (banded: each evaluation over the schools' nonzero nodes only)."""
 
     def negative(parameters: np.ndarray) -> tuple[float, np.ndarray]:
         mean = parameters[0] if fixed_mean is None else fixed_mean
         weights = _prior_weights_and_slopes(mean, float(parameters[-1]))
         if fixed_mean is not None:
             weights = weights[:, [0, 2]]
-        marginal = table @ weights  # one pass over the table: the value and its gradient
+        marginal = table.product(weights)  # one pass over the table: value and gradient
         value = np.maximum(marginal[:, 0], _FLOOR)
         gradient = -(marginal[:, 1:] / value[:, None]).mean(axis=0)
         return float(-np.log(value).mean()), gradient
@@ -444,7 +450,8 @@ def _fitted_intercepts(
     for step in range(INTERCEPT_STEPS + 1):
         table, _ = _grid_likelihood(evidence, out=table)  # the last step's table is spent
         if beta is None:
-            mean, sd = _fitted_prior(table, start)
+            banded = banded_table(table)
+            mean, sd = _fitted_prior(banded, start)
         else:
             mean, sd, beta = fitted_context_prior(table, features, start, beta)
             shift = features @ beta
@@ -453,9 +460,9 @@ def _fitted_intercepts(
             break
         # procedures × grid: expected participants at each θ
         if beta is None:
-            mass = _expected_participants(design, table, _prior_grid_weights(mean, sd))
+            mass = _expected_participants(design, banded, _prior_grid_weights(mean, sd))
         else:
-            mass = design @ context_posterior(table, mean + shift, sd)[0]
+            mass = context_expected_participants(design, table, mean + shift, sd)
         offsets = evidence.procedure_offset.copy()
         for _ in range(30):
             p = expit(offsets[:, None] + _GRID[None, :])
@@ -470,7 +477,7 @@ def _fitted_intercepts(
         if moved < 1e-3:
             table, _ = _grid_likelihood(evidence, out=table)
             if beta is None:
-                mean, sd = _fitted_prior(table, start)
+                mean, sd = _fitted_prior(banded_table(table), start)
             else:
                 mean, sd, beta = fitted_context_prior(table, features, start, beta)
                 shift = features @ beta
@@ -478,14 +485,14 @@ def _fitted_intercepts(
     return evidence, mean, sd, table, shift
 
 
-def _expected_participants(design, table: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def _expected_participants(design, table: BandedTable, weights: np.ndarray) -> np.ndarray:
     """Return Σ_s n_sk·posterior_s(θ) (procedures × grid) under one prior on the grid, the
-    posteriors formed and used block by block of schools (each block stays in cache)."""
+    posteriors formed and used block by block of the banded table, over its nonzero nodes."""
     mass = np.zeros((design.shape[0], len(_GRID)))
-    for begin in range(0, len(table), _BLOCK):
-        block = table[begin : begin + _BLOCK] * weights
-        block /= np.maximum(block.sum(axis=1, keepdims=True), _FLOOR)
-        mass += design[:, begin : begin + _BLOCK] @ block
+    for block in table.blocks:
+        posterior = block.values * weights[block.begin : block.end]
+        posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), _FLOOR)
+        mass[:, block.begin : block.end] += design[:, block.rows] @ posterior
     return mass
 
 
@@ -540,6 +547,11 @@ class _State:
     fit: YearFit
     upper_tail: np.ndarray  # the pool's distribution of effects that year (``_pool_threshold``)
 
+    def __post_init__(self) -> None:
+        """Band the masses once: next year's products with them run over their nonzero nodes."""
+        self.banded_mass = banded_table(self.mass)
+        self.banded_low = banded_table(self.mass_low, blocks_of=self.banded_mass)
+
 
 class _Persistence(NamedTuple):
     """The persistence ρ with which next year is predicted: equally likely values (one once
@@ -575,17 +587,16 @@ def _fitted_persistence(last: _Prepared, current: _Prepared) -> float:
     previous, mean, sd = last, current.mean, current.sd
     prior = _prior_grid_weights(previous.mean, previous.sd)
     keep = np.flatnonzero(prior > 1e-12)
-    first = _submatrix(last.table, there, keep)
-    first *= prior[keep]
+    first = banded_table(_submatrix(last.table, there, keep) * prior[keep])
     nodes = _GRID[keep] - previous.mean
     # θ_y lies where its own margin N(μ, τ²) has mass, whatever ρ: only those columns count.
     reach = np.abs(_GRID - mean) < 8.0 * sd
-    second = _submatrix(current.table, here, np.flatnonzero(reach))
+    second = banded_table(_submatrix(current.table, here, np.flatnonzero(reach)), first)
 
     def negative(rho: float) -> float:
         slope, spread = _transition(previous, mean, sd, rho)
         conditional = hat_weights(mean + slope * nodes, spread)[:, reach]
-        marginal = ((first @ conditional) * second).sum(axis=1)
+        marginal = first.bilinear(conditional, second)  # each school's nonzero nodes only
         return float(-np.log(np.maximum(marginal, _FLOOR)).sum())
 
     usable = ~last.evidence.is_separated[there] & ~current.evidence.is_separated[here]
@@ -654,18 +665,16 @@ def _predictive_density(
     kernel[kernel < NEGLIGIBLE_LIKELIHOOD] = 0.0
     kernel /= spread * np.sqrt(2 * np.pi)
     both, here, there = np.intersect1d(school_ids, state.school_ids, return_indices=True)
-    density, low = np.empty((count, len(_GRID))), np.empty((count, len(_GRID)))
+    density, low = np.zeros((count, len(_GRID))), np.zeros((count, len(_GRID)))
     if len(both) < count:  # schools new this year: the margin, no year before
         new = np.ones(count, dtype=bool)
         new[here] = False
         density[new], low[new] = base, np.nan
-    # only the nodes that hold some school's mass (the rest are exact zeros) enter the product
-    held = np.flatnonzero(state.mass.any(axis=0))  # mass_low is a part of mass
-    kernel = kernel[held]
-    for begin in range(0, len(both), _BLOCK):  # block by block of schools, in cache
-        rows, source = here[begin : begin + _BLOCK], there[begin : begin + _BLOCK]
-        density[rows] = state.mass[source][:, held] @ kernel
-        low[rows] = state.mass_low[source][:, held] @ kernel
+    # each school's nonzero nodes only (the rest are exact zeros) enter the product
+    positions = np.full(len(state.school_ids), -1)
+    positions[there] = here
+    state.banded_mass.product(kernel, density, positions)
+    state.banded_low.product(kernel, low, positions)
     return density, low
 
 
@@ -928,10 +937,12 @@ def expected_result(
     source = np.full(count, -1)  # each school's row in the state (−1: no year before)
     if state is not None and np.isfinite(fit.persistence):
         kernel = copula_kernel(state.upper_tail, upper_tail, fit.persistence)
-        held = np.flatnonzero(state.mass.any(axis=0))  # the other nodes hold no mass
-        kernel = kernel[held]
         _, here, there = np.intersect1d(school_ids, state.school_ids, return_indices=True)
         source[here] = there
+        positions = np.full(len(state.school_ids), -1)
+        positions[there] = here
+        carried_mass = np.zeros((count, len(_GRID)))  # over each school's nonzero nodes
+        state.banded_mass.product(kernel, carried_mass, positions)
     shifted = shift is not None and bool(shift.any())
     design = _design(evidence)
     share_of = expit(evidence.procedure_offset[:, None] + _GRID[None, :])
@@ -941,7 +952,7 @@ def expected_result(
         weight = np.tile(base / base.sum(), (len(source[rows]), 1))
         carried = np.flatnonzero(source[rows] >= 0)
         if len(carried):
-            mass = np.clip(state.mass[source[rows][carried]][:, held] @ kernel, 0.0, None)
+            mass = np.clip(carried_mass[rows][carried], 0.0, None)
             weight[carried] = mass / mass.sum(axis=1, keepdims=True)
         if shifted:
             weight = _shifted_masses(weight, shift[rows])

@@ -1,0 +1,108 @@
+"""Schools × grid tables stored by their nonzero bands, for products over the nonzero part only.
+
+A school's likelihood (scaled to peak 1, values below ``NEGLIGIBLE_LIKELIHOOD`` set to 0) and
+its posterior masses are nonzero on one run of grid nodes, on average about a fifth of the
+grid at national size. Rows are sorted by the width of their run (in classes of powers of two)
+and then by its centre, and cut into blocks; each block keeps only the union of its rows' runs.
+A product with the table then multiplies each block over its own columns: the columns left out
+are exact zeros, so the result is the dense product's up to the order of summation.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["BandedTable", "banded_table", "row_bands"]
+
+_BLOCK = 1024  # rows per block (a block of ~50 nodes stays in a core's cache)
+
+
+class _Block(NamedTuple):
+    """Rows of the table (their indices), the block's first and end column, their values."""
+
+    rows: np.ndarray
+    begin: int
+    end: int
+    values: np.ndarray  # len(rows) × (end − begin), C-contiguous
+
+
+class BandedTable(NamedTuple):
+    """A table's rows in blocks, each block over the union of its rows' nonzero runs."""
+
+    row_count: int
+    column_count: int
+    blocks: list[_Block]
+
+    def product(
+        self,
+        matrix: np.ndarray,
+        out: np.ndarray | None = None,
+        positions: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Return table @ matrix, each block over its own columns and over the columns where
+        the matrix's rows of those columns are not all zero. ``out`` (zeros where written) and
+        ``positions`` (each table row's row of ``out``, −1: not wanted): written in place."""
+        if out is None:
+            out = np.zeros((self.row_count, matrix.shape[1]))
+        for block in self.blocks:
+            rows = block.rows if positions is None else positions[block.rows]
+            values = block.values
+            if positions is not None:
+                wanted = rows >= 0
+                rows, values = rows[wanted], values[wanted]
+            part = matrix[block.begin : block.end]
+            used = np.flatnonzero(part.any(axis=0))
+            if not len(used) or not len(rows):
+                continue
+            low, high = used[0], used[-1] + 1
+            out[rows, low:high] = values @ part[:, low:high]
+        return out
+
+    def bilinear(self, matrix: np.ndarray, other: BandedTable) -> np.ndarray:
+        """Return each row's a_s·matrix·b_s, a_s its row here and b_s in ``other`` (a banded
+        table of the same rows with these blocks), each block over both tables' own columns."""
+        out = np.zeros(self.row_count)
+        for block, partner in zip(self.blocks, other.blocks, strict=True):
+            part = matrix[block.begin : block.end, partner.begin : partner.end]
+            out[block.rows] = np.einsum("sg,sg->s", block.values @ part, partner.values)
+        return out
+
+    def dense(self) -> np.ndarray:
+        """Return the table itself (every column, rows in their order)."""
+        out = np.zeros((self.row_count, self.column_count))
+        for block in self.blocks:
+            out[block.rows, block.begin : block.end] = block.values
+        return out
+
+
+def row_bands(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each row's first nonzero column and the column after its last (a row of zeros:
+    the column count and 0, so that it widens no block)."""
+    nonzero = table != 0
+    first = nonzero.argmax(axis=1)
+    end = table.shape[1] - nonzero[:, ::-1].argmax(axis=1)
+    empty = ~nonzero[np.arange(len(table)), first]
+    first[empty], end[empty] = table.shape[1], 0
+    return first, end
+
+
+def banded_table(table: np.ndarray, blocks_of: BandedTable | None = None) -> BandedTable:
+    """Return the table by blocks of rows over the union of their nonzero runs; ``blocks_of``:
+    a banded table of the same rows whose blocks of rows to keep (two tables whose rows are
+    multiplied together share their blocks), each block over this table's own columns."""
+    first, end = row_bands(table)
+    if blocks_of is None:
+        width = np.maximum(end - first, 1)
+        order = np.lexsort((first + end, np.ceil(np.log2(width))))
+        groups = [order[begin : begin + _BLOCK] for begin in range(0, len(order), _BLOCK)]
+    else:
+        groups = [block.rows for block in blocks_of.blocks]
+    blocks = []
+    for rows in groups:
+        low = int(first[rows].min()) if len(rows) else 0
+        high = max(int(end[rows].max()) if len(rows) else 0, low)
+        low = min(low, high)
+        blocks.append(_Block(rows, low, high, table[rows, low:high]))
+    return BandedTable(len(table), table.shape[1], blocks)

@@ -1,0 +1,98 @@
+"""Products over the nonzero bands of a table against the dense products they replace, and the
+context prior's expected participants formed block by block against the whole posterior table."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shnor.methods.banded_table import banded_table, row_bands
+from shnor.methods.context_prior import (
+    _BAND_BLOCK,
+    _banded_posterior,
+    context_expected_participants,
+    hat_weights,
+)
+from shnor.methods.school_effect import _FIT_GRID
+
+
+def _banded_rows(rng: np.random.Generator, count: int, columns: int) -> np.ndarray:
+    """Rows nonzero on one run each, most narrow, one in ten up to all columns (as small
+    schools' likelihoods are), some rows all zero."""
+    table = np.zeros((count, columns))
+    for row in range(count):
+        widest = columns if rng.random() < 0.1 else max(columns // 5, 1)
+        width = int(rng.integers(1, widest + 1))
+        start = int(rng.integers(0, columns - width + 1))
+        table[row, start : start + width] = rng.uniform(0.1, 1.0, width)
+    table[[3, count // 2, count - 1]] = 0.0
+    return table
+
+
+def test_row_bands_are_the_first_and_after_last_nonzero_columns():
+    table = _banded_rows(np.random.default_rng(0), 300, 41)
+    first, end = row_bands(table)
+    for row in range(300):
+        nonzero = np.flatnonzero(table[row])
+        if len(nonzero):
+            assert (first[row], end[row]) == (nonzero[0], nonzero[-1] + 1)
+        else:
+            assert (first[row], end[row]) == (41, 0)
+
+
+def test_banded_products_equal_the_dense_products():
+    rng = np.random.default_rng(1)
+    table = _banded_rows(rng, 20_000, 241)  # 20 blocks, the last one short
+    banded = banded_table(table)
+    assert np.array_equal(banded.dense(), table)
+    assert sum(block.values.size for block in banded.blocks) < 0.6 * table.size
+    matrix = rng.standard_normal((241, 3))
+    np.testing.assert_allclose(banded.product(matrix), table @ matrix, rtol=1e-12, atol=1e-12)
+    # a kernel zero outside a band of columns: only the columns it reaches are computed
+    kernel = np.where(np.abs(np.subtract.outer(np.arange(241), np.arange(241))) < 20, 1.0, 0.0)
+    kernel *= rng.uniform(0.5, 1.0, kernel.shape)
+    np.testing.assert_allclose(banded.product(kernel), table @ kernel, rtol=1e-12, atol=1e-12)
+    # written in place at the rows asked for, the others left as they were
+    positions = np.where(rng.random(20_000) < 0.7, rng.permutation(20_000), -1)
+    out = np.zeros((20_000, 241))
+    banded.product(kernel, out, positions)
+    expected = np.zeros((20_000, 241))
+    expected[positions[positions >= 0]] = (table @ kernel)[positions >= 0]
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_banded_bilinear_forms_equal_the_dense_ones():
+    rng = np.random.default_rng(2)
+    first, second = _banded_rows(rng, 2100, 120), _banded_rows(rng, 2100, 90)
+    matrix = rng.standard_normal((120, 90))
+    a = banded_table(first)
+    b = banded_table(second, blocks_of=a)
+    assert [block.rows.tolist() for block in b.blocks] == [x.rows.tolist() for x in a.blocks]
+    dense = np.einsum("sg,sg->s", first @ matrix, second)
+    np.testing.assert_allclose(a.bilinear(matrix, b), dense, rtol=1e-12, atol=1e-12)
+
+
+def test_context_expected_participants_are_those_of_the_whole_posterior_table():
+    rng = np.random.default_rng(4)
+    count = 2 * _BAND_BLOCK + 77
+    centre = rng.normal(0.0, 1.0, count)
+    spread = rng.uniform(0.05, 1.5, count)
+    table = np.exp(-0.5 * ((_FIT_GRID[None, :] - centre[:, None]) / spread[:, None]) ** 2)
+    table[table < 1e-150] = 0.0
+    means = centre + rng.normal(0.0, 0.3, count)
+    means[:5] = 7.5  # priors far from the likelihood: computed on the whole grid
+    design = rng.integers(0, 50, (7, count)).astype(float)
+    sd = 0.4
+    got = context_expected_participants(design, table, means, sd)
+    # the whole table of posteriors from the same bands (as the fit formed it before)
+    start, band, far = _banded_posterior(table, means, sd)
+    posterior = np.zeros_like(table)
+    nodes = start[:, None] + np.arange(band.shape[1])[None, :]
+    np.put_along_axis(posterior, nodes, band, axis=1)
+    posterior[far] = table[far] * hat_weights(means[far], sd)
+    assert len(far) >= 3
+    posterior /= posterior.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(got, design @ posterior, rtol=1e-12, atol=1e-12)
+    # and the exact hat weights on the whole grid (the bands' weights are tabulated)
+    exact = table * hat_weights(means, sd)
+    exact /= exact.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(got, design @ exact, rtol=1e-7, atol=1e-9)
