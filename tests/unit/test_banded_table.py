@@ -1,18 +1,27 @@
-"""Products over the nonzero bands of a table against the dense products they replace, and the
-context prior's expected participants formed block by block against the whole posterior table."""
+"""Tables by their nonzero bands against the whole tables they replace: products, the
+likelihood evaluated on a guessed band, posterior masses placed as runs, and the context
+prior's expected participants formed block by block."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+from scipy.special import expit
 
-from shnor.methods.banded_table import banded_table, row_bands
+from shnor.methods import joint_effect
+from shnor.methods.banded_table import banded_likelihood, banded_runs, banded_table, row_bands
 from shnor.methods.context_prior import (
     _BAND_BLOCK,
     _banded_posterior,
     context_expected_participants,
     hat_weights,
 )
-from shnor.methods.school_effect import _FIT_GRID
+from shnor.methods.school_effect import (
+    _FIT_GRID,
+    _grid_likelihood,
+    _maximum_likelihood,
+    _prepare,
+)
 
 
 def _banded_rows(rng: np.random.Generator, count: int, columns: int) -> np.ndarray:
@@ -96,3 +105,76 @@ def test_context_expected_participants_are_those_of_the_whole_posterior_table():
     exact = table * hat_weights(means, sd)
     exact /= exact.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(got, design @ exact, rtol=1e-7, atol=1e-9)
+
+
+def test_banded_runs_are_the_table_they_place():
+    rng = np.random.default_rng(5)
+    count, columns, width = 3000, 241, 40
+    first = rng.integers(0, columns - width + 1, count)
+    runs = rng.uniform(0.1, 1.0, (count, width))
+    runs[:, :3] = 0.0  # runs that open with zeros
+    runs[np.arange(count), rng.integers(3, width, count)] = 0.0  # and hold a zero inside
+    runs[7] = 0.0
+    table = np.zeros((count, columns))
+    np.put_along_axis(table, first[:, None] + np.arange(width)[None, :], runs, axis=1)
+    banded = banded_runs(first, runs, columns)
+    assert np.array_equal(banded.dense(), table)
+    reference = banded_table(table)
+    assert [b.rows.tolist() for b in banded.blocks] == [b.rows.tolist() for b in reference.blocks]
+    assert [(b.begin, b.end) for b in banded.blocks] == [(b.begin, b.end) for b in reference.blocks]
+    other = banded_runs(first, runs * 0.5, columns, blocks_of=banded)
+    assert np.array_equal(other.dense(), table * 0.5)
+
+
+def test_banded_likelihood_is_the_whole_grid_table_whatever_the_guess():
+    rng = np.random.default_rng(6)
+    schools, procedures = 3000, 6
+    size = rng.integers(1, 200, schools)
+    frame = pd.DataFrame(
+        {
+            "school_id": np.repeat(np.arange(schools), procedures),
+            "procedure": np.tile(np.arange(procedures), schools),
+            "participant_count": np.repeat(size, procedures),
+        }
+    )
+    effect = np.repeat(rng.normal(0.0, 1.0, schools), procedures)
+    frame["fail_count"] = rng.binomial(frame["participant_count"], expit(effect - 1.5))
+    _, _, _, _, evidence = _prepare(frame)
+    dense, _ = _grid_likelihood(evidence)
+    mle, se = _maximum_likelihood(evidence)
+    first, end = joint_effect._likelihood_band_guess(mle, se)
+    table, banded = banded_likelihood(evidence, first, end)
+    np.testing.assert_allclose(table, dense, rtol=1e-12, atol=0.0)
+    assert np.array_equal(table == 0, dense == 0)
+    np.testing.assert_allclose(banded.dense(), dense, rtol=1e-12, atol=0.0)
+    # a guess far too narrow (one node at the MLE): the rows reaching past it are redone whole
+    centre = np.clip(np.rint((mle - _FIT_GRID[0]) / (_FIT_GRID[1] - _FIT_GRID[0])), 0, 240)
+    narrow = centre.astype(np.intp)
+    table, banded = banded_likelihood(evidence, narrow, narrow + 1)
+    np.testing.assert_allclose(table, dense, rtol=1e-12, atol=0.0)
+    np.testing.assert_allclose(banded.dense(), dense, rtol=1e-12, atol=0.0)
+
+
+def test_projected_runs_are_the_masses_on_the_whole_grid():
+    rng = np.random.default_rng(7)
+    count = 300
+    mode, scale = rng.uniform(-9.0, 9.0, count), rng.uniform(0.01, 1.0, count)
+    points = mode[:, None] + scale[:, None] * np.linspace(-10.0, 10.0, 101)[None, :]
+    weight = rng.random((count, 101))
+    first, runs = joint_effect._projected(points, weight, 0.5 * weight)
+    # the direct projection: each point's three nodes on the whole grid
+    step = _FIT_GRID[1] - _FIT_GRID[0]
+    position = np.clip((points - _FIT_GRID[0]) / step, 1.0, len(_FIT_GRID) - 2.0)
+    index = np.rint(position).astype(np.intp)
+    x = position - index
+    dense = np.zeros((count, len(_FIT_GRID)))
+    for share, shift in ((0.5 * x * (x - 1.0), -1), (1.0 - x * x, 0), (0.5 * x * (x + 1.0), 1)):
+        for s in range(count):
+            np.add.at(dense[s], index[s] + shift, weight[s] * share[s])
+    for table, factor in ((runs[0], 1.0), (runs[1], 0.5)):
+        placed = np.zeros((count, len(_FIT_GRID) + runs.shape[2]))
+        np.put_along_axis(placed, first[:, None] + np.arange(runs.shape[2])[None, :], table, axis=1)
+        assert not placed[:, len(_FIT_GRID) :].any()
+        np.testing.assert_allclose(placed[:, : len(_FIT_GRID)], factor * dense, atol=1e-12)
+        # mass and mean of every row kept
+        np.testing.assert_allclose(table.sum(axis=1), factor * weight.sum(axis=1), rtol=1e-12)

@@ -14,7 +14,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["BandedTable", "banded_table", "row_bands"]
+from shnor.methods.school_effect import (
+    _FIT_GRID,
+    NEGLIGIBLE_LIKELIHOOD,
+    _bounded_exp,
+    _design,
+    _softplus,
+)
+
+__all__ = ["BandedTable", "banded_likelihood", "banded_table", "row_bands"]
 
 _BLOCK = 1024  # rows per block (a block of ~50 nodes stays in a core's cache)
 
@@ -106,3 +114,84 @@ def banded_table(table: np.ndarray, blocks_of: BandedTable | None = None) -> Ban
         low = min(low, high)
         blocks.append(_Block(rows, low, high, table[rows, low:high]))
     return BandedTable(len(table), table.shape[1], blocks)
+
+
+def banded_runs(
+    first: np.ndarray, runs: np.ndarray, column_count: int, blocks_of: BandedTable | None = None
+) -> BandedTable:
+    """Return the table whose row r holds ``runs[r]`` from column ``first[r]`` on (zeros past
+    a row's own run and beyond ``column_count``), by blocks as ``banded_table`` makes them:
+    the same table without ever forming it whole."""
+    local_first, local_end = row_bands(runs)
+    empty = local_end == 0
+    start = np.where(empty, column_count, first + local_first)
+    end = np.where(empty, 0, first + local_end)
+    if blocks_of is None:
+        width = np.maximum(end - start, 1)
+        order = np.lexsort((start + end, np.ceil(np.log2(width))))
+        groups = [order[begin : begin + _BLOCK] for begin in range(0, len(order), _BLOCK)]
+    else:
+        groups = [block.rows for block in blocks_of.blocks]
+    blocks = []
+    offsets = np.arange(runs.shape[1])[None, :]
+    for rows in groups:
+        low = int(start[rows].min()) if len(rows) else 0
+        high = max(int(end[rows].max()) if len(rows) else 0, low)
+        low = min(low, high)
+        placed = first[rows] - low  # ≥ −(zeros before a run), the run itself from ≥ 0
+        shift = max(-int(placed.min()), 0) if len(rows) else 0
+        span = max(int(placed.max()) + runs.shape[1] + shift if len(rows) else 0, high - low)
+        values = np.zeros((len(rows), span))
+        np.put_along_axis(values, placed[:, None] + shift + offsets, runs[rows], axis=1)
+        trimmed = np.ascontiguousarray(values[:, shift : shift + high - low])
+        blocks.append(_Block(rows, low, high, trimmed))
+    return BandedTable(len(runs), column_count, blocks)
+
+
+def banded_likelihood(
+    evidence, first: np.ndarray, end: np.ndarray, out: np.ndarray | None = None
+) -> tuple[np.ndarray, BandedTable]:
+    """Return ``_grid_likelihood``'s table (scaled to peak 1, negligible values 0) and its
+    banded form, each school's row evaluated on the nodes [first, end) of a guess (with the
+    other rows of its block: their union); a row not negligible at an evaluated end node that
+    is not the grid's own end may reach beyond it and is evaluated on the whole grid. A row
+    negligible at both ends of its run is negligible beyond them (the log-likelihood is
+    concave in θ), so the table is the whole grid's but for the order of summation."""
+    count, size = evidence.school_count, len(_FIT_GRID)
+    design = _design(evidence)
+    minus_softplus = -_softplus(evidence.procedure_offset[:, None] + _FIT_GRID[None, :])
+    table = np.zeros((count, size)) if out is None else out
+    table.fill(0.0)
+    width = np.maximum(end - first, 1)
+    order = np.lexsort((first + end, np.ceil(np.log2(width))))
+    blocks, whole = [], []
+    for begin in range(0, count, _BLOCK):
+        rows = order[begin : begin + _BLOCK]
+        low, high = int(first[rows].min()), int(end[rows].max())
+        values = _likelihood_rows(evidence, design, minus_softplus, rows, low, high)
+        reaches = np.zeros(len(rows), dtype=bool)
+        if low > 0:
+            reaches |= values[:, 0] != 0
+        if high < size:
+            reaches |= values[:, -1] != 0
+        whole.append(rows[reaches])
+        kept = rows[~reaches]
+        blocks.append(_Block(kept, low, high, values[~reaches]))
+        table[kept, low:high] = values[~reaches]
+    whole = np.concatenate(whole)
+    for begin in range(0, len(whole), _BLOCK):
+        rows = whole[begin : begin + _BLOCK]
+        values = _likelihood_rows(evidence, design, minus_softplus, rows, 0, size)
+        blocks.append(_Block(rows, 0, size, values))
+        table[rows] = values
+    return table, BandedTable(count, size, blocks)
+
+
+def _likelihood_rows(evidence, design, minus_softplus, rows, low: int, high: int) -> np.ndarray:
+    """Return the scaled likelihood of schools ``rows`` at the grid's nodes [low, high)."""
+    values = design[rows] @ minus_softplus[:, low:high]
+    values += evidence.school_fails[rows, None] * _FIT_GRID[None, low:high]
+    values -= values.max(axis=1, keepdims=True)
+    _bounded_exp(values)
+    values[values < NEGLIGIBLE_LIKELIHOOD] = 0.0
+    return values

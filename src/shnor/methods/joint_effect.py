@@ -43,7 +43,13 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import bdtr, expit, gammaln, ndtr, ndtri, xlog1py, xlogy
 
-from shnor.methods.banded_table import BandedTable, banded_table
+from shnor.methods.banded_table import (
+    BandedTable,
+    banded_likelihood,
+    banded_runs,
+    banded_table,
+    row_bands,
+)
 from shnor.methods.context_prior import (
     context_expected_participants,
     fitted_context_prior,
@@ -62,7 +68,6 @@ from shnor.methods.school_effect import (
     _design,
     _Evidence,
     _grid_cdf,
-    _grid_likelihood,
     _grid_quantile,
     _maximum_likelihood,
     _moment_start,
@@ -447,10 +452,11 @@ def _fitted_intercepts(
     shift = np.zeros(evidence.school_count)
     beta = None if features is None else np.zeros(features.shape[1])
     table = None
+    first, end = _likelihood_band_guess(mle, se)
     for step in range(INTERCEPT_STEPS + 1):
-        table, _ = _grid_likelihood(evidence, out=table)  # the last step's table is spent
+        # the last step's table is spent: written over
+        table, banded = banded_likelihood(evidence, first, end, out=table)
         if beta is None:
-            banded = banded_table(table)
             mean, sd = _fitted_prior(banded, start)
         else:
             mean, sd, beta = fitted_context_prior(table, features, start, beta)
@@ -474,15 +480,32 @@ def _fitted_intercepts(
         # Centre: the prior mean goes into the intercepts' common level.
         moved = np.abs(offsets - evidence.procedure_offset).max()
         evidence = _with_offsets(evidence, offsets)
+        # each school's run moves with the intercepts by at most about as far as they did
+        first, end = row_bands(table)
+        margin = int(np.ceil(moved / _STEP)) + 2
+        first, end = np.maximum(first - margin, 0), np.minimum(end + margin, len(_GRID))
         if moved < 1e-3:
-            table, _ = _grid_likelihood(evidence, out=table)
+            table, banded = banded_likelihood(evidence, first, end, out=table)
             if beta is None:
-                mean, sd = _fitted_prior(banded_table(table), start)
+                mean, sd = _fitted_prior(banded, start)
             else:
                 mean, sd, beta = fitted_context_prior(table, features, start, beta)
                 shift = features @ beta
             break
     return evidence, mean, sd, table, shift
+
+
+def _likelihood_band_guess(mle: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return a guess of the nodes where each school's scaled likelihood is not negligible:
+    30 standard errors either side of its MLE (e^−450 for a normal likelihood, the cut-off
+    e^−346); the whole grid for a school at a cap or without a finite standard error."""
+    reach = 30.0 * se
+    usable = np.isfinite(mle) & np.isfinite(reach) & (np.abs(mle) < THETA_CAP)
+    low = np.where(usable, (mle - reach - _GRID[0]) / _STEP, 0.0)
+    high = np.where(usable, (mle + reach - _GRID[0]) / _STEP, len(_GRID))
+    first = np.clip(np.floor(low), 0, len(_GRID) - 1).astype(np.intp)
+    end = np.clip(np.ceil(high) + 1, first + 1, len(_GRID)).astype(np.intp)
+    return first, end
 
 
 def _expected_participants(design, table: BandedTable, weights: np.ndarray) -> np.ndarray:
@@ -538,19 +561,15 @@ def _normal_scores(theta: np.ndarray, upper_tail: np.ndarray) -> np.ndarray:
 
 @dataclasses.dataclass
 class _State:
-    """Filtered posteriors of the last year on the fixed grid (masses per node)."""
+    """Filtered posteriors of the last year on the fixed grid (masses per node), banded: next
+    year's products with them run over each school's nonzero nodes only."""
 
     school_ids: np.ndarray
-    mass: np.ndarray  # schools × grid, rows sum to 1
-    mass_low: np.ndarray  # the part of each row with θ above the year's low threshold
+    banded_mass: BandedTable  # schools × grid, rows sum to 1
+    banded_low: BandedTable  # the part of each row with θ above the year's low threshold
     year: _Prepared  # the last year's evidence, prior and likelihood table
     fit: YearFit
     upper_tail: np.ndarray  # the pool's distribution of effects that year (``_pool_threshold``)
-
-    def __post_init__(self) -> None:
-        """Band the masses once: next year's products with them run over their nonzero nodes."""
-        self.banded_mass = banded_table(self.mass)
-        self.banded_low = banded_table(self.mass_low, blocks_of=self.banded_mass)
 
 
 class _Persistence(NamedTuple):
@@ -709,8 +728,8 @@ def _filtered_year(
     count = evidence.school_count
     names = ("low", "stable", "next", "own_mean", "own_sd", "own_lower", "own_upper")
     out = {name: np.empty(count) for name in names}
-    mass = np.zeros((count, len(_GRID)))
-    mass_low = np.zeros((count, len(_GRID)))
+    first_node = np.empty(count, dtype=np.intp)  # each school's masses from this node on
+    runs: list[np.ndarray] = []
     design = _design(evidence)
     reach = POSTERIOR_GRID_Z[-1] * scale
     lattice = _SoftplusLattice(
@@ -779,7 +798,8 @@ def _filtered_year(
         coarse_weight /= coarse_weight.sum(axis=1, keepdims=True)
         edge = (mode[sl] - fit.low_threshold) / (scale[sl] * coarse_step) + 0.5
         coarse_above = np.clip(edge[:, None] + POSTERIOR_GRID_Z[None, :] / coarse_step, 0.0, 1.0)
-        mass[sl], mass_low[sl] = _projected(deviation, coarse_weight, coarse_weight * coarse_above)
+        first_node[sl], run = _projected(deviation, coarse_weight, coarse_weight * coarse_above)
+        runs.append(run)
     frame = pd.DataFrame(
         {
             "school_id": school_ids,
@@ -797,6 +817,12 @@ def _filtered_year(
             "persistence": fit.persistence,
         }
     )
+    width = max((run.shape[2] for run in runs), default=1)
+    padded = np.zeros((2, count, width))
+    for begin, run in zip(range(0, count, _FILTER_CHUNK), runs, strict=True):
+        padded[:, begin : begin + run.shape[1], : run.shape[2]] = run
+    mass = banded_runs(first_node, padded[0], len(_GRID))
+    mass_low = banded_runs(first_node, padded[1], len(_GRID), blocks_of=mass)
     return frame, _State(school_ids, mass, mass_low, current, fit, upper_tail)
 
 
@@ -896,14 +922,18 @@ def _read(values: np.ndarray, reading: _Reading) -> np.ndarray:
     return result
 
 
-def _projected(points: np.ndarray, *weights: np.ndarray) -> np.ndarray:
+def _projected(points: np.ndarray, *weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return masses on the fixed grid, one table per weights: each point's weight spread on its
     three nearest nodes so that the mass, mean and variance of every point are kept exactly
-    (small negative weights); the points' nodes found once, one count for all tables."""
-    count, size = points.shape[0], len(_GRID)
-    position = np.clip((points - _GRID[0]) / _STEP, 1.0, size - 2.0)
+    (small negative weights); the points' nodes found once, one count for all tables. Each
+    school's masses as its first node and its run of nodes from there (all as wide as the
+    widest): the rest of its row on the grid is zero."""
+    position = np.clip((points - _GRID[0]) / _STEP, 1.0, len(_GRID) - 2.0)
     index = np.rint(position).astype(np.intp)
     x = position - index  # in [−½, ½] spacings
+    first = index.min(axis=1) - 1
+    index -= first[:, None]
+    count, size = points.shape[0], int(index.max()) + 2
     base = ((np.arange(count) * size)[:, None] + index).ravel()
     shares = (0.5 * x * (x - 1.0), 1.0 - x * x, 0.5 * x * (x + 1.0))
     cells = np.concatenate(
@@ -913,7 +943,7 @@ def _projected(points: np.ndarray, *weights: np.ndarray) -> np.ndarray:
     values = np.concatenate([(weight * share).ravel() for weight in weights for share in shares])
     flat = np.bincount(cells, values, len(weights) * count * size)
     flat[np.abs(flat) < NEGLIGIBLE_LIKELIHOOD] = 0.0  # no subnormal masses in later products
-    return flat.reshape(len(weights), count, size)
+    return first, flat.reshape(len(weights), count, size)
 
 
 def expected_result(
