@@ -1,6 +1,6 @@
 """Tables by their nonzero bands against the whole tables they replace: products, the
-likelihood evaluated on a guessed band, posterior masses placed as runs, and the context
-prior's expected participants formed block by block."""
+likelihood evaluated on a guessed band, posterior masses placed as runs, the context prior's
+expected participants formed block by block; and the next-year chance read from its table."""
 
 from __future__ import annotations
 
@@ -178,3 +178,25 @@ def test_projected_runs_are_the_masses_on_the_whole_grid():
         np.testing.assert_allclose(placed[:, : len(_FIT_GRID)], factor * dense, atol=1e-12)
         # mass and mean of every row kept
         np.testing.assert_allclose(table.sum(axis=1), factor * weight.sum(axis=1), rtol=1e-12)
+
+
+def test_next_year_chance_table_reads_the_mixture_within_its_bound():
+    rng = np.random.default_rng(8)
+    ahead = joint_effect.persistence_prior(0.7, 0.2)
+    assert ahead.values.max() > 0.9  # the steepest values of ρ the bound allows for
+    lattice_scores = np.linspace(-7.94, 7.94, 500)
+    cuts = rng.uniform(-2.0, 3.5, 200)
+    table = joint_effect._ChanceTable.tabulated(ahead, lattice_scores, cuts)
+    scores = rng.uniform(-7.94, 7.94, (200, 401))
+    direct = joint_effect._next_low_chance(ahead, scores, cuts[:, None])
+    error = np.abs(table.read(scores, cuts) - direct)
+    assert error.max() < 4e-5
+    assert error.max() > 1e-9  # a reading, not the function itself
+    # the reading is linear in the table: the prior's is the average of those at its values
+    single = [
+        joint_effect._ChanceTable.tabulated(
+            joint_effect.persistence_prior(rho, 0.0), lattice_scores, cuts
+        ).read(scores, cuts)
+        for rho in ahead.values
+    ]
+    np.testing.assert_allclose(table.read(scores, cuts), np.mean(single, axis=0), atol=1e-14)
