@@ -4,6 +4,8 @@ expected participants formed block by block; and the next-year chance read from 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 from scipy.special import expit
@@ -153,6 +155,13 @@ def test_banded_likelihood_is_the_whole_grid_table_whatever_the_guess():
     table, banded = banded_likelihood(evidence, narrow, narrow + 1)
     np.testing.assert_allclose(table, dense, rtol=1e-12, atol=0.0)
     np.testing.assert_allclose(banded.dense(), dense, rtol=1e-12, atol=0.0)
+    # written over a spent table: only its blocks cleared, none of its values left behind
+    moved = dataclasses.replace(evidence, procedure_offset=evidence.procedure_offset + 0.7)
+    moved_dense, _ = _grid_likelihood(moved)
+    again, _ = banded_likelihood(moved, first, end, table, banded)
+    assert again is table
+    np.testing.assert_allclose(again, moved_dense, rtol=1e-12, atol=0.0)
+    assert np.array_equal(again == 0, moved_dense == 0)
 
 
 def test_projected_runs_are_the_masses_on_the_whole_grid():

@@ -149,19 +149,29 @@ def banded_runs(
 
 
 def banded_likelihood(
-    evidence, first: np.ndarray, end: np.ndarray, out: np.ndarray | None = None
+    evidence,
+    first: np.ndarray,
+    end: np.ndarray,
+    out: np.ndarray | None = None,
+    written: BandedTable | None = None,
 ) -> tuple[np.ndarray, BandedTable]:
     """Return ``_grid_likelihood``'s table (scaled to peak 1, negligible values 0) and its
     banded form, each school's row evaluated on the nodes [first, end) of a guess (with the
     other rows of its block: their union); a row not negligible at an evaluated end node that
     is not the grid's own end may reach beyond it and is evaluated on the whole grid. A row
     negligible at both ends of its run is negligible beyond them (the log-likelihood is
-    concave in θ), so the table is the whole grid's but for the order of summation."""
+    concave in θ), so the table is the whole grid's but for the order of summation. ``out``:
+    a table no longer needed, written over (its nonzero values within the blocks ``written``
+    when given: only those are cleared, not the whole table)."""
     count, size = evidence.school_count, len(_FIT_GRID)
     design = _design(evidence)
     minus_softplus = -_softplus(evidence.procedure_offset[:, None] + _FIT_GRID[None, :])
     table = np.zeros((count, size)) if out is None else out
-    table.fill(0.0)
+    if out is not None and written is None:
+        table.fill(0.0)
+    elif out is not None:
+        for block in written.blocks:
+            table[block.rows, block.begin : block.end] = 0.0
     width = np.maximum(end - first, 1)
     order = np.lexsort((first + end, np.ceil(np.log2(width))))
     blocks, whole = [], []

@@ -452,11 +452,11 @@ def _fitted_intercepts(
     start = _moment_start(mle, se, evidence.is_separated)
     shift = np.zeros(evidence.school_count)
     beta = None if features is None else np.zeros(features.shape[1])
-    table = None
+    table, banded = None, None
     first, end = _likelihood_band_guess(mle, se)
     for step in range(INTERCEPT_STEPS + 1):
         # the last step's table is spent: written over
-        table, banded = banded_likelihood(evidence, first, end, out=table)
+        table, banded = banded_likelihood(evidence, first, end, table, banded)
         if beta is None:
             mean, sd = _fitted_prior(banded, start)
         else:
@@ -486,7 +486,7 @@ def _fitted_intercepts(
         margin = int(np.ceil(moved / _STEP)) + 2
         first, end = np.maximum(first - margin, 0), np.minimum(end + margin, len(_GRID))
         if moved < 1e-3:
-            table, banded = banded_likelihood(evidence, first, end, out=table)
+            table, banded = banded_likelihood(evidence, first, end, table, banded)
             if beta is None:
                 mean, sd = _fitted_prior(banded, start)
             else:
