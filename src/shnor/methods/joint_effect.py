@@ -673,11 +673,13 @@ def _parabolic_minimum(function, start: float, tolerance: float = 1e-5) -> float
 def _predictive_density(
     state: _State | None, school_ids: np.ndarray, fit: YearFit
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return each school's prior density of θ_y on the grid and its part with θ_y−1 low."""
+    """Return each school's prior density of θ_y on the grid and its part with θ_y−1 low (NaN
+    for a school with no year before; without a year before at all, the margin as one
+    read-only row for every school and one NaN column: no whole tables to write)."""
     count = len(school_ids)
     base = _bounded_exp(-0.5 * ((_GRID - fit.mean) / fit.sd) ** 2) / (fit.sd * np.sqrt(2 * np.pi))
     if state is None or not np.isfinite(fit.persistence):
-        return np.tile(base, (count, 1)), np.full((count, len(_GRID)), np.nan)
+        return np.broadcast_to(base, (count, len(_GRID))), np.full((count, 1), np.nan)
     previous = state.fit
     slope, spread = _transition(previous, fit.mean, fit.sd, fit.persistence)
     centre = fit.mean + slope * (_GRID - previous.mean)
