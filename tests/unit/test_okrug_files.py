@@ -27,6 +27,13 @@ from shnor.ingest.sql_rules import is_region_name
 
 
 @pytest.fixture(scope="module")
+def macros():
+    """One warehouse for the macro cases of this module (the macros are pure functions)."""
+    with fresh_warehouse() as con:
+        yield con
+
+
+@pytest.fixture(scope="module")
 def yugra(tmp_path_factory):
     raw = tmp_path_factory.mktemp("yugra") / "raw"
     files = [
@@ -155,18 +162,16 @@ NOT_REGIONS = [
 
 
 @pytest.mark.parametrize("name", REGIONS)
-def test_region_names_are_the_region_in_both_summaries(name):
+def test_region_names_are_the_region_in_both_summaries(name, macros):
     """The ВПР summaries (SQL) and the ЕГЭ summary (Python) both read a region's name as the
     region's, though «… автономный округ» ends in «округ» and «г. Москва» starts with «г.»."""
-    with fresh_warehouse() as con:
-        kinds = "SELECT summary_row_kind(NULL, ?, NULL), summary_row_kind(NULL, NULL, ?)"
-        assert fetch(con, kinds, name, name) == [("region", "region")]
+    kinds = "SELECT summary_row_kind(NULL, ?, NULL), summary_row_kind(NULL, NULL, ?)"
+    assert fetch(macros, kinds, name, name) == [("region", "region")]
     assert is_region_name(name)
     assert ege_summary.is_region_name is is_region_name  # the reader asks the one rule
 
 
 @pytest.mark.parametrize(("name", "kind"), NOT_REGIONS)
-def test_schools_and_districts_with_region_words_are_not_the_region(name, kind):
-    with fresh_warehouse() as con:
-        assert fetch(con, "SELECT summary_row_kind(NULL, ?, NULL)", name) == [(kind,)]
+def test_schools_and_districts_with_region_words_are_not_the_region(name, kind, macros):
+    assert fetch(macros, "SELECT summary_row_kind(NULL, ?, NULL)", name) == [(kind,)]
     assert not is_region_name(name)

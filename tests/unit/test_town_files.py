@@ -28,6 +28,13 @@ from shnor.ingest.school_names import municipality_key
 
 
 @pytest.fixture(scope="module")
+def macros():
+    """One warehouse for the macro cases of this module (the macros are pure functions)."""
+    with fresh_warehouse() as con:
+        yield con
+
+
+@pytest.fixture(scope="module")
 def with_registry(tmp_path_factory):
     raw = tmp_path_factory.mktemp("towns") / "raw"
     files = [
@@ -169,11 +176,10 @@ def test_towns_below_the_region_row_head_their_schools_without_a_registry(withou
      "ЗАТО Сибирский", "Ёлкинский район", "", "г. Бийcк",  # a Latin «c» in Бийcк
      "Бийск\u00a0г.", "МО Алейский р-он", "Zarinsk", "г.Барнаул", "Мирнинский район (улус)"],
 )  # fmt: skip
-def test_the_sql_municipality_key_is_the_python_one(name):
+def test_the_sql_municipality_key_is_the_python_one(name, macros):
     """The summary's town rows are compared with the registry in SQL by the key the name map
     uses in Python: the two must agree."""
-    with fresh_warehouse() as con:
-        assert fetch(con, "SELECT municipality_key(?)", name) == [(municipality_key(name),)]
+    assert fetch(macros, "SELECT municipality_key(?)", name) == [(municipality_key(name),)]
 
 
 @pytest.mark.parametrize(
@@ -183,9 +189,8 @@ def test_the_sql_municipality_key_is_the_python_one(name):
      ("Санкт-Петербург", True), ("Красноярск", False), ("Крайний", False),
      ("Барнаул", False)],
 )  # fmt: skip
-def test_region_names(name, is_region):
-    with fresh_warehouse() as con:
-        assert fetch(con, "SELECT is_region_name(?)", name) == [(is_region,)]
+def test_region_names(name, is_region, macros):
+    assert fetch(macros, "SELECT is_region_name(?)", name) == [(is_region,)]
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,13 @@ MUNICIPALITIES = {
 
 
 @pytest.fixture(scope="module")
+def macros():
+    """One warehouse for the macro cases of this module (the macros are pure functions)."""
+    with fresh_warehouse() as con:
+        yield con
+
+
+@pytest.fixture(scope="module")
 def region(tmp_path_factory):
     """The login list and the export ingested and built once: (connection, files, summary)."""
     root = tmp_path_factory.mktemp("labels")
@@ -113,6 +120,5 @@ def test_a_label_is_never_a_municipality_and_the_analyst_is_told(region):
      ("Городской округ город Барнаул Алтайского края", True), ("Областные ОО", False),
      ("Республиканские ОО", False), ("Итого", False), ("Среднее по региону", False)],
 )  # fmt: skip
-def test_municipality_labels(label, is_municipality):
-    with fresh_warehouse() as con:
-        assert fetch(con, "SELECT is_municipality_label(?)", label) == [(is_municipality,)]
+def test_municipality_labels(label, is_municipality, macros):
+    assert fetch(macros, "SELECT is_municipality_label(?)", label) == [(is_municipality,)]
