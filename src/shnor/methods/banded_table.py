@@ -96,22 +96,33 @@ def row_bands(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, end
 
 
+def _row_groups(
+    first: np.ndarray, end: np.ndarray, blocks_of: BandedTable | None
+) -> list[np.ndarray]:
+    """Return the rows of each block: ``blocks_of``'s, or rows of alike width and place (sorted
+    by the log of their band's width, then its middle) cut into blocks of ``_BLOCK``."""
+    if blocks_of is not None:
+        return [block.rows for block in blocks_of.blocks]
+    width = np.maximum(end - first, 1)
+    order = np.lexsort((first + end, np.ceil(np.log2(width))))
+    return [order[begin : begin + _BLOCK] for begin in range(0, len(order), _BLOCK)]
+
+
+def _block_columns(first: np.ndarray, end: np.ndarray, rows: np.ndarray) -> tuple[int, int]:
+    """Return the columns [low, high) a block keeps: the union of its rows' bands."""
+    low = int(first[rows].min()) if len(rows) else 0
+    high = max(int(end[rows].max()) if len(rows) else 0, low)
+    return min(low, high), high
+
+
 def banded_table(table: np.ndarray, blocks_of: BandedTable | None = None) -> BandedTable:
     """Return the table by blocks of rows over the union of their nonzero runs; ``blocks_of``:
     a banded table of the same rows whose blocks of rows to keep (two tables whose rows are
     multiplied together share their blocks), each block over this table's own columns."""
     first, end = row_bands(table)
-    if blocks_of is None:
-        width = np.maximum(end - first, 1)
-        order = np.lexsort((first + end, np.ceil(np.log2(width))))
-        groups = [order[begin : begin + _BLOCK] for begin in range(0, len(order), _BLOCK)]
-    else:
-        groups = [block.rows for block in blocks_of.blocks]
     blocks = []
-    for rows in groups:
-        low = int(first[rows].min()) if len(rows) else 0
-        high = max(int(end[rows].max()) if len(rows) else 0, low)
-        low = min(low, high)
+    for rows in _row_groups(first, end, blocks_of):
+        low, high = _block_columns(first, end, rows)
         blocks.append(_Block(rows, low, high, table[rows, low:high]))
     return BandedTable(len(table), table.shape[1], blocks)
 
@@ -126,18 +137,10 @@ def banded_runs(
     empty = local_end == 0
     start = np.where(empty, column_count, first + local_first)
     end = np.where(empty, 0, first + local_end)
-    if blocks_of is None:
-        width = np.maximum(end - start, 1)
-        order = np.lexsort((start + end, np.ceil(np.log2(width))))
-        groups = [order[begin : begin + _BLOCK] for begin in range(0, len(order), _BLOCK)]
-    else:
-        groups = [block.rows for block in blocks_of.blocks]
     blocks = []
     offsets = np.arange(runs.shape[1])[None, :]
-    for rows in groups:
-        low = int(start[rows].min()) if len(rows) else 0
-        high = max(int(end[rows].max()) if len(rows) else 0, low)
-        low = min(low, high)
+    for rows in _row_groups(start, end, blocks_of):
+        low, high = _block_columns(start, end, rows)
         placed = first[rows] - low  # ≥ −(zeros before a run), the run itself from ≥ 0
         shift = max(-int(placed.min()), 0) if len(rows) else 0
         span = max(int(placed.max()) + runs.shape[1] + shift if len(rows) else 0, high - low)
